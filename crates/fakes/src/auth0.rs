@@ -1,0 +1,1 @@
+//! Fake of the Mia-Platform Auth0 Client.

@@ -1,0 +1,183 @@
+//! The `AuthProvider` port: the service that holds credentials (the Mia Auth0 Client, or the
+//! built-in local provider), and the types that cross it.
+
+pub mod auth0_client;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::context::CallContext;
+use crate::downstream::DownstreamError;
+use crate::secret::Secret;
+
+/// Result of an auth-provider call.
+pub type AuthResult<T> = Result<T, DownstreamError>;
+
+/// What an adapter can do; the orchestration answers 501 for a missing capability.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capabilities {
+    /// `login`, `refresh`, `userinfo`.
+    pub sessions: bool,
+    /// `change_password`.
+    pub change_password: bool,
+    /// `start_import`, `import_status`, `import_errors`.
+    pub bulk_import: bool,
+}
+
+/// A user to create in the auth provider.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewAuthUser {
+    /// Login email.
+    pub email: Option<String>,
+    /// Login username (Auth0: also `nickname`/`name`).
+    pub username: Option<String>,
+    /// Initial password.
+    pub password: Secret,
+    /// Created blocked.
+    pub blocked: bool,
+    /// Whether the provider should send a verification / reset email.
+    pub send_email: bool,
+}
+
+/// A user as the auth provider knows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuthUser {
+    /// The provider's id (`auth0|...`): the store's `authUserId`.
+    pub id: String,
+    /// Email, when the provider has one.
+    pub email: Option<String>,
+    /// Username, when the provider has one.
+    pub username: Option<String>,
+    /// Blocked flag.
+    pub blocked: bool,
+    /// The provider's whole user object (for `CONFIGURATION_PATH` enrichment).
+    pub raw: Value,
+}
+
+/// A change to an auth user; `None` fields are left alone.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuthUserPatch {
+    /// New email.
+    pub email: Option<String>,
+    /// New username.
+    pub username: Option<String>,
+    /// Block or unblock.
+    pub blocked: Option<bool>,
+}
+
+/// Login (or refresh) result, passed back to our caller as the provider gave it.
+#[derive(Clone, Debug, Default)]
+pub struct SessionGrant {
+    /// JSON body (`{accessToken, refreshToken, expireAt}`) when the provider answered with one.
+    pub body: Option<Value>,
+    /// `set-cookie` values (website scope: `sid=...`) to pass back verbatim.
+    pub set_cookie: Vec<Secret>,
+}
+
+/// Status of a provider bulk-import job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImportJobState {
+    /// Queued.
+    Pending,
+    /// Running.
+    Processing,
+    /// Done; `summary` is set.
+    Completed,
+    /// Failed as a whole.
+    Failed,
+    /// Completed more than 2 hours ago; results gone.
+    Expired,
+}
+
+/// Counters of a completed import job.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportSummary {
+    /// Users that failed.
+    pub failed: u64,
+    /// Users updated (upsert).
+    pub updated: u64,
+    /// Users inserted.
+    pub inserted: u64,
+    /// All users of the file.
+    pub total: u64,
+}
+
+/// A provider bulk-import job.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportJob {
+    /// Provider job id (`job_...`).
+    pub id: String,
+    /// Where it is.
+    pub state: ImportJobState,
+    /// Set once completed.
+    pub summary: Option<ImportSummary>,
+}
+
+/// One user the provider failed to import.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportFailure {
+    /// The user's id in the import file (without `auth0|`), when the provider echoes it.
+    pub user_id: Option<String>,
+    /// The user's email, when echoed.
+    pub email: Option<String>,
+    /// What went wrong.
+    pub errors: Vec<ImportErrorDetail>,
+}
+
+/// One error of an import failure (`CONFLICT_EMAIL`, `FORMAT`, ...).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportErrorDetail {
+    /// Provider error code.
+    pub code: String,
+    /// Provider message.
+    pub message: String,
+}
+
+/// The authentication provider.
+#[async_trait]
+pub trait AuthProvider: Send + Sync {
+    /// What this adapter supports.
+    fn capabilities(&self) -> Capabilities;
+
+    /// Creates a user; 409 when email/username is taken.
+    async fn create_user(&self, ctx: &CallContext, user: &NewAuthUser) -> AuthResult<AuthUser>;
+
+    /// One user by provider id, `None` if unknown.
+    async fn get_user(&self, ctx: &CallContext, id: &str) -> AuthResult<Option<AuthUser>>;
+
+    /// The users among `ids` that exist (one batched call; unknown ids are skipped).
+    async fn get_users(&self, ctx: &CallContext, ids: &[String]) -> AuthResult<Vec<AuthUser>>;
+
+    /// Updates email, username or blocked flag.
+    async fn update_user(&self, ctx: &CallContext, id: &str, patch: &AuthUserPatch) -> AuthResult<()>;
+
+    /// Deletes a user; an unknown id is `NotFound`.
+    async fn delete_user(&self, ctx: &CallContext, id: &str) -> AuthResult<()>;
+
+    /// Asks the provider to send the change-password email to the user.
+    async fn change_password(&self, ctx: &CallContext, id: &str) -> AuthResult<()>;
+
+    /// Logs in with username and password.
+    async fn login(&self, ctx: &CallContext, username: &str, password: &Secret) -> AuthResult<SessionGrant>;
+
+    /// New tokens from a refresh token; the expired access token travels in `ctx.session`.
+    async fn refresh(&self, ctx: &CallContext, refresh_token: &Secret) -> AuthResult<SessionGrant>;
+
+    /// The logged user (session from `ctx.session`).
+    async fn userinfo(&self, ctx: &CallContext) -> AuthResult<Value>;
+
+    /// Starts a bulk-import job from a JSON array of import records (under the provider's size limit).
+    async fn start_import(&self, ctx: &CallContext, users_json: Bytes, upsert: bool) -> AuthResult<ImportJob>;
+
+    /// Status of an import job.
+    async fn import_status(&self, ctx: &CallContext, job_id: &str) -> AuthResult<ImportJob>;
+
+    /// The failed users of a completed import job (empty when none failed).
+    async fn import_errors(&self, ctx: &CallContext, job_id: &str) -> AuthResult<Vec<ImportFailure>>;
+
+    /// Whether the provider answers (for `/-/check-up`).
+    async fn check(&self, ctx: &CallContext) -> AuthResult<()>;
+}

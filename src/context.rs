@@ -1,0 +1,70 @@
+//! `CallContext`: what one incoming request passes to every downstream call (forwarded headers,
+//! ACL headers for the store, session credentials for the auth provider).
+
+use axum::http::HeaderMap;
+
+use crate::secret::Secret;
+
+/// Per-request data every port method receives.
+#[derive(Clone, Default)]
+pub struct CallContext {
+    /// Headers forwarded on every downstream call: the Mia headers, `x-request-id`,
+    /// `x-forwarded-*` and `ADDITIONAL_HEADERS_TO_PROXY`. Nothing else is ever forwarded.
+    pub forward: HeaderMap,
+    /// `acl_rows` / `acl_read_columns`: sent to the user store on reads only.
+    pub acl: Acl,
+    /// Session credentials, sent only to the auth provider's session routes (userinfo, refresh).
+    pub session: SessionHeaders,
+    /// The request id (kept from the caller or generated); also inside `forward`.
+    pub request_id: String,
+}
+
+impl CallContext {
+    /// A context for work that no request started (jobs, health checks): only a request id.
+    pub fn background(request_id: impl Into<String>) -> Self {
+        let request_id = request_id.into();
+        let mut forward = HeaderMap::new();
+        if let Ok(value) = request_id.parse() {
+            forward.insert("x-request-id", value);
+        }
+        Self {
+            forward,
+            request_id,
+            ..Self::default()
+        }
+    }
+}
+
+impl std::fmt::Debug for CallContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Forwarded headers may include `authorization` or `cookie` through
+        // ADDITIONAL_HEADERS_TO_PROXY: print only their names.
+        let names: Vec<&str> = self.forward.keys().map(|k| k.as_str()).collect();
+        f.debug_struct("CallContext")
+            .field("request_id", &self.request_id)
+            .field("forward", &names)
+            .field("acl", &self.acl)
+            .field("session", &self.session)
+            .finish()
+    }
+}
+
+/// The ACL headers the Mia gateway (or Rönd) sets for the CRUD Service.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Acl {
+    /// `acl_rows`: a JSON filter (or array of filters) ANDed into every read.
+    pub rows: Option<String>,
+    /// `acl_read_columns`: comma-separated readable fields.
+    pub read_columns: Option<String>,
+}
+
+/// Session credentials of the caller, forwarded to the auth provider's session routes only.
+#[derive(Clone, Debug, Default)]
+pub struct SessionHeaders {
+    /// `authorization` header (bearer token).
+    pub authorization: Option<Secret>,
+    /// `cookie` header (`sid=...`).
+    pub cookie: Option<Secret>,
+    /// `client-key` header (Mia API key).
+    pub client_key: Option<Secret>,
+}

@@ -1,0 +1,105 @@
+//! The `Collection` port: every persistent set of documents (users, group config, roles, jobs),
+//! with the operations and semantics of the Mia-Platform CRUD Service contract.
+
+pub mod crud_http;
+pub mod query;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::stream::BoxStream;
+use serde_json::Value;
+
+use crate::context::CallContext;
+use crate::downstream::DownstreamError;
+
+pub use query::{DocState, Filter, FindQuery, StateFilter};
+
+/// Result of a store operation.
+pub type StoreResult<T> = Result<T, DownstreamError>;
+
+/// A stream of NDJSON bytes (one document a line), as `GET /export` sends it.
+pub type ExportStream = BoxStream<'static, Result<Bytes, DownstreamError>>;
+
+/// One item of a bulk patch: the documents matching `filter` (usually by `_id`) get `update`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BulkPatch {
+    /// Which documents; `filter.id` names one by `_id`.
+    pub filter: Filter,
+    /// CRUD update operators (`$set`, `$unset`, ...).
+    pub update: Value,
+}
+
+/// One item of a bulk state change: equality filter (may include `_id`) and the target state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StateChange {
+    /// Field equality entries (`_id`, `email`, ...); no `_q`, no `_st` (contract §1 `POST /state`).
+    pub filter: serde_json::Map<String, Value>,
+    /// Target state.
+    pub state_to: DocState,
+}
+
+/// A document collection with CRUD Service semantics (contracts/crud-service.md).
+///
+/// Every read honours `ctx.acl`; every call forwards `ctx.forward`. A missing document is
+/// `Ok(None)` / `Ok(false)`, never an error; every other failure is a [`DownstreamError`].
+#[async_trait]
+pub trait Collection: Send + Sync {
+    /// The collection's path (e.g. `/users`), for messages.
+    fn path(&self) -> &str;
+
+    /// `GET /` — the documents matching `query`.
+    async fn find(&self, ctx: &CallContext, query: &FindQuery) -> StoreResult<Vec<Value>>;
+
+    /// `GET /count` — how many documents match; `estimate` sends `_useEstimate=true`.
+    async fn count(&self, ctx: &CallContext, filter: &Filter, estimate: bool) -> StoreResult<u64>;
+
+    /// `GET /:id` — one document, or `None` when nothing matches id + filter + state.
+    async fn get(&self, ctx: &CallContext, id: &str, filter: &Filter) -> StoreResult<Option<Value>>;
+
+    /// `POST /` — inserts one document, returns its `_id`. 409 on a unique index is `Conflict`.
+    async fn insert(&self, ctx: &CallContext, doc: &Value) -> StoreResult<String>;
+
+    /// `POST /bulk` — inserts many documents, returns their ids in order.
+    async fn insert_many(&self, ctx: &CallContext, docs: &[Value]) -> StoreResult<Vec<String>>;
+
+    /// `PATCH /:id` — applies `update` to the document matching id + filter (compare-and-set);
+    /// returns the updated document, or `None` when nothing matched and nothing was written.
+    async fn patch(
+        &self,
+        ctx: &CallContext,
+        id: &str,
+        filter: &Filter,
+        update: &Value,
+    ) -> StoreResult<Option<Value>>;
+
+    /// `PATCH /` — applies `update` to every match; returns the modified count.
+    async fn patch_many(&self, ctx: &CallContext, filter: &Filter, update: &Value) -> StoreResult<u64>;
+
+    /// `PATCH /bulk` — one update per item; returns the total modified count.
+    async fn patch_bulk(&self, ctx: &CallContext, items: &[BulkPatch]) -> StoreResult<u64>;
+
+    /// `DELETE /:id` — true if a document was deleted, false if nothing matched.
+    async fn delete(&self, ctx: &CallContext, id: &str, filter: &Filter) -> StoreResult<bool>;
+
+    /// `DELETE /` — deletes every match; returns the deleted count.
+    async fn delete_many(&self, ctx: &CallContext, filter: &Filter) -> StoreResult<u64>;
+
+    /// `POST /:id/state` — true on success, false if nothing matched; a transition the state
+    /// machine forbids is `Rejected` (400).
+    async fn set_state(
+        &self,
+        ctx: &CallContext,
+        id: &str,
+        filter: &Filter,
+        state_to: DocState,
+    ) -> StoreResult<bool>;
+
+    /// `POST /state` — returns the modified count.
+    async fn set_state_many(&self, ctx: &CallContext, items: &[StateChange]) -> StoreResult<u64>;
+
+    /// `GET /export` — every match as an NDJSON stream, never buffered whole.
+    async fn export(&self, ctx: &CallContext, query: &FindQuery) -> StoreResult<ExportStream>;
+
+    /// Whether the store answers (for `/-/check-up`).
+    async fn check(&self, ctx: &CallContext) -> StoreResult<()>;
+}

@@ -1,0 +1,1 @@
+//! Tests: auth0_adapter

@@ -1,0 +1,1 @@
+//! spawn_app() and shared test support.

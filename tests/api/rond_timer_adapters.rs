@@ -1,0 +1,1 @@
+//! Tests: rond_timer_adapters
