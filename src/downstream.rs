@@ -152,12 +152,12 @@ pub async fn read_json<T: serde::de::DeserializeOwned>(
     call: &CallName,
     response: Response,
 ) -> Result<T, DownstreamError> {
-    let bytes = response.bytes().await.map_err(|e| {
-        DownstreamError::new(call.clone(), transport_kind(&e))
-    })?;
-    serde_json::from_slice(&bytes).map_err(|_| {
-        DownstreamError::new(call.clone(), ErrorKind::Failed { status: None })
-    })
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| DownstreamError::new(call.clone(), transport_kind(&e)))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|_| DownstreamError::new(call.clone(), ErrorKind::Failed { status: None }))
 }
 
 fn transport_kind(error: &reqwest::Error) -> ErrorKind {
@@ -197,9 +197,7 @@ async fn classify(status: StatusCode, response: Response) -> ErrorKind {
 
 /// How long a 429 asks us to wait: `Retry-After` (seconds), else `X-RateLimit-Reset` (epoch seconds).
 pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let read = |name: &str| -> Option<u64> {
-        headers.get(name)?.to_str().ok()?.trim().parse::<u64>().ok()
-    };
+    let read = |name: &str| -> Option<u64> { headers.get(name)?.to_str().ok()?.trim().parse::<u64>().ok() };
     if let Some(seconds) = read("retry-after") {
         return Some(Duration::from_secs(seconds));
     }

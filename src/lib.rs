@@ -3,15 +3,27 @@
 
 /// Authentication provider port and adapters.
 pub mod auth;
+/// Environment configuration, validated before the port opens.
+pub mod config;
 /// Per-request context passed to every downstream call.
 pub mod context;
 /// Shared outbound HTTP: client, error classification, header forwarding.
 pub mod downstream;
+/// The HTTP boundary error type.
+pub mod error;
+/// The HTTP boundary: router, layers, extractors, routes.
+pub mod http;
 /// Rönd role bindings.
 pub mod policy;
 /// Secret strings that never print.
 pub mod secret;
+/// Application: build the ports, bind, serve, shut down gracefully.
+pub mod startup;
+/// `AppState`: the handlers' dependencies.
+pub mod state;
 /// The `Collection` port and its adapters.
 pub mod store;
+/// JSON logs in the Mia format, and metrics.
+pub mod telemetry;
 /// Timer Service.
 pub mod timer;

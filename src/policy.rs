@@ -2,9 +2,10 @@
 //! (contracts/peers.md §3).
 
 use async_trait::async_trait;
+use reqwest::{Method, RequestBuilder};
 
 use crate::context::CallContext;
-use crate::downstream::DownstreamError;
+use crate::downstream::{forward_headers, read_json, send, CallName, DownstreamError};
 
 /// What a revoke removed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -19,11 +20,95 @@ pub struct RevokeOutcome {
 #[async_trait]
 pub trait PolicyClient: Send + Sync {
     /// Creates one binding giving `roles` to `subject`; returns its `bindingId`.
-    async fn grant(&self, ctx: &CallContext, subject: &str, roles: &[String]) -> Result<String, DownstreamError>;
+    async fn grant(
+        &self,
+        ctx: &CallContext,
+        subject: &str,
+        roles: &[String],
+    ) -> Result<String, DownstreamError>;
 
     /// Removes `subject` from *all* its bindings.
     async fn revoke(&self, ctx: &CallContext, subject: &str) -> Result<RevokeOutcome, DownstreamError>;
 
     /// Whether Rönd answers (for `/-/check-up`).
     async fn check(&self, ctx: &CallContext) -> Result<(), DownstreamError>;
+}
+
+/// Service name in errors, logs and metrics.
+const ROND: &str = "Rönd";
+
+/// The `PolicyClient` backed by Rönd's grant/revoke APIs (standalone mode).
+#[derive(Clone, Debug)]
+pub struct RondClient {
+    client: reqwest::Client,
+    base: String,
+}
+
+/// `POST /grant/bindings` answer.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GrantWire {
+    binding_id: String,
+}
+
+/// `POST /revoke/bindings` answer; missing counters are 0.
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct RevokeWire {
+    deleted_bindings: u64,
+    modified_bindings: u64,
+}
+
+impl RondClient {
+    /// An adapter for the Rönd at `base_url` (e.g. `http://rond-service`; a trailing slash is
+    /// ignored), sending its calls through `client`.
+    pub fn new(client: reqwest::Client, base_url: impl Into<String>) -> Self {
+        let base = base_url.into().trim_end_matches('/').to_owned();
+        Self { client, base }
+    }
+
+    /// Names a call and starts its request with the forwarded headers.
+    fn start(
+        &self,
+        ctx: &CallContext,
+        method: Method,
+        name: &'static str,
+        path: &str,
+    ) -> (CallName, RequestBuilder) {
+        let builder = self.client.request(method, format!("{}{}", self.base, path));
+        (CallName::new(ROND, name, path), forward_headers(builder, ctx))
+    }
+}
+
+#[async_trait]
+impl PolicyClient for RondClient {
+    async fn grant(
+        &self,
+        ctx: &CallContext,
+        subject: &str,
+        roles: &[String],
+    ) -> Result<String, DownstreamError> {
+        let (call, builder) = self.start(ctx, Method::POST, "POST", "/grant/bindings");
+        let body = serde_json::json!({ "subjects": [subject], "roles": roles });
+        let response = send(&call, builder.json(&body)).await?;
+        read_json::<GrantWire>(&call, response)
+            .await
+            .map(|g| g.binding_id)
+    }
+
+    async fn revoke(&self, ctx: &CallContext, subject: &str) -> Result<RevokeOutcome, DownstreamError> {
+        let (call, builder) = self.start(ctx, Method::POST, "POST", "/revoke/bindings");
+        let body = serde_json::json!({ "subjects": [subject] });
+        let response = send(&call, builder.json(&body)).await?;
+        let wire: RevokeWire = read_json(&call, response).await?;
+        Ok(RevokeOutcome {
+            deleted_bindings: wire.deleted_bindings,
+            modified_bindings: wire.modified_bindings,
+        })
+    }
+
+    async fn check(&self, ctx: &CallContext) -> Result<(), DownstreamError> {
+        let (call, builder) = self.start(ctx, Method::GET, "GET", "/-/rbac-healthz");
+        send(&call, builder).await.map(drop)
+    }
 }

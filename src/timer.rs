@@ -2,10 +2,11 @@
 //! (contracts/peers.md §4).
 
 use async_trait::async_trait;
+use reqwest::{Method, RequestBuilder};
 use serde_json::Value;
 
 use crate::context::CallContext;
-use crate::downstream::DownstreamError;
+use crate::downstream::{forward_headers, read_json, send, CallName, DownstreamError};
 
 /// Where the Timer Service calls back (its `outputMode` of type `rest`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,4 +45,117 @@ pub trait TimerClient: Send + Sync {
 
     /// Whether the Timer Service answers (for `/-/check-up`).
     async fn check(&self, ctx: &CallContext) -> Result<(), DownstreamError>;
+}
+
+/// Service name in errors, logs and metrics.
+const TIMER: &str = "Timer Service";
+/// `applicantService` of every schedule.
+const APPLICANT: &str = "user-manager-service";
+
+/// The `TimerClient` backed by the Mia-Platform Timer Service.
+#[derive(Clone, Debug)]
+pub struct TimerServiceClient {
+    client: reqwest::Client,
+    base: String,
+}
+
+/// `POST /schedule` answer.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ScheduleWire {
+    expiration_id: String,
+}
+
+impl TimerServiceClient {
+    /// An adapter for the Timer Service at `base_url` (e.g. `http://timer-service`; a trailing
+    /// slash is ignored), sending its calls through `client`.
+    pub fn new(client: reqwest::Client, base_url: impl Into<String>) -> Self {
+        let base = base_url.into().trim_end_matches('/').to_owned();
+        Self { client, base }
+    }
+
+    /// Names a call and starts its request with the forwarded headers.
+    fn start(
+        &self,
+        ctx: &CallContext,
+        method: Method,
+        name: &'static str,
+        path: &str,
+    ) -> (CallName, RequestBuilder) {
+        let builder = self.client.request(method, format!("{}{}", self.base, path));
+        (CallName::new(TIMER, name, path), forward_headers(builder, ctx))
+    }
+}
+
+/// `fire_at` in UTC as `2024-01-01T10:00:00.000Z`.
+fn start_date(fire_at: time::OffsetDateTime) -> String {
+    let at = fire_at.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second(),
+        at.millisecond()
+    )
+}
+
+/// The `POST /schedule` body: fires at `startDate` (interval 0) with a REST `POST` callback.
+fn schedule_body(schedule: &Schedule) -> Value {
+    let callback = &schedule.callback;
+    let headers: serde_json::Map<String, Value> = callback
+        .headers
+        .iter()
+        .map(|(name, value)| (name.clone(), Value::from(value.as_str())))
+        .collect();
+    serde_json::json!({
+        "payload": schedule.payload,
+        "startDate": start_date(schedule.fire_at),
+        "expirationIntervalMs": 0,
+        "applicantService": APPLICANT,
+        "outputMode": {
+            "type": "rest",
+            "method": "post",
+            "protocol": callback.protocol,
+            "hostname": callback.hostname,
+            "port": callback.port,
+            "path": callback.path,
+            "headers": headers,
+        },
+    })
+}
+
+#[async_trait]
+impl TimerClient for TimerServiceClient {
+    async fn schedule(&self, ctx: &CallContext, schedule: &Schedule) -> Result<String, DownstreamError> {
+        let (call, builder) = self.start(ctx, Method::POST, "POST", "/schedule");
+        let response = send(&call, builder.json(&schedule_body(schedule))).await?;
+        read_json::<ScheduleWire>(&call, response)
+            .await
+            .map(|s| s.expiration_id)
+    }
+
+    async fn abort(&self, ctx: &CallContext, expiration_id: &str) -> Result<(), DownstreamError> {
+        let (call, builder) = self.start(ctx, Method::POST, "POST", "/abort");
+        let body = serde_json::json!({ "expirationId": expiration_id });
+        send(&call, builder.json(&body)).await.map(drop)
+    }
+
+    async fn check(&self, ctx: &CallContext) -> Result<(), DownstreamError> {
+        let (call, builder) = self.start(ctx, Method::GET, "GET", "/-/healthz");
+        send(&call, builder).await.map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::start_date;
+
+    #[test]
+    fn start_dates_are_utc_with_milliseconds() {
+        let at = time::macros::datetime!(2024-01-01 11:00:00.5 +01:00);
+        assert_eq!(start_date(at), "2024-01-01T10:00:00.500Z");
+    }
 }

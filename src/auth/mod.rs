@@ -170,7 +170,8 @@ pub trait AuthProvider: Send + Sync {
     async fn userinfo(&self, ctx: &CallContext) -> AuthResult<Value>;
 
     /// Starts a bulk-import job from a JSON array of import records (under the provider's size limit).
-    async fn start_import(&self, ctx: &CallContext, users_json: Bytes, upsert: bool) -> AuthResult<ImportJob>;
+    async fn start_import(&self, ctx: &CallContext, users_json: Bytes, upsert: bool)
+        -> AuthResult<ImportJob>;
 
     /// Status of an import job.
     async fn import_status(&self, ctx: &CallContext, job_id: &str) -> AuthResult<ImportJob>;

@@ -1,1 +1,296 @@
 //! The CRUD Service adapter of the `Collection` port: one collection path on one CRUD Service.
+//! Tests: store_crud_adapter
+
+use async_trait::async_trait;
+use futures::TryStreamExt;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT};
+use reqwest::{Method, RequestBuilder, Response};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{BulkPatch, Collection, ExportStream, StateChange, StoreResult};
+use super::{DocState, Filter, FindQuery};
+use crate::context::CallContext;
+use crate::downstream::{forward_headers, read_json, send, CallName, DownstreamError, ErrorKind};
+
+const SERVICE: &str = "CRUD";
+const NDJSON: &str = "application/x-ndjson";
+const ACL_ROWS: HeaderName = HeaderName::from_static("acl_rows");
+const ACL_READ_COLUMNS: HeaderName = HeaderName::from_static("acl_read_columns");
+
+/// One collection of a Mia-Platform CRUD Service, called over HTTP (contracts/crud-service.md).
+#[derive(Clone, Debug)]
+pub struct CrudCollection {
+    client: reqwest::Client,
+    /// Base URL without a trailing slash: `http://crud-service`.
+    base_url: String,
+    /// Collection path with a leading and no trailing slash: `/users`.
+    path: String,
+}
+
+/// Which ACL headers a call carries: reads send both, `PATCH /:id` only `acl_read_columns`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum AclHeaders {
+    None,
+    Read,
+    ReadColumns,
+}
+
+/// `{"_id": ...}`, as `POST /` and `POST /bulk` answer.
+#[derive(Deserialize)]
+struct Inserted {
+    #[serde(rename = "_id")]
+    id: String,
+}
+
+impl CrudCollection {
+    /// A collection at `base_url` (`http://crud-service`) + `path` (`/users`); slashes are
+    /// normalised, so `http://crud-service/` and `users/` work too.
+    pub fn new(client: reqwest::Client, base_url: &str, path: &str) -> Self {
+        let path = path.trim_matches('/');
+        Self {
+            client,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            path: if path.is_empty() {
+                String::new()
+            } else {
+                format!("/{path}")
+            },
+        }
+    }
+
+    /// Names a call on a route template under the collection path (`/:id` → `/users/:id`).
+    fn call(&self, method: &'static str, template: &str) -> CallName {
+        CallName::new(SERVICE, method, format!("{}{template}", self.path))
+    }
+
+    /// `{base}{path}{suffix}`, where `suffix` is already encoded (`/`, `/count`, `/<id>`).
+    fn url(&self, suffix: &str) -> String {
+        format!("{}{}{suffix}", self.base_url, self.path)
+    }
+
+    /// `{base}{path}/<encoded id>{rest}`.
+    fn id_url(&self, id: &str, rest: &str) -> String {
+        self.url(&format!("/{}{rest}", encode_segment(id)))
+    }
+
+    /// A request carrying the forwarded headers, and the ACL headers `acl` asks for.
+    fn request(&self, ctx: &CallContext, method: Method, url: String, acl: AclHeaders) -> RequestBuilder {
+        let mut builder = forward_headers(self.client.request(method, url), ctx);
+        if acl == AclHeaders::Read {
+            if let Some(rows) = &ctx.acl.rows {
+                builder = set_header(builder, ACL_ROWS, rows);
+            }
+        }
+        if acl != AclHeaders::None {
+            if let Some(columns) = &ctx.acl.read_columns {
+                builder = set_header(builder, ACL_READ_COLUMNS, columns);
+            }
+        }
+        builder
+    }
+
+    /// Sends and reads a JSON body.
+    async fn json<T: serde::de::DeserializeOwned>(
+        call: &CallName,
+        builder: RequestBuilder,
+    ) -> StoreResult<T> {
+        let response = send(call, builder).await?;
+        read_json(call, response).await
+    }
+}
+
+/// Sets `name` (replacing a forwarded value of the same name, never adding a second one).
+/// A value that cannot be sent fails the call when sent: an ACL header is never dropped.
+fn set_header(builder: RequestBuilder, name: HeaderName, value: &str) -> RequestBuilder {
+    match HeaderValue::from_str(value) {
+        Ok(value) => builder.headers(HeaderMap::from_iter([(name, value)])),
+        Err(_) => builder.header(name, value),
+    }
+}
+
+/// Maps a 404 to `fallback`, keeping every other error.
+fn or_not_found<T>(result: StoreResult<T>, fallback: T) -> StoreResult<T> {
+    match result {
+        Err(e) if e.is_not_found() => Ok(fallback),
+        other => other,
+    }
+}
+
+/// Filter pairs for a `/:id` route: the id is in the path, so `_id` is never sent; `_st` only
+/// when `with_state` (`POST /:id/state` refuses it).
+fn id_route_pairs(filter: &Filter, with_state: bool) -> Vec<(String, String)> {
+    filter
+        .to_query_pairs()
+        .into_iter()
+        .filter(|(k, _)| k != "_id" && (with_state || k != "_st"))
+        .collect()
+}
+
+/// Percent-encodes one path segment: everything but RFC 3986 unreserved characters.
+fn encode_segment(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[async_trait]
+impl Collection for CrudCollection {
+    fn path(&self) -> &str {
+        &self.path
+    }
+
+    async fn find(&self, ctx: &CallContext, query: &FindQuery) -> StoreResult<Vec<Value>> {
+        let call = self.call("GET", "/");
+        let builder = self.request(ctx, Method::GET, self.url("/"), AclHeaders::Read);
+        Self::json(&call, builder.query(&query.to_query_pairs())).await
+    }
+
+    async fn count(&self, ctx: &CallContext, filter: &Filter, estimate: bool) -> StoreResult<u64> {
+        let call = self.call("GET", "/count");
+        let mut pairs = filter.to_query_pairs();
+        if estimate {
+            pairs.push(("_useEstimate".to_owned(), "true".to_owned()));
+        }
+        let builder = self.request(ctx, Method::GET, self.url("/count"), AclHeaders::Read);
+        Self::json(&call, builder.query(&pairs)).await
+    }
+
+    async fn get(&self, ctx: &CallContext, id: &str, filter: &Filter) -> StoreResult<Option<Value>> {
+        let call = self.call("GET", "/:id");
+        let builder = self.request(ctx, Method::GET, self.id_url(id, ""), AclHeaders::Read);
+        let builder = builder.query(&id_route_pairs(filter, true));
+        or_not_found(Self::json(&call, builder).await.map(Some), None)
+    }
+
+    async fn insert(&self, ctx: &CallContext, doc: &Value) -> StoreResult<String> {
+        let call = self.call("POST", "/");
+        let builder = self.request(ctx, Method::POST, self.url("/"), AclHeaders::None);
+        let inserted: Inserted = Self::json(&call, builder.json(doc)).await?;
+        Ok(inserted.id)
+    }
+
+    /// An empty `docs` returns `[]` without a call (the CRUD Service refuses an empty array).
+    async fn insert_many(&self, ctx: &CallContext, docs: &[Value]) -> StoreResult<Vec<String>> {
+        if docs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let call = self.call("POST", "/bulk");
+        let builder = self.request(ctx, Method::POST, self.url("/bulk"), AclHeaders::None);
+        let inserted: Vec<Inserted> = Self::json(&call, builder.json(docs)).await?;
+        Ok(inserted.into_iter().map(|i| i.id).collect())
+    }
+
+    async fn patch(
+        &self,
+        ctx: &CallContext,
+        id: &str,
+        filter: &Filter,
+        update: &Value,
+    ) -> StoreResult<Option<Value>> {
+        let call = self.call("PATCH", "/:id");
+        let url = self.id_url(id, "");
+        let builder = self.request(ctx, Method::PATCH, url, AclHeaders::ReadColumns);
+        let builder = builder.query(&id_route_pairs(filter, true)).json(update);
+        or_not_found(Self::json(&call, builder).await.map(Some), None)
+    }
+
+    async fn patch_many(&self, ctx: &CallContext, filter: &Filter, update: &Value) -> StoreResult<u64> {
+        let call = self.call("PATCH", "/");
+        let builder = self.request(ctx, Method::PATCH, self.url("/"), AclHeaders::None);
+        Self::json(&call, builder.query(&filter.to_query_pairs()).json(update)).await
+    }
+
+    /// An empty `items` returns 0 without a call (the CRUD Service refuses an empty array).
+    async fn patch_bulk(&self, ctx: &CallContext, items: &[BulkPatch]) -> StoreResult<u64> {
+        if items.is_empty() {
+            return Ok(0);
+        }
+        let call = self.call("PATCH", "/bulk");
+        let body: Vec<Value> = items
+            .iter()
+            .map(|item| json!({"filter": item.filter.to_body_filter(), "update": item.update}))
+            .collect();
+        let builder = self.request(ctx, Method::PATCH, self.url("/bulk"), AclHeaders::None);
+        Self::json(&call, builder.json(&body)).await
+    }
+
+    async fn delete(&self, ctx: &CallContext, id: &str, filter: &Filter) -> StoreResult<bool> {
+        let call = self.call("DELETE", "/:id");
+        let builder = self.request(ctx, Method::DELETE, self.id_url(id, ""), AclHeaders::None);
+        let builder = builder.query(&id_route_pairs(filter, true));
+        or_not_found(send(&call, builder).await.map(|_| true), false)
+    }
+
+    async fn delete_many(&self, ctx: &CallContext, filter: &Filter) -> StoreResult<u64> {
+        let call = self.call("DELETE", "/");
+        let builder = self.request(ctx, Method::DELETE, self.url("/"), AclHeaders::None);
+        Self::json(&call, builder.query(&filter.to_query_pairs())).await
+    }
+
+    /// `filter.state` is never sent: the route refuses `_st` and ignores the current state.
+    async fn set_state(
+        &self,
+        ctx: &CallContext,
+        id: &str,
+        filter: &Filter,
+        state_to: DocState,
+    ) -> StoreResult<bool> {
+        let call = self.call("POST", "/:id/state");
+        let url = self.id_url(id, "/state");
+        let builder = self.request(ctx, Method::POST, url, AclHeaders::None);
+        let builder = builder
+            .query(&id_route_pairs(filter, false))
+            .json(&json!({"stateTo": state_to}));
+        or_not_found(send(&call, builder).await.map(|_| true), false)
+    }
+
+    /// An empty `items` returns 0 without a call (the CRUD Service refuses an empty array).
+    async fn set_state_many(&self, ctx: &CallContext, items: &[StateChange]) -> StoreResult<u64> {
+        if items.is_empty() {
+            return Ok(0);
+        }
+        let call = self.call("POST", "/state");
+        let body: Vec<Value> = items
+            .iter()
+            .map(|item| json!({"filter": item.filter, "stateTo": item.state_to}))
+            .collect();
+        let builder = self.request(ctx, Method::POST, self.url("/state"), AclHeaders::None);
+        Self::json(&call, builder.json(&body)).await
+    }
+
+    async fn export(&self, ctx: &CallContext, query: &FindQuery) -> StoreResult<ExportStream> {
+        let call = self.call("GET", "/export");
+        let builder = self.request(ctx, Method::GET, self.url("/export"), AclHeaders::Read);
+        let builder = builder
+            .query(&query.to_query_pairs())
+            .headers(HeaderMap::from_iter([(ACCEPT, HeaderValue::from_static(NDJSON))]));
+        let response: Response = send(&call, builder).await?;
+        let stream = response
+            .bytes_stream()
+            .map_err(move |e| DownstreamError::new(call.clone(), body_error_kind(&e)));
+        Ok(Box::pin(stream))
+    }
+
+    async fn check(&self, ctx: &CallContext) -> StoreResult<()> {
+        let call = CallName::new(SERVICE, "GET", "/-/healthz");
+        let url = format!("{}/-/healthz", self.base_url);
+        send(&call, self.request(ctx, Method::GET, url, AclHeaders::None)).await?;
+        Ok(())
+    }
+}
+
+/// How reading a streamed body failed midway (the status was already 2xx).
+fn body_error_kind(error: &reqwest::Error) -> ErrorKind {
+    if error.is_timeout() {
+        ErrorKind::Timeout
+    } else {
+        ErrorKind::Failed { status: None }
+    }
+}

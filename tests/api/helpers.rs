@@ -1,1 +1,144 @@
-//! spawn_app() and shared test support.
+//! `spawn_app()`: the real service on 127.0.0.1:0 against one wiremock server per downstream
+//! service, plus the captured log lines of the whole test binary.
+
+use std::io::Write;
+use std::sync::{Arc, LazyLock, Mutex};
+
+use tokio_util::sync::CancellationToken;
+use tracing_subscriber::fmt::MakeWriter;
+use user_manager_service::config::Config;
+use user_manager_service::startup::Application;
+use wiremock::MockServer;
+
+/// Every log line the services of this test binary wrote (and stdout too with `TEST_LOG=1`).
+#[derive(Clone, Default)]
+pub struct LogBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if std::env::var_os("TEST_LOG").is_some() {
+            std::io::stdout().write_all(buf)?;
+        }
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for LogBuffer {
+    type Writer = LogBuffer;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+static LOGS: LazyLock<LogBuffer> = LazyLock::new(|| {
+    let buffer = LogBuffer::default();
+    user_manager_service::telemetry::init(tracing::Level::TRACE, buffer.clone());
+    buffer
+});
+
+/// The log lines written so far, parsed.
+pub fn captured_logs() -> Vec<serde_json::Value> {
+    let bytes = LOGS.0.lock().unwrap().clone();
+    String::from_utf8_lossy(&bytes)
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect()
+}
+
+/// The raw log text written so far.
+pub fn captured_log_text() -> String {
+    String::from_utf8_lossy(&LOGS.0.lock().unwrap()).into_owned()
+}
+
+/// A running service and its fake downstream services.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub crud: MockServer,
+    pub auth: MockServer,
+    pub rond: MockServer,
+    pub timer: MockServer,
+    pub shutdown: CancellationToken,
+    pub server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request failed")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request failed")
+    }
+}
+
+/// Starts the service with every downstream configured, each one a wiremock server.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Like [`spawn_app`], with extra (or overriding) environment variables.
+pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
+    LazyLock::force(&LOGS);
+    let (crud, auth, rond, timer) = tokio::join!(
+        MockServer::start(),
+        MockServer::start(),
+        MockServer::start(),
+        MockServer::start()
+    );
+    let mut vars: Vec<(String, String)> = [
+        ("HTTP_HOST", "127.0.0.1"),
+        ("HTTP_PORT", "0"),
+        ("USERS_CRUD_ENDPOINT", "/users"),
+        ("UMS_CONFIG_CRUD_ENDPOINT", "/ums-config"),
+        ("ROLES_CRUD_ENDPOINT", "/roles"),
+        ("JOBS_CRUD_ENDPOINT", "/jobs"),
+        ("ROND_ENABLED", "true"),
+        ("DOWNSTREAM_TIMEOUT_MS", "500"),
+        ("ADDITIONAL_HEADERS_TO_PROXY", "x-custom"),
+        ("REQUEST_BODY_LIMIT_BYTES", "65536"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    vars.push(("CRUD_SERVICE".into(), crud.uri()));
+    vars.push(("AUTH_SERVICE".into(), auth.uri()));
+    vars.push(("ROND_SERVICE".into(), rond.uri()));
+    vars.push(("TIMER_SERVICE".into(), timer.uri()));
+    for (k, v) in extra {
+        vars.retain(|(name, _)| name != k);
+        vars.push(((*k).to_owned(), (*v).to_owned()));
+    }
+    let config = Config::from_pairs(vars).expect("test configuration is valid");
+    let app = Application::build(config).await.expect("the service starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let shutdown = app.shutdown_token();
+    let server = tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        crud,
+        auth,
+        rond,
+        timer,
+        shutdown,
+        server,
+    }
+}

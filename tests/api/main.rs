@@ -1,6 +1,8 @@
 //! The one integration-test binary: black-box tests of the service and of its adapters.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth0_adapter;
 mod helpers;
+mod operations;
 mod rond_timer_adapters;
 mod store_crud_adapter;

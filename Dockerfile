@@ -1,0 +1,22 @@
+# syntax=docker/dockerfile:1
+# Build: a release binary of the service only (the fakes and docquery tests are not shipped).
+FROM rust:1.95-slim-bookworm AS build
+WORKDIR /src
+COPY Cargo.toml Cargo.lock rustfmt.toml ./
+COPY crates ./crates
+COPY src ./src
+COPY tests ./tests
+RUN cargo build --release --locked --bin user-manager-service \
+    && strip target/release/user-manager-service
+
+# Run: distroless with glibc and CA certificates, non-root, nothing else.
+FROM gcr.io/distroless/cc-debian12:nonroot
+WORKDIR /app
+COPY --from=build /src/target/release/user-manager-service /app/user-manager-service
+COPY config ./config
+ENV HTTP_PORT=3000 \
+    LOG_LEVEL=info \
+    DATA_DIR=/app/data
+EXPOSE 3000
+USER nonroot:nonroot
+ENTRYPOINT ["/app/user-manager-service"]

@@ -1,1 +1,0 @@
-//! The Auth0 Client adapter of the `AuthProvider` port (contracts/peers.md §1).

@@ -1,0 +1,207 @@
+//! `ApiError`: the one error type of the HTTP boundary, and its Mia body
+//! `{"statusCode": N, "error": "<reason phrase>", "message": "..."}`. Only this module knows
+//! status codes; 5xx bodies never carry internal detail (the cause is logged by the request
+//! middleware from the response extensions).
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+
+use crate::downstream::{DownstreamError, ErrorKind};
+
+/// Result of a handler or orchestration function.
+pub type ApiResult<T, E = ApiError> = Result<T, E>;
+
+/// What went wrong, as our caller sees it.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// `400 Bad Request`: malformed or invalid input; the message says what to fix.
+    #[error("{0}")]
+    BadRequest(String),
+    /// `401 Unauthorized`: no valid session.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// `403 Forbidden`: the session may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// `404 Not Found`: unknown user, job or route.
+    #[error("{0}")]
+    NotFound(String),
+    /// `405 Method Not Allowed`.
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    /// `409 Conflict`: email or username taken, auth user already linked.
+    #[error("{0}")]
+    Conflict(String),
+    /// `413 Payload Too Large`.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// `415 Unsupported Media Type`.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// `501 Not Implemented`: the configured provider lacks a capability.
+    #[error("{0}")]
+    NotImplemented(String),
+    /// A downstream call failed: 502 (error or unreachable), 504 (timeout), 429 (rate limited),
+    /// 409 (conflict) or the upstream 4xx, with a message naming the call.
+    #[error(transparent)]
+    Downstream(#[from] DownstreamError),
+    /// `500 Internal Server Error`: a bug or an unexpected condition; logged, never shown.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// The Mia error body.
+#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody {
+    /// HTTP status code.
+    pub status_code: u16,
+    /// Reason phrase of the status.
+    pub error: String,
+    /// What went wrong, for a human.
+    pub message: String,
+}
+
+/// The cause of a 5xx, attached to the response for the request log line.
+#[derive(Clone, Debug)]
+pub struct ErrorCause(pub Arc<String>);
+
+impl ApiError {
+    /// The status this error produces.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Downstream(e) => match &e.kind {
+                ErrorKind::Timeout => StatusCode::GATEWAY_TIMEOUT,
+                ErrorKind::Conflict { .. } => StatusCode::CONFLICT,
+                ErrorKind::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+                ErrorKind::Rejected { status, .. } => {
+                    StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY)
+                }
+                ErrorKind::NotFound | ErrorKind::Failed { .. } | ErrorKind::Unreachable => {
+                    StatusCode::BAD_GATEWAY
+                }
+            },
+        }
+    }
+
+    /// The message our caller reads: never internal detail for a 500.
+    fn public_message(&self) -> String {
+        match self {
+            Self::Internal(_) => "Something went wrong".to_owned(),
+            Self::Downstream(e) => match &e.kind {
+                ErrorKind::Conflict { message } => format!("{} responded 409: {message}", e.call),
+                _ => e.to_string(),
+            },
+            other => other.to_string(),
+        }
+    }
+}
+
+/// Builds a Mia error body for `status` with `message`.
+pub fn error_body(status: StatusCode, message: impl Into<String>) -> ErrorBody {
+    ErrorBody {
+        status_code: status.as_u16(),
+        error: status.canonical_reason().unwrap_or("Error").to_owned(),
+        message: message.into(),
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let body = error_body(status, self.public_message());
+        let mut response = (status, Json(body)).into_response();
+        if status.is_server_error() {
+            response
+                .extensions_mut()
+                .insert(ErrorCause(Arc::new(self.to_string())));
+        }
+        if let Self::Downstream(DownstreamError {
+            kind: ErrorKind::RateLimited {
+                retry_after: Some(wait),
+            },
+            ..
+        }) = &self
+        {
+            if let Ok(value) = wait.as_secs().max(1).to_string().parse() {
+                response.headers_mut().insert("retry-after", value);
+            }
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::downstream::CallName;
+
+    fn downstream(kind: ErrorKind) -> ApiError {
+        ApiError::Downstream(DownstreamError::new(
+            CallName::new("CRUD", "PATCH", "/users/:id"),
+            kind,
+        ))
+    }
+
+    #[test]
+    fn downstream_failures_map_to_gateway_statuses_with_the_call_named() {
+        let err = downstream(ErrorKind::Failed { status: Some(500) });
+        assert_eq!(err.status(), StatusCode::BAD_GATEWAY);
+        assert_eq!(err.public_message(), "CRUD PATCH /users/:id responded 500");
+        assert_eq!(
+            downstream(ErrorKind::Timeout).status(),
+            StatusCode::GATEWAY_TIMEOUT
+        );
+        assert_eq!(
+            downstream(ErrorKind::Unreachable).status(),
+            StatusCode::BAD_GATEWAY
+        );
+        assert_eq!(
+            downstream(ErrorKind::Conflict {
+                message: "E11000".into()
+            })
+            .status(),
+            StatusCode::CONFLICT
+        );
+        let rejected = downstream(ErrorKind::Rejected {
+            status: 400,
+            message: "Unknown field: x".into(),
+        });
+        assert_eq!(rejected.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            rejected.public_message(),
+            "CRUD PATCH /users/:id responded 400: Unknown field: x"
+        );
+    }
+
+    #[test]
+    fn internal_errors_never_show_their_cause() {
+        let err = ApiError::Internal("secret stack".into());
+        assert_eq!(err.public_message(), "Something went wrong");
+        let response = err.into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let cause = response.extensions().get::<ErrorCause>().unwrap();
+        assert_eq!(cause.0.as_str(), "internal error: secret stack");
+    }
+
+    #[test]
+    fn error_body_uses_the_reason_phrase() {
+        let body = error_body(StatusCode::PAYLOAD_TOO_LARGE, "too big");
+        assert_eq!(body.status_code, 413);
+        assert_eq!(body.error, "Payload Too Large");
+    }
+}

@@ -1,0 +1,103 @@
+//! Extractors that turn request parts into our types, with rejections in the Mia error format:
+//! `ApiJson<T>` for bodies and `Ctx` for the downstream `CallContext`.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderName, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use crate::context::{Acl, CallContext, SessionHeaders};
+use crate::error::ApiError;
+use crate::secret::Secret;
+use crate::state::AppState;
+
+/// A JSON body (or response) whose rejections are `ApiError`s: 400 for bad JSON or a wrong
+/// shape, 413 over the size limit, 415 without `content-type: application/json`.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+impl<T: serde::Serialize> IntoResponse for ApiJson<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::JsonDataError(e) => {
+                ApiError::BadRequest(format!("invalid body: {}", e.body_text()))
+            }
+            JsonRejection::JsonSyntaxError(e) => {
+                ApiError::BadRequest(format!("body is not valid JSON: {}", e.body_text()))
+            }
+            JsonRejection::MissingJsonContentType(_) => {
+                ApiError::UnsupportedMediaType("expected a body with content-type: application/json".into())
+            }
+            JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                ApiError::PayloadTooLarge("request body is larger than REQUEST_BODY_LIMIT_BYTES".into())
+            }
+            other => ApiError::BadRequest(other.body_text()),
+        }
+    }
+}
+
+/// The `CallContext` of this request, built from its headers and the configured header names.
+pub struct Ctx(pub CallContext);
+
+/// Headers always forwarded when present (custom-plugin-lib behaviour).
+const ALWAYS_FORWARDED: [&str; 4] = [
+    "x-request-id",
+    "x-forwarded-for",
+    "x-forwarded-proto",
+    "x-forwarded-host",
+];
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Ok(Ctx(call_context(&parts.headers, state)))
+    }
+}
+
+/// Builds the context: forwarded headers are exactly the Mia headers, `x-request-id`,
+/// `x-forwarded-*` and `ADDITIONAL_HEADERS_TO_PROXY`.
+pub fn call_context(headers: &HeaderMap, state: &AppState) -> CallContext {
+    let names = &state.config.headers;
+    let mia = [
+        &names.user_id,
+        &names.user_properties,
+        &names.groups,
+        &names.client_type,
+        &names.backoffice,
+    ];
+    let mut forward = HeaderMap::new();
+    let always = ALWAYS_FORWARDED.iter().map(|n| HeaderName::from_static(n));
+    for name in mia
+        .into_iter()
+        .cloned()
+        .chain(always)
+        .chain(names.additional.iter().cloned())
+    {
+        for value in headers.get_all(&name) {
+            forward.append(name.clone(), value.clone());
+        }
+    }
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    CallContext {
+        request_id: text("x-request-id").unwrap_or_default(),
+        forward,
+        acl: Acl {
+            rows: text("acl_rows"),
+            read_columns: text("acl_read_columns"),
+        },
+        session: SessionHeaders {
+            authorization: text("authorization").map(Secret::new),
+            cookie: text("cookie").map(Secret::new),
+            client_key: text("client-key").map(Secret::new),
+        },
+    }
+}

@@ -1,0 +1,73 @@
+//! The HTTP boundary: the router with its layers (request id, request logs and metrics, panics,
+//! body limit), the Mia 404/405 fallbacks and the OpenAPI document built from the routes.
+
+pub mod extract;
+mod health;
+mod observe;
+mod session;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, Uri};
+use axum::Router;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Top-level OpenAPI information; paths come from the route modules.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "user-manager-service",
+        description = "Manages the users of an application across a user store and an authentication provider."
+    ),
+    components(schemas(crate::error::ErrorBody))
+)]
+struct ApiDoc;
+
+/// Every route with its OpenAPI entry, before state and layers are applied.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(health::router())
+        .merge(session::router())
+}
+
+/// The OpenAPI document of every route.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().split_for_parts().1
+}
+
+/// Builds the service's router with its layers.
+///
+/// Layer order, outermost first: a request id is set when missing (so every log line has one);
+/// `observe` opens the request span, logs `request completed` and records metrics; the id is
+/// copied to the response; panics become Mia 500 bodies; bodies over the limit are refused (413).
+pub fn router(state: AppState) -> Router {
+    let (api, doc) = routes().split_for_parts();
+    let doc_json = std::sync::Arc::new(serde_json::to_value(&doc).unwrap_or_default());
+    let body_limit = state.config.body_limit_bytes;
+    api.merge(health::documentation_router(doc_json))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(axum::middleware::from_fn(observe::observe))
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(CatchPanicLayer::custom(observe::panic_response))
+                .layer(DefaultBodyLimit::max(body_limit)),
+        )
+}
+
+async fn not_found(method: Method, uri: Uri) -> ApiError {
+    ApiError::NotFound(format!("Route {method} {} not found", uri.path()))
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::MethodNotAllowed(format!("Method {method} is not allowed on {}", uri.path()))
+}

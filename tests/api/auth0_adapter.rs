@@ -1,1 +1,0 @@
-//! Tests: auth0_adapter

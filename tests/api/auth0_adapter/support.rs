@@ -1,0 +1,140 @@
+//! Shared support of the adapter tests: HTTP clients, call contexts, request inspection and the
+//! `failure_cases!` macro (4xx, 500 and timeout of one call). Also used by `rond_timer_adapters`.
+
+use std::time::Duration;
+
+use axum::http::{HeaderMap, HeaderValue};
+use user_manager_service::context::{Acl, CallContext, SessionHeaders};
+use user_manager_service::downstream::build_http_client;
+use user_manager_service::secret::Secret;
+use wiremock::{MockServer, Request};
+
+/// Timeout of the clients of the success tests (generous: 2 cores run every test at once).
+pub const RELAXED: Duration = Duration::from_secs(10);
+/// Timeout of the clients of the timeout tests.
+pub const SHORT: Duration = Duration::from_millis(200);
+/// Delay of the answers of the timeout tests.
+pub const SLOW: Duration = Duration::from_secs(3);
+
+/// The process HTTP client, with `timeout`.
+pub fn http_client(timeout: Duration) -> reqwest::Client {
+    build_http_client(timeout).expect("the HTTP client builds")
+}
+
+/// A context with forwarded headers only (`x-request-id`, `client-type`, `x-custom`).
+pub fn ctx() -> CallContext {
+    let mut forward = HeaderMap::new();
+    forward.insert("x-request-id", HeaderValue::from_static("req-42"));
+    forward.insert("client-type", HeaderValue::from_static("backoffice"));
+    forward.insert("x-custom", HeaderValue::from_static("custom-value"));
+    CallContext {
+        forward,
+        request_id: "req-42".into(),
+        ..CallContext::default()
+    }
+}
+
+/// [`ctx`] plus session credentials and ACL headers.
+pub fn session_ctx() -> CallContext {
+    CallContext {
+        session: SessionHeaders {
+            authorization: Some(Secret::new("Bearer expired-token")),
+            cookie: Some(Secret::new("sid=session-1")),
+            client_key: Some(Secret::new("key-1")),
+        },
+        acl: Acl {
+            rows: Some(r#"{"tenant":"a"}"#.into()),
+            read_columns: Some("name".into()),
+        },
+        ..ctx()
+    }
+}
+
+/// Every request `server` received.
+pub async fn received(server: &MockServer) -> Vec<Request> {
+    server.received_requests().await.expect("request recording is on")
+}
+
+/// The only request `server` received.
+pub async fn only_request(server: &MockServer) -> Request {
+    let mut requests = received(server).await;
+    assert_eq!(requests.len(), 1, "expected exactly one request");
+    requests.remove(0)
+}
+
+/// Value of header `name` of `request`, if any.
+pub fn header_of<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
+    request.headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Asserts the forwarded headers of [`ctx`] arrived on `request`.
+pub fn assert_forwarded(request: &Request) {
+    for (name, value) in [
+        ("x-request-id", "req-42"),
+        ("client-type", "backoffice"),
+        ("x-custom", "custom-value"),
+    ] {
+        assert_eq!(header_of(request, name), Some(value), "{name} on {}", request.url);
+    }
+}
+
+/// The query pairs of `request`, decoded, in order.
+pub fn query_pairs(request: &Request) -> Vec<(String, String)> {
+    request
+        .url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// Three tests of one call in a module `$name`: a 4xx answer classified as `$kind`, a 500 named
+/// `$display responded 500`, and an answer slower than the client timeout. `$adapter` builds the
+/// adapter from a client and the mock server URI; `$call` uses `$a` (the adapter) and `$c` (the
+/// context) and returns the call's future.
+macro_rules! failure_cases {
+    ($name:ident, $adapter:path, $method:literal $path:literal, $display:literal,
+     $status:literal => $kind:pat, |$a:ident, $c:ident| $call:expr) => {
+        mod $name {
+            use super::*;
+            use std::time::Duration;
+            use user_manager_service::downstream::{DownstreamError, ErrorKind};
+            use wiremock::matchers::{method, path};
+            use wiremock::{Mock, MockServer, ResponseTemplate};
+            use $crate::auth0_adapter::support::{ctx, http_client, RELAXED, SHORT, SLOW};
+
+            async fn fail_with(answer: ResponseTemplate, timeout: Duration) -> DownstreamError {
+                let server = MockServer::start().await;
+                Mock::given(method($method))
+                    .and(path($path))
+                    .respond_with(answer)
+                    .expect(1)
+                    .mount(&server)
+                    .await;
+                let $a = $adapter(http_client(timeout), server.uri());
+                let $c = ctx();
+                ($call).await.map(drop).expect_err("the call fails")
+            }
+
+            #[tokio::test]
+            async fn a_4xx_answer_is_classified() {
+                let body = serde_json::json!({ "statusCode": $status, "message": "refused" });
+                let error = fail_with(ResponseTemplate::new($status).set_body_json(body), RELAXED).await;
+                assert!(matches!(error.kind, $kind), "{error:?}");
+            }
+
+            #[tokio::test]
+            async fn a_500_is_a_failure_that_names_the_call() {
+                let error = fail_with(ResponseTemplate::new(500), RELAXED).await;
+                assert_eq!(error.kind, ErrorKind::Failed { status: Some(500) });
+                assert_eq!(error.to_string(), concat!($display, " responded 500"));
+            }
+
+            #[tokio::test]
+            async fn an_answer_slower_than_the_timeout_is_a_timeout() {
+                let error = fail_with(ResponseTemplate::new(200).set_delay(SLOW), SHORT).await;
+                assert_eq!(error.kind, ErrorKind::Timeout);
+            }
+        }
+    };
+}
+pub(crate) use failure_cases;

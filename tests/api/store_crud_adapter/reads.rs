@@ -1,0 +1,179 @@
+//! Success and not-found cases of the reads: find, count, get, export, check.
+
+use futures::StreamExt;
+use user_manager_service::downstream::ErrorKind;
+use user_manager_service::store::Collection;
+
+use super::*;
+
+#[tokio::test]
+async fn find_sends_the_whole_query_with_both_acl_headers_and_returns_the_documents() {
+    let (server, crud, ctx) = setup().await;
+    mount(
+        &server,
+        "GET",
+        "/users/",
+        ok_json(json!([{"_id": "a"}, {"_id": "b"}])),
+    )
+    .await;
+
+    let docs = crud.find(&ctx, &find_query()).await.expect("documents");
+
+    assert_eq!(docs, vec![json!({"_id": "a"}), json!({"_id": "b"})]);
+    let request = the_request(&server).await;
+    let mut expected = filter_pairs(true, true);
+    expected.extend([
+        pair("_p", "name,email"),
+        pair("_s", "-createdAt"),
+        pair("_l", "10"),
+        pair("_sk", "20"),
+    ]);
+    assert_eq!(query(&request), expected);
+    assert_headers(&request, AclSent::Both);
+}
+
+#[tokio::test]
+async fn find_without_parameters_calls_the_list_route_with_its_trailing_slash_and_no_query() {
+    let (server, crud, ctx) = setup().await;
+    mount(&server, "GET", "/users/", ok_json(json!([]))).await;
+
+    let docs = crud.find(&ctx, &FindQuery::default()).await.expect("documents");
+
+    assert!(docs.is_empty());
+    assert_eq!(the_request(&server).await.url.query(), None);
+}
+
+#[tokio::test]
+async fn count_sends_the_filter_and_reads_a_bare_integer() {
+    let (server, crud, ctx) = setup().await;
+    mount(&server, "GET", "/users/count", ok_json(json!(42))).await;
+
+    assert_eq!(crud.count(&ctx, &filter(), false).await, Ok(42));
+
+    let request = the_request(&server).await;
+    assert_eq!(query(&request), filter_pairs(true, true));
+    assert_headers(&request, AclSent::Both);
+}
+
+#[tokio::test]
+async fn count_with_estimate_adds_use_estimate_true() {
+    let (server, crud, ctx) = setup().await;
+    mount(&server, "GET", "/users/count", ok_json(json!(7))).await;
+
+    assert_eq!(crud.count(&ctx, &Filter::default(), true).await, Ok(7));
+
+    assert_eq!(
+        query(&the_request(&server).await),
+        vec![pair("_useEstimate", "true")]
+    );
+}
+
+#[tokio::test]
+async fn get_percent_encodes_the_id_and_sends_the_filter_without_id() {
+    let (server, crud, ctx) = setup().await;
+    mount(
+        &server,
+        "GET",
+        "/users/a%20b%2Fc%3F",
+        ok_json(json!({"_id": "a b/c?"})),
+    )
+    .await;
+
+    let doc = crud.get(&ctx, "a b/c?", &filter()).await.expect("a document");
+
+    assert_eq!(doc, Some(json!({"_id": "a b/c?"})));
+    let request = the_request(&server).await;
+    assert_eq!(query(&request), filter_pairs(true, false));
+    assert_headers(&request, AclSent::Both);
+}
+
+#[tokio::test]
+async fn get_of_a_missing_document_is_none() {
+    let (server, crud, ctx) = setup().await;
+    let not_found = ResponseTemplate::new(404).set_body_json(json!({"error": "not found"}));
+    mount(&server, "GET", "/users/u1", not_found).await;
+
+    assert_eq!(crud.get(&ctx, "u1", &Filter::default()).await, Ok(None));
+}
+
+#[tokio::test]
+async fn export_asks_for_ndjson_with_both_acl_headers_and_streams_the_body() {
+    let (server, crud, ctx) = setup().await;
+    let line = format!("{}\n", json!({"_id": "x".repeat(1_000)}));
+    let ndjson = line.repeat(2_000);
+    let response = ResponseTemplate::new(200).set_body_raw(ndjson.clone(), "application/x-ndjson");
+    Mock::given(method("GET"))
+        .and(path("/users/export"))
+        .and(wiremock::matchers::header("accept", "application/x-ndjson"))
+        .respond_with(response)
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let stream = crud.export(&ctx, &find_query()).await.expect("a stream");
+    let chunks: Vec<_> = stream.collect().await;
+
+    assert!(chunks.len() > 1, "a 2 MB export must arrive in several chunks");
+    let bytes: Vec<u8> = chunks
+        .into_iter()
+        .flat_map(|c| c.expect("a chunk").to_vec())
+        .collect();
+    assert_eq!(bytes, ndjson.into_bytes());
+    let request = the_request(&server).await;
+    let mut expected = filter_pairs(true, true);
+    expected.extend([
+        pair("_p", "name,email"),
+        pair("_s", "-createdAt"),
+        pair("_l", "10"),
+        pair("_sk", "20"),
+    ]);
+    assert_eq!(query(&request), expected);
+    assert_headers(&request, AclSent::Both);
+}
+
+#[tokio::test]
+async fn a_forwarded_accept_or_acl_header_is_replaced_never_sent_twice() {
+    let (server, crud, mut ctx) = setup().await;
+    ctx.forward.insert("accept", "text/csv".parse().expect("header"));
+    ctx.forward.insert("acl_rows", "[]".parse().expect("header"));
+    mount(&server, "GET", "/users/export", ResponseTemplate::new(200)).await;
+
+    drop(crud.export(&ctx, &FindQuery::default()).await.expect("a stream"));
+
+    let request = the_request(&server).await;
+    let values = |name: &str| request.headers.get_all(name).iter().cloned().collect::<Vec<_>>();
+    assert_eq!(values("accept"), ["application/x-ndjson"]);
+    assert_eq!(values("acl_rows"), [r#"[{"tenantId":"t1"}]"#]);
+}
+
+#[tokio::test]
+async fn check_calls_the_health_route_of_the_service_with_forwarded_headers_only() {
+    let (server, crud, ctx) = setup().await;
+    mount(&server, "GET", "/-/healthz", ok_json(json!({"status": "OK"}))).await;
+
+    assert_eq!(crud.check(&ctx).await, Ok(()));
+
+    assert_headers(&the_request(&server).await, AclSent::Neither);
+}
+
+#[tokio::test]
+async fn check_of_a_service_without_the_health_route_is_an_error() {
+    let (server, crud, ctx) = setup().await;
+
+    let error = crud.check(&ctx).await.expect_err("a 404 health check must fail");
+
+    assert_eq!(error.kind, ErrorKind::NotFound);
+    assert_eq!(error.to_string(), "CRUD GET /-/healthz responded 404");
+    drop(server);
+}
+
+#[tokio::test]
+async fn base_url_and_path_slashes_are_normalised() {
+    let server = MockServer::start().await;
+    let client = build_http_client(TIMEOUT).expect("http client");
+    let crud = CrudCollection::new(client, &format!("{}/", server.uri()), "users/");
+    mount(&server, "GET", "/users/count", ok_json(json!(1))).await;
+
+    assert_eq!(crud.path(), "/users");
+    assert_eq!(crud.count(&context(), &Filter::default(), false).await, Ok(1));
+}
