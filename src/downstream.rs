@@ -152,12 +152,37 @@ pub async fn read_json<T: serde::de::DeserializeOwned>(
     call: &CallName,
     response: Response,
 ) -> Result<T, DownstreamError> {
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|e| DownstreamError::new(call.clone(), transport_kind(&e)))?;
+    let bytes = read_bytes(call, response).await?;
     serde_json::from_slice(&bytes)
         .map_err(|_| DownstreamError::new(call.clone(), ErrorKind::Failed { status: None }))
+}
+
+/// Reads the raw body of a 2xx answer (possibly empty).
+pub async fn read_bytes(call: &CallName, response: Response) -> Result<bytes::Bytes, DownstreamError> {
+    response.bytes().await.map_err(|e| body_error(call, &e))
+}
+
+/// The error of a body that broke off while being read: `Timeout`, else `Failed`.
+pub fn body_error(call: &CallName, error: &reqwest::Error) -> DownstreamError {
+    let kind = if error.is_timeout() {
+        ErrorKind::Timeout
+    } else {
+        ErrorKind::Failed { status: None }
+    };
+    DownstreamError::new(call.clone(), kind)
+}
+
+/// Percent-encodes one path segment: everything but RFC 3986 unreserved characters.
+pub fn encode_segment(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for byte in raw.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 fn transport_kind(error: &reqwest::Error) -> ErrorKind {

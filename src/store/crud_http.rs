@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use super::{BulkPatch, Collection, ExportStream, StateChange, StoreResult};
 use super::{DocState, Filter, FindQuery};
 use crate::context::CallContext;
-use crate::downstream::{forward_headers, read_json, send, CallName, DownstreamError, ErrorKind};
+use crate::downstream::{body_error, encode_segment, forward_headers, read_json, send, CallName};
 
 const SERVICE: &str = "CRUD";
 const NDJSON: &str = "application/x-ndjson";
@@ -125,19 +125,6 @@ fn id_route_pairs(filter: &Filter, with_state: bool) -> Vec<(String, String)> {
         .into_iter()
         .filter(|(k, _)| k != "_id" && (with_state || k != "_st"))
         .collect()
-}
-
-/// Percent-encodes one path segment: everything but RFC 3986 unreserved characters.
-fn encode_segment(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for byte in segment.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 #[async_trait]
@@ -272,9 +259,7 @@ impl Collection for CrudCollection {
             .query(&query.to_query_pairs())
             .headers(HeaderMap::from_iter([(ACCEPT, HeaderValue::from_static(NDJSON))]));
         let response: Response = send(&call, builder).await?;
-        let stream = response
-            .bytes_stream()
-            .map_err(move |e| DownstreamError::new(call.clone(), body_error_kind(&e)));
+        let stream = response.bytes_stream().map_err(move |e| body_error(&call, &e));
         Ok(Box::pin(stream))
     }
 
@@ -283,14 +268,5 @@ impl Collection for CrudCollection {
         let url = format!("{}/-/healthz", self.base_url);
         send(&call, self.request(ctx, Method::GET, url, AclHeaders::None)).await?;
         Ok(())
-    }
-}
-
-/// How reading a streamed body failed midway (the status was already 2xx).
-fn body_error_kind(error: &reqwest::Error) -> ErrorKind {
-    if error.is_timeout() {
-        ErrorKind::Timeout
-    } else {
-        ErrorKind::Failed { status: None }
     }
 }

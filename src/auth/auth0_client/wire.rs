@@ -1,40 +1,15 @@
 //! Auth0 Client wire formats: request bodies built from our types, user objects read back, and
 //! the small reading helpers the calls share.
 
-use reqwest::Response;
 use serde_json::{Map, Value};
 
 use crate::auth::{AuthUser, AuthUserPatch, NewAuthUser};
+pub(super) use crate::downstream::{encode_segment, read_bytes};
 use crate::downstream::{CallName, DownstreamError, ErrorKind};
 
 /// The error of a 2xx answer whose body is not what the route returns.
 pub(super) fn unreadable(call: &CallName) -> DownstreamError {
     DownstreamError::new(call.clone(), ErrorKind::Failed { status: None })
-}
-
-/// The raw body of a 2xx answer (possibly empty).
-pub(super) async fn read_bytes(call: &CallName, response: Response) -> Result<bytes::Bytes, DownstreamError> {
-    response.bytes().await.map_err(|e| {
-        let kind = if e.is_timeout() {
-            ErrorKind::Timeout
-        } else {
-            ErrorKind::Failed { status: None }
-        };
-        DownstreamError::new(call.clone(), kind)
-    })
-}
-
-/// Percent-encodes one path segment: everything but RFC 3986 unreserved characters.
-pub(super) fn encode_segment(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    for byte in raw.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 /// Body of `POST /users`; absent fields are omitted; `username` is also `nickname` and `name`.
