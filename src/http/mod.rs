@@ -5,6 +5,7 @@ pub mod extract;
 mod health;
 mod observe;
 mod session;
+mod users;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, Uri};
@@ -34,6 +35,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::router())
         .merge(session::router())
+        .merge(users::router())
 }
 
 /// The OpenAPI document of every route.
