@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth0_adapter;
+mod binary;
 mod helpers;
 mod operations;
 mod rond_timer_adapters;
