@@ -102,7 +102,10 @@ pub fn build_state(config: Config) -> Result<AppState, StartupError> {
         ));
     };
     let collection = |path: &str| -> Arc<dyn Collection> {
-        Arc::new(CrudCollection::new(http.clone(), &crud.base_url, path))
+        Arc::new(
+            CrudCollection::new(http.clone(), &crud.base_url, path)
+                .with_response_timeout(config.downstream_timeout),
+        )
     };
     let auth: Arc<dyn AuthProvider> = match &config.auth {
         AuthConfig::Auth0Client(settings) => {

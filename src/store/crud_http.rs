@@ -11,10 +11,14 @@ use serde_json::{json, Value};
 use super::{BulkPatch, Collection, ExportStream, StateChange, StoreResult};
 use super::{DocState, Filter, FindQuery};
 use crate::context::CallContext;
-use crate::downstream::{body_error, encode_segment, forward_headers, read_json, send, CallName};
+use crate::downstream::{
+    body_error, encode_segment, forward_headers, read_json, send, CallName, DownstreamError, ErrorKind,
+};
 
 const SERVICE: &str = "CRUD";
 const NDJSON: &str = "application/x-ndjson";
+/// Upper bound of one export stream (the client's `DOWNSTREAM_TIMEOUT_MS` would cut it short).
+const EXPORT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3600);
 const ACL_ROWS: HeaderName = HeaderName::from_static("acl_rows");
 const ACL_READ_COLUMNS: HeaderName = HeaderName::from_static("acl_read_columns");
 
@@ -26,6 +30,8 @@ pub struct CrudCollection {
     base_url: String,
     /// Collection path with a leading and no trailing slash: `/users`.
     path: String,
+    /// How long an export may wait for the CRUD's answer to start (`DOWNSTREAM_TIMEOUT_MS`).
+    response_timeout: std::time::Duration,
 }
 
 /// Which ACL headers a call carries: reads send both, `PATCH /:id` only `acl_read_columns`.
@@ -56,7 +62,15 @@ impl CrudCollection {
             } else {
                 format!("/{path}")
             },
+            response_timeout: std::time::Duration::from_secs(10),
         }
+    }
+
+    /// Sets how long an export waits for the answer to start (the client's own timeout, which
+    /// covers whole bodies, is lifted for exports). Use `DOWNSTREAM_TIMEOUT_MS`.
+    pub fn with_response_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.response_timeout = timeout;
+        self
     }
 
     /// Names a call on a route template under the collection path (`/:id` → `/users/:id`).
@@ -255,10 +269,15 @@ impl Collection for CrudCollection {
     async fn export(&self, ctx: &CallContext, query: &FindQuery) -> StoreResult<ExportStream> {
         let call = self.call("GET", "/export");
         let builder = self.request(ctx, Method::GET, self.url("/export"), AclHeaders::Read);
+        // The client's timeout covers the whole body; an export of a large collection streams
+        // for longer, so it gets its own (still bounded) timeout.
         let builder = builder
             .query(&query.to_query_pairs())
-            .headers(HeaderMap::from_iter([(ACCEPT, HeaderValue::from_static(NDJSON))]));
-        let response: Response = send(&call, builder).await?;
+            .headers(HeaderMap::from_iter([(ACCEPT, HeaderValue::from_static(NDJSON))]))
+            .timeout(EXPORT_TIMEOUT);
+        let response: Response = tokio::time::timeout(self.response_timeout, send(&call, builder))
+            .await
+            .map_err(|_| DownstreamError::new(call.clone(), ErrorKind::Timeout))??;
         let stream = response.bytes_stream().map_err(move |e| body_error(&call, &e));
         Ok(Box::pin(stream))
     }

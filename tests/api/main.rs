@@ -7,3 +7,4 @@ mod helpers;
 mod operations;
 mod rond_timer_adapters;
 mod store_crud_adapter;
+mod users_read;

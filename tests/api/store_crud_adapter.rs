@@ -25,7 +25,7 @@ const SLOW: Duration = Duration::from_millis(1_000);
 async fn setup() -> (MockServer, CrudCollection, CallContext) {
     let server = MockServer::start().await;
     let client = build_http_client(TIMEOUT).expect("http client");
-    let crud = CrudCollection::new(client, &server.uri(), "/users");
+    let crud = CrudCollection::new(client, &server.uri(), "/users").with_response_timeout(TIMEOUT);
     (server, crud, context())
 }
 

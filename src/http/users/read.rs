@@ -1,9 +1,237 @@
-//! Read routes of `/users`: list, count, export and one user, proxied to the user store.
+//! Read routes of `/users`: list, count, export and one user, proxied to the user store
+//! (SPEC §5; contracts/crud-service.md §1, §2, §8). The list is enriched with auth-provider fields
+//! when `CONFIGURATION_PATH` is set.
 
+use std::collections::HashMap;
+
+use axum::body::Body;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use crate::config::Enrichment;
+use crate::context::{Acl, CallContext};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::{ApiJson, Ctx};
 use crate::state::AppState;
+use crate::store::query::{CountQuery, QueryParseError};
+use crate::store::{Filter, FindQuery};
+
+const NDJSON: &str = "application/x-ndjson";
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(list_users))
+        // The Composer keeps the trailing slash (`/users/`); plain clients call `/users`.
+        .route("/users", get(list_users))
+        .routes(routes!(count_users))
+        .routes(routes!(export_users))
+        .routes(routes!(get_user))
+}
+
+/// Lists the users matching the query (a proxy of the store list), enriched with the
+/// auth-provider fields of `CONFIGURATION_PATH` when it is set.
+#[utoipa::path(get, path = "/users/", tag = "users",
+    params(
+        ("_q" = Option<String>, Query, description = "MongoDB-style filter as JSON"),
+        ("_st" = Option<String>, Query, description = "Accepted states, comma-separated (default PUBLIC)"),
+        ("_p" = Option<String>, Query, description = "Fields to return, comma-separated"),
+        ("_s" = Option<String>, Query, description = "Sort keys, `-` prefix for descending"),
+        ("_l" = Option<u32>, Query, description = "Page size, 1 to 200 (default 25)"),
+        ("_sk" = Option<u64>, Query, description = "Documents to skip"),
+        ("acl_rows" = Option<String>, Header, description = "Row filter forwarded to the store"),
+        ("acl_read_columns" = Option<String>, Header, description = "Readable fields, forwarded to the store")),
+    responses(
+        (status = 200, description = "The matching users", body = Vec<Object>),
+        (status = 400, description = "Invalid query", body = ErrorBody),
+        (status = 404, description = "Not found", body = ErrorBody),
+        (status = 502, description = "User store or auth provider error", body = ErrorBody),
+        (status = 504, description = "User store or auth provider timeout", body = ErrorBody)))]
+async fn list_users(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<ApiJson<Vec<Value>>> {
+    let pairs = query_pairs(raw.as_deref())?;
+    let query = FindQuery::from_query_pairs(&pairs).map_err(bad_query)?;
+    let mut users = state.users.find(&ctx, &query).await?;
+    if let Some(enrichment) = &state.config.users.enrichment {
+        enrich(&state, &ctx, enrichment, &mut users).await?;
+    }
+    Ok(ApiJson(users))
+}
+
+/// Counts the users matching the filter (a proxy of the store count): a bare integer.
+#[utoipa::path(get, path = "/users/count", tag = "users",
+    params(
+        ("_q" = Option<String>, Query, description = "MongoDB-style filter as JSON"),
+        ("_st" = Option<String>, Query, description = "Accepted states, comma-separated (default PUBLIC)"),
+        ("_useEstimate" = Option<bool>, Query, description = "Count the whole collection, ignoring filters"),
+        ("acl_rows" = Option<String>, Header, description = "Row filter forwarded to the store"),
+        ("acl_read_columns" = Option<String>, Header, description = "Readable fields, forwarded to the store")),
+    responses(
+        (status = 200, description = "How many users match", body = u64),
+        (status = 400, description = "Invalid query", body = ErrorBody),
+        (status = 404, description = "Not found", body = ErrorBody),
+        (status = 502, description = "User store error", body = ErrorBody),
+        (status = 504, description = "User store timeout", body = ErrorBody)))]
+async fn count_users(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<ApiJson<u64>> {
+    let pairs = query_pairs(raw.as_deref())?;
+    let query = CountQuery::from_query_pairs(&pairs).map_err(bad_query)?;
+    let count = state.users.count(&ctx, &query.filter, query.estimate).await?;
+    Ok(ApiJson(count))
+}
+
+/// Streams every matching user as NDJSON (a proxy of the store export), never buffered whole.
+#[utoipa::path(get, path = "/users/export", tag = "users",
+    params(
+        ("_q" = Option<String>, Query, description = "MongoDB-style filter as JSON"),
+        ("_st" = Option<String>, Query, description = "Accepted states, comma-separated (default PUBLIC)"),
+        ("_p" = Option<String>, Query, description = "Fields to return, comma-separated"),
+        ("_s" = Option<String>, Query, description = "Sort keys, `-` prefix for descending"),
+        ("_l" = Option<u32>, Query, description = "How many users at most (no default, no maximum)"),
+        ("_sk" = Option<u64>, Query, description = "Documents to skip"),
+        ("acl_rows" = Option<String>, Header, description = "Row filter forwarded to the store"),
+        ("acl_read_columns" = Option<String>, Header, description = "Readable fields, forwarded to the store")),
+    responses(
+        (status = 200, description = "One JSON user a line", body = String, content_type = "application/x-ndjson"),
+        (status = 400, description = "Invalid query", body = ErrorBody),
+        (status = 404, description = "Not found", body = ErrorBody),
+        (status = 502, description = "User store error", body = ErrorBody),
+        (status = 504, description = "User store timeout", body = ErrorBody)))]
+async fn export_users(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let pairs = query_pairs(raw.as_deref())?;
+    let query = export_query(pairs)?;
+    let stream = state.users.export(&ctx, &query).await?;
+    Ok(([(header::CONTENT_TYPE, NDJSON)], Body::from_stream(stream)).into_response())
+}
+
+/// One user by `_id` (a proxy of the store), or 404.
+#[utoipa::path(get, path = "/users/{id}", tag = "users",
+    params(
+        ("id" = String, Path, description = "The user's `_id`"),
+        ("_q" = Option<String>, Query, description = "MongoDB-style filter as JSON, ANDed with the id"),
+        ("_st" = Option<String>, Query, description = "Accepted states, comma-separated (default PUBLIC)"),
+        ("acl_rows" = Option<String>, Header, description = "Row filter forwarded to the store"),
+        ("acl_read_columns" = Option<String>, Header, description = "Readable fields, forwarded to the store")),
+    responses(
+        (status = 200, description = "The user", body = Object),
+        (status = 400, description = "Invalid query", body = ErrorBody),
+        (status = 404, description = "No user matches the id, filter and state", body = ErrorBody),
+        (status = 502, description = "User store error", body = ErrorBody),
+        (status = 504, description = "User store timeout", body = ErrorBody)))]
+async fn get_user(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    id: Result<Path<String>, PathRejection>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<ApiJson<Value>> {
+    let Path(id) = id.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let pairs = query_pairs(raw.as_deref())?;
+    let filter = Filter::from_query_pairs(&pairs).map_err(bad_query)?;
+    if filter.id.is_some() {
+        // The id is in the path; the store adapter would silently drop a second one.
+        return Err(bad_query(QueryParseError::UnknownParameter {
+            name: "_id".into(),
+            allowed: "_q, _st",
+        }));
+    }
+    match state.users.get(&ctx, &id, &filter).await? {
+        Some(user) => Ok(ApiJson(user)),
+        None => Err(ApiError::NotFound(format!("user \"{id}\" not found"))),
+    }
+}
+
+/// The decoded `name=value` pairs of a query string, in order, repeats kept.
+fn query_pairs(raw: Option<&str>) -> ApiResult<Vec<(String, String)>> {
+    serde_urlencoded::from_str(raw.unwrap_or_default())
+        .map_err(|e| ApiError::BadRequest(format!("malformed query string: {e}")))
+}
+
+fn bad_query(error: QueryParseError) -> ApiError {
+    ApiError::BadRequest(error.to_string())
+}
+
+/// Parses an export query. `FindQuery::from_query_pairs` applies the list rules, where `_l` is at
+/// most 200; the CRUD export has no default and no maximum for `_l`. So `_l` is taken out here,
+/// checked to be an integer ≥ 1 (once), and set after parsing the rest with the list rules.
+/// `_exportOpts` (CSV/Excel options in the CRUD) is accepted and dropped: this export is NDJSON only.
+fn export_query(pairs: Vec<(String, String)>) -> ApiResult<FindQuery> {
+    let (limits, rest): (Vec<_>, Vec<_>) = pairs
+        .into_iter()
+        .filter(|(name, _)| name != "_exportOpts")
+        .partition(|(name, _)| name == "_l");
+    let mut query = FindQuery::from_query_pairs(&rest).map_err(bad_query)?;
+    query.limit = match limits.as_slice() {
+        [] => None,
+        [(_, value)] => match value.trim().parse::<u32>() {
+            Ok(limit) if limit >= 1 => Some(limit),
+            _ => {
+                return Err(ApiError::BadRequest(
+                    "_l must be an integer greater than 0".into(),
+                ))
+            }
+        },
+        _ => return Err(bad_query(QueryParseError::Repeated("_l".into()))),
+    };
+    Ok(query)
+}
+
+/// Adds the auth-provider fields listed in `enrichment` to each user that has an `authUserId`,
+/// with one batched auth-provider lookup for the whole page. A failed lookup fails the request:
+/// half-enriched users are never returned.
+async fn enrich(
+    state: &AppState,
+    ctx: &CallContext,
+    enrichment: &Enrichment,
+    users: &mut [Value],
+) -> ApiResult<()> {
+    let mut ids: Vec<String> = users.iter().filter_map(auth_user_id).map(str::to_owned).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    // ACL headers are meant for the store only.
+    let auth_ctx = CallContext {
+        acl: Acl::default(),
+        ..ctx.clone()
+    };
+    let auth_users = state.auth.get_users(&auth_ctx, &ids).await?;
+    let by_id: HashMap<&str, &Value> = auth_users
+        .iter()
+        .filter_map(|u| Some((u.raw.get(&enrichment.user_id)?.as_str()?, &u.raw)))
+        .collect();
+    for user in users.iter_mut() {
+        let Some(raw) = auth_user_id(user).and_then(|id| by_id.get(id)) else {
+            continue;
+        };
+        let Some(fields) = user.as_object_mut() else {
+            continue;
+        };
+        for name in &enrichment.additional_properties {
+            if let Some(value) = raw.get(name) {
+                fields.insert(name.clone(), value.clone());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The non-empty `authUserId` of a store user.
+fn auth_user_id(user: &Value) -> Option<&str> {
+    user.get("authUserId")?.as_str().filter(|id| !id.is_empty())
 }
