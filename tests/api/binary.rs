@@ -8,7 +8,10 @@ fn run_with(vars: &[(&str, &str)]) -> (Option<i32>, String) {
         .envs(vars.iter().copied())
         .output()
         .expect("the binary runs");
-    (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -20,7 +23,10 @@ fn a_bad_value_makes_the_binary_exit_non_zero_naming_the_variable() {
         ("AUTH_SERVICE", "auth0-client"),
     ]);
     assert_eq!(code, Some(1));
-    assert_eq!(stderr.trim(), "invalid configuration: HTTP_PORT: \"not-a-port\" is not a valid number");
+    assert_eq!(
+        stderr.trim(),
+        "invalid configuration: HTTP_PORT: \"not-a-port\" is not a valid number"
+    );
 }
 
 #[test]
