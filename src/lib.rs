@@ -11,6 +11,8 @@ pub mod context;
 pub mod downstream;
 /// The HTTP boundary error type.
 pub mod error;
+/// User groups: the group-config registry and user-document validation.
+pub mod groups;
 /// The HTTP boundary: router, layers, extractors, routes.
 pub mod http;
 /// Rönd role bindings.

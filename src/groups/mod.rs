@@ -1,0 +1,78 @@
+//! User groups: the group-config collection (`userGroup`, `label`, `authUserCreationDisabled`,
+//! `crudSchema`), compiled and cached by [`GroupRegistry`], and the validation of user documents
+//! against their group schema ([`validate_user`]).
+
+mod group;
+mod registry;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::context::CallContext;
+use crate::downstream::DownstreamError;
+use crate::error::ApiError;
+
+pub use group::Group;
+pub use registry::GroupRegistry;
+
+/// Why a group cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum GroupError {
+    /// No group config has this `userGroup`.
+    #[error("userGroup \"{0}\" does not exist")]
+    Unknown(String),
+    /// The group exists but its `crudSchema` is missing or does not compile.
+    #[error("userGroup \"{name}\" has an invalid crudSchema: {reason}")]
+    Invalid {
+        /// The `userGroup`.
+        name: String,
+        /// Why the schema is unusable.
+        reason: String,
+    },
+    /// The group-config collection could not be read.
+    #[error(transparent)]
+    Store(#[from] DownstreamError),
+}
+
+impl From<GroupError> for ApiError {
+    fn from(error: GroupError) -> Self {
+        match error {
+            GroupError::Store(error) => ApiError::Downstream(error),
+            other @ (GroupError::Unknown(_) | GroupError::Invalid { .. }) => {
+                ApiError::BadRequest(other.to_string())
+            }
+        }
+    }
+}
+
+/// Validates a whole user document: `userGroup` must be a string naming a usable group; returns
+/// the group, or a 400 listing every violation:
+/// `user does not match the schema of group "customer": /email: ...; /age: ...`.
+pub async fn validate_user(
+    registry: &GroupRegistry,
+    ctx: &CallContext,
+    doc: &Value,
+) -> Result<Arc<Group>, ApiError> {
+    if !doc.is_object() {
+        return Err(ApiError::BadRequest("user must be a JSON object".to_owned()));
+    }
+    let name = match doc.get("userGroup") {
+        None | Some(Value::Null) => return Err(ApiError::BadRequest("userGroup is required".to_owned())),
+        Some(Value::String(name)) => name,
+        Some(_) => return Err(ApiError::BadRequest("userGroup must be a string".to_owned())),
+    };
+    let group = registry.get(ctx, name).await?;
+    let violations = group.violations(doc);
+    if violations.is_empty() {
+        return Ok(group);
+    }
+    Err(ApiError::BadRequest(format!(
+        "user does not match the schema of group \"{}\": {}",
+        group.name,
+        violations.join("; ")
+    )))
+}

@@ -1,0 +1,339 @@
+//! `GroupRegistry`: the group-config collection read whole, each `crudSchema` compiled once and
+//! cached; reloaded when older than the ttl, on an interval and on a miss (rate limited).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use super::{Group, GroupError};
+use crate::context::CallContext;
+use crate::downstream::DownstreamError;
+use crate::store::{Collection, FindQuery};
+
+/// Page size of the config reads (the CRUD Service maximum).
+const PAGE_SIZE: u32 = 200;
+/// Safety stop for a store that ignores `_sk`: 200 000 groups.
+const MAX_PAGES: u64 = 1000;
+/// A miss reloads at most once in this interval; a failed load is not retried sooner either.
+const RETRY_INTERVAL: Duration = Duration::from_secs(1);
+
+/// One cached group: usable, or unusable because its `crudSchema` does not compile.
+#[derive(Clone)]
+enum Entry {
+    Usable(Arc<Group>),
+    Invalid {
+        /// The configured `crudSchema` (None when missing), to recognise it on the next load.
+        crud_schema: Option<Value>,
+        reason: String,
+    },
+}
+
+/// What one load of the collection produced.
+#[derive(Default)]
+struct Snapshot {
+    groups: HashMap<String, Entry>,
+    /// None until the first successful load.
+    loaded_at: Option<Instant>,
+    /// Incremented by every successful load.
+    generation: u64,
+}
+
+/// Bookkeeping of load attempts, behind a std mutex never held across `.await`.
+#[derive(Default)]
+struct LoadState {
+    /// Load attempts completed (success or failure).
+    attempts: u64,
+    /// The failure of the latest attempt, when it failed.
+    last_failure: Option<(Instant, DownstreamError)>,
+    /// When a miss last triggered a load.
+    last_miss_reload: Option<Instant>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Trigger {
+    /// `refresh()`: always load.
+    Explicit,
+    /// The cache is older than the ttl.
+    Stale,
+    /// A name was missing from the snapshot of this generation.
+    Miss(u64),
+}
+
+/// The user groups of the group-config collection, compiled and cached.
+pub struct GroupRegistry {
+    collection: Arc<dyn Collection>,
+    ttl: Duration,
+    cache: RwLock<Arc<Snapshot>>,
+    /// Single flight: one load at a time; waiters share its outcome.
+    flight: tokio::sync::Mutex<()>,
+    state: Mutex<LoadState>,
+}
+
+impl GroupRegistry {
+    /// A registry over the group-config `collection`; the cache is reloaded when older than `ttl`.
+    /// Nothing is read until the first `get` or `refresh`.
+    pub fn new(collection: Arc<dyn Collection>, ttl: Duration) -> Self {
+        Self {
+            collection,
+            ttl,
+            cache: RwLock::new(Arc::new(Snapshot::default())),
+            flight: tokio::sync::Mutex::new(()),
+            state: Mutex::new(LoadState::default()),
+        }
+    }
+
+    /// The group, compiled; refreshes the whole cache when it is older than ttl or when `name`
+    /// is missing (a miss triggers at most one reload per second, so a flood of unknown groups
+    /// cannot hammer the store). When a reload fails, a group already cached is still served.
+    pub async fn get(&self, ctx: &CallContext, name: &str) -> Result<Arc<Group>, GroupError> {
+        let mut snapshot = self.snapshot();
+        let mut reloaded = false;
+        if self.is_stale(&snapshot) {
+            match self.reload(ctx, Trigger::Stale).await {
+                Ok(fresh) => {
+                    reloaded = fresh.generation != snapshot.generation;
+                    snapshot = fresh;
+                }
+                Err(error) if snapshot.groups.contains_key(name) => {
+                    tracing::debug!(error = %error, user_group = name, "serving a cached group: reload failed");
+                }
+                Err(error) => return Err(GroupError::Store(error)),
+            }
+        }
+        if let Some(entry) = snapshot.groups.get(name) {
+            return lookup(name, entry);
+        }
+        if !reloaded {
+            snapshot = self.reload(ctx, Trigger::Miss(snapshot.generation)).await?;
+        }
+        match snapshot.groups.get(name) {
+            Some(entry) => lookup(name, entry),
+            None => Err(GroupError::Unknown(name.to_owned())),
+        }
+    }
+
+    /// Reloads now (startup, interval task). On failure the previous cache stays in use.
+    pub async fn refresh(&self, ctx: &CallContext) -> Result<(), DownstreamError> {
+        self.reload(ctx, Trigger::Explicit).await.map(|_| ())
+    }
+
+    /// Groups whose crudSchema does not compile: (userGroup, reason), sorted by name, for
+    /// `/-/check-up` warnings.
+    pub fn invalid_groups(&self) -> Vec<(String, String)> {
+        let snapshot = self.snapshot();
+        let mut invalid: Vec<(String, String)> = snapshot
+            .groups
+            .iter()
+            .filter_map(|(name, entry)| match entry {
+                Entry::Invalid { reason, .. } => Some((name.clone(), reason.clone())),
+                Entry::Usable(_) => None,
+            })
+            .collect();
+        invalid.sort();
+        invalid
+    }
+
+    /// Whether a load has ever succeeded (for `/-/ready`).
+    pub fn is_loaded(&self) -> bool {
+        self.snapshot().loaded_at.is_some()
+    }
+
+    /// Spawns the interval task: `refresh` every `every` (the first after `every`) until
+    /// `shutdown` is cancelled; failures are logged and the previous cache kept.
+    pub fn spawn_refresher(
+        self: &Arc<Self>,
+        every: Duration,
+        shutdown: CancellationToken,
+    ) -> tokio::task::JoinHandle<()> {
+        let registry = Arc::clone(self);
+        tokio::spawn(async move {
+            // The first refresh comes after `every`: startup has just loaded.
+            let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    _ = ticks.tick() => {}
+                }
+                let ctx = CallContext::background(format!("group-registry-{}", uuid::Uuid::new_v4()));
+                // The failure is logged by `load`.
+                let _ = registry.refresh(&ctx).await;
+            }
+        })
+    }
+
+    fn snapshot(&self) -> Arc<Snapshot> {
+        Arc::clone(&self.cache.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    fn state(&self) -> MutexGuard<'_, LoadState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn is_stale(&self, snapshot: &Snapshot) -> bool {
+        snapshot.loaded_at.is_none_or(|at| at.elapsed() >= self.ttl)
+    }
+
+    /// Loads the collection unless `trigger` no longer needs it; one load at a time, and a
+    /// caller that waited for another's load gets that load's outcome.
+    async fn reload(&self, ctx: &CallContext, trigger: Trigger) -> Result<Arc<Snapshot>, DownstreamError> {
+        let seen = {
+            let state = self.state();
+            if trigger != Trigger::Explicit {
+                if let Some((at, error)) = &state.last_failure {
+                    if at.elapsed() < RETRY_INTERVAL {
+                        return Err(error.clone());
+                    }
+                }
+            }
+            state.attempts
+        };
+        let _flight = self.flight.lock().await;
+        let current = self.snapshot();
+        {
+            let mut state = self.state();
+            if state.attempts != seen {
+                return match &state.last_failure {
+                    Some((_, error)) => Err(error.clone()),
+                    None => Ok(current),
+                };
+            }
+            let needed = match trigger {
+                Trigger::Explicit => true,
+                Trigger::Stale => self.is_stale(&current),
+                Trigger::Miss(generation) if generation != current.generation => false,
+                Trigger::Miss(_) => {
+                    let allowed = state
+                        .last_miss_reload
+                        .is_none_or(|at| at.elapsed() >= RETRY_INTERVAL);
+                    if allowed {
+                        state.last_miss_reload = Some(Instant::now());
+                    }
+                    allowed
+                }
+            };
+            if !needed {
+                return Ok(current);
+            }
+        }
+        let result = self.load(ctx, &current).await;
+        let mut state = self.state();
+        state.attempts += 1;
+        state.last_failure = match &result {
+            Ok(_) => None,
+            Err(error) => {
+                tracing::warn!(error = %error, "group registry: reading the group config failed");
+                Some((Instant::now(), error.clone()))
+            }
+        };
+        result
+    }
+
+    /// Reads every page, compiles what changed since `previous`, swaps the cache.
+    async fn load(&self, ctx: &CallContext, previous: &Snapshot) -> Result<Arc<Snapshot>, DownstreamError> {
+        let docs = self.read_all(ctx).await?;
+        let groups = build_entries(docs, &previous.groups);
+        let snapshot = Arc::new(Snapshot {
+            groups,
+            loaded_at: Some(Instant::now()),
+            generation: previous.generation + 1,
+        });
+        *self.cache.write().unwrap_or_else(PoisonError::into_inner) = Arc::clone(&snapshot);
+        Ok(snapshot)
+    }
+
+    /// Every PUBLIC document of the collection, 200 a page sorted by `_id`, until a short page.
+    async fn read_all(&self, ctx: &CallContext) -> Result<Vec<Value>, DownstreamError> {
+        let mut docs = Vec::new();
+        for page in 0..MAX_PAGES {
+            let query = FindQuery {
+                sort: Some("_id".to_owned()),
+                limit: Some(PAGE_SIZE),
+                skip: Some(page * u64::from(PAGE_SIZE)),
+                ..FindQuery::default()
+            };
+            let batch = self.collection.find(ctx, &query).await?;
+            let short = batch.len() < PAGE_SIZE as usize;
+            docs.extend(batch);
+            if short {
+                return Ok(docs);
+            }
+        }
+        tracing::warn!(
+            collection = self.collection.path(),
+            "group registry: stopped reading the group config after {MAX_PAGES} pages"
+        );
+        Ok(docs)
+    }
+}
+
+fn lookup(name: &str, entry: &Entry) -> Result<Arc<Group>, GroupError> {
+    match entry {
+        Entry::Usable(group) => Ok(Arc::clone(group)),
+        Entry::Invalid { reason, .. } => Err(GroupError::Invalid {
+            name: name.to_owned(),
+            reason: reason.clone(),
+        }),
+    }
+}
+
+/// One entry per `userGroup`; a schema equal to the previous load's is not compiled (or
+/// logged) again.
+fn build_entries(docs: Vec<Value>, previous: &HashMap<String, Entry>) -> HashMap<String, Entry> {
+    let mut groups = HashMap::with_capacity(docs.len());
+    for doc in docs {
+        let Some(name) = doc.get("userGroup").and_then(Value::as_str) else {
+            let id = doc.get("_id").map(Value::to_string).unwrap_or_default();
+            tracing::warn!(id = %id, "group registry: ignoring a group config without a string userGroup");
+            continue;
+        };
+        if groups.contains_key(name) {
+            tracing::warn!(
+                user_group = name,
+                "group registry: ignoring a duplicate group config"
+            );
+            continue;
+        }
+        let label = doc.get("label").and_then(Value::as_str).map(str::to_owned);
+        let disabled = doc
+            .get("authUserCreationDisabled")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let crud_schema = doc.get("crudSchema");
+        let entry = match (previous.get(name), crud_schema) {
+            (Some(Entry::Usable(group)), Some(schema)) if group.crud_schema() == schema => {
+                if group.label == label && group.auth_user_creation_disabled == disabled {
+                    Entry::Usable(Arc::clone(group))
+                } else {
+                    Entry::Usable(Arc::new(group.relabel(label, disabled)))
+                }
+            }
+            (Some(entry @ Entry::Invalid { crud_schema: old, .. }), new) if old.as_ref() == new => {
+                entry.clone()
+            }
+            (_, new) => compile_entry(name, label, disabled, new),
+        };
+        groups.insert(name.to_owned(), entry);
+    }
+    groups
+}
+
+fn compile_entry(name: &str, label: Option<String>, disabled: bool, crud_schema: Option<&Value>) -> Entry {
+    let compiled = match crud_schema {
+        Some(schema) => Group::compile(name, label, disabled, schema),
+        None => Err("crudSchema is missing".to_owned()),
+    };
+    match compiled {
+        Ok(group) => Entry::Usable(Arc::new(group)),
+        Err(reason) => {
+            tracing::warn!(user_group = name, reason = %reason, "group registry: the group's crudSchema is invalid, the group is unusable");
+            Entry::Invalid {
+                crud_schema: crud_schema.cloned(),
+                reason,
+            }
+        }
+    }
+}
