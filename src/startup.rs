@@ -9,7 +9,9 @@ use tokio_util::sync::CancellationToken;
 use crate::auth::auth0_client::{Auth0Client, Auth0ClientConfig};
 use crate::auth::AuthProvider;
 use crate::config::{AuthConfig, Config, StoreConfig};
+use crate::context::CallContext;
 use crate::downstream::build_http_client;
+use crate::groups::GroupRegistry;
 use crate::policy::{PolicyClient, RondClient};
 use crate::state::AppState;
 use crate::store::crud_http::CrudCollection;
@@ -63,6 +65,7 @@ impl Application {
             .map_err(|source| StartupError::Bind { port, source })?
             .port();
         let shutdown = state.shutdown.clone();
+        start_group_refresh(&state);
         Ok(Self {
             router: crate::http::router(state),
             listener,
@@ -89,6 +92,23 @@ impl Application {
             .with_graceful_shutdown(async move { token.cancelled().await })
             .await
     }
+}
+
+/// How often the group schemas are re-read (a group added in the back-office works within this).
+const GROUPS_REFRESH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Loads the group schemas in the background (a store that is down at startup does not stop the
+/// service: groups load on first use) and keeps them fresh until shutdown.
+fn start_group_refresh(state: &AppState) {
+    let registry = state.group_registry.clone();
+    tokio::spawn(async move {
+        if let Err(e) = registry.refresh(&CallContext::background("startup-groups")).await {
+            tracing::warn!(error.message = %e, "group schemas not loaded at startup; they load on first use");
+        }
+    });
+    state
+        .group_registry
+        .spawn_refresher(GROUPS_REFRESH_INTERVAL, state.shutdown.clone());
 }
 
 /// Builds every port from the configuration.
@@ -128,9 +148,11 @@ pub fn build_state(config: Config) -> Result<AppState, StartupError> {
     let timer = config.timer.as_ref().map(|timer| -> Arc<dyn TimerClient> {
         Arc::new(TimerServiceClient::new(http.clone(), &timer.base_url))
     });
+    let groups = collection(&crud.groups_path);
     Ok(AppState {
         users: collection(&crud.users_path),
-        groups: collection(&crud.groups_path),
+        group_registry: Arc::new(GroupRegistry::new(groups.clone(), GROUPS_REFRESH_INTERVAL)),
+        groups,
         roles: crud.roles_path.as_deref().map(collection),
         jobs: crud.jobs_path.as_deref().map(collection),
         auth,

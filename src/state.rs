@@ -7,6 +7,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::AuthProvider;
 use crate::config::Config;
+use crate::groups::GroupRegistry;
 use crate::policy::PolicyClient;
 use crate::store::Collection;
 use crate::timer::TimerClient;
@@ -20,6 +21,8 @@ pub struct AppState {
     pub users: Arc<dyn Collection>,
     /// The group-config collection (`userGroup`, `crudSchema`, ...).
     pub groups: Arc<dyn Collection>,
+    /// The compiled group schemas, read from `groups` and refreshed.
+    pub group_registry: Arc<GroupRegistry>,
     /// The Rönd roles collection, when `ROLES_CRUD_ENDPOINT` is set.
     pub roles: Option<Arc<dyn Collection>>,
     /// The jobs collection, when configured.

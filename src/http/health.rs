@@ -29,6 +29,9 @@ pub struct StatusBody {
     /// What is failing, when `KO`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// Problems that do not stop the service (e.g. a group whose `crudSchema` does not compile).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 fn status(ok: bool, message: Option<String>) -> (StatusCode, Json<StatusBody>) {
@@ -42,6 +45,7 @@ fn status(ok: bool, message: Option<String>) -> (StatusCode, Json<StatusBody>) {
         name: env!("CARGO_PKG_NAME").to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
         message,
+        warnings: Vec::new(),
     };
     (code, Json(body))
 }
@@ -88,11 +92,18 @@ async fn ready(State(state): State<AppState>) -> impl IntoResponse {
               (status = 503, description = "A dependency fails; `message` names it", body = StatusBody)))]
 async fn check_up(State(state): State<AppState>) -> impl IntoResponse {
     let failures = failing_dependencies(&state).await;
-    if failures.is_empty() {
+    let (code, Json(mut body)) = if failures.is_empty() {
         status(true, None)
     } else {
         status(false, Some(failures.join("; ")))
-    }
+    };
+    body.warnings = state
+        .group_registry
+        .invalid_groups()
+        .into_iter()
+        .map(|(group, reason)| format!("userGroup \"{group}\" is unusable: {reason}"))
+        .collect();
+    (code, Json(body))
 }
 
 async fn failing_dependencies(state: &AppState) -> Vec<String> {

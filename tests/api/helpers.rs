@@ -142,3 +142,68 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         server,
     }
 }
+
+/// A running service on the stateful CRUD Service and Auth0 Client fakes (multi-step flows).
+pub struct FakeApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub crud: ums_fakes::crud::RunningCrudFake,
+    pub auth: ums_fakes::auth0::RunningAuth0Fake,
+    pub shutdown: CancellationToken,
+}
+
+impl FakeApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request failed")
+    }
+}
+
+impl Drop for FakeApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// Starts the fakes in-process and the service on them (no Rönd, no Timer Service).
+pub async fn spawn_app_on_fakes() -> FakeApp {
+    spawn_app_on_fakes_seeded(|_| {}).await
+}
+
+/// Like [`spawn_app_on_fakes`], with the CRUD fake seeded before the service starts.
+pub async fn spawn_app_on_fakes_seeded(seed: impl FnOnce(&ums_fakes::crud::CrudFakeState)) -> FakeApp {
+    LazyLock::force(&LOGS);
+    let crud = ums_fakes::crud::CrudFake::standard().spawn().await;
+    seed(crud.state());
+    let auth = ums_fakes::auth0::Auth0Fake::builder().build().spawn().await;
+    let vars = [
+        ("HTTP_HOST", "127.0.0.1".to_owned()),
+        ("HTTP_PORT", "0".to_owned()),
+        ("USERS_CRUD_ENDPOINT", "/users".to_owned()),
+        ("UMS_CONFIG_CRUD_ENDPOINT", "/ums-config".to_owned()),
+        ("ROLES_CRUD_ENDPOINT", "/roles".to_owned()),
+        ("JOBS_CRUD_ENDPOINT", "/jobs".to_owned()),
+        ("DOWNSTREAM_TIMEOUT_MS", "2000".to_owned()),
+        ("CRUD_SERVICE", crud.uri()),
+        ("AUTH_SERVICE", auth.uri()),
+    ];
+    let config = Config::from_pairs(vars).expect("test configuration is valid");
+    let app = Application::build(config).await.expect("the service starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let shutdown = app.shutdown_token();
+    tokio::spawn(app.run_until_stopped());
+    FakeApp {
+        address,
+        client: reqwest::Client::new(),
+        crud,
+        auth,
+        shutdown,
+    }
+}

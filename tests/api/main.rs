@@ -3,6 +3,7 @@
 
 mod auth0_adapter;
 mod binary;
+mod health_on_fakes;
 mod helpers;
 mod operations;
 mod rond_timer_adapters;

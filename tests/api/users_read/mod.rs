@@ -46,9 +46,14 @@ async fn mount_get(server: &MockServer, route: &str, response: ResponseTemplate)
         .await;
 }
 
-/// The requests `server` received.
+/// The requests `server` received, less the group-config reads the service makes on its own
+/// (startup load of the group schemas).
 async fn received(server: &MockServer) -> Vec<Request> {
-    server.received_requests().await.expect("request recording is on")
+    let requests = server.received_requests().await.expect("request recording is on");
+    requests
+        .into_iter()
+        .filter(|r| !r.url.path().starts_with("/ums-config"))
+        .collect()
 }
 
 /// The one request `server` received.

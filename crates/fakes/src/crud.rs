@@ -1,1 +1,0 @@
-//! Fake of the Mia-Platform CRUD Service.

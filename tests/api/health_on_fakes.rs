@@ -1,0 +1,64 @@
+//! Operations routes against the stateful fakes: dependencies stopping and bad group schemas.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app_on_fakes, spawn_app_on_fakes_seeded};
+
+#[tokio::test]
+async fn check_up_turns_503_naming_the_store_when_the_crud_service_stops() {
+    let app = spawn_app_on_fakes().await;
+    let response = app.get("/-/check-up").await;
+    assert_eq!(response.status(), 200);
+
+    app.crud.shutdown().await;
+
+    let response = app.get("/-/check-up").await;
+    assert_eq!(response.status(), 503);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "KO");
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("user store KO (CRUD GET /-/healthz is unreachable)"),
+        "{message}"
+    );
+    assert!(!message.contains("auth provider"), "{message}");
+    assert_eq!(
+        app.get("/-/healthz").await.status(),
+        200,
+        "liveness does not depend on the store"
+    );
+}
+
+#[tokio::test]
+async fn a_group_whose_schema_does_not_compile_is_a_check_up_warning_not_a_failure() {
+    let app = spawn_app_on_fakes_seeded(|crud| {
+        for (group, schema) in [
+            ("broken", json!({"type": "objekt"})),
+            ("customer", json!({"type": "object"})),
+        ] {
+            let doc = json!({"userGroup": group, "crudSchema": schema, "__STATE__": "PUBLIC"});
+            crud.insert_raw("/ums-config", doc).unwrap();
+        }
+    })
+    .await;
+
+    // The service loads the group schemas in the background right after it starts.
+    let mut warnings = Vec::new();
+    for _ in 0..40 {
+        let body: Value = app.get("/-/check-up").await.json().await.unwrap();
+        assert_eq!(body["status"], "OK");
+        warnings = body["warnings"].as_array().cloned().unwrap_or_default();
+        if !warnings.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let warning = warnings[0].as_str().unwrap();
+    assert!(
+        warning.starts_with("userGroup \"broken\" is unusable: "),
+        "{warning}"
+    );
+}
