@@ -62,3 +62,33 @@ async fn a_group_whose_schema_does_not_compile_is_a_check_up_warning_not_a_failu
         "{warning}"
     );
 }
+
+#[tokio::test]
+async fn change_password_reaches_the_auth_fake_for_a_known_user_and_404s_for_an_unknown_one() {
+    let app = spawn_app_on_fakes().await;
+    let id = app.auth.insert_user("ann@example.com", Some("ann"), "Passw0rd!");
+    let response = app
+        .client
+        .post(app.url("/users/change-password"))
+        .json(&json!({"authUserId": id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    let delivered: Vec<String> = app
+        .auth
+        .change_password_requests()
+        .into_iter()
+        .map(|(u, _)| u)
+        .collect();
+    assert_eq!(delivered, vec![id]);
+
+    let response = app
+        .client
+        .post(app.url("/users/change-password"))
+        .json(&json!({"authUserId": "auth0|000000000000000000000000"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+}
