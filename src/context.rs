@@ -17,6 +17,8 @@ pub struct CallContext {
     pub session: SessionHeaders,
     /// The request id (kept from the caller or generated); also inside `forward`.
     pub request_id: String,
+    /// The incoming headers named by `TIMER_SERVICE_HEADERS`, copied into expiry callbacks.
+    pub timer_headers: Vec<(String, String)>,
 }
 
 impl CallContext {
@@ -45,6 +47,7 @@ impl std::fmt::Debug for CallContext {
             .field("forward", &names)
             .field("acl", &self.acl)
             .field("session", &self.session)
+            .field("timer_headers", &self.timer_headers.iter().map(|(k, _)| k).collect::<Vec<_>>())
             .finish()
     }
 }

@@ -29,3 +29,5 @@ pub mod store;
 pub mod telemetry;
 /// Timer Service.
 pub mod timer;
+/// User lifecycle orchestration.
+pub mod users;

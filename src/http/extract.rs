@@ -87,7 +87,14 @@ pub fn call_context(headers: &HeaderMap, state: &AppState) -> CallContext {
         }
     }
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let timer_headers = state
+        .config
+        .timer
+        .as_ref()
+        .map(|t| t.headers.iter().filter_map(|h| Some((h.to_string(), text(h.as_str())?))).collect())
+        .unwrap_or_default();
     CallContext {
+        timer_headers,
         request_id: text("x-request-id").unwrap_or_default(),
         forward,
         acl: Acl {

@@ -207,3 +207,50 @@ pub async fn spawn_app_on_fakes_seeded(seed: impl FnOnce(&ums_fakes::crud::CrudF
         shutdown,
     }
 }
+
+/// A group-config document: `userGroup`, `crudSchema`, `authUserCreationDisabled`.
+pub fn group_doc(name: &str, schema: serde_json::Value, auth_disabled: bool) -> serde_json::Value {
+    serde_json::json!({
+        "_id": format!("{:0>24}", name.len()),
+        "userGroup": name,
+        "label": name,
+        "authUserCreationDisabled": auth_disabled,
+        "crudSchema": schema,
+        "__STATE__": "PUBLIC",
+    })
+}
+
+/// The `customer` schema used by the tests: name (required), email (format), age, roles.
+pub fn customer_schema() -> serde_json::Value {
+    serde_json::json!({
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "email": {"type": "string", "format": "email"},
+            "age": {"type": "integer", "minimum": 0},
+            "roles": {"type": "array", "items": {"type": "string"}}
+        },
+        "required": ["name"],
+        "additionalProperties": false
+    })
+}
+
+/// Answers the group-config list of the wiremock CRUD with `groups` (any query).
+pub async fn mount_groups(crud: &MockServer, groups: Vec<serde_json::Value>) {
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path("/ums-config/"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(groups))
+        .mount(crud)
+        .await;
+}
+
+/// Seeds group-config documents into a CRUD fake (before the service starts).
+pub fn seed_groups(crud: &ums_fakes::crud::CrudFakeState, groups: Vec<serde_json::Value>) {
+    for group in groups {
+        let mut group = group;
+        if let Some(doc) = group.as_object_mut() {
+            doc.remove("_id");
+        }
+        crud.insert_raw("/ums-config", group).expect("group seeded");
+    }
+}

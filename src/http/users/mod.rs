@@ -1,7 +1,10 @@
 //! The CRUD-alike `/users` routes the Microfrontend Composer calls as if they were a CRUD
 //! collection (SPEC §5 "User management").
 
+mod create;
+mod lifecycle;
 mod read;
+mod update;
 
 use utoipa_axum::router::OpenApiRouter;
 
@@ -9,5 +12,9 @@ use crate::state::AppState;
 
 /// Every `/users` route.
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(read::router())
+    OpenApiRouter::new()
+        .merge(read::router())
+        .merge(create::router())
+        .merge(update::router())
+        .merge(lifecycle::router())
 }

@@ -1,0 +1,9 @@
+//! Placeholder router of the update routes of `/users`.
+
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
+
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+}

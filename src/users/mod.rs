@@ -1,0 +1,37 @@
+//! Orchestration of the user lifecycle across the user store, the auth provider, Rönd and the
+//! Timer Service: create, update, delete, state changes, expiry (SPEC §5 "User management").
+
+pub mod create;
+pub mod lifecycle;
+pub mod password;
+pub mod saga;
+pub mod sync;
+pub mod update;
+
+use serde_json::Value;
+
+/// Fields the service owns: a client can never set them (400).
+pub const SERVICE_ONLY_FIELDS: [&str; 2] = ["authUserId", "expirationId"];
+
+/// The `_id` of a store document, when it has one.
+pub fn doc_id(doc: &Value) -> Option<&str> {
+    doc.get("_id").and_then(Value::as_str)
+}
+
+/// The `authUserId` of a store user, when linked.
+pub fn auth_user_id(doc: &Value) -> Option<&str> {
+    doc.get("authUserId").and_then(Value::as_str).filter(|s| !s.is_empty())
+}
+
+/// A string field of a document.
+pub fn str_field<'a>(doc: &'a Value, field: &str) -> Option<&'a str> {
+    doc.get(field).and_then(Value::as_str)
+}
+
+/// The `roles` of a user (empty when absent).
+pub fn roles(doc: &Value) -> Vec<String> {
+    doc.get("roles")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|r| r.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
+}

@@ -1,0 +1,96 @@
+//! `Saga`: the compensations of the completed steps of a multi-step operation, run in reverse
+//! order when a later step fails. A compensation that fails is logged at error level with what a
+//! human needs to repair by hand, and counted; the original error is returned.
+
+use futures::future::BoxFuture;
+
+use crate::downstream::DownstreamError;
+use crate::error::ApiError;
+
+/// One compensation: the step it undoes, what to repair by hand, the undo itself.
+struct Undo<'a> {
+    step: &'static str,
+    repair: String,
+    run: BoxFuture<'a, Result<(), DownstreamError>>,
+}
+
+/// The compensations registered so far for one operation.
+pub struct Saga<'a> {
+    operation: &'static str,
+    undo: Vec<Undo<'a>>,
+}
+
+impl<'a> Saga<'a> {
+    /// A saga for `operation` (`create user`, `update user`, ...), for logs and metrics.
+    pub fn new(operation: &'static str) -> Self {
+        Self {
+            operation,
+            undo: Vec::new(),
+        }
+    }
+
+    /// Registers the compensation of a step that has just completed. `repair` says what to do by
+    /// hand if the compensation itself fails (e.g. `delete auth user auth0|123`). The future is
+    /// not polled unless the saga fails.
+    pub fn compensate_with(
+        &mut self,
+        step: &'static str,
+        repair: impl Into<String>,
+        run: impl std::future::Future<Output = Result<(), DownstreamError>> + Send + 'a,
+    ) {
+        self.undo.push(Undo {
+            step,
+            repair: repair.into(),
+            run: Box::pin(run),
+        });
+    }
+
+    /// Runs every compensation, last first, and returns `error` (the step that failed).
+    pub async fn fail(self, error: impl Into<ApiError>) -> ApiError {
+        let error = error.into();
+        for undo in self.undo.into_iter().rev() {
+            let labels = [("operation", self.operation), ("step", undo.step)];
+            metrics::counter!("ums_saga_compensations_total", &labels).increment(1);
+            if let Err(e) = undo.run.await {
+                metrics::counter!("ums_saga_compensation_failures_total", &labels).increment(1);
+                tracing::error!(
+                    operation = self.operation,
+                    step = undo.step,
+                    repair = %undo.repair,
+                    error.message = %e,
+                    cause = %error,
+                    "compensation failed: repair by hand"
+                );
+            }
+        }
+        error
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::downstream::{CallName, ErrorKind};
+
+    #[tokio::test]
+    async fn compensations_run_last_first_and_the_original_error_is_returned() {
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut saga = Saga::new("test");
+        for step in ["insert", "create auth user", "grant roles"] {
+            let order = order.clone();
+            saga.compensate_with(step, step, async move {
+                order.lock().unwrap().push(step);
+                if step == "create auth user" {
+                    Err(DownstreamError::new(CallName::new("X", "DELETE", "/u"), ErrorKind::Timeout))
+                } else {
+                    Ok(())
+                }
+            });
+        }
+        let error = saga.fail(ApiError::BadRequest("original".into())).await;
+        assert_eq!(error.to_string(), "original");
+        assert_eq!(*order.lock().unwrap(), vec!["grant roles", "create auth user", "insert"]);
+    }
+}
