@@ -113,6 +113,53 @@ impl DownstreamError {
     }
 }
 
+/// One downstream service: the shared client, its name and its base URL.
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    client: reqwest::Client,
+    service: &'static str,
+    base: String,
+}
+
+impl Endpoint {
+    /// `service` (for errors and metrics) at `base_url` (a trailing slash is ignored).
+    pub fn new(client: reqwest::Client, service: &'static str, base_url: impl Into<String>) -> Self {
+        let base = base_url.into().trim_end_matches('/').to_owned();
+        Self {
+            client,
+            service,
+            base,
+        }
+    }
+
+    /// Names a call on `route` and starts its request to `path` with the forwarded headers.
+    pub fn start(
+        &self,
+        ctx: &CallContext,
+        method: reqwest::Method,
+        route: &str,
+        path: &str,
+    ) -> (CallName, RequestBuilder) {
+        let name = method_name(&method);
+        let builder = self.client.request(method, format!("{}{}", self.base, path));
+        (
+            CallName::new(self.service, name, route),
+            forward_headers(builder, ctx),
+        )
+    }
+}
+
+fn method_name(method: &reqwest::Method) -> &'static str {
+    match *method {
+        reqwest::Method::GET => "GET",
+        reqwest::Method::POST => "POST",
+        reqwest::Method::PATCH => "PATCH",
+        reqwest::Method::PUT => "PUT",
+        reqwest::Method::DELETE => "DELETE",
+        _ => "HTTP",
+    }
+}
+
 /// Adds the forwarded headers of `ctx` (and nothing else) to an outbound request.
 pub fn forward_headers(builder: RequestBuilder, ctx: &CallContext) -> RequestBuilder {
     builder.headers(ctx.forward.clone())

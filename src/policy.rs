@@ -2,10 +2,10 @@
 //! (contracts/peers.md §3).
 
 use async_trait::async_trait;
-use reqwest::{Method, RequestBuilder};
+use reqwest::Method;
 
 use crate::context::CallContext;
-use crate::downstream::{forward_headers, read_json, send, CallName, DownstreamError};
+use crate::downstream::{read_json, send, DownstreamError, Endpoint};
 
 /// What a revoke removed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -40,8 +40,7 @@ const ROND: &str = "Rönd";
 /// The `PolicyClient` backed by Rönd's grant/revoke APIs (standalone mode).
 #[derive(Clone, Debug)]
 pub struct RondClient {
-    client: reqwest::Client,
-    base: String,
+    endpoint: Endpoint,
 }
 
 /// `POST /grant/bindings` answer.
@@ -63,20 +62,9 @@ impl RondClient {
     /// An adapter for the Rönd at `base_url` (e.g. `http://rond-service`; a trailing slash is
     /// ignored), sending its calls through `client`.
     pub fn new(client: reqwest::Client, base_url: impl Into<String>) -> Self {
-        let base = base_url.into().trim_end_matches('/').to_owned();
-        Self { client, base }
-    }
-
-    /// Names a call and starts its request with the forwarded headers.
-    fn start(
-        &self,
-        ctx: &CallContext,
-        method: Method,
-        name: &'static str,
-        path: &str,
-    ) -> (CallName, RequestBuilder) {
-        let builder = self.client.request(method, format!("{}{}", self.base, path));
-        (CallName::new(ROND, name, path), forward_headers(builder, ctx))
+        Self {
+            endpoint: Endpoint::new(client, ROND, base_url),
+        }
     }
 }
 
@@ -88,7 +76,9 @@ impl PolicyClient for RondClient {
         subject: &str,
         roles: &[String],
     ) -> Result<String, DownstreamError> {
-        let (call, builder) = self.start(ctx, Method::POST, "POST", "/grant/bindings");
+        let (call, builder) = self
+            .endpoint
+            .start(ctx, Method::POST, "/grant/bindings", "/grant/bindings");
         let body = serde_json::json!({ "subjects": [subject], "roles": roles });
         let response = send(&call, builder.json(&body)).await?;
         read_json::<GrantWire>(&call, response)
@@ -97,7 +87,9 @@ impl PolicyClient for RondClient {
     }
 
     async fn revoke(&self, ctx: &CallContext, subject: &str) -> Result<RevokeOutcome, DownstreamError> {
-        let (call, builder) = self.start(ctx, Method::POST, "POST", "/revoke/bindings");
+        let (call, builder) = self
+            .endpoint
+            .start(ctx, Method::POST, "/revoke/bindings", "/revoke/bindings");
         let body = serde_json::json!({ "subjects": [subject] });
         let response = send(&call, builder.json(&body)).await?;
         let wire: RevokeWire = read_json(&call, response).await?;
@@ -108,7 +100,9 @@ impl PolicyClient for RondClient {
     }
 
     async fn check(&self, ctx: &CallContext) -> Result<(), DownstreamError> {
-        let (call, builder) = self.start(ctx, Method::GET, "GET", "/-/rbac-healthz");
+        let (call, builder) = self
+            .endpoint
+            .start(ctx, Method::GET, "/-/rbac-healthz", "/-/rbac-healthz");
         send(&call, builder).await.map(drop)
     }
 }

@@ -2,11 +2,11 @@
 //! (contracts/peers.md §4).
 
 use async_trait::async_trait;
-use reqwest::{Method, RequestBuilder};
+use reqwest::Method;
 use serde_json::Value;
 
 use crate::context::CallContext;
-use crate::downstream::{forward_headers, read_json, send, CallName, DownstreamError};
+use crate::downstream::{read_json, send, DownstreamError, Endpoint};
 
 /// Where the Timer Service calls back (its `outputMode` of type `rest`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,8 +55,7 @@ const APPLICANT: &str = "user-manager-service";
 /// The `TimerClient` backed by the Mia-Platform Timer Service.
 #[derive(Clone, Debug)]
 pub struct TimerServiceClient {
-    client: reqwest::Client,
-    base: String,
+    endpoint: Endpoint,
 }
 
 /// `POST /schedule` answer.
@@ -70,20 +69,9 @@ impl TimerServiceClient {
     /// An adapter for the Timer Service at `base_url` (e.g. `http://timer-service`; a trailing
     /// slash is ignored), sending its calls through `client`.
     pub fn new(client: reqwest::Client, base_url: impl Into<String>) -> Self {
-        let base = base_url.into().trim_end_matches('/').to_owned();
-        Self { client, base }
-    }
-
-    /// Names a call and starts its request with the forwarded headers.
-    fn start(
-        &self,
-        ctx: &CallContext,
-        method: Method,
-        name: &'static str,
-        path: &str,
-    ) -> (CallName, RequestBuilder) {
-        let builder = self.client.request(method, format!("{}{}", self.base, path));
-        (CallName::new(TIMER, name, path), forward_headers(builder, ctx))
+        Self {
+            endpoint: Endpoint::new(client, TIMER, base_url),
+        }
     }
 }
 
@@ -130,7 +118,7 @@ fn schedule_body(schedule: &Schedule) -> Value {
 #[async_trait]
 impl TimerClient for TimerServiceClient {
     async fn schedule(&self, ctx: &CallContext, schedule: &Schedule) -> Result<String, DownstreamError> {
-        let (call, builder) = self.start(ctx, Method::POST, "POST", "/schedule");
+        let (call, builder) = self.endpoint.start(ctx, Method::POST, "/schedule", "/schedule");
         let response = send(&call, builder.json(&schedule_body(schedule))).await?;
         read_json::<ScheduleWire>(&call, response)
             .await
@@ -138,13 +126,13 @@ impl TimerClient for TimerServiceClient {
     }
 
     async fn abort(&self, ctx: &CallContext, expiration_id: &str) -> Result<(), DownstreamError> {
-        let (call, builder) = self.start(ctx, Method::POST, "POST", "/abort");
+        let (call, builder) = self.endpoint.start(ctx, Method::POST, "/abort", "/abort");
         let body = serde_json::json!({ "expirationId": expiration_id });
         send(&call, builder.json(&body)).await.map(drop)
     }
 
     async fn check(&self, ctx: &CallContext) -> Result<(), DownstreamError> {
-        let (call, builder) = self.start(ctx, Method::GET, "GET", "/-/healthz");
+        let (call, builder) = self.endpoint.start(ctx, Method::GET, "/-/healthz", "/-/healthz");
         send(&call, builder).await.map(drop)
     }
 }

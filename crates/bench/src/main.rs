@@ -1,0 +1,142 @@
+//! `ums-bench`: the service and its fakes as separate processes on loopback, measured in one
+//! run. Build first: `cargo build --release --workspace --bins`, then
+//! `target/release/ums-bench [--seconds N] [--concurrency C] [--rounds R]`.
+//! Prints a Markdown section for BENCHMARKS.md.
+
+mod load;
+mod procs;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+
+use load::{run, LoadResult};
+use procs::{free_port, start, Proc};
+
+struct Options {
+    seconds: u64,
+    concurrency: usize,
+    rounds: usize,
+}
+
+fn options() -> Options {
+    let args: Vec<String> = std::env::args().collect();
+    let value = |name: &str, default: u64| -> u64 {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    Options {
+        seconds: value("--seconds", 5),
+        concurrency: value("--concurrency", 16) as usize,
+        rounds: value("--rounds", 3) as usize,
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let opts = options();
+    let (crud_port, auth_port, ums_port) = (free_port(), free_port(), free_port());
+    let (crud, _) = start("crud-fake", &["--port".into(), crud_port.to_string()], &[], crud_port, "/-/healthz").await;
+    let (auth, _) = start("auth0-fake", &["--port".into(), auth_port.to_string()], &[], auth_port, "/-/healthz").await;
+    seed(&crud).await;
+    let env: Vec<(String, String)> = [
+        ("HTTP_HOST", "127.0.0.1".to_owned()),
+        ("HTTP_PORT", ums_port.to_string()),
+        ("LOG_LEVEL", "info".to_owned()),
+        ("CRUD_SERVICE", crud.url.clone()),
+        ("USERS_CRUD_ENDPOINT", "/users".to_owned()),
+        ("UMS_CONFIG_CRUD_ENDPOINT", "/ums-config".to_owned()),
+        ("AUTH_SERVICE", auth.url.clone()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let (ums, ready_in) = start("user-manager-service", &[], &env, ums_port, "/-/ready").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let idle_rss = ums.rss_kib().unwrap_or_default();
+
+    let duration = Duration::from_secs(opts.seconds);
+    let (mut direct, mut through) = (Vec::new(), Vec::new());
+    for _ in 0..opts.rounds {
+        direct.push(run(opts.concurrency, duration, get_list(&crud.url)).await);
+        through.push(run(opts.concurrency, duration, get_list(&ums.url)).await);
+    }
+    let create = run(opts.concurrency, duration, post_user(&ums.url)).await;
+    report(&opts, ready_in, idle_rss, &direct, &through, &create, &ums);
+}
+
+async fn seed(crud: &Proc) {
+    let client = reqwest::Client::new();
+    let group = json!({
+        "userGroup": "customer", "label": "Customer", "authUserCreationDisabled": false, "__STATE__": "PUBLIC",
+        "crudSchema": {"type": "object", "properties": {"name": {"type": "string"}, "email": {"type": "string", "format": "email"}}, "required": ["name"]}
+    });
+    let _ = client.post(format!("{}/ums-config/", crud.url)).json(&group).send().await;
+    let users: Vec<_> = (0..1000)
+        .map(|i| json!({"userGroup": "customer", "name": format!("user {i}"), "email": format!("seed{i}@example.com"), "__STATE__": "PUBLIC"}))
+        .collect();
+    let _ = client.post(format!("{}/users/bulk", crud.url)).json(&users).send().await;
+}
+
+fn get_list(base: &str) -> load::MakeRequest {
+    let url = format!("{base}/users/?_l=25");
+    Arc::new(move |c: &reqwest::Client, _| c.get(&url))
+}
+
+fn post_user(base: &str) -> load::MakeRequest {
+    let url = format!("{base}/users/");
+    let nonce = std::process::id();
+    Arc::new(move |c: &reqwest::Client, i| {
+        c.post(&url).json(&json!({
+            "userGroup": "customer", "name": format!("bench {i}"),
+            "email": format!("bench{nonce}-{i}@example.com"), "password": "Passw0rd!"
+        }))
+    })
+}
+
+fn summary(results: &[LoadResult]) -> (f64, f64, f64, u64) {
+    let n = results.len().max(1) as f64;
+    let tput = results.iter().map(|r| r.throughput).sum::<f64>() / n;
+    let p50 = results.iter().map(|r| r.p50_ms).sum::<f64>() / n;
+    let p99 = results.iter().map(|r| r.p99_ms).sum::<f64>() / n;
+    let errors = results.iter().map(|r| r.errors).sum();
+    (tput, p50, p99, errors)
+}
+
+fn report(
+    opts: &Options,
+    ready_in: Duration,
+    idle_rss: u64,
+    direct: &[LoadResult],
+    through: &[LoadResult],
+    create: &LoadResult,
+    ums: &Proc,
+) {
+    let (dt, dp50, dp99, de) = summary(direct);
+    let (st, sp50, sp99, se) = summary(through);
+    println!("| measure | direct to CRUD fake | through the service | ratio / added |");
+    println!("|---|---|---|---|");
+    println!("| `GET /users/?_l=25` throughput (req/s) | {dt:.0} | {st:.0} | {:.1}% |", st / dt * 100.0);
+    println!("| p50 latency (ms) | {dp50:.3} | {sp50:.3} | +{:.3} ms |", sp50 - dp50);
+    println!("| p99 latency (ms) | {dp99:.3} | {sp99:.3} | +{:.3} ms |", sp99 - dp99);
+    println!("| errors | {de} | {se} | |");
+    println!();
+    println!(
+        "`POST /users/` through the service with the Auth0 fake: {:.0} users/s, p50 {:.2} ms, p99 {:.2} ms, {} ok, {} errors",
+        create.throughput, create.p50_ms, create.p99_ms, create.ok, create.errors
+    );
+    println!();
+    println!(
+        "Service: ready in {} ms, idle RSS {:.1} MiB, peak RSS {:.1} MiB; {} rounds of {} s each side, {} connections",
+        ready_in.as_millis(),
+        idle_rss as f64 / 1024.0,
+        ums.peak_rss_kib().unwrap_or_default() as f64 / 1024.0,
+        opts.rounds,
+        opts.seconds,
+        opts.concurrency
+    );
+}

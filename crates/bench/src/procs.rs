@@ -1,0 +1,78 @@
+//! Child processes of a benchmark run: the service and the fakes, on free loopback ports,
+//! killed when dropped.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A child process killed on drop.
+pub struct Proc {
+    /// The OS process.
+    pub child: Child,
+    /// Its base URL.
+    pub url: String,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Proc {
+    /// Resident set size in KiB, from /proc.
+    pub fn rss_kib(&self) -> Option<u64> {
+        read_status_kib(self.child.id(), "VmRSS:")
+    }
+
+    /// Peak resident set size in KiB, from /proc.
+    pub fn peak_rss_kib(&self) -> Option<u64> {
+        read_status_kib(self.child.id(), "VmHWM:")
+    }
+}
+
+fn read_status_kib(pid: u32, key: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// A free loopback port (bound, then released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(0)
+}
+
+/// The directory of the release binaries (`target/release` next to the workspace).
+pub fn bin_dir() -> PathBuf {
+    let here = std::env::current_exe().unwrap_or_default();
+    here.parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// Starts `name` from `bin_dir()` with `args` and `envs`, waits until `ready_path` answers 200.
+pub async fn start(name: &str, args: &[String], envs: &[(String, String)], port: u16, ready_path: &str) -> (Proc, Duration) {
+    let started = Instant::now();
+    let child = Command::new(bin_dir().join(name))
+        .args(args)
+        .envs(envs.iter().cloned())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {name} (build it first: cargo build --release --workspace --bins): {e}"));
+    let url = format!("http://127.0.0.1:{port}");
+    let proc = Proc { child, url };
+    let client = reqwest::Client::new();
+    for _ in 0..500 {
+        if let Ok(r) = client.get(format!("{}{ready_path}", proc.url)).send().await {
+            if r.status().is_success() {
+                return (proc, started.elapsed());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("{name} did not become ready");
+}
