@@ -47,7 +47,10 @@ impl std::fmt::Debug for CallContext {
             .field("forward", &names)
             .field("acl", &self.acl)
             .field("session", &self.session)
-            .field("timer_headers", &self.timer_headers.iter().map(|(k, _)| k).collect::<Vec<_>>())
+            .field(
+                "timer_headers",
+                &self.timer_headers.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }

@@ -91,7 +91,12 @@ pub fn call_context(headers: &HeaderMap, state: &AppState) -> CallContext {
         .config
         .timer
         .as_ref()
-        .map(|t| t.headers.iter().filter_map(|h| Some((h.to_string(), text(h.as_str())?))).collect())
+        .map(|t| {
+            t.headers
+                .iter()
+                .filter_map(|h| Some((h.to_string(), text(h.as_str())?)))
+                .collect()
+        })
         .unwrap_or_default();
     CallContext {
         timer_headers,

@@ -1,1 +1,159 @@
-//! placeholder
+//! The end of a user's life and its state changes: delete (`DELETE /users/:id`), bulk state change
+//! (`POST /users/state`), soft delete (`POST /users/:id/soft-delete`) and the expiry callback
+//! (`POST /users/:id/expire`), each keeping the auth provider, Rönd and the Timer Service in step
+//! with the user store (SPEC §5).
+//!
+//! Every operation is idempotent and ordered so that the store document goes last: when a step
+//! fails its error is returned and a retry of the same request completes the job.
+
+mod bulk_state;
+mod soft_delete;
+
+pub use bulk_state::{change_states, state_requests, StateRequest};
+pub use soft_delete::soft_delete;
+
+use serde_json::{json, Value};
+
+use super::sync::{abort_expiry, apply_auth_effect, auth_effect, revoke_roles, AuthEffect};
+use super::{auth_user_id, str_field};
+use crate::context::{Acl, CallContext};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::{DocState, Filter, StateFilter};
+
+/// Every state: the lifecycle routes act on a user whatever its `__STATE__`.
+const ALL_STATES: [DocState; 4] = [
+    DocState::Public,
+    DocState::Draft,
+    DocState::Trash,
+    DocState::Deleted,
+];
+
+/// A filter that matches a document in any state (`_st=PUBLIC,DRAFT,TRASH,DELETED`).
+fn any_state() -> Filter {
+    Filter {
+        state: Some(StateFilter(ALL_STATES.to_vec())),
+        ..Filter::default()
+    }
+}
+
+/// The context of the service's own reads: `acl_rows` still limits which users the caller may
+/// act on, but `acl_read_columns` is dropped, because a projection hiding `authUserId`,
+/// `expirationId` or `__STATE__` would silently skip a side effect.
+fn internal_read(ctx: &CallContext) -> CallContext {
+    CallContext {
+        acl: Acl {
+            rows: ctx.acl.rows.clone(),
+            read_columns: None,
+        },
+        ..ctx.clone()
+    }
+}
+
+/// The 404 of an unknown user.
+fn not_found(id: &str) -> ApiError {
+    ApiError::NotFound(format!("user \"{id}\" not found"))
+}
+
+/// The user `id` in any state, or 404.
+async fn find_user(state: &AppState, ctx: &CallContext, id: &str) -> ApiResult<Value> {
+    let user = state.users.get(&internal_read(ctx), id, &any_state()).await?;
+    user.ok_or_else(|| not_found(id))
+}
+
+/// `DELETE /users/:id`: deletes the auth user (or blocks it with `AUTH_HARD_DELETE=false`),
+/// revokes the Rönd bindings, deletes the store document (any state), then aborts the expiry
+/// timer. A failed step returns its error with the store document still there, so a retry
+/// completes the job (an auth user already gone counts as deleted). Timer errors are only logged.
+pub async fn delete(state: &AppState, ctx: &CallContext, id: &str) -> ApiResult<()> {
+    let user = find_user(state, ctx, id).await?;
+    if let Some(auth_id) = auth_user_id(&user) {
+        let effect = auth_effect(DocState::Deleted, state.config.users.hard_delete);
+        apply_auth_effect(state, ctx, auth_id, effect).await?;
+    }
+    revoke_roles(state, ctx, &user).await?;
+    // `false`: a concurrent delete got there first, which is the outcome asked for.
+    state.users.delete(ctx, id, &any_state()).await?;
+    if let Some(expiration_id) = str_field(&user, "expirationId").filter(|s| !s.is_empty()) {
+        if let Err(e) = abort_expiry(state, ctx, expiration_id).await {
+            tracing::warn!(
+                user_id = id,
+                expiration_id,
+                error.message = %e,
+                "user deleted but its expiry timer was not aborted: the callback will find no user"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `POST /users/:id/expire` (the Timer Service at `expirationDate`): blocks the auth user (one
+/// already gone counts as blocked) and sets `blocked: true` on the store user, in any state.
+/// Idempotent.
+pub async fn expire(state: &AppState, ctx: &CallContext, id: &str) -> ApiResult<()> {
+    let user = find_user(state, ctx, id).await?;
+    if let Some(auth_id) = auth_user_id(&user) {
+        apply_auth_effect(state, ctx, auth_id, AuthEffect::Block).await?;
+    }
+    let update = json!({"$set": {"blocked": true}});
+    match state.users.patch(ctx, id, &any_state(), &update).await? {
+        Some(_) => Ok(()),
+        None => Err(not_found(id)),
+    }
+}
+
+/// The store's `DocState` as the state machine's `State`.
+fn machine_state(state: DocState) -> docquery::State {
+    match state {
+        DocState::Public => docquery::State::Public,
+        DocState::Draft => docquery::State::Draft,
+        DocState::Trash => docquery::State::Trash,
+        DocState::Deleted => docquery::State::Deleted,
+    }
+}
+
+/// The state machine's `State` as the store's `DocState`.
+fn doc_state(state: docquery::State) -> DocState {
+    match state {
+        docquery::State::Public => DocState::Public,
+        docquery::State::Draft => DocState::Draft,
+        docquery::State::Trash => DocState::Trash,
+        docquery::State::Deleted => DocState::Deleted,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_conversions_round_trip() {
+        for state in ALL_STATES {
+            assert_eq!(doc_state(machine_state(state)), state);
+            assert_eq!(machine_state(state).as_str(), state.as_str());
+        }
+    }
+
+    #[test]
+    fn lifecycle_reads_match_every_state() {
+        let pairs = any_state().to_query_pairs();
+        assert_eq!(
+            pairs,
+            vec![("_st".to_owned(), "PUBLIC,DRAFT,TRASH,DELETED".to_owned())]
+        );
+    }
+
+    #[test]
+    fn internal_reads_keep_the_row_acl_and_drop_the_column_acl() {
+        let ctx = CallContext {
+            acl: Acl {
+                rows: Some(r#"{"tenantId":"t1"}"#.into()),
+                read_columns: Some("_id,name".into()),
+            },
+            ..CallContext::default()
+        };
+        let read = internal_read(&ctx);
+        assert_eq!(read.acl.rows.as_deref(), Some(r#"{"tenantId":"t1"}"#));
+        assert_eq!(read.acl.read_columns, None);
+    }
+}

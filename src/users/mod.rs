@@ -20,7 +20,9 @@ pub fn doc_id(doc: &Value) -> Option<&str> {
 
 /// The `authUserId` of a store user, when linked.
 pub fn auth_user_id(doc: &Value) -> Option<&str> {
-    doc.get("authUserId").and_then(Value::as_str).filter(|s| !s.is_empty())
+    doc.get("authUserId")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
 }
 
 /// A string field of a document.

@@ -83,7 +83,10 @@ mod tests {
             saga.compensate_with(step, step, async move {
                 order.lock().unwrap().push(step);
                 if step == "create auth user" {
-                    Err(DownstreamError::new(CallName::new("X", "DELETE", "/u"), ErrorKind::Timeout))
+                    Err(DownstreamError::new(
+                        CallName::new("X", "DELETE", "/u"),
+                        ErrorKind::Timeout,
+                    ))
                 } else {
                     Ok(())
                 }
@@ -91,6 +94,9 @@ mod tests {
         }
         let error = saga.fail(ApiError::BadRequest("original".into())).await;
         assert_eq!(error.to_string(), "original");
-        assert_eq!(*order.lock().unwrap(), vec!["grant roles", "create auth user", "insert"]);
+        assert_eq!(
+            *order.lock().unwrap(),
+            vec!["grant roles", "create auth user", "insert"]
+        );
     }
 }

@@ -66,7 +66,10 @@ pub fn rond_subject(state: &AppState, doc: &Value) -> Option<String> {
         SubjectKey::AuthUserId => "authUserId",
         SubjectKey::Id => "_id",
     };
-    doc.get(field).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned)
+    doc.get(field)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
 }
 
 /// Grants `roles` to the user's subject; does nothing without Rönd, roles or subject.
@@ -161,13 +164,20 @@ fn callback(base_url: &str, user_id: &str, ctx: &CallContext) -> Result<Callback
         protocol: url.scheme().to_owned(),
         hostname: url.host_str().unwrap_or_default().to_owned(),
         port: url.port_or_known_default().unwrap_or(80),
-        path: format!("{base_path}/users/{}/expire", crate::downstream::encode_segment(user_id)),
+        path: format!(
+            "{base_path}/users/{}/expire",
+            crate::downstream::encode_segment(user_id)
+        ),
         headers: ctx.timer_headers.clone(),
     })
 }
 
 /// Aborts an expiry timer; does nothing without `TIMER_SERVICE`.
-pub async fn abort_expiry(state: &AppState, ctx: &CallContext, expiration_id: &str) -> Result<(), DownstreamError> {
+pub async fn abort_expiry(
+    state: &AppState,
+    ctx: &CallContext,
+    expiration_id: &str,
+) -> Result<(), DownstreamError> {
     match &state.timer {
         Some(timer) => timer.abort(ctx, expiration_id).await,
         None => Ok(()),

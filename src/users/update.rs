@@ -1,1 +1,248 @@
-//! placeholder
+//! `PATCH /users/:id` (SPEC §5): a user updated with CRUD update operators. The document after
+//! the update is computed and validated against the schema of its (possibly new) group, written
+//! to the store with compare-and-set on `updatedAt`, then synced, in order, to the auth provider
+//! (email, username, blocked), Rönd (roles) and the Timer Service (expiry). A failure after the
+//! store write reverts every completed step, the store last.
+
+mod changes;
+
+use serde_json::{json, Value};
+use time::OffsetDateTime;
+
+use crate::context::{Acl, CallContext};
+use crate::downstream::{DownstreamError, ErrorKind};
+use crate::error::{ApiError, ApiResult};
+use crate::groups;
+use crate::state::AppState;
+use crate::store::Filter;
+use crate::users::saga::Saga;
+use crate::users::sync::{abort_expiry, replace_roles, rond_subject, schedule_expiry};
+use crate::users::{auth_user_id, roles, str_field};
+
+use changes::ExpiryChange;
+
+/// Updates user `id` with `update` (CRUD operators) if it matches `filter` (`_q`, `_st`, field
+/// filters of the request; `_st` defaults to PUBLIC) and returns the updated user as the store
+/// answered it.
+///
+/// 400: a body that is not an object of operators, an operator on `authUserId`, `expirationId`
+/// or a standard field, an update the store would refuse, a document that violates the schema of
+/// its group after the update, an unknown group. 404: no user matches. 409: the user changed
+/// between the read and the write (retry), or the auth provider refused a taken email/username.
+pub async fn update_user(
+    state: &AppState,
+    ctx: &CallContext,
+    id: &str,
+    filter: Filter,
+    update: Value,
+) -> ApiResult<Value> {
+    changes::check_update(&update)?;
+    let before = read_user(state, ctx, id, &filter).await?;
+    let mut after = before.clone();
+    // Positional paths (`roles.$.replace`) resolve against the caller's `_q`, as in the CRUD.
+    let applied = match &filter.q {
+        Some(q) => docquery::apply_update_with_filter(&mut after, &update, &now_iso(), q),
+        None => docquery::apply_update(&mut after, &update, &now_iso()),
+    };
+    applied.map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    groups::validate_user(&state.group_registry, ctx, &after).await?;
+    let expiry = changes::expiry_change(&before, &after)?;
+
+    let change = Change {
+        id,
+        filter: &filter,
+        update: &update,
+        before: &before,
+        after: &after,
+    };
+    let mut saga = Saga::new("update user");
+    match write_and_sync(state, ctx, &change, expiry, &mut saga).await {
+        Ok(user) => Ok(user),
+        Err(error) => Err(saga.fail(error).await),
+    }
+}
+
+/// The request and the user's documents before and after the update.
+struct Change<'c> {
+    id: &'c str,
+    filter: &'c Filter,
+    update: &'c Value,
+    before: &'c Value,
+    after: &'c Value,
+}
+
+/// The store write, then the side effects in order; returns the user as the last store write
+/// answered it. Every completed step is registered in `saga`.
+async fn write_and_sync<'a>(
+    state: &'a AppState,
+    ctx: &'a CallContext,
+    change: &Change<'_>,
+    expiry: ExpiryChange,
+    saga: &mut Saga<'a>,
+) -> ApiResult<Value> {
+    let written = write_store(state, ctx, change, saga).await?;
+    sync_auth(state, ctx, change, saga).await?;
+    sync_roles(state, ctx, change, saga).await?;
+    Ok(sync_expiry(state, ctx, change, expiry, saga)
+        .await?
+        .unwrap_or(written))
+}
+
+/// The whole current document: the read ignores `acl_read_columns` (a hidden field must still be
+/// validated and reverted); the caller's projection applies to the PATCH answer it receives.
+async fn read_user(state: &AppState, ctx: &CallContext, id: &str, filter: &Filter) -> ApiResult<Value> {
+    let read_ctx = CallContext {
+        acl: Acl {
+            read_columns: None,
+            ..ctx.acl.clone()
+        },
+        ..ctx.clone()
+    };
+    state
+        .users
+        .get(&read_ctx, id, filter)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("user \"{id}\" not found")))
+}
+
+/// The compare-and-set store write; registers the revert of the changed fields. A write that
+/// timed out may have been applied, so its revert is registered too.
+async fn write_store<'a>(
+    state: &'a AppState,
+    ctx: &'a CallContext,
+    change: &Change<'_>,
+    saga: &mut Saga<'a>,
+) -> ApiResult<Value> {
+    let filter = changes::cas_filter(change.filter, change.before);
+    let result = state.users.patch(ctx, change.id, &filter, change.update).await;
+    let applied = matches!(
+        &result,
+        Ok(Some(_))
+            | Err(DownstreamError {
+                kind: ErrorKind::Timeout,
+                ..
+            })
+    );
+    if let (true, Some(revert)) = (applied, changes::revert_update(change.before, change.after)) {
+        let id = change.id.to_owned();
+        let repair = format!(
+            "set {} of store user {id} back to their values before the update",
+            changes::field_names(&revert)
+        );
+        saga.compensate_with("update store user", repair, async move {
+            state
+                .users
+                .patch(ctx, &id, &changes::any_state(), &revert)
+                .await
+                .map(drop)
+        });
+    }
+    result?
+        .ok_or_else(|| ApiError::Conflict(format!("user \"{}\" was modified concurrently, retry", change.id)))
+}
+
+/// Sends the changed `email`, `username` and `blocked` to the auth user, when linked.
+async fn sync_auth<'a>(
+    state: &'a AppState,
+    ctx: &'a CallContext,
+    change: &Change<'_>,
+    saga: &mut Saga<'a>,
+) -> ApiResult<()> {
+    let Some(auth_id) = auth_user_id(change.before) else {
+        return Ok(());
+    };
+    let (patch, undo) = changes::auth_patches(change.before, change.after);
+    if patch == Default::default() {
+        return Ok(());
+    }
+    state.auth.update_user(ctx, auth_id, &patch).await?;
+    let auth_id = auth_id.to_owned();
+    let repair = format!("set the email/username/blocked of auth user {auth_id} back to the store user's");
+    saga.compensate_with("update auth user", repair, async move {
+        state.auth.update_user(ctx, &auth_id, &undo).await
+    });
+    Ok(())
+}
+
+/// Replaces the Rönd roles when they changed (revoke, grant new, re-grant old on failure).
+async fn sync_roles<'a>(
+    state: &'a AppState,
+    ctx: &'a CallContext,
+    change: &Change<'_>,
+    saga: &mut Saga<'a>,
+) -> ApiResult<()> {
+    let (old, new) = (roles(change.before), roles(change.after));
+    if state.policy.is_none() || !changes::roles_changed(&old, &new) {
+        return Ok(());
+    }
+    let Some(subject) = rond_subject(state, change.after) else {
+        return Ok(());
+    };
+    replace_roles(state, ctx, change.after, &old, &new).await?;
+    let doc = change.after.clone();
+    let repair = format!("revoke the bindings of subject {subject} and grant it {old:?}");
+    saga.compensate_with("replace roles", repair, async move {
+        replace_roles(state, ctx, &doc, &new, &old).await
+    });
+    Ok(())
+}
+
+/// Schedules, reschedules or aborts the expiry timer and records its `expirationId`. A new timer
+/// is scheduled and recorded before the previous one is aborted: an abort cannot be undone, so
+/// it comes last; its failure is logged, never returned.
+async fn sync_expiry<'a>(
+    state: &'a AppState,
+    ctx: &'a CallContext,
+    change: &Change<'_>,
+    expiry: ExpiryChange,
+    saga: &mut Saga<'a>,
+) -> ApiResult<Option<Value>> {
+    let previous = str_field(change.before, "expirationId").filter(|s| !s.is_empty());
+    let scheduled = match expiry {
+        ExpiryChange::Unchanged => return Ok(None),
+        ExpiryChange::Remove => None,
+        ExpiryChange::Schedule(date) => schedule_expiry(state, ctx, change.id, &date).await?,
+    };
+    let record = match (&scheduled, previous) {
+        (Some(new_id), _) => json!({ "$set": { "expirationId": new_id } }),
+        (None, Some(_)) => json!({ "$unset": { "expirationId": true } }),
+        (None, None) => return Ok(None),
+    };
+    if let Some(new_id) = scheduled {
+        let repair = format!("abort the expiry timer {new_id}");
+        saga.compensate_with("schedule expiry", repair, async move {
+            abort_expiry(state, ctx, &new_id).await
+        });
+    }
+    let written = state
+        .users
+        .patch(ctx, change.id, &changes::any_state(), &record)
+        .await?
+        .ok_or_else(|| ApiError::Conflict(format!("user \"{}\" was deleted concurrently", change.id)))?;
+    if let Some(previous) = previous {
+        if let Err(error) = abort_expiry(state, ctx, previous).await {
+            tracing::warn!(
+                user_id = change.id,
+                expiration_id = previous,
+                error.message = %error,
+                "the previous expiry timer could not be aborted: abort it by hand"
+            );
+        }
+    }
+    Ok(Some(written))
+}
+
+/// Now as the store writes dates: `2024-01-31T10:00:00.000Z` (for `$currentDate`).
+fn now_iso() -> String {
+    let now = OffsetDateTime::now_utc();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second(),
+        now.millisecond()
+    )
+}

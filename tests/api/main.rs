@@ -8,4 +8,7 @@ mod helpers;
 mod operations;
 mod rond_timer_adapters;
 mod store_crud_adapter;
+mod users_create;
+mod users_lifecycle;
 mod users_read;
+mod users_update;

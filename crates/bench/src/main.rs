@@ -40,8 +40,22 @@ fn options() -> Options {
 async fn main() {
     let opts = options();
     let (crud_port, auth_port, ums_port) = (free_port(), free_port(), free_port());
-    let (crud, _) = start("crud-fake", &["--port".into(), crud_port.to_string()], &[], crud_port, "/-/healthz").await;
-    let (auth, _) = start("auth0-fake", &["--port".into(), auth_port.to_string()], &[], auth_port, "/-/healthz").await;
+    let (crud, _) = start(
+        "crud-fake",
+        &["--port".into(), crud_port.to_string()],
+        &[],
+        crud_port,
+        "/-/healthz",
+    )
+    .await;
+    let (auth, _) = start(
+        "auth0-fake",
+        &["--port".into(), auth_port.to_string()],
+        &[],
+        auth_port,
+        "/-/healthz",
+    )
+    .await;
     seed(&crud).await;
     let env: Vec<(String, String)> = [
         ("HTTP_HOST", "127.0.0.1".to_owned()),
@@ -75,11 +89,19 @@ async fn seed(crud: &Proc) {
         "userGroup": "customer", "label": "Customer", "authUserCreationDisabled": false, "__STATE__": "PUBLIC",
         "crudSchema": {"type": "object", "properties": {"name": {"type": "string"}, "email": {"type": "string", "format": "email"}}, "required": ["name"]}
     });
-    let _ = client.post(format!("{}/ums-config/", crud.url)).json(&group).send().await;
+    let _ = client
+        .post(format!("{}/ums-config/", crud.url))
+        .json(&group)
+        .send()
+        .await;
     let users: Vec<_> = (0..1000)
         .map(|i| json!({"userGroup": "customer", "name": format!("user {i}"), "email": format!("seed{i}@example.com"), "__STATE__": "PUBLIC"}))
         .collect();
-    let _ = client.post(format!("{}/users/bulk", crud.url)).json(&users).send().await;
+    let _ = client
+        .post(format!("{}/users/bulk", crud.url))
+        .json(&users)
+        .send()
+        .await;
 }
 
 fn get_list(base: &str) -> load::MakeRequest {
@@ -120,9 +142,18 @@ fn report(
     let (st, sp50, sp99, se) = summary(through);
     println!("| measure | direct to CRUD fake | through the service | ratio / added |");
     println!("|---|---|---|---|");
-    println!("| `GET /users/?_l=25` throughput (req/s) | {dt:.0} | {st:.0} | {:.1}% |", st / dt * 100.0);
-    println!("| p50 latency (ms) | {dp50:.3} | {sp50:.3} | +{:.3} ms |", sp50 - dp50);
-    println!("| p99 latency (ms) | {dp99:.3} | {sp99:.3} | +{:.3} ms |", sp99 - dp99);
+    println!(
+        "| `GET /users/?_l=25` throughput (req/s) | {dt:.0} | {st:.0} | {:.1}% |",
+        st / dt * 100.0
+    );
+    println!(
+        "| p50 latency (ms) | {dp50:.3} | {sp50:.3} | +{:.3} ms |",
+        sp50 - dp50
+    );
+    println!(
+        "| p99 latency (ms) | {dp99:.3} | {sp99:.3} | +{:.3} ms |",
+        sp99 - dp99
+    );
     println!("| errors | {de} | {se} | |");
     println!();
     println!(

@@ -54,7 +54,13 @@ pub fn bin_dir() -> PathBuf {
 }
 
 /// Starts `name` from `bin_dir()` with `args` and `envs`, waits until `ready_path` answers 200.
-pub async fn start(name: &str, args: &[String], envs: &[(String, String)], port: u16, ready_path: &str) -> (Proc, Duration) {
+pub async fn start(
+    name: &str,
+    args: &[String],
+    envs: &[(String, String)],
+    port: u16,
+    ready_path: &str,
+) -> (Proc, Duration) {
     let started = Instant::now();
     let child = Command::new(bin_dir().join(name))
         .args(args)
@@ -62,7 +68,9 @@ pub async fn start(name: &str, args: &[String], envs: &[(String, String)], port:
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {name} (build it first: cargo build --release --workspace --bins): {e}"));
+        .unwrap_or_else(|e| {
+            panic!("cannot start {name} (build it first: cargo build --release --workspace --bins): {e}")
+        });
     let url = format!("http://127.0.0.1:{port}");
     let proc = Proc { child, url };
     let client = reqwest::Client::new();

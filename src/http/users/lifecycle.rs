@@ -1,9 +1,168 @@
-//! Placeholder router of the lifecycle routes of `/users`.
+//! Lifecycle routes of `/users`: delete, bulk state change, soft delete and the Timer Service's
+//! expiry callback (SPEC §5). Thin handlers over `crate::users::lifecycle`.
 
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::{ApiJson, Ctx};
 use crate::state::AppState;
+use crate::store::DocState;
+use crate::users::lifecycle;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(delete_user))
+        .routes(routes!(change_states))
+        .routes(routes!(soft_delete_user))
+        .routes(routes!(expire_user))
+}
+
+/// One item of `POST /users/state`, as the CRUD Service takes it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct StateItem {
+    /// `_id` and/or field equality entries (`{"_id": "..."}`, `{"email": "..."}`); no `_q`, no `_st`.
+    #[schema(value_type = Object, example = json!({"_id": "665f00000000000000000001"}))]
+    filter: Map<String, Value>,
+    /// The state the matched users move to.
+    state_to: TargetState,
+}
+
+/// A `__STATE__` value.
+#[derive(Clone, Copy, Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "UPPERCASE")]
+enum TargetState {
+    Public,
+    Draft,
+    Trash,
+    Deleted,
+}
+
+impl From<TargetState> for DocState {
+    fn from(state: TargetState) -> Self {
+        match state {
+            TargetState::Public => DocState::Public,
+            TargetState::Draft => DocState::Draft,
+            TargetState::Trash => DocState::Trash,
+            TargetState::Deleted => DocState::Deleted,
+        }
+    }
+}
+
+/// Deletes a user in any state: deletes its auth user (blocks it with `AUTH_HARD_DELETE=false`),
+/// revokes its Rönd bindings, deletes the store document, aborts its expiry timer (Timer errors
+/// are logged, not returned). Idempotent: after a failure a retry completes the job.
+#[utoipa::path(delete, path = "/users/{id}", tag = "users",
+    params(("id" = String, Path, description = "The user's `_id`")),
+    responses(
+        (status = 204, description = "The user is deleted"),
+        (status = 400, description = "A query parameter was sent (this route takes none)", body = ErrorBody),
+        (status = 404, description = "No user has this id", body = ErrorBody),
+        (status = 502, description = "Auth provider, Rönd or user store error (retry to complete)", body = ErrorBody),
+        (status = 504, description = "Auth provider, Rönd or user store timeout (retry to complete)", body = ErrorBody)))]
+async fn delete_user(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    id: Result<Path<String>, PathRejection>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<StatusCode> {
+    let id = user_id(id, raw.as_deref())?;
+    lifecycle::delete(&state, &ctx, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Changes the state of the users matched by each item, like the CRUD `POST /state` (only users
+/// whose state is an allowed source of `stateTo` change), applying the auth side effect first:
+/// DRAFT/TRASH block the auth user, PUBLIC unblocks it, DELETED deletes it (blocks it with
+/// `AUTH_HARD_DELETE=false`). Returns how many users changed state.
+///
+/// When some auth calls fail, the other users still change state, the failed ones keep theirs,
+/// and the answer is the first auth error (502/504) instead of the count; retrying the same body
+/// completes the job.
+#[utoipa::path(post, path = "/users/state", tag = "users",
+    request_body(content = Vec<StateItem>, description = "A non-empty array of `{filter, stateTo}`"),
+    responses(
+        (status = 200, description = "How many users changed state", body = u64),
+        (status = 400, description = "Malformed body, or a query parameter was sent", body = ErrorBody),
+        (status = 502, description = "Auth provider or user store error: some users may have changed state", body = ErrorBody),
+        (status = 504, description = "Auth provider or user store timeout: some users may have changed state", body = ErrorBody)))]
+async fn change_states(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    RawQuery(raw): RawQuery,
+    ApiJson(items): ApiJson<Vec<StateItem>>,
+) -> ApiResult<ApiJson<u64>> {
+    no_query(raw.as_deref())?;
+    let requests = lifecycle::state_requests(items.into_iter().map(|i| (i.filter, i.state_to.into())))?;
+    let modified = lifecycle::change_states(&state, &ctx, &requests).await?;
+    Ok(ApiJson(modified))
+}
+
+/// Walks the user through the allowed transitions to DELETED (PUBLIC → TRASH → DELETED,
+/// DRAFT → TRASH → DELETED, TRASH → DELETED), applying the auth side effect of each state before
+/// it (TRASH blocks; DELETED deletes, or blocks with `AUTH_HARD_DELETE=false`). Resumable: a
+/// second call continues from the state reached; a DELETED user is left alone.
+#[utoipa::path(post, path = "/users/{id}/soft-delete", tag = "users",
+    params(("id" = String, Path, description = "The user's `_id`")),
+    responses(
+        (status = 204, description = "The user is DELETED"),
+        (status = 400, description = "A query parameter was sent, or the store refused a transition", body = ErrorBody),
+        (status = 404, description = "No user has this id", body = ErrorBody),
+        (status = 502, description = "Auth provider or user store error (retry to continue)", body = ErrorBody),
+        (status = 504, description = "Auth provider or user store timeout (retry to continue)", body = ErrorBody)))]
+async fn soft_delete_user(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    id: Result<Path<String>, PathRejection>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<StatusCode> {
+    let id = user_id(id, raw.as_deref())?;
+    lifecycle::soft_delete(&state, &ctx, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Expiry callback of the Timer Service at the user's `expirationDate`: blocks the auth user and
+/// sets `blocked: true` on the store user (any state). The body (`{"userId": ...}`) is ignored.
+/// Idempotent.
+#[utoipa::path(post, path = "/users/{id}/expire", tag = "users",
+    params(("id" = String, Path, description = "The user's `_id`")),
+    responses(
+        (status = 204, description = "The user is blocked"),
+        (status = 400, description = "A query parameter was sent (this route takes none)", body = ErrorBody),
+        (status = 404, description = "No user has this id", body = ErrorBody),
+        (status = 502, description = "Auth provider or user store error", body = ErrorBody),
+        (status = 504, description = "Auth provider or user store timeout", body = ErrorBody)))]
+async fn expire_user(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    id: Result<Path<String>, PathRejection>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<StatusCode> {
+    let id = user_id(id, raw.as_deref())?;
+    lifecycle::expire(&state, &ctx, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The path id of a `/users/{id}/...` route whose query string must be empty.
+fn user_id(id: Result<Path<String>, PathRejection>, raw_query: Option<&str>) -> ApiResult<String> {
+    let Path(id) = id.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    no_query(raw_query)?;
+    Ok(id)
+}
+
+/// 400 when a query string was sent: these routes take no query parameters.
+fn no_query(raw_query: Option<&str>) -> ApiResult<()> {
+    match raw_query {
+        Some(query) if !query.is_empty() => Err(ApiError::BadRequest(
+            "this route takes no query parameters: remove the query string".to_owned(),
+        )),
+        _ => Ok(()),
+    }
 }

@@ -1,9 +1,70 @@
-//! Placeholder router of the update routes of `/users`.
+//! `PATCH /users/{id}`: a user updated with CRUD update operators, as the Microfrontend Composer
+//! sends them (`?_st=<state>` with `{"$set": {...}, "$unset": {...}}`), then synced to the auth
+//! provider, Rönd and the Timer Service (SPEC §5; contracts/crud-service.md §1, §3, §8).
 
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
+use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::{ApiJson, Ctx};
 use crate::state::AppState;
+use crate::store::query::QueryParseError;
+use crate::store::Filter;
+use crate::users;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+    OpenApiRouter::new().routes(routes!(patch_user))
+}
+
+/// Updates one user with CRUD update operators (`$set`, `$unset`, `$inc`, `$mul`,
+/// `$currentDate`, `$push`, `$addToSet`, `$pull`) and returns the updated user. The document after
+/// the update must match the schema of its group (the new one when `userGroup` changes);
+/// `authUserId`, `expirationId` and the standard fields cannot be updated. Email, username and
+/// blocked reach the auth provider, roles Rönd, `expirationDate` the Timer Service; if one of
+/// them fails, the change is reverted.
+#[utoipa::path(patch, path = "/users/{id}", tag = "users",
+    params(
+        ("id" = String, Path, description = "The user's `_id`"),
+        ("_q" = Option<String>, Query, description = "MongoDB-style filter as JSON, ANDed with the id"),
+        ("_st" = Option<String>, Query, description = "Accepted states, comma-separated (default PUBLIC)"),
+        ("acl_rows" = Option<String>, Header, description = "Row filter forwarded to the store"),
+        ("acl_read_columns" = Option<String>, Header, description = "Readable fields of the answer")),
+    request_body(content = Object, description = "CRUD update operators, e.g. \
+        `{\"$set\": {\"name\": \"Ada\"}, \"$unset\": {\"age\": true}}`"),
+    responses(
+        (status = 200, description = "The updated user", body = Object),
+        (status = 400, description = "Invalid query, update or updated document", body = ErrorBody),
+        (status = 404, description = "No user matches the id, filter and state", body = ErrorBody),
+        (status = 409, description = "Modified concurrently (retry), or email/username taken", body = ErrorBody),
+        (status = 502, description = "A downstream service failed; the change was reverted", body = ErrorBody),
+        (status = 504, description = "A downstream service timed out; the change was reverted", body = ErrorBody)))]
+async fn patch_user(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    id: Result<Path<String>, PathRejection>,
+    RawQuery(raw): RawQuery,
+    ApiJson(update): ApiJson<Value>,
+) -> ApiResult<ApiJson<Value>> {
+    let Path(id) = id.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let filter = patch_filter(raw.as_deref())?;
+    let user = users::update::update_user(&state, &ctx, &id, filter, update).await?;
+    Ok(ApiJson(user))
+}
+
+/// The filter of the query string: `_q`, `_st` and field filters (the id is in the path).
+fn patch_filter(raw: Option<&str>) -> ApiResult<Filter> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or_default())
+        .map_err(|e| ApiError::BadRequest(format!("malformed query string: {e}")))?;
+    let filter = Filter::from_query_pairs(&pairs).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    if filter.id.is_some() {
+        let error = QueryParseError::UnknownParameter {
+            name: "_id".into(),
+            allowed: "_q, _st",
+        };
+        return Err(ApiError::BadRequest(error.to_string()));
+    }
+    Ok(filter)
 }

@@ -1,0 +1,257 @@
+//! Creating users (SPEC §5 `POST /users/`, `POST /users/with-id`, `POST /users/register`).
+//!
+//! The body is checked and validated against its group schema before anything is written; then a
+//! [`Saga`] writes the user store, the auth provider, Rönd and the Timer Service in that order,
+//! and when a step fails it undoes the completed ones in reverse order and returns the failing
+//! step's error (which names the downstream call). Passwords never reach the store, logs or errors.
+
+mod input;
+mod link;
+
+pub use link::{create_with_id, register, Registration};
+
+use serde_json::{json, Map, Value};
+
+use super::password::random_password;
+use super::saga::Saga;
+use super::sync::{abort_expiry, grant_roles, revoke_roles, rond_subject, schedule_expiry};
+use super::{auth_user_id, roles, str_field};
+use crate::auth::NewAuthUser;
+use crate::context::{Acl, CallContext};
+use crate::error::ApiError;
+use crate::groups;
+use crate::secret::Secret;
+use crate::state::AppState;
+use crate::store::{DocState, Filter, StateFilter};
+
+/// The query options of `POST /users/`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CreateOptions {
+    /// `postponeAuthUserCreation`: store the user only; `POST /users/register` creates the auth
+    /// user later.
+    pub postpone_auth_user_creation: bool,
+    /// `sendResetPwdEmail`: ask the auth provider to email the new user.
+    pub send_reset_password_email: bool,
+}
+
+impl Default for CreateOptions {
+    /// The route defaults: create the auth user now and send the email.
+    fn default() -> Self {
+        Self {
+            postpone_auth_user_creation: false,
+            send_reset_password_email: true,
+        }
+    }
+}
+
+/// `POST /users/`: checks and validates `body`, inserts the user (`__STATE__` PUBLIC unless the
+/// body sets it), creates its auth user (unless its group has `authUserCreationDisabled` or the
+/// creation is postponed) and links it, grants its roles (only to users with an auth user) and
+/// schedules its expiry. Returns the new `_id`.
+pub async fn create_user(
+    state: &AppState,
+    ctx: &CallContext,
+    body: Map<String, Value>,
+    options: CreateOptions,
+) -> Result<String, ApiError> {
+    let input::NewUserDoc {
+        doc,
+        state: doc_state,
+        password,
+    } = input::prepare(body, input::Route::Create)?;
+    let group = groups::validate_user(&state.group_registry, ctx, &doc).await?;
+    input::check_expiration(&doc)?;
+    let new_auth = if group.auth_user_creation_disabled || options.postpone_auth_user_creation {
+        None
+    } else {
+        let blocked = input::starts_blocked(&doc, doc_state);
+        Some(new_auth_user(
+            state,
+            &doc,
+            blocked,
+            password,
+            options.send_reset_password_email,
+        )?)
+    };
+    let id = state.users.insert(ctx, &doc).await?;
+    let mut saga = Saga::new("create user");
+    compensate_insert(&mut saga, state, ctx, &id);
+    match after_insert(state, ctx, &mut saga, &id, with_field(doc, "_id", &id), new_auth).await {
+        Ok(()) => {
+            tracing::info!(user.id = %id, "user created");
+            Ok(id)
+        }
+        Err(error) => Err(saga.fail(error).await),
+    }
+}
+
+/// The steps of `create_user` after the insert: auth user and link, roles, expiry.
+async fn after_insert<'a>(
+    state: &'a AppState,
+    ctx: &'a CallContext,
+    saga: &mut Saga<'a>,
+    id: &str,
+    mut doc: Value,
+    new_auth: Option<NewAuthUser>,
+) -> Result<(), ApiError> {
+    if let Some(new_auth) = new_auth {
+        let auth_id = create_auth_user(state, ctx, saga, &new_auth).await?;
+        let update = json!({"$set": {"authUserId": auth_id}});
+        patch_user(state, ctx, id, &any_state(), &update).await?;
+        doc = with_field(doc, "authUserId", &auth_id);
+    }
+    sync_roles(state, ctx, saga, &doc).await?;
+    sync_expiry(state, ctx, saga, id, &doc).await
+}
+
+/// The auth user to create for `doc`: its email and username, the given password or (with
+/// `RANDOM_PWD_GEN`) a random one of `RANDOM_PWD_LENGTH`, else 400.
+fn new_auth_user(
+    state: &AppState,
+    doc: &Value,
+    blocked: bool,
+    password: Option<Secret>,
+    send_email: bool,
+) -> Result<NewAuthUser, ApiError> {
+    let users = &state.config.users;
+    let password = match password {
+        Some(password) => password,
+        None if users.random_password => random_password(users.random_password_length),
+        None => {
+            return Err(ApiError::BadRequest(
+                "password is required when RANDOM_PWD_GEN is false".to_owned(),
+            ))
+        }
+    };
+    Ok(NewAuthUser {
+        email: str_field(doc, "email").map(str::to_owned),
+        username: str_field(doc, "username").map(str::to_owned),
+        password,
+        blocked,
+        send_email,
+    })
+}
+
+/// Creates the auth user and registers its deletion as the compensation; returns its id.
+async fn create_auth_user<'a>(
+    state: &'a AppState,
+    ctx: &'a CallContext,
+    saga: &mut Saga<'a>,
+    new_auth: &NewAuthUser,
+) -> Result<String, ApiError> {
+    let auth_id = state.auth.create_user(ctx, new_auth).await?.id;
+    let undo_id = auth_id.clone();
+    saga.compensate_with(
+        "create auth user",
+        format!("delete auth user {auth_id}"),
+        async move {
+            match state.auth.delete_user(ctx, &undo_id).await {
+                Err(e) if e.is_not_found() => Ok(()),
+                other => other,
+            }
+        },
+    );
+    Ok(auth_id)
+}
+
+/// Registers the deletion of the just inserted user `id` (any state) as the compensation.
+fn compensate_insert<'a>(saga: &mut Saga<'a>, state: &'a AppState, ctx: &'a CallContext, id: &str) {
+    let undo_id = id.to_owned();
+    saga.compensate_with("insert user", format!("delete store user {id}"), async move {
+        state.users.delete(ctx, &undo_id, &any_state()).await.map(drop)
+    });
+}
+
+/// Grants the user's `roles` in Rönd, only to a user linked to an auth user (store-only users
+/// get no roles); the compensation revokes the subject's bindings.
+async fn sync_roles<'a>(
+    state: &'a AppState,
+    ctx: &'a CallContext,
+    saga: &mut Saga<'a>,
+    doc: &Value,
+) -> Result<(), ApiError> {
+    if auth_user_id(doc).is_none() || !grant_roles(state, ctx, doc, &roles(doc)).await? {
+        return Ok(());
+    }
+    let subject = rond_subject(state, doc).unwrap_or_default();
+    let doc = doc.clone();
+    saga.compensate_with(
+        "grant roles",
+        format!("revoke the Rönd bindings of subject {subject}"),
+        async move { revoke_roles(state, ctx, &doc).await },
+    );
+    Ok(())
+}
+
+/// Schedules the expiry timer of a user with `expirationDate` and stores its `expirationId`;
+/// the compensation aborts the timer. Nothing without `expirationDate` or `TIMER_SERVICE`.
+async fn sync_expiry<'a>(
+    state: &'a AppState,
+    ctx: &'a CallContext,
+    saga: &mut Saga<'a>,
+    id: &str,
+    doc: &Value,
+) -> Result<(), ApiError> {
+    let Some(date) = str_field(doc, "expirationDate") else {
+        return Ok(());
+    };
+    let Some(expiration_id) = schedule_expiry(state, ctx, id, date).await? else {
+        return Ok(());
+    };
+    let undo_id = expiration_id.clone();
+    saga.compensate_with(
+        "schedule expiry",
+        format!("abort timer {expiration_id}"),
+        async move { abort_expiry(state, ctx, &undo_id).await },
+    );
+    let update = json!({"$set": {"expirationId": expiration_id}});
+    patch_user(state, ctx, id, &any_state(), &update).await.map(drop)
+}
+
+/// Patches the user `id`; a document that vanished meanwhile is an internal error.
+async fn patch_user(
+    state: &AppState,
+    ctx: &CallContext,
+    id: &str,
+    filter: &Filter,
+    update: &Value,
+) -> Result<Value, ApiError> {
+    state.users.patch(ctx, id, filter, update).await?.ok_or_else(|| {
+        ApiError::Internal(format!(
+            "user {id} vanished from the user store while it was being created"
+        ))
+    })
+}
+
+/// A filter matching a document in any state (`_st=PUBLIC,DRAFT,TRASH,DELETED`).
+fn any_state() -> Filter {
+    Filter {
+        state: Some(StateFilter(vec![
+            DocState::Public,
+            DocState::Draft,
+            DocState::Trash,
+            DocState::Deleted,
+        ])),
+        ..Filter::default()
+    }
+}
+
+/// The context of the service's own reads: `acl_rows` still applies, `acl_read_columns` does not
+/// (a projection hiding `authUserId` or `userGroup` would break the checks).
+fn internal_read(ctx: &CallContext) -> CallContext {
+    CallContext {
+        acl: Acl {
+            rows: ctx.acl.rows.clone(),
+            read_columns: None,
+        },
+        ..ctx.clone()
+    }
+}
+
+/// `doc` with the string `field` set to `value`.
+fn with_field(mut doc: Value, field: &str, value: &str) -> Value {
+    if let Some(fields) = doc.as_object_mut() {
+        fields.insert(field.to_owned(), value.into());
+    }
+    doc
+}

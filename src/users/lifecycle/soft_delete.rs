@@ -1,0 +1,84 @@
+//! `POST /users/:id/soft-delete`: walks a user through the allowed state transitions to DELETED
+//! (PUBLIC → TRASH → DELETED), applying the auth side effect of each state before the store
+//! transition. Resumable: a second call continues from the state the first one reached.
+
+use docquery::transition_allowed;
+
+use super::{doc_state, find_user, machine_state, not_found};
+use crate::context::CallContext;
+use crate::error::ApiResult;
+use crate::state::AppState;
+use crate::store::{DocState, Filter};
+use crate::users::auth_user_id;
+use crate::users::sync::{apply_auth_effect, auth_effect};
+
+/// Moves the user `id` to DELETED one allowed transition at a time: before each store transition
+/// the auth user gets that state's effect (TRASH blocks; DELETED deletes it, or blocks it with
+/// `AUTH_HARD_DELETE=false`). A user already DELETED is left alone. Unknown user: 404.
+pub async fn soft_delete(state: &AppState, ctx: &CallContext, id: &str) -> ApiResult<()> {
+    let user = find_user(state, ctx, id).await?;
+    let from = user
+        .get("__STATE__")
+        .and_then(|s| s.as_str())
+        .and_then(|s| DocState::parse(s).ok());
+    for to in steps_to_deleted(from) {
+        if let Some(auth_id) = auth_user_id(&user) {
+            let effect = auth_effect(to, state.config.users.hard_delete);
+            apply_auth_effect(state, ctx, auth_id, effect).await?;
+        }
+        if !state.users.set_state(ctx, id, &Filter::default(), to).await? {
+            return Err(not_found(id));
+        }
+    }
+    Ok(())
+}
+
+/// The states to go through, in order, to reach DELETED from `from` (`None`: a document without
+/// `__STATE__`, which may go anywhere). PUBLIC and DRAFT cannot go straight to DELETED, so they
+/// pass through TRASH (contracts/crud-service.md §4).
+fn steps_to_deleted(from: Option<DocState>) -> Vec<DocState> {
+    let deleted = docquery::State::Deleted;
+    let from = from.map(machine_state);
+    if from == Some(deleted) {
+        return Vec::new();
+    }
+    if transition_allowed(from, deleted) {
+        return vec![doc_state(deleted)];
+    }
+    vec![DocState::Trash, DocState::Deleted]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_and_draft_users_pass_through_trash() {
+        let expected = vec![DocState::Trash, DocState::Deleted];
+        assert_eq!(steps_to_deleted(Some(DocState::Public)), expected);
+        assert_eq!(steps_to_deleted(Some(DocState::Draft)), expected);
+    }
+
+    #[test]
+    fn trashed_and_stateless_users_go_straight_to_deleted() {
+        assert_eq!(steps_to_deleted(Some(DocState::Trash)), vec![DocState::Deleted]);
+        assert_eq!(steps_to_deleted(None), vec![DocState::Deleted]);
+    }
+
+    #[test]
+    fn deleted_users_need_no_step() {
+        assert!(steps_to_deleted(Some(DocState::Deleted)).is_empty());
+    }
+
+    #[test]
+    fn every_step_is_a_transition_the_state_machine_allows() {
+        for from in [DocState::Public, DocState::Draft, DocState::Trash] {
+            let mut at = Some(machine_state(from));
+            for step in steps_to_deleted(Some(from)) {
+                assert!(transition_allowed(at, machine_state(step)), "{at:?} -> {step}");
+                at = Some(machine_state(step));
+            }
+            assert_eq!(at, Some(docquery::State::Deleted));
+        }
+    }
+}

@@ -1,0 +1,283 @@
+//! The create routes of `/users` (`POST /users/`, `/users/with-id`, `/users/register`) through
+//! the running service: the exact downstream sequence and bodies against wiremock, the
+//! compensation sequence when each step fails, input validation, and end-to-end flows on the
+//! CRUD Service and Auth0 Client fakes.
+
+mod compensation;
+mod create;
+mod on_fakes;
+mod register;
+mod with_id;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use wiremock::matchers::{body_partial_json, method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use crate::helpers::{customer_schema, group_doc, mount_groups, spawn_app_with, TestApp};
+
+const USER_ID: &str = "665f00000000000000000001";
+const AUTH_ID: &str = "auth0|665f000000000000000000aa";
+const PASSWORD: &str = "Sup3r-s3cret!pw";
+
+// The downstream calls, as the journal writes them.
+const INSERT: &str = "CRUD POST /users/";
+const PATCH_USER: &str = "CRUD PATCH /users/665f00000000000000000001";
+const DELETE_USER: &str = "CRUD DELETE /users/665f00000000000000000001";
+const AUTH_CREATE: &str = "Auth0 POST /users";
+const AUTH_DELETE: &str = "Auth0 DELETE /users/auth0%7C665f000000000000000000aa";
+const GRANT: &str = "Rönd POST /grant/bindings";
+const REVOKE: &str = "Rönd POST /revoke/bindings";
+const SCHEDULE: &str = "Timer POST /schedule";
+const ABORT: &str = "Timer POST /abort";
+
+/// Every query state, as the service sends `_st` to act on a user whatever its state.
+const ALL_STATES: &str = "PUBLIC,DRAFT,TRASH,DELETED";
+
+/// The order in which the downstream services were called, across all the wiremock servers.
+#[derive(Clone, Default)]
+struct Journal(Arc<Mutex<Vec<String>>>);
+
+impl Journal {
+    fn calls(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+
+    /// A responder answering `template` that writes `<service> <METHOD> <path>` down first.
+    fn answer(&self, service: &'static str, template: ResponseTemplate) -> Logged {
+        Logged {
+            journal: self.clone(),
+            service,
+            template,
+        }
+    }
+}
+
+struct Logged {
+    journal: Journal,
+    service: &'static str,
+    template: ResponseTemplate,
+}
+
+impl Respond for Logged {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let line = format!("{} {} {}", self.service, request.method, request.url.path());
+        self.journal.0.lock().unwrap().push(line);
+        self.template.clone()
+    }
+}
+
+/// A step of a full create that a test can make fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    Insert,
+    AuthCreate,
+    LinkPatch,
+    Grant,
+    Schedule,
+    ExpiryPatch,
+}
+
+/// A running service with the `customer` group, every downstream answering the steps of a
+/// create, and the journal of the calls.
+struct Scenario {
+    app: TestApp,
+    journal: Journal,
+}
+
+impl Scenario {
+    /// Every step succeeds.
+    async fn happy() -> Self {
+        Self::start(&[], customer(), None).await
+    }
+
+    /// Every step succeeds, with extra environment variables.
+    async fn with_env(vars: &[(&str, &str)]) -> Self {
+        Self::start(vars, customer(), None).await
+    }
+
+    /// Every step succeeds but `step`, which answers `failure`.
+    async fn failing(step: Step, failure: ResponseTemplate) -> Self {
+        Self::start(&[], customer(), Some((step, failure))).await
+    }
+
+    async fn start(
+        vars: &[(&str, &str)],
+        groups: Vec<Value>,
+        failing: Option<(Step, ResponseTemplate)>,
+    ) -> Self {
+        let app = spawn_app_with(vars).await;
+        mount_groups(&app.crud, groups).await;
+        wait_for_groups(&app).await;
+        let scenario = Self {
+            app,
+            journal: Journal::default(),
+        };
+        scenario.mount_steps(failing).await;
+        scenario
+    }
+
+    async fn mount_steps(&self, failing: Option<(Step, ResponseTemplate)>) {
+        let answer = |step: Step, success: ResponseTemplate| match &failing {
+            Some((failed, failure)) if *failed == step => failure.clone(),
+            _ => success,
+        };
+        let app = &self.app;
+        let user = json!({"_id": USER_ID, "userGroup": "customer"});
+        let inserted = answer(Step::Insert, ok(json!({"_id": USER_ID})));
+        self.mount(&app.crud, "CRUD", "POST", "/users/", inserted).await;
+        let link = json!({"$set": {"authUserId": AUTH_ID}});
+        self.mount_patch(link, answer(Step::LinkPatch, ok(user.clone())))
+            .await;
+        let expiry = json!({"$set": {"expirationId": "t1"}});
+        self.mount_patch(expiry, answer(Step::ExpiryPatch, ok(user)))
+            .await;
+        let deleted = ResponseTemplate::new(204);
+        self.mount(
+            &app.crud,
+            "CRUD",
+            "DELETE",
+            &format!("/users/{USER_ID}"),
+            deleted.clone(),
+        )
+        .await;
+        let created = ResponseTemplate::new(201).set_body_json(json!({"user_id": AUTH_ID}));
+        self.mount(
+            &app.auth,
+            "Auth0",
+            "POST",
+            "/users",
+            answer(Step::AuthCreate, created),
+        )
+        .await;
+        self.mount(&app.auth, "Auth0", "DELETE", &auth_path(), deleted.clone())
+            .await;
+        let granted = ok(json!({"bindingId": "b1"}));
+        self.mount(
+            &app.rond,
+            "Rönd",
+            "POST",
+            "/grant/bindings",
+            answer(Step::Grant, granted),
+        )
+        .await;
+        let revoked = ok(json!({"deletedBindings": 1, "modifiedBindings": 0}));
+        self.mount(&app.rond, "Rönd", "POST", "/revoke/bindings", revoked)
+            .await;
+        let scheduled = ok(json!({"expirationId": "t1"}));
+        self.mount(
+            &app.timer,
+            "Timer",
+            "POST",
+            "/schedule",
+            answer(Step::Schedule, scheduled),
+        )
+        .await;
+        self.mount(&app.timer, "Timer", "POST", "/abort", deleted).await;
+    }
+
+    /// Answers `METHOD route` on `server` with `template`, writing the call in the journal.
+    async fn mount(
+        &self,
+        server: &MockServer,
+        service: &'static str,
+        verb: &str,
+        route: &str,
+        template: ResponseTemplate,
+    ) {
+        Mock::given(method(verb))
+            .and(path(route))
+            .respond_with(self.journal.answer(service, template))
+            .mount(server)
+            .await;
+    }
+
+    /// Answers the `PATCH /users/<USER_ID>` whose body contains `update`.
+    async fn mount_patch(&self, update: Value, template: ResponseTemplate) {
+        Mock::given(method("PATCH"))
+            .and(path(format!("/users/{USER_ID}")))
+            .and(body_partial_json(update))
+            .respond_with(self.journal.answer("CRUD", template))
+            .mount(&self.app.crud)
+            .await;
+    }
+
+    /// `POST {route}` with a JSON body.
+    async fn post(&self, route: &str, body: &Value) -> reqwest::Response {
+        self.app.post_json(route, body).await
+    }
+}
+
+/// The `customer` group (auth users allowed).
+fn customer() -> Vec<Value> {
+    vec![group_doc("customer", customer_schema(), false)]
+}
+
+/// A 200 answer with a JSON body.
+fn ok(body: Value) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(body)
+}
+
+/// The Auth0 Client path of the test auth user (`|` is percent-encoded).
+fn auth_path() -> String {
+    format!("/users/{}", AUTH_ID.replace('|', "%7C"))
+}
+
+/// A body every step of a full create applies to: auth user, roles, expiry.
+fn full_body() -> Value {
+    json!({
+        "userGroup": "customer",
+        "name": "Ada",
+        "email": "ada@example.com",
+        "username": "ada",
+        "roles": ["admin", "editor"],
+        "expirationDate": "2030-01-31T10:00:00Z",
+        "password": PASSWORD,
+    })
+}
+
+/// Waits until the service has loaded the group config: the startup load may have run before
+/// the groups were mounted, and a failed load is retried at most once a second. The probe (an
+/// unknown group) writes nothing: 400 once loaded, 502 while the load fails.
+async fn wait_for_groups(app: &TestApp) {
+    for _ in 0..40 {
+        let probe = app.post_json("/users/", &json!({"userGroup": "__probe__"})).await;
+        if probe.status() != 502 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the service never loaded the group config");
+}
+
+/// The requests `server` received, less the group-config reads.
+async fn received(server: &MockServer) -> Vec<Request> {
+    let requests = server.received_requests().await.expect("request recording is on");
+    requests
+        .into_iter()
+        .filter(|r| !r.url.path().starts_with("/ums-config"))
+        .collect()
+}
+
+/// The JSON body of a request.
+fn body(request: &Request) -> Value {
+    serde_json::from_slice(&request.body).expect("a JSON body")
+}
+
+/// A query parameter of a request.
+fn query(request: &Request, name: &str) -> Option<String> {
+    request
+        .url
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// Status and parsed body of a response.
+async fn status_and_body(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let body = response.json().await.unwrap_or(Value::Null);
+    (status, body)
+}

@@ -1,0 +1,227 @@
+//! The lifecycle routes of `/users` (delete, bulk state change, soft delete, expiry callback)
+//! through the running service: the exact downstream calls and their order against wiremock
+//! CRUD / Auth0 Client / Rönd / Timer servers, and whole flows on the stateful fakes.
+
+mod delete;
+mod on_fakes;
+mod soft_delete_expire;
+mod state;
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Value};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use crate::helpers::TestApp;
+
+/// The store user of the wiremock tests.
+const ID: &str = "665f00000000000000000001";
+/// Its auth user.
+const AUTH_ID: &str = "auth0|1";
+/// Its auth user's path on the Auth0 Client (the id is percent-encoded).
+const AUTH_PATH: &str = "/users/auth0%7C1";
+/// Every state, as the lifecycle routes read and delete users.
+const ANY_STATE: &str = "PUBLIC,DRAFT,TRASH,DELETED";
+
+/// The downstream calls of one test, across the four servers, in the order they arrived.
+#[derive(Clone, Default)]
+struct CallLog(Arc<Mutex<Vec<String>>>);
+
+impl CallLog {
+    /// Each call as `<server> <METHOD> <path>`.
+    fn calls(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+/// Answers with `answer` and appends the call to the log.
+struct Logged {
+    log: CallLog,
+    server: &'static str,
+    answer: ResponseTemplate,
+}
+
+impl Respond for Logged {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let call = format!("{} {} {}", self.server, request.method, request.url.path());
+        self.log.0.lock().unwrap().push(call);
+        self.answer.clone()
+    }
+}
+
+/// The four wiremock servers of a test app, each mount logging into one [`CallLog`].
+struct Downstream<'a> {
+    app: &'a TestApp,
+    log: CallLog,
+}
+
+impl<'a> Downstream<'a> {
+    fn new(app: &'a TestApp) -> Self {
+        Self {
+            app,
+            log: CallLog::default(),
+        }
+    }
+
+    async fn crud(&self, verb: &str, route: &str, answer: ResponseTemplate) {
+        self.mount(&self.app.crud, "crud", verb, route, answer).await;
+    }
+
+    async fn auth(&self, verb: &str, route: &str, answer: ResponseTemplate) {
+        self.mount(&self.app.auth, "auth", verb, route, answer).await;
+    }
+
+    async fn rond_revoke(&self, answer: ResponseTemplate) {
+        self.mount(&self.app.rond, "rond", "POST", "/revoke/bindings", answer)
+            .await;
+    }
+
+    async fn timer_abort(&self, answer: ResponseTemplate) {
+        self.mount(&self.app.timer, "timer", "POST", "/abort", answer)
+            .await;
+    }
+
+    async fn mount(
+        &self,
+        server: &MockServer,
+        name: &'static str,
+        verb: &str,
+        route: &str,
+        answer: ResponseTemplate,
+    ) {
+        let responder = Logged {
+            log: self.log.clone(),
+            server: name,
+            answer,
+        };
+        Mock::given(method(verb))
+            .and(path(route))
+            .respond_with(responder)
+            .mount(server)
+            .await;
+    }
+
+    fn calls(&self) -> Vec<String> {
+        self.log.calls()
+    }
+}
+
+/// The store user `ID` in `state`, linked to `AUTH_ID`, with roles and an expiry timer.
+fn user_doc(state: &str) -> Value {
+    json!({
+        "_id": ID,
+        "userGroup": "customer",
+        "name": "Ada",
+        "authUserId": AUTH_ID,
+        "roles": ["editor"],
+        "expirationId": "exp-1",
+        "__STATE__": state,
+    })
+}
+
+fn ok_json(body: Value) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(body)
+}
+
+fn status(code: u16) -> ResponseTemplate {
+    ResponseTemplate::new(code)
+}
+
+/// The CRUD's 404 body.
+fn crud_not_found() -> ResponseTemplate {
+    ResponseTemplate::new(404).set_body_json(json!({"error": "not found"}))
+}
+
+/// Rönd's revoke answer.
+fn revoked() -> ResponseTemplate {
+    ok_json(json!({"deletedBindings": 1, "modifiedBindings": 0}))
+}
+
+/// The requests `server` received with `verb` on `route`.
+async fn requests_to(server: &MockServer, verb: &str, route: &str) -> Vec<Request> {
+    let requests = server.received_requests().await.expect("request recording is on");
+    requests
+        .into_iter()
+        .filter(|r| r.method.as_str() == verb && r.url.path() == route)
+        .collect()
+}
+
+/// The one request `server` received with `verb` on `route`.
+async fn only_request_to(server: &MockServer, verb: &str, route: &str) -> Request {
+    let mut requests = requests_to(server, verb, route).await;
+    assert_eq!(requests.len(), 1, "exactly one {verb} {route}");
+    requests.remove(0)
+}
+
+/// The value of query parameter `name` of a request.
+fn query_param(request: &Request, name: &str) -> Option<String> {
+    request
+        .url
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// The JSON body of a request.
+fn json_body(request: &Request) -> Value {
+    serde_json::from_slice(&request.body).expect("a JSON body")
+}
+
+/// How many requests `server` received, less the group-config reads the service makes itself.
+async fn request_count(server: &MockServer) -> usize {
+    let requests = server.received_requests().await.expect("request recording is on");
+    requests
+        .iter()
+        .filter(|r| !r.url.path().starts_with("/ums-config"))
+        .count()
+}
+
+/// Asserts no downstream service was called (group-config reads aside).
+async fn assert_no_downstream_call(app: &TestApp) {
+    for server in [&app.crud, &app.auth, &app.rond, &app.timer] {
+        assert_eq!(request_count(server).await, 0, "no downstream call expected");
+    }
+}
+
+/// Asserts a Mia error body with `status` whose message contains `message`.
+async fn assert_error(response: reqwest::Response, status: u16, message: &str) {
+    assert_eq!(response.status(), status);
+    let body: Value = response.json().await.expect("JSON error body");
+    assert_eq!(body["statusCode"], status);
+    let text = body["message"].as_str().expect("a message");
+    assert!(text.contains(message), "{text:?} should contain {message:?}");
+}
+
+/// Owned strings, to compare with [`CallLog::calls`].
+fn calls(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+#[tokio::test]
+async fn every_lifecycle_route_is_in_the_openapi_document() {
+    let app = crate::helpers::spawn_app().await;
+
+    let doc: Value = app.get("/documentation/json").await.json().await.unwrap();
+
+    let paths = &doc["paths"];
+    for (route, verb) in [
+        ("/users/{id}", "delete"),
+        ("/users/state", "post"),
+        ("/users/{id}/soft-delete", "post"),
+        ("/users/{id}/expire", "post"),
+    ] {
+        let operation = &paths[route][verb];
+        assert!(
+            operation["responses"]["404"].is_object() || route == "/users/state",
+            "{verb} {route}"
+        );
+        assert!(
+            operation["responses"]["502"].is_object(),
+            "{verb} {route} documents 502"
+        );
+    }
+    let body = &paths["/users/state"]["post"]["requestBody"]["content"]["application/json"]["schema"];
+    assert_eq!(body["type"], "array", "{body}");
+    assert!(doc["components"]["schemas"]["StateItem"].is_object());
+}

@@ -1,0 +1,239 @@
+//! `PATCH /users/{id}` through the running service: the exact downstream calls against wiremock
+//! (store compare-and-set write, Auth0 Client, Rönd, Timer Service, and the reverts), input
+//! validation, and end-to-end flows on the stateful CRUD and Auth0 fakes.
+
+mod on_fakes;
+mod sync;
+mod validation;
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Value};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use crate::helpers::{customer_schema, group_doc, mount_groups, spawn_app, TestApp};
+
+const ID: &str = "665f00000000000000000001";
+const AUTH_ID: &str = "auth0|u1";
+const AUTH_PATH: &str = "/users/auth0%7Cu1";
+const UPDATED_AT: &str = "2024-05-01T10:00:00.000Z";
+/// The `_st` of the writes that follow the compare-and-set write (and of the reverts).
+const ANY_STATE: &str = "PUBLIC,DRAFT,TRASH,DELETED";
+
+/// The stored user every wiremock test starts from.
+fn user() -> Value {
+    json!({
+        "_id": ID,
+        "userGroup": "customer",
+        "name": "Ada",
+        "email": "ada@example.com",
+        "age": 36,
+        "authUserId": AUTH_ID,
+        "roles": ["reader"],
+        "__STATE__": "PUBLIC",
+        "createdAt": "2024-01-01T10:00:00.000Z",
+        "updatedAt": UPDATED_AT,
+        "creatorId": "public",
+        "updaterId": "public"
+    })
+}
+
+/// `user()` with `changes` merged in (a `null` removes the field).
+fn user_with(changes: Value) -> Value {
+    let mut doc = user();
+    for (key, value) in changes.as_object().expect("an object of changes") {
+        match value {
+            Value::Null => doc.as_object_mut().map(|d| d.remove(key)),
+            _ => doc.as_object_mut().map(|d| d.insert(key.clone(), value.clone())),
+        };
+    }
+    doc
+}
+
+/// A group whose users must have an integer `level`.
+fn vip_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "level": {"type": "integer"}
+        },
+        "required": ["name", "level"],
+        "additionalProperties": false
+    })
+}
+
+/// One downstream call, as a journaled mock received it.
+#[derive(Clone, Debug)]
+struct Call {
+    service: &'static str,
+    request: Request,
+}
+
+impl Call {
+    /// `CRUD PATCH /users/<id>`.
+    fn line(&self) -> String {
+        format!(
+            "{} {} {}",
+            self.service,
+            self.request.method,
+            self.request.url.path()
+        )
+    }
+
+    fn body(&self) -> Value {
+        serde_json::from_slice(&self.request.body).unwrap_or(Value::Null)
+    }
+
+    fn query(&self, name: &str) -> Option<String> {
+        let mut pairs = self.request.url.query_pairs();
+        pairs.find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    }
+
+    /// `_q`, parsed.
+    fn q(&self) -> Value {
+        self.query("_q")
+            .map_or(Value::Null, |q| serde_json::from_str(&q).expect("_q is JSON"))
+    }
+}
+
+/// Every journaled call of one test, in the order the downstream services received them.
+#[derive(Clone, Default)]
+struct Journal(Arc<Mutex<Vec<Call>>>);
+
+impl Journal {
+    fn calls(&self) -> Vec<Call> {
+        self.0.lock().unwrap().clone()
+    }
+
+    fn lines(&self) -> Vec<String> {
+        self.calls().iter().map(Call::line).collect()
+    }
+
+    /// The calls whose line is `line`.
+    fn find(&self, line: &str) -> Vec<Call> {
+        self.calls().into_iter().filter(|c| c.line() == line).collect()
+    }
+}
+
+/// A responder that journals the request before answering.
+struct Journaled {
+    service: &'static str,
+    journal: Journal,
+    response: ResponseTemplate,
+}
+
+impl Respond for Journaled {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let call = Call {
+            service: self.service,
+            request: request.clone(),
+        };
+        self.journal.0.lock().unwrap().push(call);
+        self.response.clone()
+    }
+}
+
+/// The service on wiremock downstreams, the two test groups mounted, and the call journal.
+struct Setup {
+    app: TestApp,
+    journal: Journal,
+}
+
+impl Setup {
+    async fn new() -> Self {
+        let app = spawn_app().await;
+        let groups = vec![
+            group_doc("customer", customer_schema(), false),
+            group_doc("vip", vip_schema(), false),
+        ];
+        mount_groups(&app.crud, groups).await;
+        Self {
+            app,
+            journal: Journal::default(),
+        }
+    }
+
+    /// The service with `GET /users/<ID>` answering `stored`.
+    async fn with_user(stored: Value) -> Self {
+        let setup = Self::new().await;
+        setup
+            .crud(Mock::given(method("GET")).and(path(user_path())), ok(stored))
+            .await;
+        setup
+    }
+
+    /// Mounts a journaled mock on the CRUD Service.
+    async fn crud(&self, mock: wiremock::MockBuilder, response: ResponseTemplate) {
+        self.mount(&self.app.crud, "CRUD", mock, response).await;
+    }
+
+    async fn auth(&self, mock: wiremock::MockBuilder, response: ResponseTemplate) {
+        self.mount(&self.app.auth, "Auth0", mock, response).await;
+    }
+
+    async fn rond(&self, mock: wiremock::MockBuilder, response: ResponseTemplate) {
+        self.mount(&self.app.rond, "Rönd", mock, response).await;
+    }
+
+    async fn timer(&self, mock: wiremock::MockBuilder, response: ResponseTemplate) {
+        self.mount(&self.app.timer, "Timer", mock, response).await;
+    }
+
+    async fn mount(
+        &self,
+        server: &MockServer,
+        service: &'static str,
+        mock: wiremock::MockBuilder,
+        response: ResponseTemplate,
+    ) {
+        let journal = self.journal.clone();
+        let responder = Journaled {
+            service,
+            journal,
+            response,
+        };
+        mock.respond_with(responder).mount(server).await;
+    }
+
+    /// Answers every store `PATCH /users/<ID>` with `updated`.
+    async fn store_patch_answers(&self, updated: Value) {
+        self.crud(Mock::given(method("PATCH")).and(path(user_path())), ok(updated))
+            .await;
+    }
+
+    /// `PATCH /users/<ID>` on the service with `query` and `body`.
+    async fn patch(&self, query: &[(&str, &str)], body: Value) -> reqwest::Response {
+        let url = self.app.url(&user_path());
+        let request = self.app.client.patch(url).query(query).json(&body);
+        request.send().await.expect("request failed")
+    }
+}
+
+fn user_path() -> String {
+    format!("/users/{ID}")
+}
+
+fn ok(body: Value) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(body)
+}
+
+/// `CRUD <METHOD> /users/<ID>`.
+fn crud_line(method: &str) -> String {
+    format!("CRUD {method} {}", user_path())
+}
+
+/// The message of a Mia error body with `status`.
+async fn error_message(response: reqwest::Response, status: u16) -> String {
+    assert_eq!(response.status(), status);
+    let body: Value = response.json().await.expect("JSON error body");
+    assert_eq!(body["statusCode"], status);
+    body["message"].as_str().expect("a message").to_owned()
+}
+
+/// Asserts a Mia error body with `status` whose message contains `message`.
+async fn assert_error(response: reqwest::Response, status: u16, message: &str) {
+    let text = error_message(response, status).await;
+    assert!(text.contains(message), "{text:?} should contain {message:?}");
+}
