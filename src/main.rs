@@ -6,6 +6,10 @@ use user_manager_service::config::Config;
 use user_manager_service::startup::Application;
 use user_manager_service::telemetry;
 
+/// mimalloc: glibc's allocator showed arena-lock contention under load (see BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = match Config::from_env() {

@@ -12,7 +12,8 @@ use super::{BulkPatch, Collection, ExportStream, StateChange, StoreResult};
 use super::{DocState, Filter, FindQuery};
 use crate::context::CallContext;
 use crate::downstream::{
-    body_error, encode_segment, forward_headers, read_json, send, CallName, DownstreamError, ErrorKind,
+    body_error, encode_segment, forward_headers, read_bytes, read_json, send, CallName, DownstreamError,
+    ErrorKind,
 };
 
 const SERVICE: &str = "CRUD";
@@ -151,6 +152,17 @@ impl Collection for CrudCollection {
         let call = self.call("GET", "/");
         let builder = self.request(ctx, Method::GET, self.url("/"), AclHeaders::Read);
         Self::json(&call, builder.query(&query.to_query_pairs())).await
+    }
+
+    async fn find_raw(&self, ctx: &CallContext, query: &FindQuery) -> StoreResult<bytes::Bytes> {
+        let call = self.call("GET", "/");
+        let builder = self.request(ctx, Method::GET, self.url("/"), AclHeaders::Read);
+        let response = send(&call, builder.query(&query.to_query_pairs())).await?;
+        let body = read_bytes(&call, response).await?;
+        if !body.trim_ascii_start().starts_with(b"[") {
+            return Err(DownstreamError::new(call, ErrorKind::Failed { status: None }));
+        }
+        Ok(body)
     }
 
     async fn count(&self, ctx: &CallContext, filter: &Filter, estimate: bool) -> StoreResult<u64> {

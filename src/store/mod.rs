@@ -50,6 +50,15 @@ pub trait Collection: Send + Sync {
     /// `GET /` — the documents matching `query`.
     async fn find(&self, ctx: &CallContext, query: &FindQuery) -> StoreResult<Vec<Value>>;
 
+    /// `GET /` answered as the store's own JSON array, for a proxy that passes it through
+    /// untouched (no parse, no re-serialisation). The default serialises [`Collection::find`].
+    async fn find_raw(&self, ctx: &CallContext, query: &FindQuery) -> StoreResult<Bytes> {
+        let docs = self.find(ctx, query).await?;
+        Ok(Bytes::from(
+            serde_json::to_vec(&docs).unwrap_or_else(|_| b"[]".to_vec()),
+        ))
+    }
+
     /// `GET /count` — how many documents match; `estimate` sends `_useEstimate=true`.
     async fn count(&self, ctx: &CallContext, filter: &Filter, estimate: bool) -> StoreResult<u64>;
 

@@ -60,7 +60,10 @@ async fn main() {
     let env: Vec<(String, String)> = [
         ("HTTP_HOST", "127.0.0.1".to_owned()),
         ("HTTP_PORT", ums_port.to_string()),
-        ("LOG_LEVEL", "info".to_owned()),
+        (
+            "LOG_LEVEL",
+            std::env::var("LOG_LEVEL").unwrap_or_else(|_| "info".to_owned()),
+        ),
         ("CRUD_SERVICE", crud.url.clone()),
         ("USERS_CRUD_ENDPOINT", "/users".to_owned()),
         ("UMS_CONFIG_CRUD_ENDPOINT", "/ums-config".to_owned()),

@@ -69,6 +69,7 @@ fn state_changes() -> Vec<StateChange> {
 
 failure_cases! {
     find: "GET /users/" => |crud, ctx| crud.find(&ctx, &find_query());
+    find_raw: "GET /users/" => |crud, ctx| crud.find_raw(&ctx, &find_query());
     count: "GET /users/count" => |crud, ctx| crud.count(&ctx, &filter(), true);
     get: "GET /users/:id" => |crud, ctx| crud.get(&ctx, "u1", &filter());
     insert: "POST /users/" => |crud, ctx| crud.insert(&ctx, &json!({"name": "Ada"}));

@@ -33,6 +33,37 @@ async fn find_sends_the_whole_query_with_both_acl_headers_and_returns_the_docume
 }
 
 #[tokio::test]
+async fn find_raw_passes_the_stores_array_through_byte_for_byte() {
+    let (server, crud, ctx) = setup().await;
+    let body = r#"[{"_id":"a","name":"Ann"},{"_id":"b"}]"#;
+    mount(
+        &server,
+        "GET",
+        "/users/",
+        ResponseTemplate::new(200).set_body_string(body),
+    )
+    .await;
+
+    let bytes = crud.find_raw(&ctx, &find_query()).await.expect("documents");
+
+    assert_eq!(&bytes[..], body.as_bytes());
+    assert_headers(&the_request(&server).await, AclSent::Both);
+}
+
+#[tokio::test]
+async fn find_raw_refuses_an_answer_that_is_not_an_array() {
+    let (server, crud, ctx) = setup().await;
+    mount(&server, "GET", "/users/", ok_json(json!({"not": "a list"}))).await;
+
+    let error = crud
+        .find_raw(&ctx, &find_query())
+        .await
+        .expect_err("not an array");
+
+    assert_eq!(error.kind, ErrorKind::Failed { status: None });
+}
+
+#[tokio::test]
 async fn find_without_parameters_calls_the_list_route_with_its_trailing_slash_and_no_query() {
     let (server, crud, ctx) = setup().await;
     mount(&server, "GET", "/users/", ok_json(json!([]))).await;
