@@ -3,6 +3,7 @@
 
 mod auth0_adapter;
 mod binary;
+mod composer_flows;
 mod health_on_fakes;
 mod helpers;
 mod operations;

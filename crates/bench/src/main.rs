@@ -68,6 +68,8 @@ async fn main() {
         ("USERS_CRUD_ENDPOINT", "/users".to_owned()),
         ("UMS_CONFIG_CRUD_ENDPOINT", "/ums-config".to_owned()),
         ("AUTH_SERVICE", auth.url.clone()),
+        // As in the Dockerfile: mimalloc commits arena memory lazily (idle RSS).
+        ("MIMALLOC_ARENA_EAGER_COMMIT", "0".to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -78,12 +80,69 @@ async fn main() {
 
     let duration = Duration::from_secs(opts.seconds);
     let (mut direct, mut through) = (Vec::new(), Vec::new());
+    let mut cpu = CpuPerRequest::default();
     for _ in 0..opts.rounds {
-        direct.push(run(opts.concurrency, duration, get_list(&crud.url)).await);
-        through.push(run(opts.concurrency, duration, get_list(&ums.url)).await);
+        let before = (crud.cpu_seconds(), procs::cpu_seconds(std::process::id()));
+        let result = run(opts.concurrency, duration, get_list(&crud.url)).await;
+        cpu.add_direct(
+            &result,
+            crud.cpu_seconds() - before.0,
+            procs::cpu_seconds(std::process::id()) - before.1,
+        );
+        direct.push(result);
+        let before = (
+            crud.cpu_seconds(),
+            ums.cpu_seconds(),
+            procs::cpu_seconds(std::process::id()),
+        );
+        let result = run(opts.concurrency, duration, get_list(&ums.url)).await;
+        cpu.add_through(
+            &result,
+            crud.cpu_seconds() - before.0,
+            ums.cpu_seconds() - before.1,
+            procs::cpu_seconds(std::process::id()) - before.2,
+        );
+        through.push(result);
     }
+    cpu.report();
     let create = run(opts.concurrency, duration, post_user(&ums.url)).await;
     report(&opts, ready_in, idle_rss, &direct, &through, &create, &ums);
+}
+
+/// CPU microseconds spent per request by each process, summed over the rounds.
+#[derive(Default)]
+struct CpuPerRequest {
+    direct_requests: u64,
+    direct_fake: f64,
+    direct_loadgen: f64,
+    through_requests: u64,
+    through_fake: f64,
+    through_service: f64,
+    through_loadgen: f64,
+}
+
+impl CpuPerRequest {
+    fn add_direct(&mut self, r: &LoadResult, fake: f64, loadgen: f64) {
+        self.direct_requests += r.ok;
+        self.direct_fake += fake;
+        self.direct_loadgen += loadgen;
+    }
+
+    fn add_through(&mut self, r: &LoadResult, fake: f64, service: f64, loadgen: f64) {
+        self.through_requests += r.ok;
+        self.through_fake += fake;
+        self.through_service += service;
+        self.through_loadgen += loadgen;
+    }
+
+    fn report(&self) {
+        let us = |seconds: f64, n: u64| seconds * 1e6 / n.max(1) as f64;
+        println!("CPU per request (µs): direct = load generator {:.0} + CRUD fake {:.0}; through = load generator {:.0} + service {:.0} + CRUD fake {:.0}",
+            us(self.direct_loadgen, self.direct_requests), us(self.direct_fake, self.direct_requests),
+            us(self.through_loadgen, self.through_requests), us(self.through_service, self.through_requests),
+            us(self.through_fake, self.through_requests));
+        println!();
+    }
 }
 
 async fn seed(crud: &Proc) {

@@ -27,6 +27,11 @@ impl Proc {
         read_status_kib(self.child.id(), "VmRSS:")
     }
 
+    /// CPU time (user + system) used so far, in seconds, from /proc.
+    pub fn cpu_seconds(&self) -> f64 {
+        cpu_seconds(self.child.id())
+    }
+
     /// Peak resident set size in KiB, from /proc.
     pub fn peak_rss_kib(&self) -> Option<u64> {
         read_status_kib(self.child.id(), "VmHWM:")
@@ -83,4 +88,14 @@ pub async fn start(
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     panic!("{name} did not become ready");
+}
+
+/// CPU time (user + system) of process `pid` in seconds (clock ticks of 1/100 s).
+pub fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let rest = stat.rsplit(')').next().unwrap_or_default();
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
 }
