@@ -50,6 +50,22 @@ fn internal_read(ctx: &CallContext) -> CallContext {
     }
 }
 
+/// After the auth user of `user` was deleted by a state change (DELETED with
+/// `AUTH_HARD_DELETE=true`): revoke its Rönd bindings and unlink it, so no store user stays
+/// linked to a missing auth user. Restored later, the user is a store-only user that
+/// `POST /users/register` can give a new auth user.
+async fn unlink_deleted_auth_user(
+    state: &AppState,
+    ctx: &CallContext,
+    id: &str,
+    auth_id: &str,
+) -> ApiResult<()> {
+    revoke_roles(state, ctx, &json!({"_id": id, "authUserId": auth_id})).await?;
+    let unset = json!({"$unset": {"authUserId": true}});
+    state.users.patch(ctx, id, &any_state(), &unset).await?;
+    Ok(())
+}
+
 /// The 404 of an unknown user.
 fn not_found(id: &str) -> ApiError {
     ApiError::NotFound(format!("user \"{id}\" not found"))

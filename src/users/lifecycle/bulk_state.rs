@@ -4,14 +4,14 @@
 
 use serde_json::{Map, Value};
 
-use super::{doc_state, internal_read, machine_state};
+use super::{doc_state, internal_read, machine_state, unlink_deleted_auth_user};
 use crate::context::CallContext;
 use crate::downstream::{DownstreamError, ErrorKind};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::query::MAX_LIMIT;
 use crate::store::{DocState, Filter, FindQuery, StateChange, StateFilter};
-use crate::users::sync::{apply_auth_effect, auth_effect};
+use crate::users::sync::{apply_auth_effect, auth_effect, AuthEffect};
 use crate::users::{auth_user_id, doc_id};
 
 /// Most items in one store `POST /state` call.
@@ -163,6 +163,17 @@ pub async fn change_states(state: &AppState, ctx: &CallContext, requests: &[Stat
         let changes = apply_auth_effects(state, ctx, request, &targets, &mut failures).await;
         for batch in changes.chunks(STATE_BATCH) {
             modified += state.users.set_state_many(ctx, batch).await?;
+        }
+        if auth_effect(request.state_to, state.config.users.hard_delete) == AuthEffect::Delete {
+            let changed: std::collections::HashSet<&str> = changes
+                .iter()
+                .filter_map(|c| c.filter.get("_id").and_then(Value::as_str))
+                .collect();
+            for target in targets.iter().filter(|t| changed.contains(t.id.as_str())) {
+                if let Some(auth_id) = &target.auth_id {
+                    unlink_deleted_auth_user(state, ctx, &target.id, auth_id).await?;
+                }
+            }
         }
     }
     match failures.first {

@@ -4,13 +4,13 @@
 
 use docquery::transition_allowed;
 
-use super::{doc_state, find_user, machine_state, not_found};
+use super::{doc_state, find_user, machine_state, not_found, unlink_deleted_auth_user};
 use crate::context::CallContext;
 use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::store::{DocState, Filter};
 use crate::users::auth_user_id;
-use crate::users::sync::{apply_auth_effect, auth_effect};
+use crate::users::sync::{apply_auth_effect, auth_effect, AuthEffect};
 
 /// Moves the user `id` to DELETED one allowed transition at a time: before each store transition
 /// the auth user gets that state's effect (TRASH blocks; DELETED deletes it, or blocks it with
@@ -21,16 +21,23 @@ pub async fn soft_delete(state: &AppState, ctx: &CallContext, id: &str) -> ApiRe
         .get("__STATE__")
         .and_then(|s| s.as_str())
         .and_then(|s| DocState::parse(s).ok());
+    let mut deleted_auth_user = None;
     for to in steps_to_deleted(from) {
         if let Some(auth_id) = auth_user_id(&user) {
             let effect = auth_effect(to, state.config.users.hard_delete);
             apply_auth_effect(state, ctx, auth_id, effect).await?;
+            if effect == AuthEffect::Delete {
+                deleted_auth_user = Some(auth_id);
+            }
         }
         if !state.users.set_state(ctx, id, &Filter::default(), to).await? {
             return Err(not_found(id));
         }
     }
-    Ok(())
+    match deleted_auth_user {
+        Some(auth_id) => unlink_deleted_auth_user(state, ctx, id, auth_id).await,
+        None => Ok(()),
+    }
 }
 
 /// The states to go through, in order, to reach DELETED from `from` (`None`: a document without

@@ -16,6 +16,7 @@ async fn mount_user(downstream: &Downstream<'_>, state: &str) {
     downstream.crud("PATCH", &route, ok_json(user_doc(state))).await;
     downstream.auth("PATCH", AUTH_PATH, ok_json(json!({}))).await;
     downstream.auth("DELETE", AUTH_PATH, status(204)).await;
+    downstream.rond_revoke(revoked()).await;
 }
 
 async fn post_action(app: &TestApp, id: &str, action: &str) -> reqwest::Response {
@@ -45,9 +46,17 @@ async fn soft_deleting_a_public_user_trashes_then_deletes_it_with_the_auth_effec
         state_route.clone(),
         format!("auth DELETE {AUTH_PATH}"),
         state_route,
+        "rond POST /revoke/bindings".to_owned(),
+        format!("crud PATCH /users/{ID}"),
     ];
     assert_eq!(downstream.calls(), expected);
     assert_eq!(state_changes(&app).await, vec![json!("TRASH"), json!("DELETED")]);
+    let unlink = only_request_to(&app.crud, "PATCH", &format!("/users/{ID}")).await;
+    assert_eq!(
+        json_body(&unlink),
+        json!({"$unset": {"authUserId": true}}),
+        "the deleted auth user is unlinked"
+    );
     let block = only_request_to(&app.auth, "PATCH", AUTH_PATH).await;
     assert_eq!(json_body(&block), json!({"blocked": true}));
     let read = only_request_to(&app.crud, "GET", &format!("/users/{ID}")).await;

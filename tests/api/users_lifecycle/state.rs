@@ -34,6 +34,13 @@ async fn mount_users(downstream: &Downstream<'_>, verb: &str, answer: ResponseTe
     for auth_path in ["/users/auth0%7Ca1", "/users/auth0%7Ca2"] {
         downstream.auth(verb, auth_path, answer.clone()).await;
     }
+    // Users whose auth user is deleted lose their bindings and their link.
+    downstream.rond_revoke(revoked()).await;
+    for id in ["u1", "u2", "u3"] {
+        downstream
+            .crud("PATCH", &format!("/users/{id}"), ok_json(json!({})))
+            .await;
+    }
 }
 
 async fn post_state(app: &TestApp, body: &Value) -> reqwest::Response {
@@ -117,6 +124,14 @@ async fn deleting_users_in_bulk_deletes_their_auth_users() {
         1
     );
     assert_eq!(state_body(&app).await.as_array().map(Vec::len), Some(3));
+    for (id, unlinked) in [("u1", 1), ("u2", 1), ("u3", 0)] {
+        let patches = requests_to(&app.crud, "PATCH", &format!("/users/{id}")).await;
+        assert_eq!(patches.len(), unlinked, "{id}");
+        if let Some(patch) = patches.first() {
+            assert_eq!(json_body(patch), json!({"$unset": {"authUserId": true}}));
+        }
+    }
+    assert_eq!(requests_to(&app.rond, "POST", "/revoke/bindings").await.len(), 2);
 }
 
 #[tokio::test]
