@@ -25,6 +25,12 @@ for port in "$CRUD_FAKE_PORT" "$AUTH_FAKE_PORT"; do
   done
 done
 
+# The group schemas of config/groups/ become PUBLIC documents of the CRUD fake's /ums-config.
+for group in config/groups/*.json; do
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["__STATE__"]="PUBLIC"; print(json.dumps(d))' "$group" |
+    curl -s -o /dev/null -H 'content-type: application/json' --data-binary @- "http://127.0.0.1:$CRUD_FAKE_PORT/ums-config/"
+done
+
 export HTTP_HOST="${HTTP_HOST:-127.0.0.1}"
 export CRUD_SERVICE="http://127.0.0.1:$CRUD_FAKE_PORT"
 export USERS_CRUD_ENDPOINT=/users
