@@ -31,3 +31,5 @@ pub mod telemetry;
 pub mod timer;
 /// User lifecycle orchestration.
 pub mod users;
+/// Bulk jobs: job store with leases, runner.
+pub mod jobs;

@@ -12,6 +12,7 @@ use crate::config::{AuthConfig, Config, StoreConfig};
 use crate::context::CallContext;
 use crate::downstream::build_http_client;
 use crate::groups::GroupRegistry;
+use crate::jobs::{JobRunner, JobStore};
 use crate::policy::{PolicyClient, RondClient};
 use crate::state::AppState;
 use crate::store::crud_http::CrudCollection;
@@ -66,6 +67,9 @@ impl Application {
             .port();
         let shutdown = state.shutdown.clone();
         start_group_refresh(&state);
+        if let Some(runner) = state.job_runner.clone() {
+            tokio::spawn(runner.run_until_stopped(state.clone(), state.shutdown.clone()));
+        }
         Ok(Self {
             router: crate::http::router(state),
             listener,
@@ -149,12 +153,22 @@ pub fn build_state(config: Config) -> Result<AppState, StartupError> {
         Arc::new(TimerServiceClient::new(http.clone(), &timer.base_url))
     });
     let groups = collection(&crud.groups_path);
+    let jobs = crud.jobs_path.as_deref().map(collection);
+    let job_runner = jobs.as_ref().map(|jobs| {
+        JobRunner::new(
+            JobStore::new(jobs.clone()),
+            crate::jobs::kinds::all(),
+            config.bulk.job_lease,
+            config.bulk.job_poll_interval,
+        )
+    });
     Ok(AppState {
         users: collection(&crud.users_path),
         group_registry: Arc::new(GroupRegistry::new(groups.clone(), GROUPS_REFRESH_INTERVAL)),
         groups,
         roles: crud.roles_path.as_deref().map(collection),
-        jobs: crud.jobs_path.as_deref().map(collection),
+        jobs,
+        job_runner,
         auth,
         policy,
         timer,

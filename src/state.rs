@@ -8,6 +8,7 @@ use tokio_util::sync::CancellationToken;
 use crate::auth::AuthProvider;
 use crate::config::Config;
 use crate::groups::GroupRegistry;
+use crate::jobs::JobRunner;
 use crate::policy::PolicyClient;
 use crate::store::Collection;
 use crate::timer::TimerClient;
@@ -27,6 +28,8 @@ pub struct AppState {
     pub roles: Option<Arc<dyn Collection>>,
     /// The jobs collection, when configured.
     pub jobs: Option<Arc<dyn Collection>>,
+    /// The bulk-job runner of this replica (job store + wake-up), when a jobs collection exists.
+    pub job_runner: Option<JobRunner>,
     /// The authentication provider.
     pub auth: Arc<dyn AuthProvider>,
     /// Rönd, when `ROND_ENABLED`.

@@ -175,6 +175,10 @@ pub struct BulkConfig {
     pub job_polling_interval: Duration,
     /// `AUTH0_BULK_CHANGE_PASSWORD_RATE_LIMIT_PER_SECOND`.
     pub change_password_rate_per_second: u32,
+    /// `JOBS_LEASE_SECONDS` (new): how long a replica holds a job without renewing its lease.
+    pub job_lease: Duration,
+    /// `JOBS_POLL_INTERVAL_MS` (new): how often a replica looks for due jobs.
+    pub job_poll_interval: Duration,
 }
 
 /// The validated configuration.
@@ -446,6 +450,16 @@ fn bulk_config(raw: &RawConfig) -> Result<BulkConfig, ConfigError> {
             "AUTH0_JOB_POLLING_INTERVAL",
             Duration::from_secs(120),
         )?,
+        job_lease: Duration::from_secs(parse::positive(
+            &raw.jobs_lease_seconds,
+            "JOBS_LEASE_SECONDS",
+            30,
+        )?),
+        job_poll_interval: Duration::from_millis(parse::positive(
+            &raw.jobs_poll_interval_ms,
+            "JOBS_POLL_INTERVAL_MS",
+            1000,
+        )?),
         change_password_rate_per_second: parse::positive(
             &raw.auth0_bulk_change_password_rate_limit_per_second,
             "AUTH0_BULK_CHANGE_PASSWORD_RATE_LIMIT_PER_SECOND",

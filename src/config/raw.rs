@@ -36,6 +36,8 @@ pub struct RawConfig {
     pub auth0_job_polling_interval: Option<String>,
     pub auth0_bulk_change_password_rate_limit_per_second: Option<String>,
     pub downstream_timeout_ms: Option<String>,
+    pub jobs_lease_seconds: Option<String>,
+    pub jobs_poll_interval_ms: Option<String>,
     pub request_body_limit_bytes: Option<String>,
     pub userid_header_key: Option<String>,
     pub groups_header_key: Option<String>,

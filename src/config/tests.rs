@@ -70,6 +70,8 @@ fn crud_mode_uses_mia_defaults() {
     assert_eq!(config.bulk.import_max_file_bytes, 52_428_800);
     assert_eq!(config.bulk.job_polling_interval, Duration::from_secs(120));
     assert_eq!(config.bulk.change_password_rate_per_second, 2);
+    assert_eq!(config.bulk.job_lease, Duration::from_secs(30));
+    assert_eq!(config.bulk.job_poll_interval, Duration::from_millis(1000));
     assert_eq!(config.downstream_timeout, Duration::from_millis(10_000));
     assert_eq!(config.headers.user_id.as_str(), "miauserid");
     assert_eq!(config.headers.client_type.as_str(), "client-type");

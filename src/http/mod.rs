@@ -3,6 +3,7 @@
 
 pub mod extract;
 mod health;
+mod jobs;
 mod observe;
 mod session;
 mod users;
@@ -36,6 +37,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(health::router())
         .merge(session::router())
         .merge(users::router())
+        .merge(jobs::router())
 }
 
 /// The OpenAPI document of every route.

@@ -6,6 +6,7 @@ mod binary;
 mod composer_flows;
 mod health_on_fakes;
 mod helpers;
+mod jobs_core;
 mod operations;
 mod rond_timer_adapters;
 mod store_crud_adapter;

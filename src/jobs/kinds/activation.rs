@@ -1,0 +1,10 @@
+//! Placeholder of the `activation` job kind.
+
+use std::sync::Arc;
+
+use crate::jobs::JobHandler;
+
+/// The handler of this kind (none yet).
+pub fn handler() -> Option<Arc<dyn JobHandler>> {
+    None
+}

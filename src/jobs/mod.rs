@@ -1,0 +1,107 @@
+//! Bulk jobs that survive restarts: job documents on a `Collection`, leases taken by
+//! compare-and-set so exactly one replica works a job at a time, and the runner that claims due
+//! jobs and hands them to their kind's handler.
+
+pub mod kinds;
+pub mod runner;
+pub mod store;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use runner::{JobHandler, JobRunner};
+pub use store::{JobStore, Lease};
+
+/// Where a job is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobStatus {
+    /// Created, not yet claimed.
+    Pending,
+    /// A replica works it (or worked it until its lease expired: another one resumes it).
+    Running,
+    /// Done; its result is final.
+    Completed,
+    /// Could not be done as a whole (e.g. its input vanished).
+    Failed,
+}
+
+impl JobStatus {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Running => "running",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// `processed` / `total` of a running job.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Progress {
+    /// Items done (succeeded or failed).
+    pub processed: u64,
+    /// All items.
+    pub total: u64,
+}
+
+/// A job document as stored: `kind`, `status`, `jobCreatedAt`, `input` and `result` (shapes owned
+/// by the kind), `progress`, and the lease (`leaseOwner`, `leaseUntil` in epoch milliseconds).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Job {
+    /// Store id: the `jobId` of the API.
+    #[serde(rename = "_id")]
+    pub id: String,
+    /// Which handler works it (`change-password`, `bulk-activation`).
+    pub kind: String,
+    /// Where it is.
+    pub status: JobStatus,
+    /// ISO-8601 creation time.
+    pub job_created_at: String,
+    /// The request, as the kind stored it.
+    #[serde(default)]
+    pub input: Value,
+    /// What is done so far (resumable), as the kind stores it.
+    #[serde(default)]
+    pub result: Value,
+    /// Items processed / total.
+    #[serde(default)]
+    pub progress: Progress,
+    /// The replica holding the lease, if any.
+    #[serde(default)]
+    pub lease_owner: Option<String>,
+    /// Lease expiry, epoch milliseconds (0: free).
+    #[serde(default)]
+    pub lease_until: i64,
+}
+
+/// Why a job run stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// Another replica holds the job now: stop without writing.
+    #[error("the lease of job {0} was lost")]
+    LeaseLost(String),
+    /// The service is shutting down: the lease is released, another replica resumes.
+    #[error("shutting down")]
+    ShuttingDown,
+    /// A store call failed: the job stays running and is retried when its lease expires.
+    #[error(transparent)]
+    Store(#[from] crate::downstream::DownstreamError),
+}
+
+/// Milliseconds since the epoch, now.
+pub fn now_millis() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// Now as ISO-8601 UTC with milliseconds.
+pub fn now_iso() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    now.format(&format).unwrap_or_default()
+}
