@@ -15,6 +15,10 @@ pub mod error;
 pub mod groups;
 /// The HTTP boundary: router, layers, extractors, routes.
 pub mod http;
+/// CSV import of users: streamed, typed by the group schema, written in batches.
+pub mod import;
+/// Bulk jobs: job store with leases, runner.
+pub mod jobs;
 /// Rönd role bindings.
 pub mod policy;
 /// Secret strings that never print.
@@ -31,5 +35,3 @@ pub mod telemetry;
 pub mod timer;
 /// User lifecycle orchestration.
 pub mod users;
-/// Bulk jobs: job store with leases, runner.
-pub mod jobs;

@@ -1,18 +1,76 @@
-//! Self-service routes backed by the auth provider: `POST /users/change-password`.
+//! Session and self-service routes backed by the auth provider (SPEC §5 "Authentication and
+//! self-service"; contracts/peers.md §1.4, §1.5): `POST /oauth/token`, `POST /refreshtoken`,
+//! `GET /userinfo` and `POST /users/change-password`.
+//!
+//! Login and refresh answers pass through as the provider gives them: its JSON body untouched,
+//! or an empty body with every `set-cookie` (website scope). The session headers of the caller
+//! (`authorization`, `cookie`, `client-key`) reach the provider only on refresh and userinfo;
+//! passwords and tokens never appear in a log line or an error message.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::auth::SessionGrant;
+use crate::downstream::{DownstreamError, ErrorKind};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, Ctx};
+use crate::secret::Secret;
 use crate::state::AppState;
+use crate::users::userinfo;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(change_password))
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(refresh))
+        .routes(routes!(user_info))
+        .routes(routes!(change_password))
+}
+
+/// Body of `POST /oauth/token`; other properties are ignored.
+#[derive(Debug, ToSchema)]
+pub struct LoginBody {
+    /// The user's email or username.
+    pub username: String,
+    /// The user's password; never logged.
+    #[schema(value_type = String, format = Password)]
+    pub password: Secret,
+}
+
+/// Body of `POST /refreshtoken`; other properties are ignored.
+#[derive(Debug, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RefreshBody {
+    /// The refresh token of the last login or refresh.
+    #[schema(value_type = String, format = Password)]
+    pub refresh_token: Secret,
+}
+
+/// The tokens of a login or refresh, as the auth provider answers them (documentation only:
+/// the provider's body is passed back untouched).
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[expect(
+    dead_code,
+    reason = "OpenAPI documentation of a body passed through as it comes"
+)]
+struct SessionTokens {
+    /// Bearer token of the session.
+    access_token: String,
+    /// Token for `POST /refreshtoken`.
+    refresh_token: String,
+    /// OpenID id token, when the provider issues one.
+    #[schema(required = false)]
+    id_token: String,
+    /// When the access token expires (RFC 3339).
+    #[schema(format = DateTime)]
+    expire_at: String,
 }
 
 /// Body of `POST /users/change-password`.
@@ -23,12 +81,96 @@ pub struct ChangePasswordBody {
     pub auth_user_id: String,
 }
 
+/// Logs a user in through the auth provider: its tokens, or its `sid` cookie (website scope).
+#[utoipa::path(post, path = "/oauth/token", tag = "self-service",
+    request_body = LoginBody,
+    responses(
+        (status = 200, description = "Logged in: the provider's tokens, or an empty body with its `set-cookie`",
+            body = SessionTokens,
+            headers(("set-cookie" = String, description = "`sid` session cookie (website scope)"))),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "The auth provider refused the login (e.g. unknown client type)", body = ErrorBody),
+        (status = 403, description = "Wrong username or password, or blocked user", body = ErrorBody),
+        (status = 502, description = "Auth provider error", body = ErrorBody),
+        (status = 504, description = "Auth provider timeout", body = ErrorBody)))]
+async fn login(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Response> {
+    ensure_sessions(&state)?;
+    let body = LoginBody {
+        username: required_string(&body, "username")?,
+        password: Secret::new(required_string(&body, "password")?),
+    };
+    let grant = state
+        .auth
+        .login(&ctx, &body.username, &body.password)
+        .await
+        .map_err(login_refused)?;
+    Ok(grant_response(grant))
+}
+
+/// New tokens from a refresh token and the expired access token (`authorization`, or the `sid`
+/// cookie), in the same shape as the login.
+#[utoipa::path(post, path = "/refreshtoken", tag = "self-service",
+    request_body = RefreshBody,
+    params(
+        ("authorization" = Option<String>, Header, description = "`Bearer <expired access token>`"),
+        ("cookie" = Option<String>, Header, description = "`sid=<session>` (website scope)")),
+    responses(
+        (status = 200, description = "New tokens, or an empty body with the provider's `set-cookie`",
+            body = SessionTokens,
+            headers(("set-cookie" = String, description = "`sid` session cookie (website scope)"))),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No session, or the provider refused the tokens", body = ErrorBody),
+        (status = 403, description = "The provider refused the refresh", body = ErrorBody),
+        (status = 502, description = "Auth provider error", body = ErrorBody),
+        (status = 504, description = "Auth provider timeout", body = ErrorBody)))]
+async fn refresh(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Response> {
+    ensure_sessions(&state)?;
+    let body = RefreshBody {
+        refresh_token: Secret::new(required_string(&body, "refreshToken")?),
+    };
+    userinfo::require_session(&ctx)?;
+    let grant = state.auth.refresh(&ctx, &body.refresh_token).await?;
+    Ok(grant_response(grant))
+}
+
+/// The logged user: the auth provider's userinfo merged with the linked store user (fields
+/// filtered by `USERINFO_ADDITIONAL_PROPERTIES`; `__STATE__` and the audit fields `createdAt`,
+/// `updatedAt`, `creatorId`, `updaterId` never returned) and, with `ROLES_CRUD_ENDPOINT`, the
+/// `permissions` of the user's roles.
+#[utoipa::path(get, path = "/userinfo", tag = "self-service",
+    params(
+        ("authorization" = Option<String>, Header, description = "`Bearer <access token>`"),
+        ("cookie" = Option<String>, Header, description = "`sid=<session>` (website scope)"),
+        ("client-key" = Option<String>, Header, description = "Mia API key, forwarded to the auth provider")),
+    responses(
+        (status = 200, description = "The merged user", body = Object),
+        (status = 401, description = "No session, session refused, or no `CUSTOM_USER_ID_KEY` in the userinfo",
+            body = ErrorBody),
+        (status = 403, description = "The auth provider refused the session", body = ErrorBody),
+        (status = 404, description = "No store user is linked to the auth user", body = ErrorBody),
+        (status = 502, description = "Auth provider or user store error", body = ErrorBody),
+        (status = 504, description = "Auth provider or user store timeout", body = ErrorBody)))]
+async fn user_info(State(state): State<AppState>, Ctx(ctx): Ctx) -> ApiResult<ApiJson<Value>> {
+    ensure_sessions(&state)?;
+    Ok(ApiJson(userinfo::userinfo(&state, &ctx).await?))
+}
+
 /// Asks the auth provider to send the change-password email to a user.
 #[utoipa::path(post, path = "/users/change-password", tag = "self-service",
     request_body = ChangePasswordBody,
     responses(
         (status = 204, description = "Email requested"),
         (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "The auth provider refused the call", body = ErrorBody),
+        (status = 403, description = "The auth provider refused the call", body = ErrorBody),
         (status = 404, description = "The auth provider does not know the user", body = ErrorBody),
         (status = 502, description = "Auth provider error", body = ErrorBody),
         (status = 504, description = "Auth provider timeout", body = ErrorBody)))]
@@ -48,4 +190,58 @@ async fn change_password(
         ))),
         Err(e) => Err(e.into()),
     }
+}
+
+/// 501 when the configured auth provider has no login sessions.
+fn ensure_sessions(state: &AppState) -> ApiResult<()> {
+    if state.auth.capabilities().sessions {
+        Ok(())
+    } else {
+        Err(ApiError::NotImplemented(
+            "the configured auth provider does not support login sessions".into(),
+        ))
+    }
+}
+
+/// The string `field` of a JSON object body. The messages never echo a value (it may be a
+/// password or a token).
+fn required_string(body: &Value, field: &str) -> ApiResult<String> {
+    let object = body
+        .as_object()
+        .ok_or_else(|| ApiError::BadRequest("body must be object".into()))?;
+    match object.get(field) {
+        Some(Value::String(text)) => Ok(text.clone()),
+        Some(_) => Err(ApiError::BadRequest(format!("body.{field} must be string"))),
+        None => Err(ApiError::BadRequest(format!(
+            "body must have required property '{field}'"
+        ))),
+    }
+}
+
+/// A login refused by the provider, with a message that says why (a 403 is wrong credentials).
+fn login_refused(error: DownstreamError) -> ApiError {
+    match error.kind {
+        ErrorKind::Rejected { status: 403, .. } => {
+            ApiError::Forbidden(format!("wrong username or password, or blocked user ({error})"))
+        }
+        ErrorKind::Rejected { status: 401, .. } => {
+            ApiError::Unauthorized(format!("the auth provider refused the login ({error})"))
+        }
+        _ => error.into(),
+    }
+}
+
+/// 200 with the provider's body (none when it sent none) and every `set-cookie` it sent.
+fn grant_response(grant: SessionGrant) -> Response {
+    let mut response = match grant.body {
+        Some(body) => ApiJson(body).into_response(),
+        None => StatusCode::OK.into_response(),
+    };
+    for cookie in &grant.set_cookie {
+        if let Ok(mut value) = HeaderValue::from_str(cookie.expose()) {
+            value.set_sensitive(true);
+            response.headers_mut().append(SET_COOKIE, value);
+        }
+    }
+    response
 }

@@ -7,6 +7,7 @@ pub mod password;
 pub mod saga;
 pub mod sync;
 pub mod update;
+pub mod userinfo;
 
 use serde_json::Value;
 

@@ -94,7 +94,9 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
 }
 
-/// Like [`spawn_app`], with extra (or overriding) environment variables.
+/// Like [`spawn_app`], with extra (or overriding) environment variables. No jobs collection is
+/// configured by default (its runner would poll the wiremock CRUD and blur exact-call asserts);
+/// pass `JOBS_CRUD_ENDPOINT` to get one.
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     LazyLock::force(&LOGS);
     let (crud, auth, rond, timer) = tokio::join!(
@@ -109,7 +111,6 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         ("USERS_CRUD_ENDPOINT", "/users"),
         ("UMS_CONFIG_CRUD_ENDPOINT", "/ums-config"),
         ("ROLES_CRUD_ENDPOINT", "/roles"),
-        ("JOBS_CRUD_ENDPOINT", "/jobs"),
         ("ROND_ENABLED", "true"),
         ("DOWNSTREAM_TIMEOUT_MS", "500"),
         ("ADDITIONAL_HEADERS_TO_PROXY", "x-custom"),
@@ -179,33 +180,7 @@ pub async fn spawn_app_on_fakes() -> FakeApp {
 
 /// Like [`spawn_app_on_fakes`], with the CRUD fake seeded before the service starts.
 pub async fn spawn_app_on_fakes_seeded(seed: impl FnOnce(&ums_fakes::crud::CrudFakeState)) -> FakeApp {
-    LazyLock::force(&LOGS);
-    let crud = ums_fakes::crud::CrudFake::standard().spawn().await;
-    seed(crud.state());
-    let auth = ums_fakes::auth0::Auth0Fake::builder().build().spawn().await;
-    let vars = [
-        ("HTTP_HOST", "127.0.0.1".to_owned()),
-        ("HTTP_PORT", "0".to_owned()),
-        ("USERS_CRUD_ENDPOINT", "/users".to_owned()),
-        ("UMS_CONFIG_CRUD_ENDPOINT", "/ums-config".to_owned()),
-        ("ROLES_CRUD_ENDPOINT", "/roles".to_owned()),
-        ("JOBS_CRUD_ENDPOINT", "/jobs".to_owned()),
-        ("DOWNSTREAM_TIMEOUT_MS", "2000".to_owned()),
-        ("CRUD_SERVICE", crud.uri()),
-        ("AUTH_SERVICE", auth.uri()),
-    ];
-    let config = Config::from_pairs(vars).expect("test configuration is valid");
-    let app = Application::build(config).await.expect("the service starts");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let shutdown = app.shutdown_token();
-    tokio::spawn(app.run_until_stopped());
-    FakeApp {
-        address,
-        client: reqwest::Client::new(),
-        crud,
-        auth,
-        shutdown,
-    }
+    spawn_app_on_fakes_with(&[], seed).await
 }
 
 /// A group-config document: `userGroup`, `crudSchema`, `authUserCreationDisabled`.
@@ -252,5 +227,96 @@ pub fn seed_groups(crud: &ums_fakes::crud::CrudFakeState, groups: Vec<serde_json
             doc.remove("_id");
         }
         crud.insert_raw("/ums-config", group).expect("group seeded");
+    }
+}
+
+/// Like [`spawn_app_on_fakes_seeded`], with extra (or overriding) environment variables.
+pub async fn spawn_app_on_fakes_with(
+    extra: &[(&str, &str)],
+    seed: impl FnOnce(&ums_fakes::crud::CrudFakeState),
+) -> FakeApp {
+    LazyLock::force(&LOGS);
+    let crud = ums_fakes::crud::CrudFake::standard().spawn().await;
+    seed(crud.state());
+    let auth = ums_fakes::auth0::Auth0Fake::builder().build().spawn().await;
+    let mut vars: Vec<(String, String)> = [
+        ("HTTP_HOST", "127.0.0.1".to_owned()),
+        ("HTTP_PORT", "0".to_owned()),
+        ("USERS_CRUD_ENDPOINT", "/users".to_owned()),
+        ("UMS_CONFIG_CRUD_ENDPOINT", "/ums-config".to_owned()),
+        ("ROLES_CRUD_ENDPOINT", "/roles".to_owned()),
+        ("JOBS_CRUD_ENDPOINT", "/jobs".to_owned()),
+        ("DOWNSTREAM_TIMEOUT_MS", "2000".to_owned()),
+        ("CRUD_SERVICE", crud.uri()),
+        ("AUTH_SERVICE", auth.uri()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    for (k, v) in extra {
+        vars.retain(|(name, _)| name != k);
+        vars.push(((*k).to_owned(), (*v).to_owned()));
+    }
+    let config = Config::from_pairs(vars).expect("test configuration is valid");
+    let app = Application::build(config).await.expect("the service starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let shutdown = app.shutdown_token();
+    tokio::spawn(app.run_until_stopped());
+    FakeApp {
+        address,
+        client: reqwest::Client::new(),
+        crud,
+        auth,
+        shutdown,
+    }
+}
+
+/// Starts one more replica of the service on fakes that already run (at `crud_uri` and
+/// `auth_uri`), with extra (or overriding) environment variables; returns its address and its
+/// shutdown token (cancel it to stop the replica: its job runner releases the leases it holds).
+pub async fn spawn_service_on(
+    crud_uri: &str,
+    auth_uri: &str,
+    extra: &[(&str, &str)],
+) -> (String, CancellationToken) {
+    LazyLock::force(&LOGS);
+    let mut vars: Vec<(String, String)> = [
+        ("HTTP_HOST", "127.0.0.1"),
+        ("HTTP_PORT", "0"),
+        ("USERS_CRUD_ENDPOINT", "/users"),
+        ("UMS_CONFIG_CRUD_ENDPOINT", "/ums-config"),
+        ("ROLES_CRUD_ENDPOINT", "/roles"),
+        ("JOBS_CRUD_ENDPOINT", "/jobs"),
+        ("DOWNSTREAM_TIMEOUT_MS", "2000"),
+        ("CRUD_SERVICE", crud_uri),
+        ("AUTH_SERVICE", auth_uri),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    for (k, v) in extra {
+        vars.retain(|(name, _)| name != k);
+        vars.push(((*k).to_owned(), (*v).to_owned()));
+    }
+    let config = Config::from_pairs(vars).expect("test configuration is valid");
+    let app = Application::build(config).await.expect("the service starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let shutdown = app.shutdown_token();
+    tokio::spawn(app.run_until_stopped());
+    (address, shutdown)
+}
+
+/// Starts a CRUD fake, the given Auth0 fake (e.g. `Auth0Fake::builder().requests_per_second(10)`)
+/// and the service on them, with extra (or overriding) environment variables.
+pub async fn spawn_app_on_auth0_fake(auth0: ums_fakes::auth0::Auth0Fake, extra: &[(&str, &str)]) -> FakeApp {
+    let crud = ums_fakes::crud::CrudFake::standard().spawn().await;
+    let auth = auth0.spawn().await;
+    let (address, shutdown) = spawn_service_on(&crud.uri(), &auth.uri(), extra).await;
+    FakeApp {
+        address,
+        client: reqwest::Client::new(),
+        crud,
+        auth,
+        shutdown,
     }
 }

@@ -1,9 +1,186 @@
-//! Placeholder of the `change_password` job routes.
+//! Bulk change-password routes: `POST /jobs/change-password/bulk` starts a job that sends the
+//! change-password email to many users under the provider's rate limit, and
+//! `GET /jobs/change-password/bulk/{id}` reports it (SPEC §5 "Bulk jobs").
 
+use std::collections::HashSet;
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::{ApiJson, Ctx};
+use crate::jobs::kinds::change_password::{Failure, Input, Ledger, KIND, MAX_IDS};
+use crate::jobs::{Job, JobRunner, JobStore, Progress};
 use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(start_job))
+        .routes(routes!(get_job))
+}
+
+/// Body of `POST /jobs/change-password/bulk`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct StartBody {
+    /// Auth-provider ids (1 to 100000, non-empty; duplicates are sent once).
+    auth_users_ids: Vec<String>,
+}
+
+/// A job just created.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct JobStarted {
+    /// Id to poll the job with.
+    job_id: String,
+    /// `pending`.
+    status: String,
+    /// ISO-8601 creation time.
+    job_created_at: String,
+}
+
+/// A user whose email was requested.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct CompletedUser {
+    /// The auth-provider id.
+    auth_user_id: String,
+}
+
+/// Counts of a job's users.
+#[derive(Debug, Serialize, ToSchema)]
+struct Summary {
+    /// Emails requested.
+    completed: u64,
+    /// Users that failed.
+    failed: u64,
+    /// All users of the job.
+    total: u64,
+}
+
+/// The state of a bulk change-password job.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct JobReport {
+    /// The job id.
+    job_id: String,
+    /// `pending`, `running`, `completed` or `failed`.
+    status: String,
+    /// ISO-8601 creation time.
+    job_created_at: String,
+    /// Counts.
+    summary: Summary,
+    /// Users whose email was requested, in request order.
+    completed: Vec<CompletedUser>,
+    /// Users that failed, with the reason.
+    failures: Vec<Failure>,
+    /// Users processed so far / all users.
+    progress: Progress,
+}
+
+/// The job store and runner, or 501 without a jobs collection.
+fn jobs(state: &AppState) -> ApiResult<(JobStore, &JobRunner)> {
+    let runner = super::runner(state)?;
+    let collection = (state.jobs.clone())
+        .ok_or_else(|| ApiError::Internal("a job runner without a jobs collection".into()))?;
+    Ok((JobStore::new(collection), runner))
+}
+
+/// The ids to work: non-empty strings, at most `MAX_IDS`, duplicates dropped keeping order.
+fn checked_ids(ids: Vec<String>) -> ApiResult<Vec<String>> {
+    if ids.is_empty() {
+        return Err(ApiError::BadRequest("authUsersIds must not be empty".into()));
+    }
+    if ids.len() > MAX_IDS {
+        let n = ids.len();
+        return Err(ApiError::BadRequest(format!(
+            "authUsersIds has {n} ids: at most {MAX_IDS}"
+        )));
+    }
+    if let Some(i) = ids.iter().position(|id| id.trim().is_empty()) {
+        return Err(ApiError::BadRequest(format!(
+            "authUsersIds/{i} must not be empty"
+        )));
+    }
+    let mut seen = HashSet::with_capacity(ids.len());
+    Ok(ids.into_iter().filter(|id| seen.insert(id.clone())).collect())
+}
+
+/// Starts a job that asks the auth provider to send the change-password email to every listed
+/// user, at most `AUTH0_BULK_CHANGE_PASSWORD_RATE_LIMIT_PER_SECOND` calls a second.
+#[utoipa::path(post, path = "/jobs/change-password/bulk", tag = "jobs",
+    request_body = StartBody,
+    responses(
+        (status = 202, description = "Job created", body = JobStarted),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 501, description = "No jobs collection configured", body = ErrorBody),
+        (status = 502, description = "Jobs collection error", body = ErrorBody),
+        (status = 504, description = "Jobs collection timeout", body = ErrorBody)))]
+async fn start_job(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    ApiJson(body): ApiJson<StartBody>,
+) -> ApiResult<(StatusCode, ApiJson<JobStarted>)> {
+    let (store, runner) = jobs(&state)?;
+    let ids = checked_ids(body.auth_users_ids)?;
+    let total = ids.len() as u64;
+    let input = serde_json::to_value(Input { auth_users_ids: ids })
+        .map_err(|e| ApiError::Internal(format!("job input: {e}")))?;
+    let job = store.create(&ctx, KIND, input, total).await?;
+    runner.wake();
+    let started = JobStarted {
+        job_id: job.id,
+        status: job.status.as_str().to_owned(),
+        job_created_at: job.job_created_at,
+    };
+    Ok((StatusCode::ACCEPTED, ApiJson(started)))
+}
+
+/// The state of a bulk change-password job: counts, users done and failed, progress.
+#[utoipa::path(get, path = "/jobs/change-password/bulk/{id}", tag = "jobs",
+    params(("id" = String, Path, description = "The `jobId` returned at creation")),
+    responses(
+        (status = 200, description = "The job", body = JobReport),
+        (status = 404, description = "No change-password job has this id", body = ErrorBody),
+        (status = 501, description = "No jobs collection configured", body = ErrorBody),
+        (status = 502, description = "Jobs collection error", body = ErrorBody),
+        (status = 504, description = "Jobs collection timeout", body = ErrorBody)))]
+async fn get_job(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    id: Result<Path<String>, PathRejection>,
+) -> ApiResult<ApiJson<JobReport>> {
+    let Path(id) = id.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let (store, _) = jobs(&state)?;
+    match store.get(&ctx, KIND, &id).await? {
+        Some(job) => Ok(ApiJson(report(job))),
+        None => Err(ApiError::NotFound(format!("job \"{id}\" not found"))),
+    }
+}
+
+fn report(job: Job) -> JobReport {
+    let ledger = serde_json::from_value::<Ledger>(job.result).unwrap_or_default();
+    let total = job.progress.total;
+    JobReport {
+        job_id: job.id,
+        status: job.status.as_str().to_owned(),
+        job_created_at: job.job_created_at,
+        summary: Summary {
+            completed: ledger.completed.len() as u64,
+            failed: ledger.failures.len() as u64,
+            total,
+        },
+        completed: ledger
+            .completed
+            .into_iter()
+            .map(|auth_user_id| CompletedUser { auth_user_id })
+            .collect(),
+        failures: ledger.failures,
+        progress: job.progress,
+    }
 }

@@ -17,7 +17,6 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The runner, or 501 when no jobs collection is configured.
-#[allow(dead_code)]
 fn runner(state: &AppState) -> Result<&JobRunner, ApiError> {
     state.job_runner.as_ref().ok_or_else(|| {
         ApiError::NotImplemented("bulk jobs need a jobs collection: set JOBS_CRUD_ENDPOINT".into())

@@ -2,6 +2,7 @@
 //! collection (SPEC §5 "User management").
 
 mod create;
+mod import;
 mod lifecycle;
 mod read;
 mod update;
@@ -17,4 +18,5 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .merge(create::router())
         .merge(update::router())
         .merge(lifecycle::router())
+        .merge(import::router())
 }

@@ -1,0 +1,236 @@
+//! CSV import of users (`PATCH /users/import`, SPEC §5): the uploaded file is streamed through
+//! a bounded channel into a blocking CSV reader, whose rows come back through another bounded
+//! channel to be typed by their group schema, validated, and written in batches of
+//! `USER_IMPORT_BATCH_SIZE` (inserts with `POST /users/bulk`, updates with `PATCH /users/bulk`).
+//! Memory is bounded by the batch size and the channel capacities, never by the file size.
+//!
+//! Rows are numbered from 1 for the first data row (the header row is not counted). A bad row
+//! is reported in `invalid` and never stops the others; a store failure stops the import.
+
+mod decode;
+mod header;
+mod lookup;
+mod options;
+mod reader;
+mod rows;
+mod typing;
+mod writer;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use crate::context::CallContext;
+use crate::downstream::DownstreamError;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub use options::{Encoding, ImportOptions, OPTION_FIELDS};
+
+use reader::{Chunk, ReadEvent};
+use rows::{Prepared, Preparer};
+use writer::{Stop, Writer};
+
+/// Upload chunks waiting for the CSV reader.
+const CHUNKS_IN_FLIGHT: usize = 8;
+/// Parsed rows waiting for the writer.
+const ROWS_IN_FLIGHT: usize = 512;
+
+/// What an import did: `_id`s inserted and updated, and the rows not written, with why.
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct ImportReport {
+    /// `_id`s of the users inserted, in row order.
+    pub inserted: Vec<String>,
+    /// `_id`s of the users updated, in row order.
+    pub updated: Vec<String>,
+    /// The rows not written, by row number.
+    pub invalid: Vec<InvalidRow>,
+}
+
+/// A row not written.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct InvalidRow {
+    /// Row number: 1 is the first row after the header.
+    pub row: u64,
+    /// Why the row was not written.
+    pub error: String,
+}
+
+/// Why the upload stream failed.
+#[derive(Debug, PartialEq, Eq)]
+pub enum UploadError {
+    /// The file (or the request body) is larger than allowed.
+    TooLarge,
+    /// The multipart body broke off or is malformed.
+    Broken(String),
+}
+
+/// Why an import failed as a whole.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// Bad options, no file, or a header the import cannot use: nothing was written.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The request is not a multipart form.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// The file is over `IMPORT_MAX_FILE_BYTES`.
+    #[error("the file is larger than IMPORT_MAX_FILE_BYTES ({limit} bytes): import stopped; {written} rows were written")]
+    TooLarge {
+        /// The limit.
+        limit: usize,
+        /// Rows already in the store.
+        written: usize,
+    },
+    /// The upload broke off or is not a readable multipart body.
+    #[error("the upload cannot be read: {message}; {written} rows were written")]
+    Upload {
+        /// What went wrong.
+        message: String,
+        /// Rows already in the store.
+        written: usize,
+    },
+    /// The store failed: the import stopped at `row`.
+    #[error("import stopped at row {row}: {error}; {written} rows were written")]
+    Stopped {
+        /// The first row of the failing store call.
+        row: u64,
+        /// The failed call.
+        error: DownstreamError,
+        /// Rows already in the store.
+        written: usize,
+    },
+    /// The reader saw the upload abort (the upload's own error says why).
+    #[error("the upload was aborted")]
+    Aborted,
+    /// A bug: the reader thread failed.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<ImportError> for ApiError {
+    fn from(error: ImportError) -> Self {
+        match error {
+            ImportError::BadRequest(_) | ImportError::Upload { .. } => {
+                ApiError::BadRequest(error.to_string())
+            }
+            ImportError::UnsupportedMediaType(message) => ApiError::UnsupportedMediaType(message),
+            ImportError::TooLarge { .. } => ApiError::PayloadTooLarge(error.to_string()),
+            ImportError::Stopped { error, .. } => ApiError::Downstream(error),
+            ImportError::Aborted | ImportError::Internal(_) => ApiError::Internal(error.to_string()),
+        }
+    }
+}
+
+/// Imports the CSV `file` read with `options`: every row inserted, updated or reported.
+pub async fn run<S>(
+    state: &AppState,
+    ctx: &CallContext,
+    options: ImportOptions,
+    file: S,
+) -> Result<ImportReport, ImportError>
+where
+    S: Stream<Item = Result<Bytes, UploadError>> + Send,
+{
+    options.check()?;
+    let limit = state.config.bulk.import_max_file_bytes;
+    let (chunk_tx, chunk_rx) = mpsc::channel(CHUNKS_IN_FLIGHT);
+    let (event_tx, event_rx) = mpsc::channel(ROWS_IN_FLIGHT);
+    let reader = tokio::task::spawn_blocking(move || reader::read_into(chunk_rx, options, &event_tx));
+    let mut writer = Writer::new(state.users.as_ref(), ctx, state.config.bulk.import_batch_size);
+    let preparer = Preparer::new(Arc::clone(&state.group_registry));
+    let (pumped, consumed) = tokio::join!(
+        pump(file, chunk_tx, limit),
+        consume(event_rx, preparer, &mut writer, ctx)
+    );
+    let read = reader
+        .await
+        .map_err(|e| ImportError::Internal(format!("the CSV reader failed: {e}")))?;
+    let written = writer.written();
+    let finished = consumed.map_err(|Stop { row, error }| ImportError::Stopped { row, error, written })?;
+    pumped.map_err(|failure| match failure {
+        UploadError::TooLarge => ImportError::TooLarge { limit, written },
+        UploadError::Broken(message) => ImportError::Upload { message, written },
+    })?;
+    read?;
+    if !finished {
+        return Err(ImportError::Internal(
+            "the CSV reader stopped before the end".to_owned(),
+        ));
+    }
+    let mut report = writer.report;
+    report.invalid.sort_by_key(|invalid| invalid.row);
+    Ok(report)
+}
+
+/// Feeds the upload to the reader, counting its bytes; stops reading when the reader is gone
+/// (the import stopped) and aborts the reader when the upload fails or grows over `limit`.
+async fn pump<S>(file: S, chunks: mpsc::Sender<Chunk>, limit: usize) -> Result<(), UploadError>
+where
+    S: Stream<Item = Result<Bytes, UploadError>>,
+{
+    let mut file = std::pin::pin!(file);
+    let mut seen = 0usize;
+    loop {
+        let next = tokio::select! {
+            next = file.next() => next,
+            () = chunks.closed() => return Ok(()),
+        };
+        let failure = match next {
+            None => return Ok(()),
+            Some(Ok(bytes)) => {
+                seen = seen.saturating_add(bytes.len());
+                if seen <= limit {
+                    if chunks.send(Chunk::Data(bytes)).await.is_err() {
+                        return Ok(());
+                    }
+                    continue;
+                }
+                UploadError::TooLarge
+            }
+            Some(Err(failure)) => failure,
+        };
+        // Without this, the reader would take the cut-off file for a whole one.
+        let _ = chunks.send(Chunk::Abort).await;
+        return Err(failure);
+    }
+}
+
+/// Prepares and writes the rows the reader sends; `Ok(true)` once the whole file is written,
+/// `Ok(false)` when the reader stopped early (its own result says why).
+async fn consume(
+    mut events: mpsc::Receiver<ReadEvent>,
+    mut preparer: Preparer,
+    writer: &mut Writer<'_>,
+    ctx: &CallContext,
+) -> Result<bool, Stop> {
+    let mut header = None;
+    while let Some(event) = events.recv().await {
+        match event {
+            ReadEvent::Header(read) => header = Some(read),
+            ReadEvent::Row { row, record } => {
+                let Some(header) = &header else { continue };
+                let prepared = preparer
+                    .prepare(ctx, header, row, &record)
+                    .await
+                    .map_err(|error| Stop { row, error })?;
+                match prepared {
+                    Prepared::Write(write) => writer.push(write).await?,
+                    Prepared::Invalid(error) => writer.invalid(row, error),
+                }
+            }
+            ReadEvent::Invalid { row, error } => writer.invalid(row, error),
+            ReadEvent::End => {
+                writer.flush().await?;
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}

@@ -1,0 +1,98 @@
+//! The CSV options of an import (`delimiter`, `escape`, `encoding`), parsed from the multipart
+//! fields the Composer sends before the file.
+
+use super::ImportError;
+
+/// How the bytes of the file are encoded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Encoding {
+    /// UTF-8 (the default); a UTF-8 BOM is skipped, a UTF-16 BOM switches to UTF-16.
+    #[default]
+    Utf8,
+    /// Latin-1, read as windows-1252 (its superset in practice, as the WHATWG Encoding standard
+    /// does): byte `0xE9` is `é`.
+    Latin1,
+    /// UTF-16 little endian, with or without a BOM.
+    Utf16Le,
+}
+
+impl Encoding {
+    /// Parses `utf8` (`utf-8`), `latin1` (`iso-8859-1`) or `utf16le` (`utf-16le`), any case.
+    pub fn parse(text: &str) -> Result<Self, ImportError> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "utf8" | "utf-8" => Ok(Self::Utf8),
+            "latin1" | "latin-1" | "iso-8859-1" => Ok(Self::Latin1),
+            "utf16le" | "utf-16le" => Ok(Self::Utf16Le),
+            other => Err(ImportError::BadRequest(format!(
+                "encoding must be utf8, latin1 or utf16le, not \"{other}\""
+            ))),
+        }
+    }
+}
+
+/// How to read the CSV file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImportOptions {
+    /// The field separator (default `,`).
+    pub delimiter: u8,
+    /// The character that escapes a `"` inside a quoted field (default `"`: a quote is written
+    /// twice, `""`). With `\`, a quote inside a quoted field is written `\"`.
+    pub escape: u8,
+    /// The encoding of the file (default UTF-8).
+    pub encoding: Encoding,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        Self {
+            delimiter: b',',
+            escape: b'"',
+            encoding: Encoding::Utf8,
+        }
+    }
+}
+
+/// The names of the option fields of the multipart form.
+pub const OPTION_FIELDS: [&str; 3] = ["delimiter", "encoding", "escape"];
+
+impl ImportOptions {
+    /// Sets the option `name` (one of [`OPTION_FIELDS`]) from its form value; `Ok(false)` when
+    /// `name` is not an option.
+    pub fn set(&mut self, name: &str, value: &str) -> Result<bool, ImportError> {
+        match name {
+            "delimiter" => self.delimiter = one_byte(name, value)?,
+            "escape" => self.escape = one_byte(name, value)?,
+            "encoding" => self.encoding = Encoding::parse(value)?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// Checks that the options can read a CSV: the delimiter is not the quote or the escape.
+    pub fn check(&self) -> Result<(), ImportError> {
+        if self.delimiter == b'"' {
+            return Err(ImportError::BadRequest(
+                "delimiter cannot be \" (the quote character)".to_owned(),
+            ));
+        }
+        if self.delimiter == self.escape {
+            return Err(ImportError::BadRequest(
+                "delimiter and escape must be different characters".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// One ASCII character (`\t` may be written as the two characters `\t`); no line breaks.
+fn one_byte(name: &str, value: &str) -> Result<u8, ImportError> {
+    let value = if value == "\\t" { "\t" } else { value };
+    match value.as_bytes() {
+        [b'\r' | b'\n'] => Err(ImportError::BadRequest(format!("{name} cannot be a line break"))),
+        [byte] if byte.is_ascii() => Ok(*byte),
+        _ => Err(ImportError::BadRequest(format!(
+            "{name} must be exactly one ASCII character, not \"{}\"",
+            value.chars().take(20).collect::<String>()
+        ))),
+    }
+}

@@ -1,0 +1,159 @@
+//! From a CSV row to a write: find the row's group (cached for the import), type the cells by
+//! its schema, and validate. An insert is validated as the whole document it creates; an update
+//! (a row with `_id`) is validated by its own fields against the group schema with the root
+//! `required` list ignored, since the fields it leaves out stay as they are in the store.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use csv::StringRecord;
+use serde_json::Value;
+
+use super::header::Header;
+use super::typing::type_row;
+use crate::context::CallContext;
+use crate::downstream::DownstreamError;
+use crate::groups::{Group, GroupError, GroupRegistry};
+use crate::store::DocState;
+
+/// A row ready for the store.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Write {
+    /// A new user: the whole document, with `__STATE__: PUBLIC`.
+    Insert {
+        /// Row number.
+        row: u64,
+        /// The document to insert (an object).
+        doc: Value,
+    },
+    /// `$set` of the row's fields on the user with `_id` = `id`.
+    Update {
+        /// Row number.
+        row: u64,
+        /// The user's `_id`.
+        id: String,
+        /// The fields to set (an object).
+        set: Value,
+    },
+}
+
+impl Write {
+    /// The row number.
+    pub fn row(&self) -> u64 {
+        match self {
+            Self::Insert { row, .. } | Self::Update { row, .. } => *row,
+        }
+    }
+
+    /// The fields the row writes (an object).
+    pub fn fields(&self) -> &Value {
+        match self {
+            Self::Insert { doc, .. } => doc,
+            Self::Update { set, .. } => set,
+        }
+    }
+}
+
+/// What became of a row.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Prepared {
+    /// Valid: to be written.
+    Write(Write),
+    /// Invalid: reported with this message.
+    Invalid(String),
+}
+
+/// The compiled schemas of one group: whole documents, and update fields (`required` ignored).
+struct Schemas {
+    full: Arc<Group>,
+    partial: Group,
+}
+
+/// Prepares rows, with the groups they name cached for the whole import (unknown ones too).
+pub struct Preparer {
+    registry: Arc<GroupRegistry>,
+    groups: HashMap<String, Result<Arc<Schemas>, String>>,
+}
+
+impl Preparer {
+    /// A preparer reading groups from `registry`.
+    pub fn new(registry: Arc<GroupRegistry>) -> Self {
+        Self {
+            registry,
+            groups: HashMap::new(),
+        }
+    }
+
+    /// Types and validates one row; `Err` only when the group-config store fails.
+    pub async fn prepare(
+        &mut self,
+        ctx: &CallContext,
+        header: &Header,
+        row: u64,
+        record: &StringRecord,
+    ) -> Result<Prepared, DownstreamError> {
+        let name = record.get(header.user_group).unwrap_or_default().trim();
+        if name.is_empty() {
+            return Ok(Prepared::Invalid("userGroup is required".to_owned()));
+        }
+        let schemas = match self.schemas(ctx, name).await? {
+            Ok(schemas) => schemas,
+            Err(message) => return Ok(Prepared::Invalid(message)),
+        };
+        let mut typed = match type_row(header, record, schemas.full.schema()) {
+            Ok(typed) => typed,
+            Err(message) => return Ok(Prepared::Invalid(message)),
+        };
+        // The group as looked up, without the spaces a spreadsheet may leave around it.
+        typed.fields.insert("userGroup".to_owned(), Value::from(name));
+        let (write, violations) = match typed.id {
+            None => {
+                let mut doc = typed.fields;
+                doc.insert("__STATE__".to_owned(), Value::from(DocState::Public.as_str()));
+                let doc = Value::Object(doc);
+                let violations = schemas.full.violations(&doc);
+                (Write::Insert { row, doc }, violations)
+            }
+            Some(id) => {
+                let set = Value::Object(typed.fields);
+                let violations = schemas.partial.violations(&set);
+                (Write::Update { row, id, set }, violations)
+            }
+        };
+        if violations.is_empty() {
+            return Ok(Prepared::Write(write));
+        }
+        Ok(Prepared::Invalid(format!(
+            "does not match the schema of group \"{name}\": {}",
+            violations.join("; ")
+        )))
+    }
+
+    /// The group's schemas, or why the group cannot be used; looked up once per import.
+    async fn schemas(
+        &mut self,
+        ctx: &CallContext,
+        name: &str,
+    ) -> Result<Result<Arc<Schemas>, String>, DownstreamError> {
+        if let Some(found) = self.groups.get(name) {
+            return Ok(found.clone());
+        }
+        let found = match self.registry.get(ctx, name).await {
+            Ok(group) => compile_partial(&group).map(|partial| Arc::new(Schemas { full: group, partial })),
+            Err(GroupError::Store(error)) => return Err(error),
+            Err(other) => Err(other.to_string()),
+        };
+        self.groups.insert(name.to_owned(), found.clone());
+        Ok(found)
+    }
+}
+
+/// The group schema without its root `required` list, for update rows.
+fn compile_partial(group: &Group) -> Result<Group, String> {
+    let mut schema = group.schema().clone();
+    if let Some(root) = schema.as_object_mut() {
+        root.remove("required");
+    }
+    Group::compile(group.name.clone(), None, false, &schema)
+        .map_err(|reason| format!("userGroup \"{}\" has an invalid crudSchema: {reason}", group.name))
+}

@@ -1,0 +1,66 @@
+//! Unit tests of the CSV import: options, header, typing by schema, and reading (encodings,
+//! quoting, the channel-fed reader).
+
+mod reader;
+mod typing;
+
+use super::header::Header;
+
+/// A header of these column names.
+fn header(names: &[&str]) -> Header {
+    Header::parse(names.iter().copied()).expect("valid header")
+}
+
+mod options {
+    use crate::import::options::{Encoding, ImportOptions};
+    use crate::import::ImportError;
+
+    fn refused(result: Result<bool, ImportError>) -> String {
+        match result {
+            Err(ImportError::BadRequest(message)) => message,
+            other => panic!("expected a 400, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_options_default_to_comma_double_quote_and_utf8() {
+        let options = ImportOptions::default();
+        assert_eq!((options.delimiter, options.escape), (b',', b'"'));
+        assert_eq!(options.encoding, Encoding::Utf8);
+    }
+
+    #[test]
+    fn each_option_is_read_from_its_form_field() {
+        let mut options = ImportOptions::default();
+        assert!(options.set("delimiter", ";").unwrap());
+        assert!(options.set("escape", "\\").unwrap());
+        assert!(options.set("encoding", "LATIN1").unwrap());
+        assert!(!options.set("other", "x").unwrap());
+        assert_eq!((options.delimiter, options.escape), (b';', b'\\'));
+        assert_eq!(options.encoding, Encoding::Latin1);
+        options.set("delimiter", "\\t").unwrap();
+        assert_eq!(options.delimiter, b'\t');
+        options.set("encoding", "utf16le").unwrap();
+        assert_eq!(options.encoding, Encoding::Utf16Le);
+    }
+
+    #[test]
+    fn options_that_cannot_read_a_csv_are_refused() {
+        let mut options = ImportOptions::default();
+        assert!(refused(options.set("delimiter", ";;")).contains("exactly one ASCII character"));
+        assert!(refused(options.set("delimiter", "§")).contains("exactly one ASCII character"));
+        assert!(refused(options.set("escape", "\n")).contains("line break"));
+        assert_eq!(
+            refused(options.set("encoding", "ebcdic")),
+            "encoding must be utf8, latin1 or utf16le, not \"ebcdic\""
+        );
+        options.set("delimiter", "\"").unwrap();
+        assert!(options.check().is_err());
+        let same = ImportOptions {
+            delimiter: b'\\',
+            escape: b'\\',
+            ..ImportOptions::default()
+        };
+        assert!(same.check().is_err());
+    }
+}

@@ -1,0 +1,271 @@
+//! The import step of a run: planned files are rebuilt from the store and sent to the provider
+//! (at most two jobs active, waiting on its "2 active jobs" 429), the started jobs are polled
+//! every polling interval, and each completed file is settled: the provider's failures recorded,
+//! every other user linked to `auth0|<_id>` with bulk patches.
+
+use std::collections::{HashMap, HashSet};
+
+use bytes::Bytes;
+use serde_json::json;
+
+use super::plan::{all_states, read_users};
+use super::records::{attribute, file_body, import_record, split, PROVIDER_ID_PREFIX};
+use super::state::{FileState, UserFailure};
+use super::{Run, MAX_ACTIVE_IMPORTS, PAGE_SIZE};
+use crate::auth::{ImportJobState, ImportSummary};
+use crate::downstream::{DownstreamError, ErrorKind};
+use crate::jobs::JobError;
+use crate::store::{BulkPatch, Filter};
+
+/// Start attempts of one file failing with a timeout, 5xx or unreachable provider.
+const MAX_START_ATTEMPTS: u32 = 5;
+
+/// What starting a file led to.
+enum Started {
+    /// Started, refused or emptied: the next file may be tried now.
+    Next,
+    /// The provider is busy (429) or failing: try again after a polling interval.
+    Later,
+}
+
+impl Run<'_> {
+    /// Starts, polls and settles files until every file is settled.
+    pub(super) async fn import(&mut self) -> Result<(), JobError> {
+        loop {
+            self.start_ready().await?;
+            if self.result.files.iter().all(|f| f.state.is_settled()) {
+                return Ok(());
+            }
+            self.pause().await?;
+            self.poll_started().await?;
+        }
+    }
+
+    /// Starts planned files while fewer than two provider jobs are active.
+    async fn start_ready(&mut self) -> Result<(), JobError> {
+        loop {
+            self.check_stop()?;
+            let files = &self.result.files;
+            let active = files.iter().filter(|f| f.state == FileState::Started).count();
+            let next = files.iter().position(|f| f.state == FileState::Planned);
+            let (Some(index), true) = (next, active < MAX_ACTIVE_IMPORTS) else {
+                return Ok(());
+            };
+            if let Started::Later = self.start_file(index).await? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Rebuilds file `index` from the store (users changed since the plan fail or are re-split)
+    /// and sends it to the provider; its job id is checkpointed as soon as it is known.
+    async fn start_file(&mut self, index: usize) -> Result<Started, JobError> {
+        let ids = self.result.files[index].user_ids.clone();
+        let docs = read_users(self.state, self.ctx, &ids).await?;
+        let mut records = Vec::with_capacity(ids.len());
+        for id in ids {
+            match import_record(&id, docs.get(&id), self.limit) {
+                Ok(record) => records.push((id, record)),
+                Err(failure) => self.result.failures.push(failure),
+            }
+        }
+        let body = file_body(&records);
+        if records.is_empty() || body.len() >= self.limit {
+            // Nothing left, or the users grew since the plan: the file is replaced by new ones.
+            let parts = split(&records, self.limit);
+            let file = &mut self.result.files[index];
+            (file.state, file.user_ids, file.bytes) = (FileState::Empty, Vec::new(), 2);
+            self.result.files.splice(index + 1..index + 1, parts);
+            self.checkpoint().await?;
+            return Ok(Started::Next);
+        }
+        let file = &mut self.result.files[index];
+        file.user_ids = records.into_iter().map(|(id, _)| id).collect();
+        file.bytes = body.len();
+        let started = self
+            .state
+            .auth
+            .start_import(self.ctx, Bytes::from(body), self.input.upsert)
+            .await;
+        let file = &mut self.result.files[index];
+        let next = match started {
+            Ok(job) => {
+                file.provider_job_id = Some(job.id);
+                file.state = FileState::Started;
+                Started::Next
+            }
+            Err(e) if matches!(e.kind, ErrorKind::RateLimited { .. }) => Started::Later,
+            Err(e) if transient(&e.kind) && file.start_attempts + 1 < MAX_START_ATTEMPTS => {
+                file.start_attempts += 1;
+                tracing::warn!(error.message = %e, "auth provider import not started; retrying");
+                Started::Later
+            }
+            Err(e) => {
+                let message = format!("the auth provider refused the import file: {e}");
+                self.fail_file(index, FileState::Rejected, "IMPORT_REJECTED", &message);
+                Started::Next
+            }
+        };
+        self.checkpoint().await?;
+        Ok(next)
+    }
+
+    /// Polls every started file once; settles the completed, fails the failed and expired.
+    async fn poll_started(&mut self) -> Result<(), JobError> {
+        for index in 0..self.result.files.len() {
+            self.check_stop()?;
+            let file = &self.result.files[index];
+            let (FileState::Started, Some(job_id)) = (file.state, file.provider_job_id.clone()) else {
+                continue;
+            };
+            let job = match self.state.auth.import_status(self.ctx, &job_id).await {
+                Ok(job) => job,
+                Err(e) if e.is_not_found() => {
+                    let message = format!("the auth provider import job {job_id} is gone");
+                    self.fail_file(index, FileState::Failed, "IMPORT_JOB_FAILED", &message);
+                    self.checkpoint().await?;
+                    continue;
+                }
+                Err(e) => {
+                    tracing::warn!(error.message = %e, "auth provider import status unknown; polling again");
+                    continue;
+                }
+            };
+            match job.state {
+                ImportJobState::Pending | ImportJobState::Processing => {}
+                ImportJobState::Completed => self.settle(index, &job_id, job.summary).await?,
+                ImportJobState::Failed | ImportJobState::Expired => {
+                    let ended = if job.state == ImportJobState::Failed {
+                        "failed"
+                    } else {
+                        "expired"
+                    };
+                    let message = format!("the auth provider import job {job_id} {ended}");
+                    self.fail_file(index, FileState::Failed, "IMPORT_JOB_FAILED", &message);
+                    self.checkpoint().await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Records the provider failures of a completed file and links every other user.
+    async fn settle(
+        &mut self,
+        index: usize,
+        job_id: &str,
+        summary: Option<ImportSummary>,
+    ) -> Result<(), JobError> {
+        let failures = match self.state.auth.import_errors(self.ctx, job_id).await {
+            Ok(failures) => failures,
+            Err(e) => {
+                tracing::warn!(error.message = %e, "auth provider import errors unread; polling again");
+                return Ok(());
+            }
+        };
+        let ids = self.result.files[index].user_ids.clone();
+        let known: HashSet<&str> = ids.iter().map(String::as_str).collect();
+        let needs_emails = failures.iter().any(|f| {
+            let id = f
+                .user_id
+                .as_deref()
+                .map(|id| id.strip_prefix(PROVIDER_ID_PREFIX).unwrap_or(id));
+            !id.is_some_and(|id| known.contains(id))
+        });
+        let emails = if needs_emails {
+            self.emails(&ids).await?
+        } else {
+            HashMap::new()
+        };
+        let reported = failures.len();
+        let (mut failed, unattributed) = attribute(&ids, &emails, failures);
+        let summary = summary.unwrap_or_default();
+        let failed_ids: HashSet<String> = failed.iter().map(|f| f.user_id.clone()).collect();
+        let mut linked: Vec<String> = ids.into_iter().filter(|id| !failed_ids.contains(id)).collect();
+        if unattributed > 0 || summary.failed as usize > reported - unattributed {
+            match self.confirm(linked).await {
+                Ok((present, missing)) => {
+                    linked = present;
+                    failed.extend(missing);
+                }
+                Err(e) => {
+                    tracing::warn!(error.message = %e, "auth provider users unconfirmed; polling again");
+                    return Ok(());
+                }
+            }
+        }
+        self.link(&linked).await?;
+        let result = &mut self.result;
+        result.activated += linked.len() as u64;
+        result.inserted += summary.inserted;
+        result.updated += summary.updated;
+        result.failures.extend(failed);
+        result.files[index].state = FileState::Completed;
+        self.checkpoint().await
+    }
+
+    /// Lower-case email → id of the users `ids` (to attribute failures that carry no id).
+    async fn emails(&self, ids: &[String]) -> Result<HashMap<String, String>, JobError> {
+        let docs = read_users(self.state, self.ctx, ids).await?;
+        let email = |doc: &serde_json::Value| doc.get("email")?.as_str().map(str::to_lowercase);
+        Ok(docs
+            .iter()
+            .filter_map(|(id, doc)| Some((email(doc)?, id.clone())))
+            .collect())
+    }
+
+    /// Splits `ids` into users the provider has and failures for the others: used when the
+    /// provider reported failures that name no user of the file, so none is linked blindly.
+    async fn confirm(&self, ids: Vec<String>) -> Result<(Vec<String>, Vec<UserFailure>), DownstreamError> {
+        let auth_ids: Vec<String> = ids.iter().map(|id| format!("{PROVIDER_ID_PREFIX}{id}")).collect();
+        let users = self.state.auth.get_users(self.ctx, &auth_ids).await?;
+        let present: HashSet<String> = users.into_iter().map(|u| u.id).collect();
+        let (linked, missing): (Vec<String>, Vec<String>) = ids
+            .into_iter()
+            .partition(|id| present.contains(&format!("{PROVIDER_ID_PREFIX}{id}")));
+        let message = "the auth provider reported a failure for this import and does not have this user";
+        let failures = missing
+            .into_iter()
+            .map(|id| UserFailure::new(id, "IMPORT_FAILED", message))
+            .collect();
+        Ok((linked, failures))
+    }
+
+    /// Writes `authUserId = auth0|<_id>` on the users `ids`, in bulk patches of a page each.
+    async fn link(&self, ids: &[String]) -> Result<(), JobError> {
+        for page in ids.chunks(PAGE_SIZE) {
+            let items: Vec<BulkPatch> = page
+                .iter()
+                .map(|id| BulkPatch {
+                    filter: Filter {
+                        id: Some(id.clone()),
+                        state: Some(all_states()),
+                        ..Filter::default()
+                    },
+                    update: json!({"$set": {"authUserId": format!("{PROVIDER_ID_PREFIX}{id}")}}),
+                })
+                .collect();
+            self.state.users.patch_bulk(self.ctx, &items).await?;
+        }
+        Ok(())
+    }
+
+    /// Every user of file `index` fails with `code`; the file ends in `state`.
+    fn fail_file(&mut self, index: usize, state: FileState, code: &str, message: &str) {
+        let file = &mut self.result.files[index];
+        file.state = state;
+        let failures = file
+            .user_ids
+            .iter()
+            .map(|id| UserFailure::new(id.clone(), code, message));
+        self.result.failures.extend(failures.collect::<Vec<_>>());
+    }
+}
+
+/// A failure worth retrying: timeout, 5xx, unreachable.
+fn transient(kind: &ErrorKind) -> bool {
+    matches!(
+        kind,
+        ErrorKind::Timeout | ErrorKind::Unreachable | ErrorKind::Failed { .. }
+    )
+}
