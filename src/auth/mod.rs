@@ -29,6 +29,9 @@ pub struct Capabilities {
 /// A user to create in the auth provider.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewAuthUser {
+    /// The store `_id` of the user: the local provider uses it as the auth id (`sub`); the Auth0
+    /// Client adapter ignores it.
+    pub user_id: Option<String>,
     /// Login email.
     pub email: Option<String>,
     /// Login username (Auth0: also `nickname`/`name`).

@@ -94,7 +94,8 @@ async fn after_insert<'a>(
     mut doc: Value,
     new_auth: Option<NewAuthUser>,
 ) -> Result<(), ApiError> {
-    if let Some(new_auth) = new_auth {
+    if let Some(mut new_auth) = new_auth {
+        new_auth.user_id = Some(id.to_owned());
         let auth_id = create_auth_user(state, ctx, saga, &new_auth).await?;
         let update = json!({"$set": {"authUserId": auth_id}});
         patch_user(state, ctx, id, &any_state(), &update).await?;
@@ -124,6 +125,7 @@ fn new_auth_user(
         }
     };
     Ok(NewAuthUser {
+        user_id: str_field(doc, "_id").map(str::to_owned),
         email: str_field(doc, "email").map(str::to_owned),
         username: str_field(doc, "username").map(str::to_owned),
         password,

@@ -37,6 +37,7 @@ pub async fn default_setup() -> (MockServer, Auth0Client) {
 /// A full new user.
 pub fn new_user() -> NewAuthUser {
     NewAuthUser {
+        user_id: Some("000000000000000000000001".into()),
         email: Some("ada@example.com".into()),
         username: Some("ada".into()),
         password: Secret::new("S3cret!pass"),

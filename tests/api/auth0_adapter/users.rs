@@ -43,6 +43,7 @@ async fn create_user_posts_username_as_nickname_and_name_with_the_connection() {
 async fn create_user_omits_absent_fields() {
     let (server, auth) = default_setup().await;
     let user = NewAuthUser {
+        user_id: None,
         email: None,
         username: Some("bob".into()),
         password: Secret::new("pw"),
