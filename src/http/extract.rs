@@ -113,3 +113,41 @@ pub fn call_context(headers: &HeaderMap, state: &AppState) -> CallContext {
         },
     }
 }
+
+/// The decoded `name=value` pairs of a raw query string; a malformed one is a 400.
+pub fn query_pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
+    serde_urlencoded::from_str(raw.unwrap_or_default())
+        .map_err(|e| ApiError::BadRequest(format!("malformed query string: {e}")))
+}
+
+/// Parses a query string made only of the boolean parameters `names` (each `true` or `false`, at
+/// most once), with their defaults; anything else is a 400 naming the parameter.
+pub fn flags<const N: usize>(raw: Option<&str>, names: [(&str, bool); N]) -> Result<[bool; N], ApiError> {
+    let pairs = query_pairs(raw)?;
+    let mut values = names.map(|(_, default)| default);
+    let mut seen = [false; N];
+    for (name, value) in pairs {
+        let Some(index) = names.iter().position(|(known, _)| *known == name) else {
+            let accepted: Vec<&str> = names.iter().map(|(known, _)| *known).collect();
+            let accepted = if accepted.is_empty() {
+                "none".to_owned()
+            } else {
+                accepted.join(", ")
+            };
+            return Err(ApiError::BadRequest(format!(
+                "unknown query parameter \"{name}\": this route accepts {accepted}"
+            )));
+        };
+        if std::mem::replace(&mut seen[index], true) {
+            return Err(ApiError::BadRequest(format!(
+                "query parameter {name} must appear only once"
+            )));
+        }
+        values[index] = match value.as_str() {
+            "true" => true,
+            "false" => false,
+            _ => return Err(ApiError::BadRequest(format!("{name} must be true or false"))),
+        };
+    }
+    Ok(values)
+}

@@ -12,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::extract::{ApiJson, Ctx};
+use crate::http::extract::{flags, ApiJson, Ctx};
 use crate::jobs::kinds::activation::{self, ActivationReport, MAX_USERS};
 use crate::jobs::JobStore;
 use crate::state::AppState;
@@ -122,31 +122,8 @@ fn not_found(id: &str) -> String {
 
 /// `upsert` (`true` or `false`, default true); any other parameter is refused.
 fn upsert_param(raw: Option<&str>) -> ApiResult<bool> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or_default())
-        .map_err(|e| ApiError::BadRequest(format!("malformed query string: {e}")))?;
-    let mut upsert = None;
-    for (name, value) in pairs {
-        let parsed = match (name.as_str(), value.as_str()) {
-            ("upsert", "true") => true,
-            ("upsert", "false") => false,
-            ("upsert", other) => {
-                return Err(ApiError::BadRequest(format!(
-                    "upsert must be true or false, not \"{other}\""
-                )))
-            }
-            (other, _) => {
-                return Err(ApiError::BadRequest(format!(
-                    "unknown query parameter {other}: this route accepts upsert"
-                )))
-            }
-        };
-        if upsert.replace(parsed).is_some() {
-            return Err(ApiError::BadRequest(
-                "query parameter upsert must appear only once".into(),
-            ));
-        }
-    }
-    Ok(upsert.unwrap_or(true))
+    let [upsert] = flags(raw, [("upsert", true)])?;
+    Ok(upsert)
 }
 
 /// The distinct user ids of the body, in order: at least one, at most [`MAX_USERS`], none empty.

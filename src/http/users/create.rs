@@ -12,8 +12,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::extract::{ApiJson, Ctx};
+use crate::error::{ApiResult, ErrorBody};
+use crate::http::extract::{flags, ApiJson, Ctx};
 use crate::secret::Secret;
 use crate::state::AppState;
 use crate::users::create::{self, CreateOptions, Registration};
@@ -179,42 +179,10 @@ async fn register_user(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Parses a query string made only of the boolean parameters `names` (each `true` or `false`, at
-/// most once), with their defaults; anything else is a 400 naming the parameter.
-fn flags<const N: usize>(raw: Option<&str>, names: [(&str, bool); N]) -> ApiResult<[bool; N]> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or_default())
-        .map_err(|e| ApiError::BadRequest(format!("malformed query string: {e}")))?;
-    let mut values = names.map(|(_, default)| default);
-    let mut seen = [false; N];
-    for (name, value) in pairs {
-        let Some(index) = names.iter().position(|(known, _)| *known == name) else {
-            let accepted: Vec<&str> = names.iter().map(|(known, _)| *known).collect();
-            let accepted = if accepted.is_empty() {
-                "none".to_owned()
-            } else {
-                accepted.join(", ")
-            };
-            return Err(ApiError::BadRequest(format!(
-                "unknown query parameter \"{name}\": this route accepts {accepted}"
-            )));
-        };
-        if std::mem::replace(&mut seen[index], true) {
-            return Err(ApiError::BadRequest(format!(
-                "query parameter {name} must appear only once"
-            )));
-        }
-        values[index] = match value.as_str() {
-            "true" => true,
-            "false" => false,
-            _ => return Err(ApiError::BadRequest(format!("{name} must be true or false"))),
-        };
-    }
-    Ok(values)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ApiError;
 
     const CREATE: [(&str, bool); 2] = [("postponeAuthUserCreation", false), ("sendResetPwdEmail", true)];
 

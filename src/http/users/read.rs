@@ -17,7 +17,7 @@ use utoipa_axum::routes;
 use crate::config::Enrichment;
 use crate::context::{Acl, CallContext};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::extract::{ApiJson, Ctx};
+use crate::http::extract::{query_pairs, ApiJson, Ctx};
 use crate::state::AppState;
 use crate::store::query::{CountQuery, QueryParseError};
 use crate::store::{Filter, FindQuery};
@@ -159,11 +159,6 @@ async fn get_user(
 }
 
 /// The decoded `name=value` pairs of a query string, in order, repeats kept.
-fn query_pairs(raw: Option<&str>) -> ApiResult<Vec<(String, String)>> {
-    serde_urlencoded::from_str(raw.unwrap_or_default())
-        .map_err(|e| ApiError::BadRequest(format!("malformed query string: {e}")))
-}
-
 fn bad_query(error: QueryParseError) -> ApiError {
     ApiError::BadRequest(error.to_string())
 }

@@ -9,7 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::extract::{ApiJson, Ctx};
+use crate::http::extract::{query_pairs, ApiJson, Ctx};
 use crate::state::AppState;
 use crate::store::query::QueryParseError;
 use crate::store::Filter;
@@ -56,8 +56,7 @@ async fn patch_user(
 
 /// The filter of the query string: `_q`, `_st` and field filters (the id is in the path).
 fn patch_filter(raw: Option<&str>) -> ApiResult<Filter> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or_default())
-        .map_err(|e| ApiError::BadRequest(format!("malformed query string: {e}")))?;
+    let pairs = query_pairs(raw)?;
     let filter = Filter::from_query_pairs(&pairs).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     if filter.id.is_some() {
         let error = QueryParseError::UnknownParameter {
