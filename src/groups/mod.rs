@@ -2,6 +2,7 @@
 //! `crudSchema`), compiled and cached by [`GroupRegistry`], and the validation of user documents
 //! against their group schema ([`validate_user`]).
 
+pub mod admin;
 mod group;
 mod registry;
 

@@ -2,6 +2,7 @@
 //! body limit), the Mia 404/405 fallbacks and the OpenAPI document built from the routes.
 
 pub mod extract;
+mod groups;
 mod health;
 mod jobs;
 mod observe;
@@ -38,6 +39,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(session::router())
         .merge(users::router())
         .merge(jobs::router())
+        .merge(groups::router())
 }
 
 /// The OpenAPI document of every route.

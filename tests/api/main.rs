@@ -4,6 +4,7 @@
 mod auth0_adapter;
 mod binary;
 mod composer_flows;
+mod groups_admin;
 mod health_on_fakes;
 mod helpers;
 mod jobs_activation;

@@ -1,0 +1,120 @@
+//! `/groups`: the group-config collection managed like a CRUD collection (list, read, create,
+//! update with CRUD operators, delete); a `crudSchema` that does not compile is a 400.
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use serde_json::{json, Map, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::groups::admin;
+use crate::http::extract::{query_pairs, ApiJson, Ctx};
+use crate::state::AppState;
+use crate::store::{Filter, FindQuery};
+
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_groups, create_group))
+        .routes(routes!(get_group, patch_group, delete_group))
+}
+
+fn path_id(id: Result<Path<String>, PathRejection>) -> ApiResult<String> {
+    id.map(|Path(id)| id)
+        .map_err(|e| ApiError::BadRequest(e.body_text()))
+}
+
+/// Lists the groups (CRUD query parameters `_q`, `_st`, `_p`, `_s`, `_l`, `_sk`).
+#[utoipa::path(get, path = "/groups/", tag = "groups",
+    params(
+        ("_q" = Option<String>, Query, description = "MongoDB-style filter as JSON"),
+        ("_st" = Option<String>, Query, description = "Accepted states (default PUBLIC)"),
+        ("_l" = Option<u32>, Query, description = "Page size, 1-200 (default 25)"),
+        ("_sk" = Option<u64>, Query, description = "Documents to skip")),
+    responses(
+        (status = 200, description = "The groups", body = Vec<Object>),
+        (status = 400, description = "Invalid query", body = ErrorBody),
+        (status = 502, description = "Store error", body = ErrorBody)))]
+async fn list_groups(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<ApiJson<Vec<Value>>> {
+    let query = FindQuery::from_query_pairs(&query_pairs(raw.as_deref())?)
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    Ok(ApiJson(state.groups.find(&ctx, &query).await?))
+}
+
+/// One group, or 404.
+#[utoipa::path(get, path = "/groups/{id}", tag = "groups",
+    params(("id" = String, Path, description = "The group document's `_id`")),
+    responses(
+        (status = 200, description = "The group", body = Object),
+        (status = 404, description = "Unknown group", body = ErrorBody),
+        (status = 502, description = "Store error", body = ErrorBody)))]
+async fn get_group(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    id: Result<Path<String>, PathRejection>,
+) -> ApiResult<ApiJson<Value>> {
+    let id = path_id(id)?;
+    let group = state.groups.get(&ctx, &id, &Filter::default()).await?;
+    group
+        .map(ApiJson)
+        .ok_or_else(|| ApiError::NotFound(format!("group \"{id}\" not found")))
+}
+
+/// Creates a group: `userGroup` (unique), `crudSchema` (must compile), `label`,
+/// `authUserCreationDisabled`. It is usable at once.
+#[utoipa::path(post, path = "/groups/", tag = "groups",
+    request_body(content = Object, description = "`{\"userGroup\", \"crudSchema\", \"label\"?, \"authUserCreationDisabled\"?}`"),
+    responses(
+        (status = 200, description = "Created: `{\"_id\"}`", body = Object),
+        (status = 400, description = "Invalid group or crudSchema", body = ErrorBody),
+        (status = 409, description = "userGroup already exists", body = ErrorBody),
+        (status = 502, description = "Store error", body = ErrorBody)))]
+async fn create_group(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> ApiResult<ApiJson<Value>> {
+    let id = admin::create_group(&state, &ctx, body).await?;
+    Ok(ApiJson(json!({ "_id": id })))
+}
+
+/// Updates a group with CRUD update operators; the group after the update must be valid.
+#[utoipa::path(patch, path = "/groups/{id}", tag = "groups",
+    params(("id" = String, Path, description = "The group document's `_id`")),
+    request_body(content = Object, description = "CRUD update operators, e.g. `{\"$set\": {\"crudSchema\": {...}}}`"),
+    responses(
+        (status = 200, description = "The updated group", body = Object),
+        (status = 400, description = "Invalid update or crudSchema", body = ErrorBody),
+        (status = 404, description = "Unknown group", body = ErrorBody),
+        (status = 409, description = "userGroup already exists", body = ErrorBody),
+        (status = 502, description = "Store error", body = ErrorBody)))]
+async fn patch_group(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    id: Result<Path<String>, PathRejection>,
+    ApiJson(update): ApiJson<Value>,
+) -> ApiResult<ApiJson<Value>> {
+    let id = path_id(id)?;
+    Ok(ApiJson(admin::update_group(&state, &ctx, &id, &update).await?))
+}
+
+/// Deletes a group (its users keep their `userGroup`, which no longer validates).
+#[utoipa::path(delete, path = "/groups/{id}", tag = "groups",
+    params(("id" = String, Path, description = "The group document's `_id`")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "Unknown group", body = ErrorBody),
+        (status = 502, description = "Store error", body = ErrorBody)))]
+async fn delete_group(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    id: Result<Path<String>, PathRejection>,
+) -> ApiResult<StatusCode> {
+    admin::delete_group(&state, &ctx, &path_id(id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
