@@ -3,6 +3,7 @@
 //! against their group schema ([`validate_user`]).
 
 pub mod admin;
+pub mod seed;
 mod group;
 mod registry;
 

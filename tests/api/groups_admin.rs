@@ -157,3 +157,38 @@ async fn updated_and_deleted_groups_apply_to_the_next_user_request() {
         404
     );
 }
+
+#[tokio::test]
+async fn the_shipped_group_files_are_upserted_into_the_config_collection() {
+    use std::sync::Arc;
+    use user_manager_service::context::CallContext;
+    use user_manager_service::groups::seed::seed_from_dir;
+    use user_manager_service::store::crud_http::CrudCollection;
+
+    let crud = ums_fakes::crud::CrudFake::standard().spawn().await;
+    let client =
+        user_manager_service::downstream::build_http_client(std::time::Duration::from_secs(5)).unwrap();
+    let groups = Arc::new(CrudCollection::new(client, &crud.uri(), "/ums-config"));
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/groups");
+    let ctx = CallContext::background("seed-test");
+
+    let first = seed_from_dir(groups.as_ref(), &ctx, &dir).await.unwrap();
+    assert_eq!(first.inserted, ["backoffice_operator", "customer"]);
+    assert!(first.skipped.is_empty(), "{:?}", first.skipped);
+    let docs = crud.documents("/ums-config");
+    assert_eq!(docs.len(), 2);
+    assert!(docs.iter().all(|d| d["__STATE__"] == "PUBLIC"));
+
+    let second = seed_from_dir(groups.as_ref(), &ctx, &dir).await.unwrap();
+    assert_eq!(second.updated, ["backoffice_operator", "customer"]);
+    assert_eq!(
+        crud.documents("/ums-config").len(),
+        2,
+        "a restart never duplicates a group"
+    );
+
+    let missing = seed_from_dir(groups.as_ref(), &ctx, &dir.join("nope"))
+        .await
+        .unwrap();
+    assert_eq!(missing.skipped.len(), 1);
+}

@@ -1,0 +1,114 @@
+//! Group schemas shipped as files: every `*.json` of `GROUPS_CONFIG_DIR` (one group each:
+//! `userGroup`, `crudSchema`, `label`, `authUserCreationDisabled`) is upserted into the
+//! group-config collection at startup (embedded mode). A bad file is skipped with a warning.
+
+use std::path::Path;
+
+use serde_json::{json, Map, Value};
+
+use super::admin::check_group;
+use crate::context::CallContext;
+use crate::downstream::DownstreamError;
+use crate::store::{Collection, DocState, Filter, FindQuery, StateFilter};
+
+/// What loading a directory did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct SeedReport {
+    /// Groups inserted.
+    pub inserted: Vec<String>,
+    /// Groups whose document was updated from its file.
+    pub updated: Vec<String>,
+    /// Files skipped, with the reason.
+    pub skipped: Vec<(String, String)>,
+}
+
+/// Upserts every group file of `dir` into `groups` (matched by `userGroup`).
+pub async fn seed_from_dir(
+    groups: &dyn Collection,
+    ctx: &CallContext,
+    dir: &Path,
+) -> Result<SeedReport, DownstreamError> {
+    let mut report = SeedReport::default();
+    let mut files: Vec<_> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries.filter_map(Result::ok).map(|e| e.path()).collect(),
+        Err(e) => {
+            report.skipped.push((
+                dir.display().to_string(),
+                format!("cannot read the directory: {e}"),
+            ));
+            return Ok(report);
+        }
+    };
+    files.retain(|p| p.extension().is_some_and(|x| x == "json"));
+    files.sort();
+    for file in files {
+        let name = file.display().to_string();
+        match read_group(&file) {
+            Ok(doc) => upsert(groups, ctx, doc, &mut report).await?,
+            Err(reason) => {
+                tracing::warn!(file = %name, reason = %reason, "group file skipped");
+                report.skipped.push((name, reason));
+            }
+        }
+    }
+    Ok(report)
+}
+
+fn read_group(file: &Path) -> Result<Map<String, Value>, String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read: {e}"))?;
+    let Value::Object(doc) = serde_json::from_str(&text).map_err(|e| format!("not JSON: {e}"))? else {
+        return Err("not a JSON object".into());
+    };
+    check_group(&doc).map_err(|e| e.to_string())?;
+    Ok(doc)
+}
+
+async fn upsert(
+    groups: &dyn Collection,
+    ctx: &CallContext,
+    mut doc: Map<String, Value>,
+    report: &mut SeedReport,
+) -> Result<(), DownstreamError> {
+    let name = doc
+        .get("userGroup")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let all_states = StateFilter(vec![
+        DocState::Public,
+        DocState::Draft,
+        DocState::Trash,
+        DocState::Deleted,
+    ]);
+    let query = FindQuery {
+        filter: Filter {
+            q: Some(json!({ "userGroup": name })),
+            state: Some(all_states.clone()),
+            ..Filter::default()
+        },
+        limit: Some(1),
+        ..FindQuery::default()
+    };
+    let existing = groups.find(ctx, &query).await?;
+    match existing
+        .first()
+        .and_then(|g| g.get("_id"))
+        .and_then(Value::as_str)
+    {
+        Some(id) => {
+            doc.remove("__STATE__");
+            let filter = Filter {
+                state: Some(all_states),
+                ..Filter::default()
+            };
+            groups.patch(ctx, id, &filter, &json!({ "$set": doc })).await?;
+            report.updated.push(name);
+        }
+        None => {
+            doc.insert("__STATE__".into(), json!("PUBLIC"));
+            groups.insert(ctx, &Value::Object(doc)).await?;
+            report.inserted.push(name);
+        }
+    }
+    Ok(())
+}
