@@ -32,6 +32,8 @@ pub struct AppState {
     pub job_runner: Option<JobRunner>,
     /// The authentication provider.
     pub auth: Arc<dyn AuthProvider>,
+    /// The local provider itself (its JWKS and reset-password routes), when `AUTH_MODULE=local`.
+    pub local_auth: Option<Arc<crate::auth::local::LocalAuth>>,
     /// Rönd, when `ROND_ENABLED`.
     pub policy: Option<Arc<dyn PolicyClient>>,
     /// The Timer Service, when `TIMER_SERVICE` is set.

@@ -2,6 +2,7 @@
 //! built-in local provider), and the types that cross it.
 
 pub mod auth0_client;
+pub mod local;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -184,4 +185,10 @@ pub trait AuthProvider: Send + Sync {
 
     /// Whether the provider answers (for `/-/check-up`).
     async fn check(&self, ctx: &CallContext) -> AuthResult<()>;
+
+    /// The auth id the provider gives a user imported with `user_id = store_id` (Auth0 prefixes
+    /// database users with `auth0|`).
+    fn imported_user_id(&self, store_id: &str) -> String {
+        format!("auth0|{store_id}")
+    }
 }

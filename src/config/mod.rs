@@ -212,6 +212,8 @@ pub struct Config {
     pub downstream_timeout: Duration,
     /// `REQUEST_BODY_LIMIT_BYTES` (new): largest JSON body accepted (413 above).
     pub body_limit_bytes: usize,
+    /// `DATA_DIR` (new): where the embedded store and the local provider's key live.
+    pub data_dir: std::path::PathBuf,
 }
 
 impl Config {
@@ -263,6 +265,7 @@ impl TryFrom<RawConfig> for Config {
                 "REQUEST_BODY_LIMIT_BYTES",
                 1_048_576,
             )?,
+            data_dir: std::path::PathBuf::from(parse::optional(&raw.data_dir).unwrap_or("./data")),
             store,
             auth,
         })

@@ -56,7 +56,12 @@ pub fn router(state: AppState) -> Router {
     let (api, doc) = routes().split_for_parts();
     let doc_json = std::sync::Arc::new(serde_json::to_value(&doc).unwrap_or_default());
     let body_limit = state.config.body_limit_bytes;
+    let local_routes = match &state.local_auth {
+        Some(local) => crate::auth::local::router(local.clone()),
+        None => axum::Router::new(),
+    };
     api.merge(health::documentation_router(doc_json))
+        .merge(local_routes)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

@@ -217,12 +217,15 @@ impl Run<'_> {
     /// Splits `ids` into users the provider has and failures for the others: used when the
     /// provider reported failures that name no user of the file, so none is linked blindly.
     async fn confirm(&self, ids: Vec<String>) -> Result<(Vec<String>, Vec<UserFailure>), DownstreamError> {
-        let auth_ids: Vec<String> = ids.iter().map(|id| format!("{PROVIDER_ID_PREFIX}{id}")).collect();
+        let auth_ids: Vec<String> = ids
+            .iter()
+            .map(|id| self.state.auth.imported_user_id(id))
+            .collect();
         let users = self.state.auth.get_users(self.ctx, &auth_ids).await?;
         let present: HashSet<String> = users.into_iter().map(|u| u.id).collect();
         let (linked, missing): (Vec<String>, Vec<String>) = ids
             .into_iter()
-            .partition(|id| present.contains(&format!("{PROVIDER_ID_PREFIX}{id}")));
+            .partition(|id| present.contains(&self.state.auth.imported_user_id(id)));
         let message = "the auth provider reported a failure for this import and does not have this user";
         let failures = missing
             .into_iter()
@@ -231,7 +234,7 @@ impl Run<'_> {
         Ok((linked, failures))
     }
 
-    /// Writes `authUserId = auth0|<_id>` on the users `ids`, in bulk patches of a page each.
+    /// Writes `authUserId` (`auth0|<_id>` with Auth0) on the users `ids`, in bulk patches of a page each.
     async fn link(&self, ids: &[String]) -> Result<(), JobError> {
         for page in ids.chunks(PAGE_SIZE) {
             let items: Vec<BulkPatch> = page
@@ -242,7 +245,7 @@ impl Run<'_> {
                         state: Some(all_states()),
                         ..Filter::default()
                     },
-                    update: json!({"$set": {"authUserId": format!("{PROVIDER_ID_PREFIX}{id}")}}),
+                    update: json!({"$set": {"authUserId": self.state.auth.imported_user_id(id)}}),
                 })
                 .collect();
             self.state.users.patch_bulk(self.ctx, &items).await?;

@@ -1,0 +1,296 @@
+//! The local auth provider (`AUTH_MODULE=local`, SPEC §9): credentials kept by this service in
+//! its own collections, apart from the user documents.
+//!
+//! - `credentials`: one document per auth user `{authId, email, username, passwordHash, blocked}`;
+//!   `authId` is the store `_id` of the user (the CRUD contract never accepts a client `_id`, so
+//!   the auth id is a field of its own). Emails are kept lower case. The hash never leaves this
+//!   module.
+//! - `tokens`: refresh tokens `{kind: "refresh", tokenHash, family, userId, expiresAt, used,
+//!   revoked}`, reset tokens `{kind: "reset", tokenHash, userId, expiresAt, used}` and import jobs
+//!   `{kind: "import", status, summary, failures}`. Only SHA-256 hashes of tokens are stored.
+//!
+//! Access tokens are EdDSA JWTs (`sub` = the auth id) signed by a key kept under `DATA_DIR`;
+//! [`LocalAuth::jwks`] publishes its public half. Errors follow the Auth0 Client adapter:
+//! `Conflict` for a taken email or username, `NotFound` for an unknown user, `Rejected` 401/403
+//! for refused credentials and 400 for invalid input.
+
+mod credentials;
+mod import;
+mod keys;
+mod password;
+mod reset;
+mod routes;
+mod sessions;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use bytes::Bytes;
+use rand::rngs::OsRng;
+use rand::RngCore;
+use serde_json::Value;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use super::{
+    AuthProvider, AuthResult, AuthUser, AuthUserPatch, Capabilities, ImportFailure, ImportJob, NewAuthUser,
+    SessionGrant,
+};
+use crate::context::CallContext;
+use crate::downstream::{CallName, DownstreamError, ErrorKind};
+use crate::secret::Secret;
+use crate::store::Collection;
+
+pub use keys::{Claims, TokenError};
+pub use password::MIN_PASSWORD_CHARS;
+pub use reset::INVALID_RESET_TOKEN;
+pub use routes::{router, JWKS_PATH, RESET_PASSWORD_PATH};
+
+/// Service name in errors, logs and metrics.
+const SERVICE: &str = "local auth";
+
+/// Everything the local provider needs; built by startup from the configuration.
+#[derive(Clone)]
+pub struct LocalAuthConfig {
+    /// One document per auth user (should have unique indexes on `authId`, `email`, `username`).
+    pub credentials: Arc<dyn Collection>,
+    /// Refresh tokens, reset tokens and import jobs (`kind` tells them apart).
+    pub tokens: Arc<dyn Collection>,
+    /// The signing key file: created with mode 0600 when missing, reused on restart.
+    pub key_path: PathBuf,
+    /// `iss` of the access tokens, e.g. `user-manager-service`.
+    pub issuer: String,
+    /// Lifetime of an access token (15 minutes by default).
+    pub access_ttl: Duration,
+    /// Lifetime of a refresh token (30 days by default).
+    pub refresh_ttl: Duration,
+    /// Lifetime of a password-reset token (1 hour by default).
+    pub reset_ttl: Duration,
+    /// `PASSWORD_RESET_WEBHOOK_URL`: where reset tokens are POSTed; unset = logged (development).
+    pub reset_webhook_url: Option<String>,
+    /// The process HTTP client (with timeouts), for the webhook.
+    pub http: reqwest::Client,
+}
+
+/// Why the local provider could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum LocalAuthError {
+    /// The signing key file could not be read, parsed or created.
+    #[error("signing key {}: {message}", path.display())]
+    Key {
+        /// The key file (or its directory).
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// The built-in `AuthProvider`.
+pub struct LocalAuth {
+    config: LocalAuthConfig,
+    key: keys::SigningKey,
+    hasher: password::Hasher,
+}
+
+impl std::fmt::Debug for LocalAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalAuth")
+            .field("credentials", &self.config.credentials.path())
+            .field("tokens", &self.config.tokens.path())
+            .field("key_path", &self.config.key_path)
+            .field("issuer", &self.config.issuer)
+            .field("webhook", &self.config.reset_webhook_url.is_some())
+            .finish()
+    }
+}
+
+impl LocalAuth {
+    /// The provider, with the signing key loaded from `config.key_path` or generated there.
+    pub fn new(config: LocalAuthConfig) -> Result<Self, LocalAuthError> {
+        let key = keys::SigningKey::load_or_generate(&config.key_path)?;
+        Ok(Self {
+            config,
+            key,
+            hasher: password::Hasher::new(),
+        })
+    }
+
+    /// The JWKS document of `GET /.well-known/jwks.json`: `{"keys": [{kty, crv, x, kid, alg, use}]}`.
+    pub fn jwks(&self) -> Value {
+        self.key.jwks()
+    }
+
+    /// The claims of an access token issued by this provider: valid signature, issuer and expiry.
+    pub fn verify_access_token(&self, token: &str) -> Result<Claims, TokenError> {
+        self.key.verify(&self.config.issuer, token)
+    }
+
+    /// Redeems a password-reset token (`POST /users/reset-password`): sets the new password,
+    /// consumes the token and ends the user's sessions. An unknown, used or expired token is
+    /// `Rejected` 400 "reset token is invalid or expired"; a password under 8 characters is
+    /// `Rejected` 400 (and leaves the token usable).
+    pub async fn reset_password(
+        &self,
+        ctx: &CallContext,
+        token: &Secret,
+        new_password: &Secret,
+    ) -> Result<(), DownstreamError> {
+        self.redeem_reset_token(ctx, token, new_password).await
+    }
+}
+
+#[async_trait]
+impl AuthProvider for LocalAuth {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            sessions: true,
+            change_password: true,
+            bulk_import: true,
+        }
+    }
+
+    async fn create_user(&self, ctx: &CallContext, user: &NewAuthUser) -> AuthResult<AuthUser> {
+        self.create_credential(ctx, user).await
+    }
+
+    async fn get_user(&self, ctx: &CallContext, id: &str) -> AuthResult<Option<AuthUser>> {
+        Ok(self.credential(ctx, id).await?.map(|c| c.auth_user()))
+    }
+
+    async fn get_users(&self, ctx: &CallContext, ids: &[String]) -> AuthResult<Vec<AuthUser>> {
+        self.credentials_of(ctx, ids).await
+    }
+
+    async fn update_user(&self, ctx: &CallContext, id: &str, patch: &AuthUserPatch) -> AuthResult<()> {
+        self.update_credential(ctx, id, patch).await
+    }
+
+    async fn delete_user(&self, ctx: &CallContext, id: &str) -> AuthResult<()> {
+        self.delete_credential(ctx, id).await
+    }
+
+    async fn change_password(&self, ctx: &CallContext, id: &str) -> AuthResult<()> {
+        self.send_reset_token(ctx, id).await
+    }
+
+    async fn login(&self, ctx: &CallContext, username: &str, password: &Secret) -> AuthResult<SessionGrant> {
+        self.log_in(ctx, username, password).await
+    }
+
+    /// The expired access token of `ctx.session` is not needed: the refresh token is enough.
+    async fn refresh(&self, ctx: &CallContext, refresh_token: &Secret) -> AuthResult<SessionGrant> {
+        self.rotate(ctx, refresh_token).await
+    }
+
+    async fn userinfo(&self, ctx: &CallContext) -> AuthResult<Value> {
+        self.session_user(ctx).await
+    }
+
+    /// Creates the credentials at once; the returned job is already `completed`.
+    async fn start_import(
+        &self,
+        ctx: &CallContext,
+        users_json: Bytes,
+        upsert: bool,
+    ) -> AuthResult<ImportJob> {
+        self.import(ctx, &users_json, upsert).await
+    }
+
+    async fn import_status(&self, ctx: &CallContext, job_id: &str) -> AuthResult<ImportJob> {
+        self.import_job(ctx, job_id).await
+    }
+
+    async fn import_errors(&self, ctx: &CallContext, job_id: &str) -> AuthResult<Vec<ImportFailure>> {
+        self.import_failures(ctx, job_id).await
+    }
+
+    async fn check(&self, ctx: &CallContext) -> AuthResult<()> {
+        self.config.credentials.check(ctx).await?;
+        self.config.tokens.check(ctx).await
+    }
+
+    /// Imported users keep the store id as their auth id (it is the `sub` of their tokens).
+    fn imported_user_id(&self, store_id: &str) -> String {
+        store_id.to_owned()
+    }
+}
+
+/// Names an operation of this provider, as an HTTP adapter would name its call.
+fn call(method: &'static str, route: &str) -> CallName {
+    CallName::new(SERVICE, method, route)
+}
+
+/// A refusal with `status` and a message for the caller.
+fn rejected(call: &CallName, status: u16, message: impl Into<String>) -> DownstreamError {
+    let message = message.into();
+    DownstreamError::new(call.clone(), ErrorKind::Rejected { status, message })
+}
+
+/// A taken email or username.
+fn conflict(call: &CallName, message: impl Into<String>) -> DownstreamError {
+    let message = message.into();
+    DownstreamError::new(call.clone(), ErrorKind::Conflict { message })
+}
+
+/// An unknown user or job.
+fn not_found(call: &CallName) -> DownstreamError {
+    DownstreamError::new(call.clone(), ErrorKind::NotFound)
+}
+
+/// An unexpected failure inside the provider (hashing, signing): logged, answered as a 500.
+fn internal(call: &CallName, detail: impl std::fmt::Display) -> DownstreamError {
+    tracing::error!(error.message = %detail, call = %call, "local auth provider failure");
+    DownstreamError::new(call.clone(), ErrorKind::Failed { status: Some(500) })
+}
+
+/// A random 256-bit token, base64url without padding.
+fn random_token() -> Secret {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    Secret::new(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// The stored form of a token: SHA-256, base64url without padding.
+fn token_hash(token: &str) -> String {
+    URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, token.as_bytes()))
+}
+
+/// A new auth id: 24 random hex digits, like an ObjectId.
+fn new_auth_id() -> String {
+    let mut bytes = [0u8; 12];
+    OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Now, to the second (so stored timestamps have one fixed width and sort as text).
+fn now() -> OffsetDateTime {
+    let now = OffsetDateTime::now_utc();
+    now.replace_nanosecond(0).unwrap_or(now)
+}
+
+/// `at` + `ttl`, saturating.
+fn after(at: OffsetDateTime, ttl: Duration) -> OffsetDateTime {
+    let ttl = time::Duration::try_from(ttl).unwrap_or(time::Duration::MAX);
+    at.checked_add(ttl).unwrap_or(at)
+}
+
+/// RFC 3339 text of `at` (`2024-05-01T10:00:00Z`).
+fn timestamp(at: OffsetDateTime) -> String {
+    at.format(&Rfc3339)
+        .unwrap_or_else(|_| at.unix_timestamp().to_string())
+}
+
+/// Whether the RFC 3339 `expires_at` of a stored document is past (unreadable = expired).
+fn is_past(expires_at: Option<&Value>) -> bool {
+    expires_at
+        .and_then(Value::as_str)
+        .and_then(|text| OffsetDateTime::parse(text, &Rfc3339).ok())
+        .is_none_or(|at| at <= OffsetDateTime::now_utc())
+}
+
+#[cfg(test)]
+mod tests;

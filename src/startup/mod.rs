@@ -1,0 +1,135 @@
+//! `Application`: builds the ports from the configuration, binds the listener (port 0 in tests)
+//! and serves until its shutdown token is cancelled, letting in-flight requests finish.
+
+mod ports;
+
+pub use ports::build_state;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::context::CallContext;
+use crate::state::AppState;
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// The HTTP client could not be built.
+    #[error("cannot build the HTTP client: {0}")]
+    HttpClient(#[from] reqwest::Error),
+    /// The port could not be bound.
+    #[error("cannot listen on port {port}: {source}")]
+    Bind {
+        /// The port.
+        port: u16,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The embedded store (SQLite under `DATA_DIR`) could not be opened.
+    #[error("DATA_DIR: cannot open the embedded store at {path}: {message}")]
+    Embedded {
+        /// The file.
+        path: String,
+        /// Why.
+        message: String,
+    },
+    /// The local auth provider could not start (its signing key under `DATA_DIR`).
+    #[error("DATA_DIR: {0}")]
+    LocalAuth(String),
+}
+
+/// The running service: a bound listener and its router.
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    port: u16,
+    shutdown: CancellationToken,
+}
+
+impl Application {
+    /// Builds the ports the configuration names and binds `HTTP_HOST:HTTP_PORT` (port 0 picks a
+    /// free port).
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let groups_dir = match &config.store {
+            crate::config::StoreConfig::Embedded { groups_dir, .. } => Some(groups_dir.clone()),
+            crate::config::StoreConfig::Crud(_) => None,
+        };
+        let state = build_state(config)?;
+        if let Some(dir) = groups_dir {
+            seed_groups(&state, &dir).await;
+        }
+        Self::with_state(state).await
+    }
+
+    /// Binds and wires an `AppState` built elsewhere (tests with hand-made ports).
+    pub async fn with_state(state: AppState) -> Result<Self, StartupError> {
+        let port = state.config.http_port;
+        let listener = TcpListener::bind((state.config.http_host, port))
+            .await
+            .map_err(|source| StartupError::Bind { port, source })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind { port, source })?
+            .port();
+        let shutdown = state.shutdown.clone();
+        start_group_refresh(&state);
+        if let Some(runner) = state.job_runner.clone() {
+            tokio::spawn(runner.run_until_stopped(state.clone(), state.shutdown.clone()));
+        }
+        Ok(Self {
+            router: crate::http::router(state),
+            listener,
+            port,
+            shutdown,
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Cancel it to stop: readiness turns KO, no new connection is accepted, in-flight
+    /// requests finish, then `run_until_stopped` returns.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Serves until the shutdown token is cancelled.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let token = self.shutdown.clone();
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(async move { token.cancelled().await })
+            .await
+    }
+}
+
+/// Loads the group schemas in the background (a store that is down at startup does not stop the
+/// service: groups load on first use) and keeps them fresh until shutdown.
+fn start_group_refresh(state: &AppState) {
+    let registry = state.group_registry.clone();
+    tokio::spawn(async move {
+        if let Err(e) = registry.refresh(&CallContext::background("startup-groups")).await {
+            tracing::warn!(error.message = %e, "group schemas not loaded at startup; they load on first use");
+        }
+    });
+    state
+        .group_registry
+        .spawn_refresher(ports::GROUPS_REFRESH_INTERVAL, state.shutdown.clone());
+}
+
+/// Embedded mode: upserts the group files of `GROUPS_CONFIG_DIR` before the port opens.
+async fn seed_groups(state: &AppState, dir: &std::path::Path) {
+    let ctx = CallContext::background("startup-group-files");
+    match crate::groups::seed::seed_from_dir(state.groups.as_ref(), &ctx, dir).await {
+        Ok(report) => tracing::info!(
+            dir = %dir.display(),
+            inserted = ?report.inserted,
+            updated = ?report.updated,
+            skipped = report.skipped.len(),
+            "group files loaded"
+        ),
+        Err(e) => tracing::error!(dir = %dir.display(), error.message = %e, "group files not loaded"),
+    }
+}

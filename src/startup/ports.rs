@@ -1,0 +1,164 @@
+//! Builds every port from the configuration: CRUD Service collections or the embedded SQLite
+//! store, the Auth0 Client or the local provider, Rönd, the Timer Service, the job runner.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::StartupError;
+use crate::auth::auth0_client::{Auth0Client, Auth0ClientConfig};
+use crate::auth::local::{LocalAuth, LocalAuthConfig};
+use crate::auth::AuthProvider;
+use crate::config::{AuthConfig, Config, CrudConfig, StoreConfig};
+use crate::downstream::build_http_client;
+use crate::groups::GroupRegistry;
+use crate::jobs::{JobRunner, JobStore};
+use crate::policy::{PolicyClient, RondClient};
+use crate::state::AppState;
+use crate::store::crud_http::CrudCollection;
+use crate::store::embedded::EmbeddedDb;
+use crate::store::{Collection, DocState};
+use crate::telemetry;
+use crate::timer::{TimerClient, TimerServiceClient};
+
+/// How often the group schemas are re-read (a group added in the back-office works within this).
+pub(super) const GROUPS_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
+
+/// The file of the embedded store under `DATA_DIR`.
+const EMBEDDED_FILE: &str = "user-manager.sqlite3";
+
+/// The four collections of the service.
+struct Stores {
+    users: Arc<dyn Collection>,
+    groups: Arc<dyn Collection>,
+    roles: Option<Arc<dyn Collection>>,
+    jobs: Option<Arc<dyn Collection>>,
+}
+
+/// Builds every port from the configuration.
+pub fn build_state(config: Config) -> Result<AppState, StartupError> {
+    let http = build_http_client(config.downstream_timeout)?;
+    let mut embedded: Option<EmbeddedDb> = None;
+    let stores = match &config.store {
+        StoreConfig::Crud(crud) => crud_stores(&http, crud, config.downstream_timeout),
+        StoreConfig::Embedded { .. } => embedded_stores(open_embedded(&config, &mut embedded)?, &config)?,
+    };
+    let (auth, local_auth): (Arc<dyn AuthProvider>, Option<Arc<LocalAuth>>) = match &config.auth {
+        AuthConfig::Auth0Client(settings) => {
+            let mut adapter = Auth0ClientConfig::new(settings.base_url.clone());
+            adapter.connection = settings.connection.clone();
+            adapter.change_password_path = settings.change_password_path.clone();
+            adapter.user_path_template = settings.user_path_template.clone();
+            (Arc::new(Auth0Client::new(http.clone(), adapter)), None)
+        }
+        AuthConfig::Local { reset_webhook_url } => {
+            let db = open_embedded(&config, &mut embedded)?;
+            let local = Arc::new(local_auth(db, &config, reset_webhook_url.clone(), http.clone())?);
+            (local.clone(), Some(local))
+        }
+    };
+    let policy = config
+        .rond
+        .as_ref()
+        .map(|rond| -> Arc<dyn PolicyClient> { Arc::new(RondClient::new(http.clone(), &rond.base_url)) });
+    let timer = config.timer.as_ref().map(|timer| -> Arc<dyn TimerClient> {
+        Arc::new(TimerServiceClient::new(http.clone(), &timer.base_url))
+    });
+    let job_runner = stores.jobs.as_ref().map(|jobs| {
+        JobRunner::new(
+            JobStore::new(jobs.clone()),
+            crate::jobs::kinds::all(),
+            config.bulk.job_lease,
+            config.bulk.job_poll_interval,
+        )
+    });
+    Ok(AppState {
+        group_registry: Arc::new(GroupRegistry::new(stores.groups.clone(), GROUPS_REFRESH_INTERVAL)),
+        users: stores.users,
+        groups: stores.groups,
+        roles: stores.roles,
+        jobs: stores.jobs,
+        job_runner,
+        auth,
+        local_auth,
+        policy,
+        timer,
+        metrics: telemetry::metrics_handle(),
+        shutdown: CancellationToken::new(),
+        config: Arc::new(config),
+    })
+}
+
+fn crud_stores(http: &reqwest::Client, crud: &CrudConfig, timeout: Duration) -> Stores {
+    let collection = |path: &str| -> Arc<dyn Collection> {
+        Arc::new(CrudCollection::new(http.clone(), &crud.base_url, path).with_response_timeout(timeout))
+    };
+    Stores {
+        users: collection(&crud.users_path),
+        groups: collection(&crud.groups_path),
+        roles: crud.roles_path.as_deref().map(collection),
+        jobs: crud.jobs_path.as_deref().map(collection),
+    }
+}
+
+/// The embedded store under `DATA_DIR`, opened once and shared by the store and the local provider.
+fn open_embedded<'a>(
+    config: &Config,
+    slot: &'a mut Option<EmbeddedDb>,
+) -> Result<&'a EmbeddedDb, StartupError> {
+    if slot.is_none() {
+        let path = config.data_dir.join(EMBEDDED_FILE);
+        let failed = |message: String| StartupError::Embedded {
+            path: path.display().to_string(),
+            message,
+        };
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| failed(e.to_string()))?;
+        *slot = Some(EmbeddedDb::open(&path).map_err(|e| failed(e.to_string()))?);
+    }
+    slot.as_ref()
+        .ok_or_else(|| StartupError::LocalAuth("embedded store unavailable".into()))
+}
+
+fn embedded_stores(db: &EmbeddedDb, config: &Config) -> Result<Stores, StartupError> {
+    let header = config.headers.user_id.as_str();
+    let open = |path: &str, unique: &[&str], indexed: &[&str], state: DocState| {
+        db.collection(path, unique, indexed, state, header)
+            .map_err(|e| StartupError::Embedded {
+                path: format!("{} ({path})", config.data_dir.join(EMBEDDED_FILE).display()),
+                message: e.to_string(),
+            })
+    };
+    Ok(Stores {
+        users: open("/users", &["email", "username"], &["authUserId"], DocState::Draft)?,
+        groups: open("/ums-config", &["userGroup"], &[], DocState::Draft)?,
+        roles: Some(open("/roles", &["roleId"], &[], DocState::Draft)?),
+        jobs: Some(open("/jobs", &[], &["kind", "status"], DocState::Draft)?),
+    })
+}
+
+fn local_auth(
+    db: &EmbeddedDb,
+    config: &Config,
+    reset_webhook_url: Option<String>,
+    http: reqwest::Client,
+) -> Result<LocalAuth, StartupError> {
+    let header = config.headers.user_id.as_str();
+    let open = |path: &str, unique: &[&str], indexed: &[&str]| {
+        db.collection(path, unique, indexed, DocState::Public, header)
+            .map_err(|e| StartupError::LocalAuth(format!("cannot open {path}: {e}")))
+    };
+    let settings = LocalAuthConfig {
+        credentials: open("/credentials", &["authId", "email", "username"], &[])?,
+        tokens: open("/auth-tokens", &["tokenHash"], &["kind", "userId"])?,
+        key_path: Path::new(&config.data_dir).join("signing-key.pem"),
+        issuer: env!("CARGO_PKG_NAME").to_owned(),
+        access_ttl: Duration::from_secs(15 * 60),
+        refresh_ttl: Duration::from_secs(30 * 24 * 3600),
+        reset_ttl: Duration::from_secs(3600),
+        reset_webhook_url,
+        http,
+    };
+    LocalAuth::new(settings).map_err(|e| StartupError::LocalAuth(e.to_string()))
+}

@@ -1,0 +1,231 @@
+//! Reading candidate rows page by page: a scan of the collection in insertion order, or the rows
+//! an index lookup (`id`, unique and indexed fields) found; plus those lookups and their SQL.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::Ordering as AtomicOrdering;
+
+use docquery::State;
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params_from_iter, Connection};
+use serde_json::Value;
+
+use super::schema::{Table, COMPOSITE_RANGE};
+use super::Failure;
+
+/// Rows read from SQLite at a time.
+pub(super) const PAGE_SIZE: usize = 500;
+
+/// Where a cursor reads its candidates.
+#[derive(Debug)]
+enum Source {
+    /// The whole collection, by `seq` after `after`.
+    Scan { after: i64, done: bool },
+    /// These rows, in this order, from `pos` on.
+    Seqs { seqs: Vec<i64>, pos: usize },
+}
+
+impl Source {
+    fn seqs(seqs: Vec<i64>) -> Self {
+        Self::Seqs { seqs, pos: 0 }
+    }
+}
+
+/// Reads candidate rows (in an accepted state) page by page; owns its position, so an export can
+/// take one page per lock of the connection.
+#[derive(Debug)]
+pub(super) struct Cursor {
+    states: Option<Vec<State>>,
+    source: Source,
+}
+
+impl Cursor {
+    /// A cursor over the whole collection, in insertion order, in one of `states`.
+    pub fn scan(states: Option<Vec<State>>) -> Self {
+        Self {
+            states,
+            source: Source::Scan {
+                after: i64::MIN,
+                done: false,
+            },
+        }
+    }
+
+    /// A cursor over the rows `seqs`, in that order, in one of `states`.
+    pub fn over(states: Option<Vec<State>>, seqs: Vec<i64>) -> Self {
+        Self {
+            states,
+            source: Source::seqs(seqs),
+        }
+    }
+
+    /// The next page of candidates (`None` when done); a page may be empty.
+    pub fn next_page(
+        &mut self,
+        conn: &Connection,
+        table: &Table,
+    ) -> Result<Option<Vec<(i64, Value)>>, Failure> {
+        let states = self.state_params();
+        let state_count = self.states.as_ref().map(|_| states.len());
+        let rows = match &mut self.source {
+            Source::Scan { done: true, .. } => return Ok(None),
+            Source::Scan { after, done } => {
+                let mut params = vec![SqlValue::Integer(*after)];
+                params.extend(states);
+                let rows = fetch(conn, &scan_sql(table, state_count), params)?;
+                match rows.last() {
+                    Some((last, _)) if rows.len() == PAGE_SIZE => *after = *last,
+                    _ => *done = true,
+                }
+                rows
+            }
+            Source::Seqs { seqs, pos } => {
+                if *pos >= seqs.len() {
+                    return Ok(None);
+                }
+                let chunk = &seqs[*pos..(*pos + PAGE_SIZE).min(seqs.len())];
+                *pos += chunk.len();
+                let mut params: Vec<SqlValue> = chunk.iter().map(|s| SqlValue::Integer(*s)).collect();
+                params.extend(states);
+                let mut rows = fetch(conn, &rows_sql(table, chunk.len(), state_count), params)?;
+                let order: HashMap<i64, usize> = chunk.iter().enumerate().map(|(i, s)| (*s, i)).collect();
+                rows.sort_by_key(|(seq, _)| order.get(seq).copied().unwrap_or(usize::MAX));
+                rows
+            }
+        };
+        table
+            .rows_read
+            .fetch_add(rows.len() as u64, AtomicOrdering::Relaxed);
+        Ok(Some(rows))
+    }
+
+    /// The accepted states as parameters (`NULL`, which matches nothing, for an empty set).
+    fn state_params(&self) -> Vec<SqlValue> {
+        let Some(states) = &self.states else {
+            return Vec::new();
+        };
+        if states.is_empty() {
+            return vec![SqlValue::Null];
+        }
+        states
+            .iter()
+            .map(|s| SqlValue::Text(s.as_str().to_owned()))
+            .collect()
+    }
+}
+
+/// A page of the scan: rows after `?1`, in one of `states` states (`?2`, ...), in insertion order.
+pub(super) fn scan_sql(table: &Table, states: Option<usize>) -> String {
+    let state = state_sql(2, states);
+    format!(
+        "SELECT seq, doc FROM \"{}\" WHERE seq > ?1{state} ORDER BY seq LIMIT {PAGE_SIZE}",
+        table.name
+    )
+}
+
+/// The rows `?1`..`?count`, in one of `states` states (the following parameters).
+pub(super) fn rows_sql(table: &Table, count: usize, states: Option<usize>) -> String {
+    let (marks, state) = (placeholders(1, count), state_sql(count + 1, states));
+    format!(
+        "SELECT seq, doc FROM \"{}\" WHERE seq IN ({marks}){state}",
+        table.name
+    )
+}
+
+/// ` AND +state IN (?first, ...)`: the unary `+` keeps SQLite from reading through the state
+/// index, which would sort every page of a scan over several states.
+fn state_sql(first: usize, states: Option<usize>) -> String {
+    match states {
+        None => String::new(),
+        Some(n) => format!(" AND +state IN ({})", placeholders(first, n.max(1))),
+    }
+}
+
+/// `?first, ?first+1, ...` (`count` of them).
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Runs a `SELECT seq, doc` and parses the documents.
+fn fetch(conn: &Connection, sql: &str, params: Vec<SqlValue>) -> Result<Vec<(i64, Value)>, Failure> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params_from_iter(params), |row| {
+        Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (seq, text) = row?;
+        let doc = serde_json::from_str(&text)
+            .map_err(|e| Failure::Internal(format!("stored document {seq} is not JSON: {e}")))?;
+        out.push((seq, doc));
+    }
+    Ok(out)
+}
+
+/// Rows whose `id` is one of `ids`, in insertion order (through the `id` index).
+pub(super) fn lookup_ids(conn: &Connection, table: &Table, ids: &[String]) -> Result<Vec<i64>, Failure> {
+    let mut seqs = BTreeSet::new();
+    for chunk in ids.chunks(PAGE_SIZE) {
+        let params = chunk.iter().map(|s| SqlValue::Text(s.clone()));
+        collect_seqs(conn, &ids_sql(table, chunk.len()), params, &mut seqs)?;
+    }
+    Ok(seqs.into_iter().collect())
+}
+
+/// Rows whose `column` holds one of `keys` or a composite value (which may contain one), in
+/// insertion order (through the column's index).
+pub(super) fn lookup_keys(
+    conn: &Connection,
+    table: &Table,
+    column: &str,
+    keys: &[String],
+) -> Result<Vec<i64>, Failure> {
+    let mut seqs = BTreeSet::new();
+    for chunk in keys.chunks(PAGE_SIZE) {
+        let params = chunk.iter().map(|s| SqlValue::Text(s.clone()));
+        collect_seqs(conn, &keys_sql(table, column, chunk.len()), params, &mut seqs)?;
+    }
+    let (low, high) = COMPOSITE_RANGE;
+    let range = [SqlValue::Text(low.to_owned()), SqlValue::Text(high.to_owned())];
+    collect_seqs(conn, &composite_sql(table, column), range, &mut seqs)?;
+    Ok(seqs.into_iter().collect())
+}
+
+/// The rows whose `id` is one of `count` parameters.
+pub(super) fn ids_sql(table: &Table, count: usize) -> String {
+    let marks = placeholders(1, count);
+    format!("SELECT seq FROM \"{}\" WHERE id IN ({marks})", table.name)
+}
+
+/// The rows whose `column` holds one of `count` parameters.
+pub(super) fn keys_sql(table: &Table, column: &str, count: usize) -> String {
+    let marks = placeholders(1, count);
+    format!(
+        "SELECT seq FROM \"{}\" WHERE \"{column}\" IN ({marks})",
+        table.name
+    )
+}
+
+/// The rows whose `column` holds a composite value (a key between `?1` and `?2`).
+pub(super) fn composite_sql(table: &Table, column: &str) -> String {
+    format!(
+        "SELECT seq FROM \"{}\" WHERE \"{column}\" >= ?1 AND \"{column}\" < ?2",
+        table.name
+    )
+}
+
+fn collect_seqs(
+    conn: &Connection,
+    sql: &str,
+    params: impl IntoIterator<Item = SqlValue>,
+    into: &mut BTreeSet<i64>,
+) -> Result<(), Failure> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params_from_iter(params), |row| row.get::<_, i64>(0))?;
+    for seq in rows {
+        into.insert(seq?);
+    }
+    Ok(())
+}

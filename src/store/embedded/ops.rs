@@ -1,0 +1,394 @@
+//! The operations of a collection on its SQLite table, each run under the connection lock: reads
+//! in one read transaction, every write (checks included) in one `IMMEDIATE` transaction, so a
+//! compare-and-set PATCH or a state change is atomic.
+
+use docquery::State;
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params_from_iter, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use serde_json::Value;
+
+use super::bodies::is_noop;
+use super::cursor::Cursor;
+use super::request::Page;
+use super::schema::{field_key, sql_text, Table};
+use super::select::Selection;
+use super::{Failure, IdGen};
+
+/// Who writes, and when: `updaterId`/`updatedAt` (and `creatorId`/`createdAt` on insert).
+pub(super) struct Author {
+    /// The user id header's value, or `"public"`.
+    pub user: String,
+    /// ISO-8601 UTC with milliseconds.
+    pub now: String,
+}
+
+fn write_tx(conn: &mut Connection) -> Result<Transaction<'_>, Failure> {
+    Ok(conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
+}
+
+/// `GET /`: the page of matches, projected.
+pub(super) fn find(conn: &mut Connection, table: &Table, page: &Page) -> Result<Vec<Value>, Failure> {
+    let tx = conn.transaction()?;
+    let mut out = Vec::new();
+    if page.sort.is_empty() {
+        let mut skipped = 0;
+        page.selection.for_each(&tx, table, |_, doc| {
+            if skipped < page.skip {
+                skipped += 1;
+                return Ok(true);
+            }
+            out.push(page.projection.apply(doc));
+            Ok(page.limit.is_none_or(|limit| out.len() < limit))
+        })?;
+    } else {
+        let seqs = page
+            .selection
+            .sorted_window(&tx, table, &page.sort, page.skip, page.limit)?;
+        let mut cursor = Cursor::over(page.selection.states(), seqs);
+        while let Some(rows) = cursor.next_page(&tx, table)? {
+            out.extend(rows.into_iter().map(|(_, doc)| page.projection.apply(doc)));
+        }
+    }
+    Ok(out)
+}
+
+/// `GET /count`: the matches of `selection`, or every document (`None`, `_useEstimate`). When
+/// only the state filters, the state index counts.
+pub(super) fn count(
+    conn: &mut Connection,
+    table: &Table,
+    selection: Option<&Selection>,
+) -> Result<u64, Failure> {
+    let t = &table.name;
+    let by_state = match selection {
+        None => Some(None),
+        Some(selection) => selection.only_states(),
+    };
+    let Some(states) = by_state else {
+        let tx = conn.transaction()?;
+        let mut n = 0u64;
+        if let Some(selection) = selection {
+            selection.for_each(&tx, table, |_, _| {
+                n += 1;
+                Ok(true)
+            })?;
+        }
+        return Ok(n);
+    };
+    let (sql, params) = match states {
+        None => (format!("SELECT COUNT(*) FROM \"{t}\""), Vec::new()),
+        Some(states) => {
+            let marks: Vec<String> = (1..=states.len().max(1)).map(|i| format!("?{i}")).collect();
+            let sql = format!(
+                "SELECT COUNT(*) FROM \"{t}\" WHERE state IN ({})",
+                marks.join(", ")
+            );
+            let mut params: Vec<Option<&str>> = states.iter().map(|s| Some(s.as_str())).collect();
+            if params.is_empty() {
+                params.push(None);
+            }
+            (sql, params)
+        }
+    };
+    let n: i64 = conn
+        .prepare_cached(&sql)?
+        .query_row(params_from_iter(params), |row| row.get(0))?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// `GET /:id`: the first match.
+pub(super) fn get(
+    conn: &mut Connection,
+    table: &Table,
+    selection: &Selection,
+) -> Result<Option<Value>, Failure> {
+    let tx = conn.transaction()?;
+    Ok(selection.first(&tx, table)?.map(|(_, doc)| doc))
+}
+
+/// `POST /`, `POST /bulk`: inserts every document (built by `request::new_document`) with a
+/// fresh `_id`, all or nothing.
+pub(super) fn insert(
+    conn: &mut Connection,
+    table: &Table,
+    ids: &IdGen,
+    docs: Vec<Value>,
+) -> Result<Vec<String>, Failure> {
+    let tx = write_tx(conn)?;
+    let mut out = Vec::with_capacity(docs.len());
+    for mut doc in docs {
+        let id = fresh_id(&tx, table, ids)?;
+        if let Some(obj) = doc.as_object_mut() {
+            obj.insert("_id".to_owned(), Value::String(id.clone()));
+        }
+        store(&tx, table, None, &id, &doc)?;
+        out.push(id);
+    }
+    tx.commit()?;
+    Ok(out)
+}
+
+/// An id no stored document has.
+fn fresh_id(conn: &Connection, table: &Table, ids: &IdGen) -> Result<String, Failure> {
+    let sql = format!("SELECT 1 FROM \"{}\" WHERE id = ?1", table.name);
+    loop {
+        let id = ids.next();
+        let taken = conn
+            .prepare_cached(&sql)?
+            .query_row([&id], |_| Ok(()))
+            .optional()?
+            .is_some();
+        if !taken {
+            return Ok(id);
+        }
+    }
+}
+
+/// Writes `doc` as a new row (`seq` `None`) or over row `seq`, after checking the unique columns.
+fn store(conn: &Connection, table: &Table, seq: Option<i64>, id: &str, doc: &Value) -> Result<(), Failure> {
+    let t = &table.name;
+    let keys: Vec<Option<String>> = table
+        .columns
+        .iter()
+        .map(|c| field_key(doc, &c.field, id))
+        .collect();
+    for (column, key) in table.columns.iter().zip(&keys) {
+        let Some(key) = key.as_ref().filter(|_| column.unique) else {
+            continue;
+        };
+        let sql = format!(
+            "SELECT 1 FROM \"{t}\" WHERE \"{}\" = ?1 AND seq IS NOT ?2 LIMIT 1",
+            column.name
+        );
+        let taken = conn
+            .prepare_cached(&sql)?
+            .query_row(rusqlite::params![key, seq], |_| Ok(()))
+            .optional()?
+            .is_some();
+        if taken {
+            let value = docquery::get_path(doc, &column.field)
+                .cloned()
+                .unwrap_or(Value::Null);
+            return Err(Failure::Conflict(table.duplicate_message(&column.field, &value)));
+        }
+    }
+    let state = doc
+        .get("__STATE__")
+        .and_then(Value::as_str)
+        .and_then(State::parse)
+        .map(|s| s.as_str().to_owned());
+    let text = serde_json::to_string(doc).map_err(|e| Failure::Internal(e.to_string()))?;
+    let mut params = vec![
+        sql_text(Some(id.to_owned())),
+        sql_text(state),
+        SqlValue::Text(text),
+    ];
+    params.extend(keys.into_iter().map(sql_text));
+    let names: Vec<String> = table.columns.iter().map(|c| format!("\"{}\"", c.name)).collect();
+    let sql = match seq {
+        None => {
+            let marks: Vec<String> = (1..=params.len()).map(|i| format!("?{i}")).collect();
+            let mut cols = vec!["id".to_owned(), "state".to_owned(), "doc".to_owned()];
+            cols.extend(names);
+            format!(
+                "INSERT INTO \"{t}\" ({}) VALUES ({})",
+                cols.join(", "),
+                marks.join(", ")
+            )
+        }
+        Some(seq) => {
+            params.push(SqlValue::Integer(seq));
+            let mut sets = vec![
+                "id = ?1".to_owned(),
+                "state = ?2".to_owned(),
+                "doc = ?3".to_owned(),
+            ];
+            sets.extend(names.iter().enumerate().map(|(i, n)| format!("{n} = ?{}", i + 4)));
+            format!(
+                "UPDATE \"{t}\" SET {} WHERE seq = ?{}",
+                sets.join(", "),
+                params.len()
+            )
+        }
+    };
+    conn.prepare_cached(&sql)?.execute(params_from_iter(params))?;
+    Ok(())
+}
+
+/// Replaces row `seq` with `doc` (same `_id`).
+fn replace(conn: &Connection, table: &Table, seq: i64, doc: &Value) -> Result<(), Failure> {
+    let id = doc
+        .get("_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    store(conn, table, Some(seq), &id, doc)
+}
+
+/// `doc` after `update`, with `updaterId`/`updatedAt` set. Positional operators resolve against
+/// the selection's filter. An operator failing on this document fails the call, as MongoDB does.
+fn updated(doc: &Value, update: &Value, author: &Author, filter: Option<&Value>) -> Result<Value, Failure> {
+    let mut doc = doc.clone();
+    if !is_noop(update) {
+        let result = match filter {
+            Some(filter) => docquery::apply_update_with_filter(&mut doc, update, &author.now, filter),
+            None => docquery::apply_update(&mut doc, update, &author.now),
+        };
+        result.map_err(|e| Failure::Internal(e.0))?;
+    }
+    touch(&mut doc, author);
+    Ok(doc)
+}
+
+fn touch(doc: &mut Value, author: &Author) {
+    if let Some(obj) = doc.as_object_mut() {
+        obj.insert("updaterId".into(), Value::String(author.user.clone()));
+        obj.insert("updatedAt".into(), Value::String(author.now.clone()));
+    }
+}
+
+/// `PATCH /:id`: compare-and-set; the updated document, or `None` with nothing written.
+pub(super) fn patch_one(
+    conn: &mut Connection,
+    table: &Table,
+    selection: &Selection,
+    update: &Value,
+    author: &Author,
+) -> Result<Option<Value>, Failure> {
+    let tx = write_tx(conn)?;
+    let Some((seq, doc)) = selection.first(&tx, table)? else {
+        return Ok(None);
+    };
+    let new = updated(&doc, update, author, selection.filter())?;
+    replace(&tx, table, seq, &new)?;
+    tx.commit()?;
+    Ok(Some(new))
+}
+
+/// `PATCH /`: every match updated, all or nothing; the count.
+pub(super) fn patch_many(
+    conn: &mut Connection,
+    table: &Table,
+    selection: &Selection,
+    update: &Value,
+    author: &Author,
+) -> Result<u64, Failure> {
+    let tx = write_tx(conn)?;
+    let mut n = 0;
+    selection.for_each(&tx, table, |seq, doc| {
+        let new = updated(&doc, update, author, selection.filter())?;
+        replace(&tx, table, seq, &new)?;
+        n += 1;
+        Ok(true)
+    })?;
+    tx.commit()?;
+    Ok(n)
+}
+
+/// `PATCH /bulk`: each item updates its first match; like an unordered bulk write every item
+/// runs and the first refusal is returned after the others are written.
+pub(super) fn patch_bulk(
+    conn: &mut Connection,
+    table: &Table,
+    items: &[(Selection, Value)],
+    author: &Author,
+) -> Result<u64, Failure> {
+    let tx = write_tx(conn)?;
+    let (mut n, mut first_error) = (0, None);
+    for (selection, update) in items {
+        let result = match selection.first(&tx, table)? {
+            None => Ok(0),
+            Some((seq, doc)) => updated(&doc, update, author, selection.filter())
+                .and_then(|new| replace(&tx, table, seq, &new))
+                .map(|()| 1),
+        };
+        match result {
+            Ok(k) => n += k,
+            Err(Failure::Sqlite(e)) => return Err(Failure::Sqlite(e)),
+            Err(refusal) => {
+                first_error.get_or_insert(refusal);
+            }
+        }
+    }
+    tx.commit()?;
+    first_error.map_or(Ok(n), Err)
+}
+
+/// `DELETE /:id` (`limit` 1) and `DELETE /`: the number deleted.
+pub(super) fn delete(
+    conn: &mut Connection,
+    table: &Table,
+    selection: &Selection,
+    limit: Option<u64>,
+) -> Result<u64, Failure> {
+    let tx = write_tx(conn)?;
+    let sql = format!("DELETE FROM \"{}\" WHERE seq = ?1", table.name);
+    let mut n = 0;
+    selection.for_each(&tx, table, |seq, _| {
+        tx.prepare_cached(&sql)?.execute([seq])?;
+        n += 1;
+        Ok(limit.is_none_or(|l| n < l))
+    })?;
+    tx.commit()?;
+    Ok(n)
+}
+
+/// `POST /:id/state`: `false` when nothing matches; a forbidden transition is refused.
+pub(super) fn set_state(
+    conn: &mut Connection,
+    table: &Table,
+    selection: &Selection,
+    to: State,
+    author: &Author,
+) -> Result<bool, Failure> {
+    let tx = write_tx(conn)?;
+    let Some((seq, mut doc)) = selection.first(&tx, table)? else {
+        return Ok(false);
+    };
+    let current = doc.get("__STATE__").and_then(Value::as_str).map(str::to_owned);
+    if !docquery::transition_allowed(current.as_deref().and_then(State::parse), to) {
+        return Err(Failure::Rejected(format!(
+            "transition from {} to {} not allowed.",
+            current.as_deref().unwrap_or("undefined"),
+            to.as_str()
+        )));
+    }
+    move_to(&tx, table, seq, &mut doc, to, author)?;
+    tx.commit()?;
+    Ok(true)
+}
+
+fn move_to(
+    conn: &Connection,
+    table: &Table,
+    seq: i64,
+    doc: &mut Value,
+    to: State,
+    author: &Author,
+) -> Result<(), Failure> {
+    if let Some(obj) = doc.as_object_mut() {
+        obj.insert("__STATE__".into(), Value::String(to.as_str().to_owned()));
+    }
+    touch(doc, author);
+    replace(conn, table, seq, doc)
+}
+
+/// `POST /state`: each item moves its matches (already limited to the valid source states).
+pub(super) fn set_state_many(
+    conn: &mut Connection,
+    table: &Table,
+    items: &[(Selection, State)],
+    author: &Author,
+) -> Result<u64, Failure> {
+    let tx = write_tx(conn)?;
+    let mut n = 0;
+    for (selection, to) in items {
+        selection.for_each(&tx, table, |seq, mut doc| {
+            move_to(&tx, table, seq, &mut doc, *to, author)?;
+            n += 1;
+            Ok(true)
+        })?;
+    }
+    tx.commit()?;
+    Ok(n)
+}

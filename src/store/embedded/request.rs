@@ -1,0 +1,321 @@
+//! Query inputs checked and turned into what the store runs, with the CRUD Service's answers for
+//! what it refuses: filters (`_q`, `_st`, `_id`, field filters, `acl_rows`), projections (`_p`,
+//! `_rawp`, `acl_read_columns`), sort and paging.
+
+use docquery::{SortKey, State};
+use serde_json::{json, Map, Value};
+
+use super::select::Selection;
+use super::Failure;
+use crate::store::query::MAX_LIMIT;
+use crate::store::{DocState, Filter, FindQuery, StateChange};
+
+/// Which inputs of a [`Filter`] a route takes, besides `_q` and the field filters.
+#[derive(Clone, Copy, Default)]
+pub(super) struct Scope<'a> {
+    /// The id in the route path (`/:id`); `filter.id` is then ignored.
+    pub path_id: Option<&'a str>,
+    /// Whether `filter.id` (`_id=`) applies (list, count, export, patch and delete many).
+    pub id_param: bool,
+    /// Whether the current state is ignored (`POST /:id/state`).
+    pub any_state: bool,
+    /// The `acl_rows` header, on reads.
+    pub acl_rows: Option<&'a str>,
+}
+
+/// The selection of `filter` for a route taking `scope`.
+pub(super) fn selection(filter: &Filter, scope: Scope<'_>) -> Result<Selection, Failure> {
+    let mut parts = Vec::new();
+    if let Some(q) = &filter.q {
+        check_filter(q)?;
+        parts.push(q.clone());
+    }
+    if scope.id_param && scope.path_id.is_none() {
+        if let Some(id) = &filter.id {
+            parts.push(json!({ "_id": id }));
+        }
+    }
+    for (name, value) in &filter.fields {
+        parts.push(field_filter(name, value)?);
+    }
+    parts.extend(acl_rows(scope.acl_rows)?);
+    let states = if scope.any_state {
+        None
+    } else {
+        Some(states(filter)?)
+    };
+    Ok(Selection::new(states, scope.path_id.map(str::to_owned), parts))
+}
+
+/// `_st`, PUBLIC by default; an empty list is refused like an empty `_st=`.
+fn states(filter: &Filter) -> Result<Vec<State>, Failure> {
+    match &filter.state {
+        None => Ok(vec![State::Public]),
+        Some(list) if list.0.is_empty() => Err(Failure::Rejected(
+            "querystring/_st must match pattern \"^(PUBLIC|DRAFT|TRASH|DELETED)(,(PUBLIC|DRAFT|TRASH|DELETED))*$\""
+                .to_owned(),
+        )),
+        Some(list) => Ok(list.0.iter().map(|s| state(*s)).collect()),
+    }
+}
+
+/// The docquery state of a port state.
+pub(super) fn state(state: DocState) -> State {
+    match state {
+        DocState::Public => State::Public,
+        DocState::Draft => State::Draft,
+        DocState::Trash => State::Trash,
+        DocState::Deleted => State::Deleted,
+    }
+}
+
+/// Validates a filter object with the CRUD `_q` rules.
+fn check_filter(value: &Value) -> Result<(), Failure> {
+    if !value.is_object() {
+        return Err(Failure::Rejected("querystring/_q must be an object".to_owned()));
+    }
+    docquery::validate_filter(value).map_err(|e| Failure::Rejected(e.0))
+}
+
+/// The `acl_rows` header: one filter or an array of filters, ANDed.
+fn acl_rows(header: Option<&str>) -> Result<Vec<Value>, Failure> {
+    let Some(text) = header else {
+        return Ok(Vec::new());
+    };
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| Failure::Rejected(format!("acl_rows is not valid JSON: {e}")))?;
+    let filters = match value {
+        Value::Array(items) => items,
+        other => vec![other],
+    };
+    for filter in &filters {
+        check_filter(filter)?;
+    }
+    Ok(filters)
+}
+
+/// `field=value`: the value coerced as Ajv would for a boolean or number field, the raw string
+/// matching too (the store has no schema to tell the field's type).
+fn field_filter(field: &str, value: &str) -> Result<Value, Failure> {
+    if field.starts_with('_') {
+        return Err(Failure::Rejected(format!(
+            "querystring must NOT have additional properties. Property \"{field}\" is not defined in validation schema"
+        )));
+    }
+    if field.is_empty() || field.contains('$') {
+        return Err(Failure::Rejected(format!("Unknown field: {field}")));
+    }
+    let coerced = match value {
+        "true" => Some(Value::Bool(true)),
+        "false" => Some(Value::Bool(false)),
+        _ => value.parse::<i64>().ok().map(Value::from).or_else(|| {
+            value
+                .parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite() && !value.contains(|c: char| c.is_alphabetic()))
+                .map(Value::from)
+        }),
+    };
+    let condition = match coerced {
+        Some(c) => json!({ "$in": [c, value] }),
+        None => Value::String(value.to_owned()),
+    };
+    let mut obj = Map::new();
+    obj.insert(field.to_owned(), condition);
+    Ok(Value::Object(obj))
+}
+
+/// The `filter` of a `POST /state` item: `_id` and field equalities, nothing else.
+pub(super) fn state_change(item: &StateChange, at: &str) -> Result<Selection, Failure> {
+    let mut id = None;
+    let mut parts = Vec::new();
+    for (key, value) in &item.filter {
+        match key.as_str() {
+            "_id" => match value {
+                Value::String(s) => id = Some(s.clone()),
+                _ => return Err(Failure::Rejected(format!("{at}/filter/_id must be string"))),
+            },
+            k if k.starts_with('_') || k.contains('$') => {
+                return Err(Failure::Rejected(format!(
+                    "{at}/filter must NOT have additional properties. Property \"{k}\" is not defined"
+                )))
+            }
+            k => parts.push(json!({ k: value })),
+        }
+    }
+    let sources = docquery::bulk_sources(state(item.state_to)).to_vec();
+    Ok(Selection::new(Some(sources), id, parts))
+}
+
+/// Which fields a returned document keeps.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum Projection {
+    /// The whole document.
+    All,
+    /// Only these fields (plus `_id`).
+    Include(Vec<String>),
+    /// Everything but these fields.
+    Exclude(Vec<String>),
+    /// Only `_id`: `acl_read_columns` left no requested field.
+    IdOnly,
+}
+
+impl Projection {
+    /// `doc` with the projection applied.
+    pub fn apply(&self, doc: Value) -> Value {
+        match self {
+            Self::All => doc,
+            Self::Include(fields) => docquery::project(&doc, fields),
+            Self::Exclude(fields) => {
+                let mut doc = doc;
+                for field in fields {
+                    remove_path(&mut doc, field);
+                }
+                doc
+            }
+            Self::IdOnly => {
+                let mut out = Map::new();
+                if let Some(id) = doc.get("_id") {
+                    out.insert("_id".to_owned(), id.clone());
+                }
+                Value::Object(out)
+            }
+        }
+    }
+
+    /// Narrowed to the `acl_read_columns` list (comma-separated; empty means no restriction).
+    pub fn restrict(self, read_columns: Option<&str>) -> Self {
+        let readable = split_list(read_columns.unwrap_or(""));
+        if readable.is_empty() {
+            return self;
+        }
+        let narrowed = match self {
+            Self::All => readable,
+            Self::Include(fields) => fields.into_iter().filter(|f| readable.contains(f)).collect(),
+            Self::Exclude(fields) => readable.into_iter().filter(|f| !fields.contains(f)).collect(),
+            Self::IdOnly => Vec::new(),
+        };
+        if narrowed.is_empty() {
+            Self::IdOnly
+        } else {
+            Self::Include(narrowed)
+        }
+    }
+}
+
+fn remove_path(doc: &mut Value, path: &str) {
+    match path.split_once('.') {
+        None => {
+            if let Some(obj) = doc.as_object_mut() {
+                obj.shift_remove(path);
+            }
+        }
+        Some((head, rest)) => {
+            if let Some(child) = doc.get_mut(head) {
+                remove_path(child, rest);
+            }
+        }
+    }
+}
+
+fn split_list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A list or export query, checked.
+pub(super) struct Page {
+    /// What matches.
+    pub selection: Selection,
+    /// What each document keeps.
+    pub projection: Projection,
+    /// `_s`.
+    pub sort: Vec<SortKey>,
+    /// `_sk`.
+    pub skip: usize,
+    /// `_l` (`None`: no limit, export only).
+    pub limit: Option<usize>,
+}
+
+/// Checks a list (`bounded`: `_l` defaults to 25, at most 200) or export query.
+pub(super) fn page(
+    query: &FindQuery,
+    acl_rows: Option<&str>,
+    read_columns: Option<&str>,
+    bounded: bool,
+) -> Result<Page, Failure> {
+    let limit = match query.limit {
+        Some(0) => return Err(Failure::Rejected("querystring/_l must be >= 1".to_owned())),
+        Some(n) if bounded && n > MAX_LIMIT => {
+            return Err(Failure::Rejected(format!(
+                "querystring/_l must be <= {MAX_LIMIT}"
+            )))
+        }
+        Some(n) => Some(n as usize),
+        None => bounded.then_some(25),
+    };
+    let projection = match (&query.projection, &query.raw_projection) {
+        (Some(_), Some(_)) => {
+            return Err(Failure::Rejected(
+                "_p and _rawp cannot be used together".to_owned(),
+            ))
+        }
+        (Some(fields), None) => Projection::Include(split_list(&fields.join(","))),
+        (None, Some(raw)) => raw_projection(raw)?,
+        (None, None) => Projection::All,
+    };
+    let sort = match &query.sort {
+        Some(spec) => docquery::parse_sort(spec).map_err(|e| Failure::Rejected(e.0))?,
+        None => Vec::new(),
+    };
+    let scope = Scope {
+        id_param: true,
+        acl_rows,
+        ..Scope::default()
+    };
+    Ok(Page {
+        selection: selection(&query.filter, scope)?,
+        projection: projection.restrict(read_columns),
+        sort,
+        skip: usize::try_from(query.skip.unwrap_or(0)).unwrap_or(usize::MAX),
+        limit,
+    })
+}
+
+/// `_rawp`: an inclusion or exclusion projection (`{"a":1}` / `{"a":0}`).
+fn raw_projection(raw: &str) -> Result<Projection, Failure> {
+    let value: Value =
+        serde_json::from_str(raw).map_err(|e| Failure::Rejected(format!("_rawp is not valid JSON: {e}")))?;
+    let obj = value
+        .as_object()
+        .ok_or_else(|| Failure::Rejected("_rawp must be an object".to_owned()))?;
+    let (mut include, mut exclude) = (Vec::new(), Vec::new());
+    for (key, flag) in obj {
+        let flag = match flag {
+            Value::Bool(b) => *b,
+            Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+            _ => {
+                return Err(Failure::Rejected(format!(
+                    "_rawp: the embedded store supports only inclusion/exclusion, not {key}"
+                )))
+            }
+        };
+        if flag {
+            include.push(key.clone());
+        } else {
+            exclude.push(key.clone());
+        }
+    }
+    match (include.is_empty(), exclude.is_empty()) {
+        (false, true) => Ok(Projection::Include(include)),
+        (true, false) => Ok(Projection::Exclude(exclude)),
+        (true, true) => Ok(Projection::All),
+        (false, false) => Err(Failure::Rejected(
+            "_rawp cannot mix inclusion and exclusion".to_owned(),
+        )),
+    }
+}

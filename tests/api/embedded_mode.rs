@@ -1,0 +1,147 @@
+//! Embedded mode, as a newcomer meets it with `cargo run`: the README walk-through, and data
+//! that survives a restart.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_embedded, temp_data_dir, EmbeddedApp};
+
+async fn post(app: &EmbeddedApp, path: &str, body: &Value) -> reqwest::Response {
+    app.client.post(app.url(path)).json(body).send().await.unwrap()
+}
+
+async fn get(app: &EmbeddedApp, path: &str) -> reqwest::Response {
+    app.client.get(app.url(path)).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_readme_walk_through_works_on_the_embedded_mode() {
+    let dir = temp_data_dir();
+    let app = spawn_embedded(&dir, &[]).await;
+
+    // Create a user valid for the shipped `customer` group.
+    let ann = json!({"userGroup": "customer", "name": "Ann", "email": "ann@example.com", "password": "Passw0rd!", "roles": ["viewer"]});
+    let response = post(&app, "/users/", &ann).await;
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    let id = response.json::<Value>().await.unwrap()["_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Log in, then /userinfo with the token.
+    let login = post(
+        &app,
+        "/oauth/token",
+        &json!({"username": "ann@example.com", "password": "Passw0rd!"}),
+    )
+    .await;
+    assert_eq!(login.status(), 200);
+    let tokens: Value = login.json().await.unwrap();
+    let access = tokens["accessToken"].as_str().unwrap();
+    let info: Value = app
+        .client
+        .get(app.url("/userinfo"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["sub"], id.as_str(), "sub is the user's _id");
+    assert_eq!(info["name"], "Ann");
+    assert_eq!(info["userGroup"], "customer");
+
+    // The JWKS verifies tokens; a wrong password is refused.
+    let jwks: Value = get(&app, "/.well-known/jwks.json").await.json().await.unwrap();
+    assert_eq!(jwks["keys"][0]["alg"], "EdDSA");
+    let wrong = post(
+        &app,
+        "/oauth/token",
+        &json!({"username": "ann@example.com", "password": "nope-nope"}),
+    )
+    .await;
+    assert_eq!(wrong.status(), 401);
+
+    // List users, then import the example CSV.
+    let users: Vec<Value> = get(&app, "/users/").await.json().await.unwrap();
+    assert_eq!(users.len(), 1);
+    let csv =
+        std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/examples/users.csv"))
+            .unwrap();
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(csv)
+            .file_name("users.csv")
+            .mime_str("text/csv")
+            .unwrap(),
+    );
+    let response = app
+        .client
+        .patch(app.url("/users/import"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let report: Value = response.json().await.unwrap();
+    assert_eq!(report["inserted"].as_array().unwrap().len(), 2, "{report}");
+    assert_eq!(report["invalid"].as_array().unwrap().len(), 2, "{report}");
+    let count: Value = get(&app, "/users/count").await.json().await.unwrap();
+    assert_eq!(count, json!(3));
+
+    app.shutdown.cancel();
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn users_credentials_and_jobs_survive_a_restart() {
+    let dir = temp_data_dir();
+    let app = spawn_embedded(&dir, &[]).await;
+    let bea =
+        json!({"userGroup": "customer", "name": "Bea", "email": "bea@example.com", "password": "Passw0rd!"});
+    let id = post(&app, "/users/", &bea).await.json::<Value>().await.unwrap()["_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let job = post(&app, "/jobs/change-password/bulk", &json!({"authUsersIds": [id]})).await;
+    assert_eq!(job.status(), 202);
+    let job_id = job.json::<Value>().await.unwrap()["jobId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.shutdown.cancel();
+    let _ = tokio::time::timeout(Duration::from_secs(5), app.server).await;
+
+    let app = spawn_embedded(&dir, &[]).await;
+    let user: Value = get(&app, &format!("/users/{id}")).await.json().await.unwrap();
+    assert_eq!(user["name"], "Bea");
+    let login = post(
+        &app,
+        "/oauth/token",
+        &json!({"username": "bea@example.com", "password": "Passw0rd!"}),
+    )
+    .await;
+    assert_eq!(
+        login.status(),
+        200,
+        "the credentials and the signing key survived"
+    );
+    let mut status = Value::Null;
+    for _ in 0..50 {
+        status = get(&app, &format!("/jobs/change-password/bulk/{job_id}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        if status["status"] == "completed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status["status"], "completed", "{status}");
+    assert_eq!(status["summary"]["completed"], 1, "{status}");
+    app.shutdown.cancel();
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -1,0 +1,121 @@
+//! Tests: the local auth provider over collections of an in-process CRUD fake (login, refresh
+//! rotation and reuse detection, password reset and its webhook, bulk import) and its two routes.
+
+mod import;
+mod reset;
+mod routes;
+mod sessions;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use user_manager_service::auth::local::{LocalAuth, LocalAuthConfig};
+use user_manager_service::auth::{AuthProvider, NewAuthUser};
+use user_manager_service::context::CallContext;
+use user_manager_service::downstream::{build_http_client, ErrorKind};
+use user_manager_service::secret::Secret;
+use user_manager_service::store::crud_http::CrudCollection;
+use user_manager_service::store::{Collection, Filter};
+
+/// The password every test user is created with.
+pub const PASSWORD: &str = "correct-horse-battery";
+
+/// A local provider and the collection of its tokens.
+pub struct Local {
+    _crud: ums_fakes::crud::RunningCrudFake,
+    pub auth: Arc<LocalAuth>,
+    pub tokens: Arc<dyn Collection>,
+    dir: PathBuf,
+}
+
+impl Drop for Local {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A provider on a fresh CRUD fake; reset tokens go to `webhook` when given.
+pub async fn local(webhook: Option<String>) -> Local {
+    let crud = ums_fakes::crud::CrudFake::builder()
+        .collection("/credentials", &["authId", "email", "username"])
+        .collection("/auth-tokens", &["tokenHash"])
+        .default_state(ums_fakes::crud::State::Public)
+        .build()
+        .spawn()
+        .await;
+    let http = build_http_client(Duration::from_secs(5)).unwrap();
+    let credentials: Arc<dyn Collection> =
+        Arc::new(CrudCollection::new(http.clone(), &crud.uri(), "/credentials"));
+    let tokens: Arc<dyn Collection> =
+        Arc::new(CrudCollection::new(http.clone(), &crud.uri(), "/auth-tokens"));
+    let dir = std::env::temp_dir().join(format!("ums-local-auth-{}", uuid::Uuid::new_v4().simple()));
+    let auth = LocalAuth::new(LocalAuthConfig {
+        credentials,
+        tokens: tokens.clone(),
+        key_path: dir.join("keys").join("signing-key.pem"),
+        issuer: "user-manager-service".into(),
+        access_ttl: Duration::from_secs(900),
+        refresh_ttl: Duration::from_secs(30 * 24 * 3600),
+        reset_ttl: Duration::from_secs(3600),
+        reset_webhook_url: webhook,
+        http,
+    })
+    .unwrap();
+    Local {
+        _crud: crud,
+        auth: Arc::new(auth),
+        tokens,
+        dir,
+    }
+}
+
+/// A background context.
+pub fn ctx() -> CallContext {
+    CallContext::background("local-auth-test")
+}
+
+/// Creates user `id` with email `<id>@example.com`, username `<id>` and [`PASSWORD`].
+pub async fn create(local: &Local, id: &str, blocked: bool) {
+    let user = NewAuthUser {
+        user_id: Some(id.into()),
+        email: Some(format!("{id}@example.com")),
+        username: Some(id.into()),
+        password: Secret::new(PASSWORD),
+        blocked,
+        send_email: false,
+    };
+    local.auth.create_user(&ctx(), &user).await.unwrap();
+}
+
+/// Logs in and returns the body `{accessToken, refreshToken, expireAt}`.
+pub async fn login(local: &Local, login: &str, password: &str) -> Value {
+    let grant = local
+        .auth
+        .login(&ctx(), login, &Secret::new(password))
+        .await
+        .unwrap();
+    assert!(grant.set_cookie.is_empty());
+    grant.body.unwrap()
+}
+
+/// The `(status, message)` of a `Rejected` error, panicking on anything else.
+pub fn refusal<T: std::fmt::Debug>(
+    result: Result<T, user_manager_service::downstream::DownstreamError>,
+) -> (u16, String) {
+    match result.unwrap_err().kind {
+        ErrorKind::Rejected { status, message } => (status, message),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+/// Sets `field` of every stored token matching `q` (to age or tamper with tokens).
+pub async fn set_on_tokens(local: &Local, q: Value, field: &str, value: Value) {
+    let filter = Filter {
+        q: Some(q),
+        ..Filter::default()
+    };
+    let update = json!({ "$set": { field: value } });
+    local.tokens.patch_many(&ctx(), &filter, &update).await.unwrap();
+}

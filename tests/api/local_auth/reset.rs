@@ -1,0 +1,187 @@
+//! Change-password: reset tokens delivered to the webhook (or logged in development), single
+//! use, expiring, and redeemed with a new password.
+
+use serde_json::{json, Value};
+use user_manager_service::auth::AuthProvider;
+use user_manager_service::downstream::ErrorKind;
+use user_manager_service::secret::Secret;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use super::{create, ctx, local, login, refusal, set_on_tokens, Local, PASSWORD};
+use crate::helpers::captured_log_text;
+
+const INVALID: &str = "reset token is invalid or expired";
+
+async fn webhook(status: u16) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/password-reset"))
+        .respond_with(ResponseTemplate::new(status))
+        .mount(&server)
+        .await;
+    server
+}
+
+async fn with_webhook(server: &MockServer) -> Local {
+    local(Some(format!("{}/password-reset", server.uri()))).await
+}
+
+/// The body of the last webhook call.
+async fn delivered(server: &MockServer) -> Value {
+    let requests = server.received_requests().await.unwrap();
+    serde_json::from_slice(&requests.last().unwrap().body).unwrap()
+}
+
+async fn reset_token(local: &Local, server: &MockServer, id: &str) -> Secret {
+    local.auth.change_password(&ctx(), id).await.unwrap();
+    Secret::new(delivered(server).await["token"].as_str().unwrap())
+}
+
+#[tokio::test]
+async fn the_webhook_receives_the_token_and_the_log_never_shows_it() {
+    let server = webhook(204).await;
+    let local = with_webhook(&server).await;
+    create(&local, "ann", false).await;
+    captured_log_text();
+    local.auth.change_password(&ctx(), "ann").await.unwrap();
+    let body = delivered(&server).await;
+    assert_eq!(body["userId"], "ann");
+    assert_eq!(body["email"], "ann@example.com");
+    assert!(body["expiresAt"].as_str().unwrap().ends_with('Z'));
+    let token = body["token"].as_str().unwrap();
+    assert_eq!(token.len(), 43);
+    assert!(!captured_log_text().contains(token));
+    let stored =
+        serde_json::to_string(&local.tokens.find(&ctx(), &Default::default()).await.unwrap()).unwrap();
+    assert!(!stored.contains(token), "only the hash is stored");
+}
+
+#[tokio::test]
+async fn without_a_webhook_the_token_is_logged_for_development() {
+    let local = local(None).await;
+    create(&local, "dev", false).await;
+    captured_log_text();
+    local.auth.change_password(&ctx(), "dev").await.unwrap();
+    let line = captured_log_text()
+        .lines()
+        .find(|l| l.contains("PASSWORD_RESET_WEBHOOK_URL is not set") && l.contains("\"dev\""))
+        .map(str::to_owned)
+        .expect("the development log line");
+    assert!(line.contains("secret"), "{line}");
+}
+
+#[tokio::test]
+async fn a_failing_webhook_is_an_error() {
+    let server = webhook(500).await;
+    let local = with_webhook(&server).await;
+    create(&local, "ann", false).await;
+    let error = local.auth.change_password(&ctx(), "ann").await.unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Failed { status: Some(500) });
+    assert!(error.to_string().contains("password reset webhook"), "{error}");
+    let token = Secret::new(delivered(&server).await["token"].as_str().unwrap());
+    let refused = refusal(
+        local
+            .auth
+            .reset_password(&ctx(), &token, &Secret::new("new-password-1"))
+            .await,
+    );
+    assert_eq!(
+        refused,
+        (400, INVALID.to_owned()),
+        "an undelivered token is dropped"
+    );
+}
+
+#[tokio::test]
+async fn a_reset_sets_the_new_password_and_ends_the_sessions() {
+    let server = webhook(200).await;
+    let local = with_webhook(&server).await;
+    create(&local, "ann", false).await;
+    let session = login(&local, "ann", PASSWORD).await;
+    let token = reset_token(&local, &server, "ann").await;
+    local
+        .auth
+        .reset_password(&ctx(), &token, &Secret::new("brand-new-password"))
+        .await
+        .unwrap();
+    assert_eq!(
+        refusal(local.auth.login(&ctx(), "ann", &Secret::new(PASSWORD)).await).0,
+        401
+    );
+    login(&local, "ann", "brand-new-password").await;
+    let old_refresh = Secret::new(session["refreshToken"].as_str().unwrap());
+    assert_eq!(refusal(local.auth.refresh(&ctx(), &old_refresh).await).0, 401);
+}
+
+#[tokio::test]
+async fn a_reset_token_works_only_once() {
+    let server = webhook(200).await;
+    let local = with_webhook(&server).await;
+    create(&local, "ann", false).await;
+    let token = reset_token(&local, &server, "ann").await;
+    local
+        .auth
+        .reset_password(&ctx(), &token, &Secret::new("first-new-pass"))
+        .await
+        .unwrap();
+    let again = refusal(
+        local
+            .auth
+            .reset_password(&ctx(), &token, &Secret::new("second-new-pass"))
+            .await,
+    );
+    assert_eq!(again, (400, INVALID.to_owned()));
+    login(&local, "ann", "first-new-pass").await;
+}
+
+#[tokio::test]
+async fn an_expired_or_unknown_reset_token_is_refused() {
+    let server = webhook(200).await;
+    let local = with_webhook(&server).await;
+    create(&local, "ann", false).await;
+    let token = reset_token(&local, &server, "ann").await;
+    set_on_tokens(
+        &local,
+        json!({"kind": "reset"}),
+        "expiresAt",
+        json!("2001-01-01T00:00:00Z"),
+    )
+    .await;
+    let expired = refusal(
+        local
+            .auth
+            .reset_password(&ctx(), &token, &Secret::new("new-password-1"))
+            .await,
+    );
+    assert_eq!(expired, (400, INVALID.to_owned()));
+    let unknown = refusal(
+        local
+            .auth
+            .reset_password(&ctx(), &Secret::new("guess"), &Secret::new("new-password-1"))
+            .await,
+    );
+    assert_eq!(unknown, (400, INVALID.to_owned()));
+    login(&local, "ann", PASSWORD).await;
+}
+
+#[tokio::test]
+async fn a_weak_new_password_is_refused_and_leaves_the_token_usable() {
+    let server = webhook(200).await;
+    let local = with_webhook(&server).await;
+    create(&local, "ann", false).await;
+    let token = reset_token(&local, &server, "ann").await;
+    let weak = refusal(
+        local
+            .auth
+            .reset_password(&ctx(), &token, &Secret::new("short"))
+            .await,
+    );
+    assert_eq!(weak.0, 400);
+    assert!(weak.1.contains("at least 8"), "{}", weak.1);
+    local
+        .auth
+        .reset_password(&ctx(), &token, &Secret::new("long-enough"))
+        .await
+        .unwrap();
+}

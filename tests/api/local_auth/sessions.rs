@@ -1,0 +1,173 @@
+//! Login, refresh-token rotation with reuse detection, and blocked users.
+
+use serde_json::json;
+use user_manager_service::auth::{AuthProvider, AuthUserPatch};
+use user_manager_service::secret::Secret;
+
+use super::{create, ctx, local, login, refusal, set_on_tokens, PASSWORD};
+
+fn refresh_token(body: &serde_json::Value) -> Secret {
+    Secret::new(body["refreshToken"].as_str().unwrap())
+}
+
+#[tokio::test]
+async fn login_by_email_in_any_case_or_by_username_issues_tokens_for_the_user() {
+    let local = local(None).await;
+    create(&local, "ann", false).await;
+    for name in ["ann@example.com", "ANN@Example.COM", "ann"] {
+        let body = login(&local, name, PASSWORD).await;
+        let claims = local
+            .auth
+            .verify_access_token(body["accessToken"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(claims.sub, "ann");
+        assert_eq!(claims.iss, "user-manager-service");
+        assert_eq!(body["refreshToken"].as_str().unwrap().len(), 43);
+        assert!(body["expireAt"].as_str().unwrap().ends_with('Z'));
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_user_get_the_same_401() {
+    let local = local(None).await;
+    create(&local, "ann", false).await;
+    let wrong = refusal(
+        local
+            .auth
+            .login(&ctx(), "ann", &Secret::new("not-the-password"))
+            .await,
+    );
+    let unknown = refusal(local.auth.login(&ctx(), "nobody", &Secret::new(PASSWORD)).await);
+    assert_eq!(wrong, (401, "wrong username or password".to_owned()));
+    assert_eq!(unknown, wrong);
+}
+
+#[tokio::test]
+async fn a_blocked_user_cannot_log_in_nor_refresh() {
+    let local = local(None).await;
+    create(&local, "bob", true).await;
+    let refused = refusal(local.auth.login(&ctx(), "bob", &Secret::new(PASSWORD)).await);
+    assert_eq!(refused, (403, "user is blocked".to_owned()));
+    // A blocked user with a wrong password learns nothing about the block.
+    let wrong = refusal(
+        local
+            .auth
+            .login(&ctx(), "bob", &Secret::new("nope-nope-nope"))
+            .await,
+    );
+    assert_eq!(wrong.0, 401);
+
+    create(&local, "cy", false).await;
+    let body = login(&local, "cy", PASSWORD).await;
+    let block = AuthUserPatch {
+        blocked: Some(true),
+        ..AuthUserPatch::default()
+    };
+    local.auth.update_user(&ctx(), "cy", &block).await.unwrap();
+    assert_eq!(
+        refusal(local.auth.refresh(&ctx(), &refresh_token(&body)).await).0,
+        403
+    );
+    let unblock = AuthUserPatch {
+        blocked: Some(false),
+        ..AuthUserPatch::default()
+    };
+    local.auth.update_user(&ctx(), "cy", &unblock).await.unwrap();
+    assert!(
+        local.auth.refresh(&ctx(), &refresh_token(&body)).await.is_ok(),
+        "the refused refresh did not consume the token"
+    );
+}
+
+#[tokio::test]
+async fn a_refresh_rotates_the_pair_and_the_old_refresh_token_is_refused() {
+    let local = local(None).await;
+    create(&local, "ann", false).await;
+    let first = login(&local, "ann", PASSWORD).await;
+    let second = local
+        .auth
+        .refresh(&ctx(), &refresh_token(&first))
+        .await
+        .unwrap()
+        .body
+        .unwrap();
+    assert_ne!(second["refreshToken"], first["refreshToken"]);
+    let claims = local
+        .auth
+        .verify_access_token(second["accessToken"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(claims.sub, "ann");
+    let third = local
+        .auth
+        .refresh(&ctx(), &refresh_token(&second))
+        .await
+        .unwrap()
+        .body
+        .unwrap();
+    assert_ne!(third["refreshToken"], second["refreshToken"]);
+
+    let reused = refusal(local.auth.refresh(&ctx(), &refresh_token(&first)).await);
+    assert_eq!(reused, (401, "refresh token is invalid or expired".to_owned()));
+}
+
+#[tokio::test]
+async fn reusing_a_refresh_token_revokes_the_whole_family_but_not_other_sessions() {
+    let local = local(None).await;
+    create(&local, "ann", false).await;
+    let stolen = login(&local, "ann", PASSWORD).await;
+    let other_session = login(&local, "ann", PASSWORD).await;
+    let rotated = local
+        .auth
+        .refresh(&ctx(), &refresh_token(&stolen))
+        .await
+        .unwrap()
+        .body
+        .unwrap();
+
+    assert_eq!(
+        refusal(local.auth.refresh(&ctx(), &refresh_token(&stolen)).await).0,
+        401
+    );
+    let newest = refusal(local.auth.refresh(&ctx(), &refresh_token(&rotated)).await);
+    assert_eq!(newest.0, 401, "the family of the reused token is revoked");
+    assert!(local
+        .auth
+        .refresh(&ctx(), &refresh_token(&other_session))
+        .await
+        .is_ok());
+}
+
+#[tokio::test]
+async fn an_expired_or_unknown_refresh_token_is_refused() {
+    let local = local(None).await;
+    create(&local, "ann", false).await;
+    let body = login(&local, "ann", PASSWORD).await;
+    set_on_tokens(
+        &local,
+        json!({"kind": "refresh"}),
+        "expiresAt",
+        json!("2001-01-01T00:00:00Z"),
+    )
+    .await;
+    assert_eq!(
+        refusal(local.auth.refresh(&ctx(), &refresh_token(&body)).await).0,
+        401
+    );
+    assert_eq!(
+        refusal(local.auth.refresh(&ctx(), &Secret::new("made-up")).await).0,
+        401
+    );
+}
+
+#[tokio::test]
+async fn only_hashes_of_refresh_tokens_are_stored() {
+    let local = local(None).await;
+    create(&local, "ann", false).await;
+    let body = login(&local, "ann", PASSWORD).await;
+    let stored = local.tokens.find(&ctx(), &Default::default()).await.unwrap();
+    let text = serde_json::to_string(&stored).unwrap();
+    assert!(!text.contains(body["refreshToken"].as_str().unwrap()));
+    assert_eq!(stored[0]["kind"], "refresh");
+    assert_eq!(stored[0]["userId"], "ann");
+    assert_eq!(stored[0]["used"], false);
+}
