@@ -5,6 +5,7 @@ pub mod extract;
 mod groups;
 mod health;
 mod jobs;
+mod local_auth;
 mod observe;
 mod session;
 mod users;
@@ -40,6 +41,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(jobs::router())
         .merge(groups::router())
+        .merge(local_auth::router())
 }
 
 /// The OpenAPI document of every route.
@@ -56,12 +58,7 @@ pub fn router(state: AppState) -> Router {
     let (api, doc) = routes().split_for_parts();
     let doc_json = std::sync::Arc::new(serde_json::to_value(&doc).unwrap_or_default());
     let body_limit = state.config.body_limit_bytes;
-    let local_routes = match &state.local_auth {
-        Some(local) => crate::auth::local::router(local.clone()),
-        None => axum::Router::new(),
-    };
     api.merge(health::documentation_router(doc_json))
-        .merge(local_routes)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

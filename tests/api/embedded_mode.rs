@@ -56,6 +56,18 @@ async fn the_readme_walk_through_works_on_the_embedded_mode() {
     // The JWKS verifies tokens; a wrong password is refused.
     let jwks: Value = get(&app, "/.well-known/jwks.json").await.json().await.unwrap();
     assert_eq!(jwks["keys"][0]["alg"], "EdDSA");
+    let doc: Value = get(&app, "/documentation/json").await.json().await.unwrap();
+    for route in [
+        "/.well-known/jwks.json",
+        "/users/reset-password",
+        "/groups/",
+        "/users/import",
+    ] {
+        assert!(
+            doc["paths"].get(route).is_some(),
+            "{route} missing from the OpenAPI document"
+        );
+    }
     let wrong = post(
         &app,
         "/oauth/token",

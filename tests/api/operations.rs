@@ -430,3 +430,19 @@ async fn shutdown_lets_in_flight_requests_finish_and_then_stops_listening() {
         .await;
     assert!(after.is_err(), "no connection is accepted after shutdown");
 }
+
+#[tokio::test]
+async fn the_local_providers_routes_answer_501_with_the_auth0_client() {
+    let app = spawn_app().await;
+    let response = app.get("/.well-known/jwks.json").await;
+    assert_eq!(response.status(), 501);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["message"], "this route exists only with AUTH_MODULE=local");
+    let response = app
+        .post_json(
+            "/users/reset-password",
+            &json!({"token": "t", "newPassword": "Passw0rd!"}),
+        )
+        .await;
+    assert_eq!(response.status(), 501);
+}

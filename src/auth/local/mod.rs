@@ -48,7 +48,7 @@ use crate::store::Collection;
 pub use keys::{Claims, TokenError};
 pub use password::MIN_PASSWORD_CHARS;
 pub use reset::INVALID_RESET_TOKEN;
-pub use routes::{router, JWKS_PATH, RESET_PASSWORD_PATH};
+pub use routes::{jwks_response, redeem, router, JWKS_PATH, RESET_PASSWORD_PATH};
 
 /// Service name in errors, logs and metrics.
 const SERVICE: &str = "local auth";

@@ -33,8 +33,12 @@ pub fn router<S: Clone + Send + Sync + 'static>(local: Arc<LocalAuth>) -> Router
         .with_state(local)
 }
 
-/// `GET /.well-known/jwks.json`: 200 with the JWKS, cacheable for 5 minutes.
 async fn jwks(State(local): State<Arc<LocalAuth>>) -> Response {
+    jwks_response(&local)
+}
+
+/// `GET /.well-known/jwks.json`: 200 with the JWKS, cacheable for 5 minutes.
+pub fn jwks_response(local: &LocalAuth) -> Response {
     let mut response = Json(local.jwks()).into_response();
     response
         .headers_mut()
@@ -50,8 +54,13 @@ async fn reset_password(
     body: Result<Json<Value>, JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
     let Json(body) = body.map_err(ApiError::from)?;
-    let token = Secret::new(required_string(&body, "token")?);
-    let new_password = Secret::new(required_string(&body, "newPassword")?);
+    redeem(&local, &headers, &body).await
+}
+
+/// Redeems a reset token from a `{token, newPassword}` body: 204, or a 400 that never echoes a value.
+pub async fn redeem(local: &LocalAuth, headers: &HeaderMap, body: &Value) -> Result<StatusCode, ApiError> {
+    let token = Secret::new(required_string(body, "token")?);
+    let new_password = Secret::new(required_string(body, "newPassword")?);
     let request_id = headers
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
