@@ -1,235 +1,102 @@
 //! `ums-bench`: the service and its fakes as separate processes on loopback, measured in one
 //! run. Build first: `cargo build --release --workspace --bins`, then
-//! `target/release/ums-bench [--seconds N] [--concurrency C] [--rounds R]`.
-//! Prints a Markdown section for BENCHMARKS.md.
+//! `target/release/ums-bench [--scenario NAME] [options]`.
+//!
+//! Scenarios (`--scenario`, default `all`, several may be given comma-separated):
+//! - `list`: `GET /users/` through the service vs direct, and `POST /users/`
+//!   (`--seconds N --concurrency C --rounds R`);
+//! - `import`: `PATCH /users/import` of generated CSV files (`--import-rows 10000,100000`);
+//! - `activation`: `POST /jobs/bulk-activation` of store users (`--activation-users 10000`);
+//! - `change-password`: `POST /jobs/change-password/bulk` against an Auth0 fake limited to
+//!   `--rps N` requests a second (`--change-password-users 1000`).
+//!
+//! Each prints a Markdown section for BENCHMARKS.md.
 
+mod jobs;
 mod load;
 mod procs;
+mod scenarios;
+mod stack;
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use serde_json::json;
-
-use load::{run, LoadResult};
-use procs::{free_port, start, Proc};
-
-struct Options {
-    seconds: u64,
-    concurrency: usize,
-    rounds: usize,
+/// Command-line options of every scenario.
+pub struct Options {
+    /// Scenarios to run, in order.
+    pub scenarios: Vec<String>,
+    /// `list`: seconds per measured run.
+    pub seconds: u64,
+    /// `list`: concurrent connections.
+    pub concurrency: usize,
+    /// `list`: rounds of direct and through runs.
+    pub rounds: usize,
+    /// `import`: rows of each generated file.
+    pub import_rows: Vec<usize>,
+    /// `activation`: store users to activate.
+    pub activation_users: usize,
+    /// `change-password`: auth users.
+    pub change_password_users: usize,
+    /// `change-password`: the Auth0 fake's limit and the service's ceiling (requests/s).
+    pub rps: u32,
+    /// `activation`, `change-password`: interval of the bench's `GET` of the job (ms).
+    pub poll_ms: u64,
 }
+
+const USAGE: &str = "usage: ums-bench [--scenario all|list|import|activation|change-password[,...]] \
+[--seconds N] [--concurrency C] [--rounds R] [--import-rows 10000,100000] [--activation-users N] \
+[--change-password-users N] [--rps N] [--poll-ms 100]";
 
 fn options() -> Options {
     let args: Vec<String> = std::env::args().collect();
-    let value = |name: &str, default: u64| -> u64 {
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        std::process::exit(0);
+    }
+    let text = |name: &str| -> Option<String> {
         args.iter()
             .position(|a| a == name)
             .and_then(|i| args.get(i + 1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
+            .cloned()
     };
+    let value =
+        |name: &str, default: u64| -> u64 { text(name).and_then(|v| v.parse().ok()).unwrap_or(default) };
+    let list = |name: &str, default: &str| -> Vec<String> {
+        text(name)
+            .unwrap_or_else(|| default.to_owned())
+            .split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    let mut scenarios = list("--scenario", "all");
+    if scenarios.iter().any(|s| s == "all") {
+        scenarios = scenarios::NAMES.iter().map(|s| (*s).to_owned()).collect();
+    }
+    if let Some(unknown) = scenarios.iter().find(|s| !scenarios::NAMES.contains(&s.as_str())) {
+        eprintln!("unknown scenario {unknown}\n{USAGE}");
+        std::process::exit(2);
+    }
     Options {
+        scenarios,
         seconds: value("--seconds", 5),
         concurrency: value("--concurrency", 16) as usize,
         rounds: value("--rounds", 3) as usize,
+        import_rows: list("--import-rows", "10000,100000")
+            .iter()
+            .filter_map(|v| v.parse().ok())
+            .collect(),
+        activation_users: value("--activation-users", 10_000) as usize,
+        change_password_users: value("--change-password-users", 1_000) as usize,
+        rps: u32::try_from(value("--rps", 10)).unwrap_or(10).max(1),
+        poll_ms: value("--poll-ms", 100).max(1),
     }
 }
 
 #[tokio::main]
 async fn main() {
     let opts = options();
-    let (crud_port, auth_port, ums_port) = (free_port(), free_port(), free_port());
-    let (crud, _) = start(
-        "crud-fake",
-        &["--port".into(), crud_port.to_string()],
-        &[],
-        crud_port,
-        "/-/healthz",
-    )
-    .await;
-    let (auth, _) = start(
-        "auth0-fake",
-        &["--port".into(), auth_port.to_string()],
-        &[],
-        auth_port,
-        "/-/healthz",
-    )
-    .await;
-    seed(&crud).await;
-    let env: Vec<(String, String)> = [
-        ("HTTP_HOST", "127.0.0.1".to_owned()),
-        ("HTTP_PORT", ums_port.to_string()),
-        (
-            "LOG_LEVEL",
-            std::env::var("LOG_LEVEL").unwrap_or_else(|_| "info".to_owned()),
-        ),
-        ("CRUD_SERVICE", crud.url.clone()),
-        ("USERS_CRUD_ENDPOINT", "/users".to_owned()),
-        ("UMS_CONFIG_CRUD_ENDPOINT", "/ums-config".to_owned()),
-        ("AUTH_SERVICE", auth.url.clone()),
-        // As in the Dockerfile: mimalloc commits arena memory lazily (idle RSS).
-        ("MIMALLOC_ARENA_EAGER_COMMIT", "0".to_owned()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    let (ums, ready_in) = start("user-manager-service", &[], &env, ums_port, "/-/ready").await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let idle_rss = ums.rss_kib().unwrap_or_default();
-
-    let duration = Duration::from_secs(opts.seconds);
-    let (mut direct, mut through) = (Vec::new(), Vec::new());
-    let mut cpu = CpuPerRequest::default();
-    for _ in 0..opts.rounds {
-        let before = (crud.cpu_seconds(), procs::cpu_seconds(std::process::id()));
-        let result = run(opts.concurrency, duration, get_list(&crud.url)).await;
-        cpu.add_direct(
-            &result,
-            crud.cpu_seconds() - before.0,
-            procs::cpu_seconds(std::process::id()) - before.1,
-        );
-        direct.push(result);
-        let before = (
-            crud.cpu_seconds(),
-            ums.cpu_seconds(),
-            procs::cpu_seconds(std::process::id()),
-        );
-        let result = run(opts.concurrency, duration, get_list(&ums.url)).await;
-        cpu.add_through(
-            &result,
-            crud.cpu_seconds() - before.0,
-            ums.cpu_seconds() - before.1,
-            procs::cpu_seconds(std::process::id()) - before.2,
-        );
-        through.push(result);
-    }
-    cpu.report();
-    let create = run(opts.concurrency, duration, post_user(&ums.url)).await;
-    report(&opts, ready_in, idle_rss, &direct, &through, &create, &ums);
-}
-
-/// CPU microseconds spent per request by each process, summed over the rounds.
-#[derive(Default)]
-struct CpuPerRequest {
-    direct_requests: u64,
-    direct_fake: f64,
-    direct_loadgen: f64,
-    through_requests: u64,
-    through_fake: f64,
-    through_service: f64,
-    through_loadgen: f64,
-}
-
-impl CpuPerRequest {
-    fn add_direct(&mut self, r: &LoadResult, fake: f64, loadgen: f64) {
-        self.direct_requests += r.ok;
-        self.direct_fake += fake;
-        self.direct_loadgen += loadgen;
-    }
-
-    fn add_through(&mut self, r: &LoadResult, fake: f64, service: f64, loadgen: f64) {
-        self.through_requests += r.ok;
-        self.through_fake += fake;
-        self.through_service += service;
-        self.through_loadgen += loadgen;
-    }
-
-    fn report(&self) {
-        let us = |seconds: f64, n: u64| seconds * 1e6 / n.max(1) as f64;
-        println!("CPU per request (µs): direct = load generator {:.0} + CRUD fake {:.0}; through = load generator {:.0} + service {:.0} + CRUD fake {:.0}",
-            us(self.direct_loadgen, self.direct_requests), us(self.direct_fake, self.direct_requests),
-            us(self.through_loadgen, self.through_requests), us(self.through_service, self.through_requests),
-            us(self.through_fake, self.through_requests));
+    for name in &opts.scenarios {
+        println!("## scenario `{name}`");
+        println!();
+        scenarios::run(name, &opts).await;
         println!();
     }
-}
-
-async fn seed(crud: &Proc) {
-    let client = reqwest::Client::new();
-    let group = json!({
-        "userGroup": "customer", "label": "Customer", "authUserCreationDisabled": false, "__STATE__": "PUBLIC",
-        "crudSchema": {"type": "object", "properties": {"name": {"type": "string"}, "email": {"type": "string", "format": "email"}}, "required": ["name"]}
-    });
-    let _ = client
-        .post(format!("{}/ums-config/", crud.url))
-        .json(&group)
-        .send()
-        .await;
-    let users: Vec<_> = (0..1000)
-        .map(|i| json!({"userGroup": "customer", "name": format!("user {i}"), "email": format!("seed{i}@example.com"), "__STATE__": "PUBLIC"}))
-        .collect();
-    let _ = client
-        .post(format!("{}/users/bulk", crud.url))
-        .json(&users)
-        .send()
-        .await;
-}
-
-fn get_list(base: &str) -> load::MakeRequest {
-    let url = format!("{base}/users/?_l=25");
-    Arc::new(move |c: &reqwest::Client, _| c.get(&url))
-}
-
-fn post_user(base: &str) -> load::MakeRequest {
-    let url = format!("{base}/users/");
-    let nonce = std::process::id();
-    Arc::new(move |c: &reqwest::Client, i| {
-        c.post(&url).json(&json!({
-            "userGroup": "customer", "name": format!("bench {i}"),
-            "email": format!("bench{nonce}-{i}@example.com"), "password": "Passw0rd!"
-        }))
-    })
-}
-
-fn summary(results: &[LoadResult]) -> (f64, f64, f64, u64) {
-    let n = results.len().max(1) as f64;
-    let tput = results.iter().map(|r| r.throughput).sum::<f64>() / n;
-    let p50 = results.iter().map(|r| r.p50_ms).sum::<f64>() / n;
-    let p99 = results.iter().map(|r| r.p99_ms).sum::<f64>() / n;
-    let errors = results.iter().map(|r| r.errors).sum();
-    (tput, p50, p99, errors)
-}
-
-fn report(
-    opts: &Options,
-    ready_in: Duration,
-    idle_rss: u64,
-    direct: &[LoadResult],
-    through: &[LoadResult],
-    create: &LoadResult,
-    ums: &Proc,
-) {
-    let (dt, dp50, dp99, de) = summary(direct);
-    let (st, sp50, sp99, se) = summary(through);
-    println!("| measure | direct to CRUD fake | through the service | ratio / added |");
-    println!("|---|---|---|---|");
-    println!(
-        "| `GET /users/?_l=25` throughput (req/s) | {dt:.0} | {st:.0} | {:.1}% |",
-        st / dt * 100.0
-    );
-    println!(
-        "| p50 latency (ms) | {dp50:.3} | {sp50:.3} | +{:.3} ms |",
-        sp50 - dp50
-    );
-    println!(
-        "| p99 latency (ms) | {dp99:.3} | {sp99:.3} | +{:.3} ms |",
-        sp99 - dp99
-    );
-    println!("| errors | {de} | {se} | |");
-    println!();
-    println!(
-        "`POST /users/` through the service with the Auth0 fake: {:.0} users/s, p50 {:.2} ms, p99 {:.2} ms, {} ok, {} errors",
-        create.throughput, create.p50_ms, create.p99_ms, create.ok, create.errors
-    );
-    println!();
-    println!(
-        "Service: ready in {} ms, idle RSS {:.1} MiB, peak RSS {:.1} MiB; {} rounds of {} s each side, {} connections",
-        ready_in.as_millis(),
-        idle_rss as f64 / 1024.0,
-        ums.peak_rss_kib().unwrap_or_default() as f64 / 1024.0,
-        opts.rounds,
-        opts.seconds,
-        opts.concurrency
-    );
 }
