@@ -8,7 +8,10 @@
 //! - `import`: `PATCH /users/import` of generated CSV files (`--import-rows 10000,100000`);
 //! - `activation`: `POST /jobs/bulk-activation` of store users (`--activation-users 10000`);
 //! - `change-password`: `POST /jobs/change-password/bulk` against an Auth0 fake limited to
-//!   `--rps N` requests a second (`--change-password-users 1000`).
+//!   `--rps N` requests a second (`--change-password-users 1000`);
+//! - `embedded`: the service alone in embedded mode (SQLite, local auth): startup, import of
+//!   `--embedded-rows 100000`, then `GET /users/` and `POST /users/` at `--concurrency` and at 1
+//!   and 2 connections (`--seconds N` a run; `--embedded-starts 3` empty-store startups).
 //!
 //! Each prints a Markdown section for BENCHMARKS.md.
 
@@ -38,11 +41,16 @@ pub struct Options {
     pub rps: u32,
     /// `activation`, `change-password`: interval of the bench's `GET` of the job (ms).
     pub poll_ms: u64,
+    /// `embedded`: rows of the imported file.
+    pub embedded_rows: usize,
+    /// `embedded`: startups measured on an empty `DATA_DIR`.
+    pub embedded_starts: usize,
 }
 
-const USAGE: &str = "usage: ums-bench [--scenario all|list|import|activation|change-password[,...]] \
+const USAGE: &str =
+    "usage: ums-bench [--scenario all|list|import|activation|change-password|embedded[,...]] \
 [--seconds N] [--concurrency C] [--rounds R] [--import-rows 10000,100000] [--activation-users N] \
-[--change-password-users N] [--rps N] [--poll-ms 100]";
+[--change-password-users N] [--rps N] [--poll-ms 100] [--embedded-rows 100000] [--embedded-starts 3]";
 
 fn options() -> Options {
     let args: Vec<String> = std::env::args().collect();
@@ -87,6 +95,8 @@ fn options() -> Options {
         change_password_users: value("--change-password-users", 1_000) as usize,
         rps: u32::try_from(value("--rps", 10)).unwrap_or(10).max(1),
         poll_ms: value("--poll-ms", 100).max(1),
+        embedded_rows: value("--embedded-rows", 100_000) as usize,
+        embedded_starts: value("--embedded-starts", 3).max(1) as usize,
     }
 }
 

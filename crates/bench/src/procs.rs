@@ -58,7 +58,11 @@ pub fn bin_dir() -> PathBuf {
     here.parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
-/// Starts `name` from `bin_dir()` with `args` and `envs`, waits until `ready_path` answers 200.
+/// The variables whose presence selects the service's CRUD mode (all absent: embedded mode).
+const MODE_VARS: [&str; 3] = ["USERS_CRUD_ENDPOINT", "UMS_CONFIG_CRUD_ENDPOINT", "AUTH_SERVICE"];
+
+/// Starts `name` from `bin_dir()` with `args` and `envs` (on top of the bench's environment,
+/// less [`MODE_VARS`]), waits until `ready_path` answers 200.
 pub async fn start(
     name: &str,
     args: &[String],
@@ -67,7 +71,12 @@ pub async fn start(
     ready_path: &str,
 ) -> (Proc, Duration) {
     let started = Instant::now();
-    let child = Command::new(bin_dir().join(name))
+    let mut command = Command::new(bin_dir().join(name));
+    // The service's mode comes from `envs` only, never from the bench's own environment.
+    for var in MODE_VARS {
+        command.env_remove(var);
+    }
+    let child = command
         .args(args)
         .envs(envs.iter().cloned())
         .stdout(Stdio::null())

@@ -1,6 +1,8 @@
-//! The processes of a scenario: the CRUD fake, the Auth0 fake and the service in CRUD mode,
-//! plus the seeding every scenario shares (the `customer` group, store users in bulk).
+//! The processes of a scenario: the CRUD fake, the Auth0 fake and the service in CRUD mode (or
+//! alone in embedded mode), plus the seeding every scenario shares (the `customer` group, store
+//! users in bulk).
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -40,10 +42,7 @@ pub async fn start_service(fakes: &Fakes, extra: &[(&str, String)]) -> (Proc, Du
     let mut env: Vec<(String, String)> = [
         ("HTTP_HOST", "127.0.0.1".to_owned()),
         ("HTTP_PORT", port.to_string()),
-        (
-            "LOG_LEVEL",
-            std::env::var("LOG_LEVEL").unwrap_or_else(|_| "info".to_owned()),
-        ),
+        ("LOG_LEVEL", log_level()),
         ("CRUD_SERVICE", fakes.crud.url.clone()),
         ("USERS_CRUD_ENDPOINT", "/users".to_owned()),
         ("UMS_CONFIG_CRUD_ENDPOINT", "/ums-config".to_owned()),
@@ -59,6 +58,36 @@ pub async fn start_service(fakes: &Fakes, extra: &[(&str, String)]) -> (Proc, Du
         env.retain(|(k, _)| k != key);
         env.push(((*key).to_owned(), value.clone()));
     }
+    start("user-manager-service", &[], &env, port, "/-/ready").await
+}
+
+/// `LOG_LEVEL` from the bench's environment, `info` by default.
+fn log_level() -> String {
+    std::env::var("LOG_LEVEL").unwrap_or_else(|_| "info".to_owned())
+}
+
+/// The repository's group files (`config/groups/`: `customer`, `backoffice_operator`).
+pub fn groups_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/groups");
+    dir.canonicalize().unwrap_or(dir)
+}
+
+/// Starts the service in embedded mode (no CRUD or auth variable: SQLite under `data_dir`, the
+/// local auth provider, the groups of [`groups_dir`]) with the same `LOG_LEVEL` and mimalloc
+/// settings as [`start_service`]. Returns it and the time it took to answer `/-/ready`.
+pub async fn start_embedded_service(data_dir: &Path) -> (Proc, Duration) {
+    let port = free_port();
+    let env: Vec<(String, String)> = [
+        ("HTTP_HOST", "127.0.0.1".to_owned()),
+        ("HTTP_PORT", port.to_string()),
+        ("LOG_LEVEL", log_level()),
+        ("DATA_DIR", data_dir.display().to_string()),
+        ("GROUPS_CONFIG_DIR", groups_dir().display().to_string()),
+        ("MIMALLOC_ARENA_EAGER_COMMIT", "0".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
     start("user-manager-service", &[], &env, port, "/-/ready").await
 }
 

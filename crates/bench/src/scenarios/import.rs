@@ -40,7 +40,7 @@ pub async fn run(opts: &Options) {
     for &rows in &opts.import_rows {
         let path = dir.join(format!("customers-{rows}.csv"));
         let file_bytes =
-            write_csv(&path, rows).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+            write_customers(&path, rows).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
         eprintln!("import: {rows} rows, {file_bytes} bytes");
         results.push(measure(&path, rows, file_bytes).await);
         let _ = std::fs::remove_file(&path);
@@ -50,16 +50,28 @@ pub async fn run(opts: &Options) {
 }
 
 /// Writes `rows` users of the `customer` group; returns the file size.
-fn write_csv(path: &Path, rows: usize) -> std::io::Result<u64> {
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
-    writeln!(out, "userGroup,name,email,age")?;
+fn write_customers(path: &Path, rows: usize) -> std::io::Result<u64> {
     let run = std::process::id();
-    for i in 0..rows {
+    write_csv(path, "userGroup,name,email,age", rows, |out, i| {
         writeln!(
             out,
             "customer,Benchmark Customer {i:07} of the CSV import,import-{run}-{i:07}@bench.example.com,{}",
             18 + i % 70
-        )?;
+        )
+    })
+}
+
+/// Writes `header` then `rows` lines, line `i` written by `row`; returns the file size.
+pub(crate) fn write_csv(
+    path: &Path,
+    header: &str,
+    rows: usize,
+    mut row: impl FnMut(&mut dyn Write, usize) -> std::io::Result<()>,
+) -> std::io::Result<u64> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+    writeln!(out, "{header}")?;
+    for i in 0..rows {
+        row(&mut out, i)?;
     }
     out.flush()?;
     Ok(std::fs::metadata(path)?.len())
@@ -103,25 +115,8 @@ async fn measure(path: &Path, rows: usize, file_bytes: u64) -> Measured {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let idle_rss_kib = ums.rss_kib().unwrap_or_default();
     let cpu_before = (ums.cpu_seconds(), fakes.crud.cpu_seconds());
-    let form = reqwest::multipart::Form::new().part("file", file_part(path, file_bytes).await);
-    let started = Instant::now();
-    let response = client
-        .patch(format!("{}/users/import", ums.url))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("PATCH /users/import: {e}"));
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap_or_default();
-    let elapsed = started.elapsed();
-    let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-    if status != 200 {
-        eprintln!(
-            "import answered {status}: {}",
-            text.chars().take(500).collect::<String>()
-        );
-    }
-    let count = |key: &str| body[key].as_array().map_or(0, Vec::len);
+    let (status, elapsed, body) = upload(&client, &ums.url, path, file_bytes).await;
+    let count = |key: &str| count(&body, key);
     let stored = check(
         client
             .get(format!("{}/users/count", fakes.crud.url))
@@ -147,6 +142,43 @@ async fn measure(path: &Path, rows: usize, file_bytes: u64) -> Measured {
         crud_cpu: fakes.crud.cpu_seconds() - cpu_before.1,
         crud_peak_rss_kib: fakes.crud.peak_rss_kib().unwrap_or_default(),
     }
+}
+
+/// Sends the file at `path` (`len` bytes) to `PATCH {base}/users/import`; returns the status,
+/// the time from sending to the end of the answer, and the answer's JSON.
+pub(crate) async fn upload(
+    client: &reqwest::Client,
+    base: &str,
+    path: &Path,
+    len: u64,
+) -> (u16, Duration, Value) {
+    let form = reqwest::multipart::Form::new().part("file", file_part(path, len).await);
+    let started = Instant::now();
+    let response = client
+        .patch(format!("{base}/users/import"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("PATCH /users/import: {e}"));
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    let elapsed = started.elapsed();
+    if status != 200 {
+        eprintln!(
+            "import answered {status}: {}",
+            text.chars().take(500).collect::<String>()
+        );
+    }
+    (
+        status,
+        elapsed,
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+    )
+}
+
+/// How many entries the import answer lists under `key` (`inserted`, `updated`, `invalid`).
+pub(crate) fn count(body: &Value, key: &str) -> usize {
+    body[key].as_array().map_or(0, Vec::len)
 }
 
 /// The target of a size: 3 s for 10,000 rows, 30 s for 100,000 (SPEC §8); none otherwise.

@@ -54,7 +54,7 @@ pub async fn run(opts: &Options) {
     }
     cpu.report();
     let before = (ums.cpu_seconds(), fakes.auth.cpu_seconds(), crud.cpu_seconds());
-    let create = load_run(opts.concurrency, duration, post_user(&ums.url)).await;
+    let create = load_run(opts.concurrency, duration, post_user(&ums.url, "bench")).await;
     let per_user = |s: f64| s * 1e6 / create.ok.max(1) as f64;
     println!(
         "CPU per `POST /users/` (µs): service {:.0}, Auth0 fake {:.0}, CRUD fake {:.0}",
@@ -102,18 +102,21 @@ impl CpuPerRequest {
     }
 }
 
-fn get_list(base: &str) -> load::MakeRequest {
+/// `GET {base}/users/?_l=25`.
+pub(crate) fn get_list(base: &str) -> load::MakeRequest {
     let url = format!("{base}/users/?_l=25");
     Arc::new(move |c: &reqwest::Client, _| c.get(&url))
 }
 
-fn post_user(base: &str) -> load::MakeRequest {
+/// `POST {base}/users/` of a new `customer` with a password; call `i` of a run has the email
+/// `{tag}{pid}-{i}@example.com`, so runs with different tags never collide.
+pub(crate) fn post_user(base: &str, tag: &'static str) -> load::MakeRequest {
     let url = format!("{base}/users/");
     let nonce = std::process::id();
     Arc::new(move |c: &reqwest::Client, i| {
         c.post(&url).json(&json!({
             "userGroup": "customer", "name": format!("bench {i}"),
-            "email": format!("bench{nonce}-{i}@example.com"), "password": "Passw0rd!"
+            "email": format!("{tag}{nonce}-{i}@example.com"), "password": "Passw0rd!"
         }))
     })
 }
