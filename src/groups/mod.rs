@@ -3,9 +3,9 @@
 //! against their group schema ([`validate_user`]).
 
 pub mod admin;
-pub mod seed;
 mod group;
 mod registry;
+pub mod seed;
 
 #[cfg(test)]
 mod tests;

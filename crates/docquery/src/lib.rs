@@ -1,5 +1,8 @@
 //! The document semantics of the Mia-Platform CRUD Service over `serde_json::Value` documents:
-//! `_q` filters, update operators, sorting, projection and the `__STATE__` machine.
+//! `_q` filters, update operators, sorting, projection and the `__STATE__` machine; plus what the
+//! CRUD fake and the embedded store both build on them: the selection of a request (states, id,
+//! ANDed filter parts, index hints), query-string field filters, `acl_rows` and `_rawp` parsing,
+//! index keys, ObjectId-like ids, timestamps, the standard fields of writes and update-body checks.
 //!
 //! Shared by the service (to compute a document after a PATCH and validate it), the CRUD Service
 //! fake and the embedded store, so the three agree on one reading of the contract.
@@ -18,23 +21,31 @@
 //! # Ok::<(), docquery::QueryError>(())
 //! ```
 
+mod fields;
 mod filter;
 mod path;
 mod project;
+mod selection;
 mod sort;
 mod state;
 mod update;
 mod validate;
 mod value;
+mod writes;
 
+pub use fields::{field_filter, index_key, parse_raw_projection, split_list, RawProjection};
 pub use filter::matches;
-pub use path::get_path;
+pub use path::{get_path, remove_path};
 pub use project::project;
+pub use selection::{check_filter, parse_acl_rows, Selection};
 pub use sort::{compare, parse_sort, SortKey};
 pub use state::{bulk_sources, transition_allowed, State};
 pub use update::{apply_update, apply_update_with_filter, RESERVED_FIELDS, UPDATE_OPERATORS};
 pub use validate::validate_filter;
 pub use value::{compare_values, values_equal};
+pub use writes::{
+    check_update, is_noop, new_document, now_iso, split_update, touch, writer_id, IdGen, PROTECTED_FIELDS,
+};
 
 /// A filter or update the CRUD Service would reject with 400; the message is the CRUD one.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

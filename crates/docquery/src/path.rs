@@ -51,3 +51,20 @@ fn collect<'a>(v: &'a Value, segs: &[&str], out: &mut Vec<Option<&'a Value>>) {
         _ => out.push(None),
     }
 }
+
+/// Removes the dotted `path` from `doc` (an exclusion projection); arrays are not traversed and a
+/// missing path changes nothing.
+pub fn remove_path(doc: &mut Value, path: &str) {
+    match path.split_once('.') {
+        None => {
+            if let Some(obj) = doc.as_object_mut() {
+                obj.shift_remove(path);
+            }
+        }
+        Some((head, rest)) => {
+            if let Some(child) = doc.get_mut(head) {
+                remove_path(child, rest);
+            }
+        }
+    }
+}

@@ -13,7 +13,7 @@ use super::ops::{self, Author};
 use super::request::{self, Projection, Scope};
 use super::schema::Table;
 use super::{bodies, export};
-use super::{lock, now_iso, Failure, IdGen, SERVICE};
+use super::{lock, Failure, SERVICE};
 use crate::context::CallContext;
 use crate::downstream::{CallName, DownstreamError, ErrorKind};
 use crate::store::{
@@ -27,7 +27,7 @@ pub(crate) struct EmbeddedCollection {
     table: Arc<Table>,
     default_state: DocState,
     user_id_header: String,
-    ids: Arc<IdGen>,
+    ids: Arc<docquery::IdGen>,
 }
 
 impl EmbeddedCollection {
@@ -42,7 +42,7 @@ impl EmbeddedCollection {
             table: Arc::new(table),
             default_state,
             user_id_header,
-            ids: Arc::new(IdGen::new()),
+            ids: Arc::new(docquery::IdGen::new()),
         }
     }
 
@@ -68,15 +68,10 @@ impl EmbeddedCollection {
         let value = ctx
             .forward
             .get(self.user_id_header.as_str())
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let user = match value {
-            "" | "null" | "undefined" => "public",
-            other => other,
-        };
+            .and_then(|v| v.to_str().ok());
         Author {
-            user: user.to_owned(),
-            now: now_iso(),
+            user: docquery::writer_id(value).to_owned(),
+            now: docquery::now_iso(),
         }
     }
 

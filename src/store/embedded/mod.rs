@@ -21,9 +21,8 @@ mod select;
 mod tests;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use rusqlite::Connection;
 
@@ -175,43 +174,4 @@ impl Failure {
         };
         DownstreamError::new(call, kind)
     }
-}
-
-/// Generator of ObjectId-like ids: 4 bytes of seconds, 5 random bytes, a 3-byte counter.
-#[derive(Debug)]
-pub(super) struct IdGen {
-    process: [u8; 5],
-    counter: AtomicU32,
-}
-
-impl IdGen {
-    fn new() -> Self {
-        Self {
-            process: rand::random(),
-            counter: AtomicU32::new(rand::random::<u32>() & 0x00ff_ffff),
-        }
-    }
-
-    /// A fresh 24-hex id.
-    pub fn next(&self) -> String {
-        let secs = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        // The ObjectId timestamp is 4 bytes: truncation is the format.
-        let secs = (secs & 0xffff_ffff) as u32;
-        let count = self.counter.fetch_add(1, Ordering::Relaxed) & 0x00ff_ffff;
-        let [a, b, c, d, e] = self.process;
-        format!("{secs:08x}{a:02x}{b:02x}{c:02x}{d:02x}{e:02x}{count:06x}")
-    }
-}
-
-/// Now as the CRUD Service serialises dates: `2020-04-05T17:16:14.175Z`.
-fn now_iso() -> String {
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    time::OffsetDateTime::now_utc()
-        .format(&format)
-        .unwrap_or_default()
 }

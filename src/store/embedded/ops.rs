@@ -2,17 +2,16 @@
 //! in one read transaction, every write (checks included) in one `IMMEDIATE` transaction, so a
 //! compare-and-set PATCH or a state change is atomic.
 
-use docquery::State;
+use docquery::{is_noop, IdGen, State};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params_from_iter, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use serde_json::Value;
 
-use super::bodies::is_noop;
 use super::cursor::Cursor;
 use super::request::Page;
 use super::schema::{field_key, sql_text, Table};
 use super::select::Selection;
-use super::{Failure, IdGen};
+use super::Failure;
 
 /// Who writes, and when: `updaterId`/`updatedAt` (and `creatorId`/`createdAt` on insert).
 pub(super) struct Author {
@@ -241,10 +240,7 @@ fn updated(doc: &Value, update: &Value, author: &Author, filter: Option<&Value>)
 }
 
 fn touch(doc: &mut Value, author: &Author) {
-    if let Some(obj) = doc.as_object_mut() {
-        obj.insert("updaterId".into(), Value::String(author.user.clone()));
-        obj.insert("updatedAt".into(), Value::String(author.now.clone()));
-    }
+    docquery::touch(doc, &author.user, &author.now);
 }
 
 /// `PATCH /:id`: compare-and-set; the updated document, or `None` with nothing written.

@@ -71,27 +71,15 @@ pub(super) fn state(state: DocState) -> State {
 
 /// Validates a filter object with the CRUD `_q` rules.
 fn check_filter(value: &Value) -> Result<(), Failure> {
-    if !value.is_object() {
-        return Err(Failure::Rejected("querystring/_q must be an object".to_owned()));
-    }
-    docquery::validate_filter(value).map_err(|e| Failure::Rejected(e.0))
+    docquery::check_filter(value).map_err(|e| Failure::Rejected(e.0))
 }
 
 /// The `acl_rows` header: one filter or an array of filters, ANDed.
 fn acl_rows(header: Option<&str>) -> Result<Vec<Value>, Failure> {
-    let Some(text) = header else {
-        return Ok(Vec::new());
-    };
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| Failure::Rejected(format!("acl_rows is not valid JSON: {e}")))?;
-    let filters = match value {
-        Value::Array(items) => items,
-        other => vec![other],
-    };
-    for filter in &filters {
-        check_filter(filter)?;
+    match header {
+        None => Ok(Vec::new()),
+        Some(text) => docquery::parse_acl_rows(text).map_err(|e| Failure::Rejected(e.0)),
     }
-    Ok(filters)
 }
 
 /// `field=value`: the value coerced as Ajv would for a boolean or number field, the raw string
@@ -105,24 +93,7 @@ fn field_filter(field: &str, value: &str) -> Result<Value, Failure> {
     if field.is_empty() || field.contains('$') {
         return Err(Failure::Rejected(format!("Unknown field: {field}")));
     }
-    let coerced = match value {
-        "true" => Some(Value::Bool(true)),
-        "false" => Some(Value::Bool(false)),
-        _ => value.parse::<i64>().ok().map(Value::from).or_else(|| {
-            value
-                .parse::<f64>()
-                .ok()
-                .filter(|f| f.is_finite() && !value.contains(|c: char| c.is_alphabetic()))
-                .map(Value::from)
-        }),
-    };
-    let condition = match coerced {
-        Some(c) => json!({ "$in": [c, value] }),
-        None => Value::String(value.to_owned()),
-    };
-    let mut obj = Map::new();
-    obj.insert(field.to_owned(), condition);
-    Ok(Value::Object(obj))
+    Ok(docquery::field_filter(field, value))
 }
 
 /// The `filter` of a `POST /state` item: `_id` and field equalities, nothing else.
@@ -169,7 +140,7 @@ impl Projection {
             Self::Exclude(fields) => {
                 let mut doc = doc;
                 for field in fields {
-                    remove_path(&mut doc, field);
+                    docquery::remove_path(&mut doc, field);
                 }
                 doc
             }
@@ -185,7 +156,7 @@ impl Projection {
 
     /// Narrowed to the `acl_read_columns` list (comma-separated; empty means no restriction).
     pub fn restrict(self, read_columns: Option<&str>) -> Self {
-        let readable = split_list(read_columns.unwrap_or(""));
+        let readable = docquery::split_list(read_columns.unwrap_or(""));
         if readable.is_empty() {
             return self;
         }
@@ -201,30 +172,6 @@ impl Projection {
             Self::Include(narrowed)
         }
     }
-}
-
-fn remove_path(doc: &mut Value, path: &str) {
-    match path.split_once('.') {
-        None => {
-            if let Some(obj) = doc.as_object_mut() {
-                obj.shift_remove(path);
-            }
-        }
-        Some((head, rest)) => {
-            if let Some(child) = doc.get_mut(head) {
-                remove_path(child, rest);
-            }
-        }
-    }
-}
-
-fn split_list(value: &str) -> Vec<String> {
-    value
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 /// A list or export query, checked.
@@ -264,7 +211,7 @@ pub(super) fn page(
                 "_p and _rawp cannot be used together".to_owned(),
             ))
         }
-        (Some(fields), None) => Projection::Include(split_list(&fields.join(","))),
+        (Some(fields), None) => Projection::Include(docquery::split_list(&fields.join(","))),
         (None, Some(raw)) => raw_projection(raw)?,
         (None, None) => Projection::All,
     };
@@ -288,34 +235,11 @@ pub(super) fn page(
 
 /// `_rawp`: an inclusion or exclusion projection (`{"a":1}` / `{"a":0}`).
 fn raw_projection(raw: &str) -> Result<Projection, Failure> {
-    let value: Value =
-        serde_json::from_str(raw).map_err(|e| Failure::Rejected(format!("_rawp is not valid JSON: {e}")))?;
-    let obj = value
-        .as_object()
-        .ok_or_else(|| Failure::Rejected("_rawp must be an object".to_owned()))?;
-    let (mut include, mut exclude) = (Vec::new(), Vec::new());
-    for (key, flag) in obj {
-        let flag = match flag {
-            Value::Bool(b) => *b,
-            Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-            _ => {
-                return Err(Failure::Rejected(format!(
-                    "_rawp: the embedded store supports only inclusion/exclusion, not {key}"
-                )))
-            }
-        };
-        if flag {
-            include.push(key.clone());
-        } else {
-            exclude.push(key.clone());
-        }
-    }
-    match (include.is_empty(), exclude.is_empty()) {
-        (false, true) => Ok(Projection::Include(include)),
-        (true, false) => Ok(Projection::Exclude(exclude)),
-        (true, true) => Ok(Projection::All),
-        (false, false) => Err(Failure::Rejected(
-            "_rawp cannot mix inclusion and exclusion".to_owned(),
-        )),
-    }
+    let raw =
+        docquery::parse_raw_projection(raw, "the embedded store").map_err(|e| Failure::Rejected(e.0))?;
+    Ok(match (raw.include.is_empty(), raw.exclude.is_empty()) {
+        (false, _) => Projection::Include(raw.include),
+        (true, false) => Projection::Exclude(raw.exclude),
+        (true, true) => Projection::All,
+    })
 }

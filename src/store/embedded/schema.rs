@@ -69,19 +69,7 @@ pub(super) fn table_name(path: &str) -> String {
     format!("docs_{}", sanitise(path.trim_matches('/')))
 }
 
-/// The key of a scalar value in an index column: `None` for null (never indexed, so never a
-/// duplicate). Numbers compare by value (`1` and `1.0` share a key), as in the CRUD fake.
-pub(super) fn value_key(value: &Value) -> Option<String> {
-    match value {
-        Value::Null => None,
-        Value::String(s) => Some(format!("s{s}")),
-        Value::Bool(b) => Some(format!("b{b}")),
-        Value::Number(n) => Some(format!("n{:?}", n.as_f64().unwrap_or(f64::NAN))),
-        other => Some(format!("j{other}")),
-    }
-}
-
-/// Keys of composite values (arrays, objects) start with `j`: an equality on the field may match
+/// Keys ([`docquery::index_key`]) of composite values (arrays, objects) start with `j`: an equality on the field may match
 /// them ("array contains"), so index lookups always add the rows in this key range.
 pub(super) const COMPOSITE_RANGE: (&str, &str) = ("j", "k");
 
@@ -101,7 +89,7 @@ pub(super) fn field_key(doc: &Value, field: &str, id: &str) -> Option<String> {
             return Some(format!("j#{id}"));
         }
     }
-    value_key(current)
+    docquery::index_key(current)
 }
 
 /// Creates the table of `path` with its columns and indexes, or brings an existing one up to

@@ -6,82 +6,48 @@ use std::cmp::Ordering;
 
 use docquery::{SortKey, State};
 use rusqlite::Connection;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::cursor::{lookup_ids, lookup_keys, Cursor};
-use super::schema::{value_key, Table};
+use super::schema::Table;
 use super::Failure;
 
-/// The documents one request addresses.
+/// The documents one request addresses: a [`docquery::Selection`] read from SQLite.
 #[derive(Clone, Debug)]
-pub(super) struct Selection {
-    /// Accepted `__STATE__` values; `None` accepts any document.
-    states: Option<Vec<State>>,
-    /// The path id.
-    id: Option<String>,
-    /// The ANDed filter parts; `None` when there are none.
-    filter: Option<Value>,
-    /// `field = scalar` conditions (plain or `$eq`), usable through an index.
-    eq_hints: Vec<(String, Value)>,
-    /// `field ∈ [scalars]` conditions (`$in`), usable through an index.
-    in_hints: Vec<(String, Vec<Value>)>,
-}
+pub(super) struct Selection(docquery::Selection);
 
 impl Selection {
     /// The documents in `states` (any if `None`) with `_id = id` (if set) matching every part.
     pub fn new(states: Option<Vec<State>>, id: Option<String>, parts: Vec<Value>) -> Self {
-        let (mut eq_hints, mut in_hints) = (Vec::new(), Vec::new());
-        for part in &parts {
-            collect_hints(part, &mut eq_hints, &mut in_hints);
-        }
-        let filter = match parts.len() {
-            0 => None,
-            1 => parts.into_iter().next(),
-            _ => Some(json!({ "$and": parts })),
-        };
-        Self {
-            states,
-            id,
-            filter,
-            eq_hints,
-            in_hints,
-        }
+        Self(docquery::Selection::new(states, id, parts))
     }
 
     /// The accepted states (`None`: any).
     pub fn states(&self) -> Option<Vec<State>> {
-        self.states.clone()
+        self.0.states().map(<[State]>::to_vec)
     }
 
     /// The ANDed filter parts (positional updates resolve against it).
     pub fn filter(&self) -> Option<&Value> {
-        self.filter.as_ref()
+        self.0.filter()
     }
 
     /// The accepted states when nothing else filters (a count can then use the state index).
     pub fn only_states(&self) -> Option<Option<&[State]>> {
-        (self.id.is_none() && self.filter.is_none()).then_some(self.states.as_deref())
+        self.0.only_states()
     }
 
     /// Whether a candidate (already in an accepted state) passes the id and the filter.
     pub fn matches(&self, doc: &Value) -> Result<bool, Failure> {
-        if let Some(id) = &self.id {
-            if doc.get("_id").and_then(Value::as_str) != Some(id.as_str()) {
-                return Ok(false);
-            }
-        }
-        match &self.filter {
-            None => Ok(true),
-            Some(filter) => docquery::matches(doc, filter).map_err(|e| Failure::Rejected(e.0)),
-        }
+        self.0.matches(doc, false).map_err(|e| Failure::Rejected(e.0))
     }
 
     /// A cursor over the candidates, in insertion order: through the `id` or a field index when
     /// the filter allows it, else over the whole collection.
     pub fn cursor(&self, conn: &Connection, table: &Table) -> Result<Cursor, Failure> {
-        let states = self.states.clone();
-        let seqs = match &self.id {
-            Some(id) => Some(lookup_ids(conn, table, std::slice::from_ref(id))?),
+        let states = self.states();
+        let seqs = match self.0.id() {
+            Some(id) => Some(lookup_ids(conn, table, &[id.to_owned()])?),
             None => self.indexed_lookup(conn, table)?,
         };
         Ok(match seqs {
@@ -92,9 +58,7 @@ impl Selection {
 
     /// The candidates of the first equality, then `$in`, hint on `_id` or an indexed field.
     fn indexed_lookup(&self, conn: &Connection, table: &Table) -> Result<Option<Vec<i64>>, Failure> {
-        let eq = self.eq_hints.iter().map(|(f, v)| (f, std::slice::from_ref(v)));
-        let within = self.in_hints.iter().map(|(f, vs)| (f, vs.as_slice()));
-        for (field, values) in eq.chain(within) {
+        for (field, values) in self.0.hints() {
             if field == "_id" {
                 let ids: Vec<String> = values
                     .iter()
@@ -104,7 +68,7 @@ impl Selection {
                 return lookup_ids(conn, table, &ids).map(Some);
             }
             if let Some(column) = table.column(field) {
-                let keys: Vec<String> = values.iter().filter_map(value_key).collect();
+                let keys: Vec<String> = values.iter().filter_map(docquery::index_key).collect();
                 return lookup_keys(conn, table, &column.name, &keys).map(Some);
             }
         }
@@ -178,34 +142,4 @@ fn compare_keys(a: &[Option<Value>], b: &[Option<Value>], keys: &[SortKey]) -> O
         }
     }
     Ordering::Equal
-}
-
-fn is_scalar(value: &Value) -> bool {
-    matches!(value, Value::String(_) | Value::Number(_) | Value::Bool(_))
-}
-
-/// Collects the `field = scalar` (plain or `$eq`) and `field ∈ [scalars]` conditions of a filter
-/// part, recursing into `$and`.
-fn collect_hints(part: &Value, eq: &mut Vec<(String, Value)>, within: &mut Vec<(String, Vec<Value>)>) {
-    let Some(obj) = part.as_object() else { return };
-    for (key, value) in obj {
-        if key == "$and" {
-            for sub in value.as_array().into_iter().flatten() {
-                collect_hints(sub, eq, within);
-            }
-        } else if key.starts_with('$') {
-            continue;
-        } else if is_scalar(value) {
-            eq.push((key.clone(), value.clone()));
-        } else if let Some(ops) = value.as_object().filter(|o| o.keys().all(|k| k.starts_with('$'))) {
-            if let Some(v) = ops.get("$eq").filter(|v| is_scalar(v)) {
-                eq.push((key.clone(), v.clone()));
-            }
-            if let Some(values) = ops.get("$in").and_then(Value::as_array) {
-                if values.iter().all(is_scalar) {
-                    within.push((key.clone(), values.clone()));
-                }
-            }
-        }
-    }
 }

@@ -7,13 +7,7 @@ use serde_json::Value;
 /// Canonical key of a value in an index; `None` for missing or null (never indexed, so never a
 /// duplicate).
 fn index_key(value: Option<&Value>) -> Option<String> {
-    match value? {
-        Value::Null => None,
-        Value::String(s) => Some(format!("s{s}")),
-        Value::Bool(b) => Some(format!("b{b}")),
-        Value::Number(n) => Some(format!("n{:?}", n.as_f64().unwrap_or(f64::NAN))),
-        other => Some(format!("j{other}")),
-    }
+    value.and_then(docquery::index_key)
 }
 
 /// An index on `field`: canonical value → insertion sequence numbers of the documents holding it.

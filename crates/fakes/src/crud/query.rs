@@ -3,7 +3,7 @@
 
 use axum::http::HeaderMap;
 use docquery::{SortKey, State};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 pub(crate) use super::matcher::{Matcher, Projection};
 use super::respond::ApiError;
@@ -114,7 +114,7 @@ pub(crate) fn parse(
             "_q" => parts.push(parse_filter_json(&value, "_q")?),
             "_st" => states = Some(parse_states(&value)?),
             "_id" => parts.push(json!({ "_id": value })),
-            "_p" => p = Some(split_list(&value)),
+            "_p" => p = Some(docquery::split_list(&value)),
             "_rawp" => rawp = Some(value),
             "_s" => sort_specs.push(value),
             "_l" => limit = Some(parse_limit(&value, rules.list_limits)?),
@@ -124,7 +124,7 @@ pub(crate) fn parse(
             field if field.contains('$') || field.is_empty() => {
                 return Err(ApiError::bad_request(format!("Unknown field: {field}")));
             }
-            field => parts.push(field_filter(field, &value)),
+            field => parts.push(docquery::field_filter(field, &value)),
         }
     }
     match (p, rawp) {
@@ -134,7 +134,7 @@ pub(crate) fn parse(
         (None, None) => {}
     }
     parts.extend(acl_rows(headers)?);
-    let readable = header_str(headers, "acl_read_columns").map(split_list);
+    let readable = header_str(headers, "acl_read_columns").map(docquery::split_list);
     let sort = if sort_specs.is_empty() {
         Vec::new()
     } else {
@@ -160,40 +160,19 @@ pub(crate) fn parse_filter_json(text: &str, what: &str) -> Result<Value, ApiErro
 
 /// Validates a filter object with the CRUD `_q` rules.
 pub(crate) fn check_filter(value: &Value) -> Result<(), ApiError> {
-    if !value.is_object() {
-        return Err(ApiError::bad_request("querystring/_q must be an object"));
-    }
-    docquery::validate_filter(value).map_err(|e| ApiError::bad_request(e.0))
+    docquery::check_filter(value).map_err(|e| ApiError::bad_request(e.0))
 }
 
 /// The `acl_rows` header: one filter or an array of filters.
 pub(crate) fn acl_rows(headers: &HeaderMap) -> Result<Vec<Value>, ApiError> {
-    let Some(text) = header_str(headers, "acl_rows") else {
-        return Ok(Vec::new());
-    };
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| ApiError::bad_request(format!("acl_rows is not valid JSON: {e}")))?;
-    let filters = match value {
-        Value::Array(items) => items,
-        other => vec![other],
-    };
-    for filter in &filters {
-        check_filter(filter)?;
+    match header_str(headers, "acl_rows") {
+        None => Ok(Vec::new()),
+        Some(text) => docquery::parse_acl_rows(text).map_err(|e| ApiError::bad_request(e.0)),
     }
-    Ok(filters)
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-fn split_list(value: &str) -> Vec<String> {
-    value
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 /// Parses a comma-separated `_st`.
@@ -241,58 +220,12 @@ fn parse_bool(name: &str, value: &str) -> Result<bool, ApiError> {
     }
 }
 
-/// `field=value`, with the value coerced like Ajv would for a boolean or number field; the raw
-/// string also matches, since the fake has no schema to tell the field's type.
-fn field_filter(field: &str, value: &str) -> Value {
-    let coerced = match value {
-        "true" => Some(Value::Bool(true)),
-        "false" => Some(Value::Bool(false)),
-        _ => value.parse::<i64>().ok().map(Value::from).or_else(|| {
-            value
-                .parse::<f64>()
-                .ok()
-                .filter(|f| f.is_finite() && !value.contains(|c: char| c.is_alphabetic()))
-                .map(Value::from)
-        }),
-    };
-    let mut obj = Map::new();
-    let condition = match coerced {
-        Some(c) => json!({ "$in": [c, value] }),
-        None => Value::String(value.to_owned()),
-    };
-    obj.insert(field.to_owned(), condition);
-    Value::Object(obj)
-}
-
 /// `_rawp`: an inclusion or exclusion projection (`{"a":1}` / `{"a":0}`).
 fn parse_rawp(raw: &str) -> Result<Projection, ApiError> {
-    let value: Value = serde_json::from_str(raw)
-        .map_err(|e| ApiError::bad_request(format!("_rawp is not valid JSON: {e}")))?;
-    let obj = value
-        .as_object()
-        .ok_or_else(|| ApiError::bad_request("_rawp must be an object"))?;
-    let flag = |v: &Value| match v {
-        Value::Bool(b) => Some(*b),
-        Value::Number(n) => n.as_f64().map(|f| f != 0.0),
-        _ => None,
-    };
-    let mut include = Vec::new();
-    let mut exclude = Vec::new();
-    for (key, v) in obj {
-        match flag(v) {
-            Some(true) => include.push(key.clone()),
-            Some(false) => exclude.push(key.clone()),
-            None => {
-                return Err(ApiError::bad_request(format!(
-                    "_rawp: the fake supports only inclusion/exclusion, not {key}"
-                )))
-            }
-        }
-    }
-    match (include.is_empty(), exclude.is_empty()) {
-        (false, true) => Ok(Projection::Include(include)),
-        (true, false) => Ok(Projection::Exclude(exclude)),
-        (true, true) => Ok(Projection::All),
-        (false, false) => Err(ApiError::bad_request("_rawp cannot mix inclusion and exclusion")),
-    }
+    let raw = docquery::parse_raw_projection(raw, "the fake").map_err(|e| ApiError::bad_request(e.0))?;
+    Ok(match (raw.include.is_empty(), raw.exclude.is_empty()) {
+        (false, _) => Projection::Include(raw.include),
+        (true, false) => Projection::Exclude(raw.exclude),
+        (true, true) => Projection::All,
+    })
 }

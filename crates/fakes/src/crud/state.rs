@@ -1,8 +1,7 @@
 //! The shared state of a CRUD fake and its inspection and fault-injection API.
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::http::Method;
 use docquery::State;
@@ -26,35 +25,6 @@ pub enum CrudFakeError {
     Duplicate(String),
 }
 
-/// Generator of ObjectId-like ids: 4 bytes of seconds, 5 random bytes, a 3-byte counter.
-#[derive(Debug)]
-pub(crate) struct IdGen {
-    process: [u8; 5],
-    counter: AtomicU32,
-}
-
-impl IdGen {
-    fn new() -> Self {
-        Self {
-            process: rand::random(),
-            counter: AtomicU32::new(rand::random::<u32>() & 0x00ff_ffff),
-        }
-    }
-
-    /// A fresh 24-hex id.
-    pub fn next(&self) -> String {
-        let secs = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        // The ObjectId timestamp is 4 bytes: truncation is the format.
-        let secs = (secs & 0xffff_ffff) as u32;
-        let count = self.counter.fetch_add(1, Ordering::Relaxed) & 0x00ff_ffff;
-        let [a, b, c, d, e] = self.process;
-        format!("{secs:08x}{a:02x}{b:02x}{c:02x}{d:02x}{e:02x}{count:06x}")
-    }
-}
-
 #[derive(Debug)]
 pub(crate) struct Inner {
     /// Collections, longest path first (so `/a/b` wins over `/a`).
@@ -62,7 +32,7 @@ pub(crate) struct Inner {
     /// Lower-cased name of the user id header.
     pub user_id_header: String,
     pub faults: Faults,
-    pub ids: IdGen,
+    pub ids: docquery::IdGen,
 }
 
 /// The shared, cheaply clonable state of a CRUD fake: its collections, pending faults and
@@ -87,7 +57,7 @@ impl CrudFakeState {
                 collections,
                 user_id_header,
                 faults: Faults::default(),
-                ids: IdGen::new(),
+                ids: docquery::IdGen::new(),
             }),
         }
     }

@@ -72,7 +72,7 @@ pub(crate) fn state_bulk(req: &Req) -> ApiResult {
         let at = format!("body/{i}");
         let to = state_to(item, &at)?;
         let mut matcher = bulk_filter(item.get("filter"), &at, &acl, false)?;
-        matcher.states = Some(docquery::bulk_sources(to).to_vec());
+        matcher.set_states(Some(docquery::bulk_sources(to).to_vec()));
         items.push((matcher, to));
     }
     let mut coll = write(&req.cell.data);

@@ -1,7 +1,7 @@
 //! PATCH routes (by id as compare-and-set, many, bulk) and upsert-one, over the docquery update
 //! operators (contract §1, §3).
 
-use docquery::State;
+use docquery::{is_noop, split_update, State};
 use serde_json::{json, Map, Value};
 
 use super::query::{self, Matcher};
@@ -9,79 +9,11 @@ use super::respond::{ok_json, ApiError, ApiResult};
 use super::routes::Req;
 use super::store::Collection;
 use super::write;
-use super::writes::{body_array, body_json, insert_new, now_iso, touch, user_id, PROTECTED};
-
-/// Operators accepted by the PATCH routes.
-const PATCH_OPERATORS: [&str; 8] = [
-    "$set",
-    "$unset",
-    "$inc",
-    "$mul",
-    "$currentDate",
-    "$push",
-    "$addToSet",
-    "$pull",
-];
+use super::writes::{body_array, body_json, insert_new, now_iso, touch, user_id};
 
 /// Checks an update body the way the CRUD schema does; `$setOnInsert` only with `upsert`.
-/// A dry run on an empty document turns docquery's structural errors into 400 as well.
 pub(crate) fn check_update(update: &Value, at: &str, upsert: bool, now: &str) -> Result<(), ApiError> {
-    let Some(ops) = update.as_object() else {
-        return Err(ApiError::bad_request(format!("{at} must be object")));
-    };
-    let mut positional = false;
-    for (op, fields) in ops {
-        let allowed = PATCH_OPERATORS.contains(&op.as_str()) || (upsert && op == "$setOnInsert");
-        if !allowed {
-            return Err(ApiError::bad_request(format!(
-                "{at} must NOT have additional properties. Property \"{op}\" is not allowed"
-            )));
-        }
-        let Some(fields) = fields.as_object() else {
-            return Err(ApiError::bad_request(format!("{at}/{op} must be object")));
-        };
-        for (path, value) in fields {
-            let head = path.split('.').next().unwrap_or(path);
-            if PROTECTED.contains(&head) || head == "__STATE__" {
-                return Err(ApiError::bad_request(format!(
-                    "{at}/{op} must NOT have additional properties. Property \"{path}\" is not allowed"
-                )));
-            }
-            positional |= path.contains(".$");
-            let bad = match op.as_str() {
-                "$unset" | "$currentDate" => (*value != Value::Bool(true)).then_some("be equal to constant"),
-                "$inc" | "$mul" => (!value.is_number()).then_some("be number"),
-                _ => None,
-            };
-            if let Some(bad) = bad {
-                return Err(ApiError::bad_request(format!("{at}/{op}/{path} must {bad}")));
-            }
-        }
-    }
-    if !positional {
-        let (main, on_insert) = split_update(update);
-        for part in [main, on_insert].iter().filter(|p| !is_noop(p)) {
-            docquery::apply_update(&mut json!({}), part, now).map_err(|e| ApiError::bad_request(e.0))?;
-        }
-    }
-    Ok(())
-}
-
-/// Whether `update` changes nothing (no operator, or only empty ones).
-fn is_noop(update: &Value) -> bool {
-    update
-        .as_object()
-        .is_none_or(|ops| ops.values().all(|v| v.as_object().is_some_and(Map::is_empty)))
-}
-
-/// Splits `$setOnInsert` out of an upsert body: `(other operators, {"$set": setOnInsert})`.
-fn split_update(update: &Value) -> (Value, Value) {
-    let mut main = update.as_object().cloned().unwrap_or_default();
-    let on_insert = main
-        .shift_remove("$setOnInsert")
-        .map(|v| json!({ "$set": v }))
-        .unwrap_or_else(|| json!({}));
-    (Value::Object(main), on_insert)
+    docquery::check_update(update, at, upsert, now).map_err(|e| ApiError::bad_request(e.0))
 }
 
 /// Whether `update` uses a positional `$set` (`arr.$.replace`, `arr.$.merge`).

@@ -2,7 +2,7 @@
 //! timestamps and the standard fields.
 
 use docquery::State;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::query;
 use super::respond::{no_content, ok_json, ApiError, ApiResult};
@@ -10,30 +10,15 @@ use super::routes::Req;
 use super::store::{Collection, InsertError};
 use super::write;
 
-/// Fields the server owns: a client may never write them.
-pub(crate) const PROTECTED: [&str; 5] = ["_id", "creatorId", "createdAt", "updaterId", "updatedAt"];
-
-/// The current time as the CRUD Service serializes dates (`2020-04-05T17:16:14.175Z`).
-pub(crate) fn now_iso() -> String {
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    time::OffsetDateTime::now_utc()
-        .format(&format)
-        .unwrap_or_default()
-}
+pub(crate) use docquery::{now_iso, touch};
 
 /// The user id of the request (the configured header), or `"public"`.
 pub(crate) fn user_id(req: &Req) -> String {
     let value = req
         .headers
         .get(req.fake.inner.user_id_header.as_str())
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    match value {
-        "" | "null" | "undefined" => "public".to_owned(),
-        other => other.to_owned(),
-    }
+        .and_then(|v| v.to_str().ok());
+    docquery::writer_id(value).to_owned()
 }
 
 /// The JSON body; an empty body is `Null`.
@@ -56,14 +41,6 @@ pub(crate) fn body_array(req: &Req) -> Result<Vec<Value>, ApiError> {
     }
 }
 
-/// Sets `__STATE__`-independent metadata of a write: `updaterId`, `updatedAt`.
-pub(crate) fn touch(doc: &mut Value, user: &str, now: &str) {
-    if let Some(obj) = doc.as_object_mut() {
-        obj.insert("updaterId".into(), Value::String(user.to_owned()));
-        obj.insert("updatedAt".into(), Value::String(now.to_owned()));
-    }
-}
-
 /// Builds the document stored by `POST /` from the body (its `_id` is still `null`).
 fn new_document(
     body: Value,
@@ -72,31 +49,7 @@ fn new_document(
     user: &str,
     now: &str,
 ) -> Result<Value, ApiError> {
-    let Value::Object(fields) = body else {
-        return Err(ApiError::bad_request(format!("{at} must be object")));
-    };
-    if let Some(field) = fields.keys().find(|k| PROTECTED.contains(&k.as_str())) {
-        return Err(ApiError::bad_request(format!(
-            "{at} must NOT have additional properties. Property \"{field}\" is not allowed"
-        )));
-    }
-    let state = match fields.get("__STATE__") {
-        None => default_state,
-        Some(v) => v.as_str().and_then(State::parse).ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "{at}/__STATE__ must be equal to one of the allowed values"
-            ))
-        })?,
-    };
-    let mut doc = Map::with_capacity(fields.len() + 6);
-    doc.insert("_id".into(), Value::Null);
-    doc.extend(fields);
-    doc.insert("__STATE__".into(), Value::String(state.as_str().to_owned()));
-    doc.insert("creatorId".into(), Value::String(user.to_owned()));
-    doc.insert("createdAt".into(), Value::String(now.to_owned()));
-    let mut doc = Value::Object(doc);
-    touch(&mut doc, user, now);
-    Ok(doc)
+    docquery::new_document(&body, at, default_state, user, now).map_err(|e| ApiError::bad_request(e.0))
 }
 
 /// Inserts `doc`, giving it a fresh `_id`; a unique violation becomes 409.
