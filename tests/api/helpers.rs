@@ -98,16 +98,14 @@ pub async fn spawn_app() -> TestApp {
 /// configured by default (its runner would poll the wiremock CRUD and blur exact-call asserts);
 /// pass `JOBS_CRUD_ENDPOINT` to get one.
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
-    LazyLock::force(&LOGS);
     let (crud, auth, rond, timer) = tokio::join!(
         MockServer::start(),
         MockServer::start(),
         MockServer::start(),
         MockServer::start()
     );
-    let mut vars: Vec<(String, String)> = [
-        ("HTTP_HOST", "127.0.0.1"),
-        ("HTTP_PORT", "0"),
+    let (crud_uri, auth_uri, rond_uri, timer_uri) = (crud.uri(), auth.uri(), rond.uri(), timer.uri());
+    let base = [
         ("USERS_CRUD_ENDPOINT", "/users"),
         ("UMS_CONFIG_CRUD_ENDPOINT", "/ums-config"),
         ("ROLES_CRUD_ENDPOINT", "/roles"),
@@ -115,23 +113,12 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         ("DOWNSTREAM_TIMEOUT_MS", "500"),
         ("ADDITIONAL_HEADERS_TO_PROXY", "x-custom"),
         ("REQUEST_BODY_LIMIT_BYTES", "65536"),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect();
-    vars.push(("CRUD_SERVICE".into(), crud.uri()));
-    vars.push(("AUTH_SERVICE".into(), auth.uri()));
-    vars.push(("ROND_SERVICE".into(), rond.uri()));
-    vars.push(("TIMER_SERVICE".into(), timer.uri()));
-    for (k, v) in extra {
-        vars.retain(|(name, _)| name != k);
-        vars.push(((*k).to_owned(), (*v).to_owned()));
-    }
-    let config = Config::from_pairs(vars).expect("test configuration is valid");
-    let app = Application::build(config).await.expect("the service starts");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let shutdown = app.shutdown_token();
-    let server = tokio::spawn(app.run_until_stopped());
+        ("CRUD_SERVICE", crud_uri.as_str()),
+        ("AUTH_SERVICE", auth_uri.as_str()),
+        ("ROND_SERVICE", rond_uri.as_str()),
+        ("TIMER_SERVICE", timer_uri.as_str()),
+    ];
+    let (address, shutdown, server) = serve(&base, extra).await;
     TestApp {
         address,
         client: reqwest::Client::new(),
@@ -142,6 +129,32 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         shutdown,
         server,
     }
+}
+
+/// A started service: its address, its shutdown token and its server task.
+type Served = (
+    String,
+    CancellationToken,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+);
+
+/// Starts the service on 127.0.0.1:0 with `base` variables overridden by `extra`.
+async fn serve(base: &[(&str, &str)], extra: &[(&str, &str)]) -> Served {
+    LazyLock::force(&LOGS);
+    let mut vars: Vec<(String, String)> = vec![
+        ("HTTP_HOST".into(), "127.0.0.1".into()),
+        ("HTTP_PORT".into(), "0".into()),
+    ];
+    for (k, v) in base.iter().chain(extra) {
+        vars.retain(|(name, _)| name != k);
+        vars.push(((*k).to_owned(), (*v).to_owned()));
+    }
+    let config = Config::from_pairs(vars).expect("test configuration is valid");
+    let app = Application::build(config).await.expect("the service starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let shutdown = app.shutdown_token();
+    let server = tokio::spawn(app.run_until_stopped());
+    (address, shutdown, server)
 }
 
 /// A running service on the stateful CRUD Service and Auth0 Client fakes (multi-step flows).
@@ -235,33 +248,10 @@ pub async fn spawn_app_on_fakes_with(
     extra: &[(&str, &str)],
     seed: impl FnOnce(&ums_fakes::crud::CrudFakeState),
 ) -> FakeApp {
-    LazyLock::force(&LOGS);
     let crud = ums_fakes::crud::CrudFake::standard().spawn().await;
     seed(crud.state());
     let auth = ums_fakes::auth0::Auth0Fake::builder().build().spawn().await;
-    let mut vars: Vec<(String, String)> = [
-        ("HTTP_HOST", "127.0.0.1".to_owned()),
-        ("HTTP_PORT", "0".to_owned()),
-        ("USERS_CRUD_ENDPOINT", "/users".to_owned()),
-        ("UMS_CONFIG_CRUD_ENDPOINT", "/ums-config".to_owned()),
-        ("ROLES_CRUD_ENDPOINT", "/roles".to_owned()),
-        ("JOBS_CRUD_ENDPOINT", "/jobs".to_owned()),
-        ("DOWNSTREAM_TIMEOUT_MS", "2000".to_owned()),
-        ("CRUD_SERVICE", crud.uri()),
-        ("AUTH_SERVICE", auth.uri()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    for (k, v) in extra {
-        vars.retain(|(name, _)| name != k);
-        vars.push(((*k).to_owned(), (*v).to_owned()));
-    }
-    let config = Config::from_pairs(vars).expect("test configuration is valid");
-    let app = Application::build(config).await.expect("the service starts");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let shutdown = app.shutdown_token();
-    tokio::spawn(app.run_until_stopped());
+    let (address, shutdown) = spawn_service_on(&crud.uri(), &auth.uri(), extra).await;
     FakeApp {
         address,
         client: reqwest::Client::new(),
@@ -279,10 +269,7 @@ pub async fn spawn_service_on(
     auth_uri: &str,
     extra: &[(&str, &str)],
 ) -> (String, CancellationToken) {
-    LazyLock::force(&LOGS);
-    let mut vars: Vec<(String, String)> = [
-        ("HTTP_HOST", "127.0.0.1"),
-        ("HTTP_PORT", "0"),
+    let base = [
         ("USERS_CRUD_ENDPOINT", "/users"),
         ("UMS_CONFIG_CRUD_ENDPOINT", "/ums-config"),
         ("ROLES_CRUD_ENDPOINT", "/roles"),
@@ -290,19 +277,8 @@ pub async fn spawn_service_on(
         ("DOWNSTREAM_TIMEOUT_MS", "2000"),
         ("CRUD_SERVICE", crud_uri),
         ("AUTH_SERVICE", auth_uri),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect();
-    for (k, v) in extra {
-        vars.retain(|(name, _)| name != k);
-        vars.push(((*k).to_owned(), (*v).to_owned()));
-    }
-    let config = Config::from_pairs(vars).expect("test configuration is valid");
-    let app = Application::build(config).await.expect("the service starts");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let shutdown = app.shutdown_token();
-    tokio::spawn(app.run_until_stopped());
+    ];
+    let (address, shutdown, _) = serve(&base, extra).await;
     (address, shutdown)
 }
 
@@ -345,24 +321,14 @@ pub fn temp_data_dir() -> std::path::PathBuf {
 
 /// Starts the service in embedded mode on `data_dir`.
 pub async fn spawn_embedded(data_dir: &std::path::Path, extra: &[(&str, &str)]) -> EmbeddedApp {
-    LazyLock::force(&LOGS);
     let groups_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/groups");
-    let mut vars: Vec<(String, String)> = vec![
-        ("HTTP_HOST".into(), "127.0.0.1".into()),
-        ("HTTP_PORT".into(), "0".into()),
-        ("DATA_DIR".into(), data_dir.display().to_string()),
-        ("GROUPS_CONFIG_DIR".into(), groups_dir.display().to_string()),
-        ("JOBS_POLL_INTERVAL_MS".into(), "100".into()),
+    let (data_dir, groups_dir) = (data_dir.display().to_string(), groups_dir.display().to_string());
+    let base = [
+        ("DATA_DIR", data_dir.as_str()),
+        ("GROUPS_CONFIG_DIR", groups_dir.as_str()),
+        ("JOBS_POLL_INTERVAL_MS", "100"),
     ];
-    for (k, v) in extra {
-        vars.retain(|(name, _)| name != k);
-        vars.push(((*k).to_owned(), (*v).to_owned()));
-    }
-    let config = Config::from_pairs(vars).expect("test configuration is valid");
-    let app = Application::build(config).await.expect("the service starts");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let shutdown = app.shutdown_token();
-    let server = tokio::spawn(app.run_until_stopped());
+    let (address, shutdown, server) = serve(&base, extra).await;
     EmbeddedApp {
         address,
         client: reqwest::Client::new(),
