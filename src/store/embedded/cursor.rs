@@ -15,11 +15,15 @@ use super::Failure;
 /// Rows read from SQLite at a time.
 pub(super) const PAGE_SIZE: usize = 500;
 
+/// The first page of a scan: a list of 25 usually fills from it, without parsing 500 documents;
+/// later pages double up to [`PAGE_SIZE`].
+const FIRST_SCAN_PAGE: usize = 32;
+
 /// Where a cursor reads its candidates.
 #[derive(Debug)]
 enum Source {
-    /// The whole collection, by `seq` after `after`.
-    Scan { after: i64, done: bool },
+    /// The whole collection, by `seq` after `after`, `page` rows at a time.
+    Scan { after: i64, done: bool, page: usize },
     /// These rows, in this order, from `pos` on.
     Seqs { seqs: Vec<i64>, pos: usize },
 }
@@ -46,6 +50,7 @@ impl Cursor {
             source: Source::Scan {
                 after: i64::MIN,
                 done: false,
+                page: FIRST_SCAN_PAGE,
             },
         }
     }
@@ -58,6 +63,14 @@ impl Cursor {
         }
     }
 
+    /// Reads [`PAGE_SIZE`] rows a page from the start (a reader that wants every match).
+    pub fn full_pages(mut self) -> Self {
+        if let Source::Scan { page, .. } = &mut self.source {
+            *page = PAGE_SIZE;
+        }
+        self
+    }
+
     /// The next page of candidates (`None` when done); a page may be empty.
     pub fn next_page(
         &mut self,
@@ -68,14 +81,15 @@ impl Cursor {
         let state_count = self.states.as_ref().map(|_| states.len());
         let rows = match &mut self.source {
             Source::Scan { done: true, .. } => return Ok(None),
-            Source::Scan { after, done } => {
+            Source::Scan { after, done, page } => {
                 let mut params = vec![SqlValue::Integer(*after)];
                 params.extend(states);
-                let rows = fetch(conn, &scan_sql(table, state_count), params)?;
+                let rows = fetch(conn, &scan_sql_limit(table, state_count, *page), params)?;
                 match rows.last() {
-                    Some((last, _)) if rows.len() == PAGE_SIZE => *after = *last,
+                    Some((last, _)) if rows.len() == *page => *after = *last,
                     _ => *done = true,
                 }
+                *page = (*page * 2).min(PAGE_SIZE);
                 rows
             }
             Source::Seqs { seqs, pos } => {
@@ -115,9 +129,14 @@ impl Cursor {
 
 /// A page of the scan: rows after `?1`, in one of `states` states (`?2`, ...), in insertion order.
 pub(super) fn scan_sql(table: &Table, states: Option<usize>) -> String {
+    scan_sql_limit(table, states, PAGE_SIZE)
+}
+
+/// [`scan_sql`] with a page of `limit` rows.
+fn scan_sql_limit(table: &Table, states: Option<usize>, limit: usize) -> String {
     let state = state_sql(2, states);
     format!(
-        "SELECT seq, doc FROM \"{}\" WHERE seq > ?1{state} ORDER BY seq LIMIT {PAGE_SIZE}",
+        "SELECT seq, doc FROM \"{}\" WHERE seq > ?1{state} ORDER BY seq LIMIT {limit}",
         table.name
     )
 }

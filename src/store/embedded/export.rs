@@ -102,7 +102,8 @@ fn export_page(
                 .sorted_window(conn, table, &page.sort, page.skip, page.limit)?;
             Cursor::over(page.selection.states(), seqs)
         }
-        None => page.selection.cursor(conn, table)?,
+        // An export reads everything: full pages from the start.
+        None => page.selection.cursor(conn, table)?.full_pages(),
     };
     let Some(rows) = cursor.next_page(conn, table)? else {
         return Ok((Bytes::new(), None, skipped, emitted));
