@@ -84,7 +84,7 @@ impl Cursor {
             Source::Scan { after, done, page } => {
                 let mut params = vec![SqlValue::Integer(*after)];
                 params.extend(states);
-                let rows = fetch(conn, &scan_sql_limit(table, state_count, *page), params)?;
+                let rows = fetch(conn, &scan_sql(table, state_count, *page), params)?;
                 match rows.last() {
                     Some((last, _)) if rows.len() == *page => *after = *last,
                     _ => *done = true,
@@ -127,13 +127,9 @@ impl Cursor {
     }
 }
 
-/// A page of the scan: rows after `?1`, in one of `states` states (`?2`, ...), in insertion order.
-pub(super) fn scan_sql(table: &Table, states: Option<usize>) -> String {
-    scan_sql_limit(table, states, PAGE_SIZE)
-}
-
-/// [`scan_sql`] with a page of `limit` rows.
-fn scan_sql_limit(table: &Table, states: Option<usize>, limit: usize) -> String {
+/// A page of `limit` rows of the scan: rows after `?1`, in one of `states` states (`?2`, ...),
+/// in insertion order.
+pub(super) fn scan_sql(table: &Table, states: Option<usize>, limit: usize) -> String {
     let state = state_sql(2, states);
     format!(
         "SELECT seq, doc FROM \"{}\" WHERE seq > ?1{state} ORDER BY seq LIMIT {limit}",

@@ -187,7 +187,7 @@ async fn lookups_and_scan_pages_search_by_key_and_never_sort() {
         keys_sql(table, "f_authUserId", 2),
         composite_sql(table, "f_username"),
         rows_sql(table, 2, Some(2)),
-        scan_sql(table, Some(3)),
+        scan_sql(table, Some(3), super::cursor::PAGE_SIZE),
     ] {
         let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
         let plan: Vec<String> = stmt
