@@ -7,7 +7,6 @@ COPY crates ./crates
 COPY src ./src
 COPY tests ./tests
 RUN cargo build --release --locked --bin user-manager-service \
-    && strip target/release/user-manager-service \
     && mkdir -p /out/data
 
 # Run: distroless with glibc and CA certificates, non-root, nothing else.
