@@ -2,6 +2,7 @@
 //! opens. `RawConfig` only maps names; `Config::try_from(raw)` checks every value and names the
 //! variable at fault.
 
+mod limits;
 mod parse;
 mod raw;
 mod sections;
@@ -11,6 +12,7 @@ use std::time::Duration;
 
 use axum::http::HeaderName;
 
+pub use limits::InputLimits;
 use parse::number;
 pub use raw::RawConfig;
 use sections::{
@@ -214,6 +216,8 @@ pub struct Config {
     pub body_limit_bytes: usize,
     /// `DATA_DIR` (new): where the embedded store and the local provider's key live.
     pub data_dir: std::path::PathBuf,
+    /// `LIMIT_*` (new): bounds on every dimension of user input.
+    pub limits: InputLimits,
 }
 
 impl Config {
@@ -266,6 +270,7 @@ impl TryFrom<RawConfig> for Config {
                 1_048_576,
             )?,
             data_dir: std::path::PathBuf::from(parse::optional(&raw.data_dir).unwrap_or("./data")),
+            limits: limits::limits_config(&raw)?,
             store,
             auth,
         })

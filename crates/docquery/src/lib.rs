@@ -23,6 +23,7 @@
 
 mod fields;
 mod filter;
+mod limits;
 mod path;
 mod project;
 mod selection;
@@ -35,6 +36,7 @@ mod writes;
 
 pub use fields::{field_filter, index_key, parse_raw_projection, split_list, RawProjection};
 pub use filter::matches;
+pub use limits::{depth, drop_iteratively, Limits, MAX_ARRAY_PADDING};
 pub use path::{get_path, remove_path};
 pub use project::project;
 pub use selection::{check_filter, parse_acl_rows, Selection};

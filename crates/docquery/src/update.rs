@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::limits::{Limits, MAX_ARRAY_PADDING};
 use crate::validate::validate_filter;
 use crate::value::Num;
 use crate::QueryError;
@@ -38,7 +39,8 @@ pub const RESERVED_FIELDS: &[&str] = &[
 /// dotted paths) to `doc` in place. `now` is the ISO timestamp used by `$currentDate`.
 ///
 /// The update is all-or-nothing: on error `doc` is left untouched. `{}` is a valid no-op.
-/// Rejected: unknown operators (also `$setOnInsert` and `$rename`), operators touching a reserved
+/// Rejected: unknown operators, paths beyond [`Limits::STORE`], a numeric segment more than
+/// [`MAX_ARRAY_PADDING`] past an array's end, (also `$setOnInsert` and `$rename`), operators touching a reserved
 /// field ([`RESERVED_FIELDS`]), two operators on conflicting paths, and positional
 /// (`arr.$.replace`, `arr.$.merge`) paths, which need the filter that selected the element: use
 /// [`apply_update_with_filter`] for those.
@@ -99,6 +101,7 @@ fn apply(doc: &mut Value, update: &Value, now: &str, filter: Option<&Value>) -> 
 }
 
 fn check_path(op: &str, path: &str, positional_allowed: bool) -> Result<(), QueryError> {
+    Limits::STORE.check_path(path)?;
     if path.split('.').any(str::is_empty) {
         return Err(QueryError(format!(
             "The update path '{path}' contains an empty field name"
@@ -238,6 +241,7 @@ fn container<'a>(
                     None => return Ok(None),
                 },
                 Ok(i) if create => {
+                    check_padding(path, items.len(), i)?;
                     items.resize(i, Value::Null);
                     items.push(Value::Object(Map::new()));
                     match items.last_mut() {
@@ -253,6 +257,17 @@ fn container<'a>(
         };
     }
     Ok(Some(cur))
+}
+
+/// Writing index `i` of an array of `len` items pads it with `i - len` nulls: bounded.
+fn check_padding(path: &str, len: usize, i: usize) -> Result<(), QueryError> {
+    if i > len.saturating_add(MAX_ARRAY_PADDING) {
+        return Err(QueryError(format!(
+            "Cannot update '{path}': index {i} is more than {MAX_ARRAY_PADDING} past the end of an \
+             array of {len} items"
+        )));
+    }
+    Ok(())
 }
 
 fn cannot_create(path: &str, seg: &str) -> QueryError {
@@ -282,6 +297,7 @@ pub(crate) fn set_path(root: &mut Value, path: &str, value: Value) -> Result<(),
         Some(Value::Array(items)) => {
             let i = last.parse::<usize>().map_err(|_| cannot_create(path, last))?;
             if i >= items.len() {
+                check_padding(path, items.len(), i)?;
                 items.resize(i + 1, Value::Null);
             }
             if let Some(slot) = items.get_mut(i) {

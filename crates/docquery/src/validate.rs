@@ -61,6 +61,7 @@ fn validate_logical(op: &str, arg: &Value) -> Result<(), QueryError> {
 }
 
 fn validate_field(field: &str, cond: &Value) -> Result<(), QueryError> {
+    crate::Limits::STORE.check_path(field)?;
     if field.split('.').any(str::is_empty) {
         return Err(QueryError(format!("Invalid field name: '{field}'")));
     }

@@ -1,0 +1,178 @@
+//! Bounds on user-controlled documents and dotted paths: nesting depth, path segments and
+//! length, array length and how far a numeric path segment may pad an array. Every check is
+//! iterative, so a hostile input can neither overflow the stack nor allocate without bound.
+
+use serde_json::Value;
+
+use crate::QueryError;
+
+/// How far past an array's end a numeric path segment may write (`roles.3` on a 1-element array
+/// pads with 2 `null`s). MongoDB pads without limit; `roles.10000000` would allocate gigabytes.
+pub const MAX_ARRAY_PADDING: usize = 16;
+
+/// Bounds on documents and the dotted paths that address them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Deepest nesting of objects and arrays; `{"a": 1}` has depth 1, `{"a": {"b": 1}}` depth 2.
+    /// Also the most segments a dotted path may have (a path of N segments makes depth N).
+    pub max_depth: usize,
+    /// Longest dotted path (field name) in bytes.
+    pub max_path_bytes: usize,
+    /// Longest array anywhere in a document.
+    pub max_array_len: usize,
+}
+
+impl Limits {
+    /// What the stores themselves accept and can read back (MongoDB refuses documents nested
+    /// deeper than 100; `serde_json` reads at most 128 levels). The service's own limits are
+    /// stricter and configurable; these are the ceiling that protects every caller of docquery.
+    pub const STORE: Limits = Limits {
+        max_depth: 100,
+        max_path_bytes: 4096,
+        max_array_len: 1_000_000,
+    };
+
+    /// Checks a dotted path before any work: segment count and byte length.
+    pub fn check_path(&self, path: &str) -> Result<(), QueryError> {
+        if path.len() > self.max_path_bytes {
+            return Err(QueryError(format!(
+                "The field path '{}…' is {} bytes long: the limit is {} bytes",
+                prefix(path, 40),
+                path.len(),
+                self.max_path_bytes
+            )));
+        }
+        let segments = path.split('.').count();
+        if segments > self.max_depth {
+            return Err(QueryError(format!(
+                "The field path '{}…' has {segments} segments: the limit is {} (the maximum nesting depth)",
+                prefix(path, 40),
+                self.max_depth
+            )));
+        }
+        Ok(())
+    }
+
+    /// Checks every path of an update body (`{"$set": {"a.b": 1}}`) with [`Limits::check_path`];
+    /// the shape of the body itself is left to the update (non-objects are skipped here).
+    pub fn check_update(&self, update: &Value) -> Result<(), QueryError> {
+        let Value::Object(ops) = update else {
+            return Ok(());
+        };
+        ops.values()
+            .filter_map(Value::as_object)
+            .flat_map(|fields| fields.keys())
+            .try_for_each(|path| self.check_path(path))
+    }
+
+    /// Checks a whole document, iteratively: nesting depth, array lengths and the length of every
+    /// field name. The message names the first offending place as a JSON pointer.
+    pub fn check_document(&self, doc: &Value) -> Result<(), QueryError> {
+        // (value, depth of the value's container level, pointer of the value)
+        let mut stack: Vec<(&Value, usize, String)> = vec![(doc, 1, String::new())];
+        while let Some((value, depth, pointer)) = stack.pop() {
+            let children: Box<dyn Iterator<Item = (String, &Value)>> = match value {
+                Value::Object(map) => {
+                    if let Some(key) = map.keys().find(|k| k.len() > self.max_path_bytes) {
+                        return Err(QueryError(format!(
+                            "The field name '{}…' at {} is {} bytes long: the limit is {} bytes",
+                            prefix(key, 40),
+                            root(&pointer),
+                            key.len(),
+                            self.max_path_bytes
+                        )));
+                    }
+                    Box::new(map.iter().map(|(k, v)| (escape(k), v)))
+                }
+                Value::Array(items) => {
+                    if items.len() > self.max_array_len {
+                        return Err(QueryError(format!(
+                            "The array at {} has {} items: the limit is {}",
+                            root(&pointer),
+                            items.len(),
+                            self.max_array_len
+                        )));
+                    }
+                    Box::new(items.iter().enumerate().map(|(i, v)| (i.to_string(), v)))
+                }
+                _ => continue,
+            };
+            if depth > self.max_depth {
+                return Err(QueryError(format!(
+                    "The document is nested more than {} levels deep (at {}): flatten it",
+                    self.max_depth,
+                    root(&pointer)
+                )));
+            }
+            for (key, child) in children {
+                if child.is_object() || child.is_array() {
+                    stack.push((child, depth + 1, format!("{pointer}/{key}")));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Default for Limits {
+    /// The service defaults: depth 32, paths of 256 bytes, arrays of 10,000 items.
+    fn default() -> Self {
+        Self {
+            max_depth: 32,
+            max_path_bytes: 256,
+            max_array_len: 10_000,
+        }
+    }
+}
+
+/// Nesting depth of `value`, computed iteratively (a scalar has depth 0, `{}` and `[]` depth 1).
+pub fn depth(value: &Value) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(value, 1usize)];
+    while let Some((v, d)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match v {
+            Value::Object(map) => Box::new(map.values()),
+            Value::Array(items) => Box::new(items.iter()),
+            _ => continue,
+        };
+        deepest = deepest.max(d);
+        stack.extend(
+            children
+                .filter(|c| c.is_object() || c.is_array())
+                .map(|c| (c, d + 1)),
+        );
+    }
+    deepest
+}
+
+/// Drops a `Value` without recursion, so that a deeply nested value built by a bug or an attack
+/// cannot overflow the stack when it goes out of scope.
+pub fn drop_iteratively(value: Value) {
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Object(map) => stack.extend(map.into_iter().map(|(_, v)| v)),
+            Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+}
+
+fn root(pointer: &str) -> &str {
+    if pointer.is_empty() {
+        "/"
+    } else {
+        pointer
+    }
+}
+
+fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+fn prefix(text: &str, chars: usize) -> String {
+    text.chars().take(chars).collect()
+}
+
+#[cfg(test)]
+mod tests;
