@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::config::InputLimits;
 use crate::context::CallContext;
 use crate::downstream::DownstreamError;
 use crate::error::ApiError;
@@ -51,17 +52,23 @@ impl From<GroupError> for ApiError {
     }
 }
 
-/// Validates a whole user document: `userGroup` must be a string naming a usable group; returns
-/// the group, or a 400 listing every violation:
+/// Validates a whole user document: within the input limits (depth, arrays, field names, see
+/// `LIMIT_*`), `userGroup` a string naming a usable group; returns the group, or a 400 listing the
+/// violations (the first `LIMIT_VIOLATIONS_REPORTED`, then how many more):
 /// `user does not match the schema of group "customer": /email: ...; /age: ...`.
 pub async fn validate_user(
     registry: &GroupRegistry,
+    limits: &InputLimits,
     ctx: &CallContext,
     doc: &Value,
 ) -> Result<Arc<Group>, ApiError> {
     if !doc.is_object() {
         return Err(ApiError::BadRequest("user must be a JSON object".to_owned()));
     }
+    limits
+        .document
+        .check_document(doc)
+        .map_err(|e| ApiError::BadRequest(limit_message(&e.0)))?;
     let name = match doc.get("userGroup") {
         None | Some(Value::Null) => return Err(ApiError::BadRequest("userGroup is required".to_owned())),
         Some(Value::String(name)) => name,
@@ -75,6 +82,29 @@ pub async fn validate_user(
     Err(ApiError::BadRequest(format!(
         "user does not match the schema of group \"{}\": {}",
         group.name,
-        violations.join("; ")
+        summarize(violations, limits.violations_reported)
     )))
+}
+
+/// The first `max` violations joined with `; `, then `; and N more`.
+pub fn summarize(mut violations: Vec<String>, max: usize) -> String {
+    let more = violations.len().saturating_sub(max);
+    violations.truncate(max);
+    let mut text = violations.join("; ");
+    if more > 0 {
+        text.push_str(&format!("; and {more} more"));
+    }
+    text
+}
+
+/// A docquery limit error with the variable that sets the limit.
+pub fn limit_message(error: &str) -> String {
+    let var = if error.contains("levels") || error.contains("segments") {
+        "LIMIT_DOCUMENT_DEPTH"
+    } else if error.contains("items") {
+        "LIMIT_ARRAY_LENGTH"
+    } else {
+        "LIMIT_FIELD_PATH_BYTES"
+    };
+    format!("{error} ({var})")
 }

@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use serde_json::{json, Value};
 
 use super::*;
+use crate::config::InputLimits;
 use crate::store::Collection;
 use fake::FakeConfig;
 
@@ -219,12 +220,17 @@ async fn validate_user_checks_the_user_group_and_lists_every_violation() {
     let (_, registry) = customers();
     let ok = json!({"userGroup": "customer", "name": "Ada", "email": "ada@example.com"});
     assert_eq!(
-        validate_user(&registry, &ctx(), &ok).await.unwrap().name,
+        validate_user(&registry, &InputLimits::default(), &ctx(), &ok)
+            .await
+            .unwrap()
+            .name,
         "customer"
     );
 
     let bad = json!({"userGroup": "customer", "name": "Ada", "age": 3, "email": "x"});
-    let error = validate_user(&registry, &ctx(), &bad).await.unwrap_err();
+    let error = validate_user(&registry, &InputLimits::default(), &ctx(), &bad)
+        .await
+        .unwrap_err();
     assert_eq!(error.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
         error.to_string(),
@@ -239,7 +245,9 @@ async fn validate_user_checks_the_user_group_and_lists_every_violation() {
         (json!({"userGroup": "nope"}), "userGroup \"nope\" does not exist"),
     ];
     for (doc, message) in cases {
-        let error = validate_user(&registry, &ctx(), &doc).await.unwrap_err();
+        let error = validate_user(&registry, &InputLimits::default(), &ctx(), &doc)
+            .await
+            .unwrap_err();
         assert_eq!(
             (error.status(), error.to_string()),
             (StatusCode::BAD_REQUEST, message.to_owned())

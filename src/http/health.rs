@@ -102,6 +102,7 @@ async fn check_up(State(state): State<AppState>) -> impl IntoResponse {
         .invalid_groups()
         .into_iter()
         .map(|(group, reason)| format!("userGroup \"{group}\" is unusable: {reason}"))
+        .chain(state.users.damaged())
         .collect();
     (code, Json(body))
 }

@@ -12,6 +12,7 @@ mod users;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, Uri};
+use axum::response::IntoResponse;
 use axum::Router;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -58,6 +59,7 @@ pub fn router(state: AppState) -> Router {
     let (api, doc) = routes().split_for_parts();
     let doc_json = std::sync::Arc::new(serde_json::to_value(&doc).unwrap_or_default());
     let body_limit = state.config.body_limit_bytes;
+    let query_limit = state.config.limits.query_string_bytes;
     api.merge(health::documentation_router(doc_json))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -68,8 +70,27 @@ pub fn router(state: AppState) -> Router {
                 .layer(axum::middleware::from_fn(observe::observe))
                 .layer(PropagateRequestIdLayer::x_request_id())
                 .layer(CatchPanicLayer::custom(observe::panic_response))
+                .layer(axum::middleware::from_fn(move |req, next| {
+                    limit_query(query_limit, req, next)
+                }))
                 .layer(DefaultBodyLimit::max(body_limit)),
         )
+}
+
+/// Refuses a query string longer than `LIMIT_QUERY_STRING_BYTES` before any route reads it.
+async fn limit_query(
+    limit: usize,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let length = request.uri().query().map_or(0, str::len);
+    if length > limit {
+        return ApiError::BadRequest(format!(
+            "the query string is {length} bytes long: the limit is {limit} bytes (LIMIT_QUERY_STRING_BYTES)"
+        ))
+        .into_response();
+    }
+    next.run(request).await
 }
 
 async fn not_found(method: Method, uri: Uri) -> ApiError {

@@ -6,8 +6,10 @@ use futures::TryStreamExt;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT};
 use reqwest::{Method, RequestBuilder, Response};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
+use super::unreadable::{self, DamagedDocs, UNREADABLE_FIELD};
 use super::{BulkPatch, Collection, ExportStream, StateChange, StoreResult};
 use super::{DocState, Filter, FindQuery};
 use crate::context::CallContext;
@@ -33,6 +35,8 @@ pub struct CrudCollection {
     path: String,
     /// How long an export may wait for the CRUD's answer to start (`DOWNSTREAM_TIMEOUT_MS`).
     response_timeout: std::time::Duration,
+    /// Documents met that cannot be read whole (reported by `/-/check-up`).
+    damaged: std::sync::Arc<DamagedDocs>,
 }
 
 /// Which ACL headers a call carries: reads send both, `PATCH /:id` only `acl_read_columns`.
@@ -64,6 +68,7 @@ impl CrudCollection {
                 format!("/{path}")
             },
             response_timeout: std::time::Duration::from_secs(10),
+            damaged: Default::default(),
         }
     }
 
@@ -142,8 +147,30 @@ fn id_route_pairs(filter: &Filter, with_state: bool) -> Vec<(String, String)> {
         .collect()
 }
 
+impl CrudCollection {
+    /// One document of an answer: parsed, or (nested deeper than the reader allows) recorded as
+    /// damaged and read as a stub of its top-level fields; `None` if it is not a JSON object.
+    fn readable(&self, text: &str) -> Option<Value> {
+        match serde_json::from_str::<Value>(text) {
+            Ok(doc) => Some(doc),
+            Err(_) => {
+                let depth = unreadable::json_depth(text.as_bytes());
+                let reason = format!("nested {depth} levels deep, more than the service can read");
+                let stub = unreadable::shallow_stub(text, &reason)?;
+                let id = stub.get("_id").and_then(Value::as_str).unwrap_or_default();
+                self.damaged.record(&self.path, id, &reason);
+                Some(stub)
+            }
+        }
+    }
+}
+
 #[async_trait]
 impl Collection for CrudCollection {
+    fn damaged(&self) -> Vec<String> {
+        self.damaged.report(&self.path)
+    }
+
     fn path(&self) -> &str {
         &self.path
     }
@@ -151,7 +178,16 @@ impl Collection for CrudCollection {
     async fn find(&self, ctx: &CallContext, query: &FindQuery) -> StoreResult<Vec<Value>> {
         let call = self.call("GET", "/");
         let builder = self.request(ctx, Method::GET, self.url("/"), AclHeaders::Read);
-        Self::json(&call, builder.query(&query.to_query_pairs())).await
+        let response = send(&call, builder.query(&query.to_query_pairs())).await?;
+        let body = read_bytes(&call, response).await?;
+        // Element by element: one document too deep to read is skipped, not the whole page.
+        let items: Vec<Box<RawValue>> = serde_json::from_slice(&body)
+            .map_err(|_| DownstreamError::new(call.clone(), ErrorKind::Failed { status: None }))?;
+        Ok(items
+            .iter()
+            .filter_map(|raw| self.readable(raw.get()))
+            .filter(|doc| doc.get(UNREADABLE_FIELD).is_none())
+            .collect())
     }
 
     async fn find_raw(&self, ctx: &CallContext, query: &FindQuery) -> StoreResult<bytes::Bytes> {
@@ -179,7 +215,15 @@ impl Collection for CrudCollection {
         let call = self.call("GET", "/:id");
         let builder = self.request(ctx, Method::GET, self.id_url(id, ""), AclHeaders::Read);
         let builder = builder.query(&id_route_pairs(filter, true));
-        or_not_found(Self::json(&call, builder).await.map(Some), None)
+        let read = async {
+            let body = read_bytes(&call, send(&call, builder).await?).await?;
+            std::str::from_utf8(&body)
+                .ok()
+                .and_then(|text| self.readable(text))
+                .map(Some)
+                .ok_or_else(|| DownstreamError::new(call.clone(), ErrorKind::Failed { status: None }))
+        };
+        or_not_found(read.await, None)
     }
 
     async fn insert(&self, ctx: &CallContext, doc: &Value) -> StoreResult<String> {

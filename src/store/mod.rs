@@ -4,6 +4,7 @@
 pub mod crud_http;
 pub mod embedded;
 pub mod query;
+pub mod unreadable;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -112,4 +113,10 @@ pub trait Collection: Send + Sync {
 
     /// Whether the store answers (for `/-/check-up`).
     async fn check(&self, ctx: &CallContext) -> StoreResult<()>;
+
+    /// Stored documents this collection met that cannot be read whole or exceed the input
+    /// limits, one line each (for `/-/check-up` warnings); they are skipped by lists and exports.
+    fn damaged(&self) -> Vec<String> {
+        Vec::new()
+    }
 }

@@ -85,8 +85,8 @@ pub enum QueryParseError {
     /// `_l` is not an integer in 1..=200.
     #[error("_l must be an integer between 1 and {MAX_LIMIT}")]
     InvalidLimit,
-    /// `_sk` is not a non-negative integer.
-    #[error("_sk must be an integer greater than or equal to 0")]
+    /// `_sk` is not an integer in 0..=i64::MAX (the stores' range).
+    #[error("_sk must be an integer between 0 and {MAX_SKIP}")]
     InvalidSkip,
     /// `_useEstimate` is not `true` or `false`.
     #[error("_useEstimate must be true or false")]
@@ -298,10 +298,14 @@ fn parse_limit(text: &str) -> Result<u32, QueryParseError> {
     }
 }
 
+/// The largest `_sk`: MongoDB and SQLite both take a signed 64-bit skip.
+pub const MAX_SKIP: u64 = i64::MAX as u64;
+
 fn parse_skip(text: &str) -> Result<u64, QueryParseError> {
-    text.trim()
-        .parse::<u64>()
-        .map_err(|_| QueryParseError::InvalidSkip)
+    match text.trim().parse::<u64>() {
+        Ok(n) if n <= MAX_SKIP => Ok(n),
+        _ => Err(QueryParseError::InvalidSkip),
+    }
 }
 
 /// A count query (`GET /users/count`): a filter and `_useEstimate`.

@@ -14,6 +14,7 @@ use crate::downstream::{DownstreamError, ErrorKind};
 use crate::error::{ApiError, ApiResult};
 use crate::groups;
 use crate::state::AppState;
+use crate::store::unreadable::UNREADABLE_FIELD;
 use crate::store::Filter;
 use crate::users::saga::Saga;
 use crate::users::sync::{abort_expiry, replace_roles, rond_subject, schedule_expiry};
@@ -37,7 +38,20 @@ pub async fn update_user(
     update: Value,
 ) -> ApiResult<Value> {
     changes::check_update(&update)?;
+    // Paths are bounded before anything is read or computed.
+    state
+        .config
+        .limits
+        .document
+        .check_update(&update)
+        .map_err(|e| ApiError::BadRequest(groups::limit_message(&e.0)))?;
     let before = read_user(state, ctx, id, &filter).await?;
+    if let Some(reason) = before.get(UNREADABLE_FIELD) {
+        return Err(ApiError::BadRequest(format!(
+            "user \"{id}\" cannot be read whole ({}): it can only be deleted",
+            reason.as_str().unwrap_or("damaged")
+        )));
+    }
     let mut after = before.clone();
     // Positional paths (`roles.$.replace`) resolve against the caller's `_q`, as in the CRUD.
     let applied = match &filter.q {
@@ -45,7 +59,7 @@ pub async fn update_user(
         None => docquery::apply_update(&mut after, &update, &now_iso()),
     };
     applied.map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    groups::validate_user(&state.group_registry, ctx, &after).await?;
+    groups::validate_user(&state.group_registry, &state.config.limits, ctx, &after).await?;
     let expiry = changes::expiry_change(&before, &after)?;
 
     let change = Change {

@@ -4,10 +4,12 @@
 mod auth0_adapter;
 mod binary;
 mod composer_flows;
+mod damaged_documents;
 mod embedded_mode;
 mod groups_admin;
 mod health_on_fakes;
 mod helpers;
+mod input_limits;
 mod jobs_activation;
 mod jobs_change_password;
 mod jobs_core;

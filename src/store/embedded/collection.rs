@@ -304,6 +304,10 @@ impl Collection for EmbeddedCollection {
         Ok(export::stream(self.conn.clone(), self.table.clone(), page, call))
     }
 
+    fn damaged(&self) -> Vec<String> {
+        self.table.damaged.report(&self.table.path)
+    }
+
     async fn check(&self, _ctx: &CallContext) -> StoreResult<()> {
         let call = CallName::new(SERVICE, "GET", "/-/healthz");
         self.run(call, |conn, _| {

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::schema::{Table, COMPOSITE_RANGE};
 use super::Failure;
+use crate::store::unreadable;
 
 /// Rows read from SQLite at a time.
 pub(super) const PAGE_SIZE: usize = 500;
@@ -84,7 +85,7 @@ impl Cursor {
             Source::Scan { after, done, page } => {
                 let mut params = vec![SqlValue::Integer(*after)];
                 params.extend(states);
-                let rows = fetch(conn, &scan_sql(table, state_count, *page), params)?;
+                let rows = fetch(conn, table, &scan_sql(table, state_count, *page), params)?;
                 match rows.last() {
                     Some((last, _)) if rows.len() == *page => *after = *last,
                     _ => *done = true,
@@ -100,7 +101,7 @@ impl Cursor {
                 *pos += chunk.len();
                 let mut params: Vec<SqlValue> = chunk.iter().map(|s| SqlValue::Integer(*s)).collect();
                 params.extend(states);
-                let mut rows = fetch(conn, &rows_sql(table, chunk.len(), state_count), params)?;
+                let mut rows = fetch(conn, table, &rows_sql(table, chunk.len(), state_count), params)?;
                 let order: HashMap<i64, usize> = chunk.iter().enumerate().map(|(i, s)| (*s, i)).collect();
                 rows.sort_by_key(|(seq, _)| order.get(seq).copied().unwrap_or(usize::MAX));
                 rows
@@ -163,8 +164,15 @@ fn placeholders(first: usize, count: usize) -> String {
         .join(", ")
 }
 
-/// Runs a `SELECT seq, doc` and parses the documents.
-fn fetch(conn: &Connection, sql: &str, params: Vec<SqlValue>) -> Result<Vec<(i64, Value)>, Failure> {
+/// Runs a `SELECT seq, doc` and parses the documents. A document that cannot be read whole
+/// (nested deeper than `serde_json` reads, from an earlier version) is recorded as damaged and
+/// comes back as a stub of its top-level scalar fields (see `store::unreadable`).
+fn fetch(
+    conn: &Connection,
+    table: &Table,
+    sql: &str,
+    params: Vec<SqlValue>,
+) -> Result<Vec<(i64, Value)>, Failure> {
     let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map(params_from_iter(params), |row| {
         Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
@@ -172,11 +180,29 @@ fn fetch(conn: &Connection, sql: &str, params: Vec<SqlValue>) -> Result<Vec<(i64
     let mut out = Vec::new();
     for row in rows {
         let (seq, text) = row?;
-        let doc = serde_json::from_str(&text)
-            .map_err(|e| Failure::Internal(format!("stored document {seq} is not JSON: {e}")))?;
+        let doc = match serde_json::from_str(&text) {
+            Ok(doc) => doc,
+            Err(e) => damaged_stub(table, seq, &text, &e)?,
+        };
         out.push((seq, doc));
     }
     Ok(out)
+}
+
+fn damaged_stub(table: &Table, seq: i64, text: &str, error: &serde_json::Error) -> Result<Value, Failure> {
+    let depth = unreadable::json_depth(text.as_bytes());
+    let reason = if depth > docquery::Limits::STORE.max_depth {
+        format!(
+            "nested {depth} levels deep, more than the service can read; only its top-level fields are shown"
+        )
+    } else {
+        format!("not readable JSON ({error})")
+    };
+    let stub = unreadable::shallow_stub(text, &reason)
+        .ok_or_else(|| Failure::Internal(format!("stored document {seq} is not JSON: {error}")))?;
+    let id = stub.get("_id").and_then(Value::as_str).unwrap_or_default();
+    table.damaged.record(&table.path, id, &reason);
+    Ok(stub)
 }
 
 /// Rows whose `id` is one of `ids`, in insertion order (through the `id` index).

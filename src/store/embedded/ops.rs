@@ -12,6 +12,7 @@ use super::request::Page;
 use super::schema::{field_key, sql_text, Table};
 use super::select::Selection;
 use super::Failure;
+use crate::store::unreadable::UNREADABLE_FIELD;
 
 /// Who writes, and when: `updaterId`/`updatedAt` (and `creatorId`/`createdAt` on insert).
 pub(super) struct Author {
@@ -36,6 +37,9 @@ pub(super) fn find(conn: &mut Connection, table: &Table, page: &Page) -> Result<
                 skipped += 1;
                 return Ok(true);
             }
+            if is_stub(&doc) {
+                return Ok(true);
+            }
             out.push(page.projection.apply(doc));
             Ok(page.limit.is_none_or(|limit| out.len() < limit))
         })?;
@@ -45,7 +49,8 @@ pub(super) fn find(conn: &mut Connection, table: &Table, page: &Page) -> Result<
             .sorted_window(&tx, table, &page.sort, page.skip, page.limit)?;
         let mut cursor = Cursor::over(page.selection.states(), seqs);
         while let Some(rows) = cursor.next_page(&tx, table)? {
-            out.extend(rows.into_iter().map(|(_, doc)| page.projection.apply(doc)));
+            let readable = rows.into_iter().filter(|(_, doc)| !is_stub(doc));
+            out.extend(readable.map(|(_, doc)| page.projection.apply(doc)));
         }
     }
     Ok(out)
@@ -145,6 +150,18 @@ fn fresh_id(conn: &Connection, table: &Table, ids: &IdGen) -> Result<String, Fai
 
 /// Writes `doc` as a new row (`seq` `None`) or over row `seq`, after checking the unique columns.
 fn store(conn: &Connection, table: &Table, seq: Option<i64>, id: &str, doc: &Value) -> Result<(), Failure> {
+    if is_stub(doc) {
+        return Err(Failure::Rejected(format!(
+            "document {id} cannot be read whole ({}): it can only be deleted",
+            doc.get(UNREADABLE_FIELD)
+                .and_then(Value::as_str)
+                .unwrap_or("damaged")
+        )));
+    }
+    // Nothing is written that the service cannot read back.
+    docquery::Limits::STORE
+        .check_document(doc)
+        .map_err(|e| Failure::Rejected(e.0))?;
     let t = &table.name;
     let keys: Vec<Option<String>> = table
         .columns
@@ -320,13 +337,25 @@ pub(super) fn delete(
     let tx = write_tx(conn)?;
     let sql = format!("DELETE FROM \"{}\" WHERE seq = ?1", table.name);
     let mut n = 0;
-    selection.for_each(&tx, table, |seq, _| {
+    let mut deleted_ids = Vec::new();
+    selection.for_each(&tx, table, |seq, doc| {
         tx.prepare_cached(&sql)?.execute([seq])?;
+        if is_stub(&doc) {
+            deleted_ids.extend(doc.get("_id").and_then(Value::as_str).map(str::to_owned));
+        }
         n += 1;
         Ok(limit.is_none_or(|l| n < l))
     })?;
     tx.commit()?;
+    for id in deleted_ids {
+        table.damaged.forget(&id);
+    }
     Ok(n)
+}
+
+/// A stub of a document that cannot be read whole (see `store::unreadable`).
+pub(super) fn is_stub(doc: &Value) -> bool {
+    doc.get(UNREADABLE_FIELD).is_some()
 }
 
 /// `POST /:id/state`: `false` when nothing matches; a forbidden transition is refused.

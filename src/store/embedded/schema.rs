@@ -35,6 +35,8 @@ pub(super) struct Table {
     pub columns: Vec<Column>,
     /// Rows read from SQLite so far (tests check that lookups do not scan).
     pub rows_read: AtomicU64,
+    /// Stored documents that cannot be read whole (reported by `/-/check-up`).
+    pub damaged: crate::store::unreadable::DamagedDocs,
 }
 
 impl Table {
@@ -118,6 +120,7 @@ pub(super) fn prepare(
         name: table_name(path),
         columns,
         rows_read: AtomicU64::new(0),
+        damaged: Default::default(),
     };
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let t = &table.name;

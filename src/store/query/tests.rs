@@ -159,13 +159,15 @@ fn limits_outside_one_to_two_hundred_are_refused() {
 }
 
 #[test]
-fn a_negative_or_textual_skip_is_refused() {
-    for bad in ["-1", "x"] {
+fn a_negative_textual_or_out_of_range_skip_is_refused() {
+    for bad in ["-1", "x", "9223372036854775808", "18446744073709551616"] {
         assert_eq!(
             find_error(&[("_sk", bad)]),
-            "_sk must be an integer greater than or equal to 0"
+            "_sk must be an integer between 0 and 9223372036854775807"
         );
     }
+    let ok = FindQuery::from_query_pairs(&pairs(&[("_sk", "9223372036854775807")]));
+    assert_eq!(ok.map(|q| q.skip), Ok(Some(i64::MAX as u64)));
 }
 
 #[test]

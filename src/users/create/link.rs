@@ -35,7 +35,7 @@ pub async fn create_with_id(
     body: Map<String, Value>,
 ) -> Result<String, ApiError> {
     let input::NewUserDoc { doc, .. } = input::prepare(body, input::Route::WithId)?;
-    let group = groups::validate_user(&state.group_registry, ctx, &doc).await?;
+    let group = groups::validate_user(&state.group_registry, &state.config.limits, ctx, &doc).await?;
     input::check_expiration(&doc)?;
     if group.auth_user_creation_disabled {
         return Err(no_auth_users(&group.name));

@@ -59,7 +59,7 @@ pub async fn create_user(
         state: doc_state,
         password,
     } = input::prepare(body, input::Route::Create)?;
-    let group = groups::validate_user(&state.group_registry, ctx, &doc).await?;
+    let group = groups::validate_user(&state.group_registry, &state.config.limits, ctx, &doc).await?;
     input::check_expiration(&doc)?;
     let new_auth = if group.auth_user_creation_disabled || options.postpone_auth_user_creation {
         None
