@@ -301,3 +301,46 @@ fn configuration_path_is_read_at_startup() {
         })
     ));
 }
+
+#[test]
+fn input_limits_have_defaults_and_are_bounded_by_what_the_stores_read_back() {
+    let config = with(&[]).unwrap();
+    assert_eq!(config.limits, InputLimits::default());
+    assert_eq!(config.limits.document.max_depth, 32);
+    let config = with(&[
+        ("LIMIT_DOCUMENT_DEPTH", "8"),
+        ("LIMIT_FIELD_PATH_BYTES", "64"),
+        ("LIMIT_ARRAY_LENGTH", "50"),
+        ("LIMIT_QUERY_STRING_BYTES", "1000"),
+        ("LIMIT_CSV_COLUMNS", "10"),
+        ("LIMIT_GROUP_SCHEMA_BYTES", "2048"),
+        ("LIMIT_VIOLATIONS_REPORTED", "3"),
+    ])
+    .unwrap();
+    let expected = InputLimits {
+        document: docquery::Limits {
+            max_depth: 8,
+            max_path_bytes: 64,
+            max_array_len: 50,
+        },
+        query_string_bytes: 1000,
+        csv_columns: 10,
+        group_schema_bytes: 2048,
+        violations_reported: 3,
+    };
+    assert_eq!(config.limits, expected);
+    for (var, value) in [
+        ("LIMIT_DOCUMENT_DEPTH", "101"),
+        ("LIMIT_DOCUMENT_DEPTH", "0"),
+        ("LIMIT_FIELD_PATH_BYTES", "4097"),
+        ("LIMIT_ARRAY_LENGTH", "1000001"),
+        ("LIMIT_QUERY_STRING_BYTES", "0"),
+        ("LIMIT_CSV_COLUMNS", "x"),
+        ("LIMIT_GROUP_SCHEMA_BYTES", "-5"),
+        ("LIMIT_VIOLATIONS_REPORTED", "0"),
+    ] {
+        assert_eq!(invalid_var(with(&[(var, value)])), var, "{var}={value}");
+    }
+    let message = with(&[("LIMIT_DOCUMENT_DEPTH", "101")]).unwrap_err().to_string();
+    assert!(message.contains("expected 1 to 100"), "{message}");
+}

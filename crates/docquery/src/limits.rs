@@ -53,8 +53,10 @@ impl Limits {
         Ok(())
     }
 
-    /// Checks every path of an update body (`{"$set": {"a.b": 1}}`) with [`Limits::check_path`];
-    /// the shape of the body itself is left to the update (non-objects are skipped here).
+    /// Checks an update body (`{"$set": {"a.b": 1}}`) before it is applied: every path with
+    /// [`Limits::check_path`], and every array in it (`$each`, `$in` of `$pull`) within
+    /// `max_array_len`, so that `$addToSet`/`$pull`, quadratic in their arguments, stay bounded.
+    /// The shape of the body itself is left to the update (non-objects are skipped here).
     pub fn check_update(&self, update: &Value) -> Result<(), QueryError> {
         let Value::Object(ops) = update else {
             return Ok(());
@@ -62,7 +64,14 @@ impl Limits {
         ops.values()
             .filter_map(Value::as_object)
             .flat_map(|fields| fields.keys())
-            .try_for_each(|path| self.check_path(path))
+            .try_for_each(|path| self.check_path(path))?;
+        // Operator and field levels come on top of the values' own depth.
+        let body = Limits {
+            max_depth: self.max_depth.saturating_add(2),
+            max_path_bytes: self.max_path_bytes,
+            max_array_len: self.max_array_len,
+        };
+        body.check_document(update)
     }
 
     /// Checks a whole document, iteratively: nesting depth, array lengths and the length of every

