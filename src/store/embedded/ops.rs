@@ -250,7 +250,7 @@ fn updated(doc: &Value, update: &Value, author: &Author, filter: Option<&Value>)
             Some(filter) => docquery::apply_update_with_filter(&mut doc, update, &author.now, filter),
             None => docquery::apply_update(&mut doc, update, &author.now),
         };
-        result.map_err(|e| Failure::Internal(e.0))?;
+        result.map_err(|e| Failure::Rejected(e.0))?;
     }
     touch(&mut doc, author);
     Ok(doc)
