@@ -9,9 +9,12 @@
 
 mod decode;
 mod header;
+mod lines;
 mod lookup;
 mod options;
+mod quoting;
 mod reader;
+mod records;
 mod rows;
 mod typing;
 mod writer;
@@ -42,6 +45,51 @@ const CHUNKS_IN_FLIGHT: usize = 8;
 /// Parsed rows waiting for the writer.
 const ROWS_IN_FLIGHT: usize = 512;
 
+/// The most physical lines one record may span (a quoted value with line breaks): past it, the
+/// quote is taken for one left open. Bounds the lines read ahead, whose bookkeeping costs more
+/// than their bytes.
+pub const MAX_RECORD_LINES: u64 = 10_000;
+
+/// The bounds of an import (SPEC §10).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CsvLimits {
+    /// `LIMIT_CSV_COLUMNS`: the most columns of the header.
+    pub columns: usize,
+    /// `REQUEST_BODY_LIMIT_BYTES`: the longest row (line breaks inside quoted values included),
+    /// as a user is never larger as a JSON body. Also bounds the header row.
+    pub record_bytes: usize,
+    /// The most physical lines of a row ([`MAX_RECORD_LINES`]).
+    pub record_lines: u64,
+    /// `LIMIT_DOCUMENT_DEPTH` (also the most dotted segments of a column name),
+    /// `LIMIT_FIELD_PATH_BYTES` and `LIMIT_ARRAY_LENGTH`, for the header and each row built.
+    pub document: docquery::Limits,
+}
+
+impl CsvLimits {
+    /// The limits configured for `state`.
+    pub fn of(state: &AppState) -> Self {
+        Self {
+            columns: state.config.limits.csv_columns,
+            record_bytes: state.config.body_limit_bytes,
+            record_lines: MAX_RECORD_LINES,
+            document: state.config.limits.document,
+        }
+    }
+}
+
+impl Default for CsvLimits {
+    /// The service defaults.
+    fn default() -> Self {
+        let limits = crate::config::InputLimits::default();
+        Self {
+            columns: limits.csv_columns,
+            record_bytes: 1_048_576,
+            record_lines: MAX_RECORD_LINES,
+            document: limits.document,
+        }
+    }
+}
+
 /// What an import did: `_id`s inserted and updated, and the rows not written, with why.
 #[derive(Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
@@ -69,6 +117,8 @@ pub enum UploadError {
     TooLarge,
     /// The multipart body broke off or is malformed.
     Broken(String),
+    /// The form is refused (a second file part): this message says why.
+    Refused(String),
 }
 
 /// Why an import failed as a whole.
@@ -96,6 +146,14 @@ pub enum ImportError {
         /// Rows already in the store.
         written: usize,
     },
+    /// The form around the file is refused (a second file part), seen once the file was read.
+    #[error("{message}: the import stopped; {written} rows were written")]
+    Form {
+        /// Why.
+        message: String,
+        /// Rows already in the store.
+        written: usize,
+    },
     /// The store failed: the import stopped at `row`.
     #[error("import stopped at row {row}: {error}; {written} rows were written")]
     Stopped {
@@ -117,7 +175,7 @@ pub enum ImportError {
 impl From<ImportError> for ApiError {
     fn from(error: ImportError) -> Self {
         match error {
-            ImportError::BadRequest(_) | ImportError::Upload { .. } => {
+            ImportError::BadRequest(_) | ImportError::Upload { .. } | ImportError::Form { .. } => {
                 ApiError::BadRequest(error.to_string())
             }
             ImportError::UnsupportedMediaType(message) => ApiError::UnsupportedMediaType(message),
@@ -140,11 +198,13 @@ where
 {
     options.check()?;
     let limit = state.config.bulk.import_max_file_bytes;
+    let limits = CsvLimits::of(state);
     let (chunk_tx, chunk_rx) = mpsc::channel(CHUNKS_IN_FLIGHT);
     let (event_tx, event_rx) = mpsc::channel(ROWS_IN_FLIGHT);
-    let reader = tokio::task::spawn_blocking(move || reader::read_into(chunk_rx, options, &event_tx));
+    let reader =
+        tokio::task::spawn_blocking(move || reader::read_into(chunk_rx, options, &limits, &event_tx));
     let mut writer = Writer::new(state.users.as_ref(), ctx, state.config.bulk.import_batch_size);
-    let preparer = Preparer::new(Arc::clone(&state.group_registry));
+    let preparer = Preparer::new(Arc::clone(&state.group_registry), limits.document);
     let (pumped, consumed) = tokio::join!(
         pump(file, chunk_tx, limit),
         consume(event_rx, preparer, &mut writer, ctx)
@@ -157,6 +217,7 @@ where
     pumped.map_err(|failure| match failure {
         UploadError::TooLarge => ImportError::TooLarge { limit, written },
         UploadError::Broken(message) => ImportError::Upload { message, written },
+        UploadError::Refused(message) => ImportError::Form { message, written },
     })?;
     read?;
     if !finished {

@@ -1,18 +1,25 @@
 //! CSV rows: a blocking reader over the uploaded chunks (fed through a bounded channel),
-//! decoded to UTF-8, parsed with the `csv` crate, and sent row by row through another bounded
-//! channel. Rows are numbered from 1 for the first data row (the header is not counted; blank
-//! lines are skipped and not counted).
+//! decoded to UTF-8, split into records by [`super::records`] (broken quoting is reported on
+//! its line and never merges rows), and sent row by row through another bounded channel. Rows
+//! are numbered from 1 for the first data row (the header is not counted; blank lines are
+//! skipped and not counted; a record whose quoted value spans lines is one row).
 
-use std::io::{self, Read};
+use std::io::{self, BufReader, Read};
 
 use bytes::{Buf, Bytes};
 use csv::StringRecord;
+use encoding_rs_io::DecodeReaderBytes;
 use tokio::sync::mpsc;
 
 use super::decode::utf8_reader;
 use super::header::Header;
 use super::options::ImportOptions;
-use super::ImportError;
+use super::quoting::Dialect;
+use super::records::{Problem, RecordLimits, Records, Width};
+use super::{CsvLimits, ImportError};
+
+/// Bytes of decoded text read at a time.
+const READ_BUFFER_BYTES: usize = 64 * 1024;
 
 /// What the upload pump sends to the reader.
 #[derive(Debug)]
@@ -80,90 +87,136 @@ impl Read for ChunkReader {
 
 /// The rows of a CSV source after its header.
 pub struct Rows<R: Read> {
-    csv: csv::Reader<encoding_rs_io::DecodeReaderBytes<R, Vec<u8>>>,
+    records: Records<BufReader<DecodeReaderBytes<R, Vec<u8>>>>,
     width: usize,
     row: u64,
+    limits: CsvLimits,
 }
 
-/// Opens `source` with `options` and reads its header row (400 when missing or malformed).
-pub fn open<R: Read>(source: R, options: &ImportOptions) -> Result<(Header, Rows<R>), ImportError> {
-    let mut builder = csv::ReaderBuilder::new();
-    builder
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(options.delimiter)
-        .quote(b'"');
-    if options.escape == b'"' {
-        builder.double_quote(true).escape(None);
-    } else {
-        builder.double_quote(false).escape(Some(options.escape));
-    }
-    let mut csv = builder.from_reader(utf8_reader(source, options.encoding));
-    let mut record = StringRecord::new();
-    let header = match csv.read_record(&mut record) {
-        Ok(true) => Header::parse(record.iter())?,
-        Ok(false) => {
-            return Err(ImportError::BadRequest(
-                "the file is empty: its first row must name the columns".to_owned(),
-            ))
-        }
-        Err(error) => return Err(header_error(error)),
+/// Opens `source` with `options` and reads its header row (400 when missing, malformed or over
+/// a limit: nothing of the rows is read before the header is known to be within the limits).
+pub fn open<R: Read>(
+    source: R,
+    options: &ImportOptions,
+    limits: &CsvLimits,
+) -> Result<(Header, Rows<R>), ImportError> {
+    let dialect = Dialect {
+        delimiter: options.delimiter,
+        escape: (options.escape != b'"').then_some(options.escape),
     };
+    let record_limits = RecordLimits {
+        max_bytes: limits.record_bytes,
+        max_lines: limits.record_lines,
+    };
+    let decoded = BufReader::with_capacity(READ_BUFFER_BYTES, utf8_reader(source, options.encoding));
+    let mut records = Records::new(decoded, dialect, record_limits);
+    let first = records
+        .next_record(Width::AtMost(limits.columns))
+        .map_err(|_| ImportError::Aborted)?;
+    let Some(first) = first else {
+        return Err(ImportError::BadRequest(
+            "the file is empty: its first row must name the columns".to_owned(),
+        ));
+    };
+    let cells = first
+        .fields
+        .map_err(|problem| ImportError::BadRequest(header_problem(&problem, limits)))?;
+    let names = cells
+        .into_iter()
+        .map(String::from_utf8)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| {
+            ImportError::BadRequest(
+                "the header row is not valid text in the given encoding (utf8 unless the encoding field says otherwise)"
+                    .to_owned(),
+            )
+        })?;
+    let header = Header::parse_within(names.iter().map(String::as_str), limits)?;
     let width = header.columns.len();
-    Ok((header, Rows { csv, width, row: 0 }))
+    let rows = Rows {
+        records,
+        width,
+        row: 0,
+        limits: *limits,
+    };
+    Ok((header, rows))
 }
 
-fn header_error(error: csv::Error) -> ImportError {
-    match error.kind() {
-        csv::ErrorKind::Utf8 { .. } => ImportError::BadRequest(
-            "the header row is not valid text in the given encoding (utf8 unless the encoding field says otherwise)"
-                .to_owned(),
+fn header_problem(problem: &Problem, limits: &CsvLimits) -> String {
+    match problem {
+        Problem::TooManyFields { found, max } => {
+            format!("the header has {found} columns: the limit is {max} (LIMIT_CSV_COLUMNS)")
+        }
+        other => format!("the header row cannot be read: {}", describe(other, limits)),
+    }
+}
+
+/// What is wrong with a record, for a message.
+fn describe(problem: &Problem, limits: &CsvLimits) -> String {
+    match problem {
+        Problem::TooLong => format!(
+            "the row is longer than {} bytes (REQUEST_BODY_LIMIT_BYTES, the largest user accepted); \
+             if a quote is left open, reading resumes at the next line",
+            limits.record_bytes
         ),
-        csv::ErrorKind::Io(_) => ImportError::Aborted,
-        _ => ImportError::BadRequest(format!("the header row cannot be read: {error}")),
+        Problem::TooManyLines => format!(
+            "a quoted value opened on this line would span more than {} lines: is a quote left \
+             open? the line is skipped and reading resumes at the next one",
+            limits.record_lines
+        ),
+        Problem::Unclosed => "a quoted value opened on this line is never closed: the line is \
+             skipped and reading resumes at the next one"
+            .to_owned(),
+        Problem::Sloppy => "a quoted value opened on this line goes on over the next lines but \
+             does not end with a quote followed by the delimiter or the end of a line: is a quote \
+             left open? the line is skipped and reading resumes at the next one"
+            .to_owned(),
+        Problem::Count {
+            found,
+            expected,
+            lines,
+        } if *lines > 1 => format!(
+            "a quoted value opened on this line would span {lines} lines and make a row of \
+             {found} values where the header has {expected} columns: is a quote left open? the \
+             line is skipped and reading resumes at the next one"
+        ),
+        Problem::Count { found, expected, .. } => {
+            format!("row has {found} values but the header has {expected} columns")
+        }
+        Problem::TooManyFields { found, max } => format!("the row has {found} values: the limit is {max}"),
     }
 }
 
 impl<R: Read> Rows<R> {
     /// The next row event (`Row` or `Invalid`); `None` at the end; `Err` when the source fails.
     pub fn next_event(&mut self) -> Option<Result<ReadEvent, ImportError>> {
-        let mut record = StringRecord::new();
-        let result = self.csv.read_record(&mut record);
-        match result {
-            Ok(false) => None,
-            Ok(true) => {
-                self.row += 1;
-                let row = self.row;
-                if record.len() != self.width {
-                    let error = format!(
-                        "row has {} values but the header has {} columns",
-                        record.len(),
-                        self.width
-                    );
-                    return Some(Ok(ReadEvent::Invalid { row, error }));
-                }
-                Some(Ok(ReadEvent::Row { row, record }))
+        let record = match self.records.next_record(Width::Exactly(self.width)) {
+            Ok(Some(record)) => record,
+            Ok(None) => return None,
+            Err(_) => return Some(Err(ImportError::Aborted)),
+        };
+        self.row += 1;
+        let row = self.row;
+        let cells = match record.fields {
+            Ok(cells) => cells,
+            Err(problem) => {
+                let error = describe(&problem, &self.limits);
+                return Some(Ok(ReadEvent::Invalid { row, error }));
             }
-            Err(error) => Some(self.row_error(error)),
-        }
-    }
-
-    fn row_error(&mut self, error: csv::Error) -> Result<ReadEvent, ImportError> {
-        match error.kind() {
-            csv::ErrorKind::Utf8 { .. } => {
-                self.row += 1;
-                Ok(ReadEvent::Invalid {
-                    row: self.row,
-                    error: "row is not valid UTF-8: check the encoding field (utf8, latin1 or utf16le)"
-                        .to_owned(),
-                })
-            }
-            csv::ErrorKind::Io(_) => Err(ImportError::Aborted),
-            _ => Err(ImportError::BadRequest(format!(
-                "the file cannot be read after row {}: {error}",
-                self.row
-            ))),
-        }
+        };
+        let Ok(cells) = cells
+            .into_iter()
+            .map(String::from_utf8)
+            .collect::<Result<Vec<_>, _>>()
+        else {
+            let error =
+                "row is not valid UTF-8: check the encoding field (utf8, latin1 or utf16le)".to_owned();
+            return Some(Ok(ReadEvent::Invalid { row, error }));
+        };
+        Some(Ok(ReadEvent::Row {
+            row,
+            record: StringRecord::from(cells),
+        }))
     }
 }
 
@@ -172,9 +225,10 @@ impl<R: Read> Rows<R> {
 pub fn read_into(
     chunks: mpsc::Receiver<Chunk>,
     options: ImportOptions,
+    limits: &CsvLimits,
     events: &mpsc::Sender<ReadEvent>,
 ) -> Result<(), ImportError> {
-    let (header, mut rows) = open(ChunkReader::new(chunks), &options)?;
+    let (header, mut rows) = open(ChunkReader::new(chunks), &options, limits)?;
     if events.blocking_send(ReadEvent::Header(header)).is_err() {
         return Ok(());
     }

@@ -73,14 +73,16 @@ struct Schemas {
 pub struct Preparer {
     registry: Arc<GroupRegistry>,
     groups: HashMap<String, Result<Arc<Schemas>, String>>,
+    limits: docquery::Limits,
 }
 
 impl Preparer {
-    /// A preparer reading groups from `registry`.
-    pub fn new(registry: Arc<GroupRegistry>) -> Self {
+    /// A preparer reading groups from `registry`, building rows within `limits`.
+    pub fn new(registry: Arc<GroupRegistry>, limits: docquery::Limits) -> Self {
         Self {
             registry,
             groups: HashMap::new(),
+            limits,
         }
     }
 
@@ -100,25 +102,34 @@ impl Preparer {
             Ok(schemas) => schemas,
             Err(message) => return Ok(Prepared::Invalid(message)),
         };
-        let mut typed = match type_row(header, record, schemas.full.schema()) {
+        let mut typed = match type_row(header, record, schemas.full.schema(), &self.limits) {
             Ok(typed) => typed,
             Err(message) => return Ok(Prepared::Invalid(message)),
         };
         // The group as looked up, without the spaces a spreadsheet may leave around it.
         typed.fields.insert("userGroup".to_owned(), Value::from(name));
-        let (write, violations) = match typed.id {
+        let write = match typed.id {
             None => {
                 let mut doc = typed.fields;
                 doc.insert("__STATE__".to_owned(), Value::from(DocState::Public.as_str()));
-                let doc = Value::Object(doc);
-                let violations = schemas.full.violations(&doc);
-                (Write::Insert { row, doc }, violations)
+                Write::Insert {
+                    row,
+                    doc: Value::Object(doc),
+                }
             }
-            Some(id) => {
-                let set = Value::Object(typed.fields);
-                let violations = schemas.partial.violations(&set);
-                (Write::Update { row, id, set }, violations)
-            }
+            Some(id) => Write::Update {
+                row,
+                id,
+                set: Value::Object(typed.fields),
+            },
+        };
+        // Before the schema walks it: a row is a document like any other (SPEC §10).
+        if let Err(error) = self.limits.check_document(write.fields()) {
+            return Ok(Prepared::Invalid(over_limit(&error)));
+        }
+        let violations = match &write {
+            Write::Insert { doc, .. } => schemas.full.violations(doc),
+            Write::Update { set, .. } => schemas.partial.violations(set),
         };
         if violations.is_empty() {
             return Ok(Prepared::Write(write));
@@ -146,6 +157,19 @@ impl Preparer {
         self.groups.insert(name.to_owned(), found.clone());
         Ok(found)
     }
+}
+
+/// The message of a row over a document limit, naming the limit's variable.
+pub fn over_limit(error: &docquery::QueryError) -> String {
+    let message = &error.0;
+    let variable = if message.contains(" items: ") {
+        "LIMIT_ARRAY_LENGTH"
+    } else if message.contains(" nested ") {
+        "LIMIT_DOCUMENT_DEPTH"
+    } else {
+        "LIMIT_FIELD_PATH_BYTES"
+    };
+    format!("the row is over a limit: {message} ({variable})")
 }
 
 /// The group schema without its root `required` list, for update rows.

@@ -21,7 +21,15 @@ pub struct TypedRow {
 /// Types `record` by `schema` (the group's JSON schema; its `properties` decide the types; a
 /// column it does not declare stays a string and the schema decides). `Err` names the column:
 /// `column age: "x" is not a number`.
-pub fn type_row(header: &Header, record: &StringRecord, schema: &Value) -> Result<TypedRow, String> {
+///
+/// An array written `[a, b]` longer than `limits.max_array_len` is refused before it is built;
+/// the other limits are checked on the whole row by the caller (`Limits::check_document`).
+pub fn type_row(
+    header: &Header,
+    record: &StringRecord,
+    schema: &Value,
+    limits: &docquery::Limits,
+) -> Result<TypedRow, String> {
     let mut row = TypedRow {
         id: None,
         fields: Map::new(),
@@ -42,7 +50,8 @@ pub fn type_row(header: &Header, record: &StringRecord, schema: &Value) -> Resul
             }
             ColumnKind::Field(path) => {
                 let declared = property(schema, path);
-                let value = type_value(cell, declared).map_err(|e| format!("column {}: {e}", column.name))?;
+                let value = type_value(cell, declared, limits.max_array_len)
+                    .map_err(|e| format!("column {}: {e}", column.name))?;
                 insert_at(&mut row.fields, path, value);
             }
         }
@@ -65,10 +74,11 @@ fn declared_type(declaration: Option<&Value>) -> Option<&str> {
     }
 }
 
-/// Types one non-empty cell by its declaration (`None`: not declared, kept as a string).
-pub fn type_value(cell: &str, declaration: Option<&Value>) -> Result<Value, String> {
+/// Types one non-empty cell by its declaration (`None`: not declared, kept as a string); an
+/// array has at most `max_items` items.
+pub fn type_value(cell: &str, declaration: Option<&Value>, max_items: usize) -> Result<Value, String> {
     match declared_type(declaration) {
-        Some("array") => type_array(cell, declaration.and_then(|d| d.get("items"))),
+        Some("array") => type_array(cell, declaration.and_then(|d| d.get("items")), max_items),
         Some("object") => match serde_json::from_str::<Value>(cell.trim()) {
             Ok(object @ Value::Object(_)) => Ok(object),
             _ => Err(format!("\"{}\" is not a JSON object", shorten(cell))),
@@ -102,8 +112,9 @@ fn parse_number(text: &str) -> Option<Number> {
 }
 
 /// `[a, b]` (items trimmed, split on commas; `[]` is empty), a JSON array as is, or a single
-/// plain value as a one-item array. Items are typed by `items.type`.
-fn type_array(cell: &str, items: Option<&Value>) -> Result<Value, String> {
+/// plain value as a one-item array. Items are typed by `items.type`. A JSON array is bounded by
+/// the caller's check of the whole row; `[a, b]` is counted before it is built.
+fn type_array(cell: &str, items: Option<&Value>, max_items: usize) -> Result<Value, String> {
     let text = cell.trim();
     if let Ok(array @ Value::Array(_)) = serde_json::from_str::<Value>(text) {
         return Ok(array);
@@ -114,6 +125,12 @@ fn type_array(cell: &str, items: Option<&Value>) -> Result<Value, String> {
         Some(inner) => inner,
         None => return Ok(Value::Array(vec![type_scalar(text, item_type)?])),
     };
+    let count = inner.bytes().filter(|b| *b == b',').count() + 1;
+    if count > max_items {
+        return Err(format!(
+            "the array has {count} items: the limit is LIMIT_ARRAY_LENGTH ({max_items})"
+        ));
+    }
     inner
         .split(',')
         .map(|item| type_scalar(item.trim(), item_type))

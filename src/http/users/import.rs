@@ -10,7 +10,10 @@ use axum::extract::multipart::{Field, MultipartError};
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use futures::StreamExt;
+use bytes::Bytes;
+use futures::channel::{mpsc, oneshot};
+use futures::future::{self, Either};
+use futures::{SinkExt, StreamExt};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -25,6 +28,8 @@ use crate::state::AppState;
 const FORM_MARGIN_BYTES: usize = 64 * 1024;
 /// The longest option value read.
 const MAX_OPTION_BYTES: usize = 256;
+/// The name of the part holding the file.
+const FILE_PART: &str = "file";
 
 /// `PATCH /users/import`, without the app-wide body limit.
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -55,9 +60,13 @@ struct ImportForm {
 
 /// Imports users from a CSV file.
 ///
-/// Multipart form: `file` (required) and the options `delimiter`, `encoding`, `escape`, which
-/// are read only when they come **before** `file` (the file is streamed). The header row names
-/// the fields; each row needs `userGroup`, and its values are typed by that group's schema
+/// Multipart form: exactly one `file` part and the options `delimiter`, `encoding`, `escape`,
+/// which are read only when they come **before** `file` (the file is streamed); an option after
+/// the file that would have read it differently, or a second `file` part, stops the import with
+/// a 400 once the file is read (the last batch is then not written). The header row names the
+/// fields (at most `LIMIT_CSV_COLUMNS` columns; names of at most `LIMIT_FIELD_PATH_BYTES` bytes
+/// and `LIMIT_DOCUMENT_DEPTH` dotted segments); each row needs `userGroup`, and its values are
+/// typed by that group's schema
 /// (numbers, booleans, arrays written `[a, b]`, nested objects from dotted headers such as
 /// `address.city`; an empty cell is left out). Rows without `_id` are inserted (state PUBLIC),
 /// rows with `_id` get a `$set` of their fields (validated with the schema's `required` ignored),
@@ -65,12 +74,16 @@ struct ImportForm {
 /// and the store's metadata fields are never imported. Rows are numbered from 1 for the first
 /// row after the header. A bad row (wrong type, unknown group, email or username already used)
 /// is reported in `invalid` and never stops the others; a store failure stops the import with a
-/// 502/504 saying at which row and how many rows were written.
+/// 502/504 saying at which row and how many rows were written. A row is at most
+/// `REQUEST_BODY_LIMIT_BYTES` long and must fit the document limits (`LIMIT_DOCUMENT_DEPTH`,
+/// `LIMIT_ARRAY_LENGTH`). A quoted value may span lines only when it then closes properly
+/// (its quote followed by the delimiter or the end of a line) in a row of the header's width:
+/// otherwise its first line is reported invalid and reading resumes at the next line.
 #[utoipa::path(patch, path = "/users/import", tag = "users",
     request_body(content = ImportForm, content_type = "multipart/form-data"),
     responses(
         (status = 200, description = "What was inserted, updated, and which rows were not", body = ImportReport),
-        (status = 400, description = "Bad option, no file part, or a header without userGroup", body = ErrorBody),
+        (status = 400, description = "Bad option, no file part or more than one, an option after the file, or a header without userGroup or over a limit", body = ErrorBody),
         (status = 413, description = "The file is larger than IMPORT_MAX_FILE_BYTES", body = ErrorBody),
         (status = 415, description = "The body is not multipart/form-data", body = ErrorBody),
         (status = 502, description = "The user store failed: the import stopped", body = ErrorBody),
@@ -82,7 +95,8 @@ async fn import_users(State(state): State<AppState>, Ctx(ctx): Ctx, request: Req
     }
 }
 
-/// Reads the options up to the `file` part, then imports the file as it streams in.
+/// Reads the options up to the `file` part, then imports the file as it streams in while the
+/// rest of the form is checked: the import ends only once the form has ended well.
 async fn import_form(
     state: &AppState,
     ctx: &CallContext,
@@ -91,30 +105,132 @@ async fn import_form(
     let max = state.config.bulk.import_max_file_bytes;
     let over = Arc::new(AtomicBool::new(false));
     let request = limited_body(request, max, Arc::clone(&over))?;
-    let mut multipart = Multipart::from_request(request, &())
+    let multipart = Multipart::from_request(request, &())
         .await
         .map_err(|rejection| ImportError::BadRequest(rejection.body_text()))?;
+    let (options_tx, options_rx) = oneshot::channel();
+    let (chunk_tx, chunk_rx) = mpsc::channel(1);
+    let form = read_form(multipart, &over, max, options_tx, chunk_tx);
+    let import = async {
+        let Ok(options) = options_rx.await else {
+            return Err(ImportError::BadRequest(
+                "the form has no file part: send the CSV in a part named file".to_owned(),
+            ));
+        };
+        import::run(state, ctx, options?, chunk_rx).await
+    };
+    let (import, form) = (std::pin::pin!(import), std::pin::pin!(form));
+    match future::select(import, form).await {
+        // The import is over (done, or stopped early): the rest of the form is not needed.
+        Either::Left((imported, _form)) => imported,
+        Either::Right(((), import)) => import.await,
+    }
+}
+
+/// Reads the form: the options up to the `file` part, sent on `options` when the file starts
+/// (or why the form is refused before it); then the file's chunks, sent on `chunks`; then the
+/// parts after the file, where a second file part or an option that would have read the file
+/// otherwise ends the file with an error instead of its end. Dropping `options` without a word
+/// means the form has no file part.
+async fn read_form(
+    mut multipart: Multipart,
+    over: &AtomicBool,
+    max: usize,
+    options_tx: oneshot::Sender<Result<ImportOptions, ImportError>>,
+    mut chunks: mpsc::Sender<Result<Bytes, UploadError>>,
+) {
     let mut options = ImportOptions::default();
+    let mut options_tx = Some(options_tx);
+    let refuse = |tx: &mut Option<oneshot::Sender<_>>, error: ImportError| {
+        if let Some(tx) = tx.take() {
+            let _ = tx.send(Err(error));
+        }
+    };
+    loop {
+        let mut field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => return,
+            Err(error) => return refuse(&mut options_tx, upload_error(&error, over, max)),
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == FILE_PART {
+            let Some(tx) = options_tx.take() else { return };
+            if tx.send(Ok(options)).is_err() {
+                return;
+            }
+            loop {
+                let chunk = match field.chunk().await {
+                    Ok(Some(chunk)) => Ok(chunk),
+                    Ok(None) => break,
+                    Err(error) => Err(upload_failure(&error, over)),
+                };
+                let failed = chunk.is_err();
+                if chunks.send(chunk).await.is_err() || failed {
+                    return;
+                }
+            }
+            break;
+        }
+        let value = match option_text(&mut field, &name).await {
+            Ok(Ok(value)) => value,
+            Ok(Err(refused)) => return refuse(&mut options_tx, refused),
+            Err(error) => return refuse(&mut options_tx, upload_error(&error, over, max)),
+        };
+        if OPTION_FIELDS.contains(&name.as_str()) {
+            if let Err(refused) = options.set(&name, &value) {
+                return refuse(&mut options_tx, refused);
+            }
+        }
+    }
+    if let Err(failure) = after_file(&mut multipart, &options, over).await {
+        let _ = chunks.send(Err(failure)).await;
+    }
+}
+
+/// Checks the parts after the file: another `file` part is refused (the form takes exactly
+/// one), and so is an option whose value differs from the one the file was read with (it comes
+/// too late to apply); other parts are ignored, as before the file.
+async fn after_file(
+    multipart: &mut Multipart,
+    options: &ImportOptions,
+    over: &AtomicBool,
+) -> Result<(), UploadError> {
     while let Some(mut field) = multipart
         .next_field()
         .await
-        .map_err(|e| upload_error(&e, &over, max))?
+        .map_err(|e| upload_failure(&e, over))?
     {
         let name = field.name().unwrap_or_default().to_owned();
-        if name == "file" {
-            let file = field.map(move |chunk| chunk.map_err(|e| upload_failure(&e, &over)));
-            return import::run(state, ctx, options, file).await;
+        if name == FILE_PART {
+            return Err(UploadError::Refused(
+                "the form has more than one file part: send exactly one file part, named file".to_owned(),
+            ));
         }
-        let value = option_text(&mut field, &name)
+        if !OPTION_FIELDS.contains(&name.as_str()) {
+            while field
+                .chunk()
+                .await
+                .map_err(|e| upload_failure(&e, over))?
+                .is_some()
+            {}
+            continue;
+        }
+        let value = match option_text(&mut field, &name)
             .await
-            .map_err(|e| upload_error(&e, &over, max))??;
-        if OPTION_FIELDS.contains(&name.as_str()) {
-            options.set(&name, &value)?;
+            .map_err(|e| upload_failure(&e, over))?
+        {
+            Ok(value) => value,
+            Err(refused) => return Err(UploadError::Refused(refused.to_string())),
+        };
+        let mut late = *options;
+        if late.set(&name, &value).is_err() || late != *options {
+            return Err(UploadError::Refused(format!(
+                "the option {name} comes after the file part, too late to read the file with it: \
+                 send the options before the file"
+            )));
         }
     }
-    Err(ImportError::BadRequest(
-        "the form has no file part: send the CSV in a part named file".to_owned(),
-    ))
+    Ok(())
 }
 
 /// Refuses a body that is not multipart (415) or announces more than the limit (413), and
@@ -187,6 +303,7 @@ fn upload_error(error: &MultipartError, over: &AtomicBool, max_file: usize) -> I
             written: 0,
         },
         UploadError::Broken(message) => ImportError::Upload { message, written: 0 },
+        UploadError::Refused(message) => ImportError::Form { message, written: 0 },
     }
 }
 

@@ -1,7 +1,10 @@
-//! Unit tests of the CSV import: options, header, typing by schema, and reading (encodings,
-//! quoting, the channel-fed reader).
+//! Unit tests of the CSV import: options, header, typing by schema, reading (encodings,
+//! quoting, the channel-fed reader), records from lines, the limits, and property tests.
 
+mod limits;
+mod props;
 mod reader;
+mod records;
 mod typing;
 
 use super::header::Header;

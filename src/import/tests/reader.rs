@@ -4,13 +4,13 @@ use tokio::sync::mpsc;
 
 use crate::import::options::{Encoding, ImportOptions};
 use crate::import::reader::{open, read_into, Chunk, ReadEvent};
-use crate::import::ImportError;
+use crate::import::{CsvLimits, ImportError};
 
 /// A row as the reader saw it: its cells, or why it is invalid.
 type Seen = (u64, Result<Vec<String>, String>);
 
 fn read_with(bytes: &[u8], options: ImportOptions) -> (Vec<String>, Vec<Seen>) {
-    let (header, mut rows) = open(bytes, &options).expect("the header is read");
+    let (header, mut rows) = open(bytes, &options, &CsvLimits::default()).expect("the header is read");
     let names = header.columns.iter().map(|c| c.name.clone()).collect();
     let mut seen = Vec::new();
     while let Some(event) = rows.next_event() {
@@ -36,7 +36,7 @@ fn cells(row: u64, values: &[&str]) -> Seen {
 }
 
 fn open_error(bytes: &[u8]) -> String {
-    match open(bytes, &ImportOptions::default()) {
+    match open(bytes, &ImportOptions::default(), &CsvLimits::default()) {
         Err(ImportError::BadRequest(message)) => message,
         Err(other) => panic!("expected a 400, got {other:?}"),
         Ok(_) => panic!("expected a 400"),
@@ -175,7 +175,12 @@ fn run_channel(chunks: Vec<Chunk>) -> (Result<(), ImportError>, Vec<ReadEvent>) 
     }
     drop(chunk_tx);
     let (event_tx, mut event_rx) = mpsc::channel(64);
-    let result = read_into(chunk_rx, ImportOptions::default(), &event_tx);
+    let result = read_into(
+        chunk_rx,
+        ImportOptions::default(),
+        &CsvLimits::default(),
+        &event_tx,
+    );
     drop(event_tx);
     let mut events = Vec::new();
     while let Some(event) = event_rx.blocking_recv() {

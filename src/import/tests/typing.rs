@@ -31,7 +31,12 @@ fn schema() -> Value {
 }
 
 fn typed(names: &[&str], cells: &[&str]) -> Result<TypedRow, String> {
-    type_row(&header(names), &StringRecord::from(cells.to_vec()), &schema())
+    type_row(
+        &header(names),
+        &StringRecord::from(cells.to_vec()),
+        &schema(),
+        &docquery::Limits::default(),
+    )
 }
 
 fn fields(names: &[&str], cells: &[&str]) -> Value {

@@ -1,7 +1,9 @@
 //! `PATCH /users/import` through the running service: the exact bulk calls against wiremock
 //! (batches, typed bodies, lookups, 413, a store outage mid-import), and end-to-end imports on
-//! the CRUD Service fake (mixed rows, duplicates, a thousand rows).
+//! the CRUD Service fake (mixed rows, duplicates, a thousand rows), and hostile or broken
+//! uploads (headers over the limits, quotes left open, two file parts).
 
+mod hostile;
 mod on_fakes;
 mod refusals;
 mod wiremock_calls;
