@@ -204,7 +204,11 @@ where
     let reader =
         tokio::task::spawn_blocking(move || reader::read_into(chunk_rx, options, &limits, &event_tx));
     let mut writer = Writer::new(state.users.as_ref(), ctx, state.config.bulk.import_batch_size);
-    let preparer = Preparer::new(Arc::clone(&state.group_registry), limits.document);
+    let preparer = Preparer::new(
+        Arc::clone(&state.group_registry),
+        limits.document,
+        state.config.limits.violations_reported,
+    );
     let (pumped, consumed) = tokio::join!(
         pump(file, chunk_tx, limit),
         consume(event_rx, preparer, &mut writer, ctx)

@@ -74,15 +74,19 @@ pub struct Preparer {
     registry: Arc<GroupRegistry>,
     groups: HashMap<String, Result<Arc<Schemas>, String>>,
     limits: docquery::Limits,
+    /// Violations listed per invalid row (`LIMIT_VIOLATIONS_REPORTED`).
+    violations_reported: usize,
 }
 
 impl Preparer {
-    /// A preparer reading groups from `registry`, building rows within `limits`.
-    pub fn new(registry: Arc<GroupRegistry>, limits: docquery::Limits) -> Self {
+    /// A preparer reading groups from `registry`, building rows within `limits` and listing at
+    /// most `violations_reported` schema violations per invalid row.
+    pub fn new(registry: Arc<GroupRegistry>, limits: docquery::Limits, violations_reported: usize) -> Self {
         Self {
             registry,
             groups: HashMap::new(),
             limits,
+            violations_reported,
         }
     }
 
@@ -136,7 +140,7 @@ impl Preparer {
         }
         Ok(Prepared::Invalid(format!(
             "does not match the schema of group \"{name}\": {}",
-            violations.join("; ")
+            crate::groups::summarize(violations, self.violations_reported)
         )))
     }
 

@@ -212,3 +212,32 @@ async fn a_row_with_an_array_over_limit_array_length_is_reported_and_the_others_
     assert!(error.contains("LIMIT_ARRAY_LENGTH (10000)"), "{error}");
     assert_eq!(stored_names(&app), ["Bob"]);
 }
+
+#[tokio::test]
+async fn a_row_with_many_violations_lists_the_first_twenty_then_counts_the_rest() {
+    let columns: Vec<String> = (0..30).map(|i| format!("c{i}")).collect();
+    let properties: serde_json::Map<String, Value> = columns
+        .iter()
+        .map(|c| (c.clone(), json!({"type": "string", "minLength": 5})))
+        .collect();
+    let schema = json!({"type": "object", "properties": properties});
+    let app = spawn_app_on_fakes_seeded(|crud: &CrudFakeState| {
+        seed_groups(crud, vec![group_doc("wide", schema, true)]);
+    })
+    .await;
+    let csv = format!(
+        "userGroup,{}\nwide,{}\nwide,{}\n",
+        columns.join(","),
+        vec!["a"; 30].join(","),
+        vec!["abcde"; 30].join(",")
+    );
+
+    let (status, report) =
+        status_and_body(upload(&app.client, &app.url("/users/import"), csv, &[]).await).await;
+
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["inserted"].as_array().unwrap().len(), 1, "{report}");
+    let error = report["invalid"][0]["error"].as_str().unwrap();
+    assert_eq!(error.matches("shorter than 5 characters").count(), 20, "{error}");
+    assert!(error.ends_with("; and 10 more"), "{error}");
+}
