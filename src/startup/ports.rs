@@ -114,7 +114,7 @@ fn open_embedded<'a>(
             path: path.display().to_string(),
             message,
         };
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| failed(e.to_string()))?;
+        crate::private_fs::create_dir(&config.data_dir).map_err(|e| failed(e.to_string()))?;
         *slot = Some(EmbeddedDb::open(&path).map_err(|e| failed(e.to_string()))?);
     }
     slot.as_ref()

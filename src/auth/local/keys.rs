@@ -72,7 +72,7 @@ impl SigningKey {
             message: "the system random generator failed".into(),
         })?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            fs::create_dir_all(dir).map_err(|e| io_error(dir, &e))?;
+            crate::private_fs::create_dir(dir).map_err(|e| io_error(dir, &e))?;
         }
         let pem = to_pem(pkcs8.as_ref());
         // Written to a private temporary file, then linked into place: another process starting
@@ -99,7 +99,7 @@ impl SigningKey {
     }
 
     fn parse(path: &Path, bytes: &[u8]) -> Result<Self, LocalAuthError> {
-        warn_if_readable_by_others(path);
+        crate::private_fs::warn_if_open_to_others(path, "signing key file");
         let invalid = |message: &str| LocalAuthError::Key {
             path: path.to_owned(),
             message: message.to_owned(),
@@ -221,20 +221,6 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut file = options.open(path)?;
     file.write_all(bytes)?;
     file.sync_all()
-}
-
-fn warn_if_readable_by_others(path: &Path) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        if let Ok(meta) = fs::metadata(path) {
-            if meta.permissions().mode() & 0o077 != 0 {
-                tracing::warn!(key.path = %path.display(), "the signing key file is readable by other users: make it 0600");
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = path;
 }
 
 #[cfg(test)]
