@@ -174,8 +174,19 @@ impl SigningKey {
     /// The claims of `token` when it is signed by this key, issued by `issuer` and not expired
     /// (no leeway: the same clock issues and verifies).
     pub(super) fn verify(&self, issuer: &str, token: &str) -> Result<Claims, TokenError> {
+        self.decode(issuer, token, true)
+    }
+
+    /// The claims of `token` when it is signed by this key and issued by `issuer`, expired or
+    /// not (the expired access token presented with a refresh token).
+    pub(super) fn verify_ignoring_expiry(&self, issuer: &str, token: &str) -> Result<Claims, TokenError> {
+        self.decode(issuer, token, false)
+    }
+
+    fn decode(&self, issuer: &str, token: &str, check_expiry: bool) -> Result<Claims, TokenError> {
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.leeway = 0;
+        validation.validate_exp = check_expiry;
         validation.set_issuer(&[issuer]);
         validation.set_required_spec_claims(&["exp", "iss", "sub"]);
         match jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation) {
@@ -292,6 +303,20 @@ mod tests {
         header.kid = Some(key.kid.clone());
         let token = jsonwebtoken::encode(&header, &expired, &key.encoding).unwrap();
         assert_eq!(key.verify("iss", &token), Err(TokenError::Expired));
+        assert_eq!(key.verify_ignoring_expiry("iss", &token), Ok(expired));
+        let (fresh, _) = key.issue("iss", "u1", Duration::from_secs(60)).unwrap();
+        assert_eq!(
+            other.verify_ignoring_expiry("iss", &fresh),
+            Err(TokenError::Invalid)
+        );
+        assert_eq!(
+            key.verify_ignoring_expiry("another", &fresh),
+            Err(TokenError::Invalid)
+        );
+        assert_eq!(
+            key.verify_ignoring_expiry("iss", "not.a.token"),
+            Err(TokenError::Invalid)
+        );
         fs::remove_dir_all(dir).unwrap();
     }
 }
