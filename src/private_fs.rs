@@ -65,7 +65,8 @@ pub fn warn_if_open_to_others(path: &Path, what: &str) {
     let _ = (path, what);
 }
 
-#[cfg(all(test, unix))]
+#[cfg(test)]
+#[cfg(unix)]
 mod tests {
     use std::os::unix::fs::PermissionsExt;
     use std::path::PathBuf;

@@ -92,14 +92,19 @@ pub fn build_state(config: Config) -> Result<AppState, StartupError> {
 }
 
 fn crud_stores(http: &reqwest::Client, crud: &CrudConfig, timeout: Duration) -> Stores {
-    let collection = |path: &str| -> Arc<dyn Collection> {
-        Arc::new(CrudCollection::new(http.clone(), &crud.base_url, path).with_response_timeout(timeout))
+    // `item` names one document in conflict messages, whatever the configured path.
+    let collection = |path: &str, item: &str| -> Arc<dyn Collection> {
+        Arc::new(
+            CrudCollection::new(http.clone(), &crud.base_url, path)
+                .with_response_timeout(timeout)
+                .with_item_name(item),
+        )
     };
     Stores {
-        users: collection(&crud.users_path),
-        groups: collection(&crud.groups_path),
-        roles: crud.roles_path.as_deref().map(collection),
-        jobs: crud.jobs_path.as_deref().map(collection),
+        users: collection(&crud.users_path, "user"),
+        groups: collection(&crud.groups_path, "group"),
+        roles: crud.roles_path.as_deref().map(|path| collection(path, "role")),
+        jobs: crud.jobs_path.as_deref().map(|path| collection(path, "job")),
     }
 }
 

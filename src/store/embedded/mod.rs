@@ -158,7 +158,7 @@ fn lock(conn: &Mutex<Connection>) -> std::sync::MutexGuard<'_, Connection> {
 pub(super) enum Failure {
     /// What the CRUD Service answers with 400 (`message` is its text).
     Rejected(String),
-    /// A unique index violation (the E11000 message).
+    /// A unique index violation (which field is taken, in words).
     Conflict(String),
     /// SQLite failed.
     Sqlite(rusqlite::Error),
