@@ -140,10 +140,11 @@ impl CrudCollection {
     }
 }
 
-/// Sets `name` (replacing a forwarded value of the same name, never adding a second one).
-/// A value that cannot be sent fails the call when sent: an ACL header is never dropped.
+/// Sets `name` (replacing a forwarded value of the same name, never adding a second one), with
+/// the bytes the caller sent (UTF-8 included). A value that cannot be sent fails the call when
+/// sent: an ACL header is never dropped.
 fn set_header(builder: RequestBuilder, name: HeaderName, value: &str) -> RequestBuilder {
-    match HeaderValue::from_str(value) {
+    match HeaderValue::from_bytes(value.as_bytes()) {
         Ok(value) => builder.headers(HeaderMap::from_iter([(name, value)])),
         Err(_) => builder.header(name, value),
     }
