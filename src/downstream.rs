@@ -251,12 +251,17 @@ async fn classify(status: StatusCode, response: Response) -> ErrorKind {
             retry_after: retry_after(response.headers()),
         };
     }
+    let message = upstream_message(response).await;
     if status.is_server_error() {
+        // The CRUD Service answers a unique index violation of a PATCH with a 500 carrying
+        // MongoDB's E11000 text (contracts/crud-service.md §1, PATCH /:id): a conflict, nothing written.
+        if crate::store::duplicate::is_duplicate_key(&message) {
+            return ErrorKind::Conflict { message };
+        }
         return ErrorKind::Failed {
             status: Some(status.as_u16()),
         };
     }
-    let message = upstream_message(response).await;
     if status == StatusCode::CONFLICT {
         ErrorKind::Conflict { message }
     } else {

@@ -11,6 +11,7 @@ use axum::Json;
 use serde::Serialize;
 
 use crate::downstream::{DownstreamError, ErrorKind};
+use crate::store::duplicate;
 
 /// Result of a handler or orchestration function.
 pub type ApiResult<T, E = ApiError> = Result<T, E>;
@@ -103,6 +104,13 @@ impl ApiError {
         match self {
             Self::Internal(_) => "Something went wrong".to_owned(),
             Self::Downstream(e) => match &e.kind {
+                // The store adapters word duplicates; MongoDB's own text (collection, index,
+                // value) is never shown, whichever adapter let it through.
+                ErrorKind::Conflict { message } if duplicate::is_duplicate_key(message) => {
+                    let item = duplicate::item_name(e.call.route.split("/:").next().unwrap_or_default());
+                    let words = duplicate::message_in_words(&item, message);
+                    format!("{} responded 409: {words}", e.call)
+                }
                 ErrorKind::Conflict { message } => format!("{} responded 409: {message}", e.call),
                 _ => e.to_string(),
             },
@@ -170,12 +178,15 @@ mod tests {
             downstream(ErrorKind::Unreachable).status(),
             StatusCode::BAD_GATEWAY
         );
+        let conflict = downstream(ErrorKind::Conflict {
+            message: r#"E11000 duplicate key error collection: db.users index: email_1 dup key: { email: "a@b.c" }"#
+                .into(),
+        });
+        assert_eq!(conflict.status(), StatusCode::CONFLICT);
         assert_eq!(
-            downstream(ErrorKind::Conflict {
-                message: "E11000".into()
-            })
-            .status(),
-            StatusCode::CONFLICT
+            conflict.public_message(),
+            "CRUD PATCH /users/:id responded 409: a user with this email already exists",
+            "MongoDB's text never reaches the caller"
         );
         let rejected = downstream(ErrorKind::Rejected {
             status: 400,

@@ -21,6 +21,8 @@ pub mod import;
 pub mod jobs;
 /// Rönd role bindings.
 pub mod policy;
+/// Owner-only files and directories for secrets (SQLite store, signing key).
+pub mod private_fs;
 /// Secret strings that never print.
 pub mod secret;
 /// Application: build the ports, bind, serve, shut down gracefully.

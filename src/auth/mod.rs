@@ -167,7 +167,9 @@ pub trait AuthProvider: Send + Sync {
     /// Logs in with username and password.
     async fn login(&self, ctx: &CallContext, username: &str, password: &Secret) -> AuthResult<SessionGrant>;
 
-    /// New tokens from a refresh token; the expired access token travels in `ctx.session`.
+    /// New tokens from a refresh token; the expired access token travels in `ctx.session`, and
+    /// the provider checks it belongs to the refresh token's user (the Auth0 Client does, the
+    /// local provider verifies its signature and `sub`).
     async fn refresh(&self, ctx: &CallContext, refresh_token: &Secret) -> AuthResult<SessionGrant>;
 
     /// The logged user (session from `ctx.session`).

@@ -59,8 +59,44 @@ impl FromRequestParts<AppState> for Ctx {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        Ok(Ctx(call_context(&parts.headers, state)))
+        let ctx = call_context(&parts.headers, state);
+        check_acl(&parts.headers, &ctx.acl)?;
+        Ok(Ctx(ctx))
     }
+}
+
+/// 400 for ACL headers the store would refuse, before any call and in both modes: an `acl_rows`
+/// that is not a filter or an array of filters (`docquery::parse_acl_rows`), or an ACL header
+/// that is not UTF-8 text (never dropped: that would lift the restriction).
+fn check_acl(headers: &HeaderMap, acl: &Acl) -> Result<(), ApiError> {
+    for name in [ACL_ROWS, ACL_READ_COLUMNS] {
+        if headers.contains_key(name) && header_text(headers, name).is_none() {
+            return Err(ApiError::BadRequest(format!(
+                "the {name} header must be UTF-8 text"
+            )));
+        }
+    }
+    if let Some(rows) = &acl.rows {
+        docquery::parse_acl_rows(rows).map_err(|e| {
+            ApiError::BadRequest(match e.0.strip_prefix("acl_rows ") {
+                Some(reason) => format!("the acl_rows header {reason}"),
+                None if e.0.ends_with("must be an object") => {
+                    "the acl_rows header must be a filter object or an array of filter objects".to_owned()
+                }
+                None => format!("invalid acl_rows header: {}", e.0),
+            })
+        })?;
+    }
+    Ok(())
+}
+
+const ACL_ROWS: &str = "acl_rows";
+const ACL_READ_COLUMNS: &str = "acl_read_columns";
+
+/// The first value of header `name` as UTF-8 text.
+fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+    let value = headers.get(name)?;
+    std::str::from_utf8(value.as_bytes()).ok().map(str::to_owned)
 }
 
 /// Builds the context: forwarded headers are exactly the Mia headers, `x-request-id`,
@@ -103,8 +139,8 @@ pub fn call_context(headers: &HeaderMap, state: &AppState) -> CallContext {
         request_id: text("x-request-id").unwrap_or_default(),
         forward,
         acl: Acl {
-            rows: text("acl_rows"),
-            read_columns: text("acl_read_columns"),
+            rows: header_text(headers, ACL_ROWS),
+            read_columns: header_text(headers, ACL_READ_COLUMNS),
         },
         session: SessionHeaders {
             authorization: text("authorization").map(Secret::new),

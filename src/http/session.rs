@@ -116,14 +116,15 @@ async fn login(
 #[utoipa::path(post, path = "/refreshtoken", tag = "self-service",
     request_body = RefreshBody,
     params(
-        ("authorization" = Option<String>, Header, description = "`Bearer <expired access token>`"),
+        ("authorization" = Option<String>, Header,
+            description = "`Bearer <expired access token>`; the local provider checks it is its own and the refresh token's user's"),
         ("cookie" = Option<String>, Header, description = "`sid=<session>` (website scope)")),
     responses(
         (status = 200, description = "New tokens, or an empty body with the provider's `set-cookie`",
             body = SessionTokens,
             headers(("set-cookie" = String, description = "`sid` session cookie (website scope)"))),
         (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "No session, or the provider refused the tokens", body = ErrorBody),
+        (status = 401, description = "No session, or the provider refused the tokens (local provider: access token not its own or another user's)", body = ErrorBody),
         (status = 403, description = "The provider refused the refresh", body = ErrorBody),
         (status = 502, description = "Auth provider error", body = ErrorBody),
         (status = 504, description = "Auth provider timeout", body = ErrorBody)))]

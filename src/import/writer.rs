@@ -264,10 +264,7 @@ fn refused(error: &DownstreamError) -> bool {
 
 fn refusal(error: &DownstreamError) -> String {
     match &error.kind {
-        ErrorKind::Conflict { message } => format!(
-            "email, username or another unique field is already used ({} responded 409: {message})",
-            error.call
-        ),
+        ErrorKind::Conflict { message } => message.clone(),
         _ => format!("the store refused the row: {error}"),
     }
 }

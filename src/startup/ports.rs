@@ -92,14 +92,19 @@ pub fn build_state(config: Config) -> Result<AppState, StartupError> {
 }
 
 fn crud_stores(http: &reqwest::Client, crud: &CrudConfig, timeout: Duration) -> Stores {
-    let collection = |path: &str| -> Arc<dyn Collection> {
-        Arc::new(CrudCollection::new(http.clone(), &crud.base_url, path).with_response_timeout(timeout))
+    // `item` names one document in conflict messages, whatever the configured path.
+    let collection = |path: &str, item: &str| -> Arc<dyn Collection> {
+        Arc::new(
+            CrudCollection::new(http.clone(), &crud.base_url, path)
+                .with_response_timeout(timeout)
+                .with_item_name(item),
+        )
     };
     Stores {
-        users: collection(&crud.users_path),
-        groups: collection(&crud.groups_path),
-        roles: crud.roles_path.as_deref().map(collection),
-        jobs: crud.jobs_path.as_deref().map(collection),
+        users: collection(&crud.users_path, "user"),
+        groups: collection(&crud.groups_path, "group"),
+        roles: crud.roles_path.as_deref().map(|path| collection(path, "role")),
+        jobs: crud.jobs_path.as_deref().map(|path| collection(path, "job")),
     }
 }
 
@@ -114,7 +119,7 @@ fn open_embedded<'a>(
             path: path.display().to_string(),
             message,
         };
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| failed(e.to_string()))?;
+        crate::private_fs::create_dir(&config.data_dir).map_err(|e| failed(e.to_string()))?;
         *slot = Some(EmbeddedDb::open(&path).map_err(|e| failed(e.to_string()))?);
     }
     slot.as_ref()

@@ -10,8 +10,8 @@ use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use super::unreadable::{self, DamagedDocs, UNREADABLE_FIELD};
+use super::{duplicate, DocState, Filter, FindQuery};
 use super::{BulkPatch, Collection, ExportStream, StateChange, StoreResult};
-use super::{DocState, Filter, FindQuery};
 use crate::context::CallContext;
 use crate::downstream::{
     body_error, encode_segment, forward_headers, read_bytes, read_json, send, CallName, DownstreamError,
@@ -37,6 +37,8 @@ pub struct CrudCollection {
     response_timeout: std::time::Duration,
     /// Documents met that cannot be read whole (reported by `/-/check-up`).
     damaged: std::sync::Arc<DamagedDocs>,
+    /// What one document is called in conflict messages (`user`).
+    item: String,
 }
 
 /// Which ACL headers a call carries: reads send both, `PATCH /:id` only `acl_read_columns`.
@@ -69,7 +71,15 @@ impl CrudCollection {
             },
             response_timeout: std::time::Duration::from_secs(10),
             damaged: Default::default(),
+            item: duplicate::item_name(path),
         }
+    }
+
+    /// Names one document of the collection in conflict messages (`a user with this email
+    /// already exists`); by default it comes from the path (`/users` → `user`, else `document`).
+    pub fn with_item_name(mut self, item: &str) -> Self {
+        self.item = item.to_owned();
+        self
     }
 
     /// Sets how long an export waits for the answer to start (the client's own timeout, which
@@ -110,20 +120,36 @@ impl CrudCollection {
         builder
     }
 
+    /// Sends; a conflict (a unique index violation, 409 or a PATCH's 500) says which field is
+    /// taken, in words, never with MongoDB's text (which quotes the collection and the value).
+    async fn dispatch(&self, call: &CallName, builder: RequestBuilder) -> StoreResult<Response> {
+        send(call, builder).await.map_err(|error| match error.kind {
+            ErrorKind::Conflict { message } => DownstreamError::new(
+                error.call,
+                ErrorKind::Conflict {
+                    message: duplicate::message_in_words(&self.item, &message),
+                },
+            ),
+            _ => error,
+        })
+    }
+
     /// Sends and reads a JSON body.
     async fn json<T: serde::de::DeserializeOwned>(
+        &self,
         call: &CallName,
         builder: RequestBuilder,
     ) -> StoreResult<T> {
-        let response = send(call, builder).await?;
+        let response = self.dispatch(call, builder).await?;
         read_json(call, response).await
     }
 }
 
-/// Sets `name` (replacing a forwarded value of the same name, never adding a second one).
-/// A value that cannot be sent fails the call when sent: an ACL header is never dropped.
+/// Sets `name` (replacing a forwarded value of the same name, never adding a second one), with
+/// the bytes the caller sent (UTF-8 included). A value that cannot be sent fails the call when
+/// sent: an ACL header is never dropped.
 fn set_header(builder: RequestBuilder, name: HeaderName, value: &str) -> RequestBuilder {
-    match HeaderValue::from_str(value) {
+    match HeaderValue::from_bytes(value.as_bytes()) {
         Ok(value) => builder.headers(HeaderMap::from_iter([(name, value)])),
         Err(_) => builder.header(name, value),
     }
@@ -178,7 +204,7 @@ impl Collection for CrudCollection {
     async fn find(&self, ctx: &CallContext, query: &FindQuery) -> StoreResult<Vec<Value>> {
         let call = self.call("GET", "/");
         let builder = self.request(ctx, Method::GET, self.url("/"), AclHeaders::Read);
-        let response = send(&call, builder.query(&query.to_query_pairs())).await?;
+        let response = self.dispatch(&call, builder.query(&query.to_query_pairs())).await?;
         let body = read_bytes(&call, response).await?;
         // Element by element: one document too deep to read is skipped, not the whole page.
         let items: Vec<Box<RawValue>> = serde_json::from_slice(&body)
@@ -193,7 +219,9 @@ impl Collection for CrudCollection {
     async fn find_raw(&self, ctx: &CallContext, query: &FindQuery) -> StoreResult<bytes::Bytes> {
         let call = self.call("GET", "/");
         let builder = self.request(ctx, Method::GET, self.url("/"), AclHeaders::Read);
-        let response = send(&call, builder.query(&query.to_query_pairs())).await?;
+        let response = self
+            .dispatch(&call, builder.query(&query.to_query_pairs()))
+            .await?;
         let body = read_bytes(&call, response).await?;
         if !body.trim_ascii_start().starts_with(b"[") {
             return Err(DownstreamError::new(call, ErrorKind::Failed { status: None }));
@@ -208,7 +236,7 @@ impl Collection for CrudCollection {
             pairs.push(("_useEstimate".to_owned(), "true".to_owned()));
         }
         let builder = self.request(ctx, Method::GET, self.url("/count"), AclHeaders::Read);
-        Self::json(&call, builder.query(&pairs)).await
+        self.json(&call, builder.query(&pairs)).await
     }
 
     async fn get(&self, ctx: &CallContext, id: &str, filter: &Filter) -> StoreResult<Option<Value>> {
@@ -216,7 +244,7 @@ impl Collection for CrudCollection {
         let builder = self.request(ctx, Method::GET, self.id_url(id, ""), AclHeaders::Read);
         let builder = builder.query(&id_route_pairs(filter, true));
         let read = async {
-            let body = read_bytes(&call, send(&call, builder).await?).await?;
+            let body = read_bytes(&call, self.dispatch(&call, builder).await?).await?;
             std::str::from_utf8(&body)
                 .ok()
                 .and_then(|text| self.readable(text))
@@ -229,7 +257,7 @@ impl Collection for CrudCollection {
     async fn insert(&self, ctx: &CallContext, doc: &Value) -> StoreResult<String> {
         let call = self.call("POST", "/");
         let builder = self.request(ctx, Method::POST, self.url("/"), AclHeaders::None);
-        let inserted: Inserted = Self::json(&call, builder.json(doc)).await?;
+        let inserted: Inserted = self.json(&call, builder.json(doc)).await?;
         Ok(inserted.id)
     }
 
@@ -240,7 +268,7 @@ impl Collection for CrudCollection {
         }
         let call = self.call("POST", "/bulk");
         let builder = self.request(ctx, Method::POST, self.url("/bulk"), AclHeaders::None);
-        let inserted: Vec<Inserted> = Self::json(&call, builder.json(docs)).await?;
+        let inserted: Vec<Inserted> = self.json(&call, builder.json(docs)).await?;
         Ok(inserted.into_iter().map(|i| i.id).collect())
     }
 
@@ -255,13 +283,14 @@ impl Collection for CrudCollection {
         let url = self.id_url(id, "");
         let builder = self.request(ctx, Method::PATCH, url, AclHeaders::ReadColumns);
         let builder = builder.query(&id_route_pairs(filter, true)).json(update);
-        or_not_found(Self::json(&call, builder).await.map(Some), None)
+        or_not_found(self.json(&call, builder).await.map(Some), None)
     }
 
     async fn patch_many(&self, ctx: &CallContext, filter: &Filter, update: &Value) -> StoreResult<u64> {
         let call = self.call("PATCH", "/");
         let builder = self.request(ctx, Method::PATCH, self.url("/"), AclHeaders::None);
-        Self::json(&call, builder.query(&filter.to_query_pairs()).json(update)).await
+        self.json(&call, builder.query(&filter.to_query_pairs()).json(update))
+            .await
     }
 
     /// An empty `items` returns 0 without a call (the CRUD Service refuses an empty array).
@@ -275,20 +304,20 @@ impl Collection for CrudCollection {
             .map(|item| json!({"filter": item.filter.to_body_filter(), "update": item.update}))
             .collect();
         let builder = self.request(ctx, Method::PATCH, self.url("/bulk"), AclHeaders::None);
-        Self::json(&call, builder.json(&body)).await
+        self.json(&call, builder.json(&body)).await
     }
 
     async fn delete(&self, ctx: &CallContext, id: &str, filter: &Filter) -> StoreResult<bool> {
         let call = self.call("DELETE", "/:id");
         let builder = self.request(ctx, Method::DELETE, self.id_url(id, ""), AclHeaders::None);
         let builder = builder.query(&id_route_pairs(filter, true));
-        or_not_found(send(&call, builder).await.map(|_| true), false)
+        or_not_found(self.dispatch(&call, builder).await.map(|_| true), false)
     }
 
     async fn delete_many(&self, ctx: &CallContext, filter: &Filter) -> StoreResult<u64> {
         let call = self.call("DELETE", "/");
         let builder = self.request(ctx, Method::DELETE, self.url("/"), AclHeaders::None);
-        Self::json(&call, builder.query(&filter.to_query_pairs())).await
+        self.json(&call, builder.query(&filter.to_query_pairs())).await
     }
 
     /// `filter.state` is never sent: the route refuses `_st` and ignores the current state.
@@ -305,7 +334,7 @@ impl Collection for CrudCollection {
         let builder = builder
             .query(&id_route_pairs(filter, false))
             .json(&json!({"stateTo": state_to}));
-        or_not_found(send(&call, builder).await.map(|_| true), false)
+        or_not_found(self.dispatch(&call, builder).await.map(|_| true), false)
     }
 
     /// An empty `items` returns 0 without a call (the CRUD Service refuses an empty array).
@@ -319,7 +348,7 @@ impl Collection for CrudCollection {
             .map(|item| json!({"filter": item.filter, "stateTo": item.state_to}))
             .collect();
         let builder = self.request(ctx, Method::POST, self.url("/state"), AclHeaders::None);
-        Self::json(&call, builder.json(&body)).await
+        self.json(&call, builder.json(&body)).await
     }
 
     async fn export(&self, ctx: &CallContext, query: &FindQuery) -> StoreResult<ExportStream> {
@@ -331,7 +360,7 @@ impl Collection for CrudCollection {
             .query(&query.to_query_pairs())
             .headers(HeaderMap::from_iter([(ACCEPT, HeaderValue::from_static(NDJSON))]))
             .timeout(EXPORT_TIMEOUT);
-        let response: Response = tokio::time::timeout(self.response_timeout, send(&call, builder))
+        let response: Response = tokio::time::timeout(self.response_timeout, self.dispatch(&call, builder))
             .await
             .map_err(|_| DownstreamError::new(call.clone(), ErrorKind::Timeout))??;
         let stream = response.bytes_stream().map_err(move |e| body_error(&call, &e));
@@ -341,7 +370,8 @@ impl Collection for CrudCollection {
     async fn check(&self, ctx: &CallContext) -> StoreResult<()> {
         let call = CallName::new(SERVICE, "GET", "/-/healthz");
         let url = format!("{}/-/healthz", self.base_url);
-        send(&call, self.request(ctx, Method::GET, url, AclHeaders::None)).await?;
+        self.dispatch(&call, self.request(ctx, Method::GET, url, AclHeaders::None))
+            .await?;
         Ok(())
     }
 }

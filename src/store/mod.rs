@@ -2,6 +2,7 @@
 //! with the operations and semantics of the Mia-Platform CRUD Service contract.
 
 pub mod crud_http;
+pub mod duplicate;
 pub mod embedded;
 pub mod query;
 pub mod unreadable;

@@ -79,6 +79,9 @@ pub enum QueryParseError {
     /// `_q` is not JSON, or is JSON but not an object.
     #[error("_q must be a JSON object: {0}")]
     InvalidQ(String),
+    /// `_q` is an object the store would refuse (unknown operator, invalid `$regex`, ...).
+    #[error("invalid _q: {0}")]
+    InvalidFilter(String),
     /// A state name outside PUBLIC/DRAFT/TRASH/DELETED.
     #[error("_st must be a comma-separated list of PUBLIC, DRAFT, TRASH, DELETED: \"{0}\" is not a state")]
     UnknownState(String),
@@ -197,9 +200,15 @@ fn set_once<T>(slot: &mut Option<T>, name: &str, value: T) -> Result<(), QueryPa
     Ok(())
 }
 
+/// `_q`: a JSON object that passes the CRUD `_q` rules (`docquery::validate_filter`: known
+/// operators, argument shapes, compilable `$regex`), checked here so that both stores refuse the
+/// same filters with the same 400, before any call.
 fn parse_q(text: &str) -> Result<Value, QueryParseError> {
     match serde_json::from_str::<Value>(text) {
-        Ok(value @ Value::Object(_)) => Ok(value),
+        Ok(value @ Value::Object(_)) => match docquery::validate_filter(&value) {
+            Ok(()) => Ok(value),
+            Err(e) => Err(QueryParseError::InvalidFilter(e.0)),
+        },
         Ok(other) => Err(QueryParseError::InvalidQ(format!("found {}", json_kind(&other)))),
         Err(e) => Err(QueryParseError::InvalidQ(e.to_string())),
     }

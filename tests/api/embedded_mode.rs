@@ -157,3 +157,37 @@ async fn users_credentials_and_jobs_survive_a_restart() {
     app.shutdown.cancel();
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_dir_and_the_sqlite_files_are_private_to_the_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &std::path::Path| {
+        std::fs::metadata(path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let root = temp_data_dir();
+    let data = root.join("data");
+    let app = spawn_embedded(&data, &[]).await;
+    let db = data.join("user-manager.sqlite3");
+    let files = [
+        db.clone(),
+        data.join("user-manager.sqlite3-wal"),
+        data.join("user-manager.sqlite3-shm"),
+    ];
+    assert_eq!(mode(&data), 0o700, "DATA_DIR created by the service");
+    assert_eq!(mode(&db), 0o600, "after startup");
+
+    let ann =
+        json!({"userGroup": "customer", "name": "Ann", "email": "ann@example.com", "password": "Passw0rd!"});
+    assert_eq!(post(&app, "/users/", &ann).await.status(), 200);
+    for file in &files {
+        assert_eq!(mode(file), 0o600, "{} after the first write", file.display());
+    }
+    assert_eq!(mode(&data.join("signing-key.pem")), 0o600);
+    app.shutdown.cancel();
+    let _ = std::fs::remove_dir_all(root);
+}

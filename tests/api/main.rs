@@ -19,6 +19,7 @@ mod rond_timer_adapters;
 mod session;
 mod store_contract;
 mod store_crud_adapter;
+mod users_conflicts;
 mod users_create;
 mod users_import;
 mod users_lifecycle;

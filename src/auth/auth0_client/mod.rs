@@ -215,6 +215,8 @@ impl AuthProvider for Auth0Client {
         self.login_call(ctx, username, password).await
     }
 
+    /// The Auth0 Client checks the forwarded access token (or `sid` cookie) against the refresh
+    /// token itself; this adapter only passes them on.
     async fn refresh(&self, ctx: &CallContext, refresh_token: &Secret) -> AuthResult<SessionGrant> {
         self.refresh_call(ctx, refresh_token).await
     }

@@ -72,7 +72,7 @@ impl SigningKey {
             message: "the system random generator failed".into(),
         })?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            fs::create_dir_all(dir).map_err(|e| io_error(dir, &e))?;
+            crate::private_fs::create_dir(dir).map_err(|e| io_error(dir, &e))?;
         }
         let pem = to_pem(pkcs8.as_ref());
         // Written to a private temporary file, then linked into place: another process starting
@@ -99,7 +99,7 @@ impl SigningKey {
     }
 
     fn parse(path: &Path, bytes: &[u8]) -> Result<Self, LocalAuthError> {
-        warn_if_readable_by_others(path);
+        crate::private_fs::warn_if_open_to_others(path, "signing key file");
         let invalid = |message: &str| LocalAuthError::Key {
             path: path.to_owned(),
             message: message.to_owned(),
@@ -174,8 +174,19 @@ impl SigningKey {
     /// The claims of `token` when it is signed by this key, issued by `issuer` and not expired
     /// (no leeway: the same clock issues and verifies).
     pub(super) fn verify(&self, issuer: &str, token: &str) -> Result<Claims, TokenError> {
+        self.decode(issuer, token, true)
+    }
+
+    /// The claims of `token` when it is signed by this key and issued by `issuer`, expired or
+    /// not (the expired access token presented with a refresh token).
+    pub(super) fn verify_ignoring_expiry(&self, issuer: &str, token: &str) -> Result<Claims, TokenError> {
+        self.decode(issuer, token, false)
+    }
+
+    fn decode(&self, issuer: &str, token: &str, check_expiry: bool) -> Result<Claims, TokenError> {
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.leeway = 0;
+        validation.validate_exp = check_expiry;
         validation.set_issuer(&[issuer]);
         validation.set_required_spec_claims(&["exp", "iss", "sub"]);
         match jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation) {
@@ -221,20 +232,6 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut file = options.open(path)?;
     file.write_all(bytes)?;
     file.sync_all()
-}
-
-fn warn_if_readable_by_others(path: &Path) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        if let Ok(meta) = fs::metadata(path) {
-            if meta.permissions().mode() & 0o077 != 0 {
-                tracing::warn!(key.path = %path.display(), "the signing key file is readable by other users: make it 0600");
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = path;
 }
 
 #[cfg(test)]
@@ -306,6 +303,20 @@ mod tests {
         header.kid = Some(key.kid.clone());
         let token = jsonwebtoken::encode(&header, &expired, &key.encoding).unwrap();
         assert_eq!(key.verify("iss", &token), Err(TokenError::Expired));
+        assert_eq!(key.verify_ignoring_expiry("iss", &token), Ok(expired));
+        let (fresh, _) = key.issue("iss", "u1", Duration::from_secs(60)).unwrap();
+        assert_eq!(
+            other.verify_ignoring_expiry("iss", &fresh),
+            Err(TokenError::Invalid)
+        );
+        assert_eq!(
+            key.verify_ignoring_expiry("another", &fresh),
+            Err(TokenError::Invalid)
+        );
+        assert_eq!(
+            key.verify_ignoring_expiry("iss", "not.a.token"),
+            Err(TokenError::Invalid)
+        );
         fs::remove_dir_all(dir).unwrap();
     }
 }

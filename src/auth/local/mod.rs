@@ -181,7 +181,8 @@ impl AuthProvider for LocalAuth {
         self.log_in(ctx, username, password).await
     }
 
-    /// The expired access token of `ctx.session` is not needed: the refresh token is enough.
+    /// The (expired) bearer access token of `ctx.session` must be signed by this provider and
+    /// belong to the refresh token's user.
     async fn refresh(&self, ctx: &CallContext, refresh_token: &Secret) -> AuthResult<SessionGrant> {
         self.rotate(ctx, refresh_token).await
     }

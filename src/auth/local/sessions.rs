@@ -21,6 +21,13 @@ pub(super) const WRONG_CREDENTIALS: &str = "wrong username or password";
 pub(super) const BLOCKED: &str = "user is blocked";
 /// The 401 of a refresh token that is unknown, expired, used or revoked.
 pub(super) const BAD_REFRESH: &str = "refresh token is invalid or expired";
+/// The 401 of a refresh without a bearer access token.
+pub(super) const MISSING_ACCESS: &str =
+    "missing access token: send the expired access token as \"authorization: Bearer <token>\"";
+/// The 401 of a refresh whose access token this provider did not sign.
+pub(super) const BAD_ACCESS: &str = "the access token is invalid: malformed or not signed by this service";
+/// The 401 of a refresh whose access token is another user's.
+pub(super) const OTHER_USER: &str = "the access token and the refresh token belong to different users";
 
 /// A stored refresh token.
 struct RefreshDoc {
@@ -78,9 +85,12 @@ impl LocalAuth {
         self.grant(ctx, &call, &user, &family).await
     }
 
-    /// `refresh`: rotates the presented refresh token.
+    /// `refresh`: rotates the presented refresh token. The access token of the session (bearer,
+    /// expired or not) must be signed by this provider and belong to the refresh token's user; a
+    /// refused attempt changes nothing (the refresh token stays usable).
     pub(super) async fn rotate(&self, ctx: &CallContext, presented: &Secret) -> AuthResult<SessionGrant> {
         let call = call("POST", "/refreshtoken");
+        let session_user = self.expired_session_user(ctx, &call)?;
         let q = json!({ "kind": "refresh", "tokenHash": token_hash(presented.expose()) });
         let query = FindQuery {
             filter: Filter {
@@ -94,6 +104,9 @@ impl LocalAuth {
         let Some(token) = docs.first().and_then(RefreshDoc::from_doc) else {
             return Err(rejected(&call, 401, BAD_REFRESH));
         };
+        if token.user_id != session_user {
+            return Err(rejected(&call, 401, OTHER_USER));
+        }
         if token.used && !token.revoked {
             self.revoke_reused_family(ctx, &token).await?;
         }
@@ -121,6 +134,19 @@ impl LocalAuth {
             return Err(rejected(&call, 401, BAD_REFRESH));
         }
         self.grant(ctx, &call, &user, &token.family).await
+    }
+
+    /// The `sub` of the bearer access token of `ctx.session`, checked for its signature and
+    /// issuer but not its expiry.
+    fn expired_session_user(&self, ctx: &CallContext, call: &CallName) -> AuthResult<String> {
+        let authorization = ctx.session.authorization.as_ref();
+        let token = authorization
+            .and_then(|a| bearer(a.expose()))
+            .ok_or_else(|| rejected(call, 401, MISSING_ACCESS))?;
+        self.key
+            .verify_ignoring_expiry(&self.config.issuer, token)
+            .map(|claims| claims.sub)
+            .map_err(|_| rejected(call, 401, BAD_ACCESS))
     }
 
     /// `userinfo`: the user of the bearer access token of `ctx.session`.

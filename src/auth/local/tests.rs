@@ -258,9 +258,10 @@ async fn deleting_a_user_removes_its_credentials_and_unknown_ids_are_not_found()
     assert!(f.auth.get_user(&ctx(), "u1").await.unwrap().is_none());
     assert!(f.auth.delete_user(&ctx(), "u1").await.unwrap_err().is_not_found());
     let refresh = Secret::new(tokens["refreshToken"].as_str().unwrap());
-    let error = f.auth.refresh(&ctx(), &refresh).await.unwrap_err();
+    let session = with_bearer(tokens["accessToken"].as_str().unwrap());
+    let error = f.auth.refresh(&session, &refresh).await.unwrap_err();
     assert!(
-        matches!(error.kind, ErrorKind::Rejected { status: 401, .. }),
+        matches!(&error.kind, ErrorKind::Rejected { status: 401, message } if message == sessions::BAD_REFRESH),
         "{error}"
     );
     let patch = AuthUserPatch {

@@ -29,6 +29,7 @@ use rusqlite::Connection;
 use collection::EmbeddedCollection;
 
 use crate::downstream::{CallName, DownstreamError, ErrorKind};
+use crate::private_fs;
 use crate::store::{Collection, DocState};
 
 /// The service name of embedded-store calls in errors and logs.
@@ -43,6 +44,14 @@ pub enum EmbeddedError {
     #[error("cannot create the directory of the embedded store {path}: {source}")]
     Directory {
         /// The directory.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The database file could not be created.
+    #[error("cannot create the embedded store file {path}: {source}")]
+    File {
+        /// The file.
         path: PathBuf,
         /// The cause.
         source: std::io::Error,
@@ -63,14 +72,20 @@ pub struct EmbeddedDb {
 
 impl EmbeddedDb {
     /// Opens (creating) the SQLite file at `path` (WAL, synchronous=NORMAL, busy timeout); the
-    /// parent directory is created when missing.
+    /// parent directory is created when missing. It holds password and token hashes: a missing
+    /// directory is created 0700 and a missing file 0600 before SQLite opens it (SQLite gives its
+    /// `-wal` and `-shm` files the mode of the database file).
     pub fn open(path: &Path) -> Result<Self, EmbeddedError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| EmbeddedError::Directory {
+            private_fs::create_dir(dir).map_err(|source| EmbeddedError::Directory {
                 path: dir.to_owned(),
                 source,
             })?;
         }
+        private_fs::create_file(path).map_err(|source| EmbeddedError::File {
+            path: path.to_owned(),
+            source,
+        })?;
         let conn = Connection::open(path)?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
         let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
@@ -143,7 +158,7 @@ fn lock(conn: &Mutex<Connection>) -> std::sync::MutexGuard<'_, Connection> {
 pub(super) enum Failure {
     /// What the CRUD Service answers with 400 (`message` is its text).
     Rejected(String),
-    /// A unique index violation (the E11000 message).
+    /// A unique index violation (which field is taken, in words).
     Conflict(String),
     /// SQLite failed.
     Sqlite(rusqlite::Error),

@@ -182,10 +182,7 @@ fn store(conn: &Connection, table: &Table, seq: Option<i64>, id: &str, doc: &Val
             .optional()?
             .is_some();
         if taken {
-            let value = docquery::get_path(doc, &column.field)
-                .cloned()
-                .unwrap_or(Value::Null);
-            return Err(Failure::Conflict(table.duplicate_message(&column.field, &value)));
+            return Err(Failure::Conflict(table.duplicate_message(&column.field)));
         }
     }
     let state = doc

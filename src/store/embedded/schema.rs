@@ -45,10 +45,13 @@ impl Table {
         self.columns.iter().find(|c| c.field == field)
     }
 
-    /// The `E11000` message the CRUD Service forwards for a duplicate `value` of `field`.
-    pub fn duplicate_message(&self, field: &str, value: &Value) -> String {
-        let name = self.path.trim_matches('/').replace('/', ".");
-        format!("E11000 duplicate key error collection: db.{name} index: {field}_1 dup key: {{ {field}: {value} }}")
+    /// The conflict message of a duplicate `field`, in words (`a user with this email already
+    /// exists`), as the CRUD adapter words the CRUD Service's E11000 text.
+    pub fn duplicate_message(&self, field: &str) -> String {
+        crate::store::duplicate::in_words(
+            &crate::store::duplicate::item_name(&self.path),
+            &[field.to_owned()],
+        )
     }
 }
 

@@ -114,6 +114,24 @@ async fn documents_written_to_a_file_are_read_back_after_reopening() {
     assert!(matches!(dup.kind, ErrorKind::Conflict { .. }), "{dup:?}");
 }
 
+#[cfg(unix)]
+#[tokio::test]
+async fn the_database_its_wal_and_shm_files_and_a_new_directory_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = TempDir::new();
+    let db = EmbeddedDb::open(&dir.db()).unwrap();
+    users(&db)
+        .insert(&ctx(), &json!({"email": "a@x.io"}))
+        .await
+        .unwrap();
+    assert_eq!(mode(dir.db().parent().unwrap()), 0o700);
+    for suffix in ["", "-wal", "-shm"] {
+        let file = PathBuf::from(format!("{}{suffix}", dir.db().display()));
+        assert_eq!(mode(&file), 0o600, "{}", file.display());
+    }
+}
+
 #[tokio::test]
 async fn lookups_by_id_unique_and_indexed_fields_read_only_the_matching_rows() {
     let db = EmbeddedDb::in_memory().unwrap();

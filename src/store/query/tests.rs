@@ -197,3 +197,25 @@ fn repeated_single_parameters_and_empty_names_are_refused() {
     );
     assert_eq!(find_error(&[("", "x")]), "query parameters must have a name");
 }
+
+#[test]
+fn a_q_the_store_would_refuse_is_refused_when_parsed() {
+    let parse = |q: &str| Filter::from_query_pairs(&pairs(&[("_q", q)]));
+    for bad in [
+        r#"{"name":{"$regex":"("}}"#,
+        r#"{"$nor":[{"a":1}]}"#,
+        r#"{"a":{"$in":3}}"#,
+    ] {
+        assert!(
+            matches!(parse(bad), Err(QueryParseError::InvalidFilter(_))),
+            "{bad}: {:?}",
+            parse(bad)
+        );
+    }
+    let message = parse(r#"{"name":{"$regex":"("}}"#).unwrap_err().to_string();
+    assert!(message.starts_with("invalid _q: "), "{message}");
+    // What the Composer sends for a search (escaped text, case-insensitive) stays valid.
+    let search = r#"{"$or":[{"name":{"$regex":"a\\.b\\(c\\)\\-d\\/e","$options":"i"}}]}"#;
+    let filter = parse(search).unwrap();
+    assert_eq!(filter.q, Some(serde_json::from_str::<Value>(search).unwrap()));
+}

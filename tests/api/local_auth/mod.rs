@@ -1,7 +1,9 @@
 //! Tests: the local auth provider over collections of an in-process CRUD fake (login, refresh
-//! rotation and reuse detection, password reset and its webhook, bulk import) and its two routes.
+//! rotation and reuse detection, password reset and its webhook, bulk import), its two routes, and
+//! `POST /refreshtoken` of the embedded mode over HTTP.
 
 mod import;
+mod refresh_route;
 mod reset;
 mod routes;
 mod sessions;
@@ -74,6 +76,15 @@ pub async fn local(webhook: Option<String>) -> Local {
 /// A background context.
 pub fn ctx() -> CallContext {
     CallContext::background("local-auth-test")
+}
+
+/// A context whose session carries the access token of a login or refresh `body` as a bearer
+/// token (a refresh needs it).
+pub fn session_of(body: &Value) -> CallContext {
+    let mut ctx = ctx();
+    let access = body["accessToken"].as_str().unwrap();
+    ctx.session.authorization = Some(Secret::new(format!("Bearer {access}")));
+    ctx
 }
 
 /// Creates user `id` with email `<id>@example.com`, username `<id>` and [`PASSWORD`].

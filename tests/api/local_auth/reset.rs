@@ -8,7 +8,7 @@ use user_manager_service::secret::Secret;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use super::{create, ctx, local, login, refusal, set_on_tokens, Local, PASSWORD};
+use super::{create, ctx, local, login, refusal, session_of, set_on_tokens, Local, PASSWORD};
 use crate::helpers::captured_log_text;
 
 const INVALID: &str = "reset token is invalid or expired";
@@ -111,7 +111,10 @@ async fn a_reset_sets_the_new_password_and_ends_the_sessions() {
     );
     login(&local, "ann", "brand-new-password").await;
     let old_refresh = Secret::new(session["refreshToken"].as_str().unwrap());
-    assert_eq!(refusal(local.auth.refresh(&ctx(), &old_refresh).await).0, 401);
+    assert_eq!(
+        refusal(local.auth.refresh(&session_of(&session), &old_refresh).await).0,
+        401
+    );
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@ use serde_json::json;
 use user_manager_service::auth::{AuthProvider, AuthUserPatch};
 use user_manager_service::secret::Secret;
 
-use super::{create, ctx, local, login, refusal, set_on_tokens, PASSWORD};
+use super::{create, ctx, local, login, refusal, session_of, set_on_tokens, PASSWORD};
 
 fn refresh_token(body: &serde_json::Value) -> Secret {
     Secret::new(body["refreshToken"].as_str().unwrap())
@@ -65,7 +65,13 @@ async fn a_blocked_user_cannot_log_in_nor_refresh() {
     };
     local.auth.update_user(&ctx(), "cy", &block).await.unwrap();
     assert_eq!(
-        refusal(local.auth.refresh(&ctx(), &refresh_token(&body)).await).0,
+        refusal(
+            local
+                .auth
+                .refresh(&session_of(&body), &refresh_token(&body))
+                .await
+        )
+        .0,
         403
     );
     let unblock = AuthUserPatch {
@@ -74,7 +80,11 @@ async fn a_blocked_user_cannot_log_in_nor_refresh() {
     };
     local.auth.update_user(&ctx(), "cy", &unblock).await.unwrap();
     assert!(
-        local.auth.refresh(&ctx(), &refresh_token(&body)).await.is_ok(),
+        local
+            .auth
+            .refresh(&session_of(&body), &refresh_token(&body))
+            .await
+            .is_ok(),
         "the refused refresh did not consume the token"
     );
 }
@@ -86,7 +96,7 @@ async fn a_refresh_rotates_the_pair_and_the_old_refresh_token_is_refused() {
     let first = login(&local, "ann", PASSWORD).await;
     let second = local
         .auth
-        .refresh(&ctx(), &refresh_token(&first))
+        .refresh(&session_of(&first), &refresh_token(&first))
         .await
         .unwrap()
         .body
@@ -99,14 +109,19 @@ async fn a_refresh_rotates_the_pair_and_the_old_refresh_token_is_refused() {
     assert_eq!(claims.sub, "ann");
     let third = local
         .auth
-        .refresh(&ctx(), &refresh_token(&second))
+        .refresh(&session_of(&second), &refresh_token(&second))
         .await
         .unwrap()
         .body
         .unwrap();
     assert_ne!(third["refreshToken"], second["refreshToken"]);
 
-    let reused = refusal(local.auth.refresh(&ctx(), &refresh_token(&first)).await);
+    let reused = refusal(
+        local
+            .auth
+            .refresh(&session_of(&first), &refresh_token(&first))
+            .await,
+    );
     assert_eq!(reused, (401, "refresh token is invalid or expired".to_owned()));
 }
 
@@ -118,21 +133,32 @@ async fn reusing_a_refresh_token_revokes_the_whole_family_but_not_other_sessions
     let other_session = login(&local, "ann", PASSWORD).await;
     let rotated = local
         .auth
-        .refresh(&ctx(), &refresh_token(&stolen))
+        .refresh(&session_of(&stolen), &refresh_token(&stolen))
         .await
         .unwrap()
         .body
         .unwrap();
 
     assert_eq!(
-        refusal(local.auth.refresh(&ctx(), &refresh_token(&stolen)).await).0,
+        refusal(
+            local
+                .auth
+                .refresh(&session_of(&stolen), &refresh_token(&stolen))
+                .await
+        )
+        .0,
         401
     );
-    let newest = refusal(local.auth.refresh(&ctx(), &refresh_token(&rotated)).await);
+    let newest = refusal(
+        local
+            .auth
+            .refresh(&session_of(&rotated), &refresh_token(&rotated))
+            .await,
+    );
     assert_eq!(newest.0, 401, "the family of the reused token is revoked");
     assert!(local
         .auth
-        .refresh(&ctx(), &refresh_token(&other_session))
+        .refresh(&session_of(&other_session), &refresh_token(&other_session))
         .await
         .is_ok());
 }
@@ -150,11 +176,23 @@ async fn an_expired_or_unknown_refresh_token_is_refused() {
     )
     .await;
     assert_eq!(
-        refusal(local.auth.refresh(&ctx(), &refresh_token(&body)).await).0,
+        refusal(
+            local
+                .auth
+                .refresh(&session_of(&body), &refresh_token(&body))
+                .await
+        )
+        .0,
         401
     );
     assert_eq!(
-        refusal(local.auth.refresh(&ctx(), &Secret::new("made-up")).await).0,
+        refusal(
+            local
+                .auth
+                .refresh(&session_of(&body), &Secret::new("made-up"))
+                .await
+        )
+        .0,
         401
     );
 }

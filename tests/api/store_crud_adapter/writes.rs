@@ -8,7 +8,8 @@ use super::*;
 
 fn conflict() -> ResponseTemplate {
     ResponseTemplate::new(409).set_body_json(json!({
-        "statusCode": 409, "error": "Conflict", "message": "E11000 duplicate key error collection: db.users"
+        "statusCode": 409, "error": "Conflict",
+        "message": "E11000 duplicate key error collection: db.users index: email_1 dup key: { email: \"a@b.c\" }"
     }))
 }
 
@@ -31,7 +32,7 @@ async fn insert_posts_the_document_without_acl_headers_and_returns_its_id() {
 }
 
 #[tokio::test]
-async fn insert_of_a_duplicate_is_a_conflict_with_the_upstream_message() {
+async fn insert_of_a_duplicate_is_a_conflict_naming_the_field_in_words() {
     let (server, crud, ctx) = setup().await;
     mount(&server, "POST", "/users/", conflict()).await;
 
@@ -40,7 +41,7 @@ async fn insert_of_a_duplicate_is_a_conflict_with_the_upstream_message() {
         .await
         .expect_err("a conflict");
 
-    let message = "E11000 duplicate key error collection: db.users".to_owned();
+    let message = "a user with this email already exists".to_owned();
     assert_eq!(error.kind, ErrorKind::Conflict { message });
     assert_eq!(error.to_string(), "CRUD POST /users/ responded 409");
 }

@@ -224,7 +224,12 @@ async fn a_duplicate_in_the_user_store_is_a_409_with_nothing_to_undo() {
     let (status, error) = status_and_body(s.post("/users/", &full_body()).await).await;
 
     assert_eq!(status, 409);
-    assert!(error["message"].as_str().unwrap().contains("E11000"), "{error}");
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains("a user with the same unique value already exists"),
+        "{error}"
+    );
+    assert!(!message.contains("E11000"), "{error}");
     assert_eq!(s.journal.calls(), [INSERT]);
 }
 

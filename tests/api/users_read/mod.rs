@@ -1,11 +1,13 @@
 //! The read routes of `/users` (list, count, export, one user) through the running service,
 //! against a wiremock CRUD Service and Auth0 Client: exact downstream calls, ACL headers,
-//! query validation, failure statuses and `CONFIGURATION_PATH` enrichment.
+//! query and `acl_rows` validation before any call, failure statuses and `CONFIGURATION_PATH`
+//! enrichment.
 
 mod count_export;
 mod enrichment;
 mod get;
 mod list;
+mod validation;
 
 use serde_json::Value;
 use wiremock::matchers::{method, path};

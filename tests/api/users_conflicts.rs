@@ -1,0 +1,115 @@
+//! Duplicates answer 409 naming the taken field in words (`a user with this email already
+//! exists`), never MongoDB's text (collection, index, value), on every route that writes users
+//! and in both modes: the CRUD Service (its exact E11000 bodies, 409 on insert and 500 on PATCH)
+//! and the embedded store.
+
+use serde_json::{json, Value};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, ResponseTemplate};
+
+use crate::helpers::{
+    customer_schema, group_doc, mount_groups, seed_groups, spawn_app, spawn_app_on_fakes_seeded,
+    spawn_embedded, temp_data_dir,
+};
+
+const EMAIL_TAKEN: &str = "a user with this email already exists";
+/// The CRUD Service's answer to an insert with a taken email, as it sends it.
+const CRUD_E11000: &str =
+    r#"E11000 duplicate key error collection: db.users index: email_1 dup key: { email: "a@b.c" }"#;
+
+/// The message of a Mia error body, checked for MongoDB's text.
+async fn conflict_message(response: reqwest::Response) -> String {
+    assert_eq!(response.status(), 409);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["statusCode"], 409);
+    let message = body["message"].as_str().unwrap().to_owned();
+    for leak in ["E11000", "collection", "index", "db.users", "dup key", "a@b.c"] {
+        assert!(!message.contains(leak), "{message:?} shows {leak:?}");
+    }
+    message
+}
+
+#[tokio::test]
+async fn crud_mode_the_crud_services_e11000_on_insert_is_a_409_in_words() {
+    let app = spawn_app().await;
+    mount_groups(&app.crud, vec![group_doc("customer", customer_schema(), false)]).await;
+    let body = json!({"statusCode": 409, "error": "Conflict", "message": CRUD_E11000});
+    Mock::given(method("POST"))
+        .and(path("/users/"))
+        .respond_with(ResponseTemplate::new(409).set_body_json(body))
+        .expect(1)
+        .mount(&app.crud)
+        .await;
+
+    let user = json!({"userGroup": "customer", "name": "Ann", "email": "a@b.c"});
+    let message = conflict_message(app.post_json("/users/", &user).await).await;
+    assert!(message.ends_with(EMAIL_TAKEN), "{message:?}");
+}
+
+#[tokio::test]
+async fn crud_mode_an_email_change_to_a_taken_one_is_a_409_in_words() {
+    // The CRUD Service answers a unique violation of a PATCH with a 500 and the E11000 text.
+    let app = spawn_app_on_fakes_seeded(|crud| {
+        seed_groups(crud, vec![group_doc("customer", customer_schema(), false)]);
+        for (name, email) in [("Ann", "a@b.c"), ("Bob", "bob@example.com")] {
+            let user = json!({"userGroup": "customer", "name": name, "email": email, "__STATE__": "PUBLIC"});
+            crud.insert_raw("/users", user).unwrap();
+        }
+    })
+    .await;
+    let users = app.crud.state().documents("/users");
+    let bob = users.iter().find(|u| u["name"] == "Bob").unwrap();
+    let bob_id = bob["_id"].as_str().unwrap().to_owned();
+
+    let update = json!({"$set": {"email": "a@b.c"}});
+    let url = app.url(&format!("/users/{bob_id}"));
+    let response = app.client.patch(url).json(&update).send().await.unwrap();
+    let message = conflict_message(response).await;
+    assert!(message.ends_with(EMAIL_TAKEN), "{message:?}");
+    let stored = app.crud.state().document("/users", &bob_id).unwrap();
+    assert_eq!(stored["email"], "bob@example.com");
+}
+
+#[tokio::test]
+async fn embedded_mode_a_taken_email_is_the_same_409_on_create_and_on_update() {
+    let dir = temp_data_dir();
+    let app = spawn_embedded(&dir, &[]).await;
+    let post = |body: Value| app.client.post(app.url("/users/")).json(&body).send();
+    let ann = json!({"userGroup": "customer", "name": "Ann", "email": "a@b.c", "password": "Passw0rd!"});
+    assert_eq!(post(ann.clone()).await.unwrap().status(), 200);
+
+    let message = conflict_message(post(ann).await.unwrap()).await;
+    assert!(message.ends_with(EMAIL_TAKEN), "{message:?}");
+
+    let bob =
+        json!({"userGroup": "customer", "name": "Bob", "email": "bob@example.com", "password": "Passw0rd!"});
+    let created: Value = post(bob).await.unwrap().json().await.unwrap();
+    let bob_id = created["_id"].as_str().unwrap();
+    let update = json!({"$set": {"email": "a@b.c"}});
+    let url = app.url(&format!("/users/{bob_id}"));
+    let response = app.client.patch(url).json(&update).send().await.unwrap();
+    let message = conflict_message(response).await;
+    assert!(message.ends_with(EMAIL_TAKEN), "{message:?}");
+
+    let csv = "userGroup,name,email\ncustomer,Cy,a@b.c\n";
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(csv.as_bytes().to_vec())
+            .file_name("users.csv")
+            .mime_str("text/csv")
+            .unwrap(),
+    );
+    let import = app
+        .client
+        .patch(app.url("/users/import"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(import.status(), 200);
+    let report: Value = import.json().await.unwrap();
+    let error = report["invalid"][0]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("email") && !error.contains("E11000"), "{report}");
+    app.shutdown.cancel();
+    let _ = std::fs::remove_dir_all(dir);
+}
