@@ -204,7 +204,9 @@ impl Collection for CrudCollection {
     async fn find(&self, ctx: &CallContext, query: &FindQuery) -> StoreResult<Vec<Value>> {
         let call = self.call("GET", "/");
         let builder = self.request(ctx, Method::GET, self.url("/"), AclHeaders::Read);
-        let response = self.dispatch(&call, builder.query(&query.to_query_pairs())).await?;
+        let response = self
+            .dispatch(&call, builder.query(&query.to_query_pairs()))
+            .await?;
         let body = read_bytes(&call, response).await?;
         // Element by element: one document too deep to read is skipped, not the whole page.
         let items: Vec<Box<RawValue>> = serde_json::from_slice(&body)

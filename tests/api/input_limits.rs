@@ -147,7 +147,7 @@ async fn an_open_object_nested_130_levels_deep_is_refused_and_nothing_breaks() {
     }
     let (status, body) = subject.patch(&json!({"$set": {"address": deep}})).await;
     assert_eq!(status, 400, "{body}");
-    assert!(body.contains("nested more than 32 levels deep"), "{body}");
+    assert!(body.contains("more than 32 levels deep"), "{body}");
     subject.assert_still_healthy().await;
 }
 

@@ -54,24 +54,45 @@ impl Limits {
     }
 
     /// Checks an update body (`{"$set": {"a.b": 1}}`) before it is applied: every path with
-    /// [`Limits::check_path`], and every array in it (`$each`, `$in` of `$pull`) within
+    /// [`Limits::check_path`]; every value so that, placed at its path, it nests the document no
+    /// deeper than `max_depth`; and every array in it (`$each`, `$in` of `$pull`) within
     /// `max_array_len`, so that `$addToSet`/`$pull`, quadratic in their arguments, stay bounded.
     /// The shape of the body itself is left to the update (non-objects are skipped here).
     pub fn check_update(&self, update: &Value) -> Result<(), QueryError> {
         let Value::Object(ops) = update else {
             return Ok(());
         };
-        ops.values()
-            .filter_map(Value::as_object)
-            .flat_map(|fields| fields.keys())
-            .try_for_each(|path| self.check_path(path))?;
-        // Operator and field levels come on top of the values' own depth.
-        let body = Limits {
-            max_depth: self.max_depth.saturating_add(2),
-            max_path_bytes: self.max_path_bytes,
-            max_array_len: self.max_array_len,
-        };
-        body.check_document(update)
+        for (op, fields) in ops {
+            let Value::Object(fields) = fields else {
+                continue;
+            };
+            for (path, value) in fields {
+                self.check_path(path)?;
+                let room = self.max_depth.saturating_sub(path.split('.').count());
+                // `$each`/`$in` wrap the items in one more level that the document does not get.
+                let wrapped = usize::from(
+                    value
+                        .as_object()
+                        .is_some_and(|m| m.keys().any(|k| k.starts_with('$'))),
+                );
+                let value_limits = Limits {
+                    max_depth: room + wrapped,
+                    ..*self
+                };
+                value_limits.check_document(value).map_err(|e| {
+                    if e.0.contains("levels deep") {
+                        QueryError(format!(
+                            "The value of {op} '{}' would nest the document more than {} levels deep: flatten it",
+                            prefix(path, 40),
+                            self.max_depth
+                        ))
+                    } else {
+                        QueryError(format!("In the value of {op} '{}': {}", prefix(path, 40), e.0))
+                    }
+                })?;
+            }
+        }
+        Ok(())
     }
 
     /// Checks a whole document, iteratively: nesting depth, array lengths and the length of every

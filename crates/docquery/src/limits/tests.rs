@@ -82,12 +82,41 @@ fn update_bodies_are_bounded_in_their_arrays() {
         .unwrap_err();
     assert_eq!(
         err.0,
-        "The array at /$addToSet/r/$each has 4 items: the limit is 3"
+        "In the value of $addToSet 'r': The array at /$each has 4 items: the limit is 3"
     );
     let err = limits
         .check_update(&json!({"$pull": {"r": {"$in": [1, 2, 3, 4]}}}))
         .unwrap_err();
-    assert!(err.0.contains("/$pull/r/$in has 4 items"), "{err}");
+    assert!(err.0.contains("/$in has 4 items"), "{err}");
+}
+
+#[test]
+fn update_values_may_nest_the_document_up_to_the_depth_limit() {
+    let limits = Limits {
+        max_depth: 4,
+        ..Limits::default()
+    };
+    // `a.b` puts its value at depth 2: a value of depth 2 makes 4.
+    assert_eq!(
+        limits.check_update(&json!({"$set": {"a.b": {"c": {"d": 1}}}})),
+        Ok(())
+    );
+    let err = limits
+        .check_update(&json!({"$set": {"a.b": {"c": {"d": {"e": 1}}}}}))
+        .unwrap_err();
+    assert_eq!(
+        err.0,
+        "The value of $set 'a.b' would nest the document more than 4 levels deep: flatten it"
+    );
+    assert_eq!(
+        limits.check_update(&json!({"$push": {"a.b": {"$each": [{"c": 1}]}}})),
+        Ok(())
+    );
+    assert!(limits
+        .check_update(&json!({"$push": {"a.b": {"$each": [{"c": [1]}]}}}))
+        .is_err());
+    assert_eq!(limits.check_update(&json!({"$set": {"a.b.c.d": 1}})), Ok(()));
+    assert!(limits.check_update(&json!({"$set": {"a.b.c.d": []}})).is_err());
 }
 
 #[test]
