@@ -6,6 +6,7 @@ mod binary;
 mod composer_flows;
 mod embedded_mode;
 mod groups_admin;
+mod groups_schema_safety;
 mod health_on_fakes;
 mod helpers;
 mod jobs_activation;
