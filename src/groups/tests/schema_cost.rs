@@ -93,9 +93,9 @@ fn a_recursion_that_multiplies_the_work_at_every_level_is_refused() {
     );
 }
 
-#[test]
-fn recursions_that_reach_each_value_once_are_accepted() {
-    let shapes = [
+/// Recursive schemas that reach each value once per path, though the unfolded schema does not.
+fn single_path_recursions() -> Vec<Value> {
+    vec![
         // A binary tree written as two mixins: each child name has one path.
         json!({"allOf": [{"properties": {"left": {"$ref": "#"}}}, {"properties": {"right": {"$ref": "#"}}}]}),
         // Any JSON value: arrays and objects recurse through different keywords.
@@ -108,12 +108,44 @@ fn recursions_that_reach_each_value_once_are_accepted() {
         json!({"prefixItems": [{"$ref": "#"}, {"type": "string"}], "items": {"$ref": "#"}}),
         json!({"properties": {"a": {"$ref": "#"}}, "additionalProperties": {"$ref": "#"},
                "propertyNames": {"maxLength": 10}}),
-    ];
-    for shape in shapes {
+    ]
+}
+
+#[test]
+fn recursions_that_reach_each_value_once_are_accepted() {
+    for shape in single_path_recursions() {
         if let Err(reason) = compile(&shape) {
             panic!("{shape} refused: {reason}");
         }
     }
+}
+
+/// A document 5 levels of `{kids, children, next, left, right, a: ...}` deep (3125 leaves).
+fn bushy(levels: usize) -> Value {
+    let mut node = json!({"kids": [], "children": [], "id": "leaf"});
+    for _ in 0..levels {
+        node = json!({"kids": [node], "children": [node], "next": node, "left": node,
+                      "right": node, "a": node, "id": "n", "kind": "k"});
+    }
+    node
+}
+
+#[test]
+fn every_accepted_recursive_schema_validates_a_bushy_document_quickly() {
+    let elapsed = on_a_worker_stack(Duration::from_secs(30), || {
+        let doc = bushy(5);
+        assert!(docquery::depth(&doc) <= InputLimits::default().document.max_depth);
+        let started = Instant::now();
+        for shape in super::schema_safety::descending_recursions()
+            .into_iter()
+            .chain(single_path_recursions())
+        {
+            let group = compile(&shape).unwrap();
+            let _ = group.violations(&doc);
+        }
+        started.elapsed()
+    });
+    assert!(elapsed < Duration::from_secs(20), "{elapsed:?}");
 }
 
 #[test]

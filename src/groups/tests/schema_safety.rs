@@ -99,9 +99,9 @@ fn the_cycle_message_lists_the_subschemas_in_order() {
     );
 }
 
-#[test]
-fn recursion_through_a_keyword_that_descends_is_accepted() {
-    let shapes = [
+/// Recursive schemas whose every cycle goes through a keyword that descends into the document.
+pub(super) fn descending_recursions() -> Vec<Value> {
+    vec![
         tree(),
         json!({"$ref": "#/$defs/node", "$defs": {"node": {"type": "object",
                "properties": {"children": {"type": "array", "items": {"$ref": "#/$defs/node"}}}}}}),
@@ -121,8 +121,17 @@ fn recursion_through_a_keyword_that_descends_is_accepted() {
         // `$id` at the root: local references resolve against it.
         json!({"$id": "https://example.com/user.json", "properties": {"a": {"$ref": "#/$defs/a"}},
                "$defs": {"a": {"type": "string"}}}),
-    ];
-    for shape in shapes {
+        // unevaluatedProperties follows the in-place references of its schema when compiled.
+        json!({"$ref": "#/$defs/node", "unevaluatedProperties": false, "$defs": {"node": {
+               "allOf": [{"$ref": "#/$defs/base"}],
+               "properties": {"kids": {"items": {"$ref": "#/$defs/node"}}},
+               "unevaluatedProperties": false}, "base": {"properties": {"id": {"type": "string"}}}}}),
+    ]
+}
+
+#[test]
+fn recursion_through_a_keyword_that_descends_is_accepted() {
+    for shape in descending_recursions() {
         if let Err(reason) = compile(&shape) {
             panic!("{shape} refused: {reason}");
         }
