@@ -5,6 +5,7 @@
 use serde_json::{json, Map, Value};
 
 use super::Group;
+use crate::config::InputLimits;
 use crate::context::CallContext;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -34,8 +35,9 @@ fn any_state() -> Filter {
 }
 
 /// Checks a whole group document: known fields, `userGroup` a non-empty string, `label` a
-/// string, `authUserCreationDisabled` a boolean, `crudSchema` a schema that compiles.
-pub fn check_group(doc: &Map<String, Value>) -> Result<(), ApiError> {
+/// string, `authUserCreationDisabled` a boolean, `crudSchema` a schema that compiles under
+/// `limits`.
+pub fn check_group(doc: &Map<String, Value>, limits: &InputLimits) -> Result<(), ApiError> {
     if let Some(unknown) = doc
         .keys()
         .find(|k| !GROUP_FIELDS.contains(&k.as_str()) && !STANDARD_FIELDS.contains(&k.as_str()))
@@ -63,7 +65,7 @@ pub fn check_group(doc: &Map<String, Value>) -> Result<(), ApiError> {
     let schema = doc
         .get("crudSchema")
         .ok_or_else(|| ApiError::BadRequest("crudSchema is required".into()))?;
-    Group::compile(name, None, false, schema).map_err(|reason| {
+    Group::compile(name, None, false, schema, limits).map_err(|reason| {
         ApiError::BadRequest(format!(
             "crudSchema of group \"{name}\" does not compile: {reason}"
         ))
@@ -114,7 +116,7 @@ pub async fn create_group(
             return Err(ApiError::BadRequest(format!("{field} cannot be set")));
         }
     }
-    check_group(&doc)?;
+    check_group(&doc, &state.config.limits)?;
     let name = doc
         .get("userGroup")
         .and_then(Value::as_str)
@@ -145,7 +147,7 @@ pub async fn update_group(
     let Value::Object(after_doc) = &after else {
         return Err(ApiError::BadRequest("a group must be an object".into()));
     };
-    check_group(after_doc)?;
+    check_group(after_doc, &state.config.limits)?;
     if after.get("userGroup") != current.get("userGroup") {
         let name = after.get("userGroup").and_then(Value::as_str).unwrap_or_default();
         ensure_unique(state, ctx, name, Some(id)).await?;

@@ -5,6 +5,9 @@ use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
 
+use super::safety;
+use crate::config::InputLimits;
+
 /// The longest violation message kept; an instance value quoted in a message is cut here.
 const MAX_VIOLATION_CHARS: usize = 300;
 
@@ -21,6 +24,9 @@ pub struct Group {
     /// The schema actually validated: `crud_schema` with the service fields declared.
     schema: Value,
     validator: Arc<jsonschema::Validator>,
+    /// `LIMIT_DOCUMENT_DEPTH` when compiled: the safety checks bound the cost of validating
+    /// documents up to this depth, so deeper ones are never handed to the validator.
+    max_document_depth: usize,
 }
 
 impl std::fmt::Debug for Group {
@@ -35,7 +41,9 @@ impl std::fmt::Debug for Group {
 
 impl Group {
     /// Compiles a group from its `crudSchema`; `Err` carries the reason the schema is unusable
-    /// (not an object, not a valid JSON Schema, unknown `$schema`, unresolvable `$ref`).
+    /// (refused by the schema safety checks under `limits`: too large, too deep, a non-local or
+    /// cyclic `$ref`; or not an object, not a valid JSON Schema, unknown `$schema`, unresolvable
+    /// `$ref`).
     ///
     /// Also the check the `/groups` routes use to refuse a `crudSchema` that does not compile.
     pub fn compile(
@@ -43,7 +51,10 @@ impl Group {
         label: Option<String>,
         auth_user_creation_disabled: bool,
         crud_schema: &Value,
+        limits: &InputLimits,
     ) -> Result<Self, String> {
+        // Before jsonschema sees it: a cyclic or oversized schema must never reach the compiler.
+        safety::check(crud_schema, limits)?;
         let schema = extend_schema(crud_schema)?;
         let validator = compile_validator(&schema)?;
         Ok(Self {
@@ -53,6 +64,7 @@ impl Group {
             crud_schema: crud_schema.clone(),
             schema,
             validator: Arc::new(validator),
+            max_document_depth: limits.document.max_depth,
         })
     }
 
@@ -70,8 +82,16 @@ impl Group {
 
     /// Every violation of `doc` against the group schema, as "<JSON pointer path>: <message>"
     /// (e.g. `/email: "x" is not a "email"`; root violations with path `/`), sorted by path then
-    /// message. Empty when valid.
+    /// message. Empty when valid. A document nested deeper than `LIMIT_DOCUMENT_DEPTH` is one
+    /// violation, without running the validator.
     pub fn violations(&self, doc: &Value) -> Vec<String> {
+        let depth = docquery::depth(doc);
+        if depth > self.max_document_depth {
+            return vec![format!(
+                "/: the document is nested {depth} levels deep: the limit is {} (LIMIT_DOCUMENT_DEPTH)",
+                self.max_document_depth
+            )];
+        }
         let mut found: Vec<(String, String)> = self
             .validator
             .iter_errors(doc)
@@ -98,6 +118,7 @@ impl Group {
             crud_schema: self.crud_schema.clone(),
             schema: self.schema.clone(),
             validator: Arc::clone(&self.validator),
+            max_document_depth: self.max_document_depth,
         }
     }
 }

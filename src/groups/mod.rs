@@ -5,6 +5,7 @@
 pub mod admin;
 mod group;
 mod registry;
+mod safety;
 pub mod seed;
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use super::{Group, GroupError};
+use crate::config::InputLimits;
 use crate::context::CallContext;
 use crate::downstream::DownstreamError;
 use crate::store::{Collection, FindQuery};
@@ -66,6 +67,8 @@ enum Trigger {
 pub struct GroupRegistry {
     collection: Arc<dyn Collection>,
     ttl: Duration,
+    /// The bounds every `crudSchema` is compiled under.
+    limits: InputLimits,
     cache: RwLock<Arc<Snapshot>>,
     /// Single flight: one load at a time; waiters share its outcome.
     flight: tokio::sync::Mutex<()>,
@@ -73,12 +76,14 @@ pub struct GroupRegistry {
 }
 
 impl GroupRegistry {
-    /// A registry over the group-config `collection`; the cache is reloaded when older than `ttl`.
-    /// Nothing is read until the first `get` or `refresh`.
-    pub fn new(collection: Arc<dyn Collection>, ttl: Duration) -> Self {
+    /// A registry over the group-config `collection`; the cache is reloaded when older than `ttl`;
+    /// every `crudSchema` is compiled under `limits` (one that is refused makes its group
+    /// unusable). Nothing is read until the first `get` or `refresh`.
+    pub fn new(collection: Arc<dyn Collection>, ttl: Duration, limits: InputLimits) -> Self {
         Self {
             collection,
             ttl,
+            limits,
             cache: RwLock::new(Arc::new(Snapshot::default())),
             flight: tokio::sync::Mutex::new(()),
             state: Mutex::new(LoadState::default()),
@@ -134,6 +139,11 @@ impl GroupRegistry {
             .collect();
         invalid.sort();
         invalid
+    }
+
+    /// The bounds the group schemas are compiled under.
+    pub fn limits(&self) -> &InputLimits {
+        &self.limits
     }
 
     /// Whether a load has ever succeeded (for `/-/ready`).
@@ -235,7 +245,7 @@ impl GroupRegistry {
     /// Reads every page, compiles what changed since `previous`, swaps the cache.
     async fn load(&self, ctx: &CallContext, previous: &Snapshot) -> Result<Arc<Snapshot>, DownstreamError> {
         let docs = self.read_all(ctx).await?;
-        let groups = build_entries(docs, &previous.groups);
+        let groups = build_entries(docs, &previous.groups, &self.limits);
         let snapshot = Arc::new(Snapshot {
             groups,
             loaded_at: Some(Instant::now()),
@@ -282,7 +292,11 @@ fn lookup(name: &str, entry: &Entry) -> Result<Arc<Group>, GroupError> {
 
 /// One entry per `userGroup`; a schema equal to the previous load's is not compiled (or
 /// logged) again.
-fn build_entries(docs: Vec<Value>, previous: &HashMap<String, Entry>) -> HashMap<String, Entry> {
+fn build_entries(
+    docs: Vec<Value>,
+    previous: &HashMap<String, Entry>,
+    limits: &InputLimits,
+) -> HashMap<String, Entry> {
     let mut groups = HashMap::with_capacity(docs.len());
     for doc in docs {
         let Some(name) = doc.get("userGroup").and_then(Value::as_str) else {
@@ -314,16 +328,22 @@ fn build_entries(docs: Vec<Value>, previous: &HashMap<String, Entry>) -> HashMap
             (Some(entry @ Entry::Invalid { crud_schema: old, .. }), new) if old.as_ref() == new => {
                 entry.clone()
             }
-            (_, new) => compile_entry(name, label, disabled, new),
+            (_, new) => compile_entry(name, label, disabled, new, limits),
         };
         groups.insert(name.to_owned(), entry);
     }
     groups
 }
 
-fn compile_entry(name: &str, label: Option<String>, disabled: bool, crud_schema: Option<&Value>) -> Entry {
+fn compile_entry(
+    name: &str,
+    label: Option<String>,
+    disabled: bool,
+    crud_schema: Option<&Value>,
+    limits: &InputLimits,
+) -> Entry {
     let compiled = match crud_schema {
-        Some(schema) => Group::compile(name, label, disabled, schema),
+        Some(schema) => Group::compile(name, label, disabled, schema, limits),
         None => Err("crudSchema is missing".to_owned()),
     };
     match compiled {

@@ -7,6 +7,7 @@ use std::path::Path;
 use serde_json::{json, Map, Value};
 
 use super::admin::check_group;
+use crate::config::InputLimits;
 use crate::context::CallContext;
 use crate::downstream::DownstreamError;
 use crate::store::{Collection, DocState, Filter, FindQuery, StateFilter};
@@ -22,11 +23,13 @@ pub struct SeedReport {
     pub skipped: Vec<(String, String)>,
 }
 
-/// Upserts every group file of `dir` into `groups` (matched by `userGroup`).
+/// Upserts every group file of `dir` into `groups` (matched by `userGroup`); a file whose
+/// `crudSchema` does not compile under `limits` is skipped.
 pub async fn seed_from_dir(
     groups: &dyn Collection,
     ctx: &CallContext,
     dir: &Path,
+    limits: &InputLimits,
 ) -> Result<SeedReport, DownstreamError> {
     let mut report = SeedReport::default();
     let mut files: Vec<_> = match std::fs::read_dir(dir) {
@@ -43,7 +46,7 @@ pub async fn seed_from_dir(
     files.sort();
     for file in files {
         let name = file.display().to_string();
-        match read_group(&file) {
+        match read_group(&file, limits) {
             Ok(doc) => upsert(groups, ctx, doc, &mut report).await?,
             Err(reason) => {
                 tracing::warn!(file = %name, reason = %reason, "group file skipped");
@@ -54,12 +57,12 @@ pub async fn seed_from_dir(
     Ok(report)
 }
 
-fn read_group(file: &Path) -> Result<Map<String, Value>, String> {
+fn read_group(file: &Path, limits: &InputLimits) -> Result<Map<String, Value>, String> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read: {e}"))?;
     let Value::Object(doc) = serde_json::from_str(&text).map_err(|e| format!("not JSON: {e}"))? else {
         return Err("not a JSON object".into());
     };
-    check_group(&doc).map_err(|e| e.to_string())?;
+    check_group(&doc, limits).map_err(|e| e.to_string())?;
     Ok(doc)
 }
 

@@ -2,6 +2,8 @@
 
 mod cache;
 mod fake;
+mod schema_cost;
+mod schema_safety;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,7 +36,11 @@ fn customer_schema() -> Value {
 }
 
 fn registry(fake: &Arc<FakeConfig>, ttl: Duration) -> GroupRegistry {
-    GroupRegistry::new(Arc::clone(fake) as Arc<dyn Collection>, ttl)
+    GroupRegistry::new(
+        Arc::clone(fake) as Arc<dyn Collection>,
+        ttl,
+        crate::config::InputLimits::default(),
+    )
 }
 
 fn customers() -> (Arc<FakeConfig>, GroupRegistry) {
@@ -253,4 +259,40 @@ async fn validate_user_checks_the_user_group_and_lists_every_violation() {
             (StatusCode::BAD_REQUEST, message.to_owned())
         );
     }
+}
+
+#[tokio::test]
+async fn the_registry_refuses_unsafe_schemas_under_its_limits() {
+    let fake = FakeConfig::with(vec![
+        config("loop", json!({"$defs": {"a": {"$ref": "#/$defs/a"}}})),
+        config("customer", customer_schema()),
+        config("small", json!({"type": "object"})),
+    ]);
+    let limits = crate::config::InputLimits {
+        group_schema_bytes: 64,
+        ..crate::config::InputLimits::default()
+    };
+    let registry = GroupRegistry::new(
+        Arc::clone(&fake) as Arc<dyn Collection>,
+        Duration::from_secs(60),
+        limits,
+    );
+    assert_eq!(registry.limits(), &limits);
+    assert!(registry.get(&ctx(), "small").await.is_ok());
+    let error = registry.get(&ctx(), "loop").await.unwrap_err();
+    assert_eq!(ApiError::from(error).status(), StatusCode::BAD_REQUEST);
+    let invalid = registry.invalid_groups();
+    let names: Vec<&str> = invalid.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, ["customer", "loop"]);
+    assert_eq!(
+        invalid[0].1,
+        "the schema is larger than 64 bytes (LIMIT_GROUP_SCHEMA_BYTES): make it smaller"
+    );
+    assert!(
+        invalid[1].1.starts_with(
+            "the references form a cycle that never descends into the document: #/$defs/a → #/$defs/a;"
+        ),
+        "{}",
+        invalid[1].1
+    );
 }

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::header::Header;
 use super::typing::type_row;
+use crate::config::InputLimits;
 use crate::context::CallContext;
 use crate::downstream::DownstreamError;
 use crate::groups::{Group, GroupError, GroupRegistry};
@@ -154,7 +155,8 @@ impl Preparer {
             return Ok(found.clone());
         }
         let found = match self.registry.get(ctx, name).await {
-            Ok(group) => compile_partial(&group).map(|partial| Arc::new(Schemas { full: group, partial })),
+            Ok(group) => compile_partial(&group, self.registry.limits())
+                .map(|partial| Arc::new(Schemas { full: group, partial })),
             Err(GroupError::Store(error)) => return Err(error),
             Err(other) => Err(other.to_string()),
         };
@@ -176,12 +178,14 @@ pub fn over_limit(error: &docquery::QueryError) -> String {
     format!("the row is over a limit: {message} ({variable})")
 }
 
-/// The group schema without its root `required` list, for update rows.
-fn compile_partial(group: &Group) -> Result<Group, String> {
-    let mut schema = group.schema().clone();
+/// The group schema without its root `required` list, for update rows (compiled from the
+/// configured `crudSchema`, which the service fields are added to again, so that it is no larger
+/// than what passed the size limit).
+fn compile_partial(group: &Group, limits: &InputLimits) -> Result<Group, String> {
+    let mut schema = group.crud_schema().clone();
     if let Some(root) = schema.as_object_mut() {
         root.remove("required");
     }
-    Group::compile(group.name.clone(), None, false, &schema)
+    Group::compile(group.name.clone(), None, false, &schema, limits)
         .map_err(|reason| format!("userGroup \"{}\" has an invalid crudSchema: {reason}", group.name))
 }

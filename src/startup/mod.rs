@@ -122,7 +122,7 @@ fn start_group_refresh(state: &AppState) {
 /// Embedded mode: upserts the group files of `GROUPS_CONFIG_DIR` before the port opens.
 async fn seed_groups(state: &AppState, dir: &std::path::Path) {
     let ctx = CallContext::background("startup-group-files");
-    match crate::groups::seed::seed_from_dir(state.groups.as_ref(), &ctx, dir).await {
+    match crate::groups::seed::seed_from_dir(state.groups.as_ref(), &ctx, dir, &state.config.limits).await {
         Ok(report) => tracing::info!(
             dir = %dir.display(),
             inserted = ?report.inserted,

@@ -75,7 +75,11 @@ pub fn build_state(config: Config) -> Result<AppState, StartupError> {
         )
     });
     Ok(AppState {
-        group_registry: Arc::new(GroupRegistry::new(stores.groups.clone(), GROUPS_REFRESH_INTERVAL)),
+        group_registry: Arc::new(GroupRegistry::new(
+            stores.groups.clone(),
+            GROUPS_REFRESH_INTERVAL,
+            config.limits,
+        )),
         users: stores.users,
         groups: stores.groups,
         roles: stores.roles,

@@ -171,15 +171,16 @@ async fn the_shipped_group_files_are_upserted_into_the_config_collection() {
     let groups = Arc::new(CrudCollection::new(client, &crud.uri(), "/ums-config"));
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/groups");
     let ctx = CallContext::background("seed-test");
+    let limits = user_manager_service::config::InputLimits::default();
 
-    let first = seed_from_dir(groups.as_ref(), &ctx, &dir).await.unwrap();
+    let first = seed_from_dir(groups.as_ref(), &ctx, &dir, &limits).await.unwrap();
     assert_eq!(first.inserted, ["backoffice_operator", "customer"]);
     assert!(first.skipped.is_empty(), "{:?}", first.skipped);
     let docs = crud.documents("/ums-config");
     assert_eq!(docs.len(), 2);
     assert!(docs.iter().all(|d| d["__STATE__"] == "PUBLIC"));
 
-    let second = seed_from_dir(groups.as_ref(), &ctx, &dir).await.unwrap();
+    let second = seed_from_dir(groups.as_ref(), &ctx, &dir, &limits).await.unwrap();
     assert_eq!(second.updated, ["backoffice_operator", "customer"]);
     assert_eq!(
         crud.documents("/ums-config").len(),
@@ -187,7 +188,7 @@ async fn the_shipped_group_files_are_upserted_into_the_config_collection() {
         "a restart never duplicates a group"
     );
 
-    let missing = seed_from_dir(groups.as_ref(), &ctx, &dir.join("nope"))
+    let missing = seed_from_dir(groups.as_ref(), &ctx, &dir.join("nope"), &limits)
         .await
         .unwrap();
     assert_eq!(missing.skipped.len(), 1);

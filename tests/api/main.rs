@@ -7,6 +7,7 @@ mod composer_flows;
 mod damaged_documents;
 mod embedded_mode;
 mod groups_admin;
+mod groups_schema_safety;
 mod health_on_fakes;
 mod helpers;
 mod input_limits;
