@@ -74,6 +74,7 @@ impl Application {
             .port();
         let shutdown = state.shutdown.clone();
         start_group_refresh(&state);
+        start_depth_audit(&state);
         if let Some(runner) = state.job_runner.clone() {
             tokio::spawn(runner.run_until_stopped(state.clone(), state.shutdown.clone()));
         }
@@ -117,6 +118,19 @@ fn start_group_refresh(state: &AppState) {
     state
         .group_registry
         .spawn_refresher(ports::GROUPS_REFRESH_INTERVAL, state.shutdown.clone());
+}
+
+/// Looks for stored users nested beyond `LIMIT_DOCUMENT_DEPTH` in the background, so that
+/// `/-/check-up` reports them (the embedded store scans; the CRUD adapter finds none).
+fn start_depth_audit(state: &AppState) {
+    let (users, max_depth) = (state.users.clone(), state.config.limits.document.max_depth);
+    tokio::spawn(async move {
+        match users.audit_depth(max_depth).await {
+            Ok(0) => {}
+            Ok(found) => tracing::warn!(found, "stored users beyond LIMIT_DOCUMENT_DEPTH: see /-/check-up"),
+            Err(e) => tracing::warn!(error.message = %e, "depth audit of the stored users failed"),
+        }
+    });
 }
 
 /// Embedded mode: upserts the group files of `GROUPS_CONFIG_DIR` before the port opens.

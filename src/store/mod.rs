@@ -120,4 +120,11 @@ pub trait Collection: Send + Sync {
     fn damaged(&self) -> Vec<String> {
         Vec::new()
     }
+
+    /// Scans the stored documents for ones nested deeper than `max_depth` (written by an earlier
+    /// version or another client) and records them for [`Collection::damaged`]; returns how many
+    /// it found. Stores that cannot scan cheaply find none.
+    async fn audit_depth(&self, _max_depth: usize) -> StoreResult<u64> {
+        Ok(0)
+    }
 }

@@ -163,3 +163,76 @@ async fn crud_mode_a_document_too_deep_to_read_is_skipped_reported_and_deletable
     let (status, _) = get(&app.client, app.url(&format!("/users/{deep_id}"))).await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn embedded_a_readable_document_beyond_the_depth_limit_is_reported_until_repaired() {
+    let dir = temp_data_dir();
+    let app = spawn_embedded(&dir, &[]).await;
+    let client = app.client.clone();
+    let body = json!({"userGroup": "customer", "name": "Ann", "email": "ann@example.com"});
+    let response = client.post(app.url("/users/")).json(&body).send().await.unwrap();
+    let id = response.json::<Value>().await.unwrap()["_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut ann: Value = client
+        .get(app.url(&format!("/users/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    app.shutdown.cancel();
+    let _ = tokio::time::timeout(Duration::from_secs(5), app.server).await;
+
+    // 40 levels (the root and 39 objects): readable, but beyond LIMIT_DOCUMENT_DEPTH (32), as an earlier version allowed.
+    ann["address"] = nested(39);
+    let db = rusqlite::Connection::open(dir.join("user-manager.sqlite3")).unwrap();
+    db.execute(
+        "UPDATE docs_users SET doc = ?1 WHERE id = ?2",
+        rusqlite::params![ann.to_string(), id],
+    )
+    .unwrap();
+    drop(db);
+
+    let app = spawn_embedded(&dir, &[]).await;
+    let mut warnings = String::new();
+    for _ in 0..50 {
+        let (_, checkup) = get(&client, app.url("/-/check-up")).await;
+        warnings = checkup;
+        if warnings.contains(&id) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        warnings.contains("nested 40 levels deep, beyond LIMIT_DOCUMENT_DEPTH (32)"),
+        "{warnings}"
+    );
+    let (status, list) = get(&client, app.url("/users/")).await;
+    assert_eq!(
+        (status, list.contains("Ann")),
+        (200, true),
+        "readable documents are still listed"
+    );
+
+    let url = app.url(&format!("/users/{id}"));
+    let patch = client
+        .patch(&url)
+        .json(&json!({"$set": {"name": "Anna"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patch.status(), 400);
+    let patch = client
+        .patch(&url)
+        .json(&json!({"$unset": {"address": true}, "$set": {"name": "Anna"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patch.status(), 200, "{}", patch.text().await.unwrap());
+    let (_, checkup) = get(&client, app.url("/-/check-up")).await;
+    assert!(!checkup.contains(&id), "repaired: {checkup}");
+    app.shutdown.cancel();
+}

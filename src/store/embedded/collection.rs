@@ -304,6 +304,24 @@ impl Collection for EmbeddedCollection {
         Ok(export::stream(self.conn.clone(), self.table.clone(), page, call))
     }
 
+    async fn audit_depth(&self, max_depth: usize) -> StoreResult<u64> {
+        let (mut after, mut found) = (i64::MIN, 0);
+        // A page per lock of the connection, so that requests interleave with the scan.
+        loop {
+            let call = self.call("GET", "/ (depth audit)");
+            let page = self
+                .run(call, move |conn, table| {
+                    ops::audit_depth_page(conn, table, after, max_depth)
+                })
+                .await?;
+            found += page.found;
+            match page.last {
+                Some(last) => after = last,
+                None => return Ok(found),
+            }
+        }
+    }
+
     fn damaged(&self) -> Vec<String> {
         self.table.damaged.report(&self.table.path)
     }
