@@ -22,6 +22,20 @@ pub struct CallContext {
 }
 
 impl CallContext {
+    /// The context of the service's own reads on behalf of this request: `acl_rows` still limits
+    /// which documents the caller may act on, but `acl_read_columns` is dropped, because a
+    /// projection hiding `authUserId`, `expirationId`, `userGroup` or `__STATE__` would break
+    /// checks and silently skip side effects.
+    pub fn internal_read(&self) -> Self {
+        Self {
+            acl: Acl {
+                rows: self.acl.rows.clone(),
+                read_columns: None,
+            },
+            ..self.clone()
+        }
+    }
+
     /// A context for work that no request started (jobs, health checks): only a request id.
     pub fn background(request_id: impl Into<String>) -> Self {
         let request_id = request_id.into();

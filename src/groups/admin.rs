@@ -9,7 +9,7 @@ use crate::config::InputLimits;
 use crate::context::CallContext;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{DocState, Filter, FindQuery, StateFilter};
+use crate::store::{Filter, FindQuery};
 
 /// Fields a group document may carry (besides the store's standard fields).
 const GROUP_FIELDS: [&str; 4] = ["userGroup", "label", "authUserCreationDisabled", "crudSchema"];
@@ -21,18 +21,6 @@ const STANDARD_FIELDS: [&str; 6] = [
     "creatorId",
     "updaterId",
 ];
-
-fn any_state() -> Filter {
-    Filter {
-        state: Some(StateFilter(vec![
-            DocState::Public,
-            DocState::Draft,
-            DocState::Trash,
-            DocState::Deleted,
-        ])),
-        ..Filter::default()
-    }
-}
 
 /// Checks a whole group document: known fields, `userGroup` a non-empty string, `label` a
 /// string, `authUserCreationDisabled` a boolean, `crudSchema` a schema that compiles under
@@ -82,7 +70,7 @@ async fn ensure_unique(
     let query = FindQuery {
         filter: Filter {
             q: Some(json!({"userGroup": name})),
-            ..any_state()
+            ..Filter::any_state()
         },
         limit: Some(2),
         ..FindQuery::default()
@@ -138,7 +126,7 @@ pub async fn update_group(
 ) -> Result<Value, ApiError> {
     let current = state
         .groups
-        .get(ctx, id, &any_state())
+        .get(ctx, id, &Filter::any_state())
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("group \"{id}\" not found")))?;
     let mut after = current.clone();
@@ -154,7 +142,7 @@ pub async fn update_group(
     }
     let written = state
         .groups
-        .patch(ctx, id, &any_state(), update)
+        .patch(ctx, id, &Filter::any_state(), update)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("group \"{id}\" not found")))?;
     reload(state, ctx).await;
@@ -163,7 +151,7 @@ pub async fn update_group(
 
 /// Deletes a group document; 404 when unknown.
 pub async fn delete_group(state: &AppState, ctx: &CallContext, id: &str) -> Result<(), ApiError> {
-    if !state.groups.delete(ctx, id, &any_state()).await? {
+    if !state.groups.delete(ctx, id, &Filter::any_state()).await? {
         return Err(ApiError::NotFound(format!("group \"{id}\" not found")));
     }
     reload(state, ctx).await;

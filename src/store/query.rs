@@ -18,6 +18,9 @@ pub enum DocState {
 }
 
 impl DocState {
+    /// Every state, in lifecycle order.
+    pub const ALL: [DocState; 4] = [Self::Public, Self::Draft, Self::Trash, Self::Deleted];
+
     /// Wire name: `PUBLIC`, `DRAFT`, `TRASH`, `DELETED`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -130,6 +133,14 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// A filter matching every document whatever its `__STATE__` (the service's own reads).
+    pub fn any_state() -> Self {
+        Self {
+            state: Some(StateFilter(DocState::ALL.to_vec())),
+            ..Self::default()
+        }
+    }
+
     /// Query pairs in a stable order: `_q` (compact JSON), `_st`, `_id`, then the field pairs.
     pub fn to_query_pairs(&self) -> Vec<(String, String)> {
         let mut pairs = Vec::with_capacity(self.fields.len() + 3);

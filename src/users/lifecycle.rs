@@ -16,39 +16,10 @@ use serde_json::{json, Value};
 
 use super::sync::{abort_expiry, apply_auth_effect, auth_effect, revoke_roles, AuthEffect};
 use super::{auth_user_id, str_field};
-use crate::context::{Acl, CallContext};
+use crate::context::CallContext;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::{DocState, Filter, StateFilter};
-
-/// Every state: the lifecycle routes act on a user whatever its `__STATE__`.
-const ALL_STATES: [DocState; 4] = [
-    DocState::Public,
-    DocState::Draft,
-    DocState::Trash,
-    DocState::Deleted,
-];
-
-/// A filter that matches a document in any state (`_st=PUBLIC,DRAFT,TRASH,DELETED`).
-fn any_state() -> Filter {
-    Filter {
-        state: Some(StateFilter(ALL_STATES.to_vec())),
-        ..Filter::default()
-    }
-}
-
-/// The context of the service's own reads: `acl_rows` still limits which users the caller may
-/// act on, but `acl_read_columns` is dropped, because a projection hiding `authUserId`,
-/// `expirationId` or `__STATE__` would silently skip a side effect.
-fn internal_read(ctx: &CallContext) -> CallContext {
-    CallContext {
-        acl: Acl {
-            rows: ctx.acl.rows.clone(),
-            read_columns: None,
-        },
-        ..ctx.clone()
-    }
-}
+use crate::store::{DocState, Filter};
 
 /// After the auth user of `user` was deleted by a state change (DELETED with
 /// `AUTH_HARD_DELETE=true`): revoke its Rönd bindings and unlink it, so no store user stays
@@ -62,7 +33,7 @@ async fn unlink_deleted_auth_user(
 ) -> ApiResult<()> {
     revoke_roles(state, ctx, &json!({"_id": id, "authUserId": auth_id})).await?;
     let unset = json!({"$unset": {"authUserId": true}});
-    state.users.patch(ctx, id, &any_state(), &unset).await?;
+    state.users.patch(ctx, id, &Filter::any_state(), &unset).await?;
     Ok(())
 }
 
@@ -73,7 +44,10 @@ fn not_found(id: &str) -> ApiError {
 
 /// The user `id` in any state, or 404.
 async fn find_user(state: &AppState, ctx: &CallContext, id: &str) -> ApiResult<Value> {
-    let user = state.users.get(&internal_read(ctx), id, &any_state()).await?;
+    let user = state
+        .users
+        .get(&ctx.internal_read(), id, &Filter::any_state())
+        .await?;
     user.ok_or_else(|| not_found(id))
 }
 
@@ -89,7 +63,7 @@ pub async fn delete(state: &AppState, ctx: &CallContext, id: &str) -> ApiResult<
     }
     revoke_roles(state, ctx, &user).await?;
     // `false`: a concurrent delete got there first, which is the outcome asked for.
-    state.users.delete(ctx, id, &any_state()).await?;
+    state.users.delete(ctx, id, &Filter::any_state()).await?;
     if let Some(expiration_id) = str_field(&user, "expirationId").filter(|s| !s.is_empty()) {
         if let Err(e) = abort_expiry(state, ctx, expiration_id).await {
             tracing::warn!(
@@ -112,7 +86,7 @@ pub async fn expire(state: &AppState, ctx: &CallContext, id: &str) -> ApiResult<
         apply_auth_effect(state, ctx, auth_id, AuthEffect::Block).await?;
     }
     let update = json!({"$set": {"blocked": true}});
-    match state.users.patch(ctx, id, &any_state(), &update).await? {
+    match state.users.patch(ctx, id, &Filter::any_state(), &update).await? {
         Some(_) => Ok(()),
         None => Err(not_found(id)),
     }
@@ -141,10 +115,11 @@ fn doc_state(state: docquery::State) -> DocState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::context::Acl;
 
     #[test]
     fn state_conversions_round_trip() {
-        for state in ALL_STATES {
+        for state in DocState::ALL {
             assert_eq!(doc_state(machine_state(state)), state);
             assert_eq!(machine_state(state).as_str(), state.as_str());
         }
@@ -152,7 +127,7 @@ mod tests {
 
     #[test]
     fn lifecycle_reads_match_every_state() {
-        let pairs = any_state().to_query_pairs();
+        let pairs = Filter::any_state().to_query_pairs();
         assert_eq!(
             pairs,
             vec![("_st".to_owned(), "PUBLIC,DRAFT,TRASH,DELETED".to_owned())]
@@ -168,7 +143,7 @@ mod tests {
             },
             ..CallContext::default()
         };
-        let read = internal_read(&ctx);
+        let read = ctx.internal_read();
         assert_eq!(read.acl.rows.as_deref(), Some(r#"{"tenantId":"t1"}"#));
         assert_eq!(read.acl.read_columns, None);
     }

@@ -9,7 +9,7 @@ mod changes;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
-use crate::context::{Acl, CallContext};
+use crate::context::CallContext;
 use crate::downstream::{DownstreamError, ErrorKind};
 use crate::error::{ApiError, ApiResult};
 use crate::groups;
@@ -105,16 +105,9 @@ async fn write_and_sync<'a>(
 /// The whole current document: the read ignores `acl_read_columns` (a hidden field must still be
 /// validated and reverted); the caller's projection applies to the PATCH answer it receives.
 async fn read_user(state: &AppState, ctx: &CallContext, id: &str, filter: &Filter) -> ApiResult<Value> {
-    let read_ctx = CallContext {
-        acl: Acl {
-            read_columns: None,
-            ..ctx.acl.clone()
-        },
-        ..ctx.clone()
-    };
     state
         .users
-        .get(&read_ctx, id, filter)
+        .get(&ctx.internal_read(), id, filter)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("user \"{id}\" not found")))
 }
@@ -146,7 +139,7 @@ async fn write_store<'a>(
         saga.compensate_with("update store user", repair, async move {
             state
                 .users
-                .patch(ctx, &id, &changes::any_state(), &revert)
+                .patch(ctx, &id, &Filter::any_state(), &revert)
                 .await
                 .map(drop)
         });
@@ -230,7 +223,7 @@ async fn sync_expiry<'a>(
     }
     let written = state
         .users
-        .patch(ctx, change.id, &changes::any_state(), &record)
+        .patch(ctx, change.id, &Filter::any_state(), &record)
         .await?
         .ok_or_else(|| ApiError::Conflict(format!("user \"{}\" was deleted concurrently", change.id)))?;
     if let Some(previous) = previous {

@@ -12,7 +12,7 @@ use super::cursor::{composite_sql, ids_sql, keys_sql, rows_sql, scan_sql};
 use super::{lock, EmbeddedCollection, EmbeddedDb};
 use crate::context::CallContext;
 use crate::downstream::ErrorKind;
-use crate::store::{Collection, DocState, Filter, FindQuery, StateFilter};
+use crate::store::{Collection, DocState, Filter, FindQuery};
 
 /// A directory removed when dropped.
 struct TempDir(PathBuf);
@@ -50,23 +50,11 @@ fn users(db: &EmbeddedDb) -> EmbeddedCollection {
     .unwrap()
 }
 
-fn any_state() -> Filter {
-    Filter {
-        state: Some(StateFilter(vec![
-            DocState::Public,
-            DocState::Draft,
-            DocState::Trash,
-            DocState::Deleted,
-        ])),
-        ..Filter::default()
-    }
-}
-
 fn by_q(q: Value) -> FindQuery {
     FindQuery {
         filter: Filter {
             q: Some(q),
-            ..any_state()
+            ..Filter::any_state()
         },
         ..FindQuery::default()
     }
@@ -84,14 +72,14 @@ async fn documents_written_to_a_file_are_read_back_after_reopening() {
             .unwrap();
         let other = users.insert(&ctx(), &json!({"email": "b@x.io"})).await.unwrap();
         users
-            .patch(&ctx(), &id, &any_state(), &json!({"$inc": {"n": 1}}))
+            .patch(&ctx(), &id, &Filter::any_state(), &json!({"$inc": {"n": 1}}))
             .await
             .unwrap();
         users
             .set_state(&ctx(), &id, &Filter::default(), DocState::Public)
             .await
             .unwrap();
-        assert!(users.delete(&ctx(), &other, &any_state()).await.unwrap());
+        assert!(users.delete(&ctx(), &other, &Filter::any_state()).await.unwrap());
         (id, other)
     };
 
@@ -106,7 +94,7 @@ async fn documents_written_to_a_file_are_read_back_after_reopening() {
         (doc["n"].as_i64(), doc["__STATE__"].as_str()),
         (Some(2), Some("PUBLIC"))
     );
-    assert_eq!(users.get(&ctx(), &other, &any_state()).await, Ok(None));
+    assert_eq!(users.get(&ctx(), &other, &Filter::any_state()).await, Ok(None));
     let dup = users
         .insert(&ctx(), &json!({"email": "a@x.io"}))
         .await
@@ -145,7 +133,11 @@ async fn lookups_by_id_unique_and_indexed_fields_read_only_the_matching_rows() {
     };
 
     let before = users.rows_read();
-    let doc = users.get(&ctx(), &ids[150], &any_state()).await.unwrap().unwrap();
+    let doc = users
+        .get(&ctx(), &ids[150], &Filter::any_state())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(doc["name"], "n150");
     reads(1, before);
 
@@ -153,7 +145,7 @@ async fn lookups_by_id_unique_and_indexed_fields_read_only_the_matching_rows() {
     let email = FindQuery {
         filter: Filter {
             fields: vec![("email".to_owned(), "u7@x.io".to_owned())],
-            ..any_state()
+            ..Filter::any_state()
         },
         ..FindQuery::default()
     };
@@ -315,7 +307,7 @@ async fn concurrent_writers_never_corrupt_the_store_and_a_compare_and_set_succee
         (Some(1), Some(16))
     );
     assert_eq!(doc["by"].as_array().map(Vec::len), Some(16));
-    assert_eq!(stores[0].count(&ctx(), &any_state(), false).await, Ok(18));
+    assert_eq!(stores[0].count(&ctx(), &Filter::any_state(), false).await, Ok(18));
     let check: String = lock(&dbs[0].conn)
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();

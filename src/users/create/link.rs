@@ -3,10 +3,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{
-    any_state, compensate_insert, create_auth_user, input, internal_read, new_auth_user, sync_expiry,
-    sync_roles, with_field,
-};
+use super::{compensate_insert, create_auth_user, input, new_auth_user, sync_expiry, sync_roles, with_field};
 use crate::context::CallContext;
 use crate::error::ApiError;
 use crate::groups;
@@ -75,7 +72,10 @@ pub async fn register(
     send_reset_password_email: bool,
 ) -> Result<(), ApiError> {
     let Registration { id, password } = registration;
-    let user = state.users.get(&internal_read(ctx), &id, &any_state()).await?;
+    let user = state
+        .users
+        .get(&ctx.internal_read(), &id, &Filter::any_state())
+        .await?;
     let user = user.ok_or_else(|| ApiError::NotFound(format!("user \"{id}\" not found")))?;
     if let Some(linked) = auth_user_id(&user) {
         return Err(ApiError::Conflict(format!(
@@ -125,7 +125,7 @@ async fn link<'a>(
         .unwrap_or(json!({"$exists": false}));
     let unlinked = Filter {
         q: Some(json!({ "authUserId": as_read })),
-        ..any_state()
+        ..Filter::any_state()
     };
     let update = json!({"$set": {"authUserId": auth_id}});
     if state.users.patch(ctx, id, &unlinked, &update).await?.is_none() {
@@ -135,7 +135,7 @@ async fn link<'a>(
     }
     let linked = Filter {
         q: Some(json!({ "authUserId": auth_id })),
-        ..any_state()
+        ..Filter::any_state()
     };
     let undo_id = id.to_owned();
     let unset = json!({"$unset": {"authUserId": true}});
@@ -152,12 +152,12 @@ async fn ensure_unlinked(state: &AppState, ctx: &CallContext, auth_id: &str) -> 
     let query = FindQuery {
         filter: Filter {
             q: Some(json!({ "authUserId": auth_id })),
-            ..any_state()
+            ..Filter::any_state()
         },
         limit: Some(1),
         ..FindQuery::default()
     };
-    let found = state.users.find(&internal_read(ctx), &query).await?;
+    let found = state.users.find(&ctx.internal_read(), &query).await?;
     match found.first() {
         Some(user) => Err(ApiError::Conflict(format!(
             "authUserId \"{auth_id}\" is already linked to user \"{}\"",

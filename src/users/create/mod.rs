@@ -17,12 +17,12 @@ use super::saga::Saga;
 use super::sync::{abort_expiry, grant_roles, revoke_roles, rond_subject, schedule_expiry};
 use super::{auth_user_id, roles, str_field};
 use crate::auth::NewAuthUser;
-use crate::context::{Acl, CallContext};
+use crate::context::CallContext;
 use crate::error::ApiError;
 use crate::groups;
 use crate::secret::Secret;
 use crate::state::AppState;
-use crate::store::{DocState, Filter, StateFilter};
+use crate::store::Filter;
 
 /// The query options of `POST /users/`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,7 +98,7 @@ async fn after_insert<'a>(
         new_auth.user_id = Some(id.to_owned());
         let auth_id = create_auth_user(state, ctx, saga, &new_auth).await?;
         let update = json!({"$set": {"authUserId": auth_id}});
-        patch_user(state, ctx, id, &any_state(), &update).await?;
+        patch_user(state, ctx, id, &Filter::any_state(), &update).await?;
         doc = with_field(doc, "authUserId", &auth_id);
     }
     sync_roles(state, ctx, saga, &doc).await?;
@@ -160,7 +160,11 @@ async fn create_auth_user<'a>(
 fn compensate_insert<'a>(saga: &mut Saga<'a>, state: &'a AppState, ctx: &'a CallContext, id: &str) {
     let undo_id = id.to_owned();
     saga.compensate_with("insert user", format!("delete store user {id}"), async move {
-        state.users.delete(ctx, &undo_id, &any_state()).await.map(drop)
+        state
+            .users
+            .delete(ctx, &undo_id, &Filter::any_state())
+            .await
+            .map(drop)
     });
 }
 
@@ -207,7 +211,9 @@ async fn sync_expiry<'a>(
         async move { abort_expiry(state, ctx, &undo_id).await },
     );
     let update = json!({"$set": {"expirationId": expiration_id}});
-    patch_user(state, ctx, id, &any_state(), &update).await.map(drop)
+    patch_user(state, ctx, id, &Filter::any_state(), &update)
+        .await
+        .map(drop)
 }
 
 /// Patches the user `id`; a document that vanished meanwhile is an internal error.
@@ -223,31 +229,6 @@ async fn patch_user(
             "user {id} vanished from the user store while it was being created"
         ))
     })
-}
-
-/// A filter matching a document in any state (`_st=PUBLIC,DRAFT,TRASH,DELETED`).
-fn any_state() -> Filter {
-    Filter {
-        state: Some(StateFilter(vec![
-            DocState::Public,
-            DocState::Draft,
-            DocState::Trash,
-            DocState::Deleted,
-        ])),
-        ..Filter::default()
-    }
-}
-
-/// The context of the service's own reads: `acl_rows` still applies, `acl_read_columns` does not
-/// (a projection hiding `authUserId` or `userGroup` would break the checks).
-fn internal_read(ctx: &CallContext) -> CallContext {
-    CallContext {
-        acl: Acl {
-            rows: ctx.acl.rows.clone(),
-            read_columns: None,
-        },
-        ..ctx.clone()
-    }
 }
 
 /// `doc` with the string `field` set to `value`.

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{doc_state, internal_read, machine_state, unlink_deleted_auth_user};
+use super::{doc_state, machine_state, unlink_deleted_auth_user};
 use crate::context::CallContext;
 use crate::downstream::{DownstreamError, ErrorKind};
 use crate::error::{ApiError, ApiResult};
@@ -197,7 +197,7 @@ async fn matching_users(
     ctx: &CallContext,
     request: &StateRequest,
 ) -> ApiResult<Vec<Target>> {
-    let ctx = internal_read(ctx);
+    let ctx = ctx.internal_read();
     let mut targets = Vec::new();
     let mut seen: u64 = 0;
     loop {

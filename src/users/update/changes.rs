@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 
 use crate::auth::AuthUserPatch;
 use crate::error::ApiError;
-use crate::store::{DocState, Filter, StateFilter};
+use crate::store::Filter;
 use crate::users::SERVICE_ONLY_FIELDS;
 
 /// Checks the shape of an update body before any downstream call: an object of known CRUD update
@@ -77,21 +77,6 @@ pub(super) fn cas_filter(filter: &Filter, before: &Value) -> Filter {
     Filter {
         q: Some(q),
         ..filter.clone()
-    }
-}
-
-/// A filter that finds the user by id whatever its state (for the writes that follow the
-/// compare-and-set write and for the compensations: the id already identifies the document).
-pub(super) fn any_state() -> Filter {
-    let states = vec![
-        DocState::Public,
-        DocState::Draft,
-        DocState::Trash,
-        DocState::Deleted,
-    ];
-    Filter {
-        state: Some(StateFilter(states)),
-        ..Filter::default()
     }
 }
 
@@ -215,6 +200,7 @@ fn bad(message: String) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::{DocState, StateFilter};
 
     fn message(result: Result<(), ApiError>) -> String {
         match result {
