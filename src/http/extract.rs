@@ -103,7 +103,8 @@ pub fn call_context(headers: &HeaderMap, state: &AppState) -> CallContext {
         request_id: text("x-request-id").unwrap_or_default(),
         forward,
         acl: Acl {
-            rows: text("acl_rows"),
+            // An empty header is no row filter, as in the CRUD Service.
+            rows: text("acl_rows").filter(|rows| !rows.is_empty()),
             read_columns: text("acl_read_columns"),
         },
         session: SessionHeaders {

@@ -3,6 +3,7 @@
 //! query validation, failure statuses and `CONFIGURATION_PATH` enrichment.
 
 mod count_export;
+mod empty_parameters;
 mod enrichment;
 mod get;
 mod list;
