@@ -95,7 +95,7 @@ pub(super) struct ExportQuery {
     s: Option<String>,
     /// How many users at most (no default: every matching user).
     #[param(rename = "_l", minimum = 1, maximum = 4_294_967_295_u64)]
-    l: Option<u32>,
+    l: Option<u64>,
     /// How many matching documents to skip.
     #[param(rename = "_sk", minimum = 0, maximum = 9_223_372_036_854_775_807_u64)]
     sk: Option<u64>,

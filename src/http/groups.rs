@@ -26,6 +26,8 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 /// `crate::groups::admin`).
 #[derive(ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(example = json!({"userGroup": "partner", "label": "Partner",
+    "crudSchema": {"type": "object", "properties": {"name": {"type": "string"}}}}))]
 #[expect(dead_code, reason = "OpenAPI documentation of a body read as a JSON object")]
 struct GroupBody {
     /// The group's name, unique among groups, not blank.
@@ -124,7 +126,8 @@ async fn create_group(
 /// Updates a group with CRUD update operators; the group after the update must be valid.
 #[utoipa::path(patch, path = "/groups/{id}", tag = "groups",
     params(("id" = String, Path, description = "The group document's `_id`")),
-    request_body(content = UpdateOperators, description = "CRUD update operators, e.g. `{\"$set\": {\"crudSchema\": {...}}}`"),
+    request_body(content = UpdateOperators, description = "CRUD update operators, e.g. `{\"$set\": {\"crudSchema\": {...}}}`",
+        example = json!({"$set": {"label": "Renamed"}})),
     responses(
         (status = 200, description = "The updated group", body = Object),
         (status = 400, description = "Malformed JSON, invalid update, or the group after the update is \

@@ -40,6 +40,7 @@ struct CreatedUser {
 /// validated against the schema of its group).
 #[derive(ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = json!({"userGroup": "customer", "name": "Ada", "email": "ada@example.com", "password": "Passw0rd!"}))]
 #[expect(dead_code, reason = "OpenAPI documentation of a body read as a JSON object")]
 struct NewUserBody {
     /// The user's group: it must exist, and its `crudSchema` validates the document.

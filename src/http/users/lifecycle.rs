@@ -76,7 +76,8 @@ impl From<TargetState> for DocState {
 
 /// Deletes a user in any state: deletes its auth user (blocks it with `AUTH_HARD_DELETE=false`),
 /// revokes its Rönd bindings, deletes the store document, aborts its expiry timer (Timer errors
-/// are logged, not returned). Idempotent: after a failure a retry completes the job.
+/// are logged, not returned). Idempotent: after a failure a retry completes the job. An
+/// `acl_rows` header (set by the platform) limits the users it finds, as on the read routes.
 #[utoipa::path(delete, path = "/users/{id}", tag = "users",
     params(("id" = String, Path, description = "The user's `_id`")),
     responses(

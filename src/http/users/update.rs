@@ -32,7 +32,8 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         FilterQuery,
         AclHeaders),
     request_body(content = UpdateOperators, description = "CRUD update operators, e.g. \
-        `{\"$set\": {\"name\": \"Ada\"}, \"$unset\": {\"age\": true}}`"),
+        `{\"$set\": {\"name\": \"Ada\"}, \"$unset\": {\"age\": true}}`",
+        example = json!({"$set": {"surname": "Lee"}})),
     responses(
         (status = 200, description = "The updated user", body = Object),
         (status = 400, description = "Malformed JSON; invalid query (`_q`, `acl_rows`, `_st`); invalid \
