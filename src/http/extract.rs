@@ -139,7 +139,8 @@ pub fn call_context(headers: &HeaderMap, state: &AppState) -> CallContext {
         request_id: text("x-request-id").unwrap_or_default(),
         forward,
         acl: Acl {
-            rows: header_text(headers, ACL_ROWS),
+            // An empty header is no row filter, as in the CRUD Service.
+            rows: header_text(headers, ACL_ROWS).filter(|rows| !rows.is_empty()),
             read_columns: header_text(headers, ACL_READ_COLUMNS),
         },
         session: SessionHeaders {

@@ -5,11 +5,13 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use serde_json::{json, Map, Value};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::groups::admin;
+use crate::http::doc::{FilterQuery, JsonBodyRefusals, NonBlank, PageQuery, StateName, UpdateOperators};
 use crate::http::extract::{query_pairs, ApiJson, Ctx};
 use crate::state::AppState;
 use crate::store::{Filter, FindQuery};
@@ -20,6 +22,41 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_group, patch_group, delete_group))
 }
 
+/// A group to create (documentation only: the body is read as a JSON object and checked by
+/// `crate::groups::admin`).
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(example = json!({"userGroup": "partner", "label": "Partner",
+    "crudSchema": {"type": "object", "properties": {"name": {"type": "string"}}}}))]
+#[expect(dead_code, reason = "OpenAPI documentation of a body read as a JSON object")]
+struct GroupBody {
+    /// The group's name, unique among groups, not blank.
+    #[schema(value_type = NonBlank)]
+    user_group: String,
+    /// A JSON Schema that compiles: it validates the users of the group.
+    #[schema(value_type = Object)]
+    crud_schema: (),
+    /// A display name.
+    #[schema(required = false)]
+    label: String,
+    /// `true`: the users of the group get no auth user.
+    #[schema(required = false)]
+    auth_user_creation_disabled: bool,
+    /// The group's state (default PUBLIC).
+    #[serde(rename = "__STATE__")]
+    #[schema(required = false, value_type = StateName)]
+    state: (),
+}
+
+/// The `_id` of a created group.
+#[derive(ToSchema)]
+#[expect(dead_code, reason = "OpenAPI documentation of a body built as JSON")]
+struct CreatedGroup {
+    /// The new group document's `_id`.
+    #[serde(rename = "_id")]
+    id: String,
+}
+
 fn path_id(id: Result<Path<String>, PathRejection>) -> ApiResult<String> {
     id.map(|Path(id)| id)
         .map_err(|e| ApiError::BadRequest(e.body_text()))
@@ -27,15 +64,13 @@ fn path_id(id: Result<Path<String>, PathRejection>) -> ApiResult<String> {
 
 /// Lists the groups (CRUD query parameters `_q`, `_st`, `_p`, `_s`, `_l`, `_sk`).
 #[utoipa::path(get, path = "/groups/", tag = "groups",
-    params(
-        ("_q" = Option<String>, Query, description = "MongoDB-style filter as JSON"),
-        ("_st" = Option<String>, Query, description = "Accepted states (default PUBLIC)"),
-        ("_l" = Option<u32>, Query, description = "Page size, 1-200 (default 25)"),
-        ("_sk" = Option<u64>, Query, description = "Documents to skip")),
+    params(FilterQuery, PageQuery),
     responses(
         (status = 200, description = "The groups", body = Vec<Object>),
-        (status = 400, description = "Invalid query", body = ErrorBody),
-        (status = 502, description = "Store error", body = ErrorBody)))]
+        (status = 400, description = "Invalid query: unknown or repeated parameter, `_q` not a valid \
+            filter, `_st`, `_s`, `_l` or `_sk` out of its form", body = ErrorBody),
+        (status = 502, description = "Store error", body = ErrorBody),
+        (status = 504, description = "Store timeout", body = ErrorBody)))]
 async fn list_groups(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
@@ -51,8 +86,10 @@ async fn list_groups(
     params(("id" = String, Path, description = "The group document's `_id`")),
     responses(
         (status = 200, description = "The group", body = Object),
+        (status = 400, description = "Malformed `acl_rows` header", body = ErrorBody),
         (status = 404, description = "Unknown group", body = ErrorBody),
-        (status = 502, description = "Store error", body = ErrorBody)))]
+        (status = 502, description = "Store error", body = ErrorBody),
+        (status = 504, description = "Store timeout", body = ErrorBody)))]
 async fn get_group(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
@@ -68,12 +105,15 @@ async fn get_group(
 /// Creates a group: `userGroup` (unique), `crudSchema` (must compile), `label`,
 /// `authUserCreationDisabled`. It is usable at once.
 #[utoipa::path(post, path = "/groups/", tag = "groups",
-    request_body(content = Object, description = "`{\"userGroup\", \"crudSchema\", \"label\"?, \"authUserCreationDisabled\"?}`"),
+    request_body(content = GroupBody),
     responses(
-        (status = 200, description = "Created: `{\"_id\"}`", body = Object),
-        (status = 400, description = "Invalid group or crudSchema", body = ErrorBody),
+        (status = 200, description = "Created", body = CreatedGroup),
+        (status = 400, description = "Malformed JSON, unknown or invalid field, blank userGroup, \
+            a crudSchema that does not compile", body = ErrorBody),
         (status = 409, description = "userGroup already exists", body = ErrorBody),
-        (status = 502, description = "Store error", body = ErrorBody)))]
+        JsonBodyRefusals,
+        (status = 502, description = "Store error", body = ErrorBody),
+        (status = 504, description = "Store timeout", body = ErrorBody)))]
 async fn create_group(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
@@ -86,13 +126,17 @@ async fn create_group(
 /// Updates a group with CRUD update operators; the group after the update must be valid.
 #[utoipa::path(patch, path = "/groups/{id}", tag = "groups",
     params(("id" = String, Path, description = "The group document's `_id`")),
-    request_body(content = Object, description = "CRUD update operators, e.g. `{\"$set\": {\"crudSchema\": {...}}}`"),
+    request_body(content = UpdateOperators, description = "CRUD update operators, e.g. `{\"$set\": {\"crudSchema\": {...}}}`",
+        example = json!({"$set": {"label": "Renamed"}})),
     responses(
         (status = 200, description = "The updated group", body = Object),
-        (status = 400, description = "Invalid update or crudSchema", body = ErrorBody),
+        (status = 400, description = "Malformed JSON, invalid update, or the group after the update is \
+            invalid (as for a new group)", body = ErrorBody),
         (status = 404, description = "Unknown group", body = ErrorBody),
         (status = 409, description = "userGroup already exists", body = ErrorBody),
-        (status = 502, description = "Store error", body = ErrorBody)))]
+        JsonBodyRefusals,
+        (status = 502, description = "Store error", body = ErrorBody),
+        (status = 504, description = "Store timeout", body = ErrorBody)))]
 async fn patch_group(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
@@ -108,8 +152,10 @@ async fn patch_group(
     params(("id" = String, Path, description = "The group document's `_id`")),
     responses(
         (status = 204, description = "Deleted"),
+        (status = 400, description = "Malformed `acl_rows` header", body = ErrorBody),
         (status = 404, description = "Unknown group", body = ErrorBody),
-        (status = 502, description = "Store error", body = ErrorBody)))]
+        (status = 502, description = "Store error", body = ErrorBody),
+        (status = 504, description = "Store timeout", body = ErrorBody)))]
 async fn delete_group(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,

@@ -5,11 +5,13 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::Value;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::local::{self, LocalAuth};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::doc::JsonBodyRefusals;
 use crate::http::extract::ApiJson;
 use crate::state::AppState;
 
@@ -17,6 +19,19 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(jwks))
         .routes(routes!(reset_password))
+}
+
+/// The body of `POST /users/reset-password` (documentation only: the local provider reads it).
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[expect(dead_code, reason = "OpenAPI documentation of a body read as JSON")]
+struct ResetBody {
+    /// The token of the reset email; unknown, used or expired tokens are a 400.
+    #[schema(min_length = 1, format = Password)]
+    token: String,
+    /// The new password, at least 8 characters (`MIN_PASSWORD_CHARS`).
+    #[schema(min_length = 8, format = Password)]
+    new_password: String,
 }
 
 fn local(state: &AppState) -> ApiResult<&LocalAuth> {
@@ -37,10 +52,12 @@ async fn jwks(State(state): State<AppState>) -> ApiResult<Response> {
 
 /// Redeems a reset token sent by `POST /users/change-password` and sets the new password.
 #[utoipa::path(post, path = "/users/reset-password", tag = "self-service",
-    request_body(content = Object, description = "`{\"token\", \"newPassword\"}` (at least 8 characters)"),
+    request_body(content = ResetBody),
     responses(
         (status = 204, description = "Password changed; the user's sessions are revoked"),
-        (status = 400, description = "Missing field, weak password, or an unknown, used or expired token", body = ErrorBody),
+        (status = 400, description = "Malformed JSON, missing or empty field, weak password, or an \
+            unknown, used or expired token", body = ErrorBody),
+        JsonBodyRefusals,
         (status = 501, description = "Not the local provider", body = ErrorBody)))]
 async fn reset_password(
     State(state): State<AppState>,

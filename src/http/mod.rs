@@ -1,6 +1,7 @@
 //! The HTTP boundary: the router with its layers (request id, request logs and metrics, panics,
 //! body limit), the Mia 404/405 fallbacks and the OpenAPI document built from the routes.
 
+mod doc;
 pub mod extract;
 mod groups;
 mod health;
@@ -45,7 +46,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(local_auth::router())
 }
 
-/// The OpenAPI document of every route.
+/// The OpenAPI document of every route, whatever the configuration (the service serves the
+/// routes of its configuration only, see [`router`]).
 pub fn openapi() -> utoipa::openapi::OpenApi {
     routes().split_for_parts().1
 }
@@ -55,8 +57,10 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// Layer order, outermost first: a request id is set when missing (so every log line has one);
 /// `observe` opens the request span, logs `request completed` and records metrics; the id is
 /// copied to the response; panics become Mia 500 bodies; bodies over the limit are refused (413).
+/// `GET /documentation/json` serves the OpenAPI document of the routes this configuration serves.
 pub fn router(state: AppState) -> Router {
     let (api, doc) = routes().split_for_parts();
+    let doc = doc::served(doc, &state);
     let doc_json = std::sync::Arc::new(serde_json::to_value(&doc).unwrap_or_default());
     let body_limit = state.config.body_limit_bytes;
     let query_limit = state.config.limits.query_string_bytes;

@@ -20,6 +20,7 @@ use utoipa_axum::routes;
 use crate::auth::SessionGrant;
 use crate::downstream::{DownstreamError, ErrorKind};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::doc::{JsonBodyRefusals, NonBlank};
 use crate::http::extract::{ApiJson, Ctx};
 use crate::secret::Secret;
 use crate::state::AppState;
@@ -77,7 +78,8 @@ struct SessionTokens {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ChangePasswordBody {
-    /// The auth-provider id of the user.
+    /// The auth-provider id of the user (not blank).
+    #[schema(value_type = NonBlank)]
     pub auth_user_id: String,
 }
 
@@ -88,9 +90,10 @@ pub struct ChangePasswordBody {
         (status = 200, description = "Logged in: the provider's tokens, or an empty body with its `set-cookie`",
             body = SessionTokens,
             headers(("set-cookie" = String, description = "`sid` session cookie (website scope)"))),
-        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 400, description = "Malformed JSON, or username/password missing or not strings", body = ErrorBody),
         (status = 401, description = "The auth provider refused the login (e.g. unknown client type)", body = ErrorBody),
         (status = 403, description = "Wrong username or password, or blocked user", body = ErrorBody),
+        JsonBodyRefusals,
         (status = 502, description = "Auth provider error", body = ErrorBody),
         (status = 504, description = "Auth provider timeout", body = ErrorBody)))]
 async fn login(
@@ -123,9 +126,11 @@ async fn login(
         (status = 200, description = "New tokens, or an empty body with the provider's `set-cookie`",
             body = SessionTokens,
             headers(("set-cookie" = String, description = "`sid` session cookie (website scope)"))),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "No session, or the provider refused the tokens (local provider: access token not its own or another user's)", body = ErrorBody),
+        (status = 400, description = "Malformed JSON, or refreshToken missing or not a string", body = ErrorBody),
+        (status = 401, description = "No session, an invalid refresh token, or the provider refused the tokens \
+            (local provider: an access token not its own, or another user's)", body = ErrorBody),
         (status = 403, description = "The provider refused the refresh", body = ErrorBody),
+        JsonBodyRefusals,
         (status = 502, description = "Auth provider error", body = ErrorBody),
         (status = 504, description = "Auth provider timeout", body = ErrorBody)))]
 async fn refresh(
@@ -153,6 +158,7 @@ async fn refresh(
         ("client-key" = Option<String>, Header, description = "Mia API key, forwarded to the auth provider")),
     responses(
         (status = 200, description = "The merged user", body = Object),
+        (status = 400, description = "Malformed `acl_rows` header", body = ErrorBody),
         (status = 401, description = "No session, session refused, or no `CUSTOM_USER_ID_KEY` in the userinfo",
             body = ErrorBody),
         (status = 403, description = "The auth provider refused the session", body = ErrorBody),
@@ -169,7 +175,8 @@ async fn user_info(State(state): State<AppState>, Ctx(ctx): Ctx) -> ApiResult<Ap
     request_body = ChangePasswordBody,
     responses(
         (status = 204, description = "Email requested"),
-        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 400, description = "Malformed JSON or body, or a blank authUserId", body = ErrorBody),
+        JsonBodyRefusals,
         (status = 401, description = "The auth provider refused the call", body = ErrorBody),
         (status = 403, description = "The auth provider refused the call", body = ErrorBody),
         (status = 404, description = "The auth provider does not know the user", body = ErrorBody),

@@ -182,6 +182,8 @@ impl Filter {
     fn take(&mut self, name: &str, value: &str) -> Result<bool, QueryParseError> {
         match name {
             "" => return Err(QueryParseError::EmptyName),
+            // An empty `_q=` is no filter, as in the CRUD Service.
+            "_q" if value.is_empty() => {}
             "_q" => set_once(&mut self.q, name, parse_q(value)?)?,
             "_st" => set_once(&mut self.state, name, StateFilter::parse(value)?)?,
             "_id" => set_once(&mut self.id, name, value.to_owned())?,
@@ -277,6 +279,7 @@ impl FindQuery {
 
     /// Parses the query string of a list request (`GET /users/`, contract §8): the filter
     /// inputs plus `_p`, `_rawp`, `_s` (repeats are joined with `,`), `_l` (1..=200) and `_sk`.
+    /// An empty `_q`, `_p` or `_s` is the same as none.
     pub fn from_query_pairs(pairs: &[(String, String)]) -> Result<Self, QueryParseError> {
         let mut query = Self::default();
         let mut sort: Vec<&str> = Vec::new();
@@ -285,6 +288,8 @@ impl FindQuery {
                 continue;
             }
             match name.as_str() {
+                // An empty `_p=` is no projection (as in the CRUD Service), an empty `_s=` no sort.
+                "_p" | "_s" if value.is_empty() => {}
                 "_p" => set_once(&mut query.projection, name, split_list(value))?,
                 "_rawp" => set_once(&mut query.raw_projection, name, value.clone())?,
                 "_s" => sort.push(value),

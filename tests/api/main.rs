@@ -16,6 +16,7 @@ mod jobs_activation;
 mod jobs_change_password;
 mod jobs_core;
 mod local_auth;
+mod openapi_document;
 mod operations;
 mod rond_timer_adapters;
 mod session;

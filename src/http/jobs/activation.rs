@@ -7,11 +7,13 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::doc::{self, JsonBodyRefusals, NonBlank};
 use crate::http::extract::{flags, ApiJson, Ctx};
 use crate::jobs::kinds::activation::{self, ActivationReport, MAX_USERS};
 use crate::jobs::JobStore;
@@ -35,9 +37,25 @@ struct ActivationItem {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct UserFilter {
-    /// The user's store `_id`.
-    #[schema(example = "665f00000000000000000001")]
+    /// The user's store `_id` (not blank).
+    #[schema(value_type = NonBlank, example = "665f00000000000000000001")]
     user_id: String,
+}
+
+/// The body of `POST /jobs/bulk-activation`: 1 to [`MAX_USERS`] items (documentation only).
+struct ActivationItems;
+
+impl PartialSchema for ActivationItems {
+    fn schema() -> RefOr<Schema> {
+        doc::array_of::<ActivationItem>(1, Some(MAX_USERS))
+    }
+}
+
+impl ToSchema for ActivationItems {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((ActivationItem::name().into_owned(), ActivationItem::schema()));
+        ActivationItem::schemas(schemas);
+    }
 }
 
 /// A job just created.
@@ -57,11 +75,11 @@ struct JobCreated {
 /// `authUserId`. Users that are unknown, already linked or without email end in `failures`.
 #[utoipa::path(post, path = "/jobs/bulk-activation", tag = "jobs",
     params(("upsert" = Option<bool>, Query, description = "Update provider users that already exist (default true)")),
-    request_body(content = Vec<ActivationItem>, description = "The users to activate (at most 100,000)"),
+    request_body(content = inline(ActivationItems), description = "The users to activate (at most 100,000)"),
     responses(
         (status = 202, description = "The job is created", body = JobCreated),
-        (status = 400, description = "Invalid body or query", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 400, description = "Malformed JSON or body, or an invalid query", body = ErrorBody),
+        JsonBodyRefusals,
         (status = 501, description = "No jobs collection, or the auth provider has no bulk import", body = ErrorBody),
         (status = 502, description = "Jobs collection error", body = ErrorBody),
         (status = 504, description = "Jobs collection timeout", body = ErrorBody)))]
@@ -96,6 +114,7 @@ async fn start_activation(
     params(("id" = String, Path, description = "The `jobId` returned at creation")),
     responses(
         (status = 200, description = "The job", body = ActivationReport),
+        (status = 400, description = "Malformed `acl_rows` header", body = ErrorBody),
         (status = 404, description = "No bulk-activation job has this id", body = ErrorBody),
         (status = 501, description = "No jobs collection", body = ErrorBody),
         (status = 502, description = "Jobs collection error", body = ErrorBody),

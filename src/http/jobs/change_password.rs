@@ -13,6 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::doc::{JsonBodyRefusals, NonBlank};
 use crate::http::extract::{ApiJson, Ctx};
 use crate::jobs::kinds::change_password::{Failure, Input, Ledger, KIND, MAX_IDS};
 use crate::jobs::{Job, JobRunner, JobStore, Progress};
@@ -28,7 +29,8 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct StartBody {
-    /// Auth-provider ids (1 to 100000, non-empty; duplicates are sent once).
+    /// Auth-provider ids (1 to 100000, not blank; duplicates are sent once).
+    #[schema(value_type = Vec<NonBlank>, min_items = 1, max_items = 100_000)]
     auth_users_ids: Vec<String>,
 }
 
@@ -117,7 +119,8 @@ fn checked_ids(ids: Vec<String>) -> ApiResult<Vec<String>> {
     request_body = StartBody,
     responses(
         (status = 202, description = "Job created", body = JobStarted),
-        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 400, description = "Malformed JSON or body", body = ErrorBody),
+        JsonBodyRefusals,
         (status = 501, description = "No jobs collection configured", body = ErrorBody),
         (status = 502, description = "Jobs collection error", body = ErrorBody),
         (status = 504, description = "Jobs collection timeout", body = ErrorBody)))]
@@ -146,6 +149,7 @@ async fn start_job(
     params(("id" = String, Path, description = "The `jobId` returned at creation")),
     responses(
         (status = 200, description = "The job", body = JobReport),
+        (status = 400, description = "Malformed `acl_rows` header", body = ErrorBody),
         (status = 404, description = "No change-password job has this id", body = ErrorBody),
         (status = 501, description = "No jobs collection configured", body = ErrorBody),
         (status = 502, description = "Jobs collection error", body = ErrorBody),

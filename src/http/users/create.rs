@@ -13,6 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiResult, ErrorBody};
+use crate::http::doc::{JsonBodyRefusals, StateName};
 use crate::http::extract::{flags, ApiJson, Ctx};
 use crate::secret::Secret;
 use crate::state::AppState;
@@ -39,9 +40,10 @@ struct CreatedUser {
 /// validated against the schema of its group).
 #[derive(ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = json!({"userGroup": "customer", "name": "Ada", "email": "ada@example.com", "password": "Passw0rd!"}))]
 #[expect(dead_code, reason = "OpenAPI documentation of a body read as a JSON object")]
 struct NewUserBody {
-    /// The user's group: its `crudSchema` validates the document.
+    /// The user's group: it must exist, and its `crudSchema` validates the document.
     user_group: String,
     /// Login username (unique).
     #[schema(required = false)]
@@ -58,14 +60,16 @@ struct NewUserBody {
     /// When the user gets blocked (RFC 3339).
     #[schema(required = false, format = DateTime)]
     expiration_date: String,
-    /// Initial password of the auth user, never stored; generated when absent with `RANDOM_PWD_GEN`.
-    #[schema(required = false, format = Password)]
+    /// Initial password of the auth user, never stored; generated when absent (or `null`) with
+    /// `RANDOM_PWD_GEN`, else required.
+    #[schema(required = false, nullable, min_length = 1, format = Password)]
     password: String,
     /// `PUBLIC` (default), `DRAFT`, `TRASH` or `DELETED`; anything but `PUBLIC` starts blocked.
     #[serde(rename = "__STATE__")]
-    #[schema(required = false)]
+    #[schema(required = false, value_type = StateName)]
     state: String,
-    /// Any field of the group schema.
+    /// Any field of the group schema; `authUserId`, `expirationId` and the store's `_id`,
+    /// `creatorId`, `createdAt`, `updaterId`, `updatedAt` cannot be set (400).
     #[serde(flatten)]
     fields: HashMap<String, Value>,
 }
@@ -76,10 +80,12 @@ struct NewUserBody {
 #[expect(dead_code, reason = "OpenAPI documentation of a body read as a JSON object")]
 struct LinkedUserBody {
     /// The existing auth user; no store user may be linked to it yet.
+    #[schema(min_length = 1)]
     auth_user_id: String,
-    /// The user's group: its `crudSchema` validates the document.
+    /// The user's group: it must exist, and its `crudSchema` validates the document.
     user_group: String,
-    /// Any field of the group schema (`username`, `email`, `roles`, `expirationDate`, ...).
+    /// Any field of the group schema (`username`, `email`, `roles`, `expirationDate`, ...);
+    /// no `password` (the auth user exists), and none of the fields `POST /users/` refuses.
     #[serde(flatten)]
     fields: HashMap<String, Value>,
 }
@@ -91,7 +97,7 @@ struct RegisterBody {
     /// The store user's `_id`.
     #[serde(rename = "_id")]
     id: String,
-    /// Initial password of the auth user; generated when absent with `RANDOM_PWD_GEN`.
+    /// Initial password of the auth user; generated when absent (or `null`) with `RANDOM_PWD_GEN`.
     #[schema(value_type = Option<String>, format = Password)]
     password: Option<Secret>,
 }
@@ -107,8 +113,10 @@ struct RegisterBody {
     request_body(content = NewUserBody, description = "The user: `userGroup` plus fields of the group schema"),
     responses(
         (status = 200, description = "The user is created", body = CreatedUser),
-        (status = 400, description = "Invalid body or query, schema violations, unknown group", body = ErrorBody),
+        (status = 400, description = "Malformed JSON, invalid query, a field that cannot be set, unknown \
+            group, schema violations, no password without `RANDOM_PWD_GEN`", body = ErrorBody),
         (status = 409, description = "Email or username taken", body = ErrorBody),
+        JsonBodyRefusals,
         (status = 502, description = "A downstream call failed (the completed steps were undone)", body = ErrorBody),
         (status = 504, description = "A downstream call timed out (the completed steps were undone)", body = ErrorBody)))]
 async fn create_user(
@@ -135,9 +143,11 @@ async fn create_user(
     request_body(content = LinkedUserBody, description = "The user: `authUserId`, `userGroup` and fields of the group schema"),
     responses(
         (status = 200, description = "The user is created", body = CreatedUser),
-        (status = 400, description = "Invalid body, schema violations, unknown group", body = ErrorBody),
+        (status = 400, description = "Malformed JSON, a query parameter, a field that cannot be set, \
+            unknown group, schema violations", body = ErrorBody),
         (status = 404, description = "The auth user does not exist", body = ErrorBody),
         (status = 409, description = "The auth user is already linked, or email/username taken", body = ErrorBody),
+        JsonBodyRefusals,
         (status = 502, description = "A downstream call failed (the completed steps were undone)", body = ErrorBody),
         (status = 504, description = "A downstream call timed out (the completed steps were undone)", body = ErrorBody)))]
 async fn create_user_with_id(
@@ -159,9 +169,11 @@ async fn create_user_with_id(
     request_body(content = RegisterBody),
     responses(
         (status = 204, description = "The auth user is created and linked"),
-        (status = 400, description = "Invalid body or query, or the group does not allow auth users", body = ErrorBody),
+        (status = 400, description = "Malformed JSON, invalid query, a user without userGroup, a group \
+            that does not allow auth users, no password without `RANDOM_PWD_GEN`", body = ErrorBody),
         (status = 404, description = "No store user has this `_id`", body = ErrorBody),
         (status = 409, description = "The user is already linked, or email/username taken", body = ErrorBody),
+        JsonBodyRefusals,
         (status = 502, description = "A downstream call failed (the completed steps were undone)", body = ErrorBody),
         (status = 504, description = "A downstream call timed out (the completed steps were undone)", body = ErrorBody)))]
 async fn register_user(

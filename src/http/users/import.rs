@@ -83,7 +83,8 @@ struct ImportForm {
     request_body(content = ImportForm, content_type = "multipart/form-data"),
     responses(
         (status = 200, description = "What was inserted, updated, and which rows were not", body = ImportReport),
-        (status = 400, description = "Bad option, no file part or more than one, an option after the file, or a header without userGroup or over a limit", body = ErrorBody),
+        (status = 400, description = "Malformed multipart form, bad option, no file part or a second one, \
+            a header row that is not text in the encoding, without userGroup or over the limits", body = ErrorBody),
         (status = 413, description = "The file is larger than IMPORT_MAX_FILE_BYTES", body = ErrorBody),
         (status = 415, description = "The body is not multipart/form-data", body = ErrorBody),
         (status = 502, description = "The user store failed: the import stopped", body = ErrorBody),

@@ -6,11 +6,13 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use utoipa::ToSchema;
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::doc::{self, JsonBodyRefusals};
 use crate::http::extract::{ApiJson, Ctx};
 use crate::state::AppState;
 use crate::store::DocState;
@@ -29,10 +31,26 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct StateItem {
     /// `_id` and/or field equality entries (`{"_id": "..."}`, `{"email": "..."}`); no `_q`, no `_st`.
-    #[schema(value_type = Object, example = json!({"_id": "665f00000000000000000001"}))]
+    #[schema(schema_with = doc::state_filter, example = json!({"_id": "665f00000000000000000001"}))]
     filter: Map<String, Value>,
     /// The state the matched users move to.
     state_to: TargetState,
+}
+
+/// The body of `POST /users/state`: a non-empty array of [`StateItem`] (documentation only).
+struct StateItems;
+
+impl PartialSchema for StateItems {
+    fn schema() -> RefOr<Schema> {
+        doc::array_of::<StateItem>(1, None)
+    }
+}
+
+impl ToSchema for StateItems {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((StateItem::name().into_owned(), StateItem::schema()));
+        StateItem::schemas(schemas);
+    }
 }
 
 /// A `__STATE__` value.
@@ -58,7 +76,8 @@ impl From<TargetState> for DocState {
 
 /// Deletes a user in any state: deletes its auth user (blocks it with `AUTH_HARD_DELETE=false`),
 /// revokes its Rönd bindings, deletes the store document, aborts its expiry timer (Timer errors
-/// are logged, not returned). Idempotent: after a failure a retry completes the job.
+/// are logged, not returned). Idempotent: after a failure a retry completes the job. An
+/// `acl_rows` header (set by the platform) limits the users it finds, as on the read routes.
 #[utoipa::path(delete, path = "/users/{id}", tag = "users",
     params(("id" = String, Path, description = "The user's `_id`")),
     responses(
@@ -87,10 +106,12 @@ async fn delete_user(
 /// and the answer is the first auth error (502/504) instead of the count; retrying the same body
 /// completes the job.
 #[utoipa::path(post, path = "/users/state", tag = "users",
-    request_body(content = Vec<StateItem>, description = "A non-empty array of `{filter, stateTo}`"),
+    request_body(content = inline(StateItems), description = "A non-empty array of `{filter, stateTo}`"),
     responses(
-        (status = 200, description = "How many users changed state", body = u64),
-        (status = 400, description = "Malformed body, or a query parameter was sent", body = ErrorBody),
+        (status = 200, description = "How many users changed state: a bare JSON integer", body = u64,
+            content_type = "application/json"),
+        (status = 400, description = "Malformed JSON or body, or a query parameter was sent", body = ErrorBody),
+        JsonBodyRefusals,
         (status = 502, description = "Auth provider or user store error: some users may have changed state", body = ErrorBody),
         (status = 504, description = "Auth provider or user store timeout: some users may have changed state", body = ErrorBody)))]
 async fn change_states(

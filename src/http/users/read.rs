@@ -17,6 +17,7 @@ use utoipa_axum::routes;
 use crate::config::Enrichment;
 use crate::context::{Acl, CallContext};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::doc::{AclHeaders, ExportQuery, FilterQuery, PageQuery};
 use crate::http::extract::{query_pairs, ApiJson, Ctx};
 use crate::state::AppState;
 use crate::store::query::{CountQuery, QueryParseError};
@@ -37,19 +38,12 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 /// Lists the users matching the query (a proxy of the store list), enriched with the
 /// auth-provider fields of `CONFIGURATION_PATH` when it is set.
 #[utoipa::path(get, path = "/users/", tag = "users",
-    params(
-        ("_q" = Option<String>, Query, description = "MongoDB-style filter as JSON"),
-        ("_st" = Option<String>, Query, description = "Accepted states, comma-separated (default PUBLIC)"),
-        ("_p" = Option<String>, Query, description = "Fields to return, comma-separated"),
-        ("_s" = Option<String>, Query, description = "Sort keys, `-` prefix for descending"),
-        ("_l" = Option<u32>, Query, description = "Page size, 1 to 200 (default 25)"),
-        ("_sk" = Option<u64>, Query, description = "Documents to skip"),
-        ("acl_rows" = Option<String>, Header, description = "Row filter forwarded to the store"),
-        ("acl_read_columns" = Option<String>, Header, description = "Readable fields, forwarded to the store")),
+    params(FilterQuery, PageQuery, AclHeaders),
     responses(
         (status = 200, description = "The matching users", body = Vec<Object>),
-        (status = 400, description = "Invalid query", body = ErrorBody),
-        (status = 404, description = "Not found", body = ErrorBody),
+        (status = 400, description = "Invalid query: unknown or repeated parameter, `_q` or `acl_rows` \
+            not a valid filter, `_st`, `_s`, `_l` or `_sk` out of its form", body = ErrorBody),
+        (status = 404, description = "The user store answered 404", body = ErrorBody),
         (status = 502, description = "User store or auth provider error", body = ErrorBody),
         (status = 504, description = "User store or auth provider timeout", body = ErrorBody)))]
 async fn list_users(
@@ -72,15 +66,15 @@ async fn list_users(
 /// Counts the users matching the filter (a proxy of the store count): a bare integer.
 #[utoipa::path(get, path = "/users/count", tag = "users",
     params(
-        ("_q" = Option<String>, Query, description = "MongoDB-style filter as JSON"),
-        ("_st" = Option<String>, Query, description = "Accepted states, comma-separated (default PUBLIC)"),
-        ("_useEstimate" = Option<bool>, Query, description = "Count the whole collection, ignoring filters"),
-        ("acl_rows" = Option<String>, Header, description = "Row filter forwarded to the store"),
-        ("acl_read_columns" = Option<String>, Header, description = "Readable fields, forwarded to the store")),
+        FilterQuery,
+        ("_useEstimate" = Option<bool>, Query, description = "`true`: count the whole collection, fast, ignoring every filter"),
+        AclHeaders),
     responses(
-        (status = 200, description = "How many users match", body = u64),
-        (status = 400, description = "Invalid query", body = ErrorBody),
-        (status = 404, description = "Not found", body = ErrorBody),
+        (status = 200, description = "How many users match: a bare JSON integer", body = u64,
+            content_type = "application/json"),
+        (status = 400, description = "Invalid query: unknown or repeated parameter, `_q` or `acl_rows` \
+            not a valid filter, `_st` or `_useEstimate` out of its form", body = ErrorBody),
+        (status = 404, description = "The user store answered 404", body = ErrorBody),
         (status = 502, description = "User store error", body = ErrorBody),
         (status = 504, description = "User store timeout", body = ErrorBody)))]
 async fn count_users(
@@ -96,19 +90,12 @@ async fn count_users(
 
 /// Streams every matching user as NDJSON (a proxy of the store export), never buffered whole.
 #[utoipa::path(get, path = "/users/export", tag = "users",
-    params(
-        ("_q" = Option<String>, Query, description = "MongoDB-style filter as JSON"),
-        ("_st" = Option<String>, Query, description = "Accepted states, comma-separated (default PUBLIC)"),
-        ("_p" = Option<String>, Query, description = "Fields to return, comma-separated"),
-        ("_s" = Option<String>, Query, description = "Sort keys, `-` prefix for descending"),
-        ("_l" = Option<u32>, Query, description = "How many users at most (no default, no maximum)"),
-        ("_sk" = Option<u64>, Query, description = "Documents to skip"),
-        ("acl_rows" = Option<String>, Header, description = "Row filter forwarded to the store"),
-        ("acl_read_columns" = Option<String>, Header, description = "Readable fields, forwarded to the store")),
+    params(FilterQuery, ExportQuery, AclHeaders),
     responses(
         (status = 200, description = "One JSON user a line", body = String, content_type = "application/x-ndjson"),
-        (status = 400, description = "Invalid query", body = ErrorBody),
-        (status = 404, description = "Not found", body = ErrorBody),
+        (status = 400, description = "Invalid query: unknown or repeated parameter, `_q` or `acl_rows` \
+            not a valid filter, `_st`, `_s`, `_l` or `_sk` out of its form", body = ErrorBody),
+        (status = 404, description = "The user store answered 404", body = ErrorBody),
         (status = 502, description = "User store error", body = ErrorBody),
         (status = 504, description = "User store timeout", body = ErrorBody)))]
 async fn export_users(
@@ -126,13 +113,12 @@ async fn export_users(
 #[utoipa::path(get, path = "/users/{id}", tag = "users",
     params(
         ("id" = String, Path, description = "The user's `_id`"),
-        ("_q" = Option<String>, Query, description = "MongoDB-style filter as JSON, ANDed with the id"),
-        ("_st" = Option<String>, Query, description = "Accepted states, comma-separated (default PUBLIC)"),
-        ("acl_rows" = Option<String>, Header, description = "Row filter forwarded to the store"),
-        ("acl_read_columns" = Option<String>, Header, description = "Readable fields, forwarded to the store")),
+        FilterQuery,
+        AclHeaders),
     responses(
         (status = 200, description = "The user", body = Object),
-        (status = 400, description = "Invalid query", body = ErrorBody),
+        (status = 400, description = "Invalid query: unknown or repeated parameter, `_q` or `acl_rows` \
+            not a valid filter, `_st` out of its form", body = ErrorBody),
         (status = 404, description = "No user matches the id, filter and state", body = ErrorBody),
         (status = 502, description = "User store error", body = ErrorBody),
         (status = 504, description = "User store timeout", body = ErrorBody)))]

@@ -9,6 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::doc::{AclHeaders, FilterQuery, JsonBodyRefusals, UpdateOperators};
 use crate::http::extract::{query_pairs, ApiJson, Ctx};
 use crate::state::AppState;
 use crate::store::query::QueryParseError;
@@ -28,17 +29,18 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(patch, path = "/users/{id}", tag = "users",
     params(
         ("id" = String, Path, description = "The user's `_id`"),
-        ("_q" = Option<String>, Query, description = "MongoDB-style filter as JSON, ANDed with the id"),
-        ("_st" = Option<String>, Query, description = "Accepted states, comma-separated (default PUBLIC)"),
-        ("acl_rows" = Option<String>, Header, description = "Row filter forwarded to the store"),
-        ("acl_read_columns" = Option<String>, Header, description = "Readable fields of the answer")),
-    request_body(content = Object, description = "CRUD update operators, e.g. \
-        `{\"$set\": {\"name\": \"Ada\"}, \"$unset\": {\"age\": true}}`"),
+        FilterQuery,
+        AclHeaders),
+    request_body(content = UpdateOperators, description = "CRUD update operators, e.g. \
+        `{\"$set\": {\"name\": \"Ada\"}, \"$unset\": {\"age\": true}}`",
+        example = json!({"$set": {"surname": "Lee"}})),
     responses(
         (status = 200, description = "The updated user", body = Object),
-        (status = 400, description = "Invalid query, update or updated document", body = ErrorBody),
+        (status = 400, description = "Malformed JSON; invalid query (`_q`, `acl_rows`, `_st`); invalid \
+            update; the updated document does not match the schema of its group", body = ErrorBody),
         (status = 404, description = "No user matches the id, filter and state", body = ErrorBody),
         (status = 409, description = "Modified concurrently (retry), or email/username taken", body = ErrorBody),
+        JsonBodyRefusals,
         (status = 502, description = "A downstream service failed; the change was reverted", body = ErrorBody),
         (status = 504, description = "A downstream service timed out; the change was reverted", body = ErrorBody)))]
 async fn patch_user(

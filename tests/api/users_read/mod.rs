@@ -4,6 +4,7 @@
 //! enrichment.
 
 mod count_export;
+mod empty_parameters;
 mod enrichment;
 mod get;
 mod list;
