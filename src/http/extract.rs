@@ -1,7 +1,7 @@
 //! Extractors that turn request parts into our types, with rejections in the Mia error format:
 //! `ApiJson<T>` for bodies and `Ctx` for the downstream `CallContext`.
 
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, StatusCode};
@@ -41,6 +41,17 @@ impl From<JsonRejection> for ApiError {
             }
             other => ApiError::BadRequest(other.body_text()),
         }
+    }
+}
+
+/// A path parameter whose rejection (a segment that does not decode) is a Mia 400.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        ApiError::BadRequest(rejection.body_text())
     }
 }
 

@@ -1,8 +1,7 @@
 //! `/groups`: the group-config collection managed like a CRUD collection (list, read, create,
 //! update with CRUD operators, delete); a `crudSchema` that does not compile is a 400.
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use serde_json::{json, Map, Value};
 use utoipa::ToSchema;
@@ -12,7 +11,7 @@ use utoipa_axum::routes;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::groups::admin;
 use crate::http::doc::{FilterQuery, JsonBodyRefusals, NonBlank, PageQuery, StateName, UpdateOperators};
-use crate::http::extract::{query_pairs, ApiJson, Ctx};
+use crate::http::extract::{query_pairs, ApiJson, ApiPath, Ctx};
 use crate::state::AppState;
 use crate::store::{Filter, FindQuery};
 
@@ -57,11 +56,6 @@ struct CreatedGroup {
     id: String,
 }
 
-fn path_id(id: Result<Path<String>, PathRejection>) -> ApiResult<String> {
-    id.map(|Path(id)| id)
-        .map_err(|e| ApiError::BadRequest(e.body_text()))
-}
-
 /// Lists the groups (CRUD query parameters `_q`, `_st`, `_p`, `_s`, `_l`, `_sk`).
 #[utoipa::path(get, path = "/groups/", tag = "groups",
     params(FilterQuery, PageQuery),
@@ -93,9 +87,8 @@ async fn list_groups(
 async fn get_group(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
-    id: Result<Path<String>, PathRejection>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<Value>> {
-    let id = path_id(id)?;
     let group = state.groups.get(&ctx, &id, &Filter::default()).await?;
     group
         .map(ApiJson)
@@ -140,10 +133,9 @@ async fn create_group(
 async fn patch_group(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
-    id: Result<Path<String>, PathRejection>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(update): ApiJson<Value>,
 ) -> ApiResult<ApiJson<Value>> {
-    let id = path_id(id)?;
     Ok(ApiJson(admin::update_group(&state, &ctx, &id, &update).await?))
 }
 
@@ -159,8 +151,8 @@ async fn patch_group(
 async fn delete_group(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
-    id: Result<Path<String>, PathRejection>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    admin::delete_group(&state, &ctx, &path_id(id)?).await?;
+    admin::delete_group(&state, &ctx, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,8 +3,7 @@
 
 use std::collections::HashSet;
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::{RefOr, Schema};
@@ -14,7 +13,7 @@ use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::doc::{self, JsonBodyRefusals, NonBlank};
-use crate::http::extract::{flags, ApiJson, Ctx};
+use crate::http::extract::{flags, ApiJson, ApiPath, Ctx};
 use crate::jobs::kinds::activation::{self, ActivationReport, MAX_USERS};
 use crate::jobs::JobStore;
 use crate::state::AppState;
@@ -122,10 +121,9 @@ async fn start_activation(
 async fn get_activation(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
-    id: Result<Path<String>, PathRejection>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<ActivationReport>> {
     super::runner(&state)?;
-    let Path(id) = id.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let jobs = state
         .jobs
         .clone()

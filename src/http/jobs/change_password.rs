@@ -4,8 +4,7 @@
 
 use std::collections::HashSet;
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -14,7 +13,7 @@ use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::doc::{JsonBodyRefusals, NonBlank};
-use crate::http::extract::{ApiJson, Ctx};
+use crate::http::extract::{ApiJson, ApiPath, Ctx};
 use crate::jobs::kinds::change_password::{Failure, Input, Ledger, KIND, MAX_IDS};
 use crate::jobs::{Job, JobRunner, JobStore, Progress};
 use crate::state::AppState;
@@ -157,9 +156,8 @@ async fn start_job(
 async fn get_job(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
-    id: Result<Path<String>, PathRejection>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<JobReport>> {
-    let Path(id) = id.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let (store, _) = jobs(&state)?;
     match store.get(&ctx, KIND, &id).await? {
         Some(job) => Ok(ApiJson(report(job))),

@@ -1,8 +1,7 @@
 //! Lifecycle routes of `/users`: delete, bulk state change, soft delete and the Timer Service's
 //! expiry callback (SPEC §5). Thin handlers over `crate::users::lifecycle`.
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -13,7 +12,7 @@ use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::doc::{self, JsonBodyRefusals};
-use crate::http::extract::{ApiJson, Ctx};
+use crate::http::extract::{ApiJson, ApiPath, Ctx};
 use crate::state::AppState;
 use crate::store::DocState;
 use crate::users::lifecycle;
@@ -89,10 +88,10 @@ impl From<TargetState> for DocState {
 async fn delete_user(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
-    id: Result<Path<String>, PathRejection>,
+    ApiPath(id): ApiPath<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<StatusCode> {
-    let id = user_id(id, raw.as_deref())?;
+    no_query(raw.as_deref())?;
     lifecycle::delete(&state, &ctx, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -141,10 +140,10 @@ async fn change_states(
 async fn soft_delete_user(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
-    id: Result<Path<String>, PathRejection>,
+    ApiPath(id): ApiPath<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<StatusCode> {
-    let id = user_id(id, raw.as_deref())?;
+    no_query(raw.as_deref())?;
     lifecycle::soft_delete(&state, &ctx, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -163,19 +162,12 @@ async fn soft_delete_user(
 async fn expire_user(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
-    id: Result<Path<String>, PathRejection>,
+    ApiPath(id): ApiPath<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<StatusCode> {
-    let id = user_id(id, raw.as_deref())?;
+    no_query(raw.as_deref())?;
     lifecycle::expire(&state, &ctx, &id).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// The path id of a `/users/{id}/...` route whose query string must be empty.
-fn user_id(id: Result<Path<String>, PathRejection>, raw_query: Option<&str>) -> ApiResult<String> {
-    let Path(id) = id.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    no_query(raw_query)?;
-    Ok(id)
 }
 
 /// 400 when a query string was sent: these routes take no query parameters.

@@ -5,8 +5,7 @@
 use std::collections::HashMap;
 
 use axum::body::Body;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -18,7 +17,7 @@ use crate::config::Enrichment;
 use crate::context::{Acl, CallContext};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::doc::{AclHeaders, ExportQuery, FilterQuery, PageQuery};
-use crate::http::extract::{query_pairs, ApiJson, Ctx};
+use crate::http::extract::{query_pairs, ApiJson, ApiPath, Ctx};
 use crate::state::AppState;
 use crate::store::query::{CountQuery, QueryParseError};
 use crate::store::{Filter, FindQuery};
@@ -125,10 +124,9 @@ async fn export_users(
 async fn get_user(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
-    id: Result<Path<String>, PathRejection>,
+    ApiPath(id): ApiPath<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<ApiJson<Value>> {
-    let Path(id) = id.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let pairs = query_pairs(raw.as_deref())?;
     let filter = Filter::from_query_pairs(&pairs).map_err(bad_query)?;
     if filter.id.is_some() {

@@ -2,15 +2,14 @@
 //! sends them (`?_st=<state>` with `{"$set": {...}, "$unset": {...}}`), then synced to the auth
 //! provider, Rönd and the Timer Service (SPEC §5; contracts/crud-service.md §1, §3, §8).
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::doc::{AclHeaders, FilterQuery, JsonBodyRefusals, UpdateOperators};
-use crate::http::extract::{query_pairs, ApiJson, Ctx};
+use crate::http::extract::{query_pairs, ApiJson, ApiPath, Ctx};
 use crate::state::AppState;
 use crate::store::query::QueryParseError;
 use crate::store::Filter;
@@ -46,11 +45,10 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 async fn patch_user(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
-    id: Result<Path<String>, PathRejection>,
+    ApiPath(id): ApiPath<String>,
     RawQuery(raw): RawQuery,
     ApiJson(update): ApiJson<Value>,
 ) -> ApiResult<ApiJson<Value>> {
-    let Path(id) = id.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let filter = patch_filter(raw.as_deref())?;
     let user = users::update::update_user(&state, &ctx, &id, filter, update).await?;
     Ok(ApiJson(user))
