@@ -31,6 +31,17 @@ impl Default for InputLimits {
     }
 }
 
+/// The variable that sets `limit`, and `error`'s message naming it:
+/// `The array at /roles has 10001 items: the limit is 10000 (LIMIT_ARRAY_LENGTH)`.
+pub fn describe(error: &docquery::LimitError) -> String {
+    let variable = match error.limit {
+        docquery::Limit::Depth => "LIMIT_DOCUMENT_DEPTH",
+        docquery::Limit::PathBytes => "LIMIT_FIELD_PATH_BYTES",
+        docquery::Limit::ArrayLength => "LIMIT_ARRAY_LENGTH",
+    };
+    format!("{} ({variable})", error.message)
+}
+
 /// Reads the `LIMIT_*` variables; the depth may not exceed what the stores can read back.
 pub(super) fn limits_config(raw: &RawConfig) -> Result<InputLimits, ConfigError> {
     let d = InputLimits::default();

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use axum::http::HeaderName;
 
-pub use limits::InputLimits;
+pub use limits::{describe as describe_limit, InputLimits};
 use parse::number;
 pub use raw::RawConfig;
 use sections::{

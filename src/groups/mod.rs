@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::config::InputLimits;
+use crate::config::{describe_limit, InputLimits};
 use crate::context::CallContext;
 use crate::downstream::DownstreamError;
 use crate::error::ApiError;
@@ -69,7 +69,7 @@ pub async fn validate_user(
     limits
         .document
         .check_document(doc)
-        .map_err(|e| ApiError::BadRequest(limit_message(&e.0)))?;
+        .map_err(|e| ApiError::BadRequest(describe_limit(&e)))?;
     let name = match doc.get("userGroup") {
         None | Some(Value::Null) => return Err(ApiError::BadRequest("userGroup is required".to_owned())),
         Some(Value::String(name)) => name,
@@ -96,16 +96,4 @@ pub fn summarize(mut violations: Vec<String>, max: usize) -> String {
         text.push_str(&format!("; and {more} more"));
     }
     text
-}
-
-/// A docquery limit error with the variable that sets the limit.
-pub fn limit_message(error: &str) -> String {
-    let var = if error.contains("levels") || error.contains("segments") {
-        "LIMIT_DOCUMENT_DEPTH"
-    } else if error.contains("items") {
-        "LIMIT_ARRAY_LENGTH"
-    } else {
-        "LIMIT_FIELD_PATH_BYTES"
-    };
-    format!("{error} ({var})")
 }

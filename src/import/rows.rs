@@ -166,16 +166,11 @@ impl Preparer {
 }
 
 /// The message of a row over a document limit, naming the limit's variable.
-pub fn over_limit(error: &docquery::QueryError) -> String {
-    let message = &error.0;
-    let variable = if message.contains(" items: ") {
-        "LIMIT_ARRAY_LENGTH"
-    } else if message.contains(" nested ") {
-        "LIMIT_DOCUMENT_DEPTH"
-    } else {
-        "LIMIT_FIELD_PATH_BYTES"
-    };
-    format!("the row is over a limit: {message} ({variable})")
+pub fn over_limit(error: &docquery::LimitError) -> String {
+    format!(
+        "the row is over a limit: {}",
+        crate::config::describe_limit(error)
+    )
 }
 
 /// The group schema without its root `required` list, for update rows (compiled from the

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
-use super::unreadable::{self, DamagedDocs, UNREADABLE_FIELD};
+use super::unreadable::{self, DamagedDocs};
 use super::{duplicate, DocState, Filter, FindQuery};
 use super::{BulkPatch, Collection, ExportStream, StateChange, StoreResult};
 use crate::context::CallContext;
@@ -214,7 +214,7 @@ impl Collection for CrudCollection {
         Ok(items
             .iter()
             .filter_map(|raw| self.readable(raw.get()))
-            .filter(|doc| doc.get(UNREADABLE_FIELD).is_none())
+            .filter(|doc| !unreadable::is_stub(doc))
             .collect())
     }
 

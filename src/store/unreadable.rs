@@ -14,6 +14,21 @@ use serde_json::{Map, Value};
 /// write a document holding it, so a stub is never written back over the real document.
 pub const UNREADABLE_FIELD: &str = "__UNREADABLE__";
 
+/// Whether `doc` is a stub of a document that cannot be read whole.
+pub fn is_stub(doc: &Value) -> bool {
+    doc.get(UNREADABLE_FIELD).is_some()
+}
+
+/// Why `doc`, named `what` in the message, cannot be written: it is a stub (see
+/// [`UNREADABLE_FIELD`]) and can only be deleted. `None` for any other document.
+pub fn stub_refusal(doc: &Value, what: &str) -> Option<String> {
+    let reason = doc.get(UNREADABLE_FIELD)?;
+    Some(format!(
+        "{what} cannot be read whole ({}): it can only be deleted",
+        reason.as_str().unwrap_or("damaged")
+    ))
+}
+
 /// How many damaged documents a register remembers (the check-up says how many more).
 const MAX_ENTRIES: usize = 100;
 

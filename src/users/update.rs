@@ -14,7 +14,7 @@ use crate::downstream::{DownstreamError, ErrorKind};
 use crate::error::{ApiError, ApiResult};
 use crate::groups;
 use crate::state::AppState;
-use crate::store::unreadable::UNREADABLE_FIELD;
+use crate::store::unreadable;
 use crate::store::Filter;
 use crate::users::saga::Saga;
 use crate::users::sync::{abort_expiry, replace_roles, rond_subject, schedule_expiry};
@@ -44,13 +44,10 @@ pub async fn update_user(
         .limits
         .document
         .check_update(&update)
-        .map_err(|e| ApiError::BadRequest(groups::limit_message(&e.0)))?;
+        .map_err(|e| ApiError::BadRequest(crate::config::describe_limit(&e)))?;
     let before = read_user(state, ctx, id, &filter).await?;
-    if let Some(reason) = before.get(UNREADABLE_FIELD) {
-        return Err(ApiError::BadRequest(format!(
-            "user \"{id}\" cannot be read whole ({}): it can only be deleted",
-            reason.as_str().unwrap_or("damaged")
-        )));
+    if let Some(refusal) = unreadable::stub_refusal(&before, &format!("user \"{id}\"")) {
+        return Err(ApiError::BadRequest(refusal));
     }
     let mut after = before.clone();
     // Positional paths (`roles.$.replace`) resolve against the caller's `_q`, as in the CRUD.

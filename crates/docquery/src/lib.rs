@@ -36,7 +36,7 @@ mod writes;
 
 pub use fields::{field_filter, index_key, parse_raw_projection, split_list, RawProjection};
 pub use filter::matches;
-pub use limits::{depth, drop_iteratively, Limits, MAX_ARRAY_PADDING};
+pub use limits::{depth, drop_iteratively, Limit, LimitError, Limits, MAX_ARRAY_PADDING};
 pub use path::{get_path, remove_path};
 pub use project::project;
 pub use selection::{check_filter, parse_acl_rows, Selection};

@@ -10,6 +10,37 @@ use crate::QueryError;
 /// pads with 2 `null`s). MongoDB pads without limit; `roles.10000000` would allocate gigabytes.
 pub const MAX_ARRAY_PADDING: usize = 16;
 
+/// Which bound an input went over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit {
+    /// [`Limits::max_depth`]: nesting depth, or segments of a dotted path.
+    Depth,
+    /// [`Limits::max_path_bytes`]: bytes of a dotted path or field name.
+    PathBytes,
+    /// [`Limits::max_array_len`]: items of an array.
+    ArrayLength,
+}
+
+/// An input over a [`Limit`]; `message` says where and by how much.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct LimitError {
+    /// The bound.
+    pub limit: Limit,
+    /// What went over it, for a person.
+    pub message: String,
+}
+
+impl From<LimitError> for QueryError {
+    fn from(error: LimitError) -> Self {
+        QueryError(error.message)
+    }
+}
+
+fn over(limit: Limit, message: String) -> LimitError {
+    LimitError { limit, message }
+}
+
 /// Bounds on documents and the dotted paths that address them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
@@ -33,22 +64,28 @@ impl Limits {
     };
 
     /// Checks a dotted path before any work: segment count and byte length.
-    pub fn check_path(&self, path: &str) -> Result<(), QueryError> {
+    pub fn check_path(&self, path: &str) -> Result<(), LimitError> {
         if path.len() > self.max_path_bytes {
-            return Err(QueryError(format!(
-                "The field path '{}…' is {} bytes long: the limit is {} bytes",
-                prefix(path, 40),
-                path.len(),
-                self.max_path_bytes
-            )));
+            return Err(over(
+                Limit::PathBytes,
+                format!(
+                    "The field path '{}…' is {} bytes long: the limit is {} bytes",
+                    prefix(path, 40),
+                    path.len(),
+                    self.max_path_bytes
+                ),
+            ));
         }
         let segments = path.split('.').count();
         if segments > self.max_depth {
-            return Err(QueryError(format!(
-                "The field path '{}…' has {segments} segments: the limit is {} (the maximum nesting depth)",
-                prefix(path, 40),
-                self.max_depth
-            )));
+            return Err(over(
+                Limit::Depth,
+                format!(
+                    "The field path '{}…' has {segments} segments: the limit is {} (the maximum nesting depth)",
+                    prefix(path, 40),
+                    self.max_depth
+                ),
+            ));
         }
         Ok(())
     }
@@ -58,7 +95,7 @@ impl Limits {
     /// deeper than `max_depth`; and every array in it (`$each`, `$in` of `$pull`) within
     /// `max_array_len`, so that `$addToSet`/`$pull`, quadratic in their arguments, stay bounded.
     /// The shape of the body itself is left to the update (non-objects are skipped here).
-    pub fn check_update(&self, update: &Value) -> Result<(), QueryError> {
+    pub fn check_update(&self, update: &Value) -> Result<(), LimitError> {
         let Value::Object(ops) = update else {
             return Ok(());
         };
@@ -80,15 +117,15 @@ impl Limits {
                     ..*self
                 };
                 value_limits.check_document(value).map_err(|e| {
-                    if e.0.contains("levels deep") {
-                        QueryError(format!(
+                    let message = match e.limit {
+                        Limit::Depth => format!(
                             "The value of {op} '{}' would nest the document more than {} levels deep: flatten it",
                             prefix(path, 40),
                             self.max_depth
-                        ))
-                    } else {
-                        QueryError(format!("In the value of {op} '{}': {}", prefix(path, 40), e.0))
-                    }
+                        ),
+                        _ => format!("In the value of {op} '{}': {}", prefix(path, 40), e.message),
+                    };
+                    over(e.limit, message)
                 })?;
             }
         }
@@ -97,42 +134,51 @@ impl Limits {
 
     /// Checks a whole document, iteratively: nesting depth, array lengths and the length of every
     /// field name. The message names the first offending place as a JSON pointer.
-    pub fn check_document(&self, doc: &Value) -> Result<(), QueryError> {
+    pub fn check_document(&self, doc: &Value) -> Result<(), LimitError> {
         // (value, depth of the value's container level, pointer of the value)
         let mut stack: Vec<(&Value, usize, String)> = vec![(doc, 1, String::new())];
         while let Some((value, depth, pointer)) = stack.pop() {
             let children: Box<dyn Iterator<Item = (String, &Value)>> = match value {
                 Value::Object(map) => {
                     if let Some(key) = map.keys().find(|k| k.len() > self.max_path_bytes) {
-                        return Err(QueryError(format!(
-                            "The field name '{}…' at {} is {} bytes long: the limit is {} bytes",
-                            prefix(key, 40),
-                            root(&pointer),
-                            key.len(),
-                            self.max_path_bytes
-                        )));
+                        return Err(over(
+                            Limit::PathBytes,
+                            format!(
+                                "The field name '{}…' at {} is {} bytes long: the limit is {} bytes",
+                                prefix(key, 40),
+                                root(&pointer),
+                                key.len(),
+                                self.max_path_bytes
+                            ),
+                        ));
                     }
                     Box::new(map.iter().map(|(k, v)| (escape(k), v)))
                 }
                 Value::Array(items) => {
                     if items.len() > self.max_array_len {
-                        return Err(QueryError(format!(
-                            "The array at {} has {} items: the limit is {}",
-                            root(&pointer),
-                            items.len(),
-                            self.max_array_len
-                        )));
+                        return Err(over(
+                            Limit::ArrayLength,
+                            format!(
+                                "The array at {} has {} items: the limit is {}",
+                                root(&pointer),
+                                items.len(),
+                                self.max_array_len
+                            ),
+                        ));
                     }
                     Box::new(items.iter().enumerate().map(|(i, v)| (i.to_string(), v)))
                 }
                 _ => continue,
             };
             if depth > self.max_depth {
-                return Err(QueryError(format!(
-                    "The document is nested more than {} levels deep (at {}): flatten it",
-                    self.max_depth,
-                    root(&pointer)
-                )));
+                return Err(over(
+                    Limit::Depth,
+                    format!(
+                        "The document is nested more than {} levels deep (at {}): flatten it",
+                        self.max_depth,
+                        root(&pointer)
+                    ),
+                ));
             }
             for (key, child) in children {
                 if child.is_object() || child.is_array() {

@@ -24,3 +24,14 @@ pub(super) fn new_document(
 pub(super) fn check_update(update: &Value, at: &str, now: &str) -> Result<(), Failure> {
     docquery::check_update(update, at, false, now).map_err(|e| Failure::Rejected(e.0))
 }
+
+/// Checks a document before it is stored: never a stub of an unreadable document, and nothing
+/// the service could not read back (`docquery::Limits::STORE`).
+pub(super) fn check_writable(doc: &Value, id: &str) -> Result<(), Failure> {
+    if let Some(refusal) = crate::store::unreadable::stub_refusal(doc, &format!("document {id}")) {
+        return Err(Failure::Rejected(refusal));
+    }
+    docquery::Limits::STORE
+        .check_document(doc)
+        .map_err(|e| Failure::Rejected(e.message))
+}

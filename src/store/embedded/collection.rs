@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::ops::{self, Author};
 use super::request::{self, Projection, Scope};
 use super::schema::Table;
-use super::{bodies, export};
+use super::{audit, bodies, export};
 use super::{lock, Failure, SERVICE};
 use crate::context::CallContext;
 use crate::downstream::{CallName, DownstreamError, ErrorKind};
@@ -311,7 +311,7 @@ impl Collection for EmbeddedCollection {
             let call = self.call("GET", "/ (depth audit)");
             let page = self
                 .run(call, move |conn, table| {
-                    ops::audit_depth_page(conn, table, after, max_depth)
+                    audit::depth_page(conn, table, after, max_depth)
                 })
                 .await?;
             found += page.found;

@@ -113,7 +113,7 @@ fn export_page(
         if page.limit.is_some_and(|l| emitted >= l) {
             break;
         }
-        if super::ops::is_stub(&doc) || !page.selection.matches(&doc)? {
+        if crate::store::unreadable::is_stub(&doc) || !page.selection.matches(&doc)? {
             continue;
         }
         if !sorted && skipped < page.skip {

@@ -9,6 +9,7 @@
 //! Tests: unit tests in `tests.rs` (durability, index use, concurrency), `store_contract` (the
 //! same suite against the CRUD fake and this store).
 
+mod audit;
 mod bodies;
 mod collection;
 mod cursor;

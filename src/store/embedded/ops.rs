@@ -12,7 +12,7 @@ use super::request::Page;
 use super::schema::{field_key, sql_text, Table};
 use super::select::Selection;
 use super::Failure;
-use crate::store::unreadable::UNREADABLE_FIELD;
+use crate::store::unreadable::is_stub;
 
 /// Who writes, and when: `updaterId`/`updatedAt` (and `creatorId`/`createdAt` on insert).
 pub(super) struct Author {
@@ -150,18 +150,7 @@ fn fresh_id(conn: &Connection, table: &Table, ids: &IdGen) -> Result<String, Fai
 
 /// Writes `doc` as a new row (`seq` `None`) or over row `seq`, after checking the unique columns.
 fn store(conn: &Connection, table: &Table, seq: Option<i64>, id: &str, doc: &Value) -> Result<(), Failure> {
-    if is_stub(doc) {
-        return Err(Failure::Rejected(format!(
-            "document {id} cannot be read whole ({}): it can only be deleted",
-            doc.get(UNREADABLE_FIELD)
-                .and_then(Value::as_str)
-                .unwrap_or("damaged")
-        )));
-    }
-    // Nothing is written that the service cannot read back.
-    docquery::Limits::STORE
-        .check_document(doc)
-        .map_err(|e| Failure::Rejected(e.0))?;
+    super::bodies::check_writable(doc, id)?;
     table.damaged.forget(id);
     let t = &table.name;
     let keys: Vec<Option<String>> = table
@@ -335,25 +324,17 @@ pub(super) fn delete(
     let tx = write_tx(conn)?;
     let sql = format!("DELETE FROM \"{}\" WHERE seq = ?1", table.name);
     let mut n = 0;
-    let mut deleted_ids = Vec::new();
     selection.for_each(&tx, table, |seq, doc| {
         tx.prepare_cached(&sql)?.execute([seq])?;
-        if is_stub(&doc) {
-            deleted_ids.extend(doc.get("_id").and_then(Value::as_str).map(str::to_owned));
-        }
+        // A deleted document is no longer damaged (stub or beyond the depth limit).
+        table
+            .damaged
+            .forget(doc.get("_id").and_then(Value::as_str).unwrap_or_default());
         n += 1;
         Ok(limit.is_none_or(|l| n < l))
     })?;
     tx.commit()?;
-    for id in deleted_ids {
-        table.damaged.forget(&id);
-    }
     Ok(n)
-}
-
-/// A stub of a document that cannot be read whole (see `store::unreadable`).
-pub(super) fn is_stub(doc: &Value) -> bool {
-    doc.get(UNREADABLE_FIELD).is_some()
 }
 
 /// `POST /:id/state`: `false` when nothing matches; a forbidden transition is refused.
@@ -414,47 +395,4 @@ pub(super) fn set_state_many(
     }
     tx.commit()?;
     Ok(n)
-}
-
-/// One page of a depth audit: what it found and the last row read (`None` at the end).
-pub(super) struct AuditPage {
-    pub found: u64,
-    pub last: Option<i64>,
-}
-
-/// Scans 500 rows after `after`, recording every document nested deeper than `max_depth` in the
-/// table's damaged register (its depth is read from the text: no parse).
-pub(super) fn audit_depth_page(
-    conn: &mut Connection,
-    table: &Table,
-    after: i64,
-    max_depth: usize,
-) -> Result<AuditPage, Failure> {
-    let sql = format!(
-        "SELECT seq, id, doc FROM \"{}\" WHERE seq > ?1 ORDER BY seq LIMIT 500",
-        table.name
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map([after], |row| {
-        Ok((
-            row.get::<_, i64>(0)?,
-            row.get::<_, String>(1)?,
-            row.get::<_, String>(2)?,
-        ))
-    })?;
-    let (mut found, mut last) = (0, None);
-    for row in rows {
-        let (seq, id, doc) = row?;
-        last = Some(seq);
-        let depth = crate::store::unreadable::json_depth(doc.as_bytes());
-        if depth > max_depth {
-            found += 1;
-            let reason = format!(
-                "nested {depth} levels deep, beyond LIMIT_DOCUMENT_DEPTH ({max_depth}): PATCH refuses it until \
-                 the deep part is removed ($unset)"
-            );
-            table.damaged.record(&table.path, &id, &reason);
-        }
-    }
-    Ok(AuditPage { found, last })
 }

@@ -32,8 +32,8 @@ fn documents_at_the_limit_pass_and_one_more_level_fails() {
     let limits = Limits::default();
     assert_eq!(limits.check_document(&nested(32)), Ok(()));
     let err = limits.check_document(&nested(33)).unwrap_err();
-    assert!(err.0.contains("more than 32 levels"), "{err}");
-    assert!(err.0.contains("/a/a"), "{err}");
+    assert!(err.message.contains("more than 32 levels"), "{err}");
+    assert!(err.message.contains("/a/a"), "{err}");
 }
 
 #[test]
@@ -46,9 +46,12 @@ fn long_arrays_and_field_names_are_refused() {
     let err = limits
         .check_document(&json!({"x": {"roles": [1, 2, 3, 4]}}))
         .unwrap_err();
-    assert_eq!(err.0, "The array at /x/roles has 4 items: the limit is 3");
+    assert_eq!(err.message, "The array at /x/roles has 4 items: the limit is 3");
     let err = limits.check_document(&json!({"abcdefghijk": 1})).unwrap_err();
-    assert!(err.0.contains("11 bytes long: the limit is 10 bytes"), "{err}");
+    assert!(
+        err.message.contains("11 bytes long: the limit is 10 bytes"),
+        "{err}"
+    );
     assert_eq!(limits.check_document(&json!({"abcdefghij": [1, 2, 3]})), Ok(()));
 }
 
@@ -58,13 +61,13 @@ fn paths_are_bounded_in_segments_and_bytes() {
     let path = vec!["a"; 32].join(".");
     assert_eq!(limits.check_path(&path), Ok(()));
     let err = limits.check_path(&vec!["a"; 33].join(".")).unwrap_err();
-    assert!(err.0.contains("33 segments: the limit is 32"), "{err}");
+    assert!(err.message.contains("33 segments: the limit is 32"), "{err}");
     let err = limits.check_path(&"x".repeat(257)).unwrap_err();
-    assert!(err.0.contains("257 bytes long"), "{err}");
+    assert!(err.message.contains("257 bytes long"), "{err}");
     let err = limits
         .check_update(&json!({"$inc": {"ok": 1}, "$set": {(vec!["a"; 40].join(".")): 1}}))
         .unwrap_err();
-    assert!(err.0.contains("40 segments"), "{err}");
+    assert!(err.message.contains("40 segments"), "{err}");
 }
 
 #[test]
@@ -81,13 +84,13 @@ fn update_bodies_are_bounded_in_their_arrays() {
         .check_update(&json!({"$addToSet": {"r": {"$each": [1, 2, 3, 4]}}}))
         .unwrap_err();
     assert_eq!(
-        err.0,
+        err.message,
         "In the value of $addToSet 'r': The array at /$each has 4 items: the limit is 3"
     );
     let err = limits
         .check_update(&json!({"$pull": {"r": {"$in": [1, 2, 3, 4]}}}))
         .unwrap_err();
-    assert!(err.0.contains("/$in has 4 items"), "{err}");
+    assert!(err.message.contains("/$in has 4 items"), "{err}");
 }
 
 #[test]
@@ -105,7 +108,7 @@ fn update_values_may_nest_the_document_up_to_the_depth_limit() {
         .check_update(&json!({"$set": {"a.b": {"c": {"d": {"e": 1}}}}}))
         .unwrap_err();
     assert_eq!(
-        err.0,
+        err.message,
         "The value of $set 'a.b' would nest the document more than 4 levels deep: flatten it"
     );
     assert_eq!(
