@@ -8,6 +8,7 @@ use serde_json::{json, Map, Value};
 
 use crate::helpers::{
     customer_schema, group_doc, seed_groups, spawn_app_on_fakes_seeded, spawn_embedded, temp_data_dir,
+    EmbeddedApp,
 };
 
 /// `{"x": {"x": ... "deep"}}` with `levels` objects, built without recursion.
@@ -27,6 +28,22 @@ fn text_of_deep_user(user: &Value) -> String {
     let head = serde_json::to_string(&top).unwrap();
     let deep = format!("{}\"deep\"{}", "{\"x\":".repeat(130), "}".repeat(130));
     format!("{},\"address\":{deep}}}", &head[..head.len() - 1])
+}
+
+/// User `id` as the running `app` stores it; then `app` is stopped (so the test can edit its file).
+async fn read_then_stop(app: EmbeddedApp, id: &str) -> Value {
+    let user: Value = app
+        .client
+        .get(app.url(&format!("/users/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    app.shutdown.cancel();
+    let _ = tokio::time::timeout(Duration::from_secs(5), app.server).await;
+    user
 }
 
 async fn get(client: &reqwest::Client, url: String) -> (u16, String) {
@@ -51,16 +68,7 @@ async fn embedded_a_document_too_deep_to_read_is_reported_skipped_and_deletable(
                 .to_owned(),
         );
     }
-    let ann: Value = client
-        .get(app.url(&format!("/users/{}", ids[0])))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    app.shutdown.cancel();
-    let _ = tokio::time::timeout(Duration::from_secs(5), app.server).await;
+    let ann = read_then_stop(app, &ids[0]).await;
 
     // What an earlier version could write: Ann nested 130 levels deep.
     let db = rusqlite::Connection::open(dir.join("user-manager.sqlite3")).unwrap();
@@ -175,16 +183,7 @@ async fn embedded_a_readable_document_beyond_the_depth_limit_is_reported_until_r
         .as_str()
         .unwrap()
         .to_owned();
-    let mut ann: Value = client
-        .get(app.url(&format!("/users/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    app.shutdown.cancel();
-    let _ = tokio::time::timeout(Duration::from_secs(5), app.server).await;
+    let mut ann = read_then_stop(app, &id).await;
 
     // 40 levels (the root and 39 objects): readable, but beyond LIMIT_DOCUMENT_DEPTH (32), as an earlier version allowed.
     ann["address"] = nested(39);
