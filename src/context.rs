@@ -1,7 +1,7 @@
 //! `CallContext`: what one incoming request passes to every downstream call (forwarded headers,
 //! ACL headers for the store, session credentials for the auth provider).
 
-use axum::http::HeaderMap;
+use reqwest::header::HeaderMap;
 
 use crate::secret::Secret;
 

@@ -1,11 +1,13 @@
-//! Outbound HTTP shared by every adapter: the one `reqwest::Client`, the `DownstreamError`
-//! classification of upstream answers, header forwarding and per-call metrics.
+//! Outbound HTTP shared by the HTTP adapters: the one `reqwest::Client`, the classification of
+//! an upstream's answer into a [`Failure`] (the only place that reads a downstream status), header
+//! forwarding and per-call metrics.
 
 use std::time::{Duration, Instant};
 
-use reqwest::{RequestBuilder, Response, StatusCode};
+use reqwest::{RequestBuilder, Response};
 
 use crate::context::CallContext;
+pub use crate::failure::{CallName, Cause, Failure};
 
 /// Builds the single HTTP client of the process: every outbound call times out.
 pub fn build_http_client(timeout: Duration) -> reqwest::Result<reqwest::Client> {
@@ -15,102 +17,6 @@ pub fn build_http_client(timeout: Duration) -> reqwest::Result<reqwest::Client> 
         .pool_idle_timeout(Duration::from_secs(60))
         .user_agent(concat!("user-manager-service/", env!("CARGO_PKG_VERSION")))
         .build()
-}
-
-/// Names one downstream call in errors, logs and metrics: `CRUD PATCH /users/:id`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CallName {
-    /// The downstream service: `CRUD`, `Auth0 Client`, `Rönd`, `Timer Service`, `embedded store`.
-    pub service: &'static str,
-    /// HTTP method (or operation name for in-process adapters).
-    pub method: &'static str,
-    /// Route template, never with ids or query values: `/users/:id`.
-    pub route: String,
-}
-
-impl CallName {
-    /// Names a call.
-    pub fn new(service: &'static str, method: &'static str, route: impl Into<String>) -> Self {
-        Self {
-            service,
-            method,
-            route: route.into(),
-        }
-    }
-}
-
-impl std::fmt::Display for CallName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {} {}", self.service, self.method, self.route)
-    }
-}
-
-/// How a downstream call failed, sorted by what the caller of our service should see.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ErrorKind {
-    /// The upstream answered 404: the resource (or a compare-and-set precondition) did not match.
-    NotFound,
-    /// The upstream answered 409 (unique index, already existing user).
-    Conflict {
-        /// The upstream's message.
-        message: String,
-    },
-    /// The upstream answered 429; `retry_after` from `Retry-After` or `X-RateLimit-Reset`.
-    RateLimited {
-        /// How long the upstream asked us to wait, when it said.
-        retry_after: Option<Duration>,
-    },
-    /// The upstream refused the request with another 4xx; `message` is its own text.
-    Rejected {
-        /// Upstream status.
-        status: u16,
-        /// Upstream message (from `message` of a JSON body, else the text, truncated).
-        message: String,
-    },
-    /// The upstream answered 5xx (or something unreadable when we expected JSON).
-    Failed {
-        /// Upstream status, when there was one.
-        status: Option<u16>,
-    },
-    /// The upstream could not be reached (connection refused, DNS, reset).
-    Unreachable,
-    /// The call exceeded `DOWNSTREAM_TIMEOUT_MS`.
-    Timeout,
-}
-
-/// A failed downstream call: which call, and how it failed.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{call} {}", describe(.kind))]
-pub struct DownstreamError {
-    /// The call that failed.
-    pub call: CallName,
-    /// How it failed.
-    pub kind: ErrorKind,
-}
-
-fn describe(kind: &ErrorKind) -> String {
-    match kind {
-        ErrorKind::NotFound => "responded 404".to_owned(),
-        ErrorKind::Conflict { .. } => "responded 409".to_owned(),
-        ErrorKind::RateLimited { .. } => "responded 429".to_owned(),
-        ErrorKind::Rejected { status, message } => format!("responded {status}: {message}"),
-        ErrorKind::Failed { status: Some(s) } => format!("responded {s}"),
-        ErrorKind::Failed { status: None } => "answered with an unreadable body".to_owned(),
-        ErrorKind::Unreachable => "is unreachable".to_owned(),
-        ErrorKind::Timeout => "timed out".to_owned(),
-    }
-}
-
-impl DownstreamError {
-    /// Builds an error for `call`.
-    pub fn new(call: CallName, kind: ErrorKind) -> Self {
-        Self { call, kind }
-    }
-
-    /// True for a 404 answer.
-    pub fn is_not_found(&self) -> bool {
-        self.kind == ErrorKind::NotFound
-    }
 }
 
 /// One downstream service: the shared client, its name and its base URL.
@@ -165,15 +71,16 @@ pub fn forward_headers(builder: RequestBuilder, ctx: &CallContext) -> RequestBui
     builder.headers(ctx.forward.clone())
 }
 
-/// Sends `builder` and classifies the answer: `Ok` for 2xx, a [`DownstreamError`] otherwise.
+/// Sends `builder` and classifies the answer: `Ok` for 2xx, a [`Failure`] otherwise.
 /// Records `ums_downstream_requests_total` and `ums_downstream_request_duration_seconds`.
-pub async fn send(call: &CallName, builder: RequestBuilder) -> Result<Response, DownstreamError> {
+pub async fn send(call: &CallName, builder: RequestBuilder) -> Result<Response, Failure> {
     let started = Instant::now();
     let result = builder.send().await;
     let status_label = match &result {
         Ok(r) => r.status().as_u16().to_string(),
         Err(e) if e.is_timeout() => "timeout".to_owned(),
-        Err(_) => "unreachable".to_owned(),
+        Err(e) if e.is_connect() => "unreachable".to_owned(),
+        Err(_) => "dropped".to_owned(),
     };
     let labels = [
         ("service", call.service.to_owned()),
@@ -185,38 +92,37 @@ pub async fn send(call: &CallName, builder: RequestBuilder) -> Result<Response, 
     metrics::histogram!("ums_downstream_request_duration_seconds", &labels)
         .record(started.elapsed().as_secs_f64());
 
-    let response = result.map_err(|e| DownstreamError::new(call.clone(), transport_kind(&e)))?;
+    let response = result.map_err(|e| Failure::new(call.clone(), transport_kind(&e)))?;
     let status = response.status();
     if status.is_success() {
         return Ok(response);
     }
-    let kind = classify(status, response).await;
-    Err(DownstreamError::new(call.clone(), kind))
+    let kind = classify(status.as_u16(), response).await;
+    Err(Failure::new(call.clone(), kind))
 }
 
-/// Reads a 2xx JSON body into `T`; an unreadable body is a [`ErrorKind::Failed`].
+/// Reads a 2xx JSON body into `T`; an unreadable body is a [`Cause::Failed`].
 pub async fn read_json<T: serde::de::DeserializeOwned>(
     call: &CallName,
     response: Response,
-) -> Result<T, DownstreamError> {
+) -> Result<T, Failure> {
     let bytes = read_bytes(call, response).await?;
-    serde_json::from_slice(&bytes)
-        .map_err(|_| DownstreamError::new(call.clone(), ErrorKind::Failed { status: None }))
+    serde_json::from_slice(&bytes).map_err(|_| Failure::new(call.clone(), Cause::Failed { status: None }))
 }
 
 /// Reads the raw body of a 2xx answer (possibly empty).
-pub async fn read_bytes(call: &CallName, response: Response) -> Result<bytes::Bytes, DownstreamError> {
+pub async fn read_bytes(call: &CallName, response: Response) -> Result<bytes::Bytes, Failure> {
     response.bytes().await.map_err(|e| body_error(call, &e))
 }
 
 /// The error of a body that broke off while being read: `Timeout`, else `Failed`.
-pub fn body_error(call: &CallName, error: &reqwest::Error) -> DownstreamError {
+pub fn body_error(call: &CallName, error: &reqwest::Error) -> Failure {
     let kind = if error.is_timeout() {
-        ErrorKind::Timeout
+        Cause::Timeout
     } else {
-        ErrorKind::Failed { status: None }
+        Cause::Failed { status: None }
     };
-    DownstreamError::new(call.clone(), kind)
+    Failure::new(call.clone(), kind)
 }
 
 /// Percent-encodes one path segment: everything but RFC 3986 unreserved characters.
@@ -232,43 +138,44 @@ pub fn encode_segment(raw: &str) -> String {
     out
 }
 
-fn transport_kind(error: &reqwest::Error) -> ErrorKind {
+fn transport_kind(error: &reqwest::Error) -> Cause {
     if error.is_timeout() {
-        ErrorKind::Timeout
+        Cause::Timeout
+    } else if error.is_connect() {
+        Cause::Unreachable
     } else if error.is_decode() || error.is_body() {
-        ErrorKind::Failed { status: None }
+        Cause::Failed { status: None }
     } else {
-        ErrorKind::Unreachable
+        // The request may have reached the callee before the connection broke.
+        Cause::Dropped
     }
 }
 
-async fn classify(status: StatusCode, response: Response) -> ErrorKind {
-    if status == StatusCode::NOT_FOUND {
-        return ErrorKind::NotFound;
-    }
-    if status == StatusCode::TOO_MANY_REQUESTS {
-        return ErrorKind::RateLimited {
-            retry_after: retry_after(response.headers()),
-        };
+/// What a non-2xx answer means for the call: 404 not found, 429 rate limited, 409 (or a 5xx with
+/// MongoDB's duplicate-key text) a conflict, another 4xx a refusal, a 5xx a failure.
+async fn classify(status: u16, response: Response) -> Cause {
+    match status {
+        404 => return Cause::NotFound,
+        429 => {
+            return Cause::RateLimited {
+                retry_after: retry_after(response.headers()),
+            }
+        }
+        _ => {}
     }
     let message = upstream_message(response).await;
-    if status.is_server_error() {
+    if status >= 500 {
         // The CRUD Service answers a unique index violation of a PATCH with a 500 carrying
         // MongoDB's E11000 text (contracts/crud-service.md §1, PATCH /:id): a conflict, nothing written.
         if crate::store::duplicate::is_duplicate_key(&message) {
-            return ErrorKind::Conflict { message };
+            return Cause::Conflict { message };
         }
-        return ErrorKind::Failed {
-            status: Some(status.as_u16()),
-        };
+        return Cause::Failed { status: Some(status) };
     }
-    if status == StatusCode::CONFLICT {
-        ErrorKind::Conflict { message }
+    if status == 409 {
+        Cause::Conflict { message }
     } else {
-        ErrorKind::Rejected {
-            status: status.as_u16(),
-            message,
-        }
+        Cause::Rejected { status, message }
     }
 }
 

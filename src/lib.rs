@@ -9,8 +9,8 @@ pub mod config;
 pub mod context;
 /// Shared outbound HTTP: client, error classification, header forwarding.
 pub mod downstream;
-/// The HTTP boundary error type.
-pub mod error;
+/// A failed call and what is known of its outcome.
+pub mod failure;
 /// User groups: the group-config registry and user-document validation.
 pub mod groups;
 /// The HTTP boundary: router, layers, extractors, routes.
@@ -27,7 +27,7 @@ pub mod private_fs;
 pub mod secret;
 /// Application: build the ports, bind, serve, shut down gracefully.
 pub mod startup;
-/// `AppState`: the handlers' dependencies.
+/// What the HTTP handlers hold: the services built at startup.
 pub mod state;
 /// The `Collection` port and its adapters.
 pub mod store;

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use reqwest::Method;
 
 use crate::context::CallContext;
-use crate::downstream::{read_json, send, DownstreamError, Endpoint};
+use crate::downstream::{read_json, send, Endpoint, Failure};
 
 /// What a revoke removed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -20,18 +20,13 @@ pub struct RevokeOutcome {
 #[async_trait]
 pub trait PolicyClient: Send + Sync {
     /// Creates one binding giving `roles` to `subject`; returns its `bindingId`.
-    async fn grant(
-        &self,
-        ctx: &CallContext,
-        subject: &str,
-        roles: &[String],
-    ) -> Result<String, DownstreamError>;
+    async fn grant(&self, ctx: &CallContext, subject: &str, roles: &[String]) -> Result<String, Failure>;
 
     /// Removes `subject` from *all* its bindings.
-    async fn revoke(&self, ctx: &CallContext, subject: &str) -> Result<RevokeOutcome, DownstreamError>;
+    async fn revoke(&self, ctx: &CallContext, subject: &str) -> Result<RevokeOutcome, Failure>;
 
     /// Whether Rönd answers (for `/-/check-up`).
-    async fn check(&self, ctx: &CallContext) -> Result<(), DownstreamError>;
+    async fn check(&self, ctx: &CallContext) -> Result<(), Failure>;
 }
 
 /// Service name in errors, logs and metrics.
@@ -70,12 +65,7 @@ impl RondClient {
 
 #[async_trait]
 impl PolicyClient for RondClient {
-    async fn grant(
-        &self,
-        ctx: &CallContext,
-        subject: &str,
-        roles: &[String],
-    ) -> Result<String, DownstreamError> {
+    async fn grant(&self, ctx: &CallContext, subject: &str, roles: &[String]) -> Result<String, Failure> {
         let (call, builder) = self
             .endpoint
             .start(ctx, Method::POST, "/grant/bindings", "/grant/bindings");
@@ -86,7 +76,7 @@ impl PolicyClient for RondClient {
             .map(|g| g.binding_id)
     }
 
-    async fn revoke(&self, ctx: &CallContext, subject: &str) -> Result<RevokeOutcome, DownstreamError> {
+    async fn revoke(&self, ctx: &CallContext, subject: &str) -> Result<RevokeOutcome, Failure> {
         let (call, builder) = self
             .endpoint
             .start(ctx, Method::POST, "/revoke/bindings", "/revoke/bindings");
@@ -99,7 +89,7 @@ impl PolicyClient for RondClient {
         })
     }
 
-    async fn check(&self, ctx: &CallContext) -> Result<(), DownstreamError> {
+    async fn check(&self, ctx: &CallContext) -> Result<(), Failure> {
         let (call, builder) = self
             .endpoint
             .start(ctx, Method::GET, "/-/rbac-healthz", "/-/rbac-healthz");

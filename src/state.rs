@@ -1,42 +1,35 @@
-//! `AppState`: every dependency of the handlers, cheap to clone (one `Arc` per port).
+//! `AppState`: what the HTTP handlers hold — the use-case services built at the composition
+//! root (`src/startup`), cheap to clone (one `Arc` per service or port).
 
 use std::sync::Arc;
 
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::auth::AuthProvider;
+use crate::auth::local::LocalAuth;
 use crate::config::Config;
-use crate::groups::GroupRegistry;
-use crate::jobs::JobRunner;
+use crate::groups::admin::GroupAdmin;
+use crate::jobs::Jobs;
 use crate::policy::PolicyClient;
-use crate::store::Collection;
 use crate::timer::TimerClient;
+use crate::users::UserService;
 
-/// Shared state of the HTTP handlers and background jobs.
+/// Shared state of the HTTP handlers.
 #[derive(Clone)]
 pub struct AppState {
     /// The validated configuration.
     pub config: Arc<Config>,
-    /// The users collection.
-    pub users: Arc<dyn Collection>,
-    /// The group-config collection (`userGroup`, `crudSchema`, ...).
-    pub groups: Arc<dyn Collection>,
-    /// The compiled group schemas, read from `groups` and refreshed.
-    pub group_registry: Arc<GroupRegistry>,
-    /// The Rönd roles collection, when `ROLES_CRUD_ENDPOINT` is set.
-    pub roles: Option<Arc<dyn Collection>>,
-    /// The jobs collection, when configured.
-    pub jobs: Option<Arc<dyn Collection>>,
-    /// The bulk-job runner of this replica (job store + wake-up), when a jobs collection exists.
-    pub job_runner: Option<JobRunner>,
-    /// The authentication provider.
-    pub auth: Arc<dyn AuthProvider>,
+    /// The user use cases and their ports (user store, auth provider, group schemas, Rönd, timers).
+    pub users: Arc<UserService>,
+    /// The `/groups` use cases (the group-config collection and the registry).
+    pub groups: Arc<GroupAdmin>,
+    /// Bulk jobs (their collection and this replica's runner), when a jobs collection exists.
+    pub jobs: Option<Jobs>,
     /// The local provider itself (its JWKS and reset-password routes), when `AUTH_MODULE=local`.
-    pub local_auth: Option<Arc<crate::auth::local::LocalAuth>>,
-    /// Rönd, when `ROND_ENABLED`.
+    pub local_auth: Option<Arc<LocalAuth>>,
+    /// Rönd, when `ROND_ENABLED` (for `/-/check-up`).
     pub policy: Option<Arc<dyn PolicyClient>>,
-    /// The Timer Service, when `TIMER_SERVICE` is set.
+    /// The Timer Service, when `TIMER_SERVICE` is set (for `/-/check-up`).
     pub timer: Option<Arc<dyn TimerClient>>,
     /// Prometheus rendering of the process metrics.
     pub metrics: PrometheusHandle,

@@ -6,7 +6,7 @@ use reqwest::Method;
 use serde_json::Value;
 
 use crate::context::CallContext;
-use crate::downstream::{read_json, send, DownstreamError, Endpoint};
+use crate::downstream::{read_json, send, Endpoint, Failure};
 
 /// Where the Timer Service calls back (its `outputMode` of type `rest`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,13 +38,13 @@ pub struct Schedule {
 #[async_trait]
 pub trait TimerClient: Send + Sync {
     /// Schedules a timer; returns its `expirationId`.
-    async fn schedule(&self, ctx: &CallContext, schedule: &Schedule) -> Result<String, DownstreamError>;
+    async fn schedule(&self, ctx: &CallContext, schedule: &Schedule) -> Result<String, Failure>;
 
     /// Aborts a timer.
-    async fn abort(&self, ctx: &CallContext, expiration_id: &str) -> Result<(), DownstreamError>;
+    async fn abort(&self, ctx: &CallContext, expiration_id: &str) -> Result<(), Failure>;
 
     /// Whether the Timer Service answers (for `/-/check-up`).
-    async fn check(&self, ctx: &CallContext) -> Result<(), DownstreamError>;
+    async fn check(&self, ctx: &CallContext) -> Result<(), Failure>;
 }
 
 /// Service name in errors, logs and metrics.
@@ -117,7 +117,7 @@ fn schedule_body(schedule: &Schedule) -> Value {
 
 #[async_trait]
 impl TimerClient for TimerServiceClient {
-    async fn schedule(&self, ctx: &CallContext, schedule: &Schedule) -> Result<String, DownstreamError> {
+    async fn schedule(&self, ctx: &CallContext, schedule: &Schedule) -> Result<String, Failure> {
         let (call, builder) = self.endpoint.start(ctx, Method::POST, "/schedule", "/schedule");
         let response = send(&call, builder.json(&schedule_body(schedule))).await?;
         read_json::<ScheduleWire>(&call, response)
@@ -125,13 +125,13 @@ impl TimerClient for TimerServiceClient {
             .map(|s| s.expiration_id)
     }
 
-    async fn abort(&self, ctx: &CallContext, expiration_id: &str) -> Result<(), DownstreamError> {
+    async fn abort(&self, ctx: &CallContext, expiration_id: &str) -> Result<(), Failure> {
         let (call, builder) = self.endpoint.start(ctx, Method::POST, "/abort", "/abort");
         let body = serde_json::json!({ "expirationId": expiration_id });
         send(&call, builder.json(&body)).await.map(drop)
     }
 
-    async fn check(&self, ctx: &CallContext) -> Result<(), DownstreamError> {
+    async fn check(&self, ctx: &CallContext) -> Result<(), Failure> {
         let (call, builder) = self.endpoint.start(ctx, Method::GET, "/-/healthz", "/-/healthz");
         send(&call, builder).await.map(drop)
     }

@@ -2,6 +2,7 @@
 //! built-in local provider), and the types that cross it.
 
 pub mod auth0_client;
+pub mod error;
 pub mod local;
 
 use async_trait::async_trait;
@@ -10,11 +11,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::context::CallContext;
-use crate::downstream::DownstreamError;
 use crate::secret::Secret;
 
-/// Result of an auth-provider call.
-pub type AuthResult<T> = Result<T, DownstreamError>;
+pub use error::{AuthError, AuthResult};
 
 /// What an adapter can do; the orchestration answers 501 for a missing capability.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

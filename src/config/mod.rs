@@ -10,7 +10,7 @@ mod sections;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use axum::http::HeaderName;
+use reqwest::header::HeaderName;
 
 pub use limits::{describe as describe_limit, InputLimits};
 use parse::number;

@@ -3,7 +3,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use axum::http::HeaderName;
+use reqwest::header::HeaderName;
 
 use super::{ConfigError, Enrichment};
 

@@ -2,14 +2,14 @@
 //! `crudSchema` that compiles, a unique `userGroup`, and the registry reloads at once so the
 //! change applies to the next request.
 
+use std::sync::Arc;
+
 use serde_json::{json, Map, Value};
 
-use super::Group;
+use super::{Group, GroupError, GroupRegistry};
 use crate::config::InputLimits;
 use crate::context::CallContext;
-use crate::error::ApiError;
-use crate::state::AppState;
-use crate::store::{Filter, FindQuery};
+use crate::store::{Collection, Filter, FindQuery};
 
 /// Fields a group document may carry (besides the store's standard fields).
 const GROUP_FIELDS: [&str; 4] = ["userGroup", "label", "authUserCreationDisabled", "crudSchema"];
@@ -25,12 +25,12 @@ const STANDARD_FIELDS: [&str; 6] = [
 /// Checks a whole group document: known fields, `userGroup` a non-empty string, `label` a
 /// string, `authUserCreationDisabled` a boolean, `crudSchema` a schema that compiles under
 /// `limits`.
-pub fn check_group(doc: &Map<String, Value>, limits: &InputLimits) -> Result<(), ApiError> {
+pub fn check_group(doc: &Map<String, Value>, limits: &InputLimits) -> Result<(), GroupError> {
     if let Some(unknown) = doc
         .keys()
         .find(|k| !GROUP_FIELDS.contains(&k.as_str()) && !STANDARD_FIELDS.contains(&k.as_str()))
     {
-        return Err(ApiError::BadRequest(format!(
+        return Err(GroupError::Refused(format!(
             "unknown group field \"{unknown}\": a group has userGroup, label, authUserCreationDisabled and crudSchema"
         )));
     }
@@ -38,122 +38,149 @@ pub fn check_group(doc: &Map<String, Value>, limits: &InputLimits) -> Result<(),
         .get("userGroup")
         .and_then(Value::as_str)
         .filter(|s| !s.trim().is_empty())
-        .ok_or_else(|| ApiError::BadRequest("userGroup is required and must be a non-empty string".into()))?;
+        .ok_or_else(|| GroupError::Refused("userGroup is required and must be a non-empty string".into()))?;
     if doc.get("label").is_some_and(|l| !l.is_string()) {
-        return Err(ApiError::BadRequest("label must be a string".into()));
+        return Err(GroupError::Refused("label must be a string".into()));
     }
     if doc
         .get("authUserCreationDisabled")
         .is_some_and(|d| !d.is_boolean())
     {
-        return Err(ApiError::BadRequest(
+        return Err(GroupError::Refused(
             "authUserCreationDisabled must be a boolean".into(),
         ));
     }
     let schema = doc
         .get("crudSchema")
-        .ok_or_else(|| ApiError::BadRequest("crudSchema is required".into()))?;
+        .ok_or_else(|| GroupError::Refused("crudSchema is required".into()))?;
     Group::compile(name, None, false, schema, limits).map_err(|reason| {
-        ApiError::BadRequest(format!(
+        GroupError::Refused(format!(
             "crudSchema of group \"{name}\" does not compile: {reason}"
         ))
     })?;
     Ok(())
 }
 
-async fn ensure_unique(
-    state: &AppState,
-    ctx: &CallContext,
-    name: &str,
-    except: Option<&str>,
-) -> Result<(), ApiError> {
-    let query = FindQuery {
-        filter: Filter {
-            q: Some(json!({"userGroup": name})),
-            ..Filter::any_state()
-        },
-        limit: Some(2),
-        ..FindQuery::default()
-    };
-    let taken = state
-        .groups
-        .find(ctx, &query)
-        .await?
-        .iter()
-        .any(|g| g.get("_id").and_then(Value::as_str) != except);
-    if taken {
-        return Err(ApiError::Conflict(format!("userGroup \"{name}\" already exists")));
-    }
-    Ok(())
+/// The use cases of `/groups`: the group-config collection, the registry to reload after a
+/// change, and the limits a schema must respect.
+#[derive(Clone)]
+pub struct GroupAdmin {
+    /// The group-config collection.
+    pub groups: Arc<dyn Collection>,
+    /// The compiled groups, reloaded after each change.
+    pub registry: Arc<GroupRegistry>,
+    /// The input limits (`LIMIT_*`).
+    pub limits: InputLimits,
 }
 
-async fn reload(state: &AppState, ctx: &CallContext) {
-    if let Err(e) = state.group_registry.refresh(ctx).await {
-        tracing::warn!(error.message = %e, "group schemas not reloaded after a change; they reload on the next miss");
+impl GroupAdmin {
+    /// The group documents matching `query`.
+    pub async fn list(&self, ctx: &CallContext, query: &FindQuery) -> Result<Vec<Value>, GroupError> {
+        Ok(self.groups.find(ctx, query).await?)
     }
-}
 
-/// Inserts a group (PUBLIC unless `__STATE__` says otherwise); returns its `_id`.
-pub async fn create_group(
-    state: &AppState,
-    ctx: &CallContext,
-    mut doc: Map<String, Value>,
-) -> Result<String, ApiError> {
-    for field in ["_id", "createdAt", "updatedAt", "creatorId", "updaterId"] {
-        if doc.contains_key(field) {
-            return Err(ApiError::BadRequest(format!("{field} cannot be set")));
+    /// The group document `id` (PUBLIC), or `NotFound`.
+    pub async fn get(&self, ctx: &CallContext, id: &str) -> Result<Value, GroupError> {
+        let group = self.groups.get(ctx, id, &Filter::default()).await?;
+        group.ok_or_else(|| GroupError::NotFound(format!("group \"{id}\" not found")))
+    }
+
+    async fn ensure_unique(
+        &self,
+        ctx: &CallContext,
+        name: &str,
+        except: Option<&str>,
+    ) -> Result<(), GroupError> {
+        let query = FindQuery {
+            filter: Filter {
+                q: Some(json!({"userGroup": name})),
+                ..Filter::any_state()
+            },
+            limit: Some(2),
+            ..FindQuery::default()
+        };
+        let taken = self
+            .groups
+            .find(ctx, &query)
+            .await?
+            .iter()
+            .any(|g| g.get("_id").and_then(Value::as_str) != except);
+        if taken {
+            return Err(GroupError::Conflict(format!(
+                "userGroup \"{name}\" already exists"
+            )));
+        }
+        Ok(())
+    }
+
+    async fn reload(&self, ctx: &CallContext) {
+        if let Err(e) = self.registry.refresh(ctx).await {
+            tracing::warn!(error.message = %e, "group schemas not reloaded after a change; they reload on the next miss");
         }
     }
-    check_group(&doc, &state.config.limits)?;
-    let name = doc
-        .get("userGroup")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    ensure_unique(state, ctx, &name, None).await?;
-    doc.entry("__STATE__").or_insert_with(|| json!("PUBLIC"));
-    let id = state.groups.insert(ctx, &Value::Object(doc)).await?;
-    reload(state, ctx).await;
-    Ok(id)
-}
 
-/// Applies CRUD update operators to a group; the group after the update must be valid.
-pub async fn update_group(
-    state: &AppState,
-    ctx: &CallContext,
-    id: &str,
-    update: &Value,
-) -> Result<Value, ApiError> {
-    let current = state
-        .groups
-        .get(ctx, id, &Filter::any_state())
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("group \"{id}\" not found")))?;
-    let mut after = current.clone();
-    docquery::apply_update(&mut after, update, "1970-01-01T00:00:00.000Z")
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let Value::Object(after_doc) = &after else {
-        return Err(ApiError::BadRequest("a group must be an object".into()));
-    };
-    check_group(after_doc, &state.config.limits)?;
-    if after.get("userGroup") != current.get("userGroup") {
-        let name = after.get("userGroup").and_then(Value::as_str).unwrap_or_default();
-        ensure_unique(state, ctx, name, Some(id)).await?;
+    /// Inserts a group (PUBLIC unless `__STATE__` says otherwise); returns its `_id`.
+    pub async fn create_group(
+        &self,
+        ctx: &CallContext,
+        mut doc: Map<String, Value>,
+    ) -> Result<String, GroupError> {
+        for field in ["_id", "createdAt", "updatedAt", "creatorId", "updaterId"] {
+            if doc.contains_key(field) {
+                return Err(GroupError::Refused(format!("{field} cannot be set")));
+            }
+        }
+        check_group(&doc, &self.limits)?;
+        let name = doc
+            .get("userGroup")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        self.ensure_unique(ctx, &name, None).await?;
+        doc.entry("__STATE__").or_insert_with(|| json!("PUBLIC"));
+        let id = self.groups.insert(ctx, &Value::Object(doc)).await?;
+        self.reload(ctx).await;
+        Ok(id)
     }
-    let written = state
-        .groups
-        .patch(ctx, id, &Filter::any_state(), update)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("group \"{id}\" not found")))?;
-    reload(state, ctx).await;
-    Ok(written)
-}
 
-/// Deletes a group document; 404 when unknown.
-pub async fn delete_group(state: &AppState, ctx: &CallContext, id: &str) -> Result<(), ApiError> {
-    if !state.groups.delete(ctx, id, &Filter::any_state()).await? {
-        return Err(ApiError::NotFound(format!("group \"{id}\" not found")));
+    /// Applies CRUD update operators to a group; the group after the update must be valid.
+    pub async fn update_group(
+        &self,
+        ctx: &CallContext,
+        id: &str,
+        update: &Value,
+    ) -> Result<Value, GroupError> {
+        let current = self
+            .groups
+            .get(ctx, id, &Filter::any_state())
+            .await?
+            .ok_or_else(|| GroupError::NotFound(format!("group \"{id}\" not found")))?;
+        let mut after = current.clone();
+        docquery::apply_update(&mut after, update, "1970-01-01T00:00:00.000Z")
+            .map_err(|e| GroupError::Refused(e.to_string()))?;
+        let Value::Object(after_doc) = &after else {
+            return Err(GroupError::Refused("a group must be an object".into()));
+        };
+        check_group(after_doc, &self.limits)?;
+        if after.get("userGroup") != current.get("userGroup") {
+            let name = after.get("userGroup").and_then(Value::as_str).unwrap_or_default();
+            self.ensure_unique(ctx, name, Some(id)).await?;
+        }
+        let written = self
+            .groups
+            .patch(ctx, id, &Filter::any_state(), update)
+            .await?
+            .ok_or_else(|| GroupError::NotFound(format!("group \"{id}\" not found")))?;
+        self.reload(ctx).await;
+        Ok(written)
     }
-    reload(state, ctx).await;
-    Ok(())
+
+    /// Deletes a group document; 404 when unknown.
+    pub async fn delete_group(&self, ctx: &CallContext, id: &str) -> Result<(), GroupError> {
+        if !self.groups.delete(ctx, id, &Filter::any_state()).await? {
+            return Err(GroupError::NotFound(format!("group \"{id}\" not found")));
+        }
+        self.reload(ctx).await;
+        Ok(())
+    }
 }

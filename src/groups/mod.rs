@@ -17,8 +17,7 @@ use serde_json::Value;
 
 use crate::config::{describe_limit, InputLimits};
 use crate::context::CallContext;
-use crate::downstream::DownstreamError;
-use crate::error::ApiError;
+use crate::store::StoreError;
 
 pub use group::Group;
 pub use registry::GroupRegistry;
@@ -37,20 +36,18 @@ pub enum GroupError {
         /// Why the schema is unusable.
         reason: String,
     },
-    /// The group-config collection could not be read.
+    /// A user or group document is refused (limits, schema, fields); the message says why.
+    #[error("{0}")]
+    Refused(String),
+    /// No group config has this id.
+    #[error("{0}")]
+    NotFound(String),
+    /// A group with this `userGroup` already exists.
+    #[error("{0}")]
+    Conflict(String),
+    /// The group-config collection failed.
     #[error(transparent)]
-    Store(#[from] DownstreamError),
-}
-
-impl From<GroupError> for ApiError {
-    fn from(error: GroupError) -> Self {
-        match error {
-            GroupError::Store(error) => ApiError::Downstream(error),
-            other @ (GroupError::Unknown(_) | GroupError::Invalid { .. }) => {
-                ApiError::BadRequest(other.to_string())
-            }
-        }
-    }
+    Store(#[from] StoreError),
 }
 
 /// Validates a whole user document: within the input limits (depth, arrays, field names, see
@@ -62,25 +59,25 @@ pub async fn validate_user(
     limits: &InputLimits,
     ctx: &CallContext,
     doc: &Value,
-) -> Result<Arc<Group>, ApiError> {
+) -> Result<Arc<Group>, GroupError> {
     if !doc.is_object() {
-        return Err(ApiError::BadRequest("user must be a JSON object".to_owned()));
+        return Err(GroupError::Refused("user must be a JSON object".to_owned()));
     }
     limits
         .document
         .check_document(doc)
-        .map_err(|e| ApiError::BadRequest(describe_limit(&e)))?;
+        .map_err(|e| GroupError::Refused(describe_limit(&e)))?;
     let name = match doc.get("userGroup") {
-        None | Some(Value::Null) => return Err(ApiError::BadRequest("userGroup is required".to_owned())),
+        None | Some(Value::Null) => return Err(GroupError::Refused("userGroup is required".to_owned())),
         Some(Value::String(name)) => name,
-        Some(_) => return Err(ApiError::BadRequest("userGroup must be a string".to_owned())),
+        Some(_) => return Err(GroupError::Refused("userGroup must be a string".to_owned())),
     };
     let group = registry.get(ctx, name).await?;
     let violations = group.violations(doc);
     if violations.is_empty() {
         return Ok(group);
     }
-    Err(ApiError::BadRequest(format!(
+    Err(GroupError::Refused(format!(
         "user does not match the schema of group \"{}\": {}",
         group.name,
         summarize(violations, limits.violations_reported)

@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use super::{Group, GroupError};
 use crate::config::InputLimits;
 use crate::context::CallContext;
-use crate::downstream::DownstreamError;
+use crate::store::StoreError;
 use crate::store::{Collection, FindQuery};
 
 /// Page size of the config reads (the CRUD Service maximum).
@@ -48,7 +48,7 @@ struct LoadState {
     /// Load attempts completed (success or failure).
     attempts: u64,
     /// The failure of the latest attempt, when it failed.
-    last_failure: Option<(Instant, DownstreamError)>,
+    last_failure: Option<(Instant, StoreError)>,
     /// When a miss last triggered a load.
     last_miss_reload: Option<Instant>,
 }
@@ -121,7 +121,7 @@ impl GroupRegistry {
     }
 
     /// Reloads now (startup, interval task). On failure the previous cache stays in use.
-    pub async fn refresh(&self, ctx: &CallContext) -> Result<(), DownstreamError> {
+    pub async fn refresh(&self, ctx: &CallContext) -> Result<(), StoreError> {
         self.reload(ctx, Trigger::Explicit).await.map(|_| ())
     }
 
@@ -189,7 +189,7 @@ impl GroupRegistry {
 
     /// Loads the collection unless `trigger` no longer needs it; one load at a time, and a
     /// caller that waited for another's load gets that load's outcome.
-    async fn reload(&self, ctx: &CallContext, trigger: Trigger) -> Result<Arc<Snapshot>, DownstreamError> {
+    async fn reload(&self, ctx: &CallContext, trigger: Trigger) -> Result<Arc<Snapshot>, StoreError> {
         let seen = {
             let state = self.state();
             if trigger != Trigger::Explicit {
@@ -243,7 +243,7 @@ impl GroupRegistry {
     }
 
     /// Reads every page, compiles what changed since `previous`, swaps the cache.
-    async fn load(&self, ctx: &CallContext, previous: &Snapshot) -> Result<Arc<Snapshot>, DownstreamError> {
+    async fn load(&self, ctx: &CallContext, previous: &Snapshot) -> Result<Arc<Snapshot>, StoreError> {
         let docs = self.read_all(ctx).await?;
         let groups = build_entries(docs, &previous.groups, &self.limits);
         let snapshot = Arc::new(Snapshot {
@@ -256,7 +256,7 @@ impl GroupRegistry {
     }
 
     /// Every PUBLIC document of the collection, 200 a page sorted by `_id`, until a short page.
-    async fn read_all(&self, ctx: &CallContext) -> Result<Vec<Value>, DownstreamError> {
+    async fn read_all(&self, ctx: &CallContext) -> Result<Vec<Value>, StoreError> {
         let mut docs = Vec::new();
         for page in 0..MAX_PAGES {
             let query = FindQuery {

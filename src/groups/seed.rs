@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use super::admin::check_group;
 use crate::config::InputLimits;
 use crate::context::CallContext;
-use crate::downstream::DownstreamError;
+use crate::store::StoreError;
 use crate::store::{Collection, DocState, Filter, FindQuery, StateFilter};
 
 /// What loading a directory did.
@@ -30,7 +30,7 @@ pub async fn seed_from_dir(
     ctx: &CallContext,
     dir: &Path,
     limits: &InputLimits,
-) -> Result<SeedReport, DownstreamError> {
+) -> Result<SeedReport, StoreError> {
     let mut report = SeedReport::default();
     let mut files: Vec<_> = match std::fs::read_dir(dir) {
         Ok(entries) => entries.filter_map(Result::ok).map(|e| e.path()).collect(),
@@ -71,7 +71,7 @@ async fn upsert(
     ctx: &CallContext,
     mut doc: Map<String, Value>,
     report: &mut SeedReport,
-) -> Result<(), DownstreamError> {
+) -> Result<(), StoreError> {
     let name = doc
         .get("userGroup")
         .and_then(Value::as_str)

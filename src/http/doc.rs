@@ -14,7 +14,7 @@ use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, SchemaType, T
 use utoipa::openapi::{OpenApi, Ref, RefOr};
 use utoipa::{IntoParams, IntoResponses, ToSchema};
 
-use crate::error::ErrorBody;
+use crate::http::error::ErrorBody;
 use crate::state::AppState;
 
 /// A string that is not blank: at least one character that is not whitespace as `str::trim`
@@ -202,7 +202,7 @@ pub(super) fn served(mut doc: OpenApi, state: &AppState) -> OpenApi {
     if state.local_auth.is_none() {
         absent.extend(["/.well-known/jwks.json", "/users/reset-password"]);
     }
-    if state.job_runner.is_none() {
+    if state.jobs.is_none() {
         absent.extend([
             "/jobs/bulk-activation",
             "/jobs/bulk-activation/{id}",
@@ -210,10 +210,10 @@ pub(super) fn served(mut doc: OpenApi, state: &AppState) -> OpenApi {
             "/jobs/change-password/bulk/{id}",
         ]);
     }
-    if !state.auth.capabilities().bulk_import {
+    if !state.users.auth.capabilities().bulk_import {
         absent.push("/jobs/bulk-activation");
     }
-    if !state.auth.capabilities().sessions {
+    if !state.users.auth.capabilities().sessions {
         absent.extend(["/oauth/token", "/refreshtoken", "/userinfo"]);
     }
     doc.paths.paths.retain(|path, _| !absent.contains(&path.as_str()));

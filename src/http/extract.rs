@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::context::{Acl, CallContext, SessionHeaders};
-use crate::error::ApiError;
+use crate::http::error::{ApiError, ApiResult};
 use crate::secret::Secret;
 use crate::state::AppState;
 
@@ -198,4 +198,19 @@ pub fn flags<const N: usize>(raw: Option<&str>, names: [(&str, bool); N]) -> Res
         };
     }
     Ok(values)
+}
+
+/// The string `field` of a JSON object body. The messages never echo a value (it may be a
+/// password or a token).
+pub fn required_string(body: &serde_json::Value, field: &str) -> ApiResult<String> {
+    let object = body
+        .as_object()
+        .ok_or_else(|| ApiError::BadRequest("body must be object".into()))?;
+    match object.get(field) {
+        Some(serde_json::Value::String(text)) => Ok(text.clone()),
+        Some(_) => Err(ApiError::BadRequest(format!("body.{field} must be string"))),
+        None => Err(ApiError::BadRequest(format!(
+            "body must have required property '{field}'"
+        ))),
+    }
 }

@@ -8,12 +8,11 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::groups::admin;
 use crate::http::doc::{FilterQuery, JsonBodyRefusals, NonBlank, PageQuery, StateName, UpdateOperators};
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{query_pairs, ApiJson, ApiPath, Ctx};
 use crate::state::AppState;
-use crate::store::{Filter, FindQuery};
+use crate::store::FindQuery;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -72,7 +71,7 @@ async fn list_groups(
 ) -> ApiResult<ApiJson<Vec<Value>>> {
     let query = FindQuery::from_query_pairs(&query_pairs(raw.as_deref())?)
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    Ok(ApiJson(state.groups.find(&ctx, &query).await?))
+    Ok(ApiJson(state.groups.list(&ctx, &query).await?))
 }
 
 /// One group, or 404.
@@ -89,10 +88,7 @@ async fn get_group(
     Ctx(ctx): Ctx,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<Value>> {
-    let group = state.groups.get(&ctx, &id, &Filter::default()).await?;
-    group
-        .map(ApiJson)
-        .ok_or_else(|| ApiError::NotFound(format!("group \"{id}\" not found")))
+    Ok(ApiJson(state.groups.get(&ctx, &id).await?))
 }
 
 /// Creates a group: `userGroup` (unique), `crudSchema` (must compile), `label`,
@@ -112,7 +108,7 @@ async fn create_group(
     Ctx(ctx): Ctx,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> ApiResult<ApiJson<Value>> {
-    let id = admin::create_group(&state, &ctx, body).await?;
+    let id = state.groups.create_group(&ctx, body).await?;
     Ok(ApiJson(json!({ "_id": id })))
 }
 
@@ -136,7 +132,7 @@ async fn patch_group(
     ApiPath(id): ApiPath<String>,
     ApiJson(update): ApiJson<Value>,
 ) -> ApiResult<ApiJson<Value>> {
-    Ok(ApiJson(admin::update_group(&state, &ctx, &id, &update).await?))
+    Ok(ApiJson(state.groups.update_group(&ctx, &id, &update).await?))
 }
 
 /// Deletes a group (its users keep their `userGroup`, which no longer validates).
@@ -153,6 +149,6 @@ async fn delete_group(
     Ctx(ctx): Ctx,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    admin::delete_group(&state, &ctx, &id).await?;
+    state.groups.delete_group(&ctx, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -14,7 +14,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::context::CallContext;
-use crate::downstream::DownstreamError;
 use crate::state::AppState;
 
 /// Body of the status routes.
@@ -98,38 +97,47 @@ async fn check_up(State(state): State<AppState>) -> impl IntoResponse {
         status(false, Some(failures.join("; ")))
     };
     body.warnings = state
-        .group_registry
+        .users
+        .groups
         .invalid_groups()
         .into_iter()
         .map(|(group, reason)| format!("userGroup \"{group}\" is unusable: {reason}"))
-        .chain(state.users.damaged())
+        .chain(state.users.store.damaged())
         .collect();
     (code, Json(body))
 }
 
 async fn failing_dependencies(state: &AppState) -> Vec<String> {
     let ctx = CallContext::background(uuid::Uuid::new_v4().to_string());
-    let store = async { ("user store", state.users.check(&ctx).await) };
-    let auth = async { ("auth provider", state.auth.check(&ctx).await) };
+    let failed = |name: &str, error: &dyn std::fmt::Display| format!("{name} KO ({error})");
+    let store = async {
+        state
+            .users
+            .store
+            .check(&ctx)
+            .await
+            .err()
+            .map(|e| failed("user store", &e))
+    };
+    let auth = async {
+        state
+            .users
+            .auth
+            .check(&ctx)
+            .await
+            .err()
+            .map(|e| failed("auth provider", &e))
+    };
     let rond = async {
-        match &state.policy {
-            Some(p) => ("Rönd", p.check(&ctx).await),
-            None => ("Rönd", Ok(())),
-        }
+        let policy = state.policy.as_ref()?;
+        policy.check(&ctx).await.err().map(|e| failed("Rönd", &e))
     };
     let timer = async {
-        match &state.timer {
-            Some(t) => ("Timer Service", t.check(&ctx).await),
-            None => ("Timer Service", Ok(())),
-        }
+        let timer = state.timer.as_ref()?;
+        timer.check(&ctx).await.err().map(|e| failed("Timer Service", &e))
     };
     let (a, b, c, d) = tokio::join!(store, auth, rond, timer);
-    [a, b, c, d]
-        .into_iter()
-        .filter_map(|(name, result): (&str, Result<(), DownstreamError>)| {
-            result.err().map(|e| format!("{name} KO ({e})"))
-        })
-        .collect()
+    [a, b, c, d].into_iter().flatten().collect()
 }
 
 /// Prometheus metrics: requests by route and status, latencies, downstream calls.

@@ -1,18 +1,24 @@
 //! The local provider's own routes, documented with the others: `GET /.well-known/jwks.json`
-//! and `POST /users/reset-password` (501 unless `AUTH_MODULE=local`).
+//! (the public key that verifies its access tokens, cacheable for 5 minutes) and
+//! `POST /users/reset-password` `{token, newPassword}` (501 unless `AUTH_MODULE=local`).
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::http::header::CACHE_CONTROL;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
 use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::local::{self, LocalAuth};
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::auth::local::LocalAuth;
+use crate::auth::AuthError;
+use crate::context::CallContext;
 use crate::http::doc::JsonBodyRefusals;
-use crate::http::extract::ApiJson;
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::{required_string, ApiJson};
+use crate::secret::Secret;
 use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -47,7 +53,11 @@ fn local(state: &AppState) -> ApiResult<&LocalAuth> {
         (status = 200, description = "`{\"keys\": [{kty, crv, x, kid, alg, use}]}`", body = Object),
         (status = 501, description = "Not the local provider", body = ErrorBody)))]
 async fn jwks(State(state): State<AppState>) -> ApiResult<Response> {
-    Ok(local::jwks_response(local(&state)?))
+    let mut response = Json(local(&state)?.jwks()).into_response();
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    Ok(response)
 }
 
 /// Redeems a reset token sent by `POST /users/change-password` and sets the new password.
@@ -64,5 +74,26 @@ async fn reset_password(
     headers: HeaderMap,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<StatusCode> {
-    local::redeem(local(&state)?, &headers, &body).await
+    let local = local(&state)?;
+    let token = Secret::new(non_empty(&body, "token")?);
+    let new_password = Secret::new(non_empty(&body, "newPassword")?);
+    let request_id = headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+    let ctx = CallContext::background(request_id);
+    match local.reset_password(&ctx, &token, &new_password).await {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(AuthError::Invalid(message)) => Err(ApiError::BadRequest(message)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The non-empty string `field` of the body; the messages never echo a value.
+fn non_empty(body: &Value, field: &str) -> ApiResult<String> {
+    let text = required_string(body, field)?;
+    if text.is_empty() {
+        return Err(ApiError::BadRequest(format!("body.{field} must not be empty")));
+    }
+    Ok(text)
 }

@@ -2,6 +2,7 @@
 //! body limit), the Mia 404/405 fallbacks and the OpenAPI document built from the routes.
 
 mod doc;
+pub mod error;
 pub mod extract;
 mod groups;
 mod health;
@@ -21,7 +22,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::state::AppState;
 
 /// Top-level OpenAPI information; paths come from the route modules.
@@ -31,7 +32,7 @@ use crate::state::AppState;
         title = "user-manager-service",
         description = "Manages the users of an application across a user store and an authentication provider."
     ),
-    components(schemas(crate::error::ErrorBody))
+    components(schemas(crate::http::error::ErrorBody))
 )]
 struct ApiDoc;
 

@@ -10,7 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tracing::Instrument;
 
-use crate::error::{ApiError, ErrorCause};
+use crate::http::error::{ApiError, ErrorCause};
 
 /// Wraps one request: span, logs (status routes `/-/` only when they fail) and metrics.
 pub async fn observe(request: Request, next: Next) -> Response {

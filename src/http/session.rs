@@ -17,11 +17,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::SessionGrant;
-use crate::downstream::{DownstreamError, ErrorKind};
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::auth::{AuthError, SessionGrant};
 use crate::http::doc::{JsonBodyRefusals, NonBlank};
-use crate::http::extract::{ApiJson, Ctx};
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::{required_string, ApiJson, Ctx};
 use crate::secret::Secret;
 use crate::state::AppState;
 use crate::users::userinfo;
@@ -107,6 +106,7 @@ async fn login(
         password: Secret::new(required_string(&body, "password")?),
     };
     let grant = state
+        .users
         .auth
         .login(&ctx, &body.username, &body.password)
         .await
@@ -143,7 +143,7 @@ async fn refresh(
         refresh_token: Secret::new(required_string(&body, "refreshToken")?),
     };
     userinfo::require_session(&ctx)?;
-    let grant = state.auth.refresh(&ctx, &body.refresh_token).await?;
+    let grant = state.users.auth.refresh(&ctx, &body.refresh_token).await?;
     Ok(grant_response(grant))
 }
 
@@ -167,7 +167,7 @@ async fn refresh(
         (status = 504, description = "Auth provider or user store timeout", body = ErrorBody)))]
 async fn user_info(State(state): State<AppState>, Ctx(ctx): Ctx) -> ApiResult<ApiJson<Value>> {
     ensure_sessions(&state)?;
-    Ok(ApiJson(userinfo::userinfo(&state, &ctx).await?))
+    Ok(ApiJson(userinfo::userinfo(&state.users, &ctx).await?))
 }
 
 /// Asks the auth provider to send the change-password email to a user.
@@ -190,7 +190,7 @@ async fn change_password(
     if body.auth_user_id.trim().is_empty() {
         return Err(ApiError::BadRequest("authUserId must not be empty".into()));
     }
-    match state.auth.change_password(&ctx, &body.auth_user_id).await {
+    match state.users.auth.change_password(&ctx, &body.auth_user_id).await {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(e) if e.is_not_found() => Err(ApiError::NotFound(format!(
             "auth user \"{}\" does not exist",
@@ -202,7 +202,7 @@ async fn change_password(
 
 /// 501 when the configured auth provider has no login sessions.
 fn ensure_sessions(state: &AppState) -> ApiResult<()> {
-    if state.auth.capabilities().sessions {
+    if state.users.auth.capabilities().sessions {
         Ok(())
     } else {
         Err(ApiError::NotImplemented(
@@ -211,31 +211,16 @@ fn ensure_sessions(state: &AppState) -> ApiResult<()> {
     }
 }
 
-/// The string `field` of a JSON object body. The messages never echo a value (it may be a
-/// password or a token).
-fn required_string(body: &Value, field: &str) -> ApiResult<String> {
-    let object = body
-        .as_object()
-        .ok_or_else(|| ApiError::BadRequest("body must be object".into()))?;
-    match object.get(field) {
-        Some(Value::String(text)) => Ok(text.clone()),
-        Some(_) => Err(ApiError::BadRequest(format!("body.{field} must be string"))),
-        None => Err(ApiError::BadRequest(format!(
-            "body must have required property '{field}'"
-        ))),
-    }
-}
-
-/// A login refused by the provider, with a message that says why (a 403 is wrong credentials).
-fn login_refused(error: DownstreamError) -> ApiError {
-    match error.kind {
-        ErrorKind::Rejected { status: 403, .. } => {
-            ApiError::Forbidden(format!("wrong username or password, or blocked user ({error})"))
+/// A login refused by the provider, with a message that says why.
+fn login_refused(error: AuthError) -> ApiError {
+    match error {
+        AuthError::Denied(message) => {
+            ApiError::Forbidden(format!("wrong username or password, or blocked user ({message})"))
         }
-        ErrorKind::Rejected { status: 401, .. } => {
-            ApiError::Unauthorized(format!("the auth provider refused the login ({error})"))
+        AuthError::NoSession(message) => {
+            ApiError::Unauthorized(format!("the auth provider refused the login ({message})"))
         }
-        _ => error.into(),
+        other => other.into(),
     }
 }
 

@@ -29,10 +29,10 @@ use futures::{Stream, StreamExt};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
+use crate::config::InputLimits;
 use crate::context::CallContext;
-use crate::downstream::DownstreamError;
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::store::StoreError;
+use crate::users::UserService;
 
 pub use options::{Encoding, ImportOptions, OPTION_FIELDS};
 
@@ -66,15 +66,26 @@ pub struct CsvLimits {
 }
 
 impl CsvLimits {
-    /// The limits configured for `state`.
-    pub fn of(state: &AppState) -> Self {
+    /// The limits of `limits` (`LIMIT_*`), rows of at most `record_bytes`.
+    pub fn of(limits: &InputLimits, record_bytes: usize) -> Self {
         Self {
-            columns: state.config.limits.csv_columns,
-            record_bytes: state.config.body_limit_bytes,
+            columns: limits.csv_columns,
+            record_bytes,
             record_lines: MAX_RECORD_LINES,
-            document: state.config.limits.document,
+            document: limits.document,
         }
     }
+}
+
+/// How much one import may take, from the configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImportSettings {
+    /// `IMPORT_MAX_FILE_BYTES`: the largest upload.
+    pub max_file_bytes: usize,
+    /// Rows written per store call.
+    pub batch_size: usize,
+    /// `REQUEST_BODY_LIMIT_BYTES`: the longest row.
+    pub record_bytes: usize,
 }
 
 impl Default for CsvLimits {
@@ -160,7 +171,7 @@ pub enum ImportError {
         /// The first row of the failing store call.
         row: u64,
         /// The failed call.
-        error: DownstreamError,
+        error: StoreError,
         /// Rows already in the store.
         written: usize,
     },
@@ -172,23 +183,10 @@ pub enum ImportError {
     Internal(String),
 }
 
-impl From<ImportError> for ApiError {
-    fn from(error: ImportError) -> Self {
-        match error {
-            ImportError::BadRequest(_) | ImportError::Upload { .. } | ImportError::Form { .. } => {
-                ApiError::BadRequest(error.to_string())
-            }
-            ImportError::UnsupportedMediaType(message) => ApiError::UnsupportedMediaType(message),
-            ImportError::TooLarge { .. } => ApiError::PayloadTooLarge(error.to_string()),
-            ImportError::Stopped { error, .. } => ApiError::Downstream(error),
-            ImportError::Aborted | ImportError::Internal(_) => ApiError::Internal(error.to_string()),
-        }
-    }
-}
-
 /// Imports the CSV `file` read with `options`: every row inserted, updated or reported.
 pub async fn run<S>(
-    state: &AppState,
+    users: &UserService,
+    settings: ImportSettings,
     ctx: &CallContext,
     options: ImportOptions,
     file: S,
@@ -197,17 +195,17 @@ where
     S: Stream<Item = Result<Bytes, UploadError>> + Send,
 {
     options.check()?;
-    let limit = state.config.bulk.import_max_file_bytes;
-    let limits = CsvLimits::of(state);
+    let limit = settings.max_file_bytes;
+    let limits = CsvLimits::of(&users.limits, settings.record_bytes);
     let (chunk_tx, chunk_rx) = mpsc::channel(CHUNKS_IN_FLIGHT);
     let (event_tx, event_rx) = mpsc::channel(ROWS_IN_FLIGHT);
     let reader =
         tokio::task::spawn_blocking(move || reader::read_into(chunk_rx, options, &limits, &event_tx));
-    let mut writer = Writer::new(state.users.as_ref(), ctx, state.config.bulk.import_batch_size);
+    let mut writer = Writer::new(users.store.as_ref(), ctx, settings.batch_size);
     let preparer = Preparer::new(
-        Arc::clone(&state.group_registry),
+        Arc::clone(&users.groups),
         limits.document,
-        state.config.limits.violations_reported,
+        users.limits.violations_reported,
     );
     let (pumped, consumed) = tokio::join!(
         pump(file, chunk_tx, limit),

@@ -13,9 +13,9 @@ use super::header::Header;
 use super::typing::type_row;
 use crate::config::InputLimits;
 use crate::context::CallContext;
-use crate::downstream::DownstreamError;
 use crate::groups::{Group, GroupError, GroupRegistry};
 use crate::store::DocState;
+use crate::store::StoreError;
 
 /// A row ready for the store.
 #[derive(Clone, Debug, PartialEq)]
@@ -98,7 +98,7 @@ impl Preparer {
         header: &Header,
         row: u64,
         record: &StringRecord,
-    ) -> Result<Prepared, DownstreamError> {
+    ) -> Result<Prepared, StoreError> {
         let name = record.get(header.user_group).unwrap_or_default().trim();
         if name.is_empty() {
             return Ok(Prepared::Invalid("userGroup is required".to_owned()));
@@ -150,7 +150,7 @@ impl Preparer {
         &mut self,
         ctx: &CallContext,
         name: &str,
-    ) -> Result<Result<Arc<Schemas>, String>, DownstreamError> {
+    ) -> Result<Result<Arc<Schemas>, String>, StoreError> {
         if let Some(found) = self.groups.get(name) {
             return Ok(found.clone());
         }

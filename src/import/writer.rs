@@ -11,7 +11,8 @@ use super::lookup::{self, UNIQUE_FIELDS};
 use super::rows::Write;
 use super::{ImportReport, InvalidRow};
 use crate::context::{Acl, CallContext};
-use crate::downstream::{DownstreamError, ErrorKind};
+use crate::failure::Cause;
+use crate::store::StoreError;
 use crate::store::{BulkPatch, Collection, Filter};
 
 /// The store failed while writing `row` (the first row of the failing call).
@@ -20,7 +21,7 @@ pub struct Stop {
     /// Row number.
     pub row: u64,
     /// The failed call.
-    pub error: DownstreamError,
+    pub error: StoreError,
 }
 
 /// Writes rows in batches and keeps the report.
@@ -154,7 +155,7 @@ impl<'a> Writer<'a> {
                     .zip(docs)
                     .map(|(row, doc)| Write::Insert { row, doc })
                     .collect();
-                if matches!(error.kind, ErrorKind::Conflict { .. }) {
+                if matches!(error, StoreError::Conflict { .. }) {
                     // The ordered bulk may have written the rows before the duplicate: look again.
                     remaining = self.without_duplicates(remaining, true).await?;
                 }
@@ -255,16 +256,16 @@ fn unique_values(write: &Write) -> Vec<(&'static str, String)> {
 }
 
 /// The store refused the documents themselves (a duplicate, a validation error): a row fault.
-fn refused(error: &DownstreamError) -> bool {
-    matches!(
-        error.kind,
-        ErrorKind::Conflict { .. } | ErrorKind::Rejected { .. }
-    )
+fn refused(error: &StoreError) -> bool {
+    match error {
+        StoreError::Conflict { .. } | StoreError::Invalid(_) => true,
+        StoreError::Failed(failure) => matches!(failure.cause, Cause::Rejected { .. }),
+    }
 }
 
-fn refusal(error: &DownstreamError) -> String {
-    match &error.kind {
-        ErrorKind::Conflict { message } => message.clone(),
+fn refusal(error: &StoreError) -> String {
+    match error {
+        StoreError::Conflict { message, .. } => message.clone(),
         _ => format!("the store refused the row: {error}"),
     }
 }

@@ -9,6 +9,8 @@ pub mod store;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::context::CallContext;
+
 pub use runner::{JobHandler, JobRunner};
 pub use store::{JobStore, Lease};
 
@@ -78,9 +80,74 @@ pub struct Job {
     pub lease_until: i64,
 }
 
-/// Why a job run stopped early.
+/// Bulk jobs of this replica: the jobs collection and the runner that works them.
+#[derive(Clone)]
+pub struct Jobs {
+    /// The jobs collection.
+    pub store: JobStore,
+    /// This replica's runner (woken when a job is created here).
+    pub runner: JobRunner,
+}
+
+impl Jobs {
+    /// Creates a pending job of `kind` over `total` items and wakes this replica's runner.
+    pub async fn start(
+        &self,
+        ctx: &CallContext,
+        kind: &str,
+        input: Value,
+        total: u64,
+    ) -> Result<Job, JobError> {
+        let job = self.store.create(ctx, kind, input, total).await?;
+        self.runner.wake();
+        Ok(job)
+    }
+
+    /// The job `id` of `kind`, or `NotFound`.
+    pub async fn get(&self, ctx: &CallContext, kind: &str, id: &str) -> Result<Job, JobError> {
+        let job = self.store.get(ctx, kind, id).await?;
+        job.ok_or_else(|| JobError::NotFound(format!("job \"{id}\" not found")))
+    }
+}
+
+/// How a request names the ids a job works on, for its messages.
+#[derive(Clone, Copy, Debug)]
+pub struct IdList {
+    /// The list: `authUsersIds`.
+    pub name: &'static str,
+    /// The id at an index: `authUsersIds/3`.
+    pub item: fn(usize) -> String,
+    /// The most ids one job takes.
+    pub max: usize,
+}
+
+/// The ids a job works on: at least one, at most `list.max`, none blank; duplicates dropped,
+/// keeping the first.
+pub fn distinct_ids(ids: Vec<String>, list: &IdList) -> Result<Vec<String>, JobError> {
+    let IdList { name, item, max } = *list;
+    if ids.is_empty() {
+        return Err(JobError::Invalid(format!("{name} must list at least one user")));
+    }
+    if ids.len() > max {
+        let n = ids.len();
+        return Err(JobError::Invalid(format!("{name} has {n} ids: at most {max}")));
+    }
+    if let Some(i) = ids.iter().position(|id| id.trim().is_empty()) {
+        return Err(JobError::Invalid(format!("{} must not be empty", item(i))));
+    }
+    let mut seen = std::collections::HashSet::with_capacity(ids.len());
+    Ok(ids.into_iter().filter(|id| seen.insert(id.clone())).collect())
+}
+
+/// Why a job request failed or a job run stopped early.
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
+    /// The request is invalid; the message says what to fix.
+    #[error("{0}")]
+    Invalid(String),
+    /// No job of this kind has this id.
+    #[error("{0}")]
+    NotFound(String),
     /// Another replica holds the job now: stop without writing.
     #[error("the lease of job {0} was lost")]
     LeaseLost(String),
@@ -89,7 +156,7 @@ pub enum JobError {
     ShuttingDown,
     /// A store call failed: the job stays running and is retried when its lease expires.
     #[error(transparent)]
-    Store(#[from] crate::downstream::DownstreamError),
+    Store(#[from] crate::store::StoreError),
 }
 
 /// Milliseconds since the epoch, now.

@@ -12,8 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Job, JobError, JobStatus, JobStore, Lease, Progress};
 use crate::context::CallContext;
-use crate::downstream::DownstreamError;
-use crate::state::AppState;
+use crate::store::StoreError;
 
 /// Jobs one replica works at the same time.
 const MAX_CONCURRENT_JOBS: usize = 4;
@@ -32,7 +31,6 @@ pub trait JobHandler: Send + Sync {
     /// cancelled (shutdown, or the lease was lost).
     async fn run(
         &self,
-        state: &AppState,
         ctx: &CallContext,
         job: Job,
         lease: &Lease,
@@ -77,11 +75,7 @@ impl JobRunner {
     }
 
     /// Claims at most one due job and starts it on its own task; true if one was claimed.
-    pub async fn run_once(
-        &self,
-        state: &AppState,
-        shutdown: &CancellationToken,
-    ) -> Result<bool, DownstreamError> {
+    pub async fn run_once(&self, shutdown: &CancellationToken) -> Result<bool, StoreError> {
         let Ok(permit) = self.slots.clone().try_acquire_owned() else {
             return Ok(false);
         };
@@ -93,19 +87,19 @@ impl JobRunner {
         let Some(handler) = self.handlers.iter().find(|h| h.kind() == job.kind).cloned() else {
             return Ok(false);
         };
-        let (state, stop, ttl) = (state.clone(), shutdown.child_token(), self.lease);
+        let (stop, ttl) = (shutdown.child_token(), self.lease);
         tokio::spawn(async move {
-            work(handler, state, ctx, job, lease, stop, ttl).await;
+            work(handler, ctx, job, lease, stop, ttl).await;
             drop(permit);
         });
         Ok(true)
     }
 
     /// Loops until `shutdown`: claims due jobs whenever woken or every poll interval.
-    pub async fn run_until_stopped(self, state: AppState, shutdown: CancellationToken) {
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) {
         loop {
             loop {
-                match self.run_once(&state, &shutdown).await {
+                match self.run_once(&shutdown).await {
                     Ok(true) if !shutdown.is_cancelled() => continue,
                     Ok(_) => break,
                     Err(e) => {
@@ -128,7 +122,6 @@ impl JobRunner {
 /// and another replica resumes from the last checkpoint).
 async fn work(
     handler: Arc<dyn JobHandler>,
-    state: AppState,
     ctx: CallContext,
     job: Job,
     lease: Lease,
@@ -148,7 +141,7 @@ async fn work(
         }
     };
     let outcome = tokio::select! {
-        outcome = handler.run(&state, &ctx, job, &lease, &stop) => outcome,
+        outcome = handler.run(&ctx, job, &lease, &stop) => outcome,
         () = renewal => {
             stop.cancel();
             Err(JobError::LeaseLost(id.clone()))

@@ -9,8 +9,8 @@ use serde_json::{json, Map, Value};
 
 use super::{now_iso, now_millis, Job, JobError, JobStatus, Progress};
 use crate::context::CallContext;
-use crate::downstream::{DownstreamError, ErrorKind};
-use crate::store::{Collection, DocState, Filter, FindQuery, StateFilter};
+use crate::failure::{CallName, Cause, Failure};
+use crate::store::{Collection, DocState, Filter, FindQuery, StateFilter, StoreError};
 
 /// How many due jobs one look at the store considers.
 const CLAIM_CANDIDATES: u32 = 10;
@@ -35,11 +35,11 @@ fn filter_q(q: Value) -> Filter {
     }
 }
 
-fn unreadable(id: &str) -> DownstreamError {
-    DownstreamError::new(
-        crate::downstream::CallName::new("jobs", "READ", format!("/jobs/{id}")),
-        ErrorKind::Failed { status: None },
-    )
+fn unreadable(id: &str) -> StoreError {
+    StoreError::Failed(Failure::new(
+        CallName::new("jobs", "READ", format!("/jobs/{id}")),
+        Cause::Failed { status: None },
+    ))
 }
 
 impl JobStore {
@@ -55,7 +55,7 @@ impl JobStore {
         kind: &str,
         input: Value,
         total: u64,
-    ) -> Result<Job, DownstreamError> {
+    ) -> Result<Job, StoreError> {
         let created = now_iso();
         let doc = json!({
             "kind": kind,
@@ -75,7 +75,7 @@ impl JobStore {
     }
 
     /// The job `id` of `kind`, if any.
-    pub async fn get(&self, ctx: &CallContext, kind: &str, id: &str) -> Result<Option<Job>, DownstreamError> {
+    pub async fn get(&self, ctx: &CallContext, kind: &str, id: &str) -> Result<Option<Job>, StoreError> {
         let Some(doc) = self.collection.get(ctx, id, &public()).await? else {
             return Ok(None);
         };
@@ -90,7 +90,7 @@ impl JobStore {
         owner: &str,
         ttl: Duration,
         kinds: &[&str],
-    ) -> Result<Option<(Job, Lease)>, DownstreamError> {
+    ) -> Result<Option<(Job, Lease)>, StoreError> {
         let now = now_millis();
         let query = FindQuery {
             filter: filter_q(json!({

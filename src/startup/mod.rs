@@ -75,8 +75,8 @@ impl Application {
         let shutdown = state.shutdown.clone();
         start_group_refresh(&state);
         start_depth_audit(&state);
-        if let Some(runner) = state.job_runner.clone() {
-            tokio::spawn(runner.run_until_stopped(state.clone(), state.shutdown.clone()));
+        if let Some(jobs) = state.jobs.clone() {
+            tokio::spawn(jobs.runner.run_until_stopped(state.shutdown.clone()));
         }
         Ok(Self {
             router: crate::http::router(state),
@@ -109,21 +109,22 @@ impl Application {
 /// Loads the group schemas in the background (a store that is down at startup does not stop the
 /// service: groups load on first use) and keeps them fresh until shutdown.
 fn start_group_refresh(state: &AppState) {
-    let registry = state.group_registry.clone();
+    let registry = state.users.groups.clone();
     tokio::spawn(async move {
         if let Err(e) = registry.refresh(&CallContext::background("startup-groups")).await {
             tracing::warn!(error.message = %e, "group schemas not loaded at startup; they load on first use");
         }
     });
     state
-        .group_registry
+        .users
+        .groups
         .spawn_refresher(ports::GROUPS_REFRESH_INTERVAL, state.shutdown.clone());
 }
 
 /// Looks for stored users nested beyond `LIMIT_DOCUMENT_DEPTH` in the background, so that
 /// `/-/check-up` reports them (the embedded store scans; the CRUD adapter finds none).
 fn start_depth_audit(state: &AppState) {
-    let (users, max_depth) = (state.users.clone(), state.config.limits.document.max_depth);
+    let (users, max_depth) = (state.users.store.clone(), state.config.limits.document.max_depth);
     tokio::spawn(async move {
         match users.audit_depth(max_depth).await {
             Ok(0) => {}
@@ -136,7 +137,9 @@ fn start_depth_audit(state: &AppState) {
 /// Embedded mode: upserts the group files of `GROUPS_CONFIG_DIR` before the port opens.
 async fn seed_groups(state: &AppState, dir: &std::path::Path) {
     let ctx = CallContext::background("startup-group-files");
-    match crate::groups::seed::seed_from_dir(state.groups.as_ref(), &ctx, dir, &state.config.limits).await {
+    match crate::groups::seed::seed_from_dir(state.groups.groups.as_ref(), &ctx, dir, &state.config.limits)
+        .await
+    {
         Ok(report) => tracing::info!(
             dir = %dir.display(),
             inserted = ?report.inserted,

@@ -13,8 +13,9 @@ use crate::auth::local::{LocalAuth, LocalAuthConfig};
 use crate::auth::AuthProvider;
 use crate::config::{AuthConfig, Config, CrudConfig, StoreConfig};
 use crate::downstream::build_http_client;
+use crate::groups::admin::GroupAdmin;
 use crate::groups::GroupRegistry;
-use crate::jobs::{JobRunner, JobStore};
+use crate::jobs::{JobRunner, JobStore, Jobs};
 use crate::policy::{PolicyClient, RondClient};
 use crate::state::AppState;
 use crate::store::crud_http::CrudCollection;
@@ -22,6 +23,7 @@ use crate::store::embedded::EmbeddedDb;
 use crate::store::{Collection, DocState};
 use crate::telemetry;
 use crate::timer::{TimerClient, TimerServiceClient};
+use crate::users::{Expiry, Roles, UserService};
 
 /// How often the group schemas are re-read (a group added in the back-office works within this).
 pub(super) const GROUPS_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
@@ -66,26 +68,53 @@ pub fn build_state(config: Config) -> Result<AppState, StartupError> {
     let timer = config.timer.as_ref().map(|timer| -> Arc<dyn TimerClient> {
         Arc::new(TimerServiceClient::new(http.clone(), &timer.base_url))
     });
-    let job_runner = stores.jobs.as_ref().map(|jobs| {
-        JobRunner::new(
-            JobStore::new(jobs.clone()),
-            crate::jobs::kinds::all(),
+    let jobs = stores.jobs.as_ref().map(|jobs| {
+        let store = JobStore::new(jobs.clone());
+        let handlers = crate::jobs::kinds::all(stores.users.clone(), auth.clone(), &config.bulk);
+        let runner = JobRunner::new(
+            store.clone(),
+            handlers,
             config.bulk.job_lease,
             config.bulk.job_poll_interval,
-        )
+        );
+        Jobs { store, runner }
     });
-    Ok(AppState {
-        group_registry: Arc::new(GroupRegistry::new(
-            stores.groups.clone(),
-            GROUPS_REFRESH_INTERVAL,
-            config.limits,
-        )),
-        users: stores.users,
-        groups: stores.groups,
-        roles: stores.roles,
-        jobs: stores.jobs,
-        job_runner,
+    let registry = Arc::new(GroupRegistry::new(
+        stores.groups.clone(),
+        GROUPS_REFRESH_INTERVAL,
+        config.limits,
+    ));
+    let users = UserService {
+        store: stores.users,
         auth,
+        groups: registry.clone(),
+        roles: policy
+            .clone()
+            .zip(config.rond.as_ref())
+            .map(|(policy, rond)| Roles {
+                policy,
+                subject_key: rond.subject_key,
+            }),
+        expiry: timer
+            .clone()
+            .zip(config.timer.as_ref())
+            .map(|(timer, settings)| Expiry {
+                timer,
+                callback_base_url: settings.callback_base_url.clone(),
+            }),
+        role_permissions: stores.roles,
+        policy: config.users.clone(),
+        limits: config.limits,
+    };
+    let groups = GroupAdmin {
+        groups: stores.groups,
+        registry,
+        limits: config.limits,
+    };
+    Ok(AppState {
+        users: Arc::new(users),
+        groups: Arc::new(groups),
+        jobs,
         local_auth,
         policy,
         timer,

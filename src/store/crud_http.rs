@@ -11,11 +11,10 @@ use serde_json::{json, Value};
 
 use super::unreadable::{self, DamagedDocs};
 use super::{duplicate, DocState, Filter, FindQuery};
-use super::{BulkPatch, Collection, ExportStream, StateChange, StoreResult};
+use super::{BulkPatch, Collection, ExportStream, StateChange, StoreError, StoreResult};
 use crate::context::CallContext;
 use crate::downstream::{
-    body_error, encode_segment, forward_headers, read_bytes, read_json, send, CallName, DownstreamError,
-    ErrorKind,
+    body_error, encode_segment, forward_headers, read_bytes, read_json, send, CallName, Cause, Failure,
 };
 
 const SERVICE: &str = "CRUD";
@@ -121,16 +120,22 @@ impl CrudCollection {
     }
 
     /// Sends; a conflict (a unique index violation, 409 or a PATCH's 500) says which field is
-    /// taken, in words, never with MongoDB's text (which quotes the collection and the value).
+    /// taken, in words (`a user with this email already exists`), never with MongoDB's text
+    /// (which quotes the collection and the value);
+    /// a 400 is `Invalid` with the CRUD Service's message.
     async fn dispatch(&self, call: &CallName, builder: RequestBuilder) -> StoreResult<Response> {
-        send(call, builder).await.map_err(|error| match error.kind {
-            ErrorKind::Conflict { message } => DownstreamError::new(
-                error.call,
-                ErrorKind::Conflict {
-                    message: duplicate::message_in_words(&self.item, &message),
-                },
-            ),
-            _ => error,
+        send(call, builder).await.map_err(|failure| match failure.cause {
+            Cause::Conflict { message } => {
+                let fields = duplicate::fields_of(&message);
+                StoreError::Conflict {
+                    field: fields.first().cloned(),
+                    message: duplicate::in_words(&self.item, &fields),
+                }
+            }
+            Cause::Rejected { status: 400, message } => {
+                StoreError::Invalid(format!("{} responded 400: {message}", failure.call))
+            }
+            _ => failure.into(),
         })
     }
 
@@ -141,7 +146,7 @@ impl CrudCollection {
         builder: RequestBuilder,
     ) -> StoreResult<T> {
         let response = self.dispatch(call, builder).await?;
-        read_json(call, response).await
+        Ok(read_json(call, response).await?)
     }
 }
 
@@ -153,6 +158,11 @@ fn set_header(builder: RequestBuilder, name: HeaderName, value: &str) -> Request
         Ok(value) => builder.headers(HeaderMap::from_iter([(name, value)])),
         Err(_) => builder.header(name, value),
     }
+}
+
+/// A 2xx answer whose body is not what the route returns: the outcome is unknown.
+fn unreadable(call: &CallName) -> StoreError {
+    Failure::new(call.clone(), Cause::Failed { status: None }).into()
 }
 
 /// Maps a 404 to `fallback`, keeping every other error.
@@ -209,8 +219,7 @@ impl Collection for CrudCollection {
             .await?;
         let body = read_bytes(&call, response).await?;
         // Element by element: one document too deep to read is skipped, not the whole page.
-        let items: Vec<Box<RawValue>> = serde_json::from_slice(&body)
-            .map_err(|_| DownstreamError::new(call.clone(), ErrorKind::Failed { status: None }))?;
+        let items: Vec<Box<RawValue>> = serde_json::from_slice(&body).map_err(|_| unreadable(&call))?;
         Ok(items
             .iter()
             .filter_map(|raw| self.readable(raw.get()))
@@ -226,7 +235,7 @@ impl Collection for CrudCollection {
             .await?;
         let body = read_bytes(&call, response).await?;
         if !body.trim_ascii_start().starts_with(b"[") {
-            return Err(DownstreamError::new(call, ErrorKind::Failed { status: None }));
+            return Err(unreadable(&call));
         }
         Ok(body)
     }
@@ -251,7 +260,7 @@ impl Collection for CrudCollection {
                 .ok()
                 .and_then(|text| self.readable(text))
                 .map(Some)
-                .ok_or_else(|| DownstreamError::new(call.clone(), ErrorKind::Failed { status: None }))
+                .ok_or_else(|| unreadable(&call))
         };
         or_not_found(read.await, None)
     }
@@ -364,8 +373,10 @@ impl Collection for CrudCollection {
             .timeout(EXPORT_TIMEOUT);
         let response: Response = tokio::time::timeout(self.response_timeout, self.dispatch(&call, builder))
             .await
-            .map_err(|_| DownstreamError::new(call.clone(), ErrorKind::Timeout))??;
-        let stream = response.bytes_stream().map_err(move |e| body_error(&call, &e));
+            .map_err(|_| StoreError::from(Failure::new(call.clone(), Cause::Timeout)))??;
+        let stream = response
+            .bytes_stream()
+            .map_err(move |e| StoreError::from(body_error(&call, &e)));
         Ok(Box::pin(stream))
     }
 

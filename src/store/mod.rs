@@ -4,6 +4,7 @@
 pub mod crud_http;
 pub mod duplicate;
 pub mod embedded;
+pub mod error;
 pub mod query;
 pub mod unreadable;
 
@@ -13,15 +14,12 @@ use futures::stream::BoxStream;
 use serde_json::Value;
 
 use crate::context::CallContext;
-use crate::downstream::DownstreamError;
 
+pub use error::{StoreError, StoreResult};
 pub use query::{DocState, Filter, FindQuery, StateFilter};
 
-/// Result of a store operation.
-pub type StoreResult<T> = Result<T, DownstreamError>;
-
 /// A stream of NDJSON bytes (one document a line), as `GET /export` sends it.
-pub type ExportStream = BoxStream<'static, Result<Bytes, DownstreamError>>;
+pub type ExportStream = BoxStream<'static, Result<Bytes, StoreError>>;
 
 /// One item of a bulk patch: the documents matching `filter` (usually by `_id`) get `update`.
 #[derive(Clone, Debug, PartialEq)]
@@ -44,7 +42,7 @@ pub struct StateChange {
 /// A document collection with CRUD Service semantics (contracts/crud-service.md).
 ///
 /// Every read honours `ctx.acl`; every call forwards `ctx.forward`. A missing document is
-/// `Ok(None)` / `Ok(false)`, never an error; every other failure is a [`DownstreamError`].
+/// `Ok(None)` / `Ok(false)`, never an error; every other failure is a [`StoreError`].
 #[async_trait]
 pub trait Collection: Send + Sync {
     /// The collection's path (e.g. `/users`), for messages.

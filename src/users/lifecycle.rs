@@ -17,35 +17,35 @@ use serde_json::{json, Value};
 use super::sync::{abort_expiry, apply_auth_effect, auth_effect, revoke_roles, AuthEffect};
 use super::{auth_user_id, str_field};
 use crate::context::CallContext;
-use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
 use crate::store::{DocState, Filter};
+use crate::users::UserService;
+use crate::users::{UserError, UserResult};
 
 /// After the auth user of `user` was deleted by a state change (DELETED with
 /// `AUTH_HARD_DELETE=true`): revoke its Rönd bindings and unlink it, so no store user stays
 /// linked to a missing auth user. Restored later, the user is a store-only user that
 /// `POST /users/register` can give a new auth user.
 async fn unlink_deleted_auth_user(
-    state: &AppState,
+    svc: &UserService,
     ctx: &CallContext,
     id: &str,
     auth_id: &str,
-) -> ApiResult<()> {
-    revoke_roles(state, ctx, &json!({"_id": id, "authUserId": auth_id})).await?;
+) -> UserResult<()> {
+    revoke_roles(svc, ctx, &json!({"_id": id, "authUserId": auth_id})).await?;
     let unset = json!({"$unset": {"authUserId": true}});
-    state.users.patch(ctx, id, &Filter::any_state(), &unset).await?;
+    svc.store.patch(ctx, id, &Filter::any_state(), &unset).await?;
     Ok(())
 }
 
 /// The 404 of an unknown user.
-fn not_found(id: &str) -> ApiError {
-    ApiError::NotFound(format!("user \"{id}\" not found"))
+fn not_found(id: &str) -> UserError {
+    UserError::NotFound(format!("user \"{id}\" not found"))
 }
 
 /// The user `id` in any state, or 404.
-async fn find_user(state: &AppState, ctx: &CallContext, id: &str) -> ApiResult<Value> {
-    let user = state
-        .users
+async fn find_user(svc: &UserService, ctx: &CallContext, id: &str) -> UserResult<Value> {
+    let user = svc
+        .store
         .get(&ctx.internal_read(), id, &Filter::any_state())
         .await?;
     user.ok_or_else(|| not_found(id))
@@ -55,17 +55,17 @@ async fn find_user(state: &AppState, ctx: &CallContext, id: &str) -> ApiResult<V
 /// revokes the Rönd bindings, deletes the store document (any state), then aborts the expiry
 /// timer. A failed step returns its error with the store document still there, so a retry
 /// completes the job (an auth user already gone counts as deleted). Timer errors are only logged.
-pub async fn delete(state: &AppState, ctx: &CallContext, id: &str) -> ApiResult<()> {
-    let user = find_user(state, ctx, id).await?;
+pub async fn delete(svc: &UserService, ctx: &CallContext, id: &str) -> UserResult<()> {
+    let user = find_user(svc, ctx, id).await?;
     if let Some(auth_id) = auth_user_id(&user) {
-        let effect = auth_effect(DocState::Deleted, state.config.users.hard_delete);
-        apply_auth_effect(state, ctx, auth_id, effect).await?;
+        let effect = auth_effect(DocState::Deleted, svc.policy.hard_delete);
+        apply_auth_effect(svc, ctx, auth_id, effect).await?;
     }
-    revoke_roles(state, ctx, &user).await?;
+    revoke_roles(svc, ctx, &user).await?;
     // `false`: a concurrent delete got there first, which is the outcome asked for.
-    state.users.delete(ctx, id, &Filter::any_state()).await?;
+    svc.store.delete(ctx, id, &Filter::any_state()).await?;
     if let Some(expiration_id) = str_field(&user, "expirationId").filter(|s| !s.is_empty()) {
-        if let Err(e) = abort_expiry(state, ctx, expiration_id).await {
+        if let Err(e) = abort_expiry(svc, ctx, expiration_id).await {
             tracing::warn!(
                 user_id = id,
                 expiration_id,
@@ -80,13 +80,13 @@ pub async fn delete(state: &AppState, ctx: &CallContext, id: &str) -> ApiResult<
 /// `POST /users/:id/expire` (the Timer Service at `expirationDate`): blocks the auth user (one
 /// already gone counts as blocked) and sets `blocked: true` on the store user, in any state.
 /// Idempotent.
-pub async fn expire(state: &AppState, ctx: &CallContext, id: &str) -> ApiResult<()> {
-    let user = find_user(state, ctx, id).await?;
+pub async fn expire(svc: &UserService, ctx: &CallContext, id: &str) -> UserResult<()> {
+    let user = find_user(svc, ctx, id).await?;
     if let Some(auth_id) = auth_user_id(&user) {
-        apply_auth_effect(state, ctx, auth_id, AuthEffect::Block).await?;
+        apply_auth_effect(svc, ctx, auth_id, AuthEffect::Block).await?;
     }
     let update = json!({"$set": {"blocked": true}});
-    match state.users.patch(ctx, id, &Filter::any_state(), &update).await? {
+    match svc.store.patch(ctx, id, &Filter::any_state(), &update).await? {
         Some(_) => Ok(()),
         None => Err(not_found(id)),
     }

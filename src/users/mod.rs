@@ -2,14 +2,19 @@
 //! Timer Service: create, update, delete, state changes, expiry (SPEC §5 "User management").
 
 pub mod create;
+mod error;
 pub mod lifecycle;
 pub mod password;
 pub mod saga;
+mod service;
 pub mod sync;
 pub mod update;
 pub mod userinfo;
 
 use serde_json::Value;
+
+pub use error::{UserError, UserResult};
+pub use service::{Expiry, Roles, UserService};
 
 /// Fields the service owns: a client can never set them (400).
 pub const SERVICE_ONLY_FIELDS: [&str; 2] = ["authUserId", "expirationId"];

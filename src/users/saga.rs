@@ -4,14 +4,12 @@
 
 use futures::future::BoxFuture;
 
-use crate::downstream::DownstreamError;
-use crate::error::ApiError;
-
-/// One compensation: the step it undoes, what to repair by hand, the undo itself.
+/// One compensation: the step it undoes, what to repair by hand, the undo itself (its error
+/// already in words, for the log).
 struct Undo<'a> {
     step: &'static str,
     repair: String,
-    run: BoxFuture<'a, Result<(), DownstreamError>>,
+    run: BoxFuture<'a, Result<(), String>>,
 }
 
 /// The compensations registered so far for one operation.
@@ -32,21 +30,21 @@ impl<'a> Saga<'a> {
     /// Registers the compensation of a step that has just completed. `repair` says what to do by
     /// hand if the compensation itself fails (e.g. `delete auth user auth0|123`). The future is
     /// not polled unless the saga fails.
-    pub fn compensate_with(
+    pub fn compensate_with<E: std::fmt::Display>(
         &mut self,
         step: &'static str,
         repair: impl Into<String>,
-        run: impl std::future::Future<Output = Result<(), DownstreamError>> + Send + 'a,
+        run: impl std::future::Future<Output = Result<(), E>> + Send + 'a,
     ) {
         self.undo.push(Undo {
             step,
             repair: repair.into(),
-            run: Box::pin(run),
+            run: Box::pin(async move { run.await.map_err(|e| e.to_string()) }),
         });
     }
 
     /// Runs every compensation, last first, and returns `error` (the step that failed).
-    pub async fn fail(self, error: impl Into<ApiError>) -> ApiError {
+    pub async fn fail<E: std::fmt::Display>(self, error: impl Into<E>) -> E {
         let error = error.into();
         for undo in self.undo.into_iter().rev() {
             let labels = [("operation", self.operation), ("step", undo.step)];
@@ -72,7 +70,8 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use super::*;
-    use crate::downstream::{CallName, ErrorKind};
+    use crate::failure::{CallName, Cause, Failure};
+    use crate::users::UserError;
 
     #[tokio::test]
     async fn compensations_run_last_first_and_the_original_error_is_returned() {
@@ -83,16 +82,13 @@ mod tests {
             saga.compensate_with(step, step, async move {
                 order.lock().unwrap().push(step);
                 if step == "create auth user" {
-                    Err(DownstreamError::new(
-                        CallName::new("X", "DELETE", "/u"),
-                        ErrorKind::Timeout,
-                    ))
+                    Err(Failure::new(CallName::new("X", "DELETE", "/u"), Cause::Timeout))
                 } else {
                     Ok(())
                 }
             });
         }
-        let error = saga.fail(ApiError::BadRequest("original".into())).await;
+        let error: UserError = saga.fail(UserError::Invalid("original".into())).await;
         assert_eq!(error.to_string(), "original");
         assert_eq!(
             *order.lock().unwrap(),

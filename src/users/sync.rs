@@ -5,14 +5,13 @@ use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::auth::AuthUserPatch;
+use crate::auth::{AuthError, AuthUserPatch};
 use crate::config::SubjectKey;
 use crate::context::CallContext;
-use crate::downstream::DownstreamError;
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::failure::Failure;
 use crate::store::DocState;
 use crate::timer::{Callback, Schedule};
+use crate::users::{UserError, UserService};
 
 /// What a state change does to the auth user (SPEC §5 `POST /users/state`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,19 +37,19 @@ pub fn auth_effect(state: DocState, hard_delete: bool) -> AuthEffect {
 /// Applies `effect` to the auth user `auth_id`. An auth user that is already gone counts as
 /// blocked and as deleted (so a retry after a partial failure completes).
 pub async fn apply_auth_effect(
-    state: &AppState,
+    svc: &UserService,
     ctx: &CallContext,
     auth_id: &str,
     effect: AuthEffect,
-) -> Result<(), DownstreamError> {
+) -> Result<(), AuthError> {
     let result = match effect {
-        AuthEffect::Delete => state.auth.delete_user(ctx, auth_id).await,
+        AuthEffect::Delete => svc.auth.delete_user(ctx, auth_id).await,
         AuthEffect::Block | AuthEffect::Unblock => {
             let patch = AuthUserPatch {
                 blocked: Some(effect == AuthEffect::Block),
                 ..AuthUserPatch::default()
             };
-            state.auth.update_user(ctx, auth_id, &patch).await
+            svc.auth.update_user(ctx, auth_id, &patch).await
         }
     };
     match result {
@@ -60,9 +59,9 @@ pub async fn apply_auth_effect(
 }
 
 /// The Rönd binding subject of a user (`ROND_SUBJECT_KEY`), when Rönd is enabled and the user has one.
-pub fn rond_subject(state: &AppState, doc: &Value) -> Option<String> {
-    let rond = state.config.rond.as_ref()?;
-    let field = match rond.subject_key {
+pub fn rond_subject(svc: &UserService, doc: &Value) -> Option<String> {
+    let roles = svc.roles.as_ref()?;
+    let field = match roles.subject_key {
         SubjectKey::AuthUserId => "authUserId",
         SubjectKey::Id => "_id",
     };
@@ -72,28 +71,28 @@ pub fn rond_subject(state: &AppState, doc: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Grants `roles` to the user's subject; does nothing without Rönd, roles or subject.
+/// Grants `granted` to the user's subject; does nothing without Rönd, roles or subject.
 /// Returns true when a binding was created.
 pub async fn grant_roles(
-    state: &AppState,
+    svc: &UserService,
     ctx: &CallContext,
     doc: &Value,
-    roles: &[String],
-) -> Result<bool, DownstreamError> {
-    let (Some(policy), Some(subject)) = (&state.policy, rond_subject(state, doc)) else {
+    granted: &[String],
+) -> Result<bool, Failure> {
+    let (Some(roles), Some(subject)) = (&svc.roles, rond_subject(svc, doc)) else {
         return Ok(false);
     };
-    if roles.is_empty() {
+    if granted.is_empty() {
         return Ok(false);
     }
-    policy.grant(ctx, &subject, roles).await?;
+    roles.policy.grant(ctx, &subject, granted).await?;
     Ok(true)
 }
 
 /// Removes the user's subject from all its bindings; does nothing without Rönd or subject.
-pub async fn revoke_roles(state: &AppState, ctx: &CallContext, doc: &Value) -> Result<(), DownstreamError> {
-    if let (Some(policy), Some(subject)) = (&state.policy, rond_subject(state, doc)) {
-        policy.revoke(ctx, &subject).await?;
+pub async fn revoke_roles(svc: &UserService, ctx: &CallContext, doc: &Value) -> Result<(), Failure> {
+    if let (Some(roles), Some(subject)) = (&svc.roles, rond_subject(svc, doc)) {
+        roles.policy.revoke(ctx, &subject).await?;
     }
     Ok(())
 }
@@ -101,17 +100,17 @@ pub async fn revoke_roles(state: &AppState, ctx: &CallContext, doc: &Value) -> R
 /// Replaces the user's roles: Rönd's revoke removes the subject from every binding, so revoke,
 /// grant `new`, and if that grant fails re-grant `old` so the user never ends with no roles.
 pub async fn replace_roles(
-    state: &AppState,
+    svc: &UserService,
     ctx: &CallContext,
     doc: &Value,
     old: &[String],
     new: &[String],
-) -> Result<(), DownstreamError> {
-    revoke_roles(state, ctx, doc).await?;
-    if let Err(e) = grant_roles(state, ctx, doc, new).await {
-        if let Err(restore) = grant_roles(state, ctx, doc, old).await {
+) -> Result<(), Failure> {
+    revoke_roles(svc, ctx, doc).await?;
+    if let Err(e) = grant_roles(svc, ctx, doc, new).await {
+        if let Err(restore) = grant_roles(svc, ctx, doc, old).await {
             tracing::error!(
-                subject = rond_subject(state, doc).unwrap_or_default(),
+                subject = rond_subject(svc, doc).unwrap_or_default(),
                 roles = ?old,
                 error.message = %restore,
                 "re-granting the previous roles failed: grant them by hand"
@@ -123,9 +122,9 @@ pub async fn replace_roles(
 }
 
 /// Parses an `expirationDate` (RFC 3339).
-pub fn parse_expiration(date: &str) -> Result<OffsetDateTime, ApiError> {
+pub fn parse_expiration(date: &str) -> Result<OffsetDateTime, UserError> {
     OffsetDateTime::parse(date, &Rfc3339).map_err(|_| {
-        ApiError::BadRequest(format!(
+        UserError::Invalid(format!(
             "expirationDate \"{date}\" is not an RFC 3339 date-time (e.g. 2030-01-31T10:00:00Z)"
         ))
     })
@@ -134,31 +133,31 @@ pub fn parse_expiration(date: &str) -> Result<OffsetDateTime, ApiError> {
 /// Schedules the expiry callback `POST /users/<id>/expire` at `date`; returns its
 /// `expirationId`, or `None` without `TIMER_SERVICE` (a warning is logged once per process).
 pub async fn schedule_expiry(
-    state: &AppState,
+    svc: &UserService,
     ctx: &CallContext,
     user_id: &str,
     date: &str,
-) -> Result<Option<String>, ApiError> {
+) -> Result<Option<String>, UserError> {
     let fire_at = parse_expiration(date)?;
-    let (Some(timer), Some(config)) = (&state.timer, &state.config.timer) else {
+    let Some(expiry) = &svc.expiry else {
         static WARNED: std::sync::Once = std::sync::Once::new();
         WARNED.call_once(|| {
             tracing::warn!("expirationDate is stored but not enforced: TIMER_SERVICE is not set");
         });
         return Ok(None);
     };
-    let callback = callback(&config.callback_base_url, user_id, ctx)?;
+    let callback = callback(&expiry.callback_base_url, user_id, ctx)?;
     let schedule = Schedule {
         payload: json!({ "userId": user_id }),
         fire_at,
         callback,
     };
-    Ok(Some(timer.schedule(ctx, &schedule).await?))
+    Ok(Some(expiry.timer.schedule(ctx, &schedule).await?))
 }
 
-fn callback(base_url: &str, user_id: &str, ctx: &CallContext) -> Result<Callback, ApiError> {
+fn callback(base_url: &str, user_id: &str, ctx: &CallContext) -> Result<Callback, UserError> {
     let url = url::Url::parse(base_url)
-        .map_err(|e| ApiError::Internal(format!("TIMER_CALLBACK_BASE_URL is not a URL: {e}")))?;
+        .map_err(|e| UserError::Internal(format!("TIMER_CALLBACK_BASE_URL is not a URL: {e}")))?;
     let base_path = url.path().trim_end_matches('/');
     Ok(Callback {
         protocol: url.scheme().to_owned(),
@@ -173,13 +172,9 @@ fn callback(base_url: &str, user_id: &str, ctx: &CallContext) -> Result<Callback
 }
 
 /// Aborts an expiry timer; does nothing without `TIMER_SERVICE`.
-pub async fn abort_expiry(
-    state: &AppState,
-    ctx: &CallContext,
-    expiration_id: &str,
-) -> Result<(), DownstreamError> {
-    match &state.timer {
-        Some(timer) => timer.abort(ctx, expiration_id).await,
+pub async fn abort_expiry(svc: &UserService, ctx: &CallContext, expiration_id: &str) -> Result<(), Failure> {
+    match &svc.expiry {
+        Some(expiry) => expiry.timer.abort(ctx, expiration_id).await,
         None => Ok(()),
     }
 }

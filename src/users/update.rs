@@ -10,15 +10,15 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 
 use crate::context::CallContext;
-use crate::downstream::{DownstreamError, ErrorKind};
-use crate::error::{ApiError, ApiResult};
+use crate::failure::Cause;
 use crate::groups;
-use crate::state::AppState;
 use crate::store::unreadable;
-use crate::store::Filter;
+use crate::store::{Filter, StoreError};
 use crate::users::saga::Saga;
 use crate::users::sync::{abort_expiry, replace_roles, rond_subject, schedule_expiry};
+use crate::users::UserService;
 use crate::users::{auth_user_id, roles, str_field};
+use crate::users::{UserError, UserResult};
 
 use changes::ExpiryChange;
 
@@ -31,23 +31,21 @@ use changes::ExpiryChange;
 /// its group after the update, an unknown group. 404: no user matches. 409: the user changed
 /// between the read and the write (retry), or the auth provider refused a taken email/username.
 pub async fn update_user(
-    state: &AppState,
+    svc: &UserService,
     ctx: &CallContext,
     id: &str,
     filter: Filter,
     update: Value,
-) -> ApiResult<Value> {
+) -> UserResult<Value> {
     changes::check_update(&update)?;
     // Paths are bounded before anything is read or computed.
-    state
-        .config
-        .limits
+    svc.limits
         .document
         .check_update(&update)
-        .map_err(|e| ApiError::BadRequest(crate::config::describe_limit(&e)))?;
-    let before = read_user(state, ctx, id, &filter).await?;
+        .map_err(|e| UserError::Invalid(crate::config::describe_limit(&e)))?;
+    let before = read_user(svc, ctx, id, &filter).await?;
     if let Some(refusal) = unreadable::stub_refusal(&before, &format!("user \"{id}\"")) {
-        return Err(ApiError::BadRequest(refusal));
+        return Err(UserError::Invalid(refusal));
     }
     let mut after = before.clone();
     // Positional paths (`roles.$.replace`) resolve against the caller's `_q`, as in the CRUD.
@@ -55,8 +53,8 @@ pub async fn update_user(
         Some(q) => docquery::apply_update_with_filter(&mut after, &update, &now_iso(), q),
         None => docquery::apply_update(&mut after, &update, &now_iso()),
     };
-    applied.map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    groups::validate_user(&state.group_registry, &state.config.limits, ctx, &after).await?;
+    applied.map_err(|e| UserError::Invalid(e.to_string()))?;
+    groups::validate_user(&svc.groups, &svc.limits, ctx, &after).await?;
     let expiry = changes::expiry_change(&before, &after)?;
 
     let change = Change {
@@ -67,7 +65,7 @@ pub async fn update_user(
         after: &after,
     };
     let mut saga = Saga::new("update user");
-    match write_and_sync(state, ctx, &change, expiry, &mut saga).await {
+    match write_and_sync(svc, ctx, &change, expiry, &mut saga).await {
         Ok(user) => Ok(user),
         Err(error) => Err(saga.fail(error).await),
     }
@@ -85,48 +83,46 @@ struct Change<'c> {
 /// The store write, then the side effects in order; returns the user as the last store write
 /// answered it. Every completed step is registered in `saga`.
 async fn write_and_sync<'a>(
-    state: &'a AppState,
+    svc: &'a UserService,
     ctx: &'a CallContext,
     change: &Change<'_>,
     expiry: ExpiryChange,
     saga: &mut Saga<'a>,
-) -> ApiResult<Value> {
-    let written = write_store(state, ctx, change, saga).await?;
-    sync_auth(state, ctx, change, saga).await?;
-    sync_roles(state, ctx, change, saga).await?;
-    Ok(sync_expiry(state, ctx, change, expiry, saga)
+) -> UserResult<Value> {
+    let written = write_store(svc, ctx, change, saga).await?;
+    sync_auth(svc, ctx, change, saga).await?;
+    sync_roles(svc, ctx, change, saga).await?;
+    Ok(sync_expiry(svc, ctx, change, expiry, saga)
         .await?
         .unwrap_or(written))
 }
 
 /// The whole current document: the read ignores `acl_read_columns` (a hidden field must still be
 /// validated and reverted); the caller's projection applies to the PATCH answer it receives.
-async fn read_user(state: &AppState, ctx: &CallContext, id: &str, filter: &Filter) -> ApiResult<Value> {
-    state
-        .users
+async fn read_user(svc: &UserService, ctx: &CallContext, id: &str, filter: &Filter) -> UserResult<Value> {
+    svc.store
         .get(&ctx.internal_read(), id, filter)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("user \"{id}\" not found")))
+        .ok_or_else(|| UserError::NotFound(format!("user \"{id}\" not found")))
 }
 
 /// The compare-and-set store write; registers the revert of the changed fields. A write that
 /// timed out may have been applied, so its revert is registered too.
 async fn write_store<'a>(
-    state: &'a AppState,
+    svc: &'a UserService,
     ctx: &'a CallContext,
     change: &Change<'_>,
     saga: &mut Saga<'a>,
-) -> ApiResult<Value> {
+) -> UserResult<Value> {
     let filter = changes::cas_filter(change.filter, change.before);
-    let result = state.users.patch(ctx, change.id, &filter, change.update).await;
-    let applied = matches!(
-        &result,
-        Ok(Some(_))
-            | Err(DownstreamError {
-                kind: ErrorKind::Timeout,
-                ..
-            })
-    );
+    let result = svc.store.patch(ctx, change.id, &filter, change.update).await;
+    // Only a timeout is taken as "maybe applied" here; verifying every unknown outcome (5xx,
+    // dropped connection) instead of assuming is the saga journal's work (issue 11).
+    let applied = match &result {
+        Ok(written) => written.is_some(),
+        Err(StoreError::Failed(failure)) => failure.cause == Cause::Timeout,
+        Err(_) => false,
+    };
     if let (true, Some(revert)) = (applied, changes::revert_update(change.before, change.after)) {
         let id = change.id.to_owned();
         let repair = format!(
@@ -134,24 +130,24 @@ async fn write_store<'a>(
             changes::field_names(&revert)
         );
         saga.compensate_with("update store user", repair, async move {
-            state
-                .users
+            svc.store
                 .patch(ctx, &id, &Filter::any_state(), &revert)
                 .await
                 .map(drop)
         });
     }
-    result?
-        .ok_or_else(|| ApiError::Conflict(format!("user \"{}\" was modified concurrently, retry", change.id)))
+    result?.ok_or_else(|| {
+        UserError::Conflict(format!("user \"{}\" was modified concurrently, retry", change.id))
+    })
 }
 
 /// Sends the changed `email`, `username` and `blocked` to the auth user, when linked.
 async fn sync_auth<'a>(
-    state: &'a AppState,
+    svc: &'a UserService,
     ctx: &'a CallContext,
     change: &Change<'_>,
     saga: &mut Saga<'a>,
-) -> ApiResult<()> {
+) -> UserResult<()> {
     let Some(auth_id) = auth_user_id(change.before) else {
         return Ok(());
     };
@@ -159,34 +155,34 @@ async fn sync_auth<'a>(
     if patch == Default::default() {
         return Ok(());
     }
-    state.auth.update_user(ctx, auth_id, &patch).await?;
+    svc.auth.update_user(ctx, auth_id, &patch).await?;
     let auth_id = auth_id.to_owned();
     let repair = format!("set the email/username/blocked of auth user {auth_id} back to the store user's");
     saga.compensate_with("update auth user", repair, async move {
-        state.auth.update_user(ctx, &auth_id, &undo).await
+        svc.auth.update_user(ctx, &auth_id, &undo).await
     });
     Ok(())
 }
 
 /// Replaces the Rönd roles when they changed (revoke, grant new, re-grant old on failure).
 async fn sync_roles<'a>(
-    state: &'a AppState,
+    svc: &'a UserService,
     ctx: &'a CallContext,
     change: &Change<'_>,
     saga: &mut Saga<'a>,
-) -> ApiResult<()> {
+) -> UserResult<()> {
     let (old, new) = (roles(change.before), roles(change.after));
-    if state.policy.is_none() || !changes::roles_changed(&old, &new) {
+    if svc.roles.is_none() || !changes::roles_changed(&old, &new) {
         return Ok(());
     }
-    let Some(subject) = rond_subject(state, change.after) else {
+    let Some(subject) = rond_subject(svc, change.after) else {
         return Ok(());
     };
-    replace_roles(state, ctx, change.after, &old, &new).await?;
+    replace_roles(svc, ctx, change.after, &old, &new).await?;
     let doc = change.after.clone();
     let repair = format!("revoke the bindings of subject {subject} and grant it {old:?}");
     saga.compensate_with("replace roles", repair, async move {
-        replace_roles(state, ctx, &doc, &new, &old).await
+        replace_roles(svc, ctx, &doc, &new, &old).await
     });
     Ok(())
 }
@@ -195,17 +191,17 @@ async fn sync_roles<'a>(
 /// is scheduled and recorded before the previous one is aborted: an abort cannot be undone, so
 /// it comes last; its failure is logged, never returned.
 async fn sync_expiry<'a>(
-    state: &'a AppState,
+    svc: &'a UserService,
     ctx: &'a CallContext,
     change: &Change<'_>,
     expiry: ExpiryChange,
     saga: &mut Saga<'a>,
-) -> ApiResult<Option<Value>> {
+) -> UserResult<Option<Value>> {
     let previous = str_field(change.before, "expirationId").filter(|s| !s.is_empty());
     let scheduled = match expiry {
         ExpiryChange::Unchanged => return Ok(None),
         ExpiryChange::Remove => None,
-        ExpiryChange::Schedule(date) => schedule_expiry(state, ctx, change.id, &date).await?,
+        ExpiryChange::Schedule(date) => schedule_expiry(svc, ctx, change.id, &date).await?,
     };
     let record = match (&scheduled, previous) {
         (Some(new_id), _) => json!({ "$set": { "expirationId": new_id } }),
@@ -215,16 +211,16 @@ async fn sync_expiry<'a>(
     if let Some(new_id) = scheduled {
         let repair = format!("abort the expiry timer {new_id}");
         saga.compensate_with("schedule expiry", repair, async move {
-            abort_expiry(state, ctx, &new_id).await
+            abort_expiry(svc, ctx, &new_id).await
         });
     }
-    let written = state
-        .users
+    let written = svc
+        .store
         .patch(ctx, change.id, &Filter::any_state(), &record)
         .await?
-        .ok_or_else(|| ApiError::Conflict(format!("user \"{}\" was deleted concurrently", change.id)))?;
+        .ok_or_else(|| UserError::Conflict(format!("user \"{}\" was deleted concurrently", change.id)))?;
     if let Some(previous) = previous {
-        if let Err(error) = abort_expiry(state, ctx, previous).await {
+        if let Err(error) = abort_expiry(svc, ctx, previous).await {
             tracing::warn!(
                 user_id = change.id,
                 expiration_id = previous,

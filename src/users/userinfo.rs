@@ -15,10 +15,10 @@ use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
 
 use crate::context::{Acl, CallContext};
-use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
 use crate::store::query::MAX_LIMIT;
 use crate::store::{Collection, DocState, Filter, FindQuery, StateFilter};
+use crate::users::UserService;
+use crate::users::{UserError, UserResult};
 
 /// Store fields never returned by `/userinfo`: the CRUD's state and audit fields.
 pub const HIDDEN_FIELDS: [&str; 5] = ["__STATE__", "createdAt", "updatedAt", "creatorId", "updaterId"];
@@ -33,23 +33,27 @@ const NOT_LOGGED: &str = "Missing authUserId, user not logged";
 ///
 /// 401 without a session (no call is made), when the provider refuses the session, or when its
 /// userinfo lacks the `CUSTOM_USER_ID_KEY` value; 404 when no PUBLIC store user is linked.
-pub async fn userinfo(state: &AppState, ctx: &CallContext) -> ApiResult<Value> {
+pub async fn userinfo(svc: &UserService, ctx: &CallContext) -> UserResult<Value> {
     require_session(ctx)?;
-    let provider = state.auth.userinfo(ctx).await?;
+    let provider = svc.auth.userinfo(ctx).await?;
     let Value::Object(provider) = provider else {
-        return Err(ApiError::Unauthorized(NOT_LOGGED.into()));
+        return Err(UserError::NotLoggedIn(NOT_LOGGED.into()));
     };
-    let key = state.config.users.custom_user_id_key.as_str();
+    let key = svc.policy.custom_user_id_key.as_str();
     let auth_id = provider
         .get(key)
         .and_then(Value::as_str)
         .filter(|id| !id.is_empty())
-        .ok_or_else(|| ApiError::Unauthorized(NOT_LOGGED.into()))?
+        .ok_or_else(|| UserError::NotLoggedIn(NOT_LOGGED.into()))?
         .to_owned();
-    let user = linked_user(state, ctx, &auth_id).await?;
-    let listed = state.config.users.userinfo_properties.as_deref();
+    let user = linked_user(svc, ctx, &auth_id).await?;
+    let listed = svc.policy.userinfo_properties.as_deref();
     let mut merged = merge(provider, &user, listed, key);
-    if let Some(roles) = state.roles.as_ref().filter(|_| wants_permissions(listed)) {
+    if let Some(roles) = svc
+        .role_permissions
+        .as_ref()
+        .filter(|_| wants_permissions(listed))
+    {
         let permissions = role_permissions(roles.as_ref(), ctx, &crate::users::roles(&user)).await?;
         merged.insert(PERMISSIONS.into(), json!(permissions));
     }
@@ -57,9 +61,9 @@ pub async fn userinfo(state: &AppState, ctx: &CallContext) -> ApiResult<Value> {
 }
 
 /// 401 when the request carries neither an `authorization` header nor a `cookie`.
-pub fn require_session(ctx: &CallContext) -> ApiResult<()> {
+pub fn require_session(ctx: &CallContext) -> UserResult<()> {
     if ctx.session.authorization.is_none() && ctx.session.cookie.is_none() {
-        return Err(ApiError::Unauthorized(
+        return Err(UserError::NotLoggedIn(
             "no session: send an authorization header or the sid cookie".into(),
         ));
     }
@@ -67,7 +71,7 @@ pub fn require_session(ctx: &CallContext) -> ApiResult<()> {
 }
 
 /// The PUBLIC store user whose `authUserId` is `auth_id`; 404 when there is none.
-async fn linked_user(state: &AppState, ctx: &CallContext, auth_id: &str) -> ApiResult<Value> {
+async fn linked_user(svc: &UserService, ctx: &CallContext, auth_id: &str) -> UserResult<Value> {
     let query = FindQuery {
         filter: Filter {
             q: Some(json!({ "authUserId": auth_id })),
@@ -77,11 +81,11 @@ async fn linked_user(state: &AppState, ctx: &CallContext, auth_id: &str) -> ApiR
         limit: Some(1),
         ..FindQuery::default()
     };
-    let found = state.users.find(ctx, &query).await?;
+    let found = svc.store.find(ctx, &query).await?;
     found
         .into_iter()
         .next()
-        .ok_or_else(|| ApiError::NotFound(format!("no user is linked to auth user \"{auth_id}\"")))
+        .ok_or_else(|| UserError::NotFound(format!("no user is linked to auth user \"{auth_id}\"")))
 }
 
 /// The provider's userinfo plus the store fields `listed` allows (all when `None`), without the
@@ -116,7 +120,7 @@ async fn role_permissions(
     roles: &dyn Collection,
     ctx: &CallContext,
     role_ids: &[String],
-) -> ApiResult<Vec<String>> {
+) -> UserResult<Vec<String>> {
     let mut ids: Vec<&str> = Vec::with_capacity(role_ids.len());
     for id in role_ids {
         if !ids.contains(&id.as_str()) {

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use serde_json::json;
-use user_manager_service::downstream::ErrorKind;
+use user_manager_service::downstream::Cause;
 use user_manager_service::policy::{PolicyClient, RevokeOutcome, RondClient};
 use user_manager_service::timer::{Callback, Schedule, TimerClient, TimerServiceClient};
 use wiremock::matchers::{body_json, header, method, path};
@@ -13,6 +13,9 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use crate::auth0_adapter::support::{
     assert_forwarded, ctx, failure_cases, http_client, only_request, RELAXED,
 };
+
+/// The error of the calls `failure_cases!` checks.
+type CallError = user_manager_service::failure::Failure;
 
 /// The Rönd adapter, for `failure_cases!`.
 fn rond(client: reqwest::Client, base_url: String) -> RondClient {
@@ -128,7 +131,7 @@ async fn a_grant_answered_without_a_binding_id_is_unreadable() {
         .grant(&ctx(), "s", &roles())
         .await
         .expect_err("no id");
-    assert_eq!(error.kind, ErrorKind::Failed { status: None });
+    assert_eq!(error.cause, Cause::Failed { status: None });
 }
 
 #[tokio::test]
@@ -200,8 +203,8 @@ async fn a_rate_limited_schedule_says_when_to_retry() {
         .await
         .expect_err("limited");
     assert_eq!(
-        error.kind,
-        ErrorKind::RateLimited {
+        error.cause,
+        Cause::RateLimited {
             retry_after: Some(Duration::from_secs(3))
         }
     );
@@ -209,14 +212,14 @@ async fn a_rate_limited_schedule_says_when_to_retry() {
 }
 
 failure_cases!(grant, rond, "POST" "/grant/bindings", "Rönd POST /grant/bindings",
-    400 => ErrorKind::Rejected { status: 400, .. }, |a, c| a.grant(&c, "auth0|1", &roles()));
+    400 => CallError { cause: Cause::Rejected { status: 400, .. }, .. }, |a, c| a.grant(&c, "auth0|1", &roles()));
 failure_cases!(revoke, rond, "POST" "/revoke/bindings", "Rönd POST /revoke/bindings",
-    400 => ErrorKind::Rejected { status: 400, .. }, |a, c| a.revoke(&c, "auth0|1"));
+    400 => CallError { cause: Cause::Rejected { status: 400, .. }, .. }, |a, c| a.revoke(&c, "auth0|1"));
 failure_cases!(rond_check, rond, "GET" "/-/rbac-healthz", "Rönd GET /-/rbac-healthz",
-    404 => ErrorKind::NotFound, |a, c| a.check(&c));
+    404 => CallError { cause: Cause::NotFound, .. }, |a, c| a.check(&c));
 failure_cases!(schedule, timer, "POST" "/schedule", "Timer Service POST /schedule",
-    400 => ErrorKind::Rejected { status: 400, .. }, |a, c| a.schedule(&c, &super::schedule()));
+    400 => CallError { cause: Cause::Rejected { status: 400, .. }, .. }, |a, c| a.schedule(&c, &super::schedule()));
 failure_cases!(abort, timer, "POST" "/abort", "Timer Service POST /abort",
-    404 => ErrorKind::NotFound, |a, c| a.abort(&c, "65a0c0ffee"));
+    404 => CallError { cause: Cause::NotFound, .. }, |a, c| a.abort(&c, "65a0c0ffee"));
 failure_cases!(timer_check, timer, "GET" "/-/healthz", "Timer Service GET /-/healthz",
-    404 => ErrorKind::NotFound, |a, c| a.check(&c));
+    404 => CallError { cause: Cause::NotFound, .. }, |a, c| a.check(&c));

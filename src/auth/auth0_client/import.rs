@@ -8,10 +8,10 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::{read_json, send};
 use super::{wire, Auth0Client};
 use crate::auth::{AuthResult, ImportErrorDetail, ImportFailure, ImportJob, ImportJobState, ImportSummary};
 use crate::context::CallContext;
-use crate::downstream::{read_json, send};
 
 /// An Auth0 job object (only what we read of it).
 #[derive(Deserialize)]

@@ -19,8 +19,10 @@ use super::{
     AuthProvider, AuthResult, AuthUser, AuthUserPatch, Capabilities, ImportFailure, ImportJob, NewAuthUser,
     SessionGrant,
 };
+use crate::auth::AuthError;
 use crate::context::CallContext;
-use crate::downstream::{forward_headers, read_json, send, CallName};
+use crate::downstream::read_json as read_json_body;
+use crate::downstream::{forward_headers, CallName, Cause, Failure};
 use crate::secret::Secret;
 
 /// Service name in errors, logs and metrics.
@@ -153,7 +155,8 @@ impl AuthProvider for Auth0Client {
 
     async fn get_user(&self, ctx: &CallContext, id: &str) -> AuthResult<Option<AuthUser>> {
         let call = self.call("GET", self.user_route());
-        let response = match send(&call, self.request(ctx, Method::GET, &self.user_path(id))).await {
+        let builder = self.request(ctx, Method::GET, &self.user_path(id));
+        let response = match send(&call, builder).await {
             Ok(response) => response,
             Err(e) if e.is_not_found() => return Ok(None),
             Err(e) => return Err(e),
@@ -247,5 +250,38 @@ impl AuthProvider for Auth0Client {
         send(&call, self.request(ctx, Method::GET, "/-/healthz"))
             .await
             .map(drop)
+    }
+}
+
+/// Sends a call to the Auth0 Client and reads its refusals as the port's errors: 400 invalid,
+/// 401 no session, 403 denied, 404 unknown user, 409 taken, 429 slow down; the message names
+/// the call and quotes the Auth0 Client.
+pub(super) async fn send(call: &CallName, builder: reqwest::RequestBuilder) -> AuthResult<reqwest::Response> {
+    crate::downstream::send(call, builder).await.map_err(classify)
+}
+
+/// Reads a 2xx JSON body; an unreadable one is a failure whose outcome is unknown.
+pub(super) async fn read_json<T: serde::de::DeserializeOwned>(
+    call: &CallName,
+    response: reqwest::Response,
+) -> AuthResult<T> {
+    Ok(read_json_body(call, response).await?)
+}
+
+fn classify(failure: Failure) -> AuthError {
+    let text = failure.to_string();
+    match failure.cause {
+        Cause::NotFound => AuthError::NotFound(text),
+        Cause::Conflict { message } => {
+            AuthError::Conflict(format!("{} responded 409: {message}", failure.call))
+        }
+        Cause::RateLimited { retry_after } => AuthError::RateLimited {
+            retry_after,
+            message: text,
+        },
+        Cause::Rejected { status: 400, .. } => AuthError::Invalid(text),
+        Cause::Rejected { status: 401, .. } => AuthError::NoSession(text),
+        Cause::Rejected { status: 403, .. } => AuthError::Denied(text),
+        _ => AuthError::Failed(failure),
     }
 }

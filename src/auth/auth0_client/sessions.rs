@@ -5,10 +5,11 @@ use reqwest::header::SET_COOKIE;
 use reqwest::{Method, Response};
 use serde_json::{json, Value};
 
+use super::{read_json, send};
 use super::{wire, Auth0Client};
 use crate::auth::{AuthResult, SessionGrant};
 use crate::context::CallContext;
-use crate::downstream::{read_json, send, CallName};
+use crate::downstream::CallName;
 use crate::secret::Secret;
 
 impl Auth0Client {

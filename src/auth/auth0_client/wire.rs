@@ -3,13 +3,14 @@
 
 use serde_json::{Map, Value};
 
+use crate::auth::AuthError;
 use crate::auth::{AuthUser, AuthUserPatch, NewAuthUser};
 pub(super) use crate::downstream::{encode_segment, read_bytes};
-use crate::downstream::{CallName, DownstreamError, ErrorKind};
+use crate::downstream::{CallName, Cause, Failure};
 
 /// The error of a 2xx answer whose body is not what the route returns.
-pub(super) fn unreadable(call: &CallName) -> DownstreamError {
-    DownstreamError::new(call.clone(), ErrorKind::Failed { status: None })
+pub(super) fn unreadable(call: &CallName) -> AuthError {
+    Failure::new(call.clone(), Cause::Failed { status: None }).into()
 }
 
 /// Body of `POST /users`; absent fields are omitted; `username` is also `nickname` and `name`.

@@ -4,11 +4,11 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{call, conflict, internal, new_auth_id, not_found, password, rejected, LocalAuth};
+use super::{call, conflict, internal, invalid, new_auth_id, not_found, password, LocalAuth};
 use crate::auth::{AuthResult, AuthUser, AuthUserPatch, NewAuthUser};
 use crate::context::CallContext;
-use crate::downstream::{CallName, DownstreamError, ErrorKind};
 use crate::store::query::MAX_LIMIT;
+use crate::store::StoreError;
 use crate::store::{DocState, Filter, FindQuery, StoreResult};
 
 /// The `Conflict` message of a taken email.
@@ -135,7 +135,6 @@ impl LocalAuth {
     pub(super) async fn ensure_unique(
         &self,
         ctx: &CallContext,
-        call: &CallName,
         id: &str,
         email: Option<&str>,
         username: Option<&str>,
@@ -157,10 +156,10 @@ impl LocalAuth {
             .iter()
             .any(|c| email.is_some() && c.email.as_deref() == email)
         {
-            return Err(conflict(call, EMAIL_TAKEN));
+            return Err(conflict(EMAIL_TAKEN));
         }
         if !others.is_empty() {
-            return Err(conflict(call, USERNAME_TAKEN));
+            return Err(conflict(USERNAME_TAKEN));
         }
         Ok(())
     }
@@ -169,7 +168,6 @@ impl LocalAuth {
     pub(super) async fn insert_credential(
         &self,
         ctx: &CallContext,
-        call: &CallName,
         user: &AuthUser,
         password_hash: &str,
     ) -> AuthResult<()> {
@@ -186,14 +184,10 @@ impl LocalAuth {
         doc.insert("__STATE__".into(), DocState::Public.as_str().into());
         match self.config.credentials.insert(ctx, &Value::Object(doc)).await {
             Ok(_) => Ok(()),
-            Err(DownstreamError {
-                kind: ErrorKind::Conflict { .. },
-                ..
-            }) => Err(conflict(
-                call,
-                "email or username is already used by another user",
-            )),
-            Err(e) => Err(e),
+            Err(StoreError::Conflict { .. }) => {
+                Err(conflict("email or username is already used by another user"))
+            }
+            Err(e) => Err(e.into()),
         }
     }
 
@@ -205,7 +199,7 @@ impl LocalAuth {
     ) -> AuthResult<AuthUser> {
         let call = call("POST", "/users");
         if let Some(message) = password::weakness(&user.password) {
-            return Err(rejected(&call, 400, message));
+            return Err(invalid(message));
         }
         let id = user
             .user_id
@@ -215,9 +209,9 @@ impl LocalAuth {
         let email = user.email.as_deref().map(normalize_email);
         let username = user.username.clone();
         if self.credential(ctx, &id).await?.is_some() {
-            return Err(conflict(&call, format!("auth user {id} already exists")));
+            return Err(conflict(format!("auth user {id} already exists")));
         }
-        self.ensure_unique(ctx, &call, &id, email.as_deref(), username.as_deref())
+        self.ensure_unique(ctx, &id, email.as_deref(), username.as_deref())
             .await?;
         let hash = self
             .hasher
@@ -233,7 +227,7 @@ impl LocalAuth {
             blocked: user.blocked,
         }
         .auth_user();
-        self.insert_credential(ctx, &call, &created, &hash).await?;
+        self.insert_credential(ctx, &created, &hash).await?;
         Ok(created)
     }
 
@@ -244,7 +238,6 @@ impl LocalAuth {
         id: &str,
         patch: &AuthUserPatch,
     ) -> AuthResult<()> {
-        let call = call("PATCH", "/users/:id");
         let email = patch.email.as_deref().map(normalize_email);
         let mut set = Map::new();
         if let Some(email) = &email {
@@ -259,8 +252,11 @@ impl LocalAuth {
         if set.is_empty() {
             return Ok(());
         }
-        let current = self.credential(ctx, id).await?.ok_or_else(|| not_found(&call))?;
-        self.ensure_unique(ctx, &call, id, email.as_deref(), patch.username.as_deref())
+        let current = self
+            .credential(ctx, id)
+            .await?
+            .ok_or_else(|| not_found(format!("auth user \"{id}\" does not exist")))?;
+        self.ensure_unique(ctx, id, email.as_deref(), patch.username.as_deref())
             .await?;
         let update = json!({ "$set": set });
         match self
@@ -270,27 +266,22 @@ impl LocalAuth {
             .await
         {
             Ok(Some(_)) => Ok(()),
-            Ok(None) => Err(not_found(&call)),
-            Err(DownstreamError {
-                kind: ErrorKind::Conflict { .. },
-                ..
-            }) => Err(conflict(
-                &call,
-                "email or username is already used by another user",
-            )),
-            Err(e) => Err(e),
+            Ok(None) => Err(not_found(format!("auth user \"{id}\" does not exist"))),
+            Err(StoreError::Conflict { .. }) => {
+                Err(conflict("email or username is already used by another user"))
+            }
+            Err(e) => Err(e.into()),
         }
     }
 
     /// `delete_user`: the credentials and every refresh and reset token of the user.
     pub(super) async fn delete_credential(&self, ctx: &CallContext, id: &str) -> AuthResult<()> {
-        let call = call("DELETE", "/users/:id");
         let filter = Filter {
             q: Some(json!({ "authId": id })),
             ..Filter::default()
         };
         if self.config.credentials.delete_many(ctx, &filter).await? == 0 {
-            return Err(not_found(&call));
+            return Err(not_found(format!("auth user \"{id}\" does not exist")));
         }
         let tokens = Filter {
             q: Some(json!({ "userId": id, "kind": { "$in": ["refresh", "reset"] } })),

@@ -6,12 +6,13 @@
 use serde_json::{json, Value};
 
 use super::credentials::{normalize_email, Credential, EMAIL_TAKEN, USERNAME_TAKEN};
-use super::{call, not_found, password, rejected, LocalAuth};
+use super::{invalid, not_found, password, LocalAuth};
+use crate::auth::AuthError;
 use crate::auth::{
     AuthResult, AuthUser, ImportErrorDetail, ImportFailure, ImportJob, ImportJobState, ImportSummary,
 };
 use crate::context::CallContext;
-use crate::downstream::{CallName, ErrorKind};
+use crate::store::StoreError;
 use crate::store::{DocState, Filter};
 
 /// What one record led to.
@@ -41,13 +42,8 @@ impl LocalAuth {
         users_json: &[u8],
         upsert: bool,
     ) -> AuthResult<ImportJob> {
-        let call = call("POST", "/users/import");
         let Ok(Value::Array(records)) = serde_json::from_slice::<Value>(users_json) else {
-            return Err(rejected(
-                &call,
-                400,
-                "the users file must be a JSON array of users",
-            ));
+            return Err(invalid("the users file must be a JSON array of users"));
         };
         let mut summary = ImportSummary {
             total: records.len() as u64,
@@ -55,7 +51,7 @@ impl LocalAuth {
         };
         let mut failures = Vec::new();
         for record in &records {
-            match self.import_record(ctx, &call, record, upsert).await? {
+            match self.import_record(ctx, record, upsert).await? {
                 Outcome::Inserted => summary.inserted += 1,
                 Outcome::Updated => summary.updated += 1,
                 Outcome::Failed(failed) => {
@@ -81,13 +77,7 @@ impl LocalAuth {
     }
 
     /// One record; store failures abort the import (the job retries the file).
-    async fn import_record(
-        &self,
-        ctx: &CallContext,
-        call: &CallName,
-        record: &Value,
-        upsert: bool,
-    ) -> AuthResult<Outcome> {
+    async fn import_record(&self, ctx: &CallContext, record: &Value, upsert: bool) -> AuthResult<Outcome> {
         let text = |key: &str| record.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
         let (Some(id), Some(email)) = (text("user_id"), text("email")) else {
             return Ok(failure(record, "FORMAT", "a user needs a user_id and an email"));
@@ -106,15 +96,15 @@ impl LocalAuth {
             return Ok(failure(record, "DUPLICATED_USER", "The user already exist."));
         }
         let unique = self
-            .ensure_unique(ctx, call, id, user.email.as_deref(), user.username.as_deref())
+            .ensure_unique(ctx, id, user.email.as_deref(), user.username.as_deref())
             .await;
         match unique {
             Ok(()) => {}
-            Err(e) => match e.kind {
-                ErrorKind::Conflict { message } if message == EMAIL_TAKEN => {
+            Err(e) => match e {
+                AuthError::Conflict(message) if message == EMAIL_TAKEN => {
                     return Ok(failure(record, "CONFLICT_EMAIL", message))
                 }
-                ErrorKind::Conflict { message } if message == USERNAME_TAKEN => {
+                AuthError::Conflict(message) if message == USERNAME_TAKEN => {
                     return Ok(failure(record, "CONFLICT_USERNAME", message))
                 }
                 _ => return Err(e),
@@ -122,13 +112,10 @@ impl LocalAuth {
         }
         match existing {
             Some(current) => self.import_update(ctx, &current, &user, record).await,
-            None => match self
-                .insert_credential(ctx, call, &user, password::UNUSABLE_HASH)
-                .await
-            {
+            None => match self.insert_credential(ctx, &user, password::UNUSABLE_HASH).await {
                 Ok(()) => Ok(Outcome::Inserted),
-                Err(e) => match e.kind {
-                    ErrorKind::Conflict { message } => Ok(failure(record, "DUPLICATED_USER", message)),
+                Err(e) => match e {
+                    AuthError::Conflict(message) => Ok(failure(record, "DUPLICATED_USER", message)),
                     _ => Err(e),
                 },
             },
@@ -162,31 +149,32 @@ impl LocalAuth {
                 "IMPORT_FAILED",
                 "the user was deleted during the import",
             )),
-            Err(e) => match e.kind {
-                ErrorKind::Conflict { .. } => Ok(failure(record, "CONFLICT_EMAIL", EMAIL_TAKEN)),
-                _ => Err(e),
+            Err(e) => match e {
+                StoreError::Conflict { .. } => Ok(failure(record, "CONFLICT_EMAIL", EMAIL_TAKEN)),
+                _ => Err(e.into()),
             },
         }
     }
 
     /// The stored import job `job_id`.
-    async fn job_doc(&self, ctx: &CallContext, call: &CallName, job_id: &str) -> AuthResult<Value> {
+    async fn job_doc(&self, ctx: &CallContext, job_id: &str) -> AuthResult<Value> {
         let filter = Filter {
             q: Some(json!({ "kind": "import" })),
             ..Filter::default()
         };
         match self.config.tokens.get(ctx, job_id, &filter).await {
             Ok(Some(doc)) => Ok(doc),
-            Ok(None) => Err(not_found(call)),
-            Err(e) if matches!(e.kind, ErrorKind::Rejected { status: 400, .. }) => Err(not_found(call)),
-            Err(e) => Err(e),
+            // An id the store cannot even parse names no job either.
+            Ok(None) | Err(StoreError::Invalid(_)) => {
+                Err(not_found(format!("import job \"{job_id}\" does not exist")))
+            }
+            Err(e) => Err(e.into()),
         }
     }
 
     /// `import_status`: always `completed`, with the stored summary.
     pub(super) async fn import_job(&self, ctx: &CallContext, job_id: &str) -> AuthResult<ImportJob> {
-        let call = call("GET", "/users/import/status/:id");
-        let doc = self.job_doc(ctx, &call, job_id).await?;
+        let doc = self.job_doc(ctx, job_id).await?;
         let state = doc
             .get("status")
             .and_then(|s| serde_json::from_value(s.clone()).ok())
@@ -207,8 +195,7 @@ impl LocalAuth {
         ctx: &CallContext,
         job_id: &str,
     ) -> AuthResult<Vec<ImportFailure>> {
-        let call = call("GET", "/users/import/status/:id/errors");
-        let doc = self.job_doc(ctx, &call, job_id).await?;
+        let doc = self.job_doc(ctx, job_id).await?;
         Ok(doc
             .get("failures")
             .and_then(|f| serde_json::from_value(f.clone()).ok())

@@ -19,7 +19,6 @@ mod import;
 mod keys;
 mod password;
 mod reset;
-mod routes;
 mod sessions;
 
 use std::path::PathBuf;
@@ -40,15 +39,15 @@ use super::{
     AuthProvider, AuthResult, AuthUser, AuthUserPatch, Capabilities, ImportFailure, ImportJob, NewAuthUser,
     SessionGrant,
 };
+use crate::auth::AuthError;
 use crate::context::CallContext;
-use crate::downstream::{CallName, DownstreamError, ErrorKind};
+use crate::failure::{CallName, Cause, Failure};
 use crate::secret::Secret;
 use crate::store::Collection;
 
 pub use keys::{Claims, TokenError};
 pub use password::MIN_PASSWORD_CHARS;
 pub use reset::INVALID_RESET_TOKEN;
-pub use routes::{jwks_response, redeem, router, JWKS_PATH, RESET_PASSWORD_PATH};
 
 /// Service name in errors, logs and metrics.
 const SERVICE: &str = "local auth";
@@ -138,7 +137,7 @@ impl LocalAuth {
         ctx: &CallContext,
         token: &Secret,
         new_password: &Secret,
-    ) -> Result<(), DownstreamError> {
+    ) -> AuthResult<()> {
         self.redeem_reset_token(ctx, token, new_password).await
     }
 }
@@ -211,7 +210,7 @@ impl AuthProvider for LocalAuth {
 
     async fn check(&self, ctx: &CallContext) -> AuthResult<()> {
         self.config.credentials.check(ctx).await?;
-        self.config.tokens.check(ctx).await
+        Ok(self.config.tokens.check(ctx).await?)
     }
 
     /// Imported users keep the store id as their auth id (it is the `sub` of their tokens).
@@ -225,27 +224,35 @@ fn call(method: &'static str, route: &str) -> CallName {
     CallName::new(SERVICE, method, route)
 }
 
-/// A refusal with `status` and a message for the caller.
-fn rejected(call: &CallName, status: u16, message: impl Into<String>) -> DownstreamError {
-    let message = message.into();
-    DownstreamError::new(call.clone(), ErrorKind::Rejected { status, message })
+/// A request the provider refuses as invalid.
+fn invalid(message: impl Into<String>) -> AuthError {
+    AuthError::Invalid(message.into())
+}
+
+/// A missing, invalid or expired session or token.
+fn no_session(message: impl Into<String>) -> AuthError {
+    AuthError::NoSession(message.into())
+}
+
+/// A blocked user.
+fn denied(message: impl Into<String>) -> AuthError {
+    AuthError::Denied(message.into())
 }
 
 /// A taken email or username.
-fn conflict(call: &CallName, message: impl Into<String>) -> DownstreamError {
-    let message = message.into();
-    DownstreamError::new(call.clone(), ErrorKind::Conflict { message })
+fn conflict(message: impl Into<String>) -> AuthError {
+    AuthError::Conflict(message.into())
 }
 
 /// An unknown user or job.
-fn not_found(call: &CallName) -> DownstreamError {
-    DownstreamError::new(call.clone(), ErrorKind::NotFound)
+fn not_found(message: String) -> AuthError {
+    AuthError::NotFound(message)
 }
 
 /// An unexpected failure inside the provider (hashing, signing): logged, answered as a 500.
-fn internal(call: &CallName, detail: impl std::fmt::Display) -> DownstreamError {
+fn internal(call: &CallName, detail: impl std::fmt::Display) -> AuthError {
     tracing::error!(error.message = %detail, call = %call, "local auth provider failure");
-    DownstreamError::new(call.clone(), ErrorKind::Failed { status: Some(500) })
+    Failure::new(call.clone(), Cause::Failed { status: Some(500) }).into()
 }
 
 /// A random 256-bit token, base64url without padding.

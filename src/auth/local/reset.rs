@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 
 use super::{
-    call, internal, is_past, not_found, now, password, random_token, rejected, timestamp, token_hash,
+    call, internal, invalid, is_past, not_found, now, password, random_token, timestamp, token_hash,
     LocalAuth,
 };
 use crate::auth::AuthResult;
@@ -21,8 +21,10 @@ pub const INVALID_RESET_TOKEN: &str = "reset token is invalid or expired";
 impl LocalAuth {
     /// `change_password`: a new reset token for user `id`, delivered or logged.
     pub(super) async fn send_reset_token(&self, ctx: &CallContext, id: &str) -> AuthResult<()> {
-        let call = call("POST", "/change-password");
-        let user = self.credential(ctx, id).await?.ok_or_else(|| not_found(&call))?;
+        let user = self
+            .credential(ctx, id)
+            .await?
+            .ok_or_else(|| not_found(format!("auth user \"{id}\" does not exist")))?;
         let token = random_token();
         let expires_at = timestamp(super::after(now(), self.config.reset_ttl));
         let doc = json!({
@@ -61,7 +63,7 @@ impl LocalAuth {
             if let Err(e) = self.config.tokens.delete(ctx, &doc_id, &Filter::default()).await {
                 tracing::warn!(error.message = %e, "undelivered password reset token not deleted");
             }
-            return Err(error);
+            return Err(error.into());
         }
         tracing::info!(user.id = %user.id, reset.expires_at = %expires_at, "password reset token delivered to the webhook");
         Ok(())
@@ -76,9 +78,9 @@ impl LocalAuth {
     ) -> AuthResult<()> {
         let call = call("POST", "/users/reset-password");
         if let Some(message) = password::weakness(new_password) {
-            return Err(rejected(&call, 400, message));
+            return Err(invalid(message));
         }
-        let invalid = || rejected(&call, 400, INVALID_RESET_TOKEN);
+        let invalid = || invalid(INVALID_RESET_TOKEN);
         let query = FindQuery {
             filter: Filter {
                 q: Some(json!({ "kind": "reset", "tokenHash": token_hash(token.expose()) })),

@@ -8,7 +8,9 @@
 use serde_json::{json, Map, Value};
 
 use super::credentials::Credential;
-use super::{call, internal, is_past, now, random_token, rejected, timestamp, token_hash, LocalAuth};
+use super::{
+    call, denied, internal, is_past, no_session, now, random_token, timestamp, token_hash, LocalAuth,
+};
 use crate::auth::{AuthResult, SessionGrant};
 use crate::context::CallContext;
 use crate::downstream::CallName;
@@ -76,10 +78,10 @@ impl LocalAuth {
         let matches = self.hasher.verify(password.clone(), stored).await;
         let user = match found {
             Some(user) if matches => user,
-            _ => return Err(rejected(&call, 401, WRONG_CREDENTIALS)),
+            _ => return Err(no_session(WRONG_CREDENTIALS)),
         };
         if user.blocked {
-            return Err(rejected(&call, 403, BLOCKED));
+            return Err(denied(BLOCKED));
         }
         let family = uuid::Uuid::new_v4().to_string();
         self.grant(ctx, &call, &user, &family).await
@@ -90,7 +92,7 @@ impl LocalAuth {
     /// refused attempt changes nothing (the refresh token stays usable).
     pub(super) async fn rotate(&self, ctx: &CallContext, presented: &Secret) -> AuthResult<SessionGrant> {
         let call = call("POST", "/refreshtoken");
-        let session_user = self.expired_session_user(ctx, &call)?;
+        let session_user = self.expired_session_user(ctx)?;
         let q = json!({ "kind": "refresh", "tokenHash": token_hash(presented.expose()) });
         let query = FindQuery {
             filter: Filter {
@@ -102,21 +104,21 @@ impl LocalAuth {
         };
         let docs = self.config.tokens.find(ctx, &query).await?;
         let Some(token) = docs.first().and_then(RefreshDoc::from_doc) else {
-            return Err(rejected(&call, 401, BAD_REFRESH));
+            return Err(no_session(BAD_REFRESH));
         };
         if token.user_id != session_user {
-            return Err(rejected(&call, 401, OTHER_USER));
+            return Err(no_session(OTHER_USER));
         }
         if token.used && !token.revoked {
             self.revoke_reused_family(ctx, &token).await?;
         }
         if token.used || token.revoked || token.expired {
-            return Err(rejected(&call, 401, BAD_REFRESH));
+            return Err(no_session(BAD_REFRESH));
         }
         let user = match self.credential(ctx, &token.user_id).await? {
-            Some(user) if user.blocked => return Err(rejected(&call, 403, BLOCKED)),
+            Some(user) if user.blocked => return Err(denied(BLOCKED)),
             Some(user) => user,
-            None => return Err(rejected(&call, 401, BAD_REFRESH)),
+            None => return Err(no_session(BAD_REFRESH)),
         };
         let unused = Filter {
             q: Some(json!({ "used": false, "revoked": { "$ne": true } })),
@@ -131,42 +133,41 @@ impl LocalAuth {
         if marked.is_none() {
             // Another refresh with the same token won the race: that is a reuse too.
             self.revoke_reused_family(ctx, &token).await?;
-            return Err(rejected(&call, 401, BAD_REFRESH));
+            return Err(no_session(BAD_REFRESH));
         }
         self.grant(ctx, &call, &user, &token.family).await
     }
 
     /// The `sub` of the bearer access token of `ctx.session`, checked for its signature and
     /// issuer but not its expiry.
-    fn expired_session_user(&self, ctx: &CallContext, call: &CallName) -> AuthResult<String> {
+    fn expired_session_user(&self, ctx: &CallContext) -> AuthResult<String> {
         let authorization = ctx.session.authorization.as_ref();
         let token = authorization
             .and_then(|a| bearer(a.expose()))
-            .ok_or_else(|| rejected(call, 401, MISSING_ACCESS))?;
+            .ok_or_else(|| no_session(MISSING_ACCESS))?;
         self.key
             .verify_ignoring_expiry(&self.config.issuer, token)
             .map(|claims| claims.sub)
-            .map_err(|_| rejected(call, 401, BAD_ACCESS))
+            .map_err(|_| no_session(BAD_ACCESS))
     }
 
     /// `userinfo`: the user of the bearer access token of `ctx.session`.
     pub(super) async fn session_user(&self, ctx: &CallContext) -> AuthResult<Value> {
-        let call = call("GET", "/userinfo");
         let token = ctx
             .session
             .authorization
             .as_ref()
             .and_then(|a| bearer(a.expose()).map(str::to_owned))
-            .ok_or_else(|| rejected(&call, 401, "missing bearer access token"))?;
+            .ok_or_else(|| no_session("missing bearer access token"))?;
         let claims = self
             .verify_access_token(&token)
-            .map_err(|e| rejected(&call, 401, e.to_string()))?;
+            .map_err(|e| no_session(e.to_string()))?;
         let user = self
             .credential(ctx, &claims.sub)
             .await?
-            .ok_or_else(|| rejected(&call, 401, "the user of the access token no longer exists"))?;
+            .ok_or_else(|| no_session("the user of the access token no longer exists"))?;
         if user.blocked {
-            return Err(rejected(&call, 403, BLOCKED));
+            return Err(denied(BLOCKED));
         }
         let mut info = Map::new();
         info.insert("sub".into(), user.id.into());

@@ -5,12 +5,10 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::StatusCode;
 use serde_json::json;
 
 use super::fake::FakeConfig;
 use super::{config, ctx, customer_schema, customers, registry};
-use crate::error::ApiError;
 use crate::groups::GroupError;
 use crate::store::Filter;
 
@@ -120,9 +118,7 @@ async fn a_store_failure_is_a_downstream_error_and_a_cached_group_is_still_serve
     let registry = registry(&fake, Duration::ZERO);
     let error = registry.get(&ctx(), "customer").await.unwrap_err();
     assert!(matches!(error, GroupError::Store(_)));
-    let api = ApiError::from(error);
-    assert_eq!(api.status(), StatusCode::BAD_GATEWAY);
-    assert_eq!(api.to_string(), "CRUD GET /user-groups/ responded 500");
+    assert_eq!(error.to_string(), "CRUD GET /user-groups/ responded 500");
     // Within a second of a failure no further load is attempted.
     assert!(registry.get(&ctx(), "customer").await.is_err());
     assert_eq!(fake.finds(), 1);

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::context::CallContext;
-use crate::downstream::{CallName, DownstreamError, ErrorKind};
+use crate::downstream::{CallName, Cause, Failure};
 use crate::store::{
     BulkPatch, Collection, DocState, ExportStream, Filter, FindQuery, StateChange, StoreResult,
 };
@@ -51,10 +51,7 @@ impl Collection for FakeConfig {
         }
         if self.failing.load(Ordering::SeqCst) {
             let call = CallName::new("CRUD", "GET", "/user-groups/");
-            return Err(DownstreamError::new(
-                call,
-                ErrorKind::Failed { status: Some(500) },
-            ));
+            return Err(Failure::new(call, Cause::Failed { status: Some(500) }).into());
         }
         let docs = self.docs.lock().unwrap();
         let skip = query.skip.unwrap_or(0) as usize;

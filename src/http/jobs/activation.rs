@@ -1,21 +1,20 @@
 //! Bulk-activation routes: `POST /jobs/bulk-activation` starts a job that creates auth-provider
 //! users for existing store users and links them; `GET /jobs/bulk-activation/{id}` reports it.
 
-use std::collections::HashSet;
-
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::openapi::{RefOr, Schema};
 use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use super::{jobs, JobCreated};
 use crate::http::doc::{self, JsonBodyRefusals, NonBlank};
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{flags, ApiJson, ApiPath, Ctx};
-use crate::jobs::kinds::activation::{self, ActivationReport, MAX_USERS};
-use crate::jobs::JobStore;
+use crate::jobs::kinds::activation::{self, ActivationInput, ActivationReport, MAX_USERS};
+use crate::jobs::{distinct_ids, IdList};
 use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -57,17 +56,12 @@ impl ToSchema for ActivationItems {
     }
 }
 
-/// A job just created.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-struct JobCreated {
-    /// The id to read the job with.
-    job_id: String,
-    /// Always `pending`.
-    status: String,
-    /// When the job was created (ISO-8601).
-    job_created_at: String,
-}
+/// How messages name the ids of this kind.
+const IDS: IdList = IdList {
+    name: "the body",
+    item: |i| format!("[{i}].filter.userId"),
+    max: MAX_USERS,
+};
 
 /// Starts a bulk activation: the users (by store id) get an auth-provider user through the
 /// provider's bulk import (files under 500 KB, at most two provider jobs at a time), then their
@@ -88,24 +82,20 @@ async fn start_activation(
     RawQuery(raw): RawQuery,
     body: Result<ApiJson<Vec<ActivationItem>>, ApiError>,
 ) -> ApiResult<(StatusCode, ApiJson<JobCreated>)> {
-    let runner = super::runner(&state)?;
-    let jobs = state
-        .jobs
-        .clone()
-        .filter(|_| state.auth.capabilities().bulk_import);
-    let jobs = jobs.ok_or_else(|| {
-        ApiError::NotImplemented("the configured auth provider does not support bulk import".into())
-    })?;
+    let jobs = jobs(&state)?;
+    if !state.users.auth.capabilities().bulk_import {
+        return Err(ApiError::NotImplemented(
+            "the configured auth provider does not support bulk import".into(),
+        ));
+    }
     let upsert = upsert_param(raw.as_deref())?;
-    let user_ids = user_ids(body?.0)?;
-    let job = activation::create(jobs, &ctx, user_ids, upsert).await?;
-    runner.wake();
-    let created = JobCreated {
-        job_id: job.id,
-        status: job.status.as_str().to_owned(),
-        job_created_at: job.job_created_at,
-    };
-    Ok((StatusCode::ACCEPTED, ApiJson(created)))
+    let ids = body?.0.into_iter().map(|item| item.filter.user_id).collect();
+    let user_ids = distinct_ids(ids, &IDS)?;
+    let total = user_ids.len() as u64;
+    let input = serde_json::to_value(ActivationInput { user_ids, upsert })
+        .map_err(|e| ApiError::Internal(format!("job input: {e}")))?;
+    let job = jobs.start(&ctx, activation::KIND, input, total).await?;
+    Ok((StatusCode::ACCEPTED, ApiJson(job.into())))
 }
 
 /// A bulk-activation job: status, counters, failed users and progress.
@@ -123,51 +113,12 @@ async fn get_activation(
     Ctx(ctx): Ctx,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<ActivationReport>> {
-    super::runner(&state)?;
-    let jobs = state
-        .jobs
-        .clone()
-        .ok_or_else(|| ApiError::NotFound(not_found(&id)))?;
-    let job = JobStore::new(jobs).get(&ctx, activation::KIND, &id).await?;
-    let job = job.ok_or_else(|| ApiError::NotFound(not_found(&id)))?;
+    let job = jobs(&state)?.get(&ctx, activation::KIND, &id).await?;
     Ok(ApiJson(ActivationReport::of(job)))
-}
-
-fn not_found(id: &str) -> String {
-    format!("job \"{id}\" not found")
 }
 
 /// `upsert` (`true` or `false`, default true); any other parameter is refused.
 fn upsert_param(raw: Option<&str>) -> ApiResult<bool> {
     let [upsert] = flags(raw, [("upsert", true)])?;
     Ok(upsert)
-}
-
-/// The distinct user ids of the body, in order: at least one, at most [`MAX_USERS`], none empty.
-fn user_ids(items: Vec<ActivationItem>) -> ApiResult<Vec<String>> {
-    if items.is_empty() {
-        return Err(ApiError::BadRequest(
-            "the body must list at least one user".into(),
-        ));
-    }
-    if items.len() > MAX_USERS {
-        return Err(ApiError::BadRequest(format!(
-            "the body lists {} users: at most {MAX_USERS} are accepted per job",
-            items.len()
-        )));
-    }
-    let mut seen = HashSet::with_capacity(items.len());
-    let mut ids = Vec::with_capacity(items.len());
-    for (index, item) in items.into_iter().enumerate() {
-        let id = item.filter.user_id;
-        if id.trim().is_empty() {
-            return Err(ApiError::BadRequest(format!(
-                "[{index}].filter.userId must not be empty"
-            )));
-        }
-        if seen.insert(id.clone()) {
-            ids.push(id);
-        }
-    }
-    Ok(ids)
 }

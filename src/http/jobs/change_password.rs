@@ -2,8 +2,6 @@
 //! change-password email to many users under the provider's rate limit, and
 //! `GET /jobs/change-password/bulk/{id}` reports it (SPEC §5 "Bulk jobs").
 
-use std::collections::HashSet;
-
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -11,11 +9,12 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use super::{jobs, JobCreated};
 use crate::http::doc::{JsonBodyRefusals, NonBlank};
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, Ctx};
-use crate::jobs::kinds::change_password::{Failure, Input, Ledger, KIND, MAX_IDS};
-use crate::jobs::{Job, JobRunner, JobStore, Progress};
+use crate::jobs::kinds::change_password::{FailedUser, Input, Ledger, KIND, MAX_IDS};
+use crate::jobs::{distinct_ids, IdList, Job, Progress};
 use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -31,18 +30,6 @@ struct StartBody {
     /// Auth-provider ids (1 to 100000, not blank; duplicates are sent once).
     #[schema(value_type = Vec<NonBlank>, min_items = 1, max_items = 100_000)]
     auth_users_ids: Vec<String>,
-}
-
-/// A job just created.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-struct JobStarted {
-    /// Id to poll the job with.
-    job_id: String,
-    /// `pending`.
-    status: String,
-    /// ISO-8601 creation time.
-    job_created_at: String,
 }
 
 /// A user whose email was requested.
@@ -79,45 +66,24 @@ struct JobReport {
     /// Users whose email was requested, in request order.
     completed: Vec<CompletedUser>,
     /// Users that failed, with the reason.
-    failures: Vec<Failure>,
+    failures: Vec<FailedUser>,
     /// Users processed so far / all users.
     progress: Progress,
 }
 
-/// The job store and runner, or 501 without a jobs collection.
-fn jobs(state: &AppState) -> ApiResult<(JobStore, &JobRunner)> {
-    let runner = super::runner(state)?;
-    let collection = (state.jobs.clone())
-        .ok_or_else(|| ApiError::Internal("a job runner without a jobs collection".into()))?;
-    Ok((JobStore::new(collection), runner))
-}
-
-/// The ids to work: non-empty strings, at most `MAX_IDS`, duplicates dropped keeping order.
-fn checked_ids(ids: Vec<String>) -> ApiResult<Vec<String>> {
-    if ids.is_empty() {
-        return Err(ApiError::BadRequest("authUsersIds must not be empty".into()));
-    }
-    if ids.len() > MAX_IDS {
-        let n = ids.len();
-        return Err(ApiError::BadRequest(format!(
-            "authUsersIds has {n} ids: at most {MAX_IDS}"
-        )));
-    }
-    if let Some(i) = ids.iter().position(|id| id.trim().is_empty()) {
-        return Err(ApiError::BadRequest(format!(
-            "authUsersIds/{i} must not be empty"
-        )));
-    }
-    let mut seen = HashSet::with_capacity(ids.len());
-    Ok(ids.into_iter().filter(|id| seen.insert(id.clone())).collect())
-}
+/// How messages name the ids of this kind.
+const IDS: IdList = IdList {
+    name: "authUsersIds",
+    item: |i| format!("authUsersIds/{i}"),
+    max: MAX_IDS,
+};
 
 /// Starts a job that asks the auth provider to send the change-password email to every listed
 /// user, at most `AUTH0_BULK_CHANGE_PASSWORD_RATE_LIMIT_PER_SECOND` calls a second.
 #[utoipa::path(post, path = "/jobs/change-password/bulk", tag = "jobs",
     request_body = StartBody,
     responses(
-        (status = 202, description = "Job created", body = JobStarted),
+        (status = 202, description = "Job created", body = JobCreated),
         (status = 400, description = "Malformed JSON or body", body = ErrorBody),
         JsonBodyRefusals,
         (status = 501, description = "No jobs collection configured", body = ErrorBody),
@@ -127,20 +93,14 @@ async fn start_job(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
     ApiJson(body): ApiJson<StartBody>,
-) -> ApiResult<(StatusCode, ApiJson<JobStarted>)> {
-    let (store, runner) = jobs(&state)?;
-    let ids = checked_ids(body.auth_users_ids)?;
+) -> ApiResult<(StatusCode, ApiJson<JobCreated>)> {
+    let jobs = jobs(&state)?;
+    let ids = distinct_ids(body.auth_users_ids, &IDS)?;
     let total = ids.len() as u64;
     let input = serde_json::to_value(Input { auth_users_ids: ids })
         .map_err(|e| ApiError::Internal(format!("job input: {e}")))?;
-    let job = store.create(&ctx, KIND, input, total).await?;
-    runner.wake();
-    let started = JobStarted {
-        job_id: job.id,
-        status: job.status.as_str().to_owned(),
-        job_created_at: job.job_created_at,
-    };
-    Ok((StatusCode::ACCEPTED, ApiJson(started)))
+    let job = jobs.start(&ctx, KIND, input, total).await?;
+    Ok((StatusCode::ACCEPTED, ApiJson(job.into())))
 }
 
 /// The state of a bulk change-password job: counts, users done and failed, progress.
@@ -158,11 +118,8 @@ async fn get_job(
     Ctx(ctx): Ctx,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<JobReport>> {
-    let (store, _) = jobs(&state)?;
-    match store.get(&ctx, KIND, &id).await? {
-        Some(job) => Ok(ApiJson(report(job))),
-        None => Err(ApiError::NotFound(format!("job \"{id}\" not found"))),
-    }
+    let job = jobs(&state)?.get(&ctx, KIND, &id).await?;
+    Ok(ApiJson(report(job)))
 }
 
 fn report(job: Job) -> JobReport {

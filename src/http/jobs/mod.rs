@@ -3,10 +3,12 @@
 mod activation;
 mod change_password;
 
+use serde::Serialize;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::error::ApiError;
-use crate::jobs::JobRunner;
+use crate::http::error::ApiError;
+use crate::jobs::{Job, Jobs};
 use crate::state::AppState;
 
 /// Every `/jobs` route.
@@ -16,9 +18,31 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .merge(activation::router())
 }
 
-/// The runner, or 501 when no jobs collection is configured.
-fn runner(state: &AppState) -> Result<&JobRunner, ApiError> {
-    state.job_runner.as_ref().ok_or_else(|| {
+/// The jobs, or 501 when no jobs collection is configured.
+fn jobs(state: &AppState) -> Result<&Jobs, ApiError> {
+    state.jobs.as_ref().ok_or_else(|| {
         ApiError::NotImplemented("bulk jobs need a jobs collection: set JOBS_CRUD_ENDPOINT".into())
     })
+}
+
+/// A job just created (`202`), whatever its kind.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct JobCreated {
+    /// The id to read the job with.
+    job_id: String,
+    /// Always `pending`.
+    status: String,
+    /// When the job was created (ISO-8601).
+    job_created_at: String,
+}
+
+impl From<Job> for JobCreated {
+    fn from(job: Job) -> Self {
+        Self {
+            job_id: job.id,
+            status: job.status.as_str().to_owned(),
+            job_created_at: job.job_created_at,
+        }
+    }
 }

@@ -12,8 +12,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiResult, ErrorBody};
 use crate::http::doc::{JsonBodyRefusals, StateName};
+use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{flags, ApiJson, Ctx};
 use crate::secret::Secret;
 use crate::state::AppState;
@@ -133,7 +133,7 @@ async fn create_user(
         postpone_auth_user_creation: postpone,
         send_reset_password_email: send_email,
     };
-    let id = create::create_user(&state, &ctx, body, options).await?;
+    let id = create::create_user(&state.users, &ctx, body, options).await?;
     Ok(ApiJson(CreatedUser { id }))
 }
 
@@ -157,7 +157,7 @@ async fn create_user_with_id(
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> ApiResult<ApiJson<CreatedUser>> {
     let [] = flags(raw.as_deref(), [])?;
-    let id = create::create_with_id(&state, &ctx, body).await?;
+    let id = create::create_with_id(&state.users, &ctx, body).await?;
     Ok(ApiJson(CreatedUser { id }))
 }
 
@@ -187,14 +187,14 @@ async fn register_user(
         id: body.id,
         password: body.password,
     };
-    create::register(&state, &ctx, registration, send_email).await?;
+    create::register(&state.users, &ctx, registration, send_email).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::ApiError;
+    use crate::http::error::ApiError;
 
     const CREATE: [(&str, bool); 2] = [("postponeAuthUserCreation", false), ("sendResetPwdEmail", true)];
 

@@ -19,9 +19,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::context::CallContext;
-use crate::error::{error_body, ApiError, ErrorBody, ErrorCause};
+use crate::http::error::{error_body, ApiError, ErrorBody, ErrorCause};
 use crate::http::extract::{ApiJson, Ctx};
-use crate::import::{self, ImportError, ImportOptions, ImportReport, UploadError, OPTION_FIELDS};
+use crate::import::{
+    self, ImportError, ImportOptions, ImportReport, ImportSettings, UploadError, OPTION_FIELDS,
+};
 use crate::state::AppState;
 
 /// Room for the multipart envelope and the option fields, on top of the file.
@@ -118,7 +120,12 @@ async fn import_form(
                 "the form has no file part: send the CSV in a part named file".to_owned(),
             ));
         };
-        import::run(state, ctx, options?, chunk_rx).await
+        let settings = ImportSettings {
+            max_file_bytes: max,
+            batch_size: state.config.bulk.import_batch_size,
+            record_bytes: state.config.body_limit_bytes,
+        };
+        import::run(&state.users, settings, ctx, options?, chunk_rx).await
     };
     let (import, form) = (std::pin::pin!(import), std::pin::pin!(form));
     match future::select(import, form).await {
@@ -313,7 +320,7 @@ fn failure(error: ImportError) -> Response {
     let ImportError::Stopped { error: cause, .. } = &error else {
         return ApiError::from(error).into_response();
     };
-    let status = ApiError::Downstream(cause.clone()).status();
+    let status = ApiError::from(cause.clone()).status();
     let message = error.to_string();
     let mut response = (status, axum::Json(error_body(status, message.clone()))).into_response();
     response.extensions_mut().insert(ErrorCause(Arc::new(message)));

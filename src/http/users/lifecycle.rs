@@ -10,8 +10,8 @@ use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::doc::{self, JsonBodyRefusals};
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, Ctx};
 use crate::state::AppState;
 use crate::store::DocState;
@@ -92,7 +92,7 @@ async fn delete_user(
     RawQuery(raw): RawQuery,
 ) -> ApiResult<StatusCode> {
     no_query(raw.as_deref())?;
-    lifecycle::delete(&state, &ctx, &id).await?;
+    lifecycle::delete(&state.users, &ctx, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -121,7 +121,7 @@ async fn change_states(
 ) -> ApiResult<ApiJson<u64>> {
     no_query(raw.as_deref())?;
     let requests = lifecycle::state_requests(items.into_iter().map(|i| (i.filter, i.state_to.into())))?;
-    let modified = lifecycle::change_states(&state, &ctx, &requests).await?;
+    let modified = lifecycle::change_states(&state.users, &ctx, &requests).await?;
     Ok(ApiJson(modified))
 }
 
@@ -144,7 +144,7 @@ async fn soft_delete_user(
     RawQuery(raw): RawQuery,
 ) -> ApiResult<StatusCode> {
     no_query(raw.as_deref())?;
-    lifecycle::soft_delete(&state, &ctx, &id).await?;
+    lifecycle::soft_delete(&state.users, &ctx, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -166,7 +166,7 @@ async fn expire_user(
     RawQuery(raw): RawQuery,
 ) -> ApiResult<StatusCode> {
     no_query(raw.as_deref())?;
-    lifecycle::expire(&state, &ctx, &id).await?;
+    lifecycle::expire(&state.users, &ctx, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -15,8 +15,8 @@ use utoipa_axum::routes;
 
 use crate::config::Enrichment;
 use crate::context::{Acl, CallContext};
-use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::doc::{AclHeaders, ExportQuery, FilterQuery, PageQuery};
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{query_pairs, ApiJson, ApiPath, Ctx};
 use crate::state::AppState;
 use crate::store::query::{CountQuery, QueryParseError};
@@ -54,10 +54,10 @@ async fn list_users(
     let query = FindQuery::from_query_pairs(&pairs).map_err(bad_query)?;
     let Some(enrichment) = &state.config.users.enrichment else {
         // Nothing to add: the store's array goes back as it came, without a parse.
-        let body = state.users.find_raw(&ctx, &query).await?;
+        let body = state.users.store.find_raw(&ctx, &query).await?;
         return Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response());
     };
-    let mut users = state.users.find(&ctx, &query).await?;
+    let mut users = state.users.store.find(&ctx, &query).await?;
     enrich(&state, &ctx, enrichment, &mut users).await?;
     Ok(ApiJson(users).into_response())
 }
@@ -83,7 +83,11 @@ async fn count_users(
 ) -> ApiResult<ApiJson<u64>> {
     let pairs = query_pairs(raw.as_deref())?;
     let query = CountQuery::from_query_pairs(&pairs).map_err(bad_query)?;
-    let count = state.users.count(&ctx, &query.filter, query.estimate).await?;
+    let count = state
+        .users
+        .store
+        .count(&ctx, &query.filter, query.estimate)
+        .await?;
     Ok(ApiJson(count))
 }
 
@@ -104,7 +108,7 @@ async fn export_users(
 ) -> ApiResult<Response> {
     let pairs = query_pairs(raw.as_deref())?;
     let query = export_query(pairs)?;
-    let stream = state.users.export(&ctx, &query).await?;
+    let stream = state.users.store.export(&ctx, &query).await?;
     Ok(([(header::CONTENT_TYPE, NDJSON)], Body::from_stream(stream)).into_response())
 }
 
@@ -136,7 +140,7 @@ async fn get_user(
             allowed: "_q, _st",
         }));
     }
-    match state.users.get(&ctx, &id, &filter).await? {
+    match state.users.store.get(&ctx, &id, &filter).await? {
         Some(user) => Ok(ApiJson(user)),
         None => Err(ApiError::NotFound(format!("user \"{id}\" not found"))),
     }
@@ -192,7 +196,7 @@ async fn enrich(
         acl: Acl::default(),
         ..ctx.clone()
     };
-    let auth_users = state.auth.get_users(&auth_ctx, &ids).await?;
+    let auth_users = state.users.auth.get_users(&auth_ctx, &ids).await?;
     let by_id: HashMap<&str, &Value> = auth_users
         .iter()
         .filter_map(|u| Some((u.raw.get(&enrichment.user_id)?.as_str()?, &u.raw)))

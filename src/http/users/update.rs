@@ -7,8 +7,8 @@ use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::doc::{AclHeaders, FilterQuery, JsonBodyRefusals, UpdateOperators};
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{query_pairs, ApiJson, ApiPath, Ctx};
 use crate::state::AppState;
 use crate::store::query::QueryParseError;
@@ -50,7 +50,7 @@ async fn patch_user(
     ApiJson(update): ApiJson<Value>,
 ) -> ApiResult<ApiJson<Value>> {
     let filter = patch_filter(raw.as_deref())?;
-    let user = users::update::update_user(&state, &ctx, &id, filter, update).await?;
+    let user = users::update::update_user(&state.users, &ctx, &id, filter, update).await?;
     Ok(ApiJson(user))
 }
 

@@ -15,16 +15,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 pub use state::{ActivationInput, ActivationReport, ActivationResult, FileState, UserFailure};
 
+use crate::auth::AuthProvider;
 use crate::context::CallContext;
-use crate::downstream::DownstreamError;
 use crate::jobs::runner::Outcome;
-use crate::jobs::{Job, JobError, JobHandler, JobStatus, JobStore, Lease, Progress};
-use crate::state::AppState;
+use crate::jobs::{Job, JobError, JobHandler, JobStatus, Lease, Progress};
 use crate::store::Collection;
 
 /// The job kind.
@@ -42,24 +41,22 @@ const MAX_ACTIVE_IMPORTS: usize = 2;
 /// Store page size (reads and bulk patches).
 const PAGE_SIZE: usize = 200;
 
-/// The handler of this kind.
-pub fn handler() -> Option<Arc<dyn JobHandler>> {
-    Some(Arc::new(ActivationHandler))
+/// The handler of this kind: it reads and links users in `users`, imports them into `auth`, and
+/// polls the provider's import jobs every `poll` (`AUTH0_JOB_POLLING_INTERVAL`).
+pub fn handler(
+    users: Arc<dyn Collection>,
+    auth: Arc<dyn AuthProvider>,
+    poll: Duration,
+) -> Arc<dyn JobHandler> {
+    Arc::new(ActivationHandler { users, auth, poll })
 }
 
-/// Creates a pending activation job of `user_ids` in `jobs` (the caller wakes the runner).
-pub async fn create(
-    jobs: Arc<dyn Collection>,
-    ctx: &CallContext,
-    user_ids: Vec<String>,
-    upsert: bool,
-) -> Result<Job, DownstreamError> {
-    let total = user_ids.len() as u64;
-    let input = json!(ActivationInput { user_ids, upsert });
-    JobStore::new(jobs).create(ctx, KIND, input, total).await
+/// The dependencies of every run.
+pub(crate) struct ActivationHandler {
+    users: Arc<dyn Collection>,
+    auth: Arc<dyn AuthProvider>,
+    poll: Duration,
 }
-
-struct ActivationHandler;
 
 #[async_trait]
 impl JobHandler for ActivationHandler {
@@ -69,7 +66,6 @@ impl JobHandler for ActivationHandler {
 
     async fn run(
         &self,
-        state: &AppState,
         ctx: &CallContext,
         job: Job,
         lease: &Lease,
@@ -80,8 +76,7 @@ impl JobHandler for ActivationHandler {
             return Ok((JobStatus::Failed, job.result, job.progress));
         };
         let result = serde_json::from_value(job.result).unwrap_or_default();
-        let poll = state.config.bulk.job_polling_interval;
-        let mut run = Run::new(state, ctx, lease, stop, input, result, poll);
+        let mut run = Run::new(self, ctx, lease, stop, input, result, self.poll);
         run.plan().await?;
         run.import().await?;
         Ok(run.outcome())
@@ -90,7 +85,7 @@ impl JobHandler for ActivationHandler {
 
 /// One run of one job: its dependencies and the state it checkpoints.
 pub(crate) struct Run<'a> {
-    state: &'a AppState,
+    deps: &'a ActivationHandler,
     ctx: &'a CallContext,
     lease: &'a Lease,
     stop: &'a CancellationToken,
@@ -102,7 +97,7 @@ pub(crate) struct Run<'a> {
 
 impl<'a> Run<'a> {
     fn new(
-        state: &'a AppState,
+        deps: &'a ActivationHandler,
         ctx: &'a CallContext,
         lease: &'a Lease,
         stop: &'a CancellationToken,
@@ -111,7 +106,7 @@ impl<'a> Run<'a> {
         poll: Duration,
     ) -> Self {
         Self {
-            state,
+            deps,
             ctx,
             lease,
             stop,

@@ -6,11 +6,18 @@ pub mod change_password;
 use std::sync::Arc;
 
 use super::JobHandler;
+use crate::auth::AuthProvider;
+use crate::config::BulkConfig;
+use crate::store::Collection;
 
-/// Every job handler, for the runner.
-pub fn all() -> Vec<Arc<dyn JobHandler>> {
-    let mut handlers: Vec<Arc<dyn JobHandler>> = Vec::new();
-    handlers.extend(change_password::handler());
-    handlers.extend(activation::handler());
-    handlers
+/// Every job handler, for the runner, each with its own dependencies.
+pub fn all(
+    users: Arc<dyn Collection>,
+    auth: Arc<dyn AuthProvider>,
+    bulk: &BulkConfig,
+) -> Vec<Arc<dyn JobHandler>> {
+    vec![
+        change_password::handler(auth.clone(), bulk.change_password_rate_per_second),
+        activation::handler(users, auth, bulk.job_polling_interval),
+    ]
 }

@@ -4,7 +4,7 @@
 use rusqlite::Connection;
 
 use super::schema::Table;
-use super::Failure;
+use super::OpError;
 
 /// One page of a depth audit: what it found and the last row read (`None` at the end).
 pub(super) struct AuditPage {
@@ -19,7 +19,7 @@ pub(super) fn depth_page(
     table: &Table,
     after: i64,
     max_depth: usize,
-) -> Result<AuditPage, Failure> {
+) -> Result<AuditPage, OpError> {
     let sql = format!(
         "SELECT seq, id, doc FROM \"{}\" WHERE seq > ?1 ORDER BY seq LIMIT 500",
         table.name

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::request::state;
-use super::Failure;
+use super::OpError;
 use crate::store::DocState;
 
 /// The document `POST /` stores for `body` (its `_id` still `null`), or the CRUD's 400.
@@ -15,23 +15,23 @@ pub(super) fn new_document(
     default_state: DocState,
     user: &str,
     now: &str,
-) -> Result<Value, Failure> {
-    docquery::new_document(body, at, state(default_state), user, now).map_err(|e| Failure::Rejected(e.0))
+) -> Result<Value, OpError> {
+    docquery::new_document(body, at, state(default_state), user, now).map_err(|e| OpError::Rejected(e.0))
 }
 
 /// Checks an update body as the CRUD schema does (operators, protected fields, argument types),
 /// then dry-runs it on an empty document so docquery's structural errors are 400 too.
-pub(super) fn check_update(update: &Value, at: &str, now: &str) -> Result<(), Failure> {
-    docquery::check_update(update, at, false, now).map_err(|e| Failure::Rejected(e.0))
+pub(super) fn check_update(update: &Value, at: &str, now: &str) -> Result<(), OpError> {
+    docquery::check_update(update, at, false, now).map_err(|e| OpError::Rejected(e.0))
 }
 
 /// Checks a document before it is stored: never a stub of an unreadable document, and nothing
 /// the service could not read back (`docquery::Limits::STORE`).
-pub(super) fn check_writable(doc: &Value, id: &str) -> Result<(), Failure> {
+pub(super) fn check_writable(doc: &Value, id: &str) -> Result<(), OpError> {
     if let Some(refusal) = crate::store::unreadable::stub_refusal(doc, &format!("document {id}")) {
-        return Err(Failure::Rejected(refusal));
+        return Err(OpError::Rejected(refusal));
     }
     docquery::Limits::STORE
         .check_document(doc)
-        .map_err(|e| Failure::Rejected(e.message))
+        .map_err(|e| OpError::Rejected(e.message))
 }

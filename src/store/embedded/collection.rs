@@ -13,9 +13,9 @@ use super::ops::{self, Author};
 use super::request::{self, Projection, Scope};
 use super::schema::Table;
 use super::{audit, bodies, export};
-use super::{lock, Failure, SERVICE};
+use super::{lock, OpError, SERVICE};
 use crate::context::CallContext;
-use crate::downstream::{CallName, DownstreamError, ErrorKind};
+use crate::failure::{CallName, Cause, Failure};
 use crate::store::{
     BulkPatch, Collection, DocState, ExportStream, Filter, FindQuery, StateChange, StoreResult,
 };
@@ -79,7 +79,7 @@ impl EmbeddedCollection {
     async fn run<T, F>(&self, call: CallName, work: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection, &Table) -> Result<T, Failure> + Send + 'static,
+        F: FnOnce(&mut Connection, &Table) -> Result<T, OpError> + Send + 'static,
     {
         let (conn, table) = (self.conn.clone(), self.table.clone());
         let joined = tokio::task::spawn_blocking(move || work(&mut lock(&conn), &table)).await;
@@ -87,14 +87,14 @@ impl EmbeddedCollection {
             Ok(result) => result.map_err(|failure| failure.into_error(call)),
             Err(error) => {
                 tracing::error!(call = %call, %error, "embedded store: blocking task failed");
-                Err(DownstreamError::new(call, ErrorKind::Failed { status: None }))
+                Err(Failure::new(call, Cause::Failed { status: None }).into())
             }
         }
     }
 }
 
 /// Checks an input on the caller's task: a refusal becomes the error of `call`.
-fn checked<T>(call: &CallName, result: Result<T, Failure>) -> StoreResult<T> {
+fn checked<T>(call: &CallName, result: Result<T, OpError>) -> StoreResult<T> {
     result.map_err(|failure| failure.into_error(call.clone()))
 }
 
@@ -152,7 +152,7 @@ impl Collection for EmbeddedCollection {
         let call = self.call("POST", "/");
         ids.into_iter()
             .next()
-            .ok_or_else(|| Failure::Internal("insert returned no id".to_owned()).into_error(call))
+            .ok_or_else(|| OpError::Internal("insert returned no id".to_owned()).into_error(call))
     }
 
     async fn insert_many(&self, ctx: &CallContext, docs: &[Value]) -> StoreResult<Vec<String>> {

@@ -10,7 +10,7 @@ use rusqlite::{params_from_iter, Connection};
 use serde_json::Value;
 
 use super::schema::{Table, COMPOSITE_RANGE};
-use super::Failure;
+use super::OpError;
 use crate::store::unreadable;
 
 /// Rows read from SQLite at a time.
@@ -77,7 +77,7 @@ impl Cursor {
         &mut self,
         conn: &Connection,
         table: &Table,
-    ) -> Result<Option<Vec<(i64, Value)>>, Failure> {
+    ) -> Result<Option<Vec<(i64, Value)>>, OpError> {
         let states = self.state_params();
         let state_count = self.states.as_ref().map(|_| states.len());
         let rows = match &mut self.source {
@@ -172,7 +172,7 @@ fn fetch(
     table: &Table,
     sql: &str,
     params: Vec<SqlValue>,
-) -> Result<Vec<(i64, Value)>, Failure> {
+) -> Result<Vec<(i64, Value)>, OpError> {
     let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map(params_from_iter(params), |row| {
         Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
@@ -189,7 +189,7 @@ fn fetch(
     Ok(out)
 }
 
-fn damaged_stub(table: &Table, seq: i64, text: &str, error: &serde_json::Error) -> Result<Value, Failure> {
+fn damaged_stub(table: &Table, seq: i64, text: &str, error: &serde_json::Error) -> Result<Value, OpError> {
     let depth = unreadable::json_depth(text.as_bytes());
     let reason = if depth > docquery::Limits::STORE.max_depth {
         format!(
@@ -199,14 +199,14 @@ fn damaged_stub(table: &Table, seq: i64, text: &str, error: &serde_json::Error) 
         format!("not readable JSON ({error})")
     };
     let stub = unreadable::shallow_stub(text, &reason)
-        .ok_or_else(|| Failure::Internal(format!("stored document {seq} is not JSON: {error}")))?;
+        .ok_or_else(|| OpError::Internal(format!("stored document {seq} is not JSON: {error}")))?;
     let id = stub.get("_id").and_then(Value::as_str).unwrap_or_default();
     table.damaged.record(&table.path, id, &reason);
     Ok(stub)
 }
 
 /// Rows whose `id` is one of `ids`, in insertion order (through the `id` index).
-pub(super) fn lookup_ids(conn: &Connection, table: &Table, ids: &[String]) -> Result<Vec<i64>, Failure> {
+pub(super) fn lookup_ids(conn: &Connection, table: &Table, ids: &[String]) -> Result<Vec<i64>, OpError> {
     let mut seqs = BTreeSet::new();
     for chunk in ids.chunks(PAGE_SIZE) {
         let params = chunk.iter().map(|s| SqlValue::Text(s.clone()));
@@ -222,7 +222,7 @@ pub(super) fn lookup_keys(
     table: &Table,
     column: &str,
     keys: &[String],
-) -> Result<Vec<i64>, Failure> {
+) -> Result<Vec<i64>, OpError> {
     let mut seqs = BTreeSet::new();
     for chunk in keys.chunks(PAGE_SIZE) {
         let params = chunk.iter().map(|s| SqlValue::Text(s.clone()));
@@ -262,7 +262,7 @@ fn collect_seqs(
     sql: &str,
     params: impl IntoIterator<Item = SqlValue>,
     into: &mut BTreeSet<i64>,
-) -> Result<(), Failure> {
+) -> Result<(), OpError> {
     let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map(params_from_iter(params), |row| row.get::<_, i64>(0))?;
     for seq in rows {

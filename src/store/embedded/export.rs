@@ -9,8 +9,8 @@ use rusqlite::Connection;
 use super::cursor::Cursor;
 use super::request::Page;
 use super::schema::Table;
-use super::{lock, Failure};
-use crate::downstream::{CallName, DownstreamError, ErrorKind};
+use super::{lock, OpError};
+use crate::failure::{CallName, Cause, Failure};
 use crate::store::{ExportStream, StoreResult};
 
 /// The export stream of `page`.
@@ -69,10 +69,7 @@ impl Export {
             Ok(result) => result.map_err(|failure| failure.into_error(self.call.clone())),
             Err(error) => {
                 tracing::error!(call = %self.call, %error, "embedded store: blocking task failed");
-                Err(DownstreamError::new(
-                    self.call.clone(),
-                    ErrorKind::Failed { status: None },
-                ))
+                Err(Failure::new(self.call.clone(), Cause::Failed { status: None }).into())
             }
         };
         self.done = true;
@@ -92,7 +89,7 @@ fn export_page(
     cursor: Option<Cursor>,
     mut skipped: usize,
     mut emitted: usize,
-) -> Result<(Bytes, Option<Cursor>, usize, usize), Failure> {
+) -> Result<(Bytes, Option<Cursor>, usize, usize), OpError> {
     let sorted = !page.sort.is_empty();
     let mut cursor = match cursor {
         Some(cursor) => cursor,
@@ -121,7 +118,7 @@ fn export_page(
             continue;
         }
         serde_json::to_writer(&mut buf, &page.projection.apply(doc))
-            .map_err(|e| Failure::Internal(e.to_string()))?;
+            .map_err(|e| OpError::Internal(e.to_string()))?;
         buf.push(b'\n');
         emitted += 1;
     }

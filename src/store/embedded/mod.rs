@@ -29,8 +29,9 @@ use rusqlite::Connection;
 
 use collection::EmbeddedCollection;
 
-use crate::downstream::{CallName, DownstreamError, ErrorKind};
+use crate::failure::{CallName, Cause, Failure};
 use crate::private_fs;
+use crate::store::StoreError;
 use crate::store::{Collection, DocState};
 
 /// The service name of embedded-store calls in errors and logs.
@@ -156,38 +157,45 @@ fn lock(conn: &Mutex<Connection>) -> std::sync::MutexGuard<'_, Connection> {
 
 /// How one store operation failed, before it is named as a call.
 #[derive(Debug)]
-pub(super) enum Failure {
+pub(super) enum OpError {
     /// What the CRUD Service answers with 400 (`message` is its text).
     Rejected(String),
-    /// A unique index violation (which field is taken, in words).
-    Conflict(String),
+    /// A unique index violation: the field taken, and that in words.
+    Conflict {
+        /// The field.
+        field: String,
+        /// `a user with this email already exists`.
+        message: String,
+    },
     /// SQLite failed.
     Sqlite(rusqlite::Error),
     /// Something else failed on our side (corrupt row, update failing on a document).
     Internal(String),
 }
 
-impl From<rusqlite::Error> for Failure {
+impl From<rusqlite::Error> for OpError {
     fn from(error: rusqlite::Error) -> Self {
         Self::Sqlite(error)
     }
 }
 
-impl Failure {
+impl OpError {
     /// The port error of `call`; causes not shown to callers are logged.
-    fn into_error(self, call: CallName) -> DownstreamError {
-        let kind = match self {
-            Self::Rejected(message) => ErrorKind::Rejected { status: 400, message },
-            Self::Conflict(message) => ErrorKind::Conflict { message },
+    fn into_error(self, call: CallName) -> StoreError {
+        match self {
+            Self::Rejected(message) => StoreError::Invalid(message),
+            Self::Conflict { field, message } => StoreError::Conflict {
+                field: Some(field),
+                message,
+            },
             Self::Sqlite(error) => {
                 tracing::error!(call = %call, %error, "embedded store: SQLite failed");
-                ErrorKind::Failed { status: None }
+                Failure::new(call, Cause::Failed { status: None }).into()
             }
             Self::Internal(message) => {
                 tracing::error!(call = %call, %message, "embedded store: operation failed");
-                ErrorKind::Failed { status: None }
+                Failure::new(call, Cause::Failed { status: None }).into()
             }
-        };
-        DownstreamError::new(call, kind)
+        }
     }
 }

@@ -11,7 +11,7 @@ use super::cursor::Cursor;
 use super::request::Page;
 use super::schema::{field_key, sql_text, Table};
 use super::select::Selection;
-use super::Failure;
+use super::OpError;
 use crate::store::unreadable::is_stub;
 
 /// Who writes, and when: `updaterId`/`updatedAt` (and `creatorId`/`createdAt` on insert).
@@ -22,12 +22,12 @@ pub(super) struct Author {
     pub now: String,
 }
 
-fn write_tx(conn: &mut Connection) -> Result<Transaction<'_>, Failure> {
+fn write_tx(conn: &mut Connection) -> Result<Transaction<'_>, OpError> {
     Ok(conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
 }
 
 /// `GET /`: the page of matches, projected.
-pub(super) fn find(conn: &mut Connection, table: &Table, page: &Page) -> Result<Vec<Value>, Failure> {
+pub(super) fn find(conn: &mut Connection, table: &Table, page: &Page) -> Result<Vec<Value>, OpError> {
     let tx = conn.transaction()?;
     let mut out = Vec::new();
     if page.sort.is_empty() {
@@ -62,7 +62,7 @@ pub(super) fn count(
     conn: &mut Connection,
     table: &Table,
     selection: Option<&Selection>,
-) -> Result<u64, Failure> {
+) -> Result<u64, OpError> {
     let t = &table.name;
     let by_state = match selection {
         None => Some(None),
@@ -105,7 +105,7 @@ pub(super) fn get(
     conn: &mut Connection,
     table: &Table,
     selection: &Selection,
-) -> Result<Option<Value>, Failure> {
+) -> Result<Option<Value>, OpError> {
     let tx = conn.transaction()?;
     Ok(selection.first(&tx, table)?.map(|(_, doc)| doc))
 }
@@ -117,7 +117,7 @@ pub(super) fn insert(
     table: &Table,
     ids: &IdGen,
     docs: Vec<Value>,
-) -> Result<Vec<String>, Failure> {
+) -> Result<Vec<String>, OpError> {
     let tx = write_tx(conn)?;
     let mut out = Vec::with_capacity(docs.len());
     for mut doc in docs {
@@ -133,7 +133,7 @@ pub(super) fn insert(
 }
 
 /// An id no stored document has.
-fn fresh_id(conn: &Connection, table: &Table, ids: &IdGen) -> Result<String, Failure> {
+fn fresh_id(conn: &Connection, table: &Table, ids: &IdGen) -> Result<String, OpError> {
     let sql = format!("SELECT 1 FROM \"{}\" WHERE id = ?1", table.name);
     loop {
         let id = ids.next();
@@ -149,7 +149,7 @@ fn fresh_id(conn: &Connection, table: &Table, ids: &IdGen) -> Result<String, Fai
 }
 
 /// Writes `doc` as a new row (`seq` `None`) or over row `seq`, after checking the unique columns.
-fn store(conn: &Connection, table: &Table, seq: Option<i64>, id: &str, doc: &Value) -> Result<(), Failure> {
+fn store(conn: &Connection, table: &Table, seq: Option<i64>, id: &str, doc: &Value) -> Result<(), OpError> {
     super::bodies::check_writable(doc, id)?;
     table.damaged.forget(id);
     let t = &table.name;
@@ -172,7 +172,10 @@ fn store(conn: &Connection, table: &Table, seq: Option<i64>, id: &str, doc: &Val
             .optional()?
             .is_some();
         if taken {
-            return Err(Failure::Conflict(table.duplicate_message(&column.field)));
+            return Err(OpError::Conflict {
+                field: column.field.clone(),
+                message: table.duplicate_message(&column.field),
+            });
         }
     }
     let state = doc
@@ -180,7 +183,7 @@ fn store(conn: &Connection, table: &Table, seq: Option<i64>, id: &str, doc: &Val
         .and_then(Value::as_str)
         .and_then(State::parse)
         .map(|s| s.as_str().to_owned());
-    let text = serde_json::to_string(doc).map_err(|e| Failure::Internal(e.to_string()))?;
+    let text = serde_json::to_string(doc).map_err(|e| OpError::Internal(e.to_string()))?;
     let mut params = vec![
         sql_text(Some(id.to_owned())),
         sql_text(state),
@@ -219,7 +222,7 @@ fn store(conn: &Connection, table: &Table, seq: Option<i64>, id: &str, doc: &Val
 }
 
 /// Replaces row `seq` with `doc` (same `_id`).
-fn replace(conn: &Connection, table: &Table, seq: i64, doc: &Value) -> Result<(), Failure> {
+fn replace(conn: &Connection, table: &Table, seq: i64, doc: &Value) -> Result<(), OpError> {
     let id = doc
         .get("_id")
         .and_then(Value::as_str)
@@ -230,14 +233,14 @@ fn replace(conn: &Connection, table: &Table, seq: i64, doc: &Value) -> Result<()
 
 /// `doc` after `update`, with `updaterId`/`updatedAt` set. Positional operators resolve against
 /// the selection's filter. An operator failing on this document fails the call, as MongoDB does.
-fn updated(doc: &Value, update: &Value, author: &Author, filter: Option<&Value>) -> Result<Value, Failure> {
+fn updated(doc: &Value, update: &Value, author: &Author, filter: Option<&Value>) -> Result<Value, OpError> {
     let mut doc = doc.clone();
     if !is_noop(update) {
         let result = match filter {
             Some(filter) => docquery::apply_update_with_filter(&mut doc, update, &author.now, filter),
             None => docquery::apply_update(&mut doc, update, &author.now),
         };
-        result.map_err(|e| Failure::Rejected(e.0))?;
+        result.map_err(|e| OpError::Rejected(e.0))?;
     }
     touch(&mut doc, author);
     Ok(doc)
@@ -254,7 +257,7 @@ pub(super) fn patch_one(
     selection: &Selection,
     update: &Value,
     author: &Author,
-) -> Result<Option<Value>, Failure> {
+) -> Result<Option<Value>, OpError> {
     let tx = write_tx(conn)?;
     let Some((seq, doc)) = selection.first(&tx, table)? else {
         return Ok(None);
@@ -272,7 +275,7 @@ pub(super) fn patch_many(
     selection: &Selection,
     update: &Value,
     author: &Author,
-) -> Result<u64, Failure> {
+) -> Result<u64, OpError> {
     let tx = write_tx(conn)?;
     let mut n = 0;
     selection.for_each(&tx, table, |seq, doc| {
@@ -292,7 +295,7 @@ pub(super) fn patch_bulk(
     table: &Table,
     items: &[(Selection, Value)],
     author: &Author,
-) -> Result<u64, Failure> {
+) -> Result<u64, OpError> {
     let tx = write_tx(conn)?;
     let (mut n, mut first_error) = (0, None);
     for (selection, update) in items {
@@ -304,7 +307,7 @@ pub(super) fn patch_bulk(
         };
         match result {
             Ok(k) => n += k,
-            Err(Failure::Sqlite(e)) => return Err(Failure::Sqlite(e)),
+            Err(OpError::Sqlite(e)) => return Err(OpError::Sqlite(e)),
             Err(refusal) => {
                 first_error.get_or_insert(refusal);
             }
@@ -320,7 +323,7 @@ pub(super) fn delete(
     table: &Table,
     selection: &Selection,
     limit: Option<u64>,
-) -> Result<u64, Failure> {
+) -> Result<u64, OpError> {
     let tx = write_tx(conn)?;
     let sql = format!("DELETE FROM \"{}\" WHERE seq = ?1", table.name);
     let mut n = 0;
@@ -344,14 +347,14 @@ pub(super) fn set_state(
     selection: &Selection,
     to: State,
     author: &Author,
-) -> Result<bool, Failure> {
+) -> Result<bool, OpError> {
     let tx = write_tx(conn)?;
     let Some((seq, mut doc)) = selection.first(&tx, table)? else {
         return Ok(false);
     };
     let current = doc.get("__STATE__").and_then(Value::as_str).map(str::to_owned);
     if !docquery::transition_allowed(current.as_deref().and_then(State::parse), to) {
-        return Err(Failure::Rejected(format!(
+        return Err(OpError::Rejected(format!(
             "transition from {} to {} not allowed.",
             current.as_deref().unwrap_or("undefined"),
             to.as_str()
@@ -369,7 +372,7 @@ fn move_to(
     doc: &mut Value,
     to: State,
     author: &Author,
-) -> Result<(), Failure> {
+) -> Result<(), OpError> {
     if let Some(obj) = doc.as_object_mut() {
         obj.insert("__STATE__".into(), Value::String(to.as_str().to_owned()));
     }
@@ -383,7 +386,7 @@ pub(super) fn set_state_many(
     table: &Table,
     items: &[(Selection, State)],
     author: &Author,
-) -> Result<u64, Failure> {
+) -> Result<u64, OpError> {
     let tx = write_tx(conn)?;
     let mut n = 0;
     for (selection, to) in items {

@@ -6,7 +6,7 @@ use docquery::{SortKey, State};
 use serde_json::{json, Map, Value};
 
 use super::select::Selection;
-use super::Failure;
+use super::OpError;
 use crate::store::query::MAX_LIMIT;
 use crate::store::{DocState, Filter, FindQuery, StateChange};
 
@@ -24,7 +24,7 @@ pub(super) struct Scope<'a> {
 }
 
 /// The selection of `filter` for a route taking `scope`.
-pub(super) fn selection(filter: &Filter, scope: Scope<'_>) -> Result<Selection, Failure> {
+pub(super) fn selection(filter: &Filter, scope: Scope<'_>) -> Result<Selection, OpError> {
     let mut parts = Vec::new();
     if let Some(q) = &filter.q {
         check_filter(q)?;
@@ -48,10 +48,10 @@ pub(super) fn selection(filter: &Filter, scope: Scope<'_>) -> Result<Selection, 
 }
 
 /// `_st`, PUBLIC by default; an empty list is refused like an empty `_st=`.
-fn states(filter: &Filter) -> Result<Vec<State>, Failure> {
+fn states(filter: &Filter) -> Result<Vec<State>, OpError> {
     match &filter.state {
         None => Ok(vec![State::Public]),
-        Some(list) if list.0.is_empty() => Err(Failure::Rejected(
+        Some(list) if list.0.is_empty() => Err(OpError::Rejected(
             "querystring/_st must match pattern \"^(PUBLIC|DRAFT|TRASH|DELETED)(,(PUBLIC|DRAFT|TRASH|DELETED))*$\""
                 .to_owned(),
         )),
@@ -70,44 +70,44 @@ pub(super) fn state(state: DocState) -> State {
 }
 
 /// Validates a filter object with the CRUD `_q` rules.
-fn check_filter(value: &Value) -> Result<(), Failure> {
-    docquery::check_filter(value).map_err(|e| Failure::Rejected(e.0))
+fn check_filter(value: &Value) -> Result<(), OpError> {
+    docquery::check_filter(value).map_err(|e| OpError::Rejected(e.0))
 }
 
 /// The `acl_rows` header: one filter or an array of filters, ANDed.
-fn acl_rows(header: Option<&str>) -> Result<Vec<Value>, Failure> {
+fn acl_rows(header: Option<&str>) -> Result<Vec<Value>, OpError> {
     match header {
         None => Ok(Vec::new()),
-        Some(text) => docquery::parse_acl_rows(text).map_err(|e| Failure::Rejected(e.0)),
+        Some(text) => docquery::parse_acl_rows(text).map_err(|e| OpError::Rejected(e.0)),
     }
 }
 
 /// `field=value`: the value coerced as Ajv would for a boolean or number field, the raw string
 /// matching too (the store has no schema to tell the field's type).
-fn field_filter(field: &str, value: &str) -> Result<Value, Failure> {
+fn field_filter(field: &str, value: &str) -> Result<Value, OpError> {
     if field.starts_with('_') {
-        return Err(Failure::Rejected(format!(
+        return Err(OpError::Rejected(format!(
             "querystring must NOT have additional properties. Property \"{field}\" is not defined in validation schema"
         )));
     }
     if field.is_empty() || field.contains('$') {
-        return Err(Failure::Rejected(format!("Unknown field: {field}")));
+        return Err(OpError::Rejected(format!("Unknown field: {field}")));
     }
     Ok(docquery::field_filter(field, value))
 }
 
 /// The `filter` of a `POST /state` item: `_id` and field equalities, nothing else.
-pub(super) fn state_change(item: &StateChange, at: &str) -> Result<Selection, Failure> {
+pub(super) fn state_change(item: &StateChange, at: &str) -> Result<Selection, OpError> {
     let mut id = None;
     let mut parts = Vec::new();
     for (key, value) in &item.filter {
         match key.as_str() {
             "_id" => match value {
                 Value::String(s) => id = Some(s.clone()),
-                _ => return Err(Failure::Rejected(format!("{at}/filter/_id must be string"))),
+                _ => return Err(OpError::Rejected(format!("{at}/filter/_id must be string"))),
             },
             k if k.starts_with('_') || k.contains('$') => {
-                return Err(Failure::Rejected(format!(
+                return Err(OpError::Rejected(format!(
                     "{at}/filter must NOT have additional properties. Property \"{k}\" is not defined"
                 )))
             }
@@ -194,11 +194,11 @@ pub(super) fn page(
     acl_rows: Option<&str>,
     read_columns: Option<&str>,
     bounded: bool,
-) -> Result<Page, Failure> {
+) -> Result<Page, OpError> {
     let limit = match query.limit {
-        Some(0) => return Err(Failure::Rejected("querystring/_l must be >= 1".to_owned())),
+        Some(0) => return Err(OpError::Rejected("querystring/_l must be >= 1".to_owned())),
         Some(n) if bounded && n > MAX_LIMIT => {
-            return Err(Failure::Rejected(format!(
+            return Err(OpError::Rejected(format!(
                 "querystring/_l must be <= {MAX_LIMIT}"
             )))
         }
@@ -207,7 +207,7 @@ pub(super) fn page(
     };
     let projection = match (&query.projection, &query.raw_projection) {
         (Some(_), Some(_)) => {
-            return Err(Failure::Rejected(
+            return Err(OpError::Rejected(
                 "_p and _rawp cannot be used together".to_owned(),
             ))
         }
@@ -216,7 +216,7 @@ pub(super) fn page(
         (None, None) => Projection::All,
     };
     let sort = match &query.sort {
-        Some(spec) => docquery::parse_sort(spec).map_err(|e| Failure::Rejected(e.0))?,
+        Some(spec) => docquery::parse_sort(spec).map_err(|e| OpError::Rejected(e.0))?,
         None => Vec::new(),
     };
     let scope = Scope {
@@ -234,9 +234,9 @@ pub(super) fn page(
 }
 
 /// `_rawp`: an inclusion or exclusion projection (`{"a":1}` / `{"a":0}`).
-fn raw_projection(raw: &str) -> Result<Projection, Failure> {
+fn raw_projection(raw: &str) -> Result<Projection, OpError> {
     let raw =
-        docquery::parse_raw_projection(raw, "the embedded store").map_err(|e| Failure::Rejected(e.0))?;
+        docquery::parse_raw_projection(raw, "the embedded store").map_err(|e| OpError::Rejected(e.0))?;
     Ok(match (raw.include.is_empty(), raw.exclude.is_empty()) {
         (false, _) => Projection::Include(raw.include),
         (true, false) => Projection::Exclude(raw.exclude),

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::cursor::{lookup_ids, lookup_keys, Cursor};
 use super::schema::Table;
-use super::Failure;
+use super::OpError;
 
 /// The documents one request addresses: a [`docquery::Selection`] read from SQLite.
 #[derive(Clone, Debug)]
@@ -38,13 +38,13 @@ impl Selection {
     }
 
     /// Whether a candidate (already in an accepted state) passes the id and the filter.
-    pub fn matches(&self, doc: &Value) -> Result<bool, Failure> {
-        self.0.matches(doc, false).map_err(|e| Failure::Rejected(e.0))
+    pub fn matches(&self, doc: &Value) -> Result<bool, OpError> {
+        self.0.matches(doc, false).map_err(|e| OpError::Rejected(e.0))
     }
 
     /// A cursor over the candidates, in insertion order: through the `id` or a field index when
     /// the filter allows it, else over the whole collection.
-    pub fn cursor(&self, conn: &Connection, table: &Table) -> Result<Cursor, Failure> {
+    pub fn cursor(&self, conn: &Connection, table: &Table) -> Result<Cursor, OpError> {
         let states = self.states();
         let seqs = match self.0.id() {
             Some(id) => Some(lookup_ids(conn, table, &[id.to_owned()])?),
@@ -57,7 +57,7 @@ impl Selection {
     }
 
     /// The candidates of the first equality, then `$in`, hint on `_id` or an indexed field.
-    fn indexed_lookup(&self, conn: &Connection, table: &Table) -> Result<Option<Vec<i64>>, Failure> {
+    fn indexed_lookup(&self, conn: &Connection, table: &Table) -> Result<Option<Vec<i64>>, OpError> {
         for (field, values) in self.0.hints() {
             if field == "_id" {
                 let ids: Vec<String> = values
@@ -80,8 +80,8 @@ impl Selection {
         &self,
         conn: &Connection,
         table: &Table,
-        mut visit: impl FnMut(i64, Value) -> Result<bool, Failure>,
-    ) -> Result<(), Failure> {
+        mut visit: impl FnMut(i64, Value) -> Result<bool, OpError>,
+    ) -> Result<(), OpError> {
         let mut cursor = self.cursor(conn, table)?;
         while let Some(rows) = cursor.next_page(conn, table)? {
             for (seq, doc) in rows {
@@ -94,7 +94,7 @@ impl Selection {
     }
 
     /// The first match.
-    pub fn first(&self, conn: &Connection, table: &Table) -> Result<Option<(i64, Value)>, Failure> {
+    pub fn first(&self, conn: &Connection, table: &Table) -> Result<Option<(i64, Value)>, OpError> {
         let mut found = None;
         self.for_each(conn, table, |seq, doc| {
             found = Some((seq, doc));
@@ -112,7 +112,7 @@ impl Selection {
         keys: &[SortKey],
         skip: usize,
         limit: Option<usize>,
-    ) -> Result<Vec<i64>, Failure> {
+    ) -> Result<Vec<i64>, OpError> {
         let mut rows: Vec<(Vec<Option<Value>>, i64)> = Vec::new();
         self.for_each(conn, table, |seq, doc| {
             let values = keys

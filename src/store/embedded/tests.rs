@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use super::cursor::{composite_sql, ids_sql, keys_sql, rows_sql, scan_sql};
 use super::{lock, EmbeddedCollection, EmbeddedDb};
 use crate::context::CallContext;
-use crate::downstream::ErrorKind;
+use crate::store::StoreError;
 use crate::store::{Collection, DocState, Filter, FindQuery};
 
 /// A directory removed when dropped.
@@ -99,7 +99,7 @@ async fn documents_written_to_a_file_are_read_back_after_reopening() {
         .insert(&ctx(), &json!({"email": "a@x.io"}))
         .await
         .unwrap_err();
-    assert!(matches!(dup.kind, ErrorKind::Conflict { .. }), "{dup:?}");
+    assert!(matches!(dup, StoreError::Conflict { .. }), "{dup:?}");
 }
 
 #[cfg(unix)]
@@ -327,7 +327,7 @@ async fn a_unique_index_added_later_is_built_from_the_stored_documents() {
         .open_collection("/roles", &["roleId"], &[], DocState::Public, "miauserid")
         .unwrap();
     let dup = roles.insert(&ctx(), &json!({"roleId": "dev"})).await.unwrap_err();
-    assert!(matches!(dup.kind, ErrorKind::Conflict { .. }), "{dup:?}");
+    assert!(matches!(dup, StoreError::Conflict { .. }), "{dup:?}");
     let before = roles.rows_read();
     let found = roles
         .find(&ctx(), &by_q(json!({"roleId": "admin"})))

@@ -4,10 +4,10 @@
 
 use serde_json::{Map, Value};
 
-use crate::error::ApiError;
 use crate::secret::Secret;
 use crate::store::DocState;
 use crate::users::sync::parse_expiration;
+use crate::users::UserError;
 use crate::users::{str_field, SERVICE_ONLY_FIELDS};
 
 /// Fields the user store writes itself (contracts/crud-service.md §1 `POST /`).
@@ -35,23 +35,23 @@ pub(super) struct NewUserDoc {
 /// Checks `body` for `route` and turns it into the document to insert: 400 for a field a client
 /// may not set, a `password` that is not a string, or a `__STATE__` outside the four states;
 /// `__STATE__` defaults to PUBLIC (the store default, DRAFT, would mean "blocked").
-pub(super) fn prepare(mut body: Map<String, Value>, route: Route) -> Result<NewUserDoc, ApiError> {
+pub(super) fn prepare(mut body: Map<String, Value>, route: Route) -> Result<NewUserDoc, UserError> {
     for field in SERVICE_ONLY_FIELDS {
         if body.contains_key(field) && !(route == Route::WithId && field == "authUserId") {
-            return Err(ApiError::BadRequest(format!(
+            return Err(UserError::Invalid(format!(
                 "{field} cannot be set: the service manages it"
             )));
         }
     }
     if let Some(field) = STORE_FIELDS.iter().find(|f| body.contains_key(**f)) {
-        return Err(ApiError::BadRequest(format!(
+        return Err(UserError::Invalid(format!(
             "{field} cannot be set: the user store manages it"
         )));
     }
     let password = take_password(&mut body)?;
     if route == Route::WithId {
         if password.is_some() {
-            return Err(ApiError::BadRequest(
+            return Err(UserError::Invalid(
                 "password cannot be set when linking an existing auth user".to_owned(),
             ));
         }
@@ -60,7 +60,7 @@ pub(super) fn prepare(mut body: Map<String, Value>, route: Route) -> Result<NewU
             .and_then(Value::as_str)
             .filter(|id| !id.is_empty());
         if linked.is_none() {
-            return Err(ApiError::BadRequest(
+            return Err(UserError::Invalid(
                 "authUserId must be a non-empty string".to_owned(),
             ));
         }
@@ -74,19 +74,19 @@ pub(super) fn prepare(mut body: Map<String, Value>, route: Route) -> Result<NewU
 }
 
 /// Takes `password` out of the body; `null` counts as absent. The value never appears in an error.
-fn take_password(body: &mut Map<String, Value>) -> Result<Option<Secret>, ApiError> {
+fn take_password(body: &mut Map<String, Value>) -> Result<Option<Secret>, UserError> {
     match body.remove("password") {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(password)) if password.is_empty() => {
-            Err(ApiError::BadRequest("password must not be empty".to_owned()))
+            Err(UserError::Invalid("password must not be empty".to_owned()))
         }
         Some(Value::String(password)) => Ok(Some(Secret::new(password))),
-        Some(_) => Err(ApiError::BadRequest("password must be a string".to_owned())),
+        Some(_) => Err(UserError::Invalid("password must be a string".to_owned())),
     }
 }
 
 /// The body's `__STATE__`, or PUBLIC written into the body when absent.
-fn take_state(body: &mut Map<String, Value>) -> Result<DocState, ApiError> {
+fn take_state(body: &mut Map<String, Value>) -> Result<DocState, UserError> {
     let Some(value) = body.get("__STATE__") else {
         body.insert("__STATE__".to_owned(), DocState::Public.as_str().into());
         return Ok(DocState::Public);
@@ -95,13 +95,13 @@ fn take_state(body: &mut Map<String, Value>) -> Result<DocState, ApiError> {
         .as_str()
         .and_then(|s| DocState::parse(s).ok())
         .ok_or_else(|| {
-            ApiError::BadRequest("__STATE__ must be one of PUBLIC, DRAFT, TRASH, DELETED".to_owned())
+            UserError::Invalid("__STATE__ must be one of PUBLIC, DRAFT, TRASH, DELETED".to_owned())
         })
 }
 
 /// 400 when `expirationDate` is a string the Timer Service could not be given (checked before
 /// the insert, so a bad date writes nothing).
-pub(super) fn check_expiration(doc: &Value) -> Result<(), ApiError> {
+pub(super) fn check_expiration(doc: &Value) -> Result<(), UserError> {
     match str_field(doc, "expirationDate") {
         Some(date) => parse_expiration(date).map(drop),
         None => Ok(()),
@@ -139,9 +139,9 @@ mod tests {
         }
     }
 
-    fn message(result: Result<NewUserDoc, ApiError>) -> String {
+    fn message(result: Result<NewUserDoc, UserError>) -> String {
         match result {
-            Err(ApiError::BadRequest(message)) => message,
+            Err(UserError::Invalid(message)) => message,
             Err(other) => panic!("expected a 400, got {other:?}"),
             Ok(_) => panic!("expected a 400, got a document"),
         }

@@ -5,12 +5,12 @@ use serde_json::{json, Map, Value};
 
 use super::{compensate_insert, create_auth_user, input, new_auth_user, sync_expiry, sync_roles, with_field};
 use crate::context::CallContext;
-use crate::error::ApiError;
 use crate::groups;
 use crate::secret::Secret;
-use crate::state::AppState;
 use crate::store::{Filter, FindQuery};
 use crate::users::saga::Saga;
+use crate::users::UserError;
+use crate::users::UserService;
 use crate::users::{auth_user_id, doc_id, str_field};
 
 /// The body of `POST /users/register`.
@@ -27,29 +27,29 @@ pub struct Registration {
 /// know it; otherwise the same validation, roles and expiry as `create_user`. The auth user is
 /// never deleted by a compensation. Returns the new `_id`.
 pub async fn create_with_id(
-    state: &AppState,
+    svc: &UserService,
     ctx: &CallContext,
     body: Map<String, Value>,
-) -> Result<String, ApiError> {
+) -> Result<String, UserError> {
     let input::NewUserDoc { doc, .. } = input::prepare(body, input::Route::WithId)?;
-    let group = groups::validate_user(&state.group_registry, &state.config.limits, ctx, &doc).await?;
+    let group = groups::validate_user(&svc.groups, &svc.limits, ctx, &doc).await?;
     input::check_expiration(&doc)?;
     if group.auth_user_creation_disabled {
         return Err(no_auth_users(&group.name));
     }
     let auth_id = auth_user_id(&doc).unwrap_or_default().to_owned();
-    ensure_unlinked(state, ctx, &auth_id).await?;
-    if state.auth.get_user(ctx, &auth_id).await?.is_none() {
-        return Err(ApiError::NotFound(format!(
+    ensure_unlinked(svc, ctx, &auth_id).await?;
+    if svc.auth.get_user(ctx, &auth_id).await?.is_none() {
+        return Err(UserError::NotFound(format!(
             "auth user \"{auth_id}\" does not exist"
         )));
     }
-    let id = state.users.insert(ctx, &doc).await?;
+    let id = svc.store.insert(ctx, &doc).await?;
     let mut saga = Saga::new("create user with id");
-    compensate_insert(&mut saga, state, ctx, &id);
+    compensate_insert(&mut saga, svc, ctx, &id);
     let doc = with_field(doc, "_id", &id);
-    let synced = match sync_roles(state, ctx, &mut saga, &doc).await {
-        Ok(()) => sync_expiry(state, ctx, &mut saga, &id, &doc).await,
+    let synced = match sync_roles(svc, ctx, &mut saga, &doc).await {
+        Ok(()) => sync_expiry(svc, ctx, &mut saga, &id, &doc).await,
         Err(error) => Err(error),
     };
     match synced {
@@ -66,37 +66,37 @@ pub async fn create_with_id(
 /// already linked, 400 when its group does not allow auth users. On failure the auth user is
 /// deleted and the link removed.
 pub async fn register(
-    state: &AppState,
+    svc: &UserService,
     ctx: &CallContext,
     registration: Registration,
     send_reset_password_email: bool,
-) -> Result<(), ApiError> {
+) -> Result<(), UserError> {
     let Registration { id, password } = registration;
-    let user = state
-        .users
+    let user = svc
+        .store
         .get(&ctx.internal_read(), &id, &Filter::any_state())
         .await?;
-    let user = user.ok_or_else(|| ApiError::NotFound(format!("user \"{id}\" not found")))?;
+    let user = user.ok_or_else(|| UserError::NotFound(format!("user \"{id}\" not found")))?;
     if let Some(linked) = auth_user_id(&user) {
-        return Err(ApiError::Conflict(format!(
+        return Err(UserError::Conflict(format!(
             "user \"{id}\" is already linked to auth user \"{linked}\""
         )));
     }
     let group_name = str_field(&user, "userGroup")
-        .ok_or_else(|| ApiError::BadRequest(format!("user \"{id}\" has no userGroup")))?;
-    let group = state.group_registry.get(ctx, group_name).await?;
+        .ok_or_else(|| UserError::Invalid(format!("user \"{id}\" has no userGroup")))?;
+    let group = svc.groups.get(ctx, group_name).await?;
     if group.auth_user_creation_disabled {
         return Err(no_auth_users(&group.name));
     }
     let blocked = input::starts_blocked(&user, input::stored_state(&user));
-    let new_auth = new_auth_user(state, &user, blocked, password, send_reset_password_email)?;
+    let new_auth = new_auth_user(svc, &user, blocked, password, send_reset_password_email)?;
     let mut saga = Saga::new("register user");
-    let auth_id = match create_auth_user(state, ctx, &mut saga, &new_auth).await {
+    let auth_id = match create_auth_user(svc, ctx, &mut saga, &new_auth).await {
         Ok(auth_id) => auth_id,
         Err(error) => return Err(saga.fail(error).await),
     };
-    let linked = match link(state, ctx, &mut saga, &id, &user, &auth_id).await {
-        Ok(()) => sync_roles(state, ctx, &mut saga, &with_field(user, "authUserId", &auth_id)).await,
+    let linked = match link(svc, ctx, &mut saga, &id, &user, &auth_id).await {
+        Ok(()) => sync_roles(svc, ctx, &mut saga, &with_field(user, "authUserId", &auth_id)).await,
         Err(error) => Err(error),
     };
     match linked {
@@ -112,13 +112,13 @@ pub async fn register(
 /// (compare-and-set: two concurrent registrations cannot both link); the compensation removes
 /// the link again, only if it is still this one.
 async fn link<'a>(
-    state: &'a AppState,
+    svc: &'a UserService,
     ctx: &'a CallContext,
     saga: &mut Saga<'a>,
     id: &str,
     user: &Value,
     auth_id: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), UserError> {
     let as_read = user
         .get("authUserId")
         .cloned()
@@ -128,8 +128,8 @@ async fn link<'a>(
         ..Filter::any_state()
     };
     let update = json!({"$set": {"authUserId": auth_id}});
-    if state.users.patch(ctx, id, &unlinked, &update).await?.is_none() {
-        return Err(ApiError::Conflict(format!(
+    if svc.store.patch(ctx, id, &unlinked, &update).await?.is_none() {
+        return Err(UserError::Conflict(format!(
             "user \"{id}\" was deleted or linked to another auth user meanwhile"
         )));
     }
@@ -142,13 +142,13 @@ async fn link<'a>(
     saga.compensate_with(
         "link auth user",
         format!("unset authUserId of store user {id}"),
-        async move { state.users.patch(ctx, &undo_id, &linked, &unset).await.map(drop) },
+        async move { svc.store.patch(ctx, &undo_id, &linked, &unset).await.map(drop) },
     );
     Ok(())
 }
 
 /// 409 when a store user, in any state, is already linked to `auth_id`.
-async fn ensure_unlinked(state: &AppState, ctx: &CallContext, auth_id: &str) -> Result<(), ApiError> {
+async fn ensure_unlinked(svc: &UserService, ctx: &CallContext, auth_id: &str) -> Result<(), UserError> {
     let query = FindQuery {
         filter: Filter {
             q: Some(json!({ "authUserId": auth_id })),
@@ -157,9 +157,9 @@ async fn ensure_unlinked(state: &AppState, ctx: &CallContext, auth_id: &str) -> 
         limit: Some(1),
         ..FindQuery::default()
     };
-    let found = state.users.find(&ctx.internal_read(), &query).await?;
+    let found = svc.store.find(&ctx.internal_read(), &query).await?;
     match found.first() {
-        Some(user) => Err(ApiError::Conflict(format!(
+        Some(user) => Err(UserError::Conflict(format!(
             "authUserId \"{auth_id}\" is already linked to user \"{}\"",
             doc_id(user).unwrap_or_default()
         ))),
@@ -168,6 +168,6 @@ async fn ensure_unlinked(state: &AppState, ctx: &CallContext, auth_id: &str) -> 
 }
 
 /// The 400 of a group with `authUserCreationDisabled`.
-fn no_auth_users(group: &str) -> ApiError {
-    ApiError::BadRequest(format!("userGroup \"{group}\" does not allow auth users"))
+fn no_auth_users(group: &str) -> UserError {
+    UserError::Invalid(format!("userGroup \"{group}\" does not allow auth users"))
 }

@@ -18,11 +18,11 @@ use super::sync::{abort_expiry, grant_roles, revoke_roles, rond_subject, schedul
 use super::{auth_user_id, roles, str_field};
 use crate::auth::NewAuthUser;
 use crate::context::CallContext;
-use crate::error::ApiError;
 use crate::groups;
 use crate::secret::Secret;
-use crate::state::AppState;
 use crate::store::Filter;
+use crate::users::UserError;
+use crate::users::UserService;
 
 /// The query options of `POST /users/`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,34 +49,34 @@ impl Default for CreateOptions {
 /// creation is postponed) and links it, grants its roles (only to users with an auth user) and
 /// schedules its expiry. Returns the new `_id`.
 pub async fn create_user(
-    state: &AppState,
+    svc: &UserService,
     ctx: &CallContext,
     body: Map<String, Value>,
     options: CreateOptions,
-) -> Result<String, ApiError> {
+) -> Result<String, UserError> {
     let input::NewUserDoc {
         doc,
         state: doc_state,
         password,
     } = input::prepare(body, input::Route::Create)?;
-    let group = groups::validate_user(&state.group_registry, &state.config.limits, ctx, &doc).await?;
+    let group = groups::validate_user(&svc.groups, &svc.limits, ctx, &doc).await?;
     input::check_expiration(&doc)?;
     let new_auth = if group.auth_user_creation_disabled || options.postpone_auth_user_creation {
         None
     } else {
         let blocked = input::starts_blocked(&doc, doc_state);
         Some(new_auth_user(
-            state,
+            svc,
             &doc,
             blocked,
             password,
             options.send_reset_password_email,
         )?)
     };
-    let id = state.users.insert(ctx, &doc).await?;
+    let id = svc.store.insert(ctx, &doc).await?;
     let mut saga = Saga::new("create user");
-    compensate_insert(&mut saga, state, ctx, &id);
-    match after_insert(state, ctx, &mut saga, &id, with_field(doc, "_id", &id), new_auth).await {
+    compensate_insert(&mut saga, svc, ctx, &id);
+    match after_insert(svc, ctx, &mut saga, &id, with_field(doc, "_id", &id), new_auth).await {
         Ok(()) => {
             tracing::info!(user.id = %id, "user created");
             Ok(id)
@@ -87,39 +87,39 @@ pub async fn create_user(
 
 /// The steps of `create_user` after the insert: auth user and link, roles, expiry.
 async fn after_insert<'a>(
-    state: &'a AppState,
+    svc: &'a UserService,
     ctx: &'a CallContext,
     saga: &mut Saga<'a>,
     id: &str,
     mut doc: Value,
     new_auth: Option<NewAuthUser>,
-) -> Result<(), ApiError> {
+) -> Result<(), UserError> {
     if let Some(mut new_auth) = new_auth {
         new_auth.user_id = Some(id.to_owned());
-        let auth_id = create_auth_user(state, ctx, saga, &new_auth).await?;
+        let auth_id = create_auth_user(svc, ctx, saga, &new_auth).await?;
         let update = json!({"$set": {"authUserId": auth_id}});
-        patch_user(state, ctx, id, &Filter::any_state(), &update).await?;
+        patch_user(svc, ctx, id, &Filter::any_state(), &update).await?;
         doc = with_field(doc, "authUserId", &auth_id);
     }
-    sync_roles(state, ctx, saga, &doc).await?;
-    sync_expiry(state, ctx, saga, id, &doc).await
+    sync_roles(svc, ctx, saga, &doc).await?;
+    sync_expiry(svc, ctx, saga, id, &doc).await
 }
 
 /// The auth user to create for `doc`: its email and username, the given password or (with
 /// `RANDOM_PWD_GEN`) a random one of `RANDOM_PWD_LENGTH`, else 400.
 fn new_auth_user(
-    state: &AppState,
+    svc: &UserService,
     doc: &Value,
     blocked: bool,
     password: Option<Secret>,
     send_email: bool,
-) -> Result<NewAuthUser, ApiError> {
-    let users = &state.config.users;
+) -> Result<NewAuthUser, UserError> {
+    let users = &svc.policy;
     let password = match password {
         Some(password) => password,
         None if users.random_password => random_password(users.random_password_length),
         None => {
-            return Err(ApiError::BadRequest(
+            return Err(UserError::Invalid(
                 "password is required when RANDOM_PWD_GEN is false".to_owned(),
             ))
         }
@@ -136,18 +136,18 @@ fn new_auth_user(
 
 /// Creates the auth user and registers its deletion as the compensation; returns its id.
 async fn create_auth_user<'a>(
-    state: &'a AppState,
+    svc: &'a UserService,
     ctx: &'a CallContext,
     saga: &mut Saga<'a>,
     new_auth: &NewAuthUser,
-) -> Result<String, ApiError> {
-    let auth_id = state.auth.create_user(ctx, new_auth).await?.id;
+) -> Result<String, UserError> {
+    let auth_id = svc.auth.create_user(ctx, new_auth).await?.id;
     let undo_id = auth_id.clone();
     saga.compensate_with(
         "create auth user",
         format!("delete auth user {auth_id}"),
         async move {
-            match state.auth.delete_user(ctx, &undo_id).await {
+            match svc.auth.delete_user(ctx, &undo_id).await {
                 Err(e) if e.is_not_found() => Ok(()),
                 other => other,
             }
@@ -157,11 +157,10 @@ async fn create_auth_user<'a>(
 }
 
 /// Registers the deletion of the just inserted user `id` (any state) as the compensation.
-fn compensate_insert<'a>(saga: &mut Saga<'a>, state: &'a AppState, ctx: &'a CallContext, id: &str) {
+fn compensate_insert<'a>(saga: &mut Saga<'a>, svc: &'a UserService, ctx: &'a CallContext, id: &str) {
     let undo_id = id.to_owned();
     saga.compensate_with("insert user", format!("delete store user {id}"), async move {
-        state
-            .users
+        svc.store
             .delete(ctx, &undo_id, &Filter::any_state())
             .await
             .map(drop)
@@ -171,20 +170,20 @@ fn compensate_insert<'a>(saga: &mut Saga<'a>, state: &'a AppState, ctx: &'a Call
 /// Grants the user's `roles` in Rönd, only to a user linked to an auth user (store-only users
 /// get no roles); the compensation revokes the subject's bindings.
 async fn sync_roles<'a>(
-    state: &'a AppState,
+    svc: &'a UserService,
     ctx: &'a CallContext,
     saga: &mut Saga<'a>,
     doc: &Value,
-) -> Result<(), ApiError> {
-    if auth_user_id(doc).is_none() || !grant_roles(state, ctx, doc, &roles(doc)).await? {
+) -> Result<(), UserError> {
+    if auth_user_id(doc).is_none() || !grant_roles(svc, ctx, doc, &roles(doc)).await? {
         return Ok(());
     }
-    let subject = rond_subject(state, doc).unwrap_or_default();
+    let subject = rond_subject(svc, doc).unwrap_or_default();
     let doc = doc.clone();
     saga.compensate_with(
         "grant roles",
         format!("revoke the Rönd bindings of subject {subject}"),
-        async move { revoke_roles(state, ctx, &doc).await },
+        async move { revoke_roles(svc, ctx, &doc).await },
     );
     Ok(())
 }
@@ -192,40 +191,40 @@ async fn sync_roles<'a>(
 /// Schedules the expiry timer of a user with `expirationDate` and stores its `expirationId`;
 /// the compensation aborts the timer. Nothing without `expirationDate` or `TIMER_SERVICE`.
 async fn sync_expiry<'a>(
-    state: &'a AppState,
+    svc: &'a UserService,
     ctx: &'a CallContext,
     saga: &mut Saga<'a>,
     id: &str,
     doc: &Value,
-) -> Result<(), ApiError> {
+) -> Result<(), UserError> {
     let Some(date) = str_field(doc, "expirationDate") else {
         return Ok(());
     };
-    let Some(expiration_id) = schedule_expiry(state, ctx, id, date).await? else {
+    let Some(expiration_id) = schedule_expiry(svc, ctx, id, date).await? else {
         return Ok(());
     };
     let undo_id = expiration_id.clone();
     saga.compensate_with(
         "schedule expiry",
         format!("abort timer {expiration_id}"),
-        async move { abort_expiry(state, ctx, &undo_id).await },
+        async move { abort_expiry(svc, ctx, &undo_id).await },
     );
     let update = json!({"$set": {"expirationId": expiration_id}});
-    patch_user(state, ctx, id, &Filter::any_state(), &update)
+    patch_user(svc, ctx, id, &Filter::any_state(), &update)
         .await
         .map(drop)
 }
 
 /// Patches the user `id`; a document that vanished meanwhile is an internal error.
 async fn patch_user(
-    state: &AppState,
+    svc: &UserService,
     ctx: &CallContext,
     id: &str,
     filter: &Filter,
     update: &Value,
-) -> Result<Value, ApiError> {
-    state.users.patch(ctx, id, filter, update).await?.ok_or_else(|| {
-        ApiError::Internal(format!(
+) -> Result<Value, UserError> {
+    svc.store.patch(ctx, id, filter, update).await?.ok_or_else(|| {
+        UserError::Internal(format!(
             "user {id} vanished from the user store while it was being created"
         ))
     })

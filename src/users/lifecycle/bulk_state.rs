@@ -5,14 +5,15 @@
 use serde_json::{Map, Value};
 
 use super::{doc_state, machine_state, unlink_deleted_auth_user};
+use crate::auth::AuthError;
 use crate::context::CallContext;
-use crate::downstream::{DownstreamError, ErrorKind};
-use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::failure::Cause;
 use crate::store::query::MAX_LIMIT;
 use crate::store::{DocState, Filter, FindQuery, StateChange, StateFilter};
 use crate::users::sync::{apply_auth_effect, auth_effect, AuthEffect};
+use crate::users::UserService;
 use crate::users::{auth_user_id, doc_id};
+use crate::users::{UserError, UserResult};
 
 /// Most items in one store `POST /state` call.
 const STATE_BATCH: usize = 200;
@@ -96,17 +97,17 @@ fn check_entry(key: &str, value: &Value) -> Result<(), &'static str> {
 /// Validates the items of a `POST /users/state` body (a non-empty array); 400 naming the item.
 pub fn state_requests(
     items: impl IntoIterator<Item = (Map<String, Value>, DocState)>,
-) -> ApiResult<Vec<StateRequest>> {
+) -> UserResult<Vec<StateRequest>> {
     let requests = items
         .into_iter()
         .enumerate()
         .map(|(i, (filter, to))| {
             StateRequest::new(filter, to)
-                .map_err(|problem| ApiError::BadRequest(format!("body[{i}].{problem}")))
+                .map_err(|problem| UserError::Invalid(format!("body[{i}].{problem}")))
         })
-        .collect::<ApiResult<Vec<_>>>()?;
+        .collect::<UserResult<Vec<_>>>()?;
     if requests.is_empty() {
-        return Err(ApiError::BadRequest(
+        return Err(UserError::Invalid(
             "body must be a non-empty array of {\"filter\": {...}, \"stateTo\": \"...\"}".to_owned(),
         ));
     }
@@ -123,7 +124,7 @@ struct Target {
 #[derive(Default)]
 struct AuthFailures {
     /// The first failure: what the caller gets.
-    first: Option<DownstreamError>,
+    first: Option<AuthError>,
     /// How many auth calls failed.
     failed: usize,
     /// Linked users not attempted because the provider timed out or was unreachable.
@@ -131,7 +132,7 @@ struct AuthFailures {
 }
 
 impl AuthFailures {
-    fn record(&mut self, error: DownstreamError) {
+    fn record(&mut self, error: AuthError) {
         self.failed += 1;
         self.first.get_or_insert(error);
     }
@@ -139,9 +140,9 @@ impl AuthFailures {
     /// After a timeout or an unreachable provider, the remaining linked users are not tried
     /// (each would wait for the timeout too); they keep their state and a retry picks them up.
     fn provider_down(&self) -> bool {
-        self.first
-            .as_ref()
-            .is_some_and(|e| matches!(e.kind, ErrorKind::Timeout | ErrorKind::Unreachable))
+        self.first.as_ref().is_some_and(
+            |e| matches!(e, AuthError::Failed(f) if matches!(f.cause, Cause::Timeout | Cause::Unreachable)),
+        )
     }
 }
 
@@ -155,23 +156,27 @@ impl AuthFailures {
 /// ones keep theirs, so auth user and store user stay consistent) and the first auth error is
 /// returned (502/504) instead of the count; retrying the same body completes the job, since the
 /// users already changed are no longer matched.
-pub async fn change_states(state: &AppState, ctx: &CallContext, requests: &[StateRequest]) -> ApiResult<u64> {
+pub async fn change_states(
+    svc: &UserService,
+    ctx: &CallContext,
+    requests: &[StateRequest],
+) -> UserResult<u64> {
     let mut failures = AuthFailures::default();
     let mut modified = 0;
     for request in requests {
-        let targets = matching_users(state, ctx, request).await?;
-        let changes = apply_auth_effects(state, ctx, request, &targets, &mut failures).await;
+        let targets = matching_users(svc, ctx, request).await?;
+        let changes = apply_auth_effects(svc, ctx, request, &targets, &mut failures).await;
         for batch in changes.chunks(STATE_BATCH) {
-            modified += state.users.set_state_many(ctx, batch).await?;
+            modified += svc.store.set_state_many(ctx, batch).await?;
         }
-        if auth_effect(request.state_to, state.config.users.hard_delete) == AuthEffect::Delete {
+        if auth_effect(request.state_to, svc.policy.hard_delete) == AuthEffect::Delete {
             let changed: std::collections::HashSet<&str> = changes
                 .iter()
                 .filter_map(|c| c.filter.get("_id").and_then(Value::as_str))
                 .collect();
             for target in targets.iter().filter(|t| changed.contains(t.id.as_str())) {
                 if let Some(auth_id) = &target.auth_id {
-                    unlink_deleted_auth_user(state, ctx, &target.id, auth_id).await?;
+                    unlink_deleted_auth_user(svc, ctx, &target.id, auth_id).await?;
                 }
             }
         }
@@ -193,15 +198,15 @@ pub async fn change_states(state: &AppState, ctx: &CallContext, requests: &[Stat
 
 /// Every user matched by `request`, read page by page (`_l` 200, `_sk`) before anything changes.
 async fn matching_users(
-    state: &AppState,
+    svc: &UserService,
     ctx: &CallContext,
     request: &StateRequest,
-) -> ApiResult<Vec<Target>> {
+) -> UserResult<Vec<Target>> {
     let ctx = ctx.internal_read();
     let mut targets = Vec::new();
     let mut seen: u64 = 0;
     loop {
-        let page = state.users.find(&ctx, &request.find_query(seen)).await?;
+        let page = svc.store.find(&ctx, &request.find_query(seen)).await?;
         seen += page.len() as u64;
         let full = page.len() >= MAX_LIMIT as usize;
         targets.extend(page.iter().filter_map(|user| {
@@ -219,13 +224,13 @@ async fn matching_users(
 /// Applies the auth effect of `request`'s target state to every linked target; returns the state
 /// changes of the targets whose effect succeeded and of the unlinked ones.
 async fn apply_auth_effects(
-    state: &AppState,
+    svc: &UserService,
     ctx: &CallContext,
     request: &StateRequest,
     targets: &[Target],
     failures: &mut AuthFailures,
 ) -> Vec<StateChange> {
-    let effect = auth_effect(request.state_to, state.config.users.hard_delete);
+    let effect = auth_effect(request.state_to, svc.policy.hard_delete);
     let mut changes = Vec::with_capacity(targets.len());
     for target in targets {
         if let Some(auth_id) = &target.auth_id {
@@ -233,7 +238,7 @@ async fn apply_auth_effects(
                 failures.skipped += 1;
                 continue;
             }
-            if let Err(error) = apply_auth_effect(state, ctx, auth_id, effect).await {
+            if let Err(error) = apply_auth_effect(svc, ctx, auth_id, effect).await {
                 failures.record(error);
                 continue;
             }
@@ -330,7 +335,7 @@ mod tests {
             (map(json!({"_q": "{}"})), DocState::Trash),
         ];
         let error = state_requests(items).unwrap_err();
-        assert_eq!(error.status(), axum::http::StatusCode::BAD_REQUEST);
+        assert!(matches!(error, UserError::Invalid(_)));
         assert!(error.to_string().starts_with("body[1].filter._q "), "{error}");
     }
 }

@@ -6,17 +6,17 @@ use docquery::transition_allowed;
 
 use super::{doc_state, find_user, machine_state, not_found, unlink_deleted_auth_user};
 use crate::context::CallContext;
-use crate::error::ApiResult;
-use crate::state::AppState;
 use crate::store::{DocState, Filter};
 use crate::users::auth_user_id;
 use crate::users::sync::{apply_auth_effect, auth_effect, AuthEffect};
+use crate::users::UserResult;
+use crate::users::UserService;
 
 /// Moves the user `id` to DELETED one allowed transition at a time: before each store transition
 /// the auth user gets that state's effect (TRASH blocks; DELETED deletes it, or blocks it with
 /// `AUTH_HARD_DELETE=false`). A user already DELETED is left alone. Unknown user: 404.
-pub async fn soft_delete(state: &AppState, ctx: &CallContext, id: &str) -> ApiResult<()> {
-    let user = find_user(state, ctx, id).await?;
+pub async fn soft_delete(svc: &UserService, ctx: &CallContext, id: &str) -> UserResult<()> {
+    let user = find_user(svc, ctx, id).await?;
     let from = user
         .get("__STATE__")
         .and_then(|s| s.as_str())
@@ -24,18 +24,18 @@ pub async fn soft_delete(state: &AppState, ctx: &CallContext, id: &str) -> ApiRe
     let mut deleted_auth_user = None;
     for to in steps_to_deleted(from) {
         if let Some(auth_id) = auth_user_id(&user) {
-            let effect = auth_effect(to, state.config.users.hard_delete);
-            apply_auth_effect(state, ctx, auth_id, effect).await?;
+            let effect = auth_effect(to, svc.policy.hard_delete);
+            apply_auth_effect(svc, ctx, auth_id, effect).await?;
             if effect == AuthEffect::Delete {
                 deleted_auth_user = Some(auth_id);
             }
         }
-        if !state.users.set_state(ctx, id, &Filter::default(), to).await? {
+        if !svc.store.set_state(ctx, id, &Filter::default(), to).await? {
             return Err(not_found(id));
         }
     }
     match deleted_auth_user {
-        Some(auth_id) => unlink_deleted_auth_user(state, ctx, id, auth_id).await,
+        Some(auth_id) => unlink_deleted_auth_user(svc, ctx, id, auth_id).await,
         None => Ok(()),
     }
 }

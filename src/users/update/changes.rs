@@ -7,15 +7,15 @@ use std::collections::BTreeSet;
 use serde_json::{json, Map, Value};
 
 use crate::auth::AuthUserPatch;
-use crate::error::ApiError;
 use crate::store::Filter;
+use crate::users::UserError;
 use crate::users::SERVICE_ONLY_FIELDS;
 
 /// Checks the shape of an update body before any downstream call: an object of known CRUD update
 /// operators, none touching a service field (`authUserId`, `expirationId`) or a standard field of
 /// the store (`_id`, `__STATE__`, `createdAt`, ...). Path-level errors are left to
 /// `docquery::apply_update`.
-pub(super) fn check_update(update: &Value) -> Result<(), ApiError> {
+pub(super) fn check_update(update: &Value) -> Result<(), UserError> {
     let Value::Object(ops) = update else {
         return Err(bad(format!(
             "the body must be an object of update operators ({})",
@@ -39,7 +39,7 @@ pub(super) fn check_update(update: &Value) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn check_field(op: &str, field: &str) -> Result<(), ApiError> {
+fn check_field(op: &str, field: &str) -> Result<(), UserError> {
     if SERVICE_ONLY_FIELDS.contains(&field) {
         return Err(bad(format!(
             "{field} cannot be changed with {op}: the service manages it"
@@ -175,7 +175,7 @@ pub(super) enum ExpiryChange {
 
 /// How `expirationDate` changed; a new date must be an RFC 3339 date-time (400 otherwise, before
 /// anything is written). `null` counts as absent.
-pub(super) fn expiry_change(before: &Value, after: &Value) -> Result<ExpiryChange, ApiError> {
+pub(super) fn expiry_change(before: &Value, after: &Value) -> Result<ExpiryChange, UserError> {
     let date = |doc: &Value| doc.get("expirationDate").filter(|v| !v.is_null()).cloned();
     let (old, new) = (date(before), date(after));
     if old == new {
@@ -193,8 +193,8 @@ pub(super) fn expiry_change(before: &Value, after: &Value) -> Result<ExpiryChang
     }
 }
 
-fn bad(message: String) -> ApiError {
-    ApiError::BadRequest(message)
+fn bad(message: String) -> UserError {
+    UserError::Invalid(message)
 }
 
 #[cfg(test)]
@@ -202,9 +202,9 @@ mod tests {
     use super::*;
     use crate::store::{DocState, StateFilter};
 
-    fn message(result: Result<(), ApiError>) -> String {
+    fn message(result: Result<(), UserError>) -> String {
         match result {
-            Err(ApiError::BadRequest(message)) => message,
+            Err(UserError::Invalid(message)) => message,
             other => panic!("expected a 400, got {other:?}"),
         }
     }

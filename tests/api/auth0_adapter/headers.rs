@@ -5,16 +5,20 @@ use axum::http::HeaderValue;
 use bytes::Bytes;
 use serde_json::json;
 use user_manager_service::auth::auth0_client::{Auth0Client, Auth0ClientConfig};
+use user_manager_service::auth::AuthError;
 use user_manager_service::auth::{AuthProvider, Capabilities};
-use user_manager_service::downstream::ErrorKind;
+use user_manager_service::downstream::Cause;
 use user_manager_service::secret::Secret;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::support::{
-    assert_forwarded, ctx, failure_cases, header_of, http_client, received, session_ctx, RELAXED,
+    assert_forwarded, ctx, failure_cases, header_of, http_client, received, session_ctx, AsFailure, RELAXED,
 };
 use super::{adapter, block, default_setup, new_user};
+
+/// The error of the calls `failure_cases!` checks.
+type CallError = AuthError;
 
 /// Answers every route of the Auth0 Client with a valid body.
 async fn mount_every_route(server: &MockServer) {
@@ -177,9 +181,9 @@ async fn an_auth0_client_that_does_not_listen_is_unreachable() {
     drop(listener);
     let auth = adapter(http_client(RELAXED), format!("http://127.0.0.1:{port}"));
     let error = auth.check(&ctx()).await.expect_err("nobody listens");
-    assert_eq!(error.kind, ErrorKind::Unreachable);
+    assert_eq!(error.failure().map(|f| &f.cause), Some(&Cause::Unreachable));
     assert_eq!(error.to_string(), "Auth0 Client GET /-/healthz is unreachable");
 }
 
 failure_cases!(check, adapter, "GET" "/-/healthz", "Auth0 Client GET /-/healthz",
-    404 => ErrorKind::NotFound, |a, c| a.check(&c));
+    404 => AuthError::NotFound(_), |a, c| a.check(&c));

@@ -2,15 +2,19 @@
 
 use bytes::Bytes;
 use serde_json::json;
+use user_manager_service::auth::AuthError;
 use user_manager_service::auth::{
     AuthProvider, ImportErrorDetail, ImportFailure, ImportJobState, ImportSummary,
 };
-use user_manager_service::downstream::ErrorKind;
+use user_manager_service::downstream::Cause;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use super::support::{assert_forwarded, ctx, failure_cases, header_of, only_request};
+use super::support::{assert_forwarded, ctx, failure_cases, header_of, only_request, AsFailure};
 use super::{adapter, default_setup, setup};
+
+/// The error of the calls `failure_cases!` checks.
+type CallError = AuthError;
 
 const USERS: &str = r#"[{"email":"ada@example.com","user_id":"abc"}]"#;
 
@@ -142,7 +146,10 @@ async fn import_status_with_an_unknown_state_is_unreadable() {
     )
     .await;
     let error = auth.import_status(&ctx(), "job_1").await.expect_err("unreadable");
-    assert_eq!(error.kind, ErrorKind::Failed { status: None });
+    assert_eq!(
+        error.failure().map(|f| &f.cause),
+        Some(&Cause::Failed { status: None })
+    );
 }
 
 #[tokio::test]
@@ -202,10 +209,10 @@ async fn import_errors_answered_with_an_empty_body_means_no_failure() {
 }
 
 failure_cases!(start_import, adapter, "POST" "/users/import", "Auth0 Client POST /users/import",
-    400 => ErrorKind::Rejected { status: 400, .. }, |a, c| a.start_import(&c, Bytes::from_static(b"[]"), true));
+    400 => AuthError::Invalid(_), |a, c| a.start_import(&c, Bytes::from_static(b"[]"), true));
 failure_cases!(import_status, adapter, "GET" "/users/import/status/job_1",
     "Auth0 Client GET /users/import/status/:id",
-    404 => ErrorKind::NotFound, |a, c| a.import_status(&c, "job_1"));
+    404 => AuthError::NotFound(_), |a, c| a.import_status(&c, "job_1"));
 failure_cases!(import_errors, adapter, "GET" "/users/import/status/job_1/errors",
     "Auth0 Client GET /users/import/status/:id/errors",
-    404 => ErrorKind::NotFound, |a, c| a.import_errors(&c, "job_1"));
+    404 => AuthError::NotFound(_), |a, c| a.import_errors(&c, "job_1"));

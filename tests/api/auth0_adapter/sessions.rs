@@ -3,14 +3,18 @@
 use std::time::Duration;
 
 use serde_json::json;
+use user_manager_service::auth::AuthError;
 use user_manager_service::auth::AuthProvider;
-use user_manager_service::downstream::ErrorKind;
+use user_manager_service::downstream::Cause;
 use user_manager_service::secret::Secret;
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-use super::support::{assert_forwarded, ctx, failure_cases, header_of, only_request, session_ctx};
+use super::support::{assert_forwarded, ctx, failure_cases, header_of, only_request, session_ctx, AsFailure};
 use super::{adapter, default_setup, setup};
+
+/// The error of the calls `failure_cases!` checks.
+type CallError = AuthError;
 
 fn tokens() -> serde_json::Value {
     json!({ "accessToken": "at", "refreshToken": "rt", "idToken": "it", "expireAt": "2021-07-16T08:28:24.568Z" })
@@ -94,8 +98,8 @@ async fn a_refused_login_keeps_the_status_and_never_shows_the_password() {
         .mount(&server)
         .await;
     let error = auth.login(&ctx(), "ada", &password()).await.expect_err("refused");
-    let message = "Wrong email or password.".to_owned();
-    assert_eq!(error.kind, ErrorKind::Rejected { status: 403, message });
+    let message = "Auth0 Client POST /oauth/token responded 403: Wrong email or password.";
+    assert_eq!(error, AuthError::Denied(message.to_owned()));
     let shown = format!("{error} {error:?}");
     assert!(!shown.contains("p@ss"), "{shown}");
 }
@@ -110,11 +114,9 @@ async fn a_rate_limited_login_says_when_to_retry() {
         .mount(&server)
         .await;
     let error = auth.login(&ctx(), "ada", &password()).await.expect_err("limited");
-    assert_eq!(
-        error.kind,
-        ErrorKind::RateLimited {
-            retry_after: Some(Duration::from_secs(3))
-        }
+    assert!(
+        matches!(error, AuthError::RateLimited { retry_after: Some(wait), .. } if wait == Duration::from_secs(3)),
+        "{error:?}"
     );
 }
 
@@ -170,12 +172,15 @@ async fn userinfo_answered_with_something_else_than_an_object_is_unreadable() {
         .mount(&server)
         .await;
     let error = auth.userinfo(&session_ctx()).await.expect_err("unreadable");
-    assert_eq!(error.kind, ErrorKind::Failed { status: None });
+    assert_eq!(
+        error.failure().map(|f| &f.cause),
+        Some(&Cause::Failed { status: None })
+    );
 }
 
 failure_cases!(login, adapter, "POST" "/oauth/token", "Auth0 Client POST /oauth/token",
-    403 => ErrorKind::Rejected { status: 403, .. }, |a, c| a.login(&c, "ada", &Secret::new("pw")));
+    403 => AuthError::Denied(_), |a, c| a.login(&c, "ada", &Secret::new("pw")));
 failure_cases!(refresh, adapter, "POST" "/refreshtoken", "Auth0 Client POST /refreshtoken",
-    401 => ErrorKind::Rejected { status: 401, .. }, |a, c| a.refresh(&c, &Secret::new("rt")));
+    401 => AuthError::NoSession(_), |a, c| a.refresh(&c, &Secret::new("rt")));
 failure_cases!(userinfo, adapter, "GET" "/userinfo", "Auth0 Client GET /userinfo",
-    401 => ErrorKind::Rejected { status: 401, .. }, |a, c| a.userinfo(&c));
+    401 => AuthError::NoSession(_), |a, c| a.userinfo(&c));

@@ -3,6 +3,9 @@
 
 use std::time::Duration;
 
+use user_manager_service::auth::AuthError;
+use user_manager_service::failure::Failure;
+
 use axum::http::{HeaderMap, HeaderValue};
 use user_manager_service::context::{Acl, CallContext, SessionHeaders};
 use user_manager_service::downstream::build_http_client;
@@ -87,8 +90,9 @@ pub fn query_pairs(request: &Request) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Three tests of one call in a module `$name`: a 4xx answer classified as `$kind`, a 500 named
-/// `$display responded 500`, and an answer slower than the client timeout. `$adapter` builds the
+/// Three tests of one call in a module `$name`: a 4xx answer classified as `$kind` (a pattern of
+/// the invoking module's `CallError`, the port's error type), a 500 named `$display responded 500`
+/// whose outcome is unknown, and an answer slower than the client timeout. `$adapter` builds the
 /// adapter from a client and the mock server URI; `$call` uses `$a` (the adapter) and `$c` (the
 /// context) and returns the call's future.
 macro_rules! failure_cases {
@@ -97,12 +101,13 @@ macro_rules! failure_cases {
         mod $name {
             use super::*;
             use std::time::Duration;
-            use user_manager_service::downstream::{DownstreamError, ErrorKind};
+            use user_manager_service::failure::{Cause, Outcome};
+            use $crate::auth0_adapter::support::AsFailure;
             use wiremock::matchers::{method, path};
             use wiremock::{Mock, MockServer, ResponseTemplate};
             use $crate::auth0_adapter::support::{ctx, http_client, RELAXED, SHORT, SLOW};
 
-            async fn fail_with(answer: ResponseTemplate, timeout: Duration) -> DownstreamError {
+            async fn fail_with(answer: ResponseTemplate, timeout: Duration) -> CallError {
                 let server = MockServer::start().await;
                 Mock::given(method($method))
                     .and(path($path))
@@ -119,22 +124,44 @@ macro_rules! failure_cases {
             async fn a_4xx_answer_is_classified() {
                 let body = serde_json::json!({ "statusCode": $status, "message": "refused" });
                 let error = fail_with(ResponseTemplate::new($status).set_body_json(body), RELAXED).await;
-                assert!(matches!(error.kind, $kind), "{error:?}");
+                assert!(matches!(error, $kind), "{error:?}");
             }
 
             #[tokio::test]
             async fn a_500_is_a_failure_that_names_the_call() {
                 let error = fail_with(ResponseTemplate::new(500), RELAXED).await;
-                assert_eq!(error.kind, ErrorKind::Failed { status: Some(500) });
+                let failure = error.failure().expect("a 500 is a failure of the call");
+                assert_eq!(failure.cause, Cause::Failed { status: Some(500) });
+                assert_eq!(failure.outcome(), Outcome::Unknown);
                 assert_eq!(error.to_string(), concat!($display, " responded 500"));
             }
 
             #[tokio::test]
             async fn an_answer_slower_than_the_timeout_is_a_timeout() {
                 let error = fail_with(ResponseTemplate::new(200).set_delay(SLOW), SHORT).await;
-                assert_eq!(error.kind, ErrorKind::Timeout);
+                assert_eq!(error.failure().map(|f| &f.cause), Some(&Cause::Timeout));
             }
         }
     };
 }
 pub(crate) use failure_cases;
+
+/// The failure of a port error that is one (5xx, timeout, unreachable).
+pub trait AsFailure {
+    fn failure(&self) -> Option<&Failure>;
+}
+
+impl AsFailure for Failure {
+    fn failure(&self) -> Option<&Failure> {
+        Some(self)
+    }
+}
+
+impl AsFailure for AuthError {
+    fn failure(&self) -> Option<&Failure> {
+        match self {
+            AuthError::Failed(failure) => Some(failure),
+            _ => None,
+        }
+    }
+}

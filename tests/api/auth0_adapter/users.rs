@@ -1,14 +1,18 @@
 //! Tests: the user-management calls (`/users`, `/users/{id}`, change password).
 
 use serde_json::json;
+use user_manager_service::auth::AuthError;
 use user_manager_service::auth::{AuthProvider, AuthUserPatch, NewAuthUser};
-use user_manager_service::downstream::ErrorKind;
+use user_manager_service::downstream::Cause;
 use user_manager_service::secret::Secret;
 use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, ResponseTemplate};
 
-use super::support::{assert_forwarded, ctx, failure_cases, only_request, query_pairs, received};
+use super::support::{assert_forwarded, ctx, failure_cases, only_request, query_pairs, received, AsFailure};
 use super::{adapter, block, default_setup, new_user, setup};
+
+/// The error of the calls `failure_cases!` checks.
+type CallError = AuthError;
 
 fn auth0_user(id: &str) -> serde_json::Value {
     json!({ "user_id": id, "email": "ada@example.com", "username": "ada", "blocked": true, "logins_count": 3 })
@@ -77,7 +81,10 @@ async fn create_user_answered_without_a_user_id_is_an_unreadable_answer() {
         .mount(&server)
         .await;
     let error = auth.create_user(&ctx(), &new_user()).await.expect_err("no id");
-    assert_eq!(error.kind, ErrorKind::Failed { status: None });
+    assert_eq!(
+        error.failure().map(|f| &f.cause),
+        Some(&Cause::Failed { status: None })
+    );
     assert!(!error.to_string().contains("S3cret"), "{error}");
 }
 
@@ -259,14 +266,14 @@ async fn change_password_without_a_connection_sends_only_the_user_id() {
 }
 
 failure_cases!(create_user, adapter, "POST" "/users", "Auth0 Client POST /users",
-    409 => ErrorKind::Conflict { .. }, |a, c| a.create_user(&c, &new_user()));
+    409 => AuthError::Conflict(_), |a, c| a.create_user(&c, &new_user()));
 failure_cases!(get_user, adapter, "GET" "/users/auth0%7C1", "Auth0 Client GET /users/:id",
-    403 => ErrorKind::Rejected { status: 403, .. }, |a, c| a.get_user(&c, "auth0|1"));
+    403 => AuthError::Denied(_), |a, c| a.get_user(&c, "auth0|1"));
 failure_cases!(get_users, adapter, "GET" "/users", "Auth0 Client GET /users",
-    400 => ErrorKind::Rejected { status: 400, .. }, |a, c| a.get_users(&c, &["auth0|1".to_owned()]));
+    400 => AuthError::Invalid(_), |a, c| a.get_users(&c, &["auth0|1".to_owned()]));
 failure_cases!(update_user, adapter, "PATCH" "/users/auth0%7C1", "Auth0 Client PATCH /users/:id",
-    404 => ErrorKind::NotFound, |a, c| a.update_user(&c, "auth0|1", &block()));
+    404 => AuthError::NotFound(_), |a, c| a.update_user(&c, "auth0|1", &block()));
 failure_cases!(delete_user, adapter, "DELETE" "/users/auth0%7C1", "Auth0 Client DELETE /users/:id",
-    404 => ErrorKind::NotFound, |a, c| a.delete_user(&c, "auth0|1"));
+    404 => AuthError::NotFound(_), |a, c| a.delete_user(&c, "auth0|1"));
 failure_cases!(change_password, adapter, "POST" "/change-password", "Auth0 Client POST /change-password",
-    400 => ErrorKind::Rejected { status: 400, .. }, |a, c| a.change_password(&c, "auth0|1"));
+    400 => AuthError::Invalid(_), |a, c| a.change_password(&c, "auth0|1"));

@@ -14,9 +14,9 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use user_manager_service::auth::local::{LocalAuth, LocalAuthConfig};
-use user_manager_service::auth::{AuthProvider, NewAuthUser};
+use user_manager_service::auth::{AuthError, AuthProvider, NewAuthUser};
 use user_manager_service::context::CallContext;
-use user_manager_service::downstream::{build_http_client, ErrorKind};
+use user_manager_service::downstream::build_http_client;
 use user_manager_service::secret::Secret;
 use user_manager_service::store::crud_http::CrudCollection;
 use user_manager_service::store::{Collection, Filter};
@@ -111,12 +111,13 @@ pub async fn login(local: &Local, login: &str, password: &str) -> Value {
     grant.body.unwrap()
 }
 
-/// The `(status, message)` of a `Rejected` error, panicking on anything else.
-pub fn refusal<T: std::fmt::Debug>(
-    result: Result<T, user_manager_service::downstream::DownstreamError>,
-) -> (u16, String) {
-    match result.unwrap_err().kind {
-        ErrorKind::Rejected { status, message } => (status, message),
+/// The `(status, message)` the HTTP layer gives a refusal (400 invalid, 401 no session, 403
+/// denied), panicking on anything else.
+pub fn refusal<T: std::fmt::Debug>(result: Result<T, AuthError>) -> (u16, String) {
+    match result.unwrap_err() {
+        AuthError::Invalid(message) => (400, message),
+        AuthError::NoSession(message) => (401, message),
+        AuthError::Denied(message) => (403, message),
         other => panic!("expected a refusal, got {other:?}"),
     }
 }

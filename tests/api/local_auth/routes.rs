@@ -1,119 +1,148 @@
-//! The local provider's own routes, through its router: `GET /.well-known/jwks.json` and
-//! `POST /users/reset-password`.
+//! The local provider's own routes as production serves them (embedded mode, `AUTH_MODULE=local`):
+//! `GET /.well-known/jwks.json` and `POST /users/reset-password`.
 
-use axum::body::{to_bytes, Body};
-use axum::http::{Request, StatusCode};
-use axum::Router;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{json, Value};
-use tower::ServiceExt;
-use user_manager_service::auth::local::{router, Claims};
-use user_manager_service::auth::AuthProvider;
+use user_manager_service::auth::local::Claims;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use super::{create, ctx, local, login, PASSWORD};
+use crate::helpers::{spawn_embedded, temp_data_dir, EmbeddedApp};
 
-async fn call(app: &Router, request: Request<Body>) -> (StatusCode, Value) {
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let bytes = to_bytes(response.into_body(), 1 << 20).await.unwrap();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+const PASSWORD: &str = "Passw0rd!";
+
+async fn post(app: &EmbeddedApp, path: &str, body: &Value) -> reqwest::Response {
+    app.client.post(app.url(path)).json(body).send().await.unwrap()
 }
 
-fn reset_request(body: &Value) -> Request<Body> {
-    Request::post("/users/reset-password")
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_string()))
+/// Creates Ann (group `customer`) and returns her `_id`.
+async fn create_ann(app: &EmbeddedApp) -> String {
+    let ann =
+        json!({"userGroup": "customer", "name": "Ann", "email": "ann@example.com", "password": PASSWORD});
+    let response = post(app, "/users/", &ann).await;
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    response.json::<Value>().await.unwrap()["_id"]
+        .as_str()
         .unwrap()
+        .to_owned()
+}
+
+async fn login(app: &EmbeddedApp, password: &str) -> reqwest::Response {
+    post(
+        app,
+        "/oauth/token",
+        &json!({"username": "ann@example.com", "password": password}),
+    )
+    .await
 }
 
 #[tokio::test]
 async fn the_jwks_route_serves_the_key_that_verifies_access_tokens() {
-    let local = local(None).await;
-    create(&local, "ann", false).await;
-    let app: Router = router(local.auth.clone());
+    let app = spawn_embedded(&temp_data_dir(), &[]).await;
+    let id = create_ann(&app).await;
     let response = app
-        .clone()
-        .oneshot(
-            Request::get("/.well-known/jwks.json")
-                .body(Body::empty())
-                .unwrap(),
-        )
+        .client
+        .get(app.url("/.well-known/jwks.json"))
+        .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["cache-control"], "public, max-age=300");
-    let bytes = to_bytes(response.into_body(), 1 << 20).await.unwrap();
-    let jwks: JwkSet = serde_json::from_slice(&bytes).unwrap();
+    let jwks: JwkSet = response.json().await.unwrap();
     assert_eq!(jwks.keys.len(), 1);
 
-    let access = login(&local, "ann", PASSWORD).await["accessToken"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let kid = jsonwebtoken::decode_header(&access).unwrap().kid.unwrap();
+    let tokens: Value = login(&app, PASSWORD).await.json().await.unwrap();
+    let access = tokens["accessToken"].as_str().unwrap();
+    let kid = jsonwebtoken::decode_header(access).unwrap().kid.unwrap();
     let key = DecodingKey::from_jwk(jwks.find(&kid).unwrap()).unwrap();
     let mut validation = Validation::new(Algorithm::EdDSA);
     validation.set_issuer(&["user-manager-service"]);
-    assert_eq!(
-        jsonwebtoken::decode::<Claims>(&access, &key, &validation)
-            .unwrap()
-            .claims
-            .sub,
-        "ann"
-    );
+    let claims = jsonwebtoken::decode::<Claims>(access, &key, &validation)
+        .unwrap()
+        .claims;
+    assert_eq!(claims.sub, id);
 }
 
 #[tokio::test]
 async fn the_reset_password_route_redeems_a_token_once() {
-    let server = MockServer::start().await;
+    let hook = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(204))
-        .mount(&server)
+        .mount(&hook)
         .await;
-    let local = local(Some(format!("{}/hook", server.uri()))).await;
-    create(&local, "ann", false).await;
-    local.auth.change_password(&ctx(), "ann").await.unwrap();
-    let requests = server.received_requests().await.unwrap();
+    let url = format!("{}/hook", hook.uri());
+    let app = spawn_embedded(&temp_data_dir(), &[("PASSWORD_RESET_WEBHOOK_URL", url.as_str())]).await;
+    let id = create_ann(&app).await;
+    let requested = post(&app, "/users/change-password", &json!({"authUserId": id})).await;
+    assert_eq!(requested.status(), 204, "{}", requested.text().await.unwrap());
+    let requests = hook.received_requests().await.unwrap();
     let delivered: Value = serde_json::from_slice(&requests[0].body).unwrap();
     let token = delivered["token"].as_str().unwrap();
-    let app: Router = router(local.auth.clone());
 
     let body = json!({"token": token, "newPassword": "via-the-route-1"});
-    assert_eq!(call(&app, reset_request(&body)).await.0, StatusCode::NO_CONTENT);
-    login(&local, "ann", "via-the-route-1").await;
+    assert_eq!(post(&app, "/users/reset-password", &body).await.status(), 204);
+    assert_eq!(login(&app, "via-the-route-1").await.status(), 200);
+    assert_eq!(login(&app, PASSWORD).await.status(), 401);
 
-    let (status, error) = call(&app, reset_request(&body)).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let again = post(&app, "/users/reset-password", &body).await;
+    assert_eq!(again.status(), 400);
     assert_eq!(
-        error,
+        again.json::<Value>().await.unwrap(),
         json!({"statusCode": 400, "error": "Bad Request", "message": "reset token is invalid or expired"})
     );
 }
 
 #[tokio::test]
 async fn the_reset_password_route_refuses_malformed_bodies_with_mia_errors() {
-    let local = local(None).await;
-    let app: Router = router(local.auth.clone());
-    let (status, error) = call(&app, reset_request(&json!({"token": "t"}))).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(error["message"], "body must have required property 'newPassword'");
-    let (status, error) = call(&app, reset_request(&json!({"token": 1, "newPassword": "x"}))).await;
+    let app = spawn_embedded(&temp_data_dir(), &[]).await;
+    let message = |response: reqwest::Response| async move {
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap();
+        (status, body["message"].as_str().unwrap_or_default().to_owned())
+    };
+    let missing = message(post(&app, "/users/reset-password", &json!({"token": "t"})).await).await;
     assert_eq!(
-        (status, error["message"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("body.token must be string"))
+        missing,
+        (400, "body must have required property 'newPassword'".to_owned())
     );
-    let (status, error) = call(
-        &app,
-        reset_request(&json!({"token": "t", "newPassword": "short"})),
+    let typed = message(
+        post(
+            &app,
+            "/users/reset-password",
+            &json!({"token": 1, "newPassword": "x"}),
+        )
+        .await,
     )
     .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(error["message"].as_str().unwrap().contains("at least 8"));
-    let no_json = Request::post("/users/reset-password")
-        .body(Body::from("{}"))
+    assert_eq!(typed, (400, "body.token must be string".to_owned()));
+    let empty = message(
+        post(
+            &app,
+            "/users/reset-password",
+            &json!({"token": "", "newPassword": "x"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(empty, (400, "body.token must not be empty".to_owned()));
+    let short = message(
+        post(
+            &app,
+            "/users/reset-password",
+            &json!({"token": "t", "newPassword": "short"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(short.0, 400);
+    assert!(short.1.contains("at least 8"), "{short:?}");
+    let no_json = app
+        .client
+        .post(app.url("/users/reset-password"))
+        .body("{}")
+        .send()
+        .await
         .unwrap();
-    assert_eq!(call(&app, no_json).await.0, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(no_json.status(), 415);
 }

@@ -3,7 +3,6 @@
 
 use serde_json::json;
 use user_manager_service::context::CallContext;
-use user_manager_service::downstream::ErrorKind;
 use user_manager_service::store::{DocState, Filter, FindQuery};
 
 use super::*;
@@ -96,8 +95,8 @@ pub async fn a_duplicate_email_or_username_is_a_conflict_and_a_missing_email_nev
         (json!({"username": "a"}), "username"),
     ] {
         let err = users.insert(&ctx(), &dup).await.unwrap_err();
-        match err.kind {
-            ErrorKind::Conflict { message } => {
+        match err {
+            StoreError::Conflict { message, .. } => {
                 assert_eq!(message, format!("a user with this {field} already exists"))
             }
             other => panic!("expected a conflict for {dup}, got {other:?}"),
@@ -134,5 +133,5 @@ pub async fn a_bulk_insert_returns_the_ids_in_order_and_a_duplicate_in_it_is_a_c
 
     let docs = [json!({"email": "d@x.io"}), json!({"email": "d@x.io"})];
     let err = store.users.insert_many(&ctx(), &docs).await.unwrap_err();
-    assert!(matches!(err.kind, ErrorKind::Conflict { .. }), "{err:?}");
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
 }

@@ -16,10 +16,10 @@ use futures::StreamExt;
 use serde_json::{json, Value};
 use ums_fakes::crud::{CrudFake, RunningCrudFake};
 use user_manager_service::context::{Acl, CallContext};
-use user_manager_service::downstream::{build_http_client, DownstreamError, ErrorKind};
+use user_manager_service::downstream::build_http_client;
 use user_manager_service::store::crud_http::CrudCollection;
 use user_manager_service::store::embedded::EmbeddedDb;
-use user_manager_service::store::{Collection, DocState, Filter, FindQuery, StateFilter};
+use user_manager_service::store::{Collection, DocState, Filter, FindQuery, StateFilter, StoreError};
 
 /// A store under test; keeps the CRUD fake alive while the test runs.
 pub struct Store {
@@ -182,11 +182,15 @@ pub async fn names_matching(store: &Store, q: Value) -> Vec<String> {
     names(&docs).into_iter().map(str::to_owned).collect()
 }
 
-/// The message of a 400 refusal (fails on any other error).
-pub fn rejected(error: DownstreamError) -> String {
-    match error.kind {
-        ErrorKind::Rejected { status: 400, message } => message,
-        other => panic!("expected a 400 refusal, got {other:?}"),
+/// The store's own message of an `Invalid` refusal (the CRUD adapter names its call before it:
+/// `CRUD POST /users/ responded 400: ...`); fails on any other error.
+pub fn rejected(error: StoreError) -> String {
+    match error {
+        StoreError::Invalid(message) => match message.split_once(" responded 400: ") {
+            Some((_call, store_message)) => store_message.to_owned(),
+            None => message,
+        },
+        other => panic!("expected an invalid-request refusal, got {other:?}"),
     }
 }
 

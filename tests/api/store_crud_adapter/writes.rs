@@ -1,10 +1,10 @@
 //! Success, not-found and conflict cases of the writes: insert, patch, delete and state changes.
 
 use serde_json::Map;
-use user_manager_service::downstream::ErrorKind;
 use user_manager_service::store::{BulkPatch, Collection, StateChange};
 
 use super::*;
+use user_manager_service::store::StoreError;
 
 fn conflict() -> ResponseTemplate {
     ResponseTemplate::new(409).set_body_json(json!({
@@ -42,8 +42,9 @@ async fn insert_of_a_duplicate_is_a_conflict_naming_the_field_in_words() {
         .expect_err("a conflict");
 
     let message = "a user with this email already exists".to_owned();
-    assert_eq!(error.kind, ErrorKind::Conflict { message });
-    assert_eq!(error.to_string(), "CRUD POST /users/ responded 409");
+    let field = Some("email".to_owned());
+    assert_eq!(error, StoreError::Conflict { field, message });
+    assert_eq!(error.to_string(), "a user with this email already exists");
 }
 
 #[tokio::test]
@@ -75,8 +76,8 @@ async fn insert_many_with_a_duplicate_is_a_conflict() {
         .await
         .expect_err("a conflict");
 
-    assert!(matches!(error.kind, ErrorKind::Conflict { .. }));
-    assert_eq!(error.to_string(), "CRUD POST /users/bulk responded 409");
+    assert!(matches!(error, StoreError::Conflict { .. }));
+    assert_eq!(error.to_string(), "a user with this email already exists");
 }
 
 #[tokio::test]

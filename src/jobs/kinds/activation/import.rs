@@ -12,8 +12,9 @@ use super::plan::{all_states, read_users};
 use super::records::{attribute, file_body, import_record, split, PROVIDER_ID_PREFIX};
 use super::state::{FileState, UserFailure};
 use super::{Run, MAX_ACTIVE_IMPORTS, PAGE_SIZE};
+use crate::auth::{AuthError, AuthResult};
 use crate::auth::{ImportJobState, ImportSummary};
-use crate::downstream::{DownstreamError, ErrorKind};
+use crate::failure::Cause;
 use crate::jobs::JobError;
 use crate::store::{BulkPatch, Filter};
 
@@ -61,7 +62,7 @@ impl Run<'_> {
     /// and sends it to the provider; its job id is checkpointed as soon as it is known.
     async fn start_file(&mut self, index: usize) -> Result<Started, JobError> {
         let ids = self.result.files[index].user_ids.clone();
-        let docs = read_users(self.state, self.ctx, &ids).await?;
+        let docs = read_users(self.deps.users.as_ref(), self.ctx, &ids).await?;
         let mut records = Vec::with_capacity(ids.len());
         for id in ids {
             match import_record(&id, docs.get(&id), self.limit) {
@@ -83,7 +84,7 @@ impl Run<'_> {
         file.user_ids = records.into_iter().map(|(id, _)| id).collect();
         file.bytes = body.len();
         let started = self
-            .state
+            .deps
             .auth
             .start_import(self.ctx, Bytes::from(body), self.input.upsert)
             .await;
@@ -94,8 +95,8 @@ impl Run<'_> {
                 file.state = FileState::Started;
                 Started::Next
             }
-            Err(e) if matches!(e.kind, ErrorKind::RateLimited { .. }) => Started::Later,
-            Err(e) if transient(&e.kind) && file.start_attempts + 1 < MAX_START_ATTEMPTS => {
+            Err(AuthError::RateLimited { .. }) => Started::Later,
+            Err(e) if transient(&e) && file.start_attempts + 1 < MAX_START_ATTEMPTS => {
                 file.start_attempts += 1;
                 tracing::warn!(error.message = %e, "auth provider import not started; retrying");
                 Started::Later
@@ -118,7 +119,7 @@ impl Run<'_> {
             let (FileState::Started, Some(job_id)) = (file.state, file.provider_job_id.clone()) else {
                 continue;
             };
-            let job = match self.state.auth.import_status(self.ctx, &job_id).await {
+            let job = match self.deps.auth.import_status(self.ctx, &job_id).await {
                 Ok(job) => job,
                 Err(e) if e.is_not_found() => {
                     let message = format!("the auth provider import job {job_id} is gone");
@@ -156,7 +157,7 @@ impl Run<'_> {
         job_id: &str,
         summary: Option<ImportSummary>,
     ) -> Result<(), JobError> {
-        let failures = match self.state.auth.import_errors(self.ctx, job_id).await {
+        let failures = match self.deps.auth.import_errors(self.ctx, job_id).await {
             Ok(failures) => failures,
             Err(e) => {
                 tracing::warn!(error.message = %e, "auth provider import errors unread; polling again");
@@ -206,7 +207,7 @@ impl Run<'_> {
 
     /// Lower-case email → id of the users `ids` (to attribute failures that carry no id).
     async fn emails(&self, ids: &[String]) -> Result<HashMap<String, String>, JobError> {
-        let docs = read_users(self.state, self.ctx, ids).await?;
+        let docs = read_users(self.deps.users.as_ref(), self.ctx, ids).await?;
         let email = |doc: &serde_json::Value| doc.get("email")?.as_str().map(str::to_lowercase);
         Ok(docs
             .iter()
@@ -216,16 +217,13 @@ impl Run<'_> {
 
     /// Splits `ids` into users the provider has and failures for the others: used when the
     /// provider reported failures that name no user of the file, so none is linked blindly.
-    async fn confirm(&self, ids: Vec<String>) -> Result<(Vec<String>, Vec<UserFailure>), DownstreamError> {
-        let auth_ids: Vec<String> = ids
-            .iter()
-            .map(|id| self.state.auth.imported_user_id(id))
-            .collect();
-        let users = self.state.auth.get_users(self.ctx, &auth_ids).await?;
+    async fn confirm(&self, ids: Vec<String>) -> AuthResult<(Vec<String>, Vec<UserFailure>)> {
+        let auth_ids: Vec<String> = ids.iter().map(|id| self.deps.auth.imported_user_id(id)).collect();
+        let users = self.deps.auth.get_users(self.ctx, &auth_ids).await?;
         let present: HashSet<String> = users.into_iter().map(|u| u.id).collect();
         let (linked, missing): (Vec<String>, Vec<String>) = ids
             .into_iter()
-            .partition(|id| present.contains(&self.state.auth.imported_user_id(id)));
+            .partition(|id| present.contains(&self.deps.auth.imported_user_id(id)));
         let message = "the auth provider reported a failure for this import and does not have this user";
         let failures = missing
             .into_iter()
@@ -245,10 +243,10 @@ impl Run<'_> {
                         state: Some(all_states()),
                         ..Filter::default()
                     },
-                    update: json!({"$set": {"authUserId": self.state.auth.imported_user_id(id)}}),
+                    update: json!({"$set": {"authUserId": self.deps.auth.imported_user_id(id)}}),
                 })
                 .collect();
-            self.state.users.patch_bulk(self.ctx, &items).await?;
+            self.deps.users.patch_bulk(self.ctx, &items).await?;
         }
         Ok(())
     }
@@ -265,10 +263,11 @@ impl Run<'_> {
     }
 }
 
-/// A failure worth retrying: timeout, 5xx, unreachable.
-fn transient(kind: &ErrorKind) -> bool {
+/// A failure worth retrying: timeout, 5xx, unreachable, dropped connection.
+fn transient(error: &AuthError) -> bool {
     matches!(
-        kind,
-        ErrorKind::Timeout | ErrorKind::Unreachable | ErrorKind::Failed { .. }
+        error,
+        AuthError::Failed(failure)
+            if matches!(failure.cause, Cause::Timeout | Cause::Unreachable | Cause::Dropped | Cause::Failed { .. })
     )
 }

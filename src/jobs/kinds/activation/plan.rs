@@ -12,10 +12,9 @@ use super::{Run, PAGE_SIZE};
 /// Pages read between two checkpoints of the plan.
 const PAGES_PER_CHECKPOINT: usize = 10;
 use crate::context::CallContext;
-use crate::downstream::DownstreamError;
 use crate::jobs::JobError;
-use crate::state::AppState;
-use crate::store::{DocState, Filter, FindQuery, StateFilter};
+use crate::store::StoreError;
+use crate::store::{Collection, DocState, Filter, FindQuery, StateFilter};
 
 /// Every `__STATE__`: a user is activated whatever its state (blocked unless PUBLIC).
 pub(super) fn all_states() -> StateFilter {
@@ -29,10 +28,10 @@ pub(super) fn all_states() -> StateFilter {
 
 /// The users among `ids`, by `_id`, with the fields an import record needs; read in pages.
 pub(super) async fn read_users(
-    state: &AppState,
+    users: &dyn Collection,
     ctx: &CallContext,
     ids: &[String],
-) -> Result<HashMap<String, Value>, DownstreamError> {
+) -> Result<HashMap<String, Value>, StoreError> {
     let mut found = HashMap::with_capacity(ids.len());
     for page in ids.chunks(PAGE_SIZE) {
         let query = FindQuery {
@@ -49,7 +48,7 @@ pub(super) async fn read_users(
             limit: Some(page.len() as u32),
             ..FindQuery::default()
         };
-        for doc in state.users.find(ctx, &query).await? {
+        for doc in users.find(ctx, &query).await? {
             if let Some(id) = doc.get("_id").and_then(Value::as_str) {
                 found.insert(id.to_owned(), doc);
             }
@@ -67,7 +66,7 @@ impl Run<'_> {
             let start = self.result.planned;
             let end = (start + PAGE_SIZE).min(self.input.user_ids.len());
             let ids = &self.input.user_ids[start..end];
-            let docs = read_users(self.state, self.ctx, ids).await?;
+            let docs = read_users(self.deps.users.as_ref(), self.ctx, ids).await?;
             for id in ids {
                 match import_record(id, docs.get(id), self.limit) {
                     Ok(record) => place(&mut self.result.files, id.clone(), record.len(), self.limit),

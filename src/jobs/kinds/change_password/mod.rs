@@ -12,14 +12,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
-pub use work::{Failure, Ledger, NOT_FOUND};
+pub use work::{FailedUser, Ledger, NOT_FOUND};
 
-use crate::auth::AuthProvider;
+use crate::auth::{AuthProvider, AuthResult};
 use crate::context::CallContext;
-use crate::downstream::DownstreamError;
 use crate::jobs::runner::Outcome;
 use crate::jobs::{Job, JobError, JobHandler, JobStatus, Lease, Progress};
-use crate::state::AppState;
 use pacer::Pacer;
 use work::{work, Port};
 
@@ -37,14 +35,20 @@ pub struct Input {
     pub auth_users_ids: Vec<String>,
 }
 
-/// The handler of this kind.
-pub fn handler() -> Option<Arc<dyn JobHandler>> {
-    Some(Arc::new(ChangePasswordJobs::default()))
+/// The handler of this kind: emails through `auth`, at most `per_second` calls a second
+/// (`AUTH0_BULK_CHANGE_PASSWORD_RATE_LIMIT_PER_SECOND`) over all its jobs.
+pub fn handler(auth: Arc<dyn AuthProvider>, per_second: u32) -> Arc<dyn JobHandler> {
+    Arc::new(ChangePasswordJobs {
+        auth,
+        per_second,
+        pacer: OnceLock::new(),
+    })
 }
 
-/// Works `change-password` jobs, all under one pacer (made at the first run, from the config).
-#[derive(Default)]
+/// Works `change-password` jobs, all under one pacer (made at the first run).
 pub struct ChangePasswordJobs {
+    auth: Arc<dyn AuthProvider>,
+    per_second: u32,
     pacer: OnceLock<Pacer>,
 }
 
@@ -56,7 +60,6 @@ impl JobHandler for ChangePasswordJobs {
 
     async fn run(
         &self,
-        state: &AppState,
         ctx: &CallContext,
         job: Job,
         lease: &Lease,
@@ -69,12 +72,11 @@ impl JobHandler for ChangePasswordJobs {
         let ledger = serde_json::from_value::<Ledger>(job.result).unwrap_or_default();
         let ids = input.auth_users_ids;
         let port = Live {
-            auth: state.auth.as_ref(),
+            auth: self.auth.as_ref(),
             ctx,
             lease,
         };
-        let per_second = state.config.bulk.change_password_rate_per_second;
-        let pacer = self.pacer.get_or_init(|| Pacer::new(per_second));
+        let pacer = self.pacer.get_or_init(|| Pacer::new(self.per_second));
         let ledger = work(&port, &ids, ledger, pacer, stop).await?;
         let progress = ledger.progress(ids.len());
         Ok((JobStatus::Completed, to_value(&ledger), progress))
@@ -94,7 +96,7 @@ struct Live<'a> {
 
 #[async_trait]
 impl Port for Live<'_> {
-    async fn send(&self, id: &str) -> Result<(), DownstreamError> {
+    async fn send(&self, id: &str) -> AuthResult<()> {
         self.auth.change_password(self.ctx, id).await
     }
 

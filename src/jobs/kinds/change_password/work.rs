@@ -10,7 +10,8 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::pacer::Pacer;
-use crate::downstream::{DownstreamError, ErrorKind};
+use crate::auth::{AuthError, AuthResult};
+use crate::failure::Cause;
 use crate::jobs::{JobError, Progress};
 
 /// Checkpoint after this many users since the last one...
@@ -31,7 +32,7 @@ pub const NOT_FOUND: &str = "auth user not found";
 /// A user whose change-password could not be sent.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct Failure {
+pub struct FailedUser {
     /// The auth-provider id.
     pub auth_user_id: String,
     /// Why.
@@ -46,7 +47,7 @@ pub struct Ledger {
     /// Ids whose change-password email was requested.
     pub completed: Vec<String>,
     /// Ids that failed for a reason other than rate limiting.
-    pub failures: Vec<Failure>,
+    pub failures: Vec<FailedUser>,
     /// Index in the input of the first id not yet worked.
     pub next: usize,
 }
@@ -65,7 +66,7 @@ impl Ledger {
 #[async_trait]
 pub trait Port: Send + Sync {
     /// Asks the provider to send the change-password email to `id`.
-    async fn send(&self, id: &str) -> Result<(), DownstreamError>;
+    async fn send(&self, id: &str) -> AuthResult<()>;
     /// Saves the ledger and renews the lease.
     async fn save(&self, ledger: &Ledger, progress: Progress) -> Result<(), JobError>;
 }
@@ -93,7 +94,7 @@ pub async fn work<P: Port>(
         if !settled.contains(id) {
             match deliver(port, id, pacer, stop).await {
                 Outcome::Sent => ledger.completed.push(id.clone()),
-                Outcome::Failed(error) => ledger.failures.push(Failure {
+                Outcome::Failed(error) => ledger.failures.push(FailedUser {
                     auth_user_id: id.clone(),
                     error,
                 }),
@@ -133,15 +134,19 @@ async fn deliver<P: Port>(port: &P, id: &str, pacer: &Pacer, stop: &Cancellation
             Ok(()) => return record(Outcome::Sent),
             Err(error) => error,
         };
-        let wait = match error.kind {
-            ErrorKind::RateLimited { retry_after } => {
+        let cause = match &error {
+            AuthError::RateLimited { retry_after, .. } => {
                 let wait = retry_after.unwrap_or(DEFAULT_RATE_LIMIT_WAIT);
                 pacer.hold(Instant::now() + wait.clamp(pacer.period(), MAX_RATE_LIMIT_WAIT));
                 continue;
             }
-            ErrorKind::NotFound => return record(Outcome::Failed(NOT_FOUND.to_owned())),
-            ErrorKind::Timeout if transient < TRANSIENT_RETRIES => Duration::ZERO,
-            ErrorKind::Unreachable if transient < TRANSIENT_RETRIES => UNREACHABLE_WAIT,
+            AuthError::NotFound(_) => return record(Outcome::Failed(NOT_FOUND.to_owned())),
+            AuthError::Failed(failure) if transient < TRANSIENT_RETRIES => &failure.cause,
+            _ => return record(Outcome::Failed(error.to_string())),
+        };
+        let wait = match cause {
+            Cause::Timeout => Duration::ZERO,
+            Cause::Unreachable | Cause::Dropped => UNREACHABLE_WAIT,
             _ => return record(Outcome::Failed(error.to_string())),
         };
         transient += 1;

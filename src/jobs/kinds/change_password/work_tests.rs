@@ -6,19 +6,31 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::downstream::CallName;
+use crate::failure::{CallName, Failure};
+
+/// How the Auth0 Client adapter reports each failure: 404 and 429 are the port's own errors.
+fn answer(failure: Failure) -> AuthError {
+    match failure.cause {
+        Cause::NotFound => AuthError::NotFound(failure.to_string()),
+        Cause::RateLimited { retry_after } => AuthError::RateLimited {
+            retry_after,
+            message: failure.to_string(),
+        },
+        _ => AuthError::Failed(failure),
+    }
+}
 
 /// Records sends and saves; answers each id from a script of errors (then success).
 #[derive(Default)]
 struct Scripted {
     sent: Mutex<Vec<(String, Instant)>>,
     saves: Mutex<Vec<(Ledger, Progress)>>,
-    script: Mutex<HashMap<String, Vec<ErrorKind>>>,
+    script: Mutex<HashMap<String, Vec<Cause>>>,
     stop_after: Option<(usize, CancellationToken)>,
 }
 
 impl Scripted {
-    fn answering(id: &str, kinds: Vec<ErrorKind>) -> Self {
+    fn answering(id: &str, kinds: Vec<Cause>) -> Self {
         let port = Self::default();
         port.script.lock().unwrap().insert(id.to_owned(), kinds);
         port
@@ -36,7 +48,7 @@ impl Scripted {
 
 #[async_trait]
 impl Port for Scripted {
-    async fn send(&self, id: &str) -> Result<(), DownstreamError> {
+    async fn send(&self, id: &str) -> AuthResult<()> {
         let count = {
             let mut sent = self.sent.lock().unwrap();
             sent.push((id.to_owned(), Instant::now()));
@@ -51,7 +63,7 @@ impl Port for Scripted {
         match script.get_mut(id).filter(|kinds| !kinds.is_empty()) {
             Some(kinds) => {
                 let call = CallName::new("Auth0 Client", "POST", "/change-password");
-                Err(DownstreamError::new(call, kinds.remove(0)))
+                Err(answer(Failure::new(call, kinds.remove(0))))
             }
             None => Ok(()),
         }
@@ -76,7 +88,7 @@ async fn a_resumed_job_starts_at_next_and_never_resends_to_settled_users() {
     let port = Scripted::default();
     let saved = Ledger {
         completed: ids(&["a", "b"]),
-        failures: vec![Failure {
+        failures: vec![FailedUser {
             auth_user_id: "c".into(),
             error: NOT_FOUND.into(),
         }],
@@ -117,7 +129,7 @@ async fn an_id_already_settled_past_next_is_skipped() {
 #[tokio::test]
 async fn a_rate_limited_user_is_retried_after_the_wait_it_was_told() {
     let wait = Duration::from_millis(150);
-    let limited = ErrorKind::RateLimited {
+    let limited = Cause::RateLimited {
         retry_after: Some(wait),
     };
     let port = Scripted::answering("b", vec![limited.clone(), limited]);
@@ -134,8 +146,8 @@ async fn a_rate_limited_user_is_retried_after_the_wait_it_was_told() {
 
 #[tokio::test]
 async fn unknown_and_refused_users_fail_and_timeouts_are_retried_three_times() {
-    let port = Scripted::answering("gone", vec![ErrorKind::NotFound]);
-    let refused = ErrorKind::Rejected {
+    let port = Scripted::answering("gone", vec![Cause::NotFound]);
+    let refused = Cause::Rejected {
         status: 400,
         message: "bad connection".into(),
     };
@@ -146,11 +158,11 @@ async fn unknown_and_refused_users_fail_and_timeouts_are_retried_three_times() {
     port.script
         .lock()
         .unwrap()
-        .insert("slow".into(), vec![ErrorKind::Timeout; 2]);
+        .insert("slow".into(), vec![Cause::Timeout; 2]);
     port.script
         .lock()
         .unwrap()
-        .insert("dead".into(), vec![ErrorKind::Timeout; 4]);
+        .insert("dead".into(), vec![Cause::Timeout; 4]);
     let all = ids(&["gone", "refused", "slow", "dead", "ok"]);
     let stop = CancellationToken::new();
     let ledger = work(&port, &all, Ledger::default(), &fast(), &stop)
@@ -215,7 +227,7 @@ async fn a_stopped_job_saves_what_it_did_and_the_resumed_one_sends_each_user_onc
 
 #[tokio::test]
 async fn a_stop_during_a_rate_limit_wait_ends_the_job_at_once() {
-    let limited = ErrorKind::RateLimited {
+    let limited = Cause::RateLimited {
         retry_after: Some(Duration::from_secs(30)),
     };
     let port = Scripted::answering("b", vec![limited]);
