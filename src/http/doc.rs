@@ -16,6 +16,7 @@ use utoipa::{IntoParams, IntoResponses, ToSchema};
 
 use crate::http::error::ErrorBody;
 use crate::state::AppState;
+use crate::store::DocState;
 
 /// A string that is not blank: at least one character that is not whitespace as `str::trim`
 /// sees it (ids and names the service refuses when blank).
@@ -195,6 +196,14 @@ pub(super) fn state_filter() -> Schema {
         .into()
 }
 
+/// A `__STATE__` value: one of the wire names of `DocState`.
+pub(super) fn state_name() -> Schema {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(DocState::ALL.map(DocState::as_str)))
+        .into()
+}
+
 /// The document this configuration serves: without the routes it cannot serve (their handlers
 /// only answer 501), so that every documented operation is one a client can use.
 pub(super) fn served(mut doc: OpenApi, state: &AppState) -> OpenApi {
@@ -210,10 +219,10 @@ pub(super) fn served(mut doc: OpenApi, state: &AppState) -> OpenApi {
             "/jobs/change-password/bulk/{id}",
         ]);
     }
-    if !state.users.auth.capabilities().bulk_import {
+    if !state.users.capabilities().bulk_import {
         absent.push("/jobs/bulk-activation");
     }
-    if !state.users.auth.capabilities().sessions {
+    if !state.users.capabilities().sessions {
         absent.extend(["/oauth/token", "/refreshtoken", "/userinfo"]);
     }
     doc.paths.paths.retain(|path, _| !absent.contains(&path.as_str()));

@@ -23,7 +23,7 @@ use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{required_string, ApiJson, Ctx};
 use crate::secret::Secret;
 use crate::state::AppState;
-use crate::users::userinfo;
+use crate::users::{session, userinfo};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -100,18 +100,13 @@ async fn login(
     Ctx(ctx): Ctx,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Response> {
-    ensure_sessions(&state)?;
+    session::ensure_sessions(&state.users)?;
     let body = LoginBody {
         username: required_string(&body, "username")?,
         password: Secret::new(required_string(&body, "password")?),
     };
-    let grant = state
-        .users
-        .auth
-        .login(&ctx, &body.username, &body.password)
-        .await
-        .map_err(login_refused)?;
-    Ok(grant_response(grant))
+    let grant = session::login(&state.users, &ctx, &body.username, &body.password).await?;
+    Ok(grant_response(grant.map_err(login_refused)?))
 }
 
 /// New tokens from a refresh token and the expired access token (`authorization`, or the `sid`
@@ -138,12 +133,11 @@ async fn refresh(
     Ctx(ctx): Ctx,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Response> {
-    ensure_sessions(&state)?;
+    session::ensure_sessions(&state.users)?;
     let body = RefreshBody {
         refresh_token: Secret::new(required_string(&body, "refreshToken")?),
     };
-    userinfo::require_session(&ctx)?;
-    let grant = state.users.auth.refresh(&ctx, &body.refresh_token).await?;
+    let grant = session::refresh(&state.users, &ctx, &body.refresh_token).await?;
     Ok(grant_response(grant))
 }
 
@@ -166,7 +160,7 @@ async fn refresh(
         (status = 502, description = "Auth provider or user store error", body = ErrorBody),
         (status = 504, description = "Auth provider or user store timeout", body = ErrorBody)))]
 async fn user_info(State(state): State<AppState>, Ctx(ctx): Ctx) -> ApiResult<ApiJson<Value>> {
-    ensure_sessions(&state)?;
+    session::ensure_sessions(&state.users)?;
     Ok(ApiJson(userinfo::userinfo(&state.users, &ctx).await?))
 }
 
@@ -187,28 +181,8 @@ async fn change_password(
     Ctx(ctx): Ctx,
     ApiJson(body): ApiJson<ChangePasswordBody>,
 ) -> ApiResult<StatusCode> {
-    if body.auth_user_id.trim().is_empty() {
-        return Err(ApiError::BadRequest("authUserId must not be empty".into()));
-    }
-    match state.users.auth.change_password(&ctx, &body.auth_user_id).await {
-        Ok(()) => Ok(StatusCode::NO_CONTENT),
-        Err(e) if e.is_not_found() => Err(ApiError::NotFound(format!(
-            "auth user \"{}\" does not exist",
-            body.auth_user_id
-        ))),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// 501 when the configured auth provider has no login sessions.
-fn ensure_sessions(state: &AppState) -> ApiResult<()> {
-    if state.users.auth.capabilities().sessions {
-        Ok(())
-    } else {
-        Err(ApiError::NotImplemented(
-            "the configured auth provider does not support login sessions".into(),
-        ))
-    }
+    session::change_password(&state.users, &ctx, &body.auth_user_id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// A login refused by the provider, with a message that says why.

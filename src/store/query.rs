@@ -3,57 +3,12 @@
 
 use serde_json::Value;
 
-/// The `__STATE__` of a document (contracts/crud-service.md §4).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum DocState {
-    /// Visible to default reads.
-    Public,
-    /// The CRUD default on insert; invisible to default reads.
-    Draft,
-    /// Soft-deleted, recoverable.
-    Trash,
-    /// Deleted (still a row).
-    Deleted,
-}
+/// The `__STATE__` of a document (contracts/crud-service.md §4): the state machine's own type.
+pub use docquery::State as DocState;
 
-impl DocState {
-    /// Every state, in lifecycle order.
-    pub const ALL: [DocState; 4] = [Self::Public, Self::Draft, Self::Trash, Self::Deleted];
-
-    /// Wire name: `PUBLIC`, `DRAFT`, `TRASH`, `DELETED`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Public => "PUBLIC",
-            Self::Draft => "DRAFT",
-            Self::Trash => "TRASH",
-            Self::Deleted => "DELETED",
-        }
-    }
-
-    /// Parses a wire name (exact, upper case, as the CRUD Service accepts it).
-    pub fn parse(text: &str) -> Result<Self, QueryParseError> {
-        match text {
-            "PUBLIC" => Ok(Self::Public),
-            "DRAFT" => Ok(Self::Draft),
-            "TRASH" => Ok(Self::Trash),
-            "DELETED" => Ok(Self::Deleted),
-            other => Err(QueryParseError::UnknownState(other.to_owned())),
-        }
-    }
-}
-
-impl std::fmt::Display for DocState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for DocState {
-    type Err = QueryParseError;
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Self::parse(text)
-    }
+/// Parses a wire name (exact, upper case, as the CRUD Service accepts it).
+pub fn parse_state(text: &str) -> Result<DocState, QueryParseError> {
+    DocState::parse(text).ok_or_else(|| QueryParseError::UnknownState(text.to_owned()))
 }
 
 /// `_st`: the states a filter accepts. `None` in [`Filter::state`] means the store default (PUBLIC).
@@ -64,7 +19,7 @@ impl StateFilter {
     /// Parses a comma list such as `PUBLIC,DRAFT` (empty items are an error).
     pub fn parse(text: &str) -> Result<Self, QueryParseError> {
         text.split(',')
-            .map(|item| DocState::parse(item.trim()))
+            .map(|item| parse_state(item.trim()))
             .collect::<Result<Vec<_>, _>>()
             .map(Self)
     }

@@ -92,38 +92,10 @@ pub async fn expire(svc: &UserService, ctx: &CallContext, id: &str) -> UserResul
     }
 }
 
-/// The store's `DocState` as the state machine's `State`.
-fn machine_state(state: DocState) -> docquery::State {
-    match state {
-        DocState::Public => docquery::State::Public,
-        DocState::Draft => docquery::State::Draft,
-        DocState::Trash => docquery::State::Trash,
-        DocState::Deleted => docquery::State::Deleted,
-    }
-}
-
-/// The state machine's `State` as the store's `DocState`.
-fn doc_state(state: docquery::State) -> DocState {
-    match state {
-        docquery::State::Public => DocState::Public,
-        docquery::State::Draft => DocState::Draft,
-        docquery::State::Trash => DocState::Trash,
-        docquery::State::Deleted => DocState::Deleted,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::context::Acl;
-
-    #[test]
-    fn state_conversions_round_trip() {
-        for state in DocState::ALL {
-            assert_eq!(doc_state(machine_state(state)), state);
-            assert_eq!(machine_state(state).as_str(), state.as_str());
-        }
-    }
 
     #[test]
     fn lifecycle_reads_match_every_state() {

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::auth::AuthProvider;
+use crate::auth::{AuthProvider, Capabilities};
 use crate::config::{InputLimits, SubjectKey, UserPolicy};
 use crate::groups::GroupRegistry;
 use crate::policy::PolicyClient;
@@ -47,4 +47,11 @@ pub struct Expiry {
     pub timer: Arc<dyn TimerClient>,
     /// `TIMER_CALLBACK_BASE_URL`.
     pub callback_base_url: String,
+}
+
+impl UserService {
+    /// What the configured auth provider can do (sessions, change-password, bulk import).
+    pub fn capabilities(&self) -> Capabilities {
+        self.auth.capabilities()
+    }
 }

@@ -4,8 +4,9 @@
 #[cfg(test)]
 mod tests;
 
-/// The four document states.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// The four document states; serialized as their wire names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
 pub enum State {
     /// PUBLIC
     Public,

@@ -83,7 +83,7 @@ async fn start_activation(
     body: Result<ApiJson<Vec<ActivationItem>>, ApiError>,
 ) -> ApiResult<(StatusCode, ApiJson<JobCreated>)> {
     let jobs = jobs(&state)?;
-    if !state.users.auth.capabilities().bulk_import {
+    if !state.users.capabilities().bulk_import {
         return Err(ApiError::NotImplemented(
             "the configured auth provider does not support bulk import".into(),
         ));

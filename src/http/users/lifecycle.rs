@@ -33,7 +33,8 @@ struct StateItem {
     #[schema(schema_with = doc::state_filter, example = json!({"_id": "665f00000000000000000001"}))]
     filter: Map<String, Value>,
     /// The state the matched users move to.
-    state_to: TargetState,
+    #[schema(schema_with = doc::state_name)]
+    state_to: DocState,
 }
 
 /// The body of `POST /users/state`: a non-empty array of [`StateItem`] (documentation only).
@@ -49,27 +50,6 @@ impl ToSchema for StateItems {
     fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
         schemas.push((StateItem::name().into_owned(), StateItem::schema()));
         StateItem::schemas(schemas);
-    }
-}
-
-/// A `__STATE__` value.
-#[derive(Clone, Copy, Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "UPPERCASE")]
-enum TargetState {
-    Public,
-    Draft,
-    Trash,
-    Deleted,
-}
-
-impl From<TargetState> for DocState {
-    fn from(state: TargetState) -> Self {
-        match state {
-            TargetState::Public => DocState::Public,
-            TargetState::Draft => DocState::Draft,
-            TargetState::Trash => DocState::Trash,
-            TargetState::Deleted => DocState::Deleted,
-        }
     }
 }
 
@@ -120,7 +100,7 @@ async fn change_states(
     ApiJson(items): ApiJson<Vec<StateItem>>,
 ) -> ApiResult<ApiJson<u64>> {
     no_query(raw.as_deref())?;
-    let requests = lifecycle::state_requests(items.into_iter().map(|i| (i.filter, i.state_to.into())))?;
+    let requests = lifecycle::state_requests(items.into_iter().map(|i| (i.filter, i.state_to)))?;
     let modified = lifecycle::change_states(&state.users, &ctx, &requests).await?;
     Ok(ApiJson(modified))
 }

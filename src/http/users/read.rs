@@ -1,8 +1,5 @@
-//! Read routes of `/users`: list, count, export and one user, proxied to the user store
-//! (SPEC §5; contracts/crud-service.md §1, §2, §8). The list is enriched with auth-provider fields
-//! when `CONFIGURATION_PATH` is set.
-
-use std::collections::HashMap;
+//! Read routes of `/users`: list, count, export and one user (`users::read`), with the CRUD
+//! query parameters parsed and checked here.
 
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
@@ -13,14 +10,13 @@ use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::config::Enrichment;
-use crate::context::{Acl, CallContext};
 use crate::http::doc::{AclHeaders, ExportQuery, FilterQuery, PageQuery};
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{query_pairs, ApiJson, ApiPath, Ctx};
 use crate::state::AppState;
 use crate::store::query::{CountQuery, QueryParseError};
 use crate::store::{Filter, FindQuery};
+use crate::users::read::{self, Listing};
 
 const NDJSON: &str = "application/x-ndjson";
 
@@ -52,14 +48,11 @@ async fn list_users(
 ) -> ApiResult<Response> {
     let pairs = query_pairs(raw.as_deref())?;
     let query = FindQuery::from_query_pairs(&pairs).map_err(bad_query)?;
-    let Some(enrichment) = &state.config.users.enrichment else {
-        // Nothing to add: the store's array goes back as it came, without a parse.
-        let body = state.users.store.find_raw(&ctx, &query).await?;
-        return Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response());
-    };
-    let mut users = state.users.store.find(&ctx, &query).await?;
-    enrich(&state, &ctx, enrichment, &mut users).await?;
-    Ok(ApiJson(users).into_response())
+    match read::list(&state.users, &ctx, &query).await? {
+        // Nothing added: the store's array goes back as it came, without a parse.
+        Listing::Raw(body) => Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response()),
+        Listing::Enriched(users) => Ok(ApiJson(users).into_response()),
+    }
 }
 
 /// Counts the users matching the filter (a proxy of the store count): a bare integer.
@@ -83,11 +76,7 @@ async fn count_users(
 ) -> ApiResult<ApiJson<u64>> {
     let pairs = query_pairs(raw.as_deref())?;
     let query = CountQuery::from_query_pairs(&pairs).map_err(bad_query)?;
-    let count = state
-        .users
-        .store
-        .count(&ctx, &query.filter, query.estimate)
-        .await?;
+    let count = read::count(&state.users, &ctx, &query.filter, query.estimate).await?;
     Ok(ApiJson(count))
 }
 
@@ -108,7 +97,7 @@ async fn export_users(
 ) -> ApiResult<Response> {
     let pairs = query_pairs(raw.as_deref())?;
     let query = export_query(pairs)?;
-    let stream = state.users.store.export(&ctx, &query).await?;
+    let stream = read::export(&state.users, &ctx, &query).await?;
     Ok(([(header::CONTENT_TYPE, NDJSON)], Body::from_stream(stream)).into_response())
 }
 
@@ -140,10 +129,7 @@ async fn get_user(
             allowed: "_q, _st",
         }));
     }
-    match state.users.store.get(&ctx, &id, &filter).await? {
-        Some(user) => Ok(ApiJson(user)),
-        None => Err(ApiError::NotFound(format!("user \"{id}\" not found"))),
-    }
+    Ok(ApiJson(read::get(&state.users, &ctx, &id, &filter).await?))
 }
 
 /// The decoded `name=value` pairs of a query string, in order, repeats kept.
@@ -174,50 +160,4 @@ fn export_query(pairs: Vec<(String, String)>) -> ApiResult<FindQuery> {
         _ => return Err(bad_query(QueryParseError::Repeated("_l".into()))),
     };
     Ok(query)
-}
-
-/// Adds the auth-provider fields listed in `enrichment` to each user that has an `authUserId`,
-/// with one batched auth-provider lookup for the whole page. A failed lookup fails the request:
-/// half-enriched users are never returned.
-async fn enrich(
-    state: &AppState,
-    ctx: &CallContext,
-    enrichment: &Enrichment,
-    users: &mut [Value],
-) -> ApiResult<()> {
-    let mut ids: Vec<String> = users.iter().filter_map(auth_user_id).map(str::to_owned).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    if ids.is_empty() {
-        return Ok(());
-    }
-    // ACL headers are meant for the store only.
-    let auth_ctx = CallContext {
-        acl: Acl::default(),
-        ..ctx.clone()
-    };
-    let auth_users = state.users.auth.get_users(&auth_ctx, &ids).await?;
-    let by_id: HashMap<&str, &Value> = auth_users
-        .iter()
-        .filter_map(|u| Some((u.raw.get(&enrichment.user_id)?.as_str()?, &u.raw)))
-        .collect();
-    for user in users.iter_mut() {
-        let Some(raw) = auth_user_id(user).and_then(|id| by_id.get(id)) else {
-            continue;
-        };
-        let Some(fields) = user.as_object_mut() else {
-            continue;
-        };
-        for name in &enrichment.additional_properties {
-            if let Some(value) = raw.get(name) {
-                fields.insert(name.clone(), value.clone());
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The non-empty `authUserId` of a store user.
-fn auth_user_id(user: &Value) -> Option<&str> {
-    user.get("authUserId")?.as_str().filter(|id| !id.is_empty())
 }

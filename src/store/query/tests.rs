@@ -108,11 +108,12 @@ fn doc_states_parse_exactly_their_wire_names() {
         DocState::Trash,
         DocState::Deleted,
     ] {
-        assert_eq!(DocState::parse(state.as_str()), Ok(state));
-        assert_eq!(state.to_string().parse::<DocState>(), Ok(state));
+        assert_eq!(parse_state(state.as_str()), Ok(state));
+        assert_eq!(parse_state(&state.to_string()), Ok(state));
+        assert_eq!(serde_json::to_value(state).unwrap(), state.as_str());
     }
     assert_eq!(
-        DocState::parse("public"),
+        parse_state("public"),
         Err(QueryParseError::UnknownState("public".into()))
     );
 }

@@ -91,12 +91,9 @@ fn take_state(body: &mut Map<String, Value>) -> Result<DocState, UserError> {
         body.insert("__STATE__".to_owned(), DocState::Public.as_str().into());
         return Ok(DocState::Public);
     };
-    value
-        .as_str()
-        .and_then(|s| DocState::parse(s).ok())
-        .ok_or_else(|| {
-            UserError::Invalid("__STATE__ must be one of PUBLIC, DRAFT, TRASH, DELETED".to_owned())
-        })
+    value.as_str().and_then(DocState::parse).ok_or_else(|| {
+        UserError::Invalid("__STATE__ must be one of PUBLIC, DRAFT, TRASH, DELETED".to_owned())
+    })
 }
 
 /// 400 when `expirationDate` is a string the Timer Service could not be given (checked before
@@ -121,7 +118,7 @@ pub(super) fn stored_state(doc: &Value) -> DocState {
         None => DocState::Public,
         Some(value) => value
             .as_str()
-            .and_then(|s| DocState::parse(s).ok())
+            .and_then(DocState::parse)
             .unwrap_or(DocState::Draft),
     }
 }

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{doc_state, machine_state, unlink_deleted_auth_user};
+use super::unlink_deleted_auth_user;
 use crate::auth::AuthError;
 use crate::context::CallContext;
 use crate::failure::Cause;
@@ -50,11 +50,11 @@ impl StateRequest {
     fn find_query(&self, skip: u64) -> FindQuery {
         let mut fields = self.filter.clone();
         let id = fields.remove("_id").and_then(|v| v.as_str().map(str::to_owned));
-        let sources = docquery::bulk_sources(machine_state(self.state_to));
+        let sources = docquery::bulk_sources(self.state_to);
         FindQuery {
             filter: Filter {
                 q: (!fields.is_empty()).then_some(Value::Object(fields)),
-                state: Some(StateFilter(sources.iter().copied().map(doc_state).collect())),
+                state: Some(StateFilter(sources.to_vec())),
                 fields: Vec::new(),
                 id,
             },

@@ -4,7 +4,7 @@
 
 use docquery::transition_allowed;
 
-use super::{doc_state, find_user, machine_state, not_found, unlink_deleted_auth_user};
+use super::{find_user, not_found, unlink_deleted_auth_user};
 use crate::context::CallContext;
 use crate::store::{DocState, Filter};
 use crate::users::auth_user_id;
@@ -20,7 +20,7 @@ pub async fn soft_delete(svc: &UserService, ctx: &CallContext, id: &str) -> User
     let from = user
         .get("__STATE__")
         .and_then(|s| s.as_str())
-        .and_then(|s| DocState::parse(s).ok());
+        .and_then(DocState::parse);
     let mut deleted_auth_user = None;
     for to in steps_to_deleted(from) {
         if let Some(auth_id) = auth_user_id(&user) {
@@ -44,13 +44,12 @@ pub async fn soft_delete(svc: &UserService, ctx: &CallContext, id: &str) -> User
 /// `__STATE__`, which may go anywhere). PUBLIC and DRAFT cannot go straight to DELETED, so they
 /// pass through TRASH (contracts/crud-service.md §4).
 fn steps_to_deleted(from: Option<DocState>) -> Vec<DocState> {
-    let deleted = docquery::State::Deleted;
-    let from = from.map(machine_state);
+    let deleted = DocState::Deleted;
     if from == Some(deleted) {
         return Vec::new();
     }
     if transition_allowed(from, deleted) {
-        return vec![doc_state(deleted)];
+        return vec![deleted];
     }
     vec![DocState::Trash, DocState::Deleted]
 }
@@ -80,12 +79,12 @@ mod tests {
     #[test]
     fn every_step_is_a_transition_the_state_machine_allows() {
         for from in [DocState::Public, DocState::Draft, DocState::Trash] {
-            let mut at = Some(machine_state(from));
+            let mut at = Some(from);
             for step in steps_to_deleted(Some(from)) {
-                assert!(transition_allowed(at, machine_state(step)), "{at:?} -> {step}");
-                at = Some(machine_state(step));
+                assert!(transition_allowed(at, step), "{at:?} -> {step}");
+                at = Some(step);
             }
-            assert_eq!(at, Some(docquery::State::Deleted));
+            assert_eq!(at, Some(DocState::Deleted));
         }
     }
 }
