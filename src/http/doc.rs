@@ -166,6 +166,19 @@ pub(super) enum JsonBodyRefusals {
     NotJson(ErrorBody),
 }
 
+/// What every route calling another service may answer when that call fails; the message names
+/// the call (`CRUD PATCH /users/:id responded 500`), the cause is logged, never shown.
+#[derive(IntoResponses)]
+pub(crate) enum DownstreamFailures {
+    /// A downstream service (user store, auth provider, Rönd, Timer Service) failed, answered
+    /// something unreadable, or could not be reached.
+    #[response(status = 502)]
+    Failed(ErrorBody),
+    /// A downstream call took longer than `DOWNSTREAM_TIMEOUT_MS`.
+    #[response(status = 504)]
+    TimedOut(ErrorBody),
+}
+
 /// The schema of a JSON array of `T` with `min` to `max` items (for bodies that are arrays).
 pub(super) fn array_of<T: ToSchema>(min: usize, max: Option<usize>) -> RefOr<Schema> {
     ArrayBuilder::new()

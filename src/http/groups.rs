@@ -8,7 +8,9 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::http::doc::{FilterQuery, JsonBodyRefusals, NonBlank, PageQuery, StateName, UpdateOperators};
+use crate::http::doc::{
+    DownstreamFailures, FilterQuery, JsonBodyRefusals, NonBlank, PageQuery, StateName, UpdateOperators,
+};
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{query_pairs, ApiJson, ApiPath, Ctx};
 use crate::state::AppState;
@@ -62,8 +64,7 @@ struct CreatedGroup {
         (status = 200, description = "The groups", body = Vec<Object>),
         (status = 400, description = "Invalid query: unknown or repeated parameter, `_q` not a valid \
             filter, `_st`, `_s`, `_l` or `_sk` out of its form", body = ErrorBody),
-        (status = 502, description = "Store error", body = ErrorBody),
-        (status = 504, description = "Store timeout", body = ErrorBody)))]
+        DownstreamFailures))]
 async fn list_groups(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
@@ -81,8 +82,7 @@ async fn list_groups(
         (status = 200, description = "The group", body = Object),
         (status = 400, description = "Malformed `acl_rows` header", body = ErrorBody),
         (status = 404, description = "Unknown group", body = ErrorBody),
-        (status = 502, description = "Store error", body = ErrorBody),
-        (status = 504, description = "Store timeout", body = ErrorBody)))]
+        DownstreamFailures))]
 async fn get_group(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
@@ -101,8 +101,7 @@ async fn get_group(
             a crudSchema that does not compile", body = ErrorBody),
         (status = 409, description = "userGroup already exists", body = ErrorBody),
         JsonBodyRefusals,
-        (status = 502, description = "Store error", body = ErrorBody),
-        (status = 504, description = "Store timeout", body = ErrorBody)))]
+        DownstreamFailures))]
 async fn create_group(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
@@ -124,8 +123,7 @@ async fn create_group(
         (status = 404, description = "Unknown group", body = ErrorBody),
         (status = 409, description = "userGroup already exists", body = ErrorBody),
         JsonBodyRefusals,
-        (status = 502, description = "Store error", body = ErrorBody),
-        (status = 504, description = "Store timeout", body = ErrorBody)))]
+        DownstreamFailures))]
 async fn patch_group(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
@@ -142,8 +140,7 @@ async fn patch_group(
         (status = 204, description = "Deleted"),
         (status = 400, description = "Malformed `acl_rows` header", body = ErrorBody),
         (status = 404, description = "Unknown group", body = ErrorBody),
-        (status = 502, description = "Store error", body = ErrorBody),
-        (status = 504, description = "Store timeout", body = ErrorBody)))]
+        DownstreamFailures))]
 async fn delete_group(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,

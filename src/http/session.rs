@@ -18,7 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{AuthError, SessionGrant};
-use crate::http::doc::{JsonBodyRefusals, NonBlank};
+use crate::http::doc::{DownstreamFailures, JsonBodyRefusals, NonBlank};
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{required_string, ApiJson, Ctx};
 use crate::secret::Secret;
@@ -93,8 +93,7 @@ pub struct ChangePasswordBody {
         (status = 401, description = "The auth provider refused the login (e.g. unknown client type)", body = ErrorBody),
         (status = 403, description = "Wrong username or password, or blocked user", body = ErrorBody),
         JsonBodyRefusals,
-        (status = 502, description = "Auth provider error", body = ErrorBody),
-        (status = 504, description = "Auth provider timeout", body = ErrorBody)))]
+        DownstreamFailures))]
 async fn login(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
@@ -126,8 +125,7 @@ async fn login(
             (local provider: an access token not its own, or another user's)", body = ErrorBody),
         (status = 403, description = "The provider refused the refresh", body = ErrorBody),
         JsonBodyRefusals,
-        (status = 502, description = "Auth provider error", body = ErrorBody),
-        (status = 504, description = "Auth provider timeout", body = ErrorBody)))]
+        DownstreamFailures))]
 async fn refresh(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
@@ -157,8 +155,7 @@ async fn refresh(
             body = ErrorBody),
         (status = 403, description = "The auth provider refused the session", body = ErrorBody),
         (status = 404, description = "No store user is linked to the auth user", body = ErrorBody),
-        (status = 502, description = "Auth provider or user store error", body = ErrorBody),
-        (status = 504, description = "Auth provider or user store timeout", body = ErrorBody)))]
+        DownstreamFailures))]
 async fn user_info(State(state): State<AppState>, Ctx(ctx): Ctx) -> ApiResult<ApiJson<Value>> {
     session::ensure_sessions(&state.users)?;
     Ok(ApiJson(userinfo::userinfo(&state.users, &ctx).await?))
@@ -174,8 +171,7 @@ async fn user_info(State(state): State<AppState>, Ctx(ctx): Ctx) -> ApiResult<Ap
         (status = 401, description = "The auth provider refused the call", body = ErrorBody),
         (status = 403, description = "The auth provider refused the call", body = ErrorBody),
         (status = 404, description = "The auth provider does not know the user", body = ErrorBody),
-        (status = 502, description = "Auth provider error", body = ErrorBody),
-        (status = 504, description = "Auth provider timeout", body = ErrorBody)))]
+        DownstreamFailures))]
 async fn change_password(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,

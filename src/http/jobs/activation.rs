@@ -10,7 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{jobs, JobCreated};
-use crate::http::doc::{self, JsonBodyRefusals, NonBlank};
+use crate::http::doc::{self, DownstreamFailures, JsonBodyRefusals, NonBlank};
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{flags, ApiJson, ApiPath, Ctx};
 use crate::jobs::kinds::activation::{self, ActivationInput, ActivationReport, MAX_USERS};
@@ -74,8 +74,7 @@ const IDS: IdList = IdList {
         (status = 400, description = "Malformed JSON or body, or an invalid query", body = ErrorBody),
         JsonBodyRefusals,
         (status = 501, description = "No jobs collection, or the auth provider has no bulk import", body = ErrorBody),
-        (status = 502, description = "Jobs collection error", body = ErrorBody),
-        (status = 504, description = "Jobs collection timeout", body = ErrorBody)))]
+        DownstreamFailures))]
 async fn start_activation(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
@@ -106,8 +105,7 @@ async fn start_activation(
         (status = 400, description = "Malformed `acl_rows` header", body = ErrorBody),
         (status = 404, description = "No bulk-activation job has this id", body = ErrorBody),
         (status = 501, description = "No jobs collection", body = ErrorBody),
-        (status = 502, description = "Jobs collection error", body = ErrorBody),
-        (status = 504, description = "Jobs collection timeout", body = ErrorBody)))]
+        DownstreamFailures))]
 async fn get_activation(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,

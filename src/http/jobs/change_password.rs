@@ -10,7 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{jobs, JobCreated};
-use crate::http::doc::{JsonBodyRefusals, NonBlank};
+use crate::http::doc::{DownstreamFailures, JsonBodyRefusals, NonBlank};
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, Ctx};
 use crate::jobs::kinds::change_password::{FailedUser, Input, Ledger, KIND, MAX_IDS};
@@ -87,8 +87,7 @@ const IDS: IdList = IdList {
         (status = 400, description = "Malformed JSON or body", body = ErrorBody),
         JsonBodyRefusals,
         (status = 501, description = "No jobs collection configured", body = ErrorBody),
-        (status = 502, description = "Jobs collection error", body = ErrorBody),
-        (status = 504, description = "Jobs collection timeout", body = ErrorBody)))]
+        DownstreamFailures))]
 async fn start_job(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
@@ -111,8 +110,7 @@ async fn start_job(
         (status = 400, description = "Malformed `acl_rows` header", body = ErrorBody),
         (status = 404, description = "No change-password job has this id", body = ErrorBody),
         (status = 501, description = "No jobs collection configured", body = ErrorBody),
-        (status = 502, description = "Jobs collection error", body = ErrorBody),
-        (status = 504, description = "Jobs collection timeout", body = ErrorBody)))]
+        DownstreamFailures))]
 async fn get_job(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,

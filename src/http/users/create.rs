@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::http::doc::{JsonBodyRefusals, StateName};
+use crate::http::doc::{DownstreamFailures, JsonBodyRefusals, StateName};
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{flags, ApiJson, Ctx};
 use crate::secret::Secret;
@@ -104,6 +104,8 @@ struct RegisterBody {
 
 /// Creates a user: inserts it in the user store, creates and links its auth user, grants its
 /// Rönd roles and schedules its expiry; any failure undoes the completed steps.
+///
+/// On a 502 or 504, the completed steps were undone.
 #[utoipa::path(post, path = "/users/", tag = "users",
     params(
         ("postponeAuthUserCreation" = Option<bool>, Query,
@@ -117,8 +119,7 @@ struct RegisterBody {
             group, schema violations, no password without `RANDOM_PWD_GEN`", body = ErrorBody),
         (status = 409, description = "Email or username taken", body = ErrorBody),
         JsonBodyRefusals,
-        (status = 502, description = "A downstream call failed (the completed steps were undone)", body = ErrorBody),
-        (status = 504, description = "A downstream call timed out (the completed steps were undone)", body = ErrorBody)))]
+        DownstreamFailures))]
 async fn create_user(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
@@ -139,6 +140,8 @@ async fn create_user(
 
 /// Creates a store user for an existing auth user: same validation, roles and expiry as
 /// `POST /users/`; the auth user must exist and not be linked to another user.
+///
+/// On a 502 or 504, the completed steps were undone.
 #[utoipa::path(post, path = "/users/with-id", tag = "users",
     request_body(content = LinkedUserBody, description = "The user: `authUserId`, `userGroup` and fields of the group schema"),
     responses(
@@ -148,8 +151,7 @@ async fn create_user(
         (status = 404, description = "The auth user does not exist", body = ErrorBody),
         (status = 409, description = "The auth user is already linked, or email/username taken", body = ErrorBody),
         JsonBodyRefusals,
-        (status = 502, description = "A downstream call failed (the completed steps were undone)", body = ErrorBody),
-        (status = 504, description = "A downstream call timed out (the completed steps were undone)", body = ErrorBody)))]
+        DownstreamFailures))]
 async fn create_user_with_id(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
@@ -163,6 +165,8 @@ async fn create_user_with_id(
 
 /// Creates and links the auth user of a store-only user (created with
 /// `postponeAuthUserCreation=true`) and grants its Rönd roles.
+///
+/// On a 502 or 504, the completed steps were undone.
 #[utoipa::path(post, path = "/users/register", tag = "users",
     params(("sendResetPwdEmail" = Option<bool>, Query,
         description = "`false`: the auth provider sends no email to the user; default true")),
@@ -174,8 +178,7 @@ async fn create_user_with_id(
         (status = 404, description = "No store user has this `_id`", body = ErrorBody),
         (status = 409, description = "The user is already linked, or email/username taken", body = ErrorBody),
         JsonBodyRefusals,
-        (status = 502, description = "A downstream call failed (the completed steps were undone)", body = ErrorBody),
-        (status = 504, description = "A downstream call timed out (the completed steps were undone)", body = ErrorBody)))]
+        DownstreamFailures))]
 async fn register_user(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,

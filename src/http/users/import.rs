@@ -19,6 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::context::CallContext;
+use crate::http::doc::DownstreamFailures;
 use crate::http::error::{error_body, ApiError, ErrorBody, ErrorCause};
 use crate::http::extract::{ApiJson, Ctx};
 use crate::import::{
@@ -81,6 +82,8 @@ struct ImportForm {
 /// `LIMIT_ARRAY_LENGTH`). A quoted value may span lines only when it then closes properly
 /// (its quote followed by the delimiter or the end of a line) in a row of the header's width:
 /// otherwise its first line is reported invalid and reading resumes at the next line.
+///
+/// On a 502 or 504, the import stopped at the failing row (the message says which, and how many rows were written).
 #[utoipa::path(patch, path = "/users/import", tag = "users",
     request_body(content = ImportForm, content_type = "multipart/form-data"),
     responses(
@@ -89,8 +92,7 @@ struct ImportForm {
             a header row that is not text in the encoding, without userGroup or over the limits", body = ErrorBody),
         (status = 413, description = "The file is larger than IMPORT_MAX_FILE_BYTES", body = ErrorBody),
         (status = 415, description = "The body is not multipart/form-data", body = ErrorBody),
-        (status = 502, description = "The user store failed: the import stopped", body = ErrorBody),
-        (status = 504, description = "The user store timed out: the import stopped", body = ErrorBody)))]
+        DownstreamFailures))]
 async fn import_users(State(state): State<AppState>, Ctx(ctx): Ctx, request: Request) -> Response {
     match import_form(&state, &ctx, request).await {
         Ok(report) => ApiJson(report).into_response(),

@@ -10,7 +10,7 @@ use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::http::doc::{self, JsonBodyRefusals};
+use crate::http::doc::{self, DownstreamFailures, JsonBodyRefusals};
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, Ctx};
 use crate::state::AppState;
@@ -57,14 +57,15 @@ impl ToSchema for StateItems {
 /// revokes its Rönd bindings, deletes the store document, aborts its expiry timer (Timer errors
 /// are logged, not returned). Idempotent: after a failure a retry completes the job. An
 /// `acl_rows` header (set by the platform) limits the users it finds, as on the read routes.
+///
+/// On a 502 or 504, retry to complete.
 #[utoipa::path(delete, path = "/users/{id}", tag = "users",
     params(("id" = String, Path, description = "The user's `_id`")),
     responses(
         (status = 204, description = "The user is deleted"),
         (status = 400, description = "A query parameter was sent (this route takes none)", body = ErrorBody),
         (status = 404, description = "No user has this id", body = ErrorBody),
-        (status = 502, description = "Auth provider, Rönd or user store error (retry to complete)", body = ErrorBody),
-        (status = 504, description = "Auth provider, Rönd or user store timeout (retry to complete)", body = ErrorBody)))]
+        DownstreamFailures))]
 async fn delete_user(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
@@ -84,6 +85,8 @@ async fn delete_user(
 /// When some auth calls fail, the other users still change state, the failed ones keep theirs,
 /// and the answer is the first auth error (502/504) instead of the count; retrying the same body
 /// completes the job.
+///
+/// On a 502 or 504, some users may have changed state.
 #[utoipa::path(post, path = "/users/state", tag = "users",
     request_body(content = inline(StateItems), description = "A non-empty array of `{filter, stateTo}`"),
     responses(
@@ -91,8 +94,7 @@ async fn delete_user(
             content_type = "application/json"),
         (status = 400, description = "Malformed JSON or body, or a query parameter was sent", body = ErrorBody),
         JsonBodyRefusals,
-        (status = 502, description = "Auth provider or user store error: some users may have changed state", body = ErrorBody),
-        (status = 504, description = "Auth provider or user store timeout: some users may have changed state", body = ErrorBody)))]
+        DownstreamFailures))]
 async fn change_states(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
@@ -109,14 +111,15 @@ async fn change_states(
 /// DRAFT → TRASH → DELETED, TRASH → DELETED), applying the auth side effect of each state before
 /// it (TRASH blocks; DELETED deletes, or blocks with `AUTH_HARD_DELETE=false`). Resumable: a
 /// second call continues from the state reached; a DELETED user is left alone.
+///
+/// On a 502 or 504, retry to continue.
 #[utoipa::path(post, path = "/users/{id}/soft-delete", tag = "users",
     params(("id" = String, Path, description = "The user's `_id`")),
     responses(
         (status = 204, description = "The user is DELETED"),
         (status = 400, description = "A query parameter was sent, or the store refused a transition", body = ErrorBody),
         (status = 404, description = "No user has this id", body = ErrorBody),
-        (status = 502, description = "Auth provider or user store error (retry to continue)", body = ErrorBody),
-        (status = 504, description = "Auth provider or user store timeout (retry to continue)", body = ErrorBody)))]
+        DownstreamFailures))]
 async fn soft_delete_user(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
@@ -137,8 +140,7 @@ async fn soft_delete_user(
         (status = 204, description = "The user is blocked"),
         (status = 400, description = "A query parameter was sent (this route takes none)", body = ErrorBody),
         (status = 404, description = "No user has this id", body = ErrorBody),
-        (status = 502, description = "Auth provider or user store error", body = ErrorBody),
-        (status = 504, description = "Auth provider or user store timeout", body = ErrorBody)))]
+        DownstreamFailures))]
 async fn expire_user(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,

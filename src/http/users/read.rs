@@ -10,7 +10,7 @@ use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::http::doc::{AclHeaders, ExportQuery, FilterQuery, PageQuery};
+use crate::http::doc::{AclHeaders, DownstreamFailures, ExportQuery, FilterQuery, PageQuery};
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{query_pairs, ApiJson, ApiPath, Ctx};
 use crate::state::AppState;
@@ -39,8 +39,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         (status = 400, description = "Invalid query: unknown or repeated parameter, `_q` or `acl_rows` \
             not a valid filter, `_st`, `_s`, `_l` or `_sk` out of its form", body = ErrorBody),
         (status = 404, description = "The user store answered 404", body = ErrorBody),
-        (status = 502, description = "User store or auth provider error", body = ErrorBody),
-        (status = 504, description = "User store or auth provider timeout", body = ErrorBody)))]
+        DownstreamFailures))]
 async fn list_users(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
@@ -67,8 +66,7 @@ async fn list_users(
         (status = 400, description = "Invalid query: unknown or repeated parameter, `_q` or `acl_rows` \
             not a valid filter, `_st` or `_useEstimate` out of its form", body = ErrorBody),
         (status = 404, description = "The user store answered 404", body = ErrorBody),
-        (status = 502, description = "User store error", body = ErrorBody),
-        (status = 504, description = "User store timeout", body = ErrorBody)))]
+        DownstreamFailures))]
 async fn count_users(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
@@ -88,8 +86,7 @@ async fn count_users(
         (status = 400, description = "Invalid query: unknown or repeated parameter, `_q` or `acl_rows` \
             not a valid filter, `_st`, `_s`, `_l` or `_sk` out of its form", body = ErrorBody),
         (status = 404, description = "The user store answered 404", body = ErrorBody),
-        (status = 502, description = "User store error", body = ErrorBody),
-        (status = 504, description = "User store timeout", body = ErrorBody)))]
+        DownstreamFailures))]
 async fn export_users(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
@@ -112,8 +109,7 @@ async fn export_users(
         (status = 400, description = "Invalid query: unknown or repeated parameter, `_q` or `acl_rows` \
             not a valid filter, `_st` out of its form", body = ErrorBody),
         (status = 404, description = "No user matches the id, filter and state", body = ErrorBody),
-        (status = 502, description = "User store error", body = ErrorBody),
-        (status = 504, description = "User store timeout", body = ErrorBody)))]
+        DownstreamFailures))]
 async fn get_user(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,

@@ -7,7 +7,7 @@ use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::http::doc::{AclHeaders, FilterQuery, JsonBodyRefusals, UpdateOperators};
+use crate::http::doc::{AclHeaders, DownstreamFailures, FilterQuery, JsonBodyRefusals, UpdateOperators};
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{query_pairs, ApiJson, ApiPath, Ctx};
 use crate::state::AppState;
@@ -25,6 +25,8 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 /// `authUserId`, `expirationId` and the standard fields cannot be updated. Email, username and
 /// blocked reach the auth provider, roles Rönd, `expirationDate` the Timer Service; if one of
 /// them fails, the change is reverted.
+///
+/// On a 502 or 504, the change was reverted.
 #[utoipa::path(patch, path = "/users/{id}", tag = "users",
     params(
         ("id" = String, Path, description = "The user's `_id`"),
@@ -40,8 +42,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         (status = 404, description = "No user matches the id, filter and state", body = ErrorBody),
         (status = 409, description = "Modified concurrently (retry), or email/username taken", body = ErrorBody),
         JsonBodyRefusals,
-        (status = 502, description = "A downstream service failed; the change was reverted", body = ErrorBody),
-        (status = 504, description = "A downstream service timed out; the change was reverted", body = ErrorBody)))]
+        DownstreamFailures))]
 async fn patch_user(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
