@@ -8,6 +8,8 @@ pub mod password;
 pub mod saga;
 mod service;
 pub mod sync;
+#[cfg(test)]
+mod tests;
 pub mod update;
 pub mod userinfo;
 
