@@ -10,6 +10,8 @@ pub mod saga;
 mod service;
 pub mod session;
 pub mod sync;
+#[cfg(test)]
+mod tests;
 pub mod update;
 pub mod userinfo;
 
