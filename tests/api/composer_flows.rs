@@ -3,14 +3,13 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{customer_schema, group_doc, seed_groups, spawn_app_on_fakes_seeded, FakeApp};
+use crate::helpers::TestApp;
 
-async fn app() -> FakeApp {
-    spawn_app_on_fakes_seeded(|crud| seed_groups(crud, vec![group_doc("customer", customer_schema(), false)]))
-        .await
+async fn app() -> TestApp {
+    TestApp::on_fakes().with_customer_group().start().await
 }
 
-async fn create(app: &FakeApp, name: &str, email: &str) -> String {
+async fn create(app: &TestApp, name: &str, email: &str) -> String {
     let body = json!({"userGroup": "customer", "name": name, "email": email, "password": "Passw0rd!"});
     let response = app
         .client
@@ -26,9 +25,9 @@ async fn create(app: &FakeApp, name: &str, email: &str) -> String {
         .to_owned()
 }
 
-fn auth_user(app: &FakeApp, store_user: &Value) -> Value {
+fn auth_user(app: &TestApp, store_user: &Value) -> Value {
     let auth_id = store_user["authUserId"].as_str().expect("linked");
-    app.auth.user(auth_id).expect("the auth user exists")
+    app.auth_fake().user(auth_id).expect("the auth user exists")
 }
 
 #[tokio::test]
@@ -85,9 +84,9 @@ async fn a_user_lives_its_whole_life_consistently_in_both_systems() {
         .await
         .unwrap();
     assert_eq!(response.status(), 204);
-    let stored = app.crud.document("/users", &id).unwrap();
+    let stored = app.crud_fake().document("/users", &id).unwrap();
     assert_eq!(stored["__STATE__"], "DELETED");
-    assert!(app.auth.users().is_empty());
+    assert!(app.auth_fake().users().is_empty());
 
     // Delete removes the document.
     let response = app
@@ -97,8 +96,8 @@ async fn a_user_lives_its_whole_life_consistently_in_both_systems() {
         .await
         .unwrap();
     assert_eq!(response.status(), 204);
-    assert!(app.crud.documents("/users").is_empty());
-    assert!(app.auth.users().is_empty());
+    assert!(app.crud_fake().documents("/users").is_empty());
+    assert!(app.auth_fake().users().is_empty());
 }
 
 #[tokio::test]

@@ -6,10 +6,7 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
-use crate::helpers::{
-    customer_schema, group_doc, seed_groups, spawn_app_on_fakes_seeded, spawn_embedded, temp_data_dir,
-    EmbeddedApp,
-};
+use crate::helpers::{temp_data_dir, TestApp};
 
 /// `{"x": {"x": ... "deep"}}` with `levels` objects, built without recursion.
 fn nested(levels: usize) -> Value {
@@ -31,7 +28,7 @@ fn text_of_deep_user(user: &Value) -> String {
 }
 
 /// User `id` as the running `app` stores it; then `app` is stopped (so the test can edit its file).
-async fn read_then_stop(app: EmbeddedApp, id: &str) -> Value {
+async fn read_then_stop(app: TestApp, id: &str) -> Value {
     let user: Value = app
         .client
         .get(app.url(&format!("/users/{id}")))
@@ -41,8 +38,7 @@ async fn read_then_stop(app: EmbeddedApp, id: &str) -> Value {
         .json()
         .await
         .unwrap();
-    app.shutdown.cancel();
-    let _ = tokio::time::timeout(Duration::from_secs(5), app.server).await;
+    let _ = app.stop().await;
     user
 }
 
@@ -54,7 +50,7 @@ async fn get(client: &reqwest::Client, url: String) -> (u16, String) {
 #[tokio::test]
 async fn embedded_a_document_too_deep_to_read_is_reported_skipped_and_deletable() {
     let dir = temp_data_dir();
-    let app = spawn_embedded(&dir, &[]).await;
+    let app = TestApp::embedded(&dir).start().await;
     let client = app.client.clone();
     let mut ids = Vec::new();
     for (name, email) in [("Ann", "ann@example.com"), ("Bob", "bob@example.com")] {
@@ -81,7 +77,7 @@ async fn embedded_a_document_too_deep_to_read_is_reported_skipped_and_deletable(
     assert_eq!(changed, 1);
     drop(db);
 
-    let app = spawn_embedded(&dir, &[]).await;
+    let app = TestApp::embedded(&dir).start().await;
     let (status, list) = get(&client, app.url("/users/")).await;
     assert_eq!(status, 200, "{list}");
     let list: Vec<Value> = serde_json::from_str(&list).unwrap();
@@ -143,16 +139,18 @@ async fn crud_mode_a_document_too_deep_to_read_is_skipped_reported_and_deletable
     let mut ann =
         json!({"userGroup": "customer", "name": "Ann", "__STATE__": "PUBLIC", "address": nested(130)});
     let mut deep_id = String::new();
-    let app = spawn_app_on_fakes_seeded(|crud| {
-        seed_groups(crud, vec![group_doc("customer", customer_schema(), false)]);
-        deep_id = crud.insert_raw("/users", ann.take()).unwrap();
-        crud.insert_raw(
-            "/users",
-            json!({"userGroup": "customer", "name": "Bob", "__STATE__": "PUBLIC"}),
-        )
-        .unwrap();
-    })
-    .await;
+    let app = TestApp::on_fakes()
+        .with_customer_group()
+        .seeded(|crud| {
+            deep_id = crud.insert_raw("/users", ann.take()).unwrap();
+            crud.insert_raw(
+                "/users",
+                json!({"userGroup": "customer", "name": "Bob", "__STATE__": "PUBLIC"}),
+            )
+            .unwrap();
+        })
+        .start()
+        .await;
     // The list is the store's bytes passed through (no parse); reads that parse skip or stub it.
     let (status, checkup) = get(&app.client, app.url("/-/check-up")).await;
     assert_eq!(status, 200, "{checkup}");
@@ -175,7 +173,7 @@ async fn crud_mode_a_document_too_deep_to_read_is_skipped_reported_and_deletable
 #[tokio::test]
 async fn embedded_a_readable_document_beyond_the_depth_limit_is_reported_until_repaired() {
     let dir = temp_data_dir();
-    let app = spawn_embedded(&dir, &[]).await;
+    let app = TestApp::embedded(&dir).start().await;
     let client = app.client.clone();
     let body = json!({"userGroup": "customer", "name": "Ann", "email": "ann@example.com"});
     let response = client.post(app.url("/users/")).json(&body).send().await.unwrap();
@@ -195,7 +193,7 @@ async fn embedded_a_readable_document_beyond_the_depth_limit_is_reported_until_r
     .unwrap();
     drop(db);
 
-    let app = spawn_embedded(&dir, &[]).await;
+    let app = TestApp::embedded(&dir).start().await;
     let mut warnings = String::new();
     for _ in 0..50 {
         let (_, checkup) = get(&client, app.url("/-/check-up")).await;

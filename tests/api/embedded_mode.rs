@@ -5,20 +5,20 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_embedded, temp_data_dir, EmbeddedApp};
+use crate::helpers::{temp_data_dir, TestApp};
 
-async fn post(app: &EmbeddedApp, path: &str, body: &Value) -> reqwest::Response {
+async fn post(app: &TestApp, path: &str, body: &Value) -> reqwest::Response {
     app.client.post(app.url(path)).json(body).send().await.unwrap()
 }
 
-async fn get(app: &EmbeddedApp, path: &str) -> reqwest::Response {
+async fn get(app: &TestApp, path: &str) -> reqwest::Response {
     app.client.get(app.url(path)).send().await.unwrap()
 }
 
 #[tokio::test]
 async fn the_readme_walk_through_works_on_the_embedded_mode() {
     let dir = temp_data_dir();
-    let app = spawn_embedded(&dir, &[]).await;
+    let app = TestApp::embedded(&dir).start().await;
 
     // Create a user valid for the shipped `customer` group.
     let ann = json!({"userGroup": "customer", "name": "Ann", "email": "ann@example.com", "password": "Passw0rd!", "roles": ["viewer"]});
@@ -110,7 +110,7 @@ async fn the_readme_walk_through_works_on_the_embedded_mode() {
 #[tokio::test]
 async fn users_credentials_and_jobs_survive_a_restart() {
     let dir = temp_data_dir();
-    let app = spawn_embedded(&dir, &[]).await;
+    let app = TestApp::embedded(&dir).start().await;
     let bea =
         json!({"userGroup": "customer", "name": "Bea", "email": "bea@example.com", "password": "Passw0rd!"});
     let id = post(&app, "/users/", &bea).await.json::<Value>().await.unwrap()["_id"]
@@ -123,10 +123,9 @@ async fn users_credentials_and_jobs_survive_a_restart() {
         .as_str()
         .unwrap()
         .to_owned();
-    app.shutdown.cancel();
-    let _ = tokio::time::timeout(Duration::from_secs(5), app.server).await;
+    let _ = app.stop().await;
 
-    let app = spawn_embedded(&dir, &[]).await;
+    let app = TestApp::embedded(&dir).start().await;
     let user: Value = get(&app, &format!("/users/{id}")).await.json().await.unwrap();
     assert_eq!(user["name"], "Bea");
     let login = post(
@@ -171,7 +170,7 @@ async fn the_data_dir_and_the_sqlite_files_are_private_to_the_owner() {
     };
     let root = temp_data_dir();
     let data = root.join("data");
-    let app = spawn_embedded(&data, &[]).await;
+    let app = TestApp::embedded(&data).start().await;
     let db = data.join("user-manager.sqlite3");
     let files = [
         db.clone(),

@@ -3,9 +3,9 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app_on_fakes, FakeApp};
+use crate::helpers::TestApp;
 
-async fn post(app: &FakeApp, path: &str, body: &Value) -> reqwest::Response {
+async fn post(app: &TestApp, path: &str, body: &Value) -> reqwest::Response {
     app.client.post(app.url(path)).json(body).send().await.unwrap()
 }
 
@@ -18,14 +18,14 @@ fn operator_group() -> Value {
 
 #[tokio::test]
 async fn a_group_created_through_the_service_validates_the_next_user_at_once() {
-    let app = spawn_app_on_fakes().await;
+    let app = TestApp::on_fakes().start().await;
     let response = post(&app, "/groups/", &operator_group()).await;
     assert_eq!(response.status(), 200);
     let id = response.json::<Value>().await.unwrap()["_id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let stored = app.crud.document("/ums-config", &id).unwrap();
+    let stored = app.crud_fake().document("/ums-config", &id).unwrap();
     assert_eq!(stored["__STATE__"], "PUBLIC");
 
     let user = json!({"userGroup": "operator", "name": "Olga", "email": "olga@x.io", "desk": "three", "password": "Passw0rd!"});
@@ -43,7 +43,7 @@ async fn a_group_created_through_the_service_validates_the_next_user_at_once() {
 
 #[tokio::test]
 async fn a_schema_that_does_not_compile_is_refused_on_create_and_on_update() {
-    let app = spawn_app_on_fakes().await;
+    let app = TestApp::on_fakes().start().await;
     let mut bad = operator_group();
     bad["crudSchema"]["properties"]["desk"]["type"] = json!("integr");
     let response = post(&app, "/groups/", &bad).await;
@@ -56,7 +56,7 @@ async fn a_schema_that_does_not_compile_is_refused_on_create_and_on_update() {
         message.starts_with("crudSchema of group \"operator\" does not compile"),
         "{message}"
     );
-    assert!(app.crud.documents("/ums-config").is_empty());
+    assert!(app.crud_fake().documents("/ums-config").is_empty());
 
     let id = post(&app, "/groups/", &operator_group())
         .await
@@ -76,14 +76,14 @@ async fn a_schema_that_does_not_compile_is_refused_on_create_and_on_update() {
         .unwrap();
     assert_eq!(response.status(), 400);
     assert_eq!(
-        app.crud.document("/ums-config", &id).unwrap()["crudSchema"],
+        app.crud_fake().document("/ums-config", &id).unwrap()["crudSchema"],
         operator_group()["crudSchema"]
     );
 }
 
 #[tokio::test]
 async fn a_duplicate_user_group_is_a_409_and_missing_fields_are_400() {
-    let app = spawn_app_on_fakes().await;
+    let app = TestApp::on_fakes().start().await;
     assert_eq!(post(&app, "/groups/", &operator_group()).await.status(), 200);
     assert_eq!(post(&app, "/groups/", &operator_group()).await.status(), 409);
     assert_eq!(
@@ -102,7 +102,7 @@ async fn a_duplicate_user_group_is_a_409_and_missing_fields_are_400() {
 
 #[tokio::test]
 async fn updated_and_deleted_groups_apply_to_the_next_user_request() {
-    let app = spawn_app_on_fakes().await;
+    let app = TestApp::on_fakes().start().await;
     let id = post(&app, "/groups/", &operator_group())
         .await
         .json::<Value>()

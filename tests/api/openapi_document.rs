@@ -4,9 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{
-    spawn_app_on_fakes, spawn_app_on_fakes_with, spawn_embedded, temp_data_dir, EmbeddedApp,
-};
+use crate::helpers::{temp_data_dir, TestApp};
 
 async fn document(client: &reqwest::Client, base: &str) -> Value {
     let response = client
@@ -18,8 +16,11 @@ async fn document(client: &reqwest::Client, base: &str) -> Value {
     response.json().await.unwrap()
 }
 
-async fn embedded() -> (EmbeddedApp, Value) {
-    let app = spawn_embedded(&temp_data_dir(), &[("REQUEST_BODY_LIMIT_BYTES", "4096")]).await;
+async fn embedded() -> (TestApp, Value) {
+    let app = TestApp::embedded(&temp_data_dir())
+        .with_env(&[("REQUEST_BODY_LIMIT_BYTES", "4096")])
+        .start()
+        .await;
     let doc = document(&app.client, &app.address).await;
     (app, doc)
 }
@@ -57,7 +58,7 @@ async fn the_served_document_lists_only_the_routes_of_the_configuration() {
     drop(app);
 
     // Auth0 Client: the local provider's own routes only answer 501, so they are not documented.
-    let fakes = spawn_app_on_fakes().await;
+    let fakes = TestApp::on_fakes().start().await;
     let doc = document(&fakes.client, &fakes.address).await;
     for path in ["/.well-known/jwks.json", "/users/reset-password"] {
         assert!(doc["paths"].get(path).is_none(), "CRUD mode documents {path}");
@@ -74,7 +75,7 @@ async fn the_served_document_lists_only_the_routes_of_the_configuration() {
     assert!(doc["paths"].get("/jobs/change-password/bulk").is_some());
 
     // Without a jobs collection, no job route.
-    let no_jobs = spawn_app_on_fakes_with(&[("JOBS_CRUD_ENDPOINT", "")], |_| {}).await;
+    let no_jobs = TestApp::on_fakes().without_jobs().start().await;
     let doc = document(&no_jobs.client, &no_jobs.address).await;
     let jobs: Vec<&String> = doc["paths"]
         .as_object()

@@ -6,28 +6,28 @@ use serde_json::{json, Value};
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::helpers::{captured_log_text, captured_logs, spawn_app, TestApp};
+use crate::helpers::{captured_log_text, captured_logs, TestApp};
 
 async fn mount_health(app: &TestApp, crud_status: u16) {
     Mock::given(method("GET"))
         .and(path("/-/healthz"))
         .respond_with(ResponseTemplate::new(crud_status))
-        .mount(&app.crud)
+        .mount(app.crud())
         .await;
     Mock::given(method("GET"))
         .and(path("/-/healthz"))
         .respond_with(ResponseTemplate::new(200))
-        .mount(&app.auth)
+        .mount(app.auth())
         .await;
     Mock::given(method("GET"))
         .and(path("/-/rbac-healthz"))
         .respond_with(ResponseTemplate::new(200))
-        .mount(&app.rond)
+        .mount(app.rond())
         .await;
     Mock::given(method("GET"))
         .and(path("/-/healthz"))
         .respond_with(ResponseTemplate::new(200))
-        .mount(&app.timer)
+        .mount(app.timer())
         .await;
 }
 
@@ -39,7 +39,7 @@ fn assert_mia_status(body: &Value, status: &str) {
 
 #[tokio::test]
 async fn healthz_and_ready_answer_ok_with_the_mia_body() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     for route in ["/-/healthz", "/-/ready"] {
         let response = app.get(route).await;
         assert_eq!(response.status(), 200, "{route}");
@@ -49,7 +49,7 @@ async fn healthz_and_ready_answer_ok_with_the_mia_body() {
 
 #[tokio::test]
 async fn check_up_is_ok_when_every_dependency_answers() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     mount_health(&app, 200).await;
     let response = app.get("/-/check-up").await;
     assert_eq!(response.status(), 200);
@@ -58,7 +58,7 @@ async fn check_up_is_ok_when_every_dependency_answers() {
 
 #[tokio::test]
 async fn check_up_is_503_naming_the_store_when_the_crud_service_fails() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     mount_health(&app, 500).await;
     let response = app.get("/-/check-up").await;
     assert_eq!(response.status(), 503);
@@ -74,18 +74,18 @@ async fn check_up_is_503_naming_the_store_when_the_crud_service_fails() {
 
 #[tokio::test]
 async fn check_up_is_503_when_a_dependency_is_down_or_times_out() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     Mock::given(method("GET"))
         .respond_with(ResponseTemplate::new(200))
-        .mount(&app.crud)
+        .mount(app.crud())
         .await;
     Mock::given(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(2)))
-        .mount(&app.auth)
+        .mount(app.auth())
         .await;
     Mock::given(method("GET"))
         .respond_with(ResponseTemplate::new(200))
-        .mount(&app.timer)
+        .mount(app.timer())
         .await;
     // Nothing mounted on Rönd: it answers 404 to its health route.
     let response = app.get("/-/check-up").await;
@@ -105,7 +105,7 @@ async fn check_up_is_503_when_a_dependency_is_down_or_times_out() {
 
 #[tokio::test]
 async fn documentation_is_an_openapi_3_document_of_every_route() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let response = app.get("/documentation/json").await;
     assert_eq!(response.status(), 200);
     let doc: Value = response.json().await.unwrap();
@@ -128,7 +128,7 @@ async fn documentation_is_an_openapi_3_document_of_every_route() {
 
 #[tokio::test]
 async fn metrics_count_requests_by_route_and_status() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     app.get("/-/healthz").await;
     let text = app.get("/-/metrics").await.text().await.unwrap();
     assert!(
@@ -145,7 +145,7 @@ async fn metrics_count_requests_by_route_and_status() {
 
 #[tokio::test]
 async fn unknown_routes_get_a_mia_404_body() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let response = app.get("/nope").await;
     assert_eq!(response.status(), 404);
     let body: Value = response.json().await.unwrap();
@@ -157,7 +157,7 @@ async fn unknown_routes_get_a_mia_404_body() {
 
 #[tokio::test]
 async fn a_wrong_method_gets_a_mia_405_body() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let response = app.client.delete(app.url("/-/healthz")).send().await.unwrap();
     assert_eq!(response.status(), 405);
     let body: Value = response.json().await.unwrap();
@@ -167,7 +167,7 @@ async fn a_wrong_method_gets_a_mia_405_body() {
 
 #[tokio::test]
 async fn malformed_json_gets_a_400_that_says_what_is_wrong() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let response = app
         .client
         .post(app.url("/users/change-password"))
@@ -190,7 +190,7 @@ async fn malformed_json_gets_a_400_that_says_what_is_wrong() {
 
 #[tokio::test]
 async fn a_body_of_the_wrong_shape_gets_a_400_naming_the_field() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let response = app
         .post_json("/users/change-password", &json!({"authUserId": 42}))
         .await;
@@ -201,7 +201,7 @@ async fn a_body_of_the_wrong_shape_gets_a_400_naming_the_field() {
 
 #[tokio::test]
 async fn a_body_without_json_content_type_gets_a_415() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let response = app
         .client
         .post(app.url("/users/change-password"))
@@ -215,7 +215,7 @@ async fn a_body_without_json_content_type_gets_a_415() {
 
 #[tokio::test]
 async fn a_body_over_the_limit_gets_a_413() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let big = "x".repeat(70_000);
     let response = app
         .post_json("/users/change-password", &json!({"authUserId": big}))
@@ -227,13 +227,13 @@ async fn a_body_over_the_limit_gets_a_413() {
 
 #[tokio::test]
 async fn the_callers_request_id_is_returned_and_forwarded_downstream() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     Mock::given(method("POST"))
         .and(path("/change-password"))
         .and(header("x-request-id", "req-123"))
         .respond_with(ResponseTemplate::new(204))
         .expect(1)
-        .mount(&app.auth)
+        .mount(app.auth())
         .await;
     let response = app
         .client
@@ -255,7 +255,7 @@ async fn the_callers_request_id_is_returned_and_forwarded_downstream() {
 
 #[tokio::test]
 async fn a_request_id_is_generated_when_the_caller_sends_none() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let response = app.get("/-/healthz").await;
     let id = response.headers()["x-request-id"].to_str().unwrap();
     assert_eq!(uuid::Uuid::parse_str(id).map(|u| u.get_version_num()), Ok(4));
@@ -263,11 +263,11 @@ async fn a_request_id_is_generated_when_the_caller_sends_none() {
 
 #[tokio::test]
 async fn only_mia_headers_and_configured_ones_are_forwarded() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     Mock::given(method("POST"))
         .and(path("/change-password"))
         .respond_with(ResponseTemplate::new(204))
-        .mount(&app.auth)
+        .mount(app.auth())
         .await;
     app.client
         .post(app.url("/users/change-password"))
@@ -285,7 +285,7 @@ async fn only_mia_headers_and_configured_ones_are_forwarded() {
         .send()
         .await
         .unwrap();
-    let received = &app.auth.received_requests().await.unwrap()[0];
+    let received = &app.auth().received_requests().await.unwrap()[0];
     for (name, value) in [
         ("miauserid", "u1"),
         ("miausergroups", "admin,ops"),
@@ -311,10 +311,10 @@ async fn only_mia_headers_and_configured_ones_are_forwarded() {
 
 #[tokio::test]
 async fn secrets_never_reach_the_logs() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(500))
-        .mount(&app.auth)
+        .mount(app.auth())
         .await;
     let secret = format!("s3cr3t-{}", uuid::Uuid::new_v4());
     app.client
@@ -341,13 +341,13 @@ async fn secrets_never_reach_the_logs() {
 
 #[tokio::test]
 async fn change_password_asks_the_auth_provider_and_answers_204() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     Mock::given(method("POST"))
         .and(path("/change-password"))
         .and(body_json(json!({"userId": "auth0|abc"})))
         .respond_with(ResponseTemplate::new(204))
         .expect(1)
-        .mount(&app.auth)
+        .mount(app.auth())
         .await;
     let response = app
         .post_json("/users/change-password", &json!({"authUserId": "auth0|abc"}))
@@ -357,10 +357,10 @@ async fn change_password_asks_the_auth_provider_and_answers_204() {
 
 #[tokio::test]
 async fn change_password_for_an_unknown_auth_user_is_404() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(404))
-        .mount(&app.auth)
+        .mount(app.auth())
         .await;
     let response = app
         .post_json("/users/change-password", &json!({"authUserId": "auth0|nobody"}))
@@ -372,11 +372,11 @@ async fn change_password_for_an_unknown_auth_user_is_404() {
 
 #[tokio::test]
 async fn change_password_maps_provider_failures_to_502_and_504() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(503))
         .up_to_n_times(1)
-        .mount(&app.auth)
+        .mount(app.auth())
         .await;
     let response = app
         .post_json("/users/change-password", &json!({"authUserId": "auth0|abc"}))
@@ -387,10 +387,10 @@ async fn change_password_maps_provider_failures_to_502_and_504() {
         body["message"],
         "Auth0 Client POST /change-password responded 503"
     );
-    app.auth.reset().await;
+    app.auth().reset().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(204).set_delay(Duration::from_secs(2)))
-        .mount(&app.auth)
+        .mount(app.auth())
         .await;
     let response = app
         .post_json("/users/change-password", &json!({"authUserId": "auth0|abc"}))
@@ -402,10 +402,10 @@ async fn change_password_maps_provider_failures_to_502_and_504() {
 
 #[tokio::test]
 async fn shutdown_lets_in_flight_requests_finish_and_then_stops_listening() {
-    let app = spawn_app().await;
+    let mut app = TestApp::on_wiremock().start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(204).set_delay(Duration::from_millis(300)))
-        .mount(&app.auth)
+        .mount(app.auth())
         .await;
     let in_flight = {
         let client = app.client.clone();
@@ -422,7 +422,7 @@ async fn shutdown_lets_in_flight_requests_finish_and_then_stops_listening() {
     app.shutdown.cancel();
     let response = in_flight.await.unwrap().expect("the in-flight request completes");
     assert_eq!(response.status(), 204);
-    let stopped = tokio::time::timeout(Duration::from_secs(5), app.server).await;
+    let stopped = app.stopped().await;
     assert!(matches!(stopped, Ok(Ok(Ok(())))), "the server stops cleanly");
     let after = reqwest::Client::new()
         .get(format!("{}/-/healthz", app.address))
@@ -433,7 +433,7 @@ async fn shutdown_lets_in_flight_requests_finish_and_then_stops_listening() {
 
 #[tokio::test]
 async fn the_local_providers_routes_answer_501_with_the_auth0_client() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let response = app.get("/.well-known/jwks.json").await;
     assert_eq!(response.status(), 501);
     let body: Value = response.json().await.unwrap();

@@ -8,7 +8,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 use user_manager_service::auth::local::Claims;
 
-use crate::helpers::{spawn_embedded, temp_data_dir, EmbeddedApp};
+use crate::helpers::{temp_data_dir, TestApp};
 
 /// A logged-in user of the embedded service.
 struct Session {
@@ -18,7 +18,7 @@ struct Session {
 }
 
 struct Running {
-    app: EmbeddedApp,
+    app: TestApp,
     dir: PathBuf,
 }
 
@@ -31,12 +31,12 @@ impl Drop for Running {
 
 async fn start() -> Running {
     let dir = temp_data_dir();
-    let app = spawn_embedded(&dir, &[]).await;
+    let app = TestApp::embedded(&dir).start().await;
     Running { app, dir }
 }
 
 /// Creates a `customer` user named `name` and logs it in.
-async fn user(app: &EmbeddedApp, name: &str) -> Session {
+async fn user(app: &TestApp, name: &str) -> Session {
     let email = format!("{name}@example.com");
     let body = json!({"userGroup": "customer", "name": name, "email": email, "password": "Passw0rd!"});
     let created = app
@@ -70,7 +70,7 @@ async fn user(app: &EmbeddedApp, name: &str) -> Session {
 }
 
 /// `POST /refreshtoken` with `refresh` and, when given, `authorization: Bearer <access>`.
-async fn refresh(app: &EmbeddedApp, access: Option<&str>, refresh: &str) -> (u16, Value) {
+async fn refresh(app: &TestApp, access: Option<&str>, refresh: &str) -> (u16, Value) {
     let mut request = app
         .client
         .post(app.url("/refreshtoken"))

@@ -22,7 +22,7 @@ use crate::helpers::TestApp;
 const CATALOG_PROXY: &str =
     "acl_rows,x-request-id,request-id,cookie,authorization,client-type,x-forwarded-host";
 
-/// Longer than the `DOWNSTREAM_TIMEOUT_MS` (500 ms) of `spawn_app`.
+/// Longer than the `DOWNSTREAM_TIMEOUT_MS` (500 ms) of `TestApp::on_wiremock()`.
 const SLOW: Duration = Duration::from_secs(2);
 
 /// A token body as the Auth0 Client answers it, with a property the service does not know.

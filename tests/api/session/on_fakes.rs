@@ -6,23 +6,26 @@ use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{customer_schema, group_doc, seed_groups, spawn_app_on_fakes_with, FakeApp};
+use crate::helpers::TestApp;
 
 const EMAIL: &str = "ann@example.com";
 const PASSWORD: &str = "Passw0rd!-e2e";
 
 /// The service on the fakes with `env`, the `customer` group and the `roles` documents.
-async fn app(env: &[(&str, &str)], roles: Vec<Value>) -> FakeApp {
-    spawn_app_on_fakes_with(env, |crud| {
-        seed_groups(crud, vec![group_doc("customer", customer_schema(), false)]);
-        for role in roles {
-            crud.insert_raw("/roles", role).expect("role seeded");
-        }
-    })
-    .await
+async fn app(env: &[(&str, &str)], roles: Vec<Value>) -> TestApp {
+    TestApp::on_fakes()
+        .with_env(env)
+        .with_customer_group()
+        .seeded(|crud| {
+            for role in roles {
+                crud.insert_raw("/roles", role).expect("role seeded");
+            }
+        })
+        .start()
+        .await
 }
 
-async fn post(app: &FakeApp, route: &str, body: &Value, headers: &[(&str, &str)]) -> reqwest::Response {
+async fn post(app: &TestApp, route: &str, body: &Value, headers: &[(&str, &str)]) -> reqwest::Response {
     let mut request = app.client.post(app.url(route)).json(body);
     for (name, value) in headers {
         request = request.header(*name, *value);
@@ -31,7 +34,7 @@ async fn post(app: &FakeApp, route: &str, body: &Value, headers: &[(&str, &str)]
 }
 
 /// Creates Ann with a password and `roles`; returns her store document.
-async fn create_ann(app: &FakeApp, roles: &[&str]) -> Value {
+async fn create_ann(app: &TestApp, roles: &[&str]) -> Value {
     let body =
         json!({"userGroup": "customer", "name": "Ann", "email": EMAIL, "password": PASSWORD, "roles": roles});
     let response = post(app, "/users/", &body, &[]).await;
@@ -40,11 +43,11 @@ async fn create_ann(app: &FakeApp, roles: &[&str]) -> Value {
         .as_str()
         .unwrap()
         .to_owned();
-    app.crud.document("/users", &id).expect("stored")
+    app.crud_fake().document("/users", &id).expect("stored")
 }
 
 /// Logs Ann in; returns the token body.
-async fn login(app: &FakeApp) -> Value {
+async fn login(app: &TestApp) -> Value {
     let response = post(
         app,
         "/oauth/token",
@@ -56,7 +59,7 @@ async fn login(app: &FakeApp) -> Value {
     response.json().await.unwrap()
 }
 
-async fn userinfo(app: &FakeApp, access_token: &str) -> reqwest::Response {
+async fn userinfo(app: &TestApp, access_token: &str) -> reqwest::Response {
     let bearer = format!("Bearer {access_token}");
     let request = app
         .client
@@ -65,7 +68,7 @@ async fn userinfo(app: &FakeApp, access_token: &str) -> reqwest::Response {
     request.send().await.unwrap()
 }
 
-async fn userinfo_json(app: &FakeApp, access_token: &str) -> Value {
+async fn userinfo_json(app: &TestApp, access_token: &str) -> Value {
     let response = userinfo(app, access_token).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
     response.json().await.unwrap()
@@ -128,7 +131,7 @@ async fn a_created_user_logs_in_reads_its_userinfo_refreshes_and_asks_for_a_new_
     .await;
     assert_eq!(response.status(), 204);
     let asked: Vec<String> = app
-        .auth
+        .auth_fake()
         .change_password_requests()
         .into_iter()
         .map(|(id, _)| id)
@@ -196,7 +199,7 @@ async fn a_wrong_password_is_refused_with_a_403_and_an_unknown_token_with_a_401(
 #[tokio::test]
 async fn a_logged_user_without_a_store_user_gets_a_404() {
     let app = app(&[], Vec::new()).await;
-    let auth_id = app.auth.insert_user("solo@example.com", None, PASSWORD);
+    let auth_id = app.auth_fake().insert_user("solo@example.com", None, PASSWORD);
     let credentials = json!({"username": "solo@example.com", "password": PASSWORD});
     let response = post(&app, "/oauth/token", &credentials, &[]).await;
     let tokens: Value = response.json().await.unwrap();

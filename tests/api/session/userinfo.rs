@@ -6,7 +6,7 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
 use super::{error_of, get_with, mount, only_request, pairs, query_of, received, SLOW};
-use crate::helpers::{spawn_app_with, TestApp};
+use crate::helpers::TestApp;
 
 const BEARER: &str = "Bearer access-1";
 
@@ -33,17 +33,17 @@ fn roles() -> Value {
 /// A service with `env` whose Auth0 Client answers `info`, and whose CRUD holds `users` and the
 /// two roles.
 async fn app_answering(env: &[(&str, &str)], info: ResponseTemplate, users: Value) -> TestApp {
-    let app = spawn_app_with(env).await;
-    mount(&app.auth, "GET", "/userinfo", info).await;
+    let app = TestApp::on_wiremock().with_env(env).start().await;
+    mount(app.auth(), "GET", "/userinfo", info).await;
     mount(
-        &app.crud,
+        app.crud(),
         "GET",
         "/users/",
         ResponseTemplate::new(200).set_body_json(users),
     )
     .await;
     mount(
-        &app.crud,
+        app.crud(),
         "GET",
         "/roles/",
         ResponseTemplate::new(200).set_body_json(roles()),
@@ -70,13 +70,13 @@ async fn userinfo_json(app: &TestApp) -> Value {
 
 /// The CRUD requests made to `route`.
 async fn crud_calls(app: &TestApp, route: &str) -> Vec<wiremock::Request> {
-    let requests = received(&app.crud).await;
+    let requests = received(app.crud()).await;
     requests.into_iter().filter(|r| r.url.path() == route).collect()
 }
 
 /// The reads of the users and roles collections (the jobs runner polls the CRUD on its own).
 async fn store_reads(app: &TestApp) -> Vec<wiremock::Request> {
-    let requests = received(&app.crud).await;
+    let requests = received(app.crud()).await;
     let reads = |r: &wiremock::Request| ["/users/", "/roles/"].contains(&r.url.path());
     requests.into_iter().filter(reads).collect()
 }
@@ -93,7 +93,7 @@ async fn userinfo_reads_the_linked_public_user_with_one_exact_query() {
         ("_l", "1"),
     ];
     assert_eq!(query_of(&users[0]), pairs(&expected));
-    let request = only_request(&app.auth).await;
+    let request = only_request(app.auth()).await;
     assert_eq!(
         (request.method.as_str(), request.url.path()),
         ("GET", "/userinfo")
@@ -214,7 +214,7 @@ async fn no_session_is_a_401_without_calling_the_provider() {
     let app = app_with(&[]).await;
     let response = get_with(&app, "/userinfo", &[("client-key", "key-1")]).await;
     error_of(response, 401).await;
-    assert!(received(&app.auth).await.is_empty());
+    assert!(received(app.auth()).await.is_empty());
     assert!(store_reads(&app).await.is_empty());
 }
 
@@ -254,13 +254,13 @@ async fn a_provider_timeout_on_userinfo_is_a_504() {
 
 #[tokio::test]
 async fn a_store_failure_on_userinfo_is_a_502() {
-    let app = spawn_app_with(&[]).await;
+    let app = TestApp::on_wiremock().start().await;
     let info = ResponseTemplate::new(200).set_body_json(provider_info());
-    mount(&app.auth, "GET", "/userinfo", info).await;
+    mount(app.auth(), "GET", "/userinfo", info).await;
     Mock::given(method("GET"))
         .and(path("/users/"))
         .respond_with(ResponseTemplate::new(500))
-        .mount(&app.crud)
+        .mount(app.crud())
         .await;
     error_of(userinfo(&app).await, 502).await;
 }

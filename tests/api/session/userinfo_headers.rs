@@ -6,15 +6,15 @@ use serde_json::json;
 use wiremock::{Request, ResponseTemplate};
 
 use super::{get_with, header_of, mount, only_request, CATALOG_PROXY};
-use crate::helpers::spawn_app_with;
+use crate::helpers::TestApp;
 
 /// The request the Auth0 Client received for a `/userinfo` call with `headers`, on a service
 /// configured with `env`.
 async fn provider_request(env: &[(&str, &str)], headers: &[(&str, &str)]) -> Request {
-    let app = spawn_app_with(env).await;
+    let app = TestApp::on_wiremock().with_env(env).start().await;
     let info = json!({"sub": "auth0|1"});
     mount(
-        &app.auth,
+        app.auth(),
         "GET",
         "/userinfo",
         ResponseTemplate::new(200).set_body_json(info),
@@ -22,14 +22,14 @@ async fn provider_request(env: &[(&str, &str)], headers: &[(&str, &str)]) -> Req
     .await;
     let user = json!([{"_id": "u1", "authUserId": "auth0|1"}]);
     mount(
-        &app.crud,
+        app.crud(),
         "GET",
         "/users/",
         ResponseTemplate::new(200).set_body_json(user),
     )
     .await;
     mount(
-        &app.crud,
+        app.crud(),
         "GET",
         "/roles/",
         ResponseTemplate::new(200).set_body_json(json!([])),
@@ -37,7 +37,7 @@ async fn provider_request(env: &[(&str, &str)], headers: &[(&str, &str)]) -> Req
     .await;
     let response = get_with(&app, "/userinfo", headers).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
-    only_request(&app.auth).await
+    only_request(app.auth()).await
 }
 
 #[tokio::test]

@@ -15,7 +15,7 @@ async fn a_full_create_calls_every_downstream_in_order_with_the_exact_bodies() {
     assert_eq!((status, created), (200, json!({"_id": USER_ID})));
     let expected = [INSERT, AUTH_CREATE, PATCH_USER, GRANT, SCHEDULE, PATCH_USER];
     assert_eq!(s.journal.calls(), expected);
-    let crud = received(&s.app.crud).await;
+    let crud = received(s.app.crud()).await;
     assert_eq!(
         body(&crud[0]),
         json!({
@@ -27,7 +27,7 @@ async fn a_full_create_calls_every_downstream_in_order_with_the_exact_bodies() {
     assert_eq!(query(&crud[1], "_st").as_deref(), Some(ALL_STATES));
     assert_eq!(body(&crud[2]), json!({"$set": {"expirationId": "t1"}}));
     assert_eq!(query(&crud[2], "_st").as_deref(), Some(ALL_STATES));
-    let auth = received(&s.app.auth).await;
+    let auth = received(s.app.auth()).await;
     assert_eq!(
         body(&auth[0]),
         json!({
@@ -35,12 +35,12 @@ async fn a_full_create_calls_every_downstream_in_order_with_the_exact_bodies() {
             "password": PASSWORD, "blocked": false, "verify_email": true,
         })
     );
-    let rond = received(&s.app.rond).await;
+    let rond = received(s.app.rond()).await;
     assert_eq!(
         body(&rond[0]),
         json!({"subjects": [AUTH_ID], "roles": ["admin", "editor"]})
     );
-    let schedule = body(&received(&s.app.timer).await[0]);
+    let schedule = body(&received(s.app.timer()).await[0]);
     assert_eq!(schedule["payload"], json!({"userId": USER_ID}));
     assert_eq!(schedule["startDate"], "2030-01-31T10:00:00.000Z");
     assert_eq!(schedule["outputMode"]["path"], format!("/users/{USER_ID}/expire"));
@@ -53,7 +53,7 @@ async fn the_password_never_reaches_the_user_store_or_the_logs() {
     let response = s.post("/users/", &full_body()).await;
 
     assert_eq!(response.status(), 200);
-    for request in received(&s.app.crud).await {
+    for request in received(s.app.crud()).await {
         let text = String::from_utf8_lossy(&request.body).into_owned();
         assert!(!text.contains("password") && !text.contains(PASSWORD), "{text}");
     }
@@ -68,7 +68,7 @@ async fn a_random_password_of_random_pwd_length_is_generated_when_none_is_given(
     let response = s.post("/users/", &user).await;
 
     assert_eq!(response.status(), 200);
-    let auth = body(&received(&s.app.auth).await[0]);
+    let auth = body(&received(s.app.auth()).await[0]);
     let password = auth["password"].as_str().expect("a generated password");
     assert_eq!(password.chars().count(), 8);
 }
@@ -121,8 +121,8 @@ async fn a_draft_user_starts_blocked_and_send_reset_pwd_email_false_sends_no_ema
     let response = s.post("/users/?sendResetPwdEmail=false", &user).await;
 
     assert_eq!(response.status(), 200);
-    assert_eq!(body(&received(&s.app.crud).await[0])["__STATE__"], "DRAFT");
-    let auth = body(&received(&s.app.auth).await[0]);
+    assert_eq!(body(&received(s.app.crud()).await[0])["__STATE__"], "DRAFT");
+    let auth = body(&received(s.app.auth()).await[0]);
     assert_eq!(
         (&auth["blocked"], &auth["verify_email"]),
         (&json!(true), &json!(false))
@@ -235,7 +235,7 @@ async fn a_duplicate_in_the_user_store_is_a_409_with_nothing_to_undo() {
 
 #[tokio::test]
 async fn the_openapi_document_describes_the_create_routes_beside_the_list() {
-    let app = crate::helpers::spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
 
     let doc: Value = app.get("/documentation/json").await.json().await.unwrap();
 

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use wiremock::matchers::{body_partial_json, method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use crate::helpers::{customer_schema, group_doc, mount_groups, spawn_app_with, TestApp};
+use crate::helpers::{customer_group, group_doc, TestApp};
 
 const USER_ID: &str = "665f00000000000000000001";
 const AUTH_ID: &str = "auth0|665f000000000000000000aa";
@@ -90,17 +90,17 @@ struct Scenario {
 impl Scenario {
     /// Every step succeeds.
     async fn happy() -> Self {
-        Self::start(&[], customer(), None).await
+        Self::start(&[], customer_group(), None).await
     }
 
     /// Every step succeeds, with extra environment variables.
     async fn with_env(vars: &[(&str, &str)]) -> Self {
-        Self::start(vars, customer(), None).await
+        Self::start(vars, customer_group(), None).await
     }
 
     /// Every step succeeds but `step`, which answers `failure`.
     async fn failing(step: Step, failure: ResponseTemplate) -> Self {
-        Self::start(&[], customer(), Some((step, failure))).await
+        Self::start(&[], customer_group(), Some((step, failure))).await
     }
 
     async fn start(
@@ -108,8 +108,11 @@ impl Scenario {
         groups: Vec<Value>,
         failing: Option<(Step, ResponseTemplate)>,
     ) -> Self {
-        let app = spawn_app_with(vars).await;
-        mount_groups(&app.crud, groups).await;
+        let app = TestApp::on_wiremock()
+            .with_env(vars)
+            .with_groups(groups)
+            .start()
+            .await;
         wait_for_groups(&app).await;
         let scenario = Self {
             app,
@@ -127,7 +130,7 @@ impl Scenario {
         let app = &self.app;
         let user = json!({"_id": USER_ID, "userGroup": "customer"});
         let inserted = answer(Step::Insert, ok(json!({"_id": USER_ID})));
-        self.mount(&app.crud, "CRUD", "POST", "/users/", inserted).await;
+        self.mount(app.crud(), "CRUD", "POST", "/users/", inserted).await;
         let link = json!({"$set": {"authUserId": AUTH_ID}});
         self.mount_patch(link, answer(Step::LinkPatch, ok(user.clone())))
             .await;
@@ -136,7 +139,7 @@ impl Scenario {
             .await;
         let deleted = ResponseTemplate::new(204);
         self.mount(
-            &app.crud,
+            app.crud(),
             "CRUD",
             "DELETE",
             &format!("/users/{USER_ID}"),
@@ -145,18 +148,18 @@ impl Scenario {
         .await;
         let created = ResponseTemplate::new(201).set_body_json(json!({"user_id": AUTH_ID}));
         self.mount(
-            &app.auth,
+            app.auth(),
             "Auth0",
             "POST",
             "/users",
             answer(Step::AuthCreate, created),
         )
         .await;
-        self.mount(&app.auth, "Auth0", "DELETE", &auth_path(), deleted.clone())
+        self.mount(app.auth(), "Auth0", "DELETE", &auth_path(), deleted.clone())
             .await;
         let granted = ok(json!({"bindingId": "b1"}));
         self.mount(
-            &app.rond,
+            app.rond(),
             "Rönd",
             "POST",
             "/grant/bindings",
@@ -164,18 +167,18 @@ impl Scenario {
         )
         .await;
         let revoked = ok(json!({"deletedBindings": 1, "modifiedBindings": 0}));
-        self.mount(&app.rond, "Rönd", "POST", "/revoke/bindings", revoked)
+        self.mount(app.rond(), "Rönd", "POST", "/revoke/bindings", revoked)
             .await;
         let scheduled = ok(json!({"expirationId": "t1"}));
         self.mount(
-            &app.timer,
+            app.timer(),
             "Timer",
             "POST",
             "/schedule",
             answer(Step::Schedule, scheduled),
         )
         .await;
-        self.mount(&app.timer, "Timer", "POST", "/abort", deleted).await;
+        self.mount(app.timer(), "Timer", "POST", "/abort", deleted).await;
     }
 
     /// Answers `METHOD route` on `server` with `template`, writing the call in the journal.
@@ -200,7 +203,7 @@ impl Scenario {
             .and(path(format!("/users/{USER_ID}")))
             .and(body_partial_json(update))
             .respond_with(self.journal.answer("CRUD", template))
-            .mount(&self.app.crud)
+            .mount(self.app.crud())
             .await;
     }
 
@@ -208,11 +211,6 @@ impl Scenario {
     async fn post(&self, route: &str, body: &Value) -> reqwest::Response {
         self.app.post_json(route, body).await
     }
-}
-
-/// The `customer` group (auth users allowed).
-fn customer() -> Vec<Value> {
-    vec![group_doc("customer", customer_schema(), false)]
 }
 
 /// A 200 answer with a JSON body.

@@ -2,14 +2,13 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{customer_schema, group_doc, seed_groups, spawn_app_on_fakes_seeded, FakeApp};
+use crate::helpers::TestApp;
 
-async fn app() -> FakeApp {
-    spawn_app_on_fakes_seeded(|crud| seed_groups(crud, vec![group_doc("customer", customer_schema(), false)]))
-        .await
+async fn app() -> TestApp {
+    TestApp::on_fakes().with_customer_group().start().await
 }
 
-async fn post(app: &FakeApp, route: &str, body: &Value) -> reqwest::Response {
+async fn post(app: &TestApp, route: &str, body: &Value) -> reqwest::Response {
     app.client
         .post(app.url(route))
         .json(body)
@@ -33,7 +32,7 @@ async fn a_created_user_is_public_linked_and_password_free_in_the_store_and_know
         .as_str()
         .unwrap()
         .to_owned();
-    let stored = app.crud.state().documents("/users");
+    let stored = app.crud_fake().state().documents("/users");
     assert_eq!(stored.len(), 1);
     assert_eq!(
         (stored[0]["_id"].as_str(), &stored[0]["__STATE__"]),
@@ -41,9 +40,9 @@ async fn a_created_user_is_public_linked_and_password_free_in_the_store_and_know
     );
     assert!(stored[0].get("password").is_none());
     let auth_id = stored[0]["authUserId"].as_str().expect("linked");
-    let auth_user = app.auth.user(auth_id).expect("the auth user exists");
+    let auth_user = app.auth_fake().user(auth_id).expect("the auth user exists");
     assert_eq!(auth_user["email"], "ada@example.com");
-    assert_eq!(app.auth.users().len(), 1);
+    assert_eq!(app.auth_fake().users().len(), 1);
 }
 
 #[tokio::test]
@@ -60,12 +59,12 @@ async fn a_duplicate_email_is_a_409_that_leaves_nothing_behind() {
     let response = post(&app, "/users/", &user("ada2", "ada@example.com")).await;
     assert_eq!(response.status(), 409);
     // Taken only in the auth provider: the store user is deleted again.
-    app.auth.insert_user("bob@example.com", None, "Xx-12345");
+    app.auth_fake().insert_user("bob@example.com", None, "Xx-12345");
     let response = post(&app, "/users/", &user("bob", "bob@example.com")).await;
     assert_eq!(response.status(), 409);
 
-    assert_eq!(app.crud.state().documents("/users").len(), 1);
-    assert_eq!(app.auth.users().len(), 2);
+    assert_eq!(app.crud_fake().state().documents("/users").len(), 1);
+    assert_eq!(app.auth_fake().users().len(), 2);
 }
 
 #[tokio::test]
@@ -83,9 +82,9 @@ async fn a_postponed_user_is_linked_by_register() {
         .as_str()
         .unwrap()
         .to_owned();
-    assert!(app.auth.users().is_empty());
+    assert!(app.auth_fake().users().is_empty());
     assert!(app
-        .crud
+        .crud_fake()
         .state()
         .document("/users", &id)
         .unwrap()
@@ -100,9 +99,9 @@ async fn a_postponed_user_is_linked_by_register() {
     .await;
 
     assert_eq!(response.status(), 204);
-    let auth_users = app.auth.users();
+    let auth_users = app.auth_fake().users();
     assert_eq!(auth_users.len(), 1);
-    let stored = app.crud.state().document("/users", &id).unwrap();
+    let stored = app.crud_fake().state().document("/users", &id).unwrap();
     assert_eq!(stored["authUserId"], auth_users[0]["user_id"]);
     assert_eq!(auth_users[0]["email"], "ada@example.com");
     let again = post(&app, "/users/register", &json!({"_id": id})).await;

@@ -9,7 +9,7 @@ const GET_USER: &str = "CRUD GET /users/665f00000000000000000001";
 /// The happy scenario with the store user `stored` (404 when `None`) and an extra group `staff`
 /// that disables auth users.
 async fn scenario(stored: Option<Value>) -> Scenario {
-    let mut groups = customer();
+    let mut groups = customer_group();
     groups.push(group_doc("staff", json!({"type": "object"}), true));
     let s = Scenario::start(&[], groups, None).await;
     s.mount_stored_user(stored).await;
@@ -23,7 +23,7 @@ impl Scenario {
             None => ResponseTemplate::new(404).set_body_json(json!({"error": "not found"})),
         };
         self.mount(
-            &self.app.crud,
+            self.app.crud(),
             "CRUD",
             "GET",
             &format!("/users/{USER_ID}"),
@@ -49,18 +49,18 @@ async fn registering_a_store_only_user_creates_links_and_grants_its_auth_user() 
 
     assert_eq!(response.status(), 204);
     assert_eq!(s.journal.calls(), [GET_USER, AUTH_CREATE, PATCH_USER, GRANT]);
-    let crud = received(&s.app.crud).await;
+    let crud = received(s.app.crud()).await;
     assert_eq!(query(&crud[0], "_st").as_deref(), Some(ALL_STATES));
     assert_eq!(body(&crud[1]), json!({"$set": {"authUserId": AUTH_ID}}));
     assert_eq!(
         query(&crud[1], "_q").as_deref(),
         Some(r#"{"authUserId":{"$exists":false}}"#)
     );
-    let auth = body(&received(&s.app.auth).await[0]);
+    let auth = body(&received(s.app.auth()).await[0]);
     let expected =
         json!({"email": "ada@example.com", "password": PASSWORD, "blocked": false, "verify_email": true});
     assert_eq!(auth, expected);
-    let grant = body(&received(&s.app.rond).await[0]);
+    let grant = body(&received(s.app.rond()).await[0]);
     assert_eq!(grant, json!({"subjects": [AUTH_ID], "roles": ["admin"]}));
 }
 
@@ -78,7 +78,7 @@ async fn a_trashed_user_is_registered_blocked_and_without_email_when_asked() {
         .await;
 
     assert_eq!(response.status(), 204);
-    let auth = body(&received(&s.app.auth).await[0]);
+    let auth = body(&received(s.app.auth()).await[0]);
     assert_eq!(
         (&auth["blocked"], &auth["verify_email"]),
         (&json!(true), &json!(false))
@@ -138,7 +138,7 @@ async fn a_failed_grant_unlinks_the_user_and_deletes_the_auth_user() {
     assert_eq!(response.status(), 502);
     let expected = [GET_USER, AUTH_CREATE, PATCH_USER, GRANT, PATCH_USER, AUTH_DELETE];
     assert_eq!(s.journal.calls(), expected);
-    let unlink = received(&s.app.crud).await.pop().unwrap();
+    let unlink = received(s.app.crud()).await.pop().unwrap();
     assert_eq!(
         query(&unlink, "_q"),
         Some(format!(r#"{{"authUserId":"{AUTH_ID}"}}"#))

@@ -11,13 +11,13 @@ const AUTH_GET: &str = "Auth0 GET /users/auth0%7C665f000000000000000000aa";
 /// provider answering the auth-user lookup with `auth_user` (`None`: 404).
 async fn scenario(linked: Vec<Value>, auth_user: Option<Value>) -> Scenario {
     let s = Scenario::happy().await;
-    s.mount(&s.app.crud, "CRUD", "GET", "/users/", ok(json!(linked)))
+    s.mount(s.app.crud(), "CRUD", "GET", "/users/", ok(json!(linked)))
         .await;
     let auth = match auth_user {
         Some(user) => ok(user),
         None => ResponseTemplate::new(404).set_body_json(json!({"message": "user not found"})),
     };
-    s.mount(&s.app.auth, "Auth0", "GET", &auth_path(), auth).await;
+    s.mount(s.app.auth(), "Auth0", "GET", &auth_path(), auth).await;
     s
 }
 
@@ -33,7 +33,7 @@ async fn linking_an_existing_auth_user_inserts_the_user_with_its_auth_user_id_an
 
     assert_eq!((status, created), (200, json!({"_id": USER_ID})));
     assert_eq!(s.journal.calls(), [FIND, AUTH_GET, INSERT, GRANT]);
-    let crud = received(&s.app.crud).await;
+    let crud = received(s.app.crud()).await;
     assert_eq!(
         query(&crud[0], "_q").as_deref(),
         Some(r#"{"authUserId":"auth0|665f000000000000000000aa"}"#)
@@ -43,7 +43,7 @@ async fn linking_an_existing_auth_user_inserts_the_user_with_its_auth_user_id_an
     let mut expected = linked_body();
     expected["__STATE__"] = json!("PUBLIC");
     assert_eq!(body(&crud[1]), expected);
-    let grant = body(&received(&s.app.rond).await[0]);
+    let grant = body(&received(s.app.rond()).await[0]);
     assert_eq!(grant, json!({"subjects": [AUTH_ID], "roles": ["admin"]}));
 }
 
@@ -77,10 +77,10 @@ async fn an_unknown_auth_user_is_a_404() {
 #[tokio::test]
 async fn a_failed_grant_deletes_the_store_user_but_never_the_existing_auth_user() {
     let s = Scenario::failing(Step::Grant, ResponseTemplate::new(500)).await;
-    s.mount(&s.app.crud, "CRUD", "GET", "/users/", ok(json!([])))
+    s.mount(s.app.crud(), "CRUD", "GET", "/users/", ok(json!([])))
         .await;
     s.mount(
-        &s.app.auth,
+        s.app.auth(),
         "Auth0",
         "GET",
         &auth_path(),

@@ -4,12 +4,9 @@
 
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
-use ums_fakes::crud::CrudFakeState;
 
 use super::{status_and_body, upload};
-use crate::helpers::{
-    group_doc, seed_groups, spawn_app_on_fakes_seeded, spawn_embedded, temp_data_dir, FakeApp,
-};
+use crate::helpers::{group_doc, temp_data_dir, TestApp};
 
 fn schema() -> Value {
     json!({
@@ -24,17 +21,17 @@ fn schema() -> Value {
     })
 }
 
-async fn app() -> FakeApp {
-    spawn_app_on_fakes_seeded(|crud: &CrudFakeState| {
-        seed_groups(crud, vec![group_doc("customer", schema(), true)]);
-    })
-    .await
+async fn app() -> TestApp {
+    TestApp::on_fakes()
+        .with_groups(vec![group_doc("customer", schema(), true)])
+        .start()
+        .await
 }
 
 /// The stored users' names, sorted.
-fn stored_names(app: &FakeApp) -> Vec<String> {
+fn stored_names(app: &TestApp) -> Vec<String> {
     let mut names: Vec<String> = app
-        .crud
+        .crud_fake()
         .state()
         .documents("/users")
         .iter()
@@ -51,7 +48,7 @@ fn csv_part(csv: &str) -> Part {
         .unwrap()
 }
 
-async fn send_form(app: &FakeApp, form: Form) -> (u16, Value) {
+async fn send_form(app: &TestApp, form: Form) -> (u16, Value) {
     let response = app
         .client
         .patch(app.url("/users/import"))
@@ -65,7 +62,7 @@ async fn send_form(app: &FakeApp, form: Form) -> (u16, Value) {
 #[tokio::test]
 async fn a_hundred_thousand_level_dotted_header_is_a_400_and_the_embedded_service_stays_up() {
     let dir = temp_data_dir();
-    let app = spawn_embedded(&dir, &[]).await;
+    let app = TestApp::embedded(&dir).start().await;
     let url = app.url("/users/import");
     let deep = vec!["address"; 100_000].join(".");
     let csv = format!("userGroup,name,email,{deep}\ncustomer,Ann,ann@example.com,x\n");
@@ -221,10 +218,10 @@ async fn a_row_with_many_violations_lists_the_first_twenty_then_counts_the_rest(
         .map(|c| (c.clone(), json!({"type": "string", "minLength": 5})))
         .collect();
     let schema = json!({"type": "object", "properties": properties});
-    let app = spawn_app_on_fakes_seeded(|crud: &CrudFakeState| {
-        seed_groups(crud, vec![group_doc("wide", schema, true)]);
-    })
-    .await;
+    let app = TestApp::on_fakes()
+        .with_groups(vec![group_doc("wide", schema, true)])
+        .start()
+        .await;
     let csv = format!(
         "userGroup,{}\nwide,{}\nwide,{}\n",
         columns.join(","),

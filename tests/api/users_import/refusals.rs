@@ -10,6 +10,7 @@ use wiremock::{Mock, ResponseTemplate};
 
 use super::wiremock_calls::{answer, app_with, body, line, store_calls, NewIds};
 use super::{status_and_body, upload};
+use crate::helpers::TestApp;
 
 #[tokio::test]
 async fn a_body_that_is_not_multipart_is_refused_with_415() {
@@ -125,7 +126,7 @@ async fn a_bulk_insert_refused_with_409_is_retried_row_by_row_after_a_second_loo
         .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
         .up_to_n_times(1)
         .with_priority(1)
-        .mount(&app.crud)
+        .mount(app.crud())
         .await;
     let racer = json!([{"_id": "racer", "email": "bob@example.com"}]);
     answer(
@@ -197,7 +198,7 @@ async fn a_bulk_insert_refused_with_400_reports_each_refused_row_and_writes_the_
         .and(path("/users/"))
         .and(wiremock::matchers::body_partial_json(json!({"name": "Ann"})))
         .respond_with(ResponseTemplate::new(400).set_body_json(refused))
-        .mount(&app.crud)
+        .mount(app.crud())
         .await;
     answer(
         &app,
@@ -224,7 +225,7 @@ async fn a_bulk_insert_refused_with_400_reports_each_refused_row_and_writes_the_
 
 #[tokio::test]
 async fn the_import_route_is_documented_with_its_multipart_form_and_its_answers() {
-    let app = crate::helpers::spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
 
     let doc: serde_json::Value = app.get("/documentation/json").await.json().await.unwrap();
 

@@ -10,12 +10,15 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, Request, Respond, ResponseTemplate};
 
 use super::{status_and_body, upload, ALL_STATES};
-use crate::helpers::{customer_schema, group_doc, mount_groups, spawn_app_with, TestApp};
+use crate::helpers::TestApp;
 
 /// The service with the `customer` group loaded, and `vars`.
 pub(super) async fn app_with(vars: &[(&str, &str)]) -> TestApp {
-    let app = spawn_app_with(vars).await;
-    mount_groups(&app.crud, vec![group_doc("customer", customer_schema(), false)]).await;
+    let app = TestApp::on_wiremock()
+        .with_env(vars)
+        .with_customer_group()
+        .start()
+        .await;
     for _ in 0..40 {
         // A row of an unknown group: 200 once the groups are readable, never a store write.
         let probe = upload(
@@ -52,13 +55,13 @@ pub(super) async fn answer(app: &TestApp, verb: &str, route: &str, template: imp
     Mock::given(method(verb))
         .and(path(route))
         .respond_with(template)
-        .mount(&app.crud)
+        .mount(app.crud())
         .await;
 }
 
 /// The requests to the users collection (group-config reads and job polls left out).
 pub(super) async fn store_calls(app: &TestApp) -> Vec<Request> {
-    let requests = app.crud.received_requests().await.expect("recording is on");
+    let requests = app.crud().received_requests().await.expect("recording is on");
     requests
         .into_iter()
         .filter(|r| r.url.path().starts_with("/users"))
@@ -284,7 +287,7 @@ async fn a_store_outage_mid_import_stops_it_with_502_saying_how_many_rows_were_w
         .respond_with(NewIds(AtomicUsize::new(0)))
         .up_to_n_times(1)
         .with_priority(1)
-        .mount(&app.crud)
+        .mount(app.crud())
         .await;
     answer(&app, "POST", "/users/bulk", ResponseTemplate::new(500)).await;
 

@@ -65,20 +65,20 @@ impl<'a> Downstream<'a> {
     }
 
     async fn crud(&self, verb: &str, route: &str, answer: ResponseTemplate) {
-        self.mount(&self.app.crud, "crud", verb, route, answer).await;
+        self.mount(self.app.crud(), "crud", verb, route, answer).await;
     }
 
     async fn auth(&self, verb: &str, route: &str, answer: ResponseTemplate) {
-        self.mount(&self.app.auth, "auth", verb, route, answer).await;
+        self.mount(self.app.auth(), "auth", verb, route, answer).await;
     }
 
     async fn rond_revoke(&self, answer: ResponseTemplate) {
-        self.mount(&self.app.rond, "rond", "POST", "/revoke/bindings", answer)
+        self.mount(self.app.rond(), "rond", "POST", "/revoke/bindings", answer)
             .await;
     }
 
     async fn timer_abort(&self, answer: ResponseTemplate) {
-        self.mount(&self.app.timer, "timer", "POST", "/abort", answer)
+        self.mount(self.app.timer(), "timer", "POST", "/abort", answer)
             .await;
     }
 
@@ -179,7 +179,7 @@ async fn request_count(server: &MockServer) -> usize {
 
 /// Asserts no downstream service was called (group-config reads aside).
 async fn assert_no_downstream_call(app: &TestApp) {
-    for server in [&app.crud, &app.auth, &app.rond, &app.timer] {
+    for server in app.mock_servers() {
         assert_eq!(request_count(server).await, 0, "no downstream call expected");
     }
 }
@@ -200,7 +200,7 @@ fn calls(items: &[&str]) -> Vec<String> {
 
 #[tokio::test]
 async fn every_lifecycle_route_is_in_the_openapi_document() {
-    let app = crate::helpers::spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
 
     let doc: Value = app.get("/documentation/json").await.json().await.unwrap();
 

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use crate::helpers::{customer_schema, group_doc, mount_groups, spawn_app, TestApp};
+use crate::helpers::{customer_schema, group_doc, TestApp};
 
 const ID: &str = "665f00000000000000000001";
 const AUTH_ID: &str = "auth0|u1";
@@ -62,6 +62,14 @@ fn vip_schema() -> Value {
         "required": ["name", "level"],
         "additionalProperties": false
     })
+}
+
+/// The two groups of the tests: `customer` and `vip`.
+fn groups() -> Vec<Value> {
+    vec![
+        group_doc("customer", customer_schema(), false),
+        group_doc("vip", vip_schema(), false),
+    ]
 }
 
 /// One downstream call, as a journaled mock received it.
@@ -143,12 +151,7 @@ struct Setup {
 
 impl Setup {
     async fn new() -> Self {
-        let app = spawn_app().await;
-        let groups = vec![
-            group_doc("customer", customer_schema(), false),
-            group_doc("vip", vip_schema(), false),
-        ];
-        mount_groups(&app.crud, groups).await;
+        let app = TestApp::on_wiremock().with_groups(groups()).start().await;
         Self {
             app,
             journal: Journal::default(),
@@ -166,19 +169,19 @@ impl Setup {
 
     /// Mounts a journaled mock on the CRUD Service.
     async fn crud(&self, mock: wiremock::MockBuilder, response: ResponseTemplate) {
-        self.mount(&self.app.crud, "CRUD", mock, response).await;
+        self.mount(self.app.crud(), "CRUD", mock, response).await;
     }
 
     async fn auth(&self, mock: wiremock::MockBuilder, response: ResponseTemplate) {
-        self.mount(&self.app.auth, "Auth0", mock, response).await;
+        self.mount(self.app.auth(), "Auth0", mock, response).await;
     }
 
     async fn rond(&self, mock: wiremock::MockBuilder, response: ResponseTemplate) {
-        self.mount(&self.app.rond, "Rönd", mock, response).await;
+        self.mount(self.app.rond(), "Rönd", mock, response).await;
     }
 
     async fn timer(&self, mock: wiremock::MockBuilder, response: ResponseTemplate) {
-        self.mount(&self.app.timer, "Timer", mock, response).await;
+        self.mount(self.app.timer(), "Timer", mock, response).await;
     }
 
     async fn mount(

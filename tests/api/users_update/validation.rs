@@ -11,7 +11,12 @@ use super::*;
 
 /// The CRUD requests the service made, less its own group-config reads.
 async fn crud_requests(setup: &Setup) -> Vec<Request> {
-    let requests = setup.app.crud.received_requests().await.expect("recording is on");
+    let requests = setup
+        .app
+        .crud()
+        .received_requests()
+        .await
+        .expect("recording is on");
     requests
         .into_iter()
         .filter(|r| !r.url.path().starts_with("/ums-config"))
