@@ -10,9 +10,8 @@ use user_manager_service::timer::{Callback, Schedule, TimerClient, TimerServiceC
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::auth0_adapter::support::{
-    assert_forwarded, ctx, failure_cases, http_client, only_request, RELAXED,
-};
+use crate::auth0_adapter::support::{assert_forwarded, ctx, failure_cases, http_client, RELAXED};
+use crate::helpers::only_request;
 
 /// The Rönd adapter, for `failure_cases!`.
 fn rond(client: reqwest::Client, base_url: String) -> RondClient {

@@ -17,6 +17,8 @@ use user_manager_service::store::{DocState, Filter, FindQuery, StateFilter};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
+use crate::helpers::{mount_once, ok_json, only_request, query_pairs};
+
 /// The client timeout of every test; `SLOW` answers later than that.
 const TIMEOUT: Duration = Duration::from_millis(200);
 const SLOW: Duration = Duration::from_millis(1_000);
@@ -89,42 +91,12 @@ fn pair(name: &str, value: &str) -> (String, String) {
     (name.to_owned(), value.to_owned())
 }
 
-/// Answers `verb path` once with `response`.
-async fn mount(server: &MockServer, verb: &str, route: &str, response: ResponseTemplate) {
-    Mock::given(method(verb))
-        .and(path(route))
-        .respond_with(response)
-        .expect(1)
-        .mount(server)
-        .await;
-}
-
 /// Answers every request with `response`.
 async fn answer_any(server: &MockServer, response: ResponseTemplate) {
     Mock::given(wiremock::matchers::any())
         .respond_with(response)
         .mount(server)
         .await;
-}
-
-fn ok_json(body: Value) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(body)
-}
-
-/// The one request the server received.
-async fn the_request(server: &MockServer) -> Request {
-    let mut requests = server.received_requests().await.expect("request recording is on");
-    assert_eq!(requests.len(), 1, "expected exactly one request: {requests:?}");
-    requests.remove(0)
-}
-
-/// The query pairs of a request, in order.
-fn query(request: &Request) -> Vec<(String, String)> {
-    request
-        .url
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
 }
 
 /// The JSON body of a request, which must say it is JSON.

@@ -11,10 +11,9 @@ use user_manager_service::secret::Secret;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use super::support::{
-    assert_forwarded, ctx, failure_cases, header_of, http_client, received, session_ctx, RELAXED,
-};
+use super::support::{assert_forwarded, ctx, failure_cases, http_client, session_ctx, RELAXED};
 use super::{adapter, block, default_setup, new_user};
+use crate::helpers::{header_of, received};
 
 /// Answers every route of the Auth0 Client with a valid body.
 async fn mount_every_route(server: &MockServer) {

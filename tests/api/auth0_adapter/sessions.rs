@@ -9,8 +9,9 @@ use user_manager_service::secret::Secret;
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-use super::support::{assert_forwarded, ctx, failure_cases, header_of, only_request, session_ctx};
+use super::support::{assert_forwarded, ctx, failure_cases, session_ctx};
 use super::{adapter, default_setup, setup};
+use crate::helpers::{header_of, only_request};
 
 fn tokens() -> serde_json::Value {
     json!({ "accessToken": "at", "refreshToken": "rt", "idToken": "it", "expireAt": "2021-07-16T08:28:24.568Z" })

@@ -7,8 +7,9 @@ use user_manager_service::secret::Secret;
 use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, ResponseTemplate};
 
-use super::support::{assert_forwarded, ctx, failure_cases, only_request, query_pairs, received};
+use super::support::{assert_forwarded, ctx, failure_cases};
 use super::{adapter, block, default_setup, new_user, setup};
+use crate::helpers::{only_request, query_pairs, received};
 
 fn auth0_user(id: &str) -> serde_json::Value {
     json!({ "user_id": id, "email": "ada@example.com", "username": "ada", "blocked": true, "logins_count": 3 })

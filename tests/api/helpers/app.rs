@@ -139,20 +139,26 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("request failed")
+        self.get_with(path, &[]).await
+    }
+
+    /// `GET {path}` with extra headers.
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+        send(self.client.get(self.url(path)), headers).await
     }
 
     pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
-        self.client
-            .post(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .expect("request failed")
+        self.post_with(path, body, &[]).await
+    }
+
+    /// `POST {path}` with a JSON body and extra headers.
+    pub async fn post_with(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        send(self.client.post(self.url(path)).json(body), headers).await
     }
 
     /// Waits (at most 5 s) for the server task to end, e.g. after `shutdown.cancel()`.
@@ -166,6 +172,14 @@ impl TestApp {
         self.shutdown.cancel();
         self.stopped().await
     }
+}
+
+/// Sends `request` with extra `headers`.
+async fn send(mut request: reqwest::RequestBuilder, headers: &[(&str, &str)]) -> reqwest::Response {
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.expect("request failed")
 }
 
 impl Drop for TestApp {

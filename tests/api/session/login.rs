@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 use wiremock::ResponseTemplate;
 
-use super::{error_of, header_of, mount, only_request, post_with, received, tokens, CATALOG_PROXY, SLOW};
+use super::{error_of, header_of, mount, only_request, received, tokens, CATALOG_PROXY, SLOW};
 use crate::helpers::{captured_log_text, TestApp};
 
 const PASSWORD: &str = "p@ss word&=";
@@ -89,7 +89,7 @@ async fn login_sends_no_session_header_nor_acl_rows_even_when_configured_to_prox
         ("acl_rows", r#"{"tenant":"a"}"#),
         ("client-type", "backoffice"),
     ];
-    let response = post_with(&app, "/oauth/token", &credentials(), &headers).await;
+    let response = app.post_with("/oauth/token", &credentials(), &headers).await;
     assert_eq!(response.status(), 200);
     let request = only_request(app.auth()).await;
     for name in ["authorization", "cookie", "client-key", "acl_rows"] {
@@ -187,13 +187,9 @@ async fn the_password_never_reaches_the_logs_whatever_the_provider_answers() {
     ] {
         app.auth().reset().await;
         mount(app.auth(), "POST", "/oauth/token", answer).await;
-        let response = post_with(
-            &app,
-            "/oauth/token",
-            &body,
-            &[("x-request-id", "login-redaction")],
-        )
-        .await;
+        let response = app
+            .post_with("/oauth/token", &body, &[("x-request-id", "login-redaction")])
+            .await;
         assert!(!response.text().await.unwrap().contains(&password));
     }
     let logs = captured_log_text();

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 use wiremock::ResponseTemplate;
 
-use super::{error_of, header_of, mount, only_request, post_with, received, tokens, CATALOG_PROXY, SLOW};
+use super::{error_of, header_of, mount, only_request, received, tokens, CATALOG_PROXY, SLOW};
 use crate::helpers::{captured_log_text, TestApp};
 
 const EXPIRED: &str = "Bearer expired-access-token";
@@ -17,13 +17,9 @@ fn refresh_body() -> Value {
 async fn refresh_answered(answer: ResponseTemplate) -> (TestApp, reqwest::Response) {
     let app = TestApp::on_wiremock().start().await;
     mount(app.auth(), "POST", "/refreshtoken", answer).await;
-    let response = post_with(
-        &app,
-        "/refreshtoken",
-        &refresh_body(),
-        &[("authorization", EXPIRED)],
-    )
-    .await;
+    let response = app
+        .post_with("/refreshtoken", &refresh_body(), &[("authorization", EXPIRED)])
+        .await;
     (app, response)
 }
 
@@ -50,7 +46,9 @@ async fn refresh_with_a_sid_cookie_forwards_the_cookie_and_passes_the_new_cookie
     let app = TestApp::on_wiremock().start().await;
     let answer = ResponseTemplate::new(200).append_header("set-cookie", "sid=new; HttpOnly; Path=/");
     mount(app.auth(), "POST", "/refreshtoken", answer).await;
-    let response = post_with(&app, "/refreshtoken", &refresh_body(), &[("cookie", "sid=old")]).await;
+    let response = app
+        .post_with("/refreshtoken", &refresh_body(), &[("cookie", "sid=old")])
+        .await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["set-cookie"], "sid=new; HttpOnly; Path=/");
     assert_eq!(response.bytes().await.unwrap().len(), 0);
@@ -78,7 +76,7 @@ async fn refresh_forwards_client_type_but_never_acl_rows_nor_the_client_key() {
         ("client-key", "key-1"),
         ("acl_rows", r#"{"tenant":"a"}"#),
     ];
-    let response = post_with(&app, "/refreshtoken", &refresh_body(), &headers).await;
+    let response = app.post_with("/refreshtoken", &refresh_body(), &headers).await;
     assert_eq!(response.status(), 200);
     let request = only_request(app.auth()).await;
     assert_eq!(header_of(&request, "client-type"), Some("backoffice"));
@@ -91,10 +89,14 @@ async fn refresh_forwards_client_type_but_never_acl_rows_nor_the_client_key() {
 async fn a_refresh_body_without_a_refresh_token_is_a_400_and_calls_nobody() {
     let app = TestApp::on_wiremock().start().await;
     let auth = [("authorization", EXPIRED)];
-    let response = post_with(&app, "/refreshtoken", &json!({"refresh_token": "rt"}), &auth).await;
+    let response = app
+        .post_with("/refreshtoken", &json!({"refresh_token": "rt"}), &auth)
+        .await;
     let body = error_of(response, 400).await;
     assert_eq!(body["message"], "body must have required property 'refreshToken'");
-    let response = post_with(&app, "/refreshtoken", &json!({"refreshToken": 7}), &auth).await;
+    let response = app
+        .post_with("/refreshtoken", &json!({"refreshToken": 7}), &auth)
+        .await;
     error_of(response, 400).await;
     assert!(received(app.auth()).await.is_empty());
 }
@@ -149,7 +151,7 @@ async fn the_tokens_never_reach_the_logs() {
     ];
     let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let body = json!({"refreshToken": secret});
-    let response = post_with(&app, "/refreshtoken", &body, &headers).await;
+    let response = app.post_with("/refreshtoken", &body, &headers).await;
     assert!(!response.text().await.unwrap().contains(&secret));
     let logs = captured_log_text();
     assert!(logs.contains("refresh-redaction"), "the request was logged");

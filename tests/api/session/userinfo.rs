@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-use super::{error_of, get_with, mount, only_request, pairs, query_of, received, SLOW};
+use super::{error_of, mount, only_request, pairs, query_pairs, received, SLOW};
 use crate::helpers::TestApp;
 
 const BEARER: &str = "Bearer access-1";
@@ -59,7 +59,7 @@ async fn app_with(env: &[(&str, &str)]) -> TestApp {
 }
 
 async fn userinfo(app: &TestApp) -> reqwest::Response {
-    get_with(app, "/userinfo", &[("authorization", BEARER)]).await
+    app.get_with("/userinfo", &[("authorization", BEARER)]).await
 }
 
 async fn userinfo_json(app: &TestApp) -> Value {
@@ -92,7 +92,7 @@ async fn userinfo_reads_the_linked_public_user_with_one_exact_query() {
         ("_st", "PUBLIC"),
         ("_l", "1"),
     ];
-    assert_eq!(query_of(&users[0]), pairs(&expected));
+    assert_eq!(query_pairs(&users[0]), pairs(&expected));
     let request = only_request(app.auth()).await;
     assert_eq!(
         (request.method.as_str(), request.url.path()),
@@ -146,14 +146,14 @@ async fn listed_permissions_are_the_sorted_union_of_the_public_roles_of_the_user
         ("_st", "PUBLIC"),
         ("_l", "2"),
     ];
-    assert_eq!(query_of(&reads[0]), pairs(&expected));
+    assert_eq!(query_pairs(&reads[0]), pairs(&expected));
 }
 
 #[tokio::test]
 async fn the_roles_read_carries_no_acl_header_of_the_users_collection() {
     let app = app_with(&[]).await;
     let headers = [("authorization", BEARER), ("acl_rows", r#"{"tenant":"a"}"#)];
-    assert_eq!(get_with(&app, "/userinfo", &headers).await.status(), 200);
+    assert_eq!(app.get_with("/userinfo", &headers).await.status(), 200);
     let reads = crud_calls(&app, "/roles/").await;
     assert_eq!(reads[0].headers.get("acl_rows"), None);
     let users = crud_calls(&app, "/users/").await;
@@ -189,7 +189,7 @@ async fn custom_user_id_key_names_the_userinfo_property_holding_the_auth_user_id
     let app = app_answering(&[("CUSTOM_USER_ID_KEY", "user_id")], info, json!([store_user()])).await;
     assert_eq!(userinfo_json(&app).await["user_id"], "auth0|1");
     let users = crud_calls(&app, "/users/").await;
-    assert_eq!(query_of(&users[0])[0].1, r#"{"authUserId":"auth0|1"}"#);
+    assert_eq!(query_pairs(&users[0])[0].1, r#"{"authUserId":"auth0|1"}"#);
 }
 
 #[tokio::test]
@@ -212,7 +212,7 @@ async fn a_provider_user_with_no_store_user_is_a_404() {
 #[tokio::test]
 async fn no_session_is_a_401_without_calling_the_provider() {
     let app = app_with(&[]).await;
-    let response = get_with(&app, "/userinfo", &[("client-key", "key-1")]).await;
+    let response = app.get_with("/userinfo", &[("client-key", "key-1")]).await;
     error_of(response, 401).await;
     assert!(received(app.auth()).await.is_empty());
     assert!(store_reads(&app).await.is_empty());

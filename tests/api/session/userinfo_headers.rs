@@ -5,7 +5,7 @@
 use serde_json::json;
 use wiremock::{Request, ResponseTemplate};
 
-use super::{get_with, header_of, mount, only_request, CATALOG_PROXY};
+use super::{header_of, mount, only_request, CATALOG_PROXY};
 use crate::helpers::TestApp;
 
 /// The request the Auth0 Client received for a `/userinfo` call with `headers`, on a service
@@ -35,7 +35,7 @@ async fn provider_request(env: &[(&str, &str)], headers: &[(&str, &str)]) -> Req
         ResponseTemplate::new(200).set_body_json(json!([])),
     )
     .await;
-    let response = get_with(&app, "/userinfo", headers).await;
+    let response = app.get_with("/userinfo", headers).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
     only_request(app.auth()).await
 }

@@ -21,7 +21,7 @@ async fn when_the_auth_user_creation_fails_the_store_user_is_deleted() {
     assert_eq!(error["message"], "Auth0 Client POST /users responded 500");
     assert_eq!(s.journal.calls(), [INSERT, AUTH_CREATE, DELETE_USER]);
     let delete = received(s.app.crud()).await.pop().unwrap();
-    assert_eq!(query(&delete, "_st").as_deref(), Some(ALL_STATES));
+    assert_eq!(query_param(&delete, "_st").as_deref(), Some(ALL_STATES));
 }
 
 #[tokio::test]
@@ -108,7 +108,7 @@ async fn when_the_expiry_schedule_fails_roles_auth_user_and_store_user_are_undon
     ];
     assert_eq!(s.journal.calls(), expected);
     let revoke = received(s.app.rond()).await.pop().unwrap();
-    assert_eq!(body(&revoke), json!({"subjects": [AUTH_ID]}));
+    assert_eq!(json_body(&revoke), json!({"subjects": [AUTH_ID]}));
 }
 
 #[tokio::test]
@@ -132,5 +132,5 @@ async fn when_storing_the_expiration_id_fails_the_timer_is_aborted_too() {
     ];
     assert_eq!(s.journal.calls(), expected);
     let abort = received(s.app.timer()).await.pop().unwrap();
-    assert_eq!(body(&abort), json!({"expirationId": "t1"}));
+    assert_eq!(json_body(&abort), json!({"expirationId": "t1"}));
 }

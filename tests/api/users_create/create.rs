@@ -17,19 +17,19 @@ async fn a_full_create_calls_every_downstream_in_order_with_the_exact_bodies() {
     assert_eq!(s.journal.calls(), expected);
     let crud = received(s.app.crud()).await;
     assert_eq!(
-        body(&crud[0]),
+        json_body(&crud[0]),
         json!({
             "userGroup": "customer", "name": "Ada", "email": "ada@example.com", "username": "ada",
             "roles": ["admin", "editor"], "expirationDate": "2030-01-31T10:00:00Z", "__STATE__": "PUBLIC",
         })
     );
-    assert_eq!(body(&crud[1]), json!({"$set": {"authUserId": AUTH_ID}}));
-    assert_eq!(query(&crud[1], "_st").as_deref(), Some(ALL_STATES));
-    assert_eq!(body(&crud[2]), json!({"$set": {"expirationId": "t1"}}));
-    assert_eq!(query(&crud[2], "_st").as_deref(), Some(ALL_STATES));
+    assert_eq!(json_body(&crud[1]), json!({"$set": {"authUserId": AUTH_ID}}));
+    assert_eq!(query_param(&crud[1], "_st").as_deref(), Some(ALL_STATES));
+    assert_eq!(json_body(&crud[2]), json!({"$set": {"expirationId": "t1"}}));
+    assert_eq!(query_param(&crud[2], "_st").as_deref(), Some(ALL_STATES));
     let auth = received(s.app.auth()).await;
     assert_eq!(
-        body(&auth[0]),
+        json_body(&auth[0]),
         json!({
             "email": "ada@example.com", "username": "ada", "nickname": "ada", "name": "ada",
             "password": PASSWORD, "blocked": false, "verify_email": true,
@@ -37,10 +37,10 @@ async fn a_full_create_calls_every_downstream_in_order_with_the_exact_bodies() {
     );
     let rond = received(s.app.rond()).await;
     assert_eq!(
-        body(&rond[0]),
+        json_body(&rond[0]),
         json!({"subjects": [AUTH_ID], "roles": ["admin", "editor"]})
     );
-    let schedule = body(&received(s.app.timer()).await[0]);
+    let schedule = json_body(&received(s.app.timer()).await[0]);
     assert_eq!(schedule["payload"], json!({"userId": USER_ID}));
     assert_eq!(schedule["startDate"], "2030-01-31T10:00:00.000Z");
     assert_eq!(schedule["outputMode"]["path"], format!("/users/{USER_ID}/expire"));
@@ -68,7 +68,7 @@ async fn a_random_password_of_random_pwd_length_is_generated_when_none_is_given(
     let response = s.post("/users/", &user).await;
 
     assert_eq!(response.status(), 200);
-    let auth = body(&received(s.app.auth()).await[0]);
+    let auth = json_body(&received(s.app.auth()).await[0]);
     let password = auth["password"].as_str().expect("a generated password");
     assert_eq!(password.chars().count(), 8);
 }
@@ -121,8 +121,8 @@ async fn a_draft_user_starts_blocked_and_send_reset_pwd_email_false_sends_no_ema
     let response = s.post("/users/?sendResetPwdEmail=false", &user).await;
 
     assert_eq!(response.status(), 200);
-    assert_eq!(body(&received(s.app.crud()).await[0])["__STATE__"], "DRAFT");
-    let auth = body(&received(s.app.auth()).await[0]);
+    assert_eq!(json_body(&received(s.app.crud()).await[0])["__STATE__"], "DRAFT");
+    let auth = json_body(&received(s.app.auth()).await[0]);
     assert_eq!(
         (&auth["blocked"], &auth["verify_email"]),
         (&json!(true), &json!(false))

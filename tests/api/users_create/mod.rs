@@ -16,7 +16,9 @@ use serde_json::{json, Value};
 use wiremock::matchers::{body_partial_json, method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use crate::helpers::{customer_group, group_doc, TestApp};
+use crate::helpers::{
+    customer_group, group_doc, json_body, ok_json, query_param, received, status_and_body, TestApp,
+};
 
 const USER_ID: &str = "665f00000000000000000001";
 const AUTH_ID: &str = "auth0|665f000000000000000000aa";
@@ -129,13 +131,13 @@ impl Scenario {
         };
         let app = &self.app;
         let user = json!({"_id": USER_ID, "userGroup": "customer"});
-        let inserted = answer(Step::Insert, ok(json!({"_id": USER_ID})));
+        let inserted = answer(Step::Insert, ok_json(json!({"_id": USER_ID})));
         self.mount(app.crud(), "CRUD", "POST", "/users/", inserted).await;
         let link = json!({"$set": {"authUserId": AUTH_ID}});
-        self.mount_patch(link, answer(Step::LinkPatch, ok(user.clone())))
+        self.mount_patch(link, answer(Step::LinkPatch, ok_json(user.clone())))
             .await;
         let expiry = json!({"$set": {"expirationId": "t1"}});
-        self.mount_patch(expiry, answer(Step::ExpiryPatch, ok(user)))
+        self.mount_patch(expiry, answer(Step::ExpiryPatch, ok_json(user)))
             .await;
         let deleted = ResponseTemplate::new(204);
         self.mount(
@@ -157,7 +159,7 @@ impl Scenario {
         .await;
         self.mount(app.auth(), "Auth0", "DELETE", &auth_path(), deleted.clone())
             .await;
-        let granted = ok(json!({"bindingId": "b1"}));
+        let granted = ok_json(json!({"bindingId": "b1"}));
         self.mount(
             app.rond(),
             "Rönd",
@@ -166,10 +168,10 @@ impl Scenario {
             answer(Step::Grant, granted),
         )
         .await;
-        let revoked = ok(json!({"deletedBindings": 1, "modifiedBindings": 0}));
+        let revoked = ok_json(json!({"deletedBindings": 1, "modifiedBindings": 0}));
         self.mount(app.rond(), "Rönd", "POST", "/revoke/bindings", revoked)
             .await;
-        let scheduled = ok(json!({"expirationId": "t1"}));
+        let scheduled = ok_json(json!({"expirationId": "t1"}));
         self.mount(
             app.timer(),
             "Timer",
@@ -213,11 +215,6 @@ impl Scenario {
     }
 }
 
-/// A 200 answer with a JSON body.
-fn ok(body: Value) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(body)
-}
-
 /// The Auth0 Client path of the test auth user (`|` is percent-encoded).
 fn auth_path() -> String {
     format!("/users/{}", AUTH_ID.replace('|', "%7C"))
@@ -248,34 +245,4 @@ async fn wait_for_groups(app: &TestApp) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("the service never loaded the group config");
-}
-
-/// The requests `server` received, less the group-config reads.
-async fn received(server: &MockServer) -> Vec<Request> {
-    let requests = server.received_requests().await.expect("request recording is on");
-    requests
-        .into_iter()
-        .filter(|r| !r.url.path().starts_with("/ums-config"))
-        .collect()
-}
-
-/// The JSON body of a request.
-fn body(request: &Request) -> Value {
-    serde_json::from_slice(&request.body).expect("a JSON body")
-}
-
-/// A query parameter of a request.
-fn query(request: &Request, name: &str) -> Option<String> {
-    request
-        .url
-        .query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-}
-
-/// Status and parsed body of a response.
-async fn status_and_body(response: reqwest::Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    let body = response.json().await.unwrap_or(Value::Null);
-    (status, body)
 }

@@ -19,7 +19,7 @@ async fn scenario(stored: Option<Value>) -> Scenario {
 impl Scenario {
     async fn mount_stored_user(&self, stored: Option<Value>) {
         let answer = match stored {
-            Some(user) => ok(user),
+            Some(user) => ok_json(user),
             None => ResponseTemplate::new(404).set_body_json(json!({"error": "not found"})),
         };
         self.mount(
@@ -50,17 +50,17 @@ async fn registering_a_store_only_user_creates_links_and_grants_its_auth_user() 
     assert_eq!(response.status(), 204);
     assert_eq!(s.journal.calls(), [GET_USER, AUTH_CREATE, PATCH_USER, GRANT]);
     let crud = received(s.app.crud()).await;
-    assert_eq!(query(&crud[0], "_st").as_deref(), Some(ALL_STATES));
-    assert_eq!(body(&crud[1]), json!({"$set": {"authUserId": AUTH_ID}}));
+    assert_eq!(query_param(&crud[0], "_st").as_deref(), Some(ALL_STATES));
+    assert_eq!(json_body(&crud[1]), json!({"$set": {"authUserId": AUTH_ID}}));
     assert_eq!(
-        query(&crud[1], "_q").as_deref(),
+        query_param(&crud[1], "_q").as_deref(),
         Some(r#"{"authUserId":{"$exists":false}}"#)
     );
-    let auth = body(&received(s.app.auth()).await[0]);
+    let auth = json_body(&received(s.app.auth()).await[0]);
     let expected =
         json!({"email": "ada@example.com", "password": PASSWORD, "blocked": false, "verify_email": true});
     assert_eq!(auth, expected);
-    let grant = body(&received(s.app.rond()).await[0]);
+    let grant = json_body(&received(s.app.rond()).await[0]);
     assert_eq!(grant, json!({"subjects": [AUTH_ID], "roles": ["admin"]}));
 }
 
@@ -78,7 +78,7 @@ async fn a_trashed_user_is_registered_blocked_and_without_email_when_asked() {
         .await;
 
     assert_eq!(response.status(), 204);
-    let auth = body(&received(s.app.auth()).await[0]);
+    let auth = json_body(&received(s.app.auth()).await[0]);
     assert_eq!(
         (&auth["blocked"], &auth["verify_email"]),
         (&json!(true), &json!(false))
@@ -130,7 +130,7 @@ async fn a_group_that_disables_auth_users_is_a_400() {
 async fn a_failed_grant_unlinks_the_user_and_deletes_the_auth_user() {
     let s = Scenario::failing(Step::Grant, ResponseTemplate::new(500)).await;
     s.mount_stored_user(Some(stored_user())).await;
-    s.mount_patch(json!({"$unset": {"authUserId": true}}), ok(stored_user()))
+    s.mount_patch(json!({"$unset": {"authUserId": true}}), ok_json(stored_user()))
         .await;
 
     let response = s.post("/users/register", &json!({"_id": USER_ID})).await;
@@ -140,7 +140,7 @@ async fn a_failed_grant_unlinks_the_user_and_deletes_the_auth_user() {
     assert_eq!(s.journal.calls(), expected);
     let unlink = received(s.app.crud()).await.pop().unwrap();
     assert_eq!(
-        query(&unlink, "_q"),
+        query_param(&unlink, "_q"),
         Some(format!(r#"{{"authUserId":"{AUTH_ID}"}}"#))
     );
 }

@@ -11,10 +11,10 @@ const AUTH_GET: &str = "Auth0 GET /users/auth0%7C665f000000000000000000aa";
 /// provider answering the auth-user lookup with `auth_user` (`None`: 404).
 async fn scenario(linked: Vec<Value>, auth_user: Option<Value>) -> Scenario {
     let s = Scenario::happy().await;
-    s.mount(s.app.crud(), "CRUD", "GET", "/users/", ok(json!(linked)))
+    s.mount(s.app.crud(), "CRUD", "GET", "/users/", ok_json(json!(linked)))
         .await;
     let auth = match auth_user {
-        Some(user) => ok(user),
+        Some(user) => ok_json(user),
         None => ResponseTemplate::new(404).set_body_json(json!({"message": "user not found"})),
     };
     s.mount(s.app.auth(), "Auth0", "GET", &auth_path(), auth).await;
@@ -35,15 +35,15 @@ async fn linking_an_existing_auth_user_inserts_the_user_with_its_auth_user_id_an
     assert_eq!(s.journal.calls(), [FIND, AUTH_GET, INSERT, GRANT]);
     let crud = received(s.app.crud()).await;
     assert_eq!(
-        query(&crud[0], "_q").as_deref(),
+        query_param(&crud[0], "_q").as_deref(),
         Some(r#"{"authUserId":"auth0|665f000000000000000000aa"}"#)
     );
-    assert_eq!(query(&crud[0], "_st").as_deref(), Some(ALL_STATES));
-    assert_eq!(query(&crud[0], "_l").as_deref(), Some("1"));
+    assert_eq!(query_param(&crud[0], "_st").as_deref(), Some(ALL_STATES));
+    assert_eq!(query_param(&crud[0], "_l").as_deref(), Some("1"));
     let mut expected = linked_body();
     expected["__STATE__"] = json!("PUBLIC");
-    assert_eq!(body(&crud[1]), expected);
-    let grant = body(&received(s.app.rond()).await[0]);
+    assert_eq!(json_body(&crud[1]), expected);
+    let grant = json_body(&received(s.app.rond()).await[0]);
     assert_eq!(grant, json!({"subjects": [AUTH_ID], "roles": ["admin"]}));
 }
 
@@ -77,14 +77,14 @@ async fn an_unknown_auth_user_is_a_404() {
 #[tokio::test]
 async fn a_failed_grant_deletes_the_store_user_but_never_the_existing_auth_user() {
     let s = Scenario::failing(Step::Grant, ResponseTemplate::new(500)).await;
-    s.mount(s.app.crud(), "CRUD", "GET", "/users/", ok(json!([])))
+    s.mount(s.app.crud(), "CRUD", "GET", "/users/", ok_json(json!([])))
         .await;
     s.mount(
         s.app.auth(),
         "Auth0",
         "GET",
         &auth_path(),
-        ok(json!({"user_id": AUTH_ID})),
+        ok_json(json!({"user_id": AUTH_ID})),
     )
     .await;
 

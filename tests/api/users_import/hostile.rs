@@ -5,8 +5,8 @@
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
 
-use super::{status_and_body, upload};
-use crate::helpers::{group_doc, temp_data_dir, TestApp};
+use super::{import_csv, send_import};
+use crate::helpers::{group_doc, status_and_body, temp_data_dir, TestApp};
 
 fn schema() -> Value {
     json!({
@@ -49,25 +49,17 @@ fn csv_part(csv: &str) -> Part {
 }
 
 async fn send_form(app: &TestApp, form: Form) -> (u16, Value) {
-    let response = app
-        .client
-        .patch(app.url("/users/import"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    status_and_body(response).await
+    status_and_body(send_import(app, form).await).await
 }
 
 #[tokio::test]
 async fn a_hundred_thousand_level_dotted_header_is_a_400_and_the_embedded_service_stays_up() {
     let dir = temp_data_dir();
     let app = TestApp::embedded(&dir).start().await;
-    let url = app.url("/users/import");
     let deep = vec!["address"; 100_000].join(".");
     let csv = format!("userGroup,name,email,{deep}\ncustomer,Ann,ann@example.com,x\n");
 
-    let (status, error) = status_and_body(upload(&app.client, &url, csv, &[]).await).await;
+    let (status, error) = import_csv(&app, csv, &[]).await;
 
     assert_eq!(status, 400, "{error}");
     let message = error["message"].as_str().unwrap();
@@ -79,7 +71,7 @@ async fn a_hundred_thousand_level_dotted_header_is_a_400_and_the_embedded_servic
     let count = app.client.get(app.url("/users/count")).send().await.unwrap();
     assert_eq!(count.status(), 200);
     let csv = "userGroup,name,email,address.city\ncustomer,Ann,ann@example.com,Rome\n";
-    let (status, report) = status_and_body(upload(&app.client, &url, csv, &[]).await).await;
+    let (status, report) = import_csv(&app, csv, &[]).await;
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["inserted"].as_array().unwrap().len(), 1, "{report}");
 
@@ -93,8 +85,7 @@ async fn a_dotted_header_deeper_than_the_depth_limit_is_a_400_naming_it() {
     let deep = vec!["a"; 40].join(".");
     let csv = format!("userGroup,name,{deep}\ncustomer,Ann,x\n");
 
-    let (status, error) =
-        status_and_body(upload(&app.client, &app.url("/users/import"), csv, &[]).await).await;
+    let (status, error) = import_csv(&app, csv, &[]).await;
 
     assert_eq!(status, 400, "{error}");
     assert!(
@@ -113,8 +104,7 @@ async fn a_header_with_more_columns_than_limit_csv_columns_is_a_400() {
     let extra: Vec<String> = (0..500).map(|i| format!("c{i}")).collect();
     let csv = format!("userGroup,{}\ncustomer{}\n", extra.join(","), ",".repeat(500));
 
-    let (status, error) =
-        status_and_body(upload(&app.client, &app.url("/users/import"), csv, &[]).await).await;
+    let (status, error) = import_csv(&app, csv, &[]).await;
 
     assert_eq!(status, 400, "{error}");
     assert_eq!(
@@ -133,8 +123,7 @@ async fn an_unterminated_quote_costs_its_own_row_only_and_the_next_row_is_import
                customer,Dee,dee@example.com\n\
                customer,\"Eve,eve@example.com\n";
 
-    let (status, report) =
-        status_and_body(upload(&app.client, &app.url("/users/import"), csv, &[]).await).await;
+    let (status, report) = import_csv(&app, csv, &[]).await;
 
     assert_eq!(status, 200, "{report}");
     let invalid = report["invalid"].as_array().unwrap();
@@ -200,8 +189,7 @@ async fn a_row_with_an_array_over_limit_array_length_is_reported_and_the_others_
     let tags = vec!["t"; 10_001].join(", ");
     let csv = format!("userGroup,name,tags\ncustomer,Ann,\"[{tags}]\"\ncustomer,Bob,\"[a, b]\"\n");
 
-    let (status, report) =
-        status_and_body(upload(&app.client, &app.url("/users/import"), csv, &[]).await).await;
+    let (status, report) = import_csv(&app, csv, &[]).await;
 
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["invalid"][0]["row"], 1, "{report}");
@@ -229,8 +217,7 @@ async fn a_row_with_many_violations_lists_the_first_twenty_then_counts_the_rest(
         vec!["abcde"; 30].join(",")
     );
 
-    let (status, report) =
-        status_and_body(upload(&app.client, &app.url("/users/import"), csv, &[]).await).await;
+    let (status, report) = import_csv(&app, csv, &[]).await;
 
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["inserted"].as_array().unwrap().len(), 1, "{report}");

@@ -11,16 +11,23 @@ mod wiremock_calls;
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 
+use crate::helpers::{status_and_body, TestApp};
+
 /// Every state, as the import looks users up and patches them whatever their state.
 const ALL_STATES: &str = "PUBLIC,DRAFT,TRASH,DELETED";
 
+/// `PATCH /users/import` on `app` with the multipart `form`.
+async fn send_import(app: &TestApp, form: Form) -> reqwest::Response {
+    app.client
+        .patch(app.url("/users/import"))
+        .multipart(form)
+        .send()
+        .await
+        .expect("request sent")
+}
+
 /// Sends `csv` as the `file` part of a multipart form, after the option `fields`.
-async fn upload(
-    client: &reqwest::Client,
-    url: &str,
-    csv: impl Into<Vec<u8>>,
-    fields: &[(&str, &str)],
-) -> reqwest::Response {
+async fn upload(app: &TestApp, csv: impl Into<Vec<u8>>, fields: &[(&str, &str)]) -> reqwest::Response {
     let mut form = Form::new();
     for (name, value) in fields {
         form = form.text((*name).to_owned(), (*value).to_owned());
@@ -29,18 +36,10 @@ async fn upload(
         .file_name("users.csv")
         .mime_str("text/csv")
         .unwrap();
-    client
-        .patch(url)
-        .multipart(form.part("file", file))
-        .send()
-        .await
-        .expect("request sent")
+    send_import(app, form.part("file", file)).await
 }
 
-/// Status and parsed body of a response.
-async fn status_and_body(response: reqwest::Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"));
-    (status, body)
+/// [`upload`]: the status and the JSON body of the answer.
+async fn import_csv(app: &TestApp, csv: impl Into<Vec<u8>>, fields: &[(&str, &str)]) -> (u16, Value) {
+    status_and_body(upload(app, csv, fields).await).await
 }

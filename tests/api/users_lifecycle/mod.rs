@@ -13,7 +13,9 @@ use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use crate::helpers::TestApp;
+use crate::helpers::{
+    assert_error, json_body, ok_json, only_request_to, query_param, received, requests_to, TestApp,
+};
 
 /// The store user of the wiremock tests.
 const ID: &str = "665f00000000000000000001";
@@ -120,10 +122,6 @@ fn user_doc(state: &str) -> Value {
     })
 }
 
-fn ok_json(body: Value) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(body)
-}
-
 fn status(code: u16) -> ResponseTemplate {
     ResponseTemplate::new(code)
 }
@@ -138,59 +136,11 @@ fn revoked() -> ResponseTemplate {
     ok_json(json!({"deletedBindings": 1, "modifiedBindings": 0}))
 }
 
-/// The requests `server` received with `verb` on `route`.
-async fn requests_to(server: &MockServer, verb: &str, route: &str) -> Vec<Request> {
-    let requests = server.received_requests().await.expect("request recording is on");
-    requests
-        .into_iter()
-        .filter(|r| r.method.as_str() == verb && r.url.path() == route)
-        .collect()
-}
-
-/// The one request `server` received with `verb` on `route`.
-async fn only_request_to(server: &MockServer, verb: &str, route: &str) -> Request {
-    let mut requests = requests_to(server, verb, route).await;
-    assert_eq!(requests.len(), 1, "exactly one {verb} {route}");
-    requests.remove(0)
-}
-
-/// The value of query parameter `name` of a request.
-fn query_param(request: &Request, name: &str) -> Option<String> {
-    request
-        .url
-        .query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-}
-
-/// The JSON body of a request.
-fn json_body(request: &Request) -> Value {
-    serde_json::from_slice(&request.body).expect("a JSON body")
-}
-
-/// How many requests `server` received, less the group-config reads the service makes itself.
-async fn request_count(server: &MockServer) -> usize {
-    let requests = server.received_requests().await.expect("request recording is on");
-    requests
-        .iter()
-        .filter(|r| !r.url.path().starts_with("/ums-config"))
-        .count()
-}
-
 /// Asserts no downstream service was called (group-config reads aside).
 async fn assert_no_downstream_call(app: &TestApp) {
     for server in app.mock_servers() {
-        assert_eq!(request_count(server).await, 0, "no downstream call expected");
+        assert_eq!(received(server).await.len(), 0, "no downstream call expected");
     }
-}
-
-/// Asserts a Mia error body with `status` whose message contains `message`.
-async fn assert_error(response: reqwest::Response, status: u16, message: &str) {
-    assert_eq!(response.status(), status);
-    let body: Value = response.json().await.expect("JSON error body");
-    assert_eq!(body["statusCode"], status);
-    let text = body["message"].as_str().expect("a message");
-    assert!(text.contains(message), "{text:?} should contain {message:?}");
 }
 
 /// Owned strings, to compare with [`CallLog::calls`].

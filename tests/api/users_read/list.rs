@@ -24,8 +24,9 @@ fn two_users() -> Value {
 #[tokio::test]
 async fn the_list_passes_a_composer_query_through_exactly_and_answers_the_crud_array() {
     let app = TestApp::on_wiremock().start().await;
-    mount_get(
+    mount(
         app.crud(),
+        "GET",
         "/users/",
         ResponseTemplate::new(200).set_body_json(two_users()),
     )
@@ -36,14 +37,15 @@ async fn the_list_passes_a_composer_query_through_exactly_and_answers_the_crud_a
     let request = only_request(app.crud()).await;
     assert_eq!(request.method.as_str(), "GET");
     assert_eq!(request.url.path(), "/users/");
-    assert_eq!(query_pairs(&request), pairs(&COMPOSER_QUERY));
+    assert_eq!(sorted_query(&request), sorted_pairs(&COMPOSER_QUERY));
 }
 
 #[tokio::test]
 async fn the_list_also_answers_without_the_trailing_slash() {
     let app = TestApp::on_wiremock().start().await;
-    mount_get(
+    mount(
         app.crud(),
+        "GET",
         "/users/",
         ResponseTemplate::new(200).set_body_json(two_users()),
     )
@@ -52,16 +54,17 @@ async fn the_list_also_answers_without_the_trailing_slash() {
     assert_eq!(response.status(), 200);
     assert_eq!(response.json::<Value>().await.unwrap(), two_users());
     assert_eq!(
-        query_pairs(&only_request(app.crud()).await),
-        pairs(&[("_l", "2")])
+        sorted_query(&only_request(app.crud()).await),
+        sorted_pairs(&[("_l", "2")])
     );
 }
 
 #[tokio::test]
 async fn the_list_passes_field_filters_through() {
     let app = TestApp::on_wiremock().start().await;
-    mount_get(
+    mount(
         app.crud(),
+        "GET",
         "/users/",
         ResponseTemplate::new(200).set_body_json(json!([])),
     )
@@ -73,14 +76,18 @@ async fn the_list_passes_field_filters_through() {
     ];
     let response = get_query(&app, "/users/", &query).await;
     assert_eq!(response.status(), 200);
-    assert_eq!(query_pairs(&only_request(app.crud()).await), pairs(&query));
+    assert_eq!(
+        sorted_query(&only_request(app.crud()).await),
+        sorted_pairs(&query)
+    );
 }
 
 #[tokio::test]
 async fn the_list_forwards_the_acl_headers_to_the_crud() {
     let app = TestApp::on_wiremock().start().await;
-    mount_get(
+    mount(
         app.crud(),
+        "GET",
         "/users/",
         ResponseTemplate::new(200).set_body_json(json!([])),
     )
@@ -117,8 +124,9 @@ async fn an_unknown_reserved_parameter_is_400_without_any_crud_call() {
 async fn a_crud_400_comes_back_as_400_with_the_crud_message() {
     let app = TestApp::on_wiremock().start().await;
     let refusal = json!({"statusCode": 400, "error": "Bad Request", "message": "Unknown field: x"});
-    mount_get(
+    mount(
         app.crud(),
+        "GET",
         "/users/",
         ResponseTemplate::new(400).set_body_json(refusal),
     )
@@ -130,7 +138,7 @@ async fn a_crud_400_comes_back_as_400_with_the_crud_message() {
 #[tokio::test]
 async fn a_crud_500_on_the_list_is_502_naming_the_call() {
     let app = TestApp::on_wiremock().start().await;
-    mount_get(app.crud(), "/users/", ResponseTemplate::new(500)).await;
+    mount(app.crud(), "GET", "/users/", ResponseTemplate::new(500)).await;
     let response = app.get("/users/").await;
     assert_error(response, 502, "CRUD GET /users/ responded 500").await;
 }
@@ -141,7 +149,7 @@ async fn a_crud_slower_than_the_downstream_timeout_is_504() {
     let slow = ResponseTemplate::new(200)
         .set_body_json(json!([]))
         .set_delay(Duration::from_millis(1_500));
-    mount_get(app.crud(), "/users/", slow).await;
+    mount(app.crud(), "GET", "/users/", slow).await;
     let response = app.get("/users/").await;
     assert_error(response, 504, "CRUD GET /users/ timed out").await;
 }

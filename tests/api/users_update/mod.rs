@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use crate::helpers::{customer_schema, group_doc, TestApp};
+use crate::helpers::{assert_error, customer_schema, error_of, group_doc, ok_json, TestApp};
 
 const ID: &str = "665f00000000000000000001";
 const AUTH_ID: &str = "auth0|u1";
@@ -162,7 +162,7 @@ impl Setup {
     async fn with_user(stored: Value) -> Self {
         let setup = Self::new().await;
         setup
-            .crud(Mock::given(method("GET")).and(path(user_path())), ok(stored))
+            .crud(Mock::given(method("GET")).and(path(user_path())), ok_json(stored))
             .await;
         setup
     }
@@ -202,8 +202,11 @@ impl Setup {
 
     /// Answers every store `PATCH /users/<ID>` with `updated`.
     async fn store_patch_answers(&self, updated: Value) {
-        self.crud(Mock::given(method("PATCH")).and(path(user_path())), ok(updated))
-            .await;
+        self.crud(
+            Mock::given(method("PATCH")).and(path(user_path())),
+            ok_json(updated),
+        )
+        .await;
     }
 
     /// `PATCH /users/<ID>` on the service with `query` and `body`.
@@ -218,25 +221,7 @@ fn user_path() -> String {
     format!("/users/{ID}")
 }
 
-fn ok(body: Value) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(body)
-}
-
 /// `CRUD <METHOD> /users/<ID>`.
 fn crud_line(method: &str) -> String {
     format!("CRUD {method} {}", user_path())
-}
-
-/// The message of a Mia error body with `status`.
-async fn error_message(response: reqwest::Response, status: u16) -> String {
-    assert_eq!(response.status(), status);
-    let body: Value = response.json().await.expect("JSON error body");
-    assert_eq!(body["statusCode"], status);
-    body["message"].as_str().expect("a message").to_owned()
-}
-
-/// Asserts a Mia error body with `status` whose message contains `message`.
-async fn assert_error(response: reqwest::Response, status: u16, message: &str) {
-    let text = error_message(response, status).await;
-    assert!(text.contains(message), "{text:?} should contain {message:?}");
 }

@@ -16,7 +16,10 @@ async fn an_email_change_is_read_written_with_compare_and_set_then_sent_to_the_a
     let updated = user_with(json!({"email": NEW_EMAIL, "updatedAt": "2024-05-02T10:00:00.000Z"}));
     setup.store_patch_answers(updated.clone()).await;
     setup
-        .auth(Mock::given(method("PATCH")).and(path(AUTH_PATH)), ok(json!({})))
+        .auth(
+            Mock::given(method("PATCH")).and(path(AUTH_PATH)),
+            ok_json(json!({})),
+        )
         .await;
 
     let update = json!({"$set": {"email": NEW_EMAIL}});
@@ -66,14 +69,14 @@ async fn a_roles_change_revokes_the_subject_then_grants_the_new_roles() {
     setup
         .rond(
             Mock::given(method("POST")).and(path("/revoke/bindings")),
-            ok(revoked),
+            ok_json(revoked),
         )
         .await;
     let granted = json!({"bindingId": "b-1"});
     setup
         .rond(
             Mock::given(method("POST")).and(path("/grant/bindings")),
-            ok(granted),
+            ok_json(granted),
         )
         .await;
 
@@ -105,7 +108,7 @@ async fn a_failed_grant_of_the_new_roles_regrants_the_old_ones_and_reverts_the_s
     setup
         .rond(
             Mock::given(method("POST")).and(path("/revoke/bindings")),
-            ok(revoked),
+            ok_json(revoked),
         )
         .await;
     let grant = |roles: Value| {
@@ -118,7 +121,7 @@ async fn a_failed_grant_of_the_new_roles_regrants_the_old_ones_and_reverts_the_s
         .rond(grant(json!(["writer"])), ResponseTemplate::new(500))
         .await;
     setup
-        .rond(grant(json!(["reader"])), ok(json!({"bindingId": "b-old"})))
+        .rond(grant(json!(["reader"])), ok_json(json!({"bindingId": "b-old"})))
         .await;
 
     let response = setup.patch(&[], json!({"$set": {"roles": ["writer"]}})).await;
@@ -182,14 +185,17 @@ async fn an_expiration_date_schedules_a_timer_and_records_its_id_in_the_store() 
     let record = json!({"$set": {"expirationId": "timer-1"}});
     let record_mock = Mock::given(method("PATCH")).and(body_json(record.clone()));
     setup
-        .crud(record_mock.and(path(user_path())), ok(recorded.clone()))
+        .crud(record_mock.and(path(user_path())), ok_json(recorded.clone()))
         .await;
     setup
         .store_patch_answers(user_with(json!({"expirationDate": EXPIRES})))
         .await;
     let scheduled = json!({"expirationId": "timer-1"});
     setup
-        .timer(Mock::given(method("POST")).and(path("/schedule")), ok(scheduled))
+        .timer(
+            Mock::given(method("POST")).and(path("/schedule")),
+            ok_json(scheduled),
+        )
         .await;
 
     let response = setup
@@ -230,7 +236,7 @@ async fn a_new_expiration_date_schedules_records_and_then_aborts_the_previous_ti
     setup
         .timer(
             Mock::given(method("POST")).and(path("/schedule")),
-            ok(json!({"expirationId": "timer-1"})),
+            ok_json(json!({"expirationId": "timer-1"})),
         )
         .await;
     setup
@@ -314,7 +320,10 @@ async fn a_failed_schedule_reverts_the_store_and_the_earlier_syncs() {
         .store_patch_answers(user_with(json!({"email": NEW_EMAIL, "expirationDate": EXPIRES})))
         .await;
     setup
-        .auth(Mock::given(method("PATCH")).and(path(AUTH_PATH)), ok(json!({})))
+        .auth(
+            Mock::given(method("PATCH")).and(path(AUTH_PATH)),
+            ok_json(json!({})),
+        )
         .await;
     setup
         .timer(

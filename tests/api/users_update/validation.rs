@@ -91,7 +91,8 @@ async fn a_document_that_breaks_its_group_schema_after_the_update_is_400() {
         (json!({"$set": {"nickname": "ada"}}), "nickname"),
     ];
     for (update, field) in cases {
-        let text = error_message(setup.patch(&[], update).await, 400).await;
+        let body = error_of(setup.patch(&[], update).await, 400).await;
+        let text = body["message"].as_str().expect("a message");
         assert!(
             text.starts_with("user does not match the schema of group \"customer\""),
             "{text}"
@@ -173,14 +174,14 @@ async fn a_positional_update_resolves_against_the_callers_filter() {
     setup
         .rond(
             Mock::given(method("POST")).and(path("/revoke/bindings")),
-            ok(revoked),
+            ok_json(revoked),
         )
         .await;
     let granted = json!({"bindingId": "b-1"});
     setup
         .rond(
             Mock::given(method("POST")).and(path("/grant/bindings")),
-            ok(granted),
+            ok_json(granted),
         )
         .await;
 
@@ -220,7 +221,7 @@ async fn a_compare_and_set_miss_is_409_and_nothing_is_synced() {
 #[tokio::test]
 async fn a_store_read_timeout_is_504_naming_the_call() {
     let setup = Setup::new().await;
-    let slow = ok(user()).set_delay(Duration::from_millis(1500));
+    let slow = ok_json(user()).set_delay(Duration::from_millis(1500));
     setup
         .crud(Mock::given(method("GET")).and(path(user_path())), slow)
         .await;
@@ -235,8 +236,8 @@ async fn a_store_read_timeout_is_504_naming_the_call() {
 async fn a_store_write_that_timed_out_is_reverted_since_it_may_have_been_applied() {
     let setup = Setup::with_user(user()).await;
     let revert = Mock::given(method("PATCH")).and(query_param("_st", ANY_STATE));
-    setup.crud(revert.and(path(user_path())), ok(user())).await;
-    let slow = ok(user()).set_delay(Duration::from_millis(1500));
+    setup.crud(revert.and(path(user_path())), ok_json(user())).await;
+    let slow = ok_json(user()).set_delay(Duration::from_millis(1500));
     setup
         .crud(Mock::given(method("PATCH")).and(path(user_path())), slow)
         .await;
