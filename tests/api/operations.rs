@@ -3,32 +3,22 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use wiremock::matchers::{body_json, header, method, path};
+use wiremock::matchers::{body_json, header, method};
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::helpers::{captured_log_text, captured_logs, TestApp};
+use crate::helpers::{captured_log_text, captured_logs, given, mount, TestApp};
 
 async fn mount_health(app: &TestApp, crud_status: u16) {
-    Mock::given(method("GET"))
-        .and(path("/-/healthz"))
-        .respond_with(ResponseTemplate::new(crud_status))
-        .mount(app.crud())
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/-/healthz"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(app.auth())
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/-/rbac-healthz"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(app.rond())
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/-/healthz"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(app.timer())
-        .await;
+    mount(
+        app.crud(),
+        "GET",
+        "/-/healthz",
+        ResponseTemplate::new(crud_status),
+    )
+    .await;
+    mount(app.auth(), "GET", "/-/healthz", ResponseTemplate::new(200)).await;
+    mount(app.rond(), "GET", "/-/rbac-healthz", ResponseTemplate::new(200)).await;
+    mount(app.timer(), "GET", "/-/healthz", ResponseTemplate::new(200)).await;
 }
 
 fn assert_mia_status(body: &Value, status: &str) {
@@ -228,8 +218,7 @@ async fn a_body_over_the_limit_gets_a_413() {
 #[tokio::test]
 async fn the_callers_request_id_is_returned_and_forwarded_downstream() {
     let app = TestApp::on_wiremock().start().await;
-    Mock::given(method("POST"))
-        .and(path("/change-password"))
+    given("POST", "/change-password")
         .and(header("x-request-id", "req-123"))
         .respond_with(ResponseTemplate::new(204))
         .expect(1)
@@ -264,11 +253,7 @@ async fn a_request_id_is_generated_when_the_caller_sends_none() {
 #[tokio::test]
 async fn only_mia_headers_and_configured_ones_are_forwarded() {
     let app = TestApp::on_wiremock().start().await;
-    Mock::given(method("POST"))
-        .and(path("/change-password"))
-        .respond_with(ResponseTemplate::new(204))
-        .mount(app.auth())
-        .await;
+    mount(app.auth(), "POST", "/change-password", ResponseTemplate::new(204)).await;
     app.client
         .post(app.url("/users/change-password"))
         .header("miauserid", "u1")
@@ -342,8 +327,7 @@ async fn secrets_never_reach_the_logs() {
 #[tokio::test]
 async fn change_password_asks_the_auth_provider_and_answers_204() {
     let app = TestApp::on_wiremock().start().await;
-    Mock::given(method("POST"))
-        .and(path("/change-password"))
+    given("POST", "/change-password")
         .and(body_json(json!({"userId": "auth0|abc"})))
         .respond_with(ResponseTemplate::new(204))
         .expect(1)

@@ -14,7 +14,7 @@ use user_manager_service::downstream::build_http_client;
 use user_manager_service::secret::Secret;
 use user_manager_service::store::crud_http::CrudCollection;
 use user_manager_service::store::{DocState, Filter, FindQuery, StateFilter};
-use wiremock::matchers::{method, path};
+
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use crate::helpers::{mount_once, ok_json, only_request, query_pairs};

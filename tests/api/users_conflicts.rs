@@ -4,10 +4,10 @@
 //! and the embedded store.
 
 use serde_json::{json, Value};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, ResponseTemplate};
 
-use crate::helpers::{temp_data_dir, TestApp};
+use wiremock::ResponseTemplate;
+
+use crate::helpers::{mount_once, temp_data_dir, TestApp};
 
 const EMAIL_TAKEN: &str = "a user with this email already exists";
 /// The CRUD Service's answer to an insert with a taken email, as it sends it.
@@ -30,12 +30,13 @@ async fn conflict_message(response: reqwest::Response) -> String {
 async fn crud_mode_the_crud_services_e11000_on_insert_is_a_409_in_words() {
     let app = TestApp::on_wiremock().with_customer_group().start().await;
     let body = json!({"statusCode": 409, "error": "Conflict", "message": CRUD_E11000});
-    Mock::given(method("POST"))
-        .and(path("/users/"))
-        .respond_with(ResponseTemplate::new(409).set_body_json(body))
-        .expect(1)
-        .mount(app.crud())
-        .await;
+    mount_once(
+        app.crud(),
+        "POST",
+        "/users/",
+        ResponseTemplate::new(409).set_body_json(body),
+    )
+    .await;
 
     let user = json!({"userGroup": "customer", "name": "Ann", "email": "a@b.c"});
     let message = conflict_message(app.post_json("/users/", &user).await).await;

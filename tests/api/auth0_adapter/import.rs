@@ -6,12 +6,12 @@ use user_manager_service::auth::{
     AuthProvider, ImportErrorDetail, ImportFailure, ImportJobState, ImportSummary,
 };
 use user_manager_service::downstream::ErrorKind;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, Request, ResponseTemplate};
+
+use wiremock::{Request, ResponseTemplate};
 
 use super::support::{assert_forwarded, ctx, failure_cases};
 use super::{adapter, default_setup, setup};
-use crate::helpers::{header_of, mount_once, ok_json, only_request};
+use crate::helpers::{header_of, mount, mount_once, ok_json, only_request};
 
 const USERS: &str = r#"[{"email":"ada@example.com","user_id":"abc"}]"#;
 
@@ -193,11 +193,13 @@ async fn import_errors_answered_with_an_object_means_no_failure() {
 #[tokio::test]
 async fn import_errors_answered_with_an_empty_body_means_no_failure() {
     let (server, auth) = default_setup().await;
-    Mock::given(method("GET"))
-        .and(path("/users/import/status/job_1/errors"))
-        .respond_with(ResponseTemplate::new(204))
-        .mount(&server)
-        .await;
+    mount(
+        &server,
+        "GET",
+        "/users/import/status/job_1/errors",
+        ResponseTemplate::new(204),
+    )
+    .await;
     assert!(auth
         .import_errors(&ctx(), "job_1")
         .await

@@ -74,18 +74,12 @@ macro_rules! failure_cases {
             use super::*;
             use std::time::Duration;
             use user_manager_service::downstream::{DownstreamError, ErrorKind};
-            use wiremock::matchers::{method, path};
-            use wiremock::{Mock, MockServer, ResponseTemplate};
+            use wiremock::{MockServer, ResponseTemplate};
             use $crate::auth0_adapter::support::{ctx, http_client, RELAXED, SHORT, SLOW};
 
             async fn fail_with(answer: ResponseTemplate, timeout: Duration) -> DownstreamError {
                 let server = MockServer::start().await;
-                Mock::given(method($method))
-                    .and(path($path))
-                    .respond_with(answer)
-                    .expect(1)
-                    .mount(&server)
-                    .await;
+                $crate::helpers::mount_once(&server, $method, $path, answer).await;
                 let $a = $adapter(http_client(timeout), server.uri());
                 let $c = ctx();
                 ($call).await.map(drop).expect_err("the call fails")

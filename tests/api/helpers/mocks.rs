@@ -4,21 +4,31 @@
 
 use serde_json::Value;
 use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Mock, MockBuilder, MockServer, Request, Respond, ResponseTemplate};
+
+/// A mock of `{verb} {route}`, to add matchers to before answering.
+pub fn given(verb: &str, route: impl Into<String>) -> MockBuilder {
+    Mock::given(method(verb)).and(path(route))
+}
 
 /// Answers `{verb} {route}` on `server` with `answer` (a `ResponseTemplate` or any responder).
-pub async fn mount(server: &MockServer, verb: &str, route: &str, answer: impl Respond + 'static) {
-    Mock::given(method(verb))
-        .and(path(route))
-        .respond_with(answer)
-        .mount(server)
-        .await;
+pub async fn mount(
+    server: &MockServer,
+    verb: &str,
+    route: impl Into<String>,
+    answer: impl Respond + 'static,
+) {
+    given(verb, route).respond_with(answer).mount(server).await;
 }
 
 /// Like [`mount`], expecting exactly one such call (checked when `server` is dropped).
-pub async fn mount_once(server: &MockServer, verb: &str, route: &str, answer: ResponseTemplate) {
-    Mock::given(method(verb))
-        .and(path(route))
+pub async fn mount_once(
+    server: &MockServer,
+    verb: &str,
+    route: impl Into<String>,
+    answer: impl Respond + 'static,
+) {
+    given(verb, route)
         .respond_with(answer)
         .expect(1)
         .mount(server)
@@ -26,7 +36,7 @@ pub async fn mount_once(server: &MockServer, verb: &str, route: &str, answer: Re
 }
 
 /// A 200 answer with a JSON body.
-pub fn ok_json(body: Value) -> ResponseTemplate {
+pub fn ok_json(body: impl serde::Serialize) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(body)
 }
 

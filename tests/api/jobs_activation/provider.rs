@@ -3,10 +3,11 @@
 //! (an array naming users by id or email, an object when nothing failed).
 
 use serde_json::{json, Value};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use wiremock::MockServer;
 
 use super::{activate, app, app_with, failure_codes, finished, id, linked, store_user};
+use crate::helpers::{mount, ok_json};
 
 fn email(i: usize) -> String {
     format!("p{i}@example.com")
@@ -127,11 +128,7 @@ async fn app_on_mock_provider(
         ("GET", "/users", auth_users),
     ];
     for (verb, route, answer) in routes {
-        Mock::given(method(verb))
-            .and(path(route))
-            .respond_with(ResponseTemplate::new(200).set_body_json(answer))
-            .mount(&provider)
-            .await;
+        mount(&provider, verb, route, ok_json(answer)).await;
     }
     let uri = provider.uri();
     (

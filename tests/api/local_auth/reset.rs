@@ -5,21 +5,17 @@ use serde_json::{json, Value};
 use user_manager_service::auth::AuthProvider;
 use user_manager_service::downstream::ErrorKind;
 use user_manager_service::secret::Secret;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use wiremock::{MockServer, ResponseTemplate};
 
 use super::{create, ctx, local, login, refusal, session_of, set_on_tokens, Local, PASSWORD};
-use crate::helpers::captured_log_text;
+use crate::helpers::{captured_log_text, mount};
 
 const INVALID: &str = "reset token is invalid or expired";
 
 async fn webhook(status: u16) -> MockServer {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/password-reset"))
-        .respond_with(ResponseTemplate::new(status))
-        .mount(&server)
-        .await;
+    mount(&server, "POST", "/password-reset", ResponseTemplate::new(status)).await;
     server
 }
 

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use wiremock::ResponseTemplate;
 
 use super::{error_of, header_of, mount, only_request, received, tokens, CATALOG_PROXY, SLOW};
-use crate::helpers::{captured_log_text, TestApp};
+use crate::helpers::{captured_log_text, ok_json, TestApp};
 
 const PASSWORD: &str = "p@ss word&=";
 
@@ -24,7 +24,7 @@ async fn login_answered(answer: ResponseTemplate) -> (TestApp, reqwest::Response
 
 #[tokio::test]
 async fn login_posts_the_credentials_as_a_form_and_passes_the_token_body_back_untouched() {
-    let (app, response) = login_answered(ResponseTemplate::new(200).set_body_json(tokens())).await;
+    let (app, response) = login_answered(ok_json(tokens())).await;
     assert_eq!(response.status(), 200);
     assert!(response.headers().get("set-cookie").is_none());
     assert_eq!(response.json::<Value>().await.unwrap(), tokens());
@@ -75,13 +75,7 @@ async fn login_sends_no_session_header_nor_acl_rows_even_when_configured_to_prox
         .with_env(&[("ADDITIONAL_HEADERS_TO_PROXY", CATALOG_PROXY)])
         .start()
         .await;
-    mount(
-        app.auth(),
-        "POST",
-        "/oauth/token",
-        ResponseTemplate::new(200).set_body_json(tokens()),
-    )
-    .await;
+    mount(app.auth(), "POST", "/oauth/token", ok_json(tokens())).await;
     let headers = [
         ("authorization", "Bearer old"),
         ("cookie", "sid=old"),
@@ -181,7 +175,7 @@ async fn the_password_never_reaches_the_logs_whatever_the_provider_answers() {
     let password = format!("pw-{}", uuid::Uuid::new_v4());
     let body = json!({"username": "ada@example.com", "password": password});
     for answer in [
-        ResponseTemplate::new(200).set_body_json(tokens()),
+        ok_json(tokens()),
         ResponseTemplate::new(403).set_body_json(json!({"message": "Wrong email or password."})),
         ResponseTemplate::new(500),
     ] {

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use wiremock::ResponseTemplate;
 
 use super::{error_of, header_of, mount, only_request, received, tokens, CATALOG_PROXY, SLOW};
-use crate::helpers::{captured_log_text, TestApp};
+use crate::helpers::{captured_log_text, ok_json, TestApp};
 
 const EXPIRED: &str = "Bearer expired-access-token";
 
@@ -25,7 +25,7 @@ async fn refresh_answered(answer: ResponseTemplate) -> (TestApp, reqwest::Respon
 
 #[tokio::test]
 async fn refresh_sends_the_refresh_token_and_the_expired_access_token_and_passes_new_tokens_back() {
-    let (app, response) = refresh_answered(ResponseTemplate::new(200).set_body_json(tokens())).await;
+    let (app, response) = refresh_answered(ok_json(tokens())).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.json::<Value>().await.unwrap(), tokens());
 
@@ -63,13 +63,7 @@ async fn refresh_forwards_client_type_but_never_acl_rows_nor_the_client_key() {
         .with_env(&[("ADDITIONAL_HEADERS_TO_PROXY", CATALOG_PROXY)])
         .start()
         .await;
-    mount(
-        app.auth(),
-        "POST",
-        "/refreshtoken",
-        ResponseTemplate::new(200).set_body_json(tokens()),
-    )
-    .await;
+    mount(app.auth(), "POST", "/refreshtoken", ok_json(tokens())).await;
     let headers = [
         ("authorization", EXPIRED),
         ("client-type", "backoffice"),

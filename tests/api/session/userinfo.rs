@@ -2,11 +2,11 @@
 //! `USERINFO_ADDITIONAL_PROPERTIES`, `CUSTOM_USER_ID_KEY`, and every refusal and failure.
 
 use serde_json::{json, Value};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, ResponseTemplate};
+
+use wiremock::ResponseTemplate;
 
 use super::{error_of, mount, only_request, pairs, query_pairs, received, SLOW};
-use crate::helpers::TestApp;
+use crate::helpers::{ok_json, TestApp};
 
 const BEARER: &str = "Bearer access-1";
 
@@ -35,26 +35,14 @@ fn roles() -> Value {
 async fn app_answering(env: &[(&str, &str)], info: ResponseTemplate, users: Value) -> TestApp {
     let app = TestApp::on_wiremock().with_env(env).start().await;
     mount(app.auth(), "GET", "/userinfo", info).await;
-    mount(
-        app.crud(),
-        "GET",
-        "/users/",
-        ResponseTemplate::new(200).set_body_json(users),
-    )
-    .await;
-    mount(
-        app.crud(),
-        "GET",
-        "/roles/",
-        ResponseTemplate::new(200).set_body_json(roles()),
-    )
-    .await;
+    mount(app.crud(), "GET", "/users/", ok_json(users)).await;
+    mount(app.crud(), "GET", "/roles/", ok_json(roles())).await;
     app
 }
 
 /// The usual service: the provider knows `auth0|1`, the store links it to [`store_user`].
 async fn app_with(env: &[(&str, &str)]) -> TestApp {
-    let info = ResponseTemplate::new(200).set_body_json(provider_info());
+    let info = ok_json(provider_info());
     app_answering(env, info, json!([store_user()])).await
 }
 
@@ -164,7 +152,7 @@ async fn the_roles_read_carries_no_acl_header_of_the_users_collection() {
 async fn a_user_without_roles_gets_no_permissions_without_a_roles_read() {
     let mut user = store_user();
     user.as_object_mut().unwrap().remove("roles");
-    let info = ResponseTemplate::new(200).set_body_json(provider_info());
+    let info = ok_json(provider_info());
     let app = app_answering(&[], info, json!([user])).await;
     assert_eq!(userinfo_json(&app).await["permissions"], json!([]));
     assert!(crud_calls(&app, "/roles/").await.is_empty());
@@ -185,7 +173,7 @@ async fn without_a_roles_collection_there_are_no_permissions() {
 #[tokio::test]
 async fn custom_user_id_key_names_the_userinfo_property_holding_the_auth_user_id() {
     let body = json!({"user_id": "auth0|1", "sub": "other"});
-    let info = ResponseTemplate::new(200).set_body_json(body);
+    let info = ok_json(body);
     let app = app_answering(&[("CUSTOM_USER_ID_KEY", "user_id")], info, json!([store_user()])).await;
     assert_eq!(userinfo_json(&app).await["user_id"], "auth0|1");
     let users = crud_calls(&app, "/users/").await;
@@ -194,7 +182,7 @@ async fn custom_user_id_key_names_the_userinfo_property_holding_the_auth_user_id
 
 #[tokio::test]
 async fn a_userinfo_without_the_auth_user_id_is_a_401_and_reads_no_store() {
-    let info = ResponseTemplate::new(200).set_body_json(json!({"email": "a@b.c"}));
+    let info = ok_json(json!({"email": "a@b.c"}));
     let app = app_answering(&[], info, json!([store_user()])).await;
     let body = error_of(userinfo(&app).await, 401).await;
     assert_eq!(body["message"], "Missing authUserId, user not logged");
@@ -203,7 +191,7 @@ async fn a_userinfo_without_the_auth_user_id_is_a_401_and_reads_no_store() {
 
 #[tokio::test]
 async fn a_provider_user_with_no_store_user_is_a_404() {
-    let info = ResponseTemplate::new(200).set_body_json(provider_info());
+    let info = ok_json(provider_info());
     let app = app_answering(&[], info, json!([])).await;
     let body = error_of(userinfo(&app).await, 404).await;
     assert_eq!(body["message"], r#"no user is linked to auth user "auth0|1""#);
@@ -255,12 +243,8 @@ async fn a_provider_timeout_on_userinfo_is_a_504() {
 #[tokio::test]
 async fn a_store_failure_on_userinfo_is_a_502() {
     let app = TestApp::on_wiremock().start().await;
-    let info = ResponseTemplate::new(200).set_body_json(provider_info());
+    let info = ok_json(provider_info());
     mount(app.auth(), "GET", "/userinfo", info).await;
-    Mock::given(method("GET"))
-        .and(path("/users/"))
-        .respond_with(ResponseTemplate::new(500))
-        .mount(app.crud())
-        .await;
+    mount(app.crud(), "GET", "/users/", ResponseTemplate::new(500)).await;
     error_of(userinfo(&app).await, 502).await;
 }

@@ -5,6 +5,7 @@ use user_manager_service::downstream::ErrorKind;
 use user_manager_service::store::Collection;
 
 use super::*;
+use crate::helpers::given;
 
 #[tokio::test]
 async fn find_sends_the_whole_query_with_both_acl_headers_and_returns_the_documents() {
@@ -133,8 +134,7 @@ async fn export_asks_for_ndjson_with_both_acl_headers_and_streams_the_body() {
     let line = format!("{}\n", json!({"_id": "x".repeat(1_000)}));
     let ndjson = line.repeat(2_000);
     let response = ResponseTemplate::new(200).set_body_raw(ndjson.clone(), "application/x-ndjson");
-    Mock::given(method("GET"))
-        .and(path("/users/export"))
+    given("GET", "/users/export")
         .and(wiremock::matchers::header("accept", "application/x-ndjson"))
         .respond_with(response)
         .expect(1)

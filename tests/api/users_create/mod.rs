@@ -13,11 +13,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use wiremock::matchers::{body_partial_json, method, path};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::matchers::body_partial_json;
+use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 
 use crate::helpers::{
-    customer_group, group_doc, json_body, ok_json, query_param, received, status_and_body, TestApp,
+    customer_group, given, group_doc, json_body, mount, ok_json, query_param, received, status_and_body,
+    TestApp,
 };
 
 const USER_ID: &str = "665f00000000000000000001";
@@ -192,17 +193,12 @@ impl Scenario {
         route: &str,
         template: ResponseTemplate,
     ) {
-        Mock::given(method(verb))
-            .and(path(route))
-            .respond_with(self.journal.answer(service, template))
-            .mount(server)
-            .await;
+        mount(server, verb, route, self.journal.answer(service, template)).await;
     }
 
     /// Answers the `PATCH /users/<USER_ID>` whose body contains `update`.
     async fn mount_patch(&self, update: Value, template: ResponseTemplate) {
-        Mock::given(method("PATCH"))
-            .and(path(format!("/users/{USER_ID}")))
+        given("PATCH", format!("/users/{USER_ID}"))
             .and(body_partial_json(update))
             .respond_with(self.journal.answer("CRUD", template))
             .mount(self.app.crud())

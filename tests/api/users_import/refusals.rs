@@ -5,12 +5,12 @@
 use std::sync::atomic::AtomicUsize;
 
 use serde_json::json;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, ResponseTemplate};
+
+use wiremock::ResponseTemplate;
 
 use super::wiremock_calls::{app_with, line, store_calls, NewIds};
 use super::{import_csv, send_import};
-use crate::helpers::{json_body, mount, status_and_body, TestApp};
+use crate::helpers::{given, json_body, mount, ok_json, status_and_body, TestApp};
 
 #[tokio::test]
 async fn a_body_that_is_not_multipart_is_refused_with_415() {
@@ -84,13 +84,7 @@ async fn an_unknown_encoding_or_a_long_delimiter_is_refused_with_400() {
 #[tokio::test]
 async fn the_options_sent_before_the_file_are_applied() {
     let app = app_with(&[]).await;
-    mount(
-        app.crud(),
-        "GET",
-        "/users/",
-        ResponseTemplate::new(200).set_body_json(json!([])),
-    )
-    .await;
+    mount(app.crud(), "GET", "/users/", ok_json(json!([]))).await;
     mount(app.crud(), "POST", "/users/bulk", NewIds(AtomicUsize::new(0))).await;
     let csv = b"userGroup;name;roles\ncustomer;Ren\xE9e;[a, b]\n".to_vec();
     let options = [("delimiter", ";"), ("encoding", "latin1")];
@@ -110,21 +104,14 @@ async fn the_options_sent_before_the_file_are_applied() {
 async fn a_bulk_insert_refused_with_409_is_retried_row_by_row_after_a_second_lookup() {
     let app = app_with(&[]).await;
     // The first lookup finds nothing; after the 409 the racing user shows up.
-    Mock::given(method("GET"))
-        .and(path("/users/"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+    given("GET", "/users/")
+        .respond_with(ok_json(json!([])))
         .up_to_n_times(1)
         .with_priority(1)
         .mount(app.crud())
         .await;
     let racer = json!([{"_id": "racer", "email": "bob@example.com"}]);
-    mount(
-        app.crud(),
-        "GET",
-        "/users/",
-        ResponseTemplate::new(200).set_body_json(racer),
-    )
-    .await;
+    mount(app.crud(), "GET", "/users/", ok_json(racer)).await;
     let conflict = json!({"statusCode": 409, "error": "Conflict", "message": "E11000 duplicate key"});
     mount(
         app.crud(),
@@ -133,13 +120,7 @@ async fn a_bulk_insert_refused_with_409_is_retried_row_by_row_after_a_second_loo
         ResponseTemplate::new(409).set_body_json(conflict),
     )
     .await;
-    mount(
-        app.crud(),
-        "POST",
-        "/users/",
-        ResponseTemplate::new(200).set_body_json(json!({"_id": "ann-id"})),
-    )
-    .await;
+    mount(app.crud(), "POST", "/users/", ok_json(json!({"_id": "ann-id"}))).await;
     let csv = "userGroup,name,email\ncustomer,Ann,ann@example.com\ncustomer,Bob,bob@example.com\n";
 
     let (status, report) = import_csv(&app, csv, &[]).await;
@@ -167,13 +148,7 @@ async fn a_bulk_insert_refused_with_409_is_retried_row_by_row_after_a_second_loo
 #[tokio::test]
 async fn a_bulk_insert_refused_with_400_reports_each_refused_row_and_writes_the_others() {
     let app = app_with(&[]).await;
-    mount(
-        app.crud(),
-        "GET",
-        "/users/",
-        ResponseTemplate::new(200).set_body_json(json!([])),
-    )
-    .await;
+    mount(app.crud(), "GET", "/users/", ok_json(json!([]))).await;
     let refused = json!({"statusCode": 400, "error": "Bad Request", "message": "body/0 must NOT have additional properties"});
     mount(
         app.crud(),
@@ -182,19 +157,12 @@ async fn a_bulk_insert_refused_with_400_reports_each_refused_row_and_writes_the_
         ResponseTemplate::new(400).set_body_json(refused.clone()),
     )
     .await;
-    Mock::given(method("POST"))
-        .and(path("/users/"))
+    given("POST", "/users/")
         .and(wiremock::matchers::body_partial_json(json!({"name": "Ann"})))
         .respond_with(ResponseTemplate::new(400).set_body_json(refused))
         .mount(app.crud())
         .await;
-    mount(
-        app.crud(),
-        "POST",
-        "/users/",
-        ResponseTemplate::new(200).set_body_json(json!({"_id": "bob-id"})),
-    )
-    .await;
+    mount(app.crud(), "POST", "/users/", ok_json(json!({"_id": "bob-id"}))).await;
     let csv = "userGroup,name\ncustomer,Ann\ncustomer,Bob\n";
 
     let (status, report) = import_csv(&app, csv, &[]).await;

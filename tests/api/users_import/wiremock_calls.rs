@@ -6,11 +6,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, Request, Respond, ResponseTemplate};
+
+use wiremock::{Request, Respond, ResponseTemplate};
 
 use super::{import_csv, upload, ALL_STATES};
-use crate::helpers::{json_body, mount, query_param, received, TestApp};
+use crate::helpers::{given, json_body, mount, ok_json, query_param, received, TestApp};
 
 /// The service with the `customer` group loaded, and `vars`.
 pub(super) async fn app_with(vars: &[(&str, &str)]) -> TestApp {
@@ -40,7 +40,7 @@ impl Respond for NewIds {
             .iter()
             .map(|_| json!({"_id": format!("id-{}", self.0.fetch_add(1, Ordering::SeqCst) + 1)}))
             .collect();
-        ResponseTemplate::new(200).set_body_json(ids)
+        ok_json(ids)
     }
 }
 
@@ -67,13 +67,7 @@ customer,Eve,eve@example.com,55,[ops]\n";
 #[tokio::test]
 async fn five_new_rows_are_inserted_in_three_bulk_calls_with_typed_values_and_public_state() {
     let app = app_with(&[("USER_IMPORT_BATCH_SIZE", "2")]).await;
-    mount(
-        app.crud(),
-        "GET",
-        "/users/",
-        ResponseTemplate::new(200).set_body_json(json!([])),
-    )
-    .await;
+    mount(app.crud(), "GET", "/users/", ok_json(json!([]))).await;
     mount(app.crud(), "POST", "/users/bulk", NewIds(AtomicUsize::new(0))).await;
 
     let (status, report) = import_csv(&app, FIVE_ROWS, &[]).await;
@@ -126,20 +120,8 @@ async fn five_new_rows_are_inserted_in_three_bulk_calls_with_typed_values_and_pu
 async fn rows_with_an_id_are_patched_in_one_bulk_call_with_a_set_of_their_fields() {
     let app = app_with(&[("USER_IMPORT_BATCH_SIZE", "2")]).await;
     let owner = json!([{"_id": "u1", "email": "ann@example.com"}]);
-    mount(
-        app.crud(),
-        "GET",
-        "/users/",
-        ResponseTemplate::new(200).set_body_json(owner),
-    )
-    .await;
-    mount(
-        app.crud(),
-        "PATCH",
-        "/users/bulk",
-        ResponseTemplate::new(200).set_body_json(json!(2)),
-    )
-    .await;
+    mount(app.crud(), "GET", "/users/", ok_json(owner)).await;
+    mount(app.crud(), "PATCH", "/users/bulk", ok_json(json!(2))).await;
     let csv = "_id,userGroup,age,email,username\nu1,customer,32,ann@example.com,ann\nu2,customer,43,,\n";
 
     let (status, report) = import_csv(&app, csv, &[]).await;
@@ -172,21 +154,9 @@ async fn rows_with_an_id_are_patched_in_one_bulk_call_with_a_set_of_their_fields
 #[tokio::test]
 async fn an_update_of_a_missing_user_is_found_with_one_lookup_of_the_ids_and_reported() {
     let app = app_with(&[("USER_IMPORT_BATCH_SIZE", "2")]).await;
-    mount(
-        app.crud(),
-        "PATCH",
-        "/users/bulk",
-        ResponseTemplate::new(200).set_body_json(json!(1)),
-    )
-    .await;
+    mount(app.crud(), "PATCH", "/users/bulk", ok_json(json!(1))).await;
     let found = json!([{"_id": "u1"}]);
-    mount(
-        app.crud(),
-        "GET",
-        "/users/",
-        ResponseTemplate::new(200).set_body_json(found),
-    )
-    .await;
+    mount(app.crud(), "GET", "/users/", ok_json(found)).await;
     let csv = "_id,userGroup,age\nu1,customer,32\nu2,customer,43\n";
 
     let (status, report) = import_csv(&app, csv, &[]).await;
@@ -225,13 +195,7 @@ async fn a_file_over_import_max_file_bytes_is_refused_with_413_and_nothing_is_wr
 #[tokio::test]
 async fn a_file_just_under_import_max_file_bytes_is_imported() {
     let app = app_with(&[("IMPORT_MAX_FILE_BYTES", "100")]).await;
-    mount(
-        app.crud(),
-        "GET",
-        "/users/",
-        ResponseTemplate::new(200).set_body_json(json!([])),
-    )
-    .await;
+    mount(app.crud(), "GET", "/users/", ok_json(json!([]))).await;
     mount(app.crud(), "POST", "/users/bulk", NewIds(AtomicUsize::new(0))).await;
     let csv = "userGroup,name\ncustomer,Ann\n";
 
@@ -243,15 +207,8 @@ async fn a_file_just_under_import_max_file_bytes_is_imported() {
 #[tokio::test]
 async fn a_store_outage_mid_import_stops_it_with_502_saying_how_many_rows_were_written() {
     let app = app_with(&[("USER_IMPORT_BATCH_SIZE", "2")]).await;
-    mount(
-        app.crud(),
-        "GET",
-        "/users/",
-        ResponseTemplate::new(200).set_body_json(json!([])),
-    )
-    .await;
-    Mock::given(method("POST"))
-        .and(path("/users/bulk"))
+    mount(app.crud(), "GET", "/users/", ok_json(json!([]))).await;
+    given("POST", "/users/bulk")
         .respond_with(NewIds(AtomicUsize::new(0)))
         .up_to_n_times(1)
         .with_priority(1)
@@ -279,13 +236,7 @@ async fn a_store_outage_mid_import_stops_it_with_502_saying_how_many_rows_were_w
 #[tokio::test]
 async fn a_store_timeout_mid_import_stops_it_with_504() {
     let app = app_with(&[]).await;
-    mount(
-        app.crud(),
-        "GET",
-        "/users/",
-        ResponseTemplate::new(200).set_body_json(json!([])),
-    )
-    .await;
+    mount(app.crud(), "GET", "/users/", ok_json(json!([]))).await;
     let slow = ResponseTemplate::new(200)
         .set_body_json(json!([]))
         .set_delay(Duration::from_secs(2));

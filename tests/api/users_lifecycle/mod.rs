@@ -10,11 +10,11 @@ mod state;
 use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 
 use crate::helpers::{
-    assert_error, json_body, ok_json, only_request_to, query_param, received, requests_to, TestApp,
+    assert_error, json_body, mount, ok_json, only_request_to, query_param, received, requests_to, TestApp,
 };
 
 /// The store user of the wiremock tests.
@@ -97,11 +97,7 @@ impl<'a> Downstream<'a> {
             server: name,
             answer,
         };
-        Mock::given(method(verb))
-            .and(path(route))
-            .respond_with(responder)
-            .mount(server)
-            .await;
+        mount(server, verb, route, responder).await;
     }
 
     fn calls(&self) -> Vec<String> {

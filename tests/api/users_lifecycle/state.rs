@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::*;
-use crate::helpers::TestApp;
+use crate::helpers::{given, mount, TestApp};
 
 /// Three matched users: two linked to auth users, one not.
 fn matches() -> Value {
@@ -185,23 +185,14 @@ async fn an_auth_timeout_stops_the_auth_calls_and_only_unlinked_users_change() {
 async fn matches_are_read_in_pages_of_200_and_changed_in_batches_of_200() {
     let app = TestApp::on_wiremock().start().await;
     let page: Vec<Value> = (0..200).map(|i| json!({"_id": format!("p{i:03}")})).collect();
-    Mock::given(method("GET"))
-        .and(path("/users/"))
+    given("GET", "/users/")
         .and(wiremock::matchers::query_param("_sk", "0"))
         .respond_with(ok_json(json!(page)))
         .mount(app.crud())
         .await;
-    Mock::given(method("GET"))
-        .and(path("/users/"))
-        .respond_with(ok_json(json!([{"_id": "last"}])))
-        .mount(app.crud())
-        .await;
+    mount(app.crud(), "GET", "/users/", ok_json(json!([{"_id": "last"}]))).await;
     let count_items = |r: &Request| ok_json(json!(json_body(r).as_array().map_or(0, Vec::len)));
-    Mock::given(method("POST"))
-        .and(path("/users/state"))
-        .respond_with(count_items)
-        .mount(app.crud())
-        .await;
+    mount(app.crud(), "POST", "/users/state", count_items).await;
 
     let body = json!([{"filter": {"_id": "ignored-by-the-mock"}, "stateTo": "TRASH"}]);
     let response = post_state(&app, &body).await;

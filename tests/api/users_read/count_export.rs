@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use wiremock::ResponseTemplate;
 
 use super::*;
-use crate::helpers::TestApp;
+use crate::helpers::{ok_json, TestApp};
 
 const LINES: &str = "{\"_id\":\"u1\",\"name\":\"Alex\"}\n{\"_id\":\"u2\",\"name\":\"Bo\"}\n";
 
@@ -18,13 +18,7 @@ fn ndjson() -> ResponseTemplate {
 #[tokio::test]
 async fn count_forwards_the_filter_and_answers_a_bare_integer() {
     let app = TestApp::on_wiremock().start().await;
-    mount(
-        app.crud(),
-        "GET",
-        "/users/count",
-        ResponseTemplate::new(200).set_body_json(json!(42)),
-    )
-    .await;
+    mount(app.crud(), "GET", "/users/count", ok_json(json!(42))).await;
     let query = [
         ("_q", r#"{"name":{"$regex":"^A"}}"#),
         ("_st", "PUBLIC,TRASH"),
@@ -41,13 +35,7 @@ async fn count_forwards_the_filter_and_answers_a_bare_integer() {
 #[tokio::test]
 async fn count_forwards_the_estimate_flag_and_the_acl_headers() {
     let app = TestApp::on_wiremock().start().await;
-    mount(
-        app.crud(),
-        "GET",
-        "/users/count",
-        ResponseTemplate::new(200).set_body_json(json!(7)),
-    )
-    .await;
+    mount(app.crud(), "GET", "/users/count", ok_json(json!(7))).await;
     let response = app
         .client
         .get(app.url("/users/count?_useEstimate=true"))
@@ -177,13 +165,7 @@ async fn a_slow_crud_on_export_is_504() {
 #[tokio::test]
 async fn count_and_export_are_not_captured_by_the_id_route() {
     let app = TestApp::on_wiremock().start().await;
-    mount(
-        app.crud(),
-        "GET",
-        "/users/count",
-        ResponseTemplate::new(200).set_body_json(json!(3)),
-    )
-    .await;
+    mount(app.crud(), "GET", "/users/count", ok_json(json!(3))).await;
     mount(app.crud(), "GET", "/users/export", ndjson()).await;
     let count = app.get("/users/count?_useEstimate=true").await;
     assert_eq!(count.status(), 200);

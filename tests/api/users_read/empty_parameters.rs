@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use wiremock::ResponseTemplate;
 
 use super::*;
-use crate::helpers::{temp_data_dir, TestApp};
+use crate::helpers::{ok_json, temp_data_dir, TestApp};
 
 const EMPTIES: [(&str, &str); 4] = [("_q", ""), ("_p", ""), ("_s", ""), ("_l", "5")];
 
@@ -14,13 +14,7 @@ const EMPTIES: [(&str, &str); 4] = [("_q", ""), ("_p", ""), ("_s", ""), ("_l", "
 async fn empty_q_p_and_s_and_an_empty_acl_rows_header_are_not_forwarded_to_the_crud() {
     let app = TestApp::on_wiremock().start().await;
     let users = json!([{"_id": "u1", "name": "Alex"}]);
-    mount(
-        app.crud(),
-        "GET",
-        "/users/",
-        ResponseTemplate::new(200).set_body_json(users.clone()),
-    )
-    .await;
+    mount(app.crud(), "GET", "/users/", ok_json(users.clone())).await;
     let response = app
         .client
         .get(app.url("/users/"))
@@ -39,13 +33,7 @@ async fn empty_q_p_and_s_and_an_empty_acl_rows_header_are_not_forwarded_to_the_c
 #[tokio::test]
 async fn an_empty_q_is_no_filter_on_count_export_one_user_and_patch() {
     let app = TestApp::on_wiremock().start().await;
-    mount(
-        app.crud(),
-        "GET",
-        "/users/count",
-        ResponseTemplate::new(200).set_body_json(3),
-    )
-    .await;
+    mount(app.crud(), "GET", "/users/count", ok_json(3)).await;
     let response = get_query(&app, "/users/count", &[("_q", "")]).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
     assert_eq!(response.json::<Value>().await.unwrap(), json!(3));
@@ -68,13 +56,7 @@ async fn an_empty_q_is_no_filter_on_count_export_one_user_and_patch() {
 
     let app = TestApp::on_wiremock().start().await;
     let user = json!({"_id": "u1", "name": "Alex"});
-    mount(
-        app.crud(),
-        "GET",
-        "/users/u1",
-        ResponseTemplate::new(200).set_body_json(user.clone()),
-    )
-    .await;
+    mount(app.crud(), "GET", "/users/u1", ok_json(user.clone())).await;
     let response = get_query(&app, "/users/u1", &[("_q", "")]).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
     assert_eq!(response.json::<Value>().await.unwrap(), user);

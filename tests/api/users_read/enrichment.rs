@@ -2,11 +2,11 @@
 //! batched Auth0 Client lookup per page.
 
 use serde_json::{json, Value};
-use wiremock::matchers::{method, path, query_param};
-use wiremock::{Mock, ResponseTemplate};
+use wiremock::matchers::query_param;
+use wiremock::ResponseTemplate;
 
 use super::*;
-use crate::helpers::TestApp;
+use crate::helpers::{given, ok_json, TestApp};
 
 const AUTH_IDS: &str = r#"{"$in":["auth0|1","auth0|2"]}"#;
 
@@ -40,18 +40,11 @@ fn auth_users() -> Value {
 }
 
 async fn mount_store_users(app: &TestApp, users: Value) {
-    mount(
-        app.crud(),
-        "GET",
-        "/users/",
-        ResponseTemplate::new(200).set_body_json(users),
-    )
-    .await;
+    mount(app.crud(), "GET", "/users/", ok_json(users)).await;
 }
 
 async fn mount_auth_lookup(app: &TestApp, response: ResponseTemplate) {
-    Mock::given(method("GET"))
-        .and(path("/users"))
+    given("GET", "/users")
         .and(query_param("user_id", AUTH_IDS))
         .and(query_param("_l", "2"))
         .respond_with(response)
@@ -63,7 +56,7 @@ async fn mount_auth_lookup(app: &TestApp, response: ResponseTemplate) {
 async fn listed_users_get_the_configured_auth_fields_from_one_auth_call() {
     let app = spawn_enriching_app().await;
     mount_store_users(&app, store_users()).await;
-    mount_auth_lookup(&app, ResponseTemplate::new(200).set_body_json(auth_users())).await;
+    mount_auth_lookup(&app, ok_json(auth_users())).await;
     let response = app.get("/users/").await;
     assert_eq!(response.status(), 200);
     let expected = json!([
@@ -86,7 +79,7 @@ async fn listed_users_get_the_configured_auth_fields_from_one_auth_call() {
 async fn the_auth_lookup_does_not_carry_the_acl_headers() {
     let app = spawn_enriching_app().await;
     mount_store_users(&app, store_users()).await;
-    mount_auth_lookup(&app, ResponseTemplate::new(200).set_body_json(auth_users())).await;
+    mount_auth_lookup(&app, ok_json(auth_users())).await;
     assert_eq!(get_with_acl(&app, "/users/").await.status(), 200);
     assert_acl_forwarded(&only_request(app.crud()).await);
     let lookup = only_request(app.auth()).await;

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use wiremock::ResponseTemplate;
 
 use super::*;
-use crate::helpers::TestApp;
+use crate::helpers::{ok_json, TestApp};
 
 const ID: &str = "665f00000000000000000001";
 
@@ -18,13 +18,7 @@ fn user() -> Value {
 async fn one_user_is_fetched_with_its_filter_and_passed_back() {
     let app = TestApp::on_wiremock().start().await;
     let route = format!("/users/{ID}");
-    mount(
-        app.crud(),
-        "GET",
-        &route,
-        ResponseTemplate::new(200).set_body_json(user()),
-    )
-    .await;
+    mount(app.crud(), "GET", &route, ok_json(user())).await;
     let query = [
         ("_q", r#"{"name":"Alex"}"#),
         ("_st", "PUBLIC,DRAFT"),
@@ -43,13 +37,7 @@ async fn one_user_is_fetched_with_its_filter_and_passed_back() {
 async fn one_user_is_read_with_the_acl_headers_forwarded() {
     let app = TestApp::on_wiremock().start().await;
     let route = format!("/users/{ID}");
-    mount(
-        app.crud(),
-        "GET",
-        &route,
-        ResponseTemplate::new(200).set_body_json(user()),
-    )
-    .await;
+    mount(app.crud(), "GET", &route, ok_json(user())).await;
     assert_eq!(get_with_acl(&app, &route).await.status(), 200);
     assert_acl_forwarded(&only_request(app.crud()).await);
 }

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use wiremock::ResponseTemplate;
 
 use super::*;
-use crate::helpers::TestApp;
+use crate::helpers::{ok_json, TestApp};
 
 const COMPOSER_QUERY: [(&str, &str); 6] = [
     ("_q", r#"{"name":{"$eq":"Alex"}}"#),
@@ -24,13 +24,7 @@ fn two_users() -> Value {
 #[tokio::test]
 async fn the_list_passes_a_composer_query_through_exactly_and_answers_the_crud_array() {
     let app = TestApp::on_wiremock().start().await;
-    mount(
-        app.crud(),
-        "GET",
-        "/users/",
-        ResponseTemplate::new(200).set_body_json(two_users()),
-    )
-    .await;
+    mount(app.crud(), "GET", "/users/", ok_json(two_users())).await;
     let response = get_query(&app, "/users/", &COMPOSER_QUERY).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.json::<Value>().await.unwrap(), two_users());
@@ -43,13 +37,7 @@ async fn the_list_passes_a_composer_query_through_exactly_and_answers_the_crud_a
 #[tokio::test]
 async fn the_list_also_answers_without_the_trailing_slash() {
     let app = TestApp::on_wiremock().start().await;
-    mount(
-        app.crud(),
-        "GET",
-        "/users/",
-        ResponseTemplate::new(200).set_body_json(two_users()),
-    )
-    .await;
+    mount(app.crud(), "GET", "/users/", ok_json(two_users())).await;
     let response = get_query(&app, "/users", &[("_l", "2")]).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.json::<Value>().await.unwrap(), two_users());
@@ -62,13 +50,7 @@ async fn the_list_also_answers_without_the_trailing_slash() {
 #[tokio::test]
 async fn the_list_passes_field_filters_through() {
     let app = TestApp::on_wiremock().start().await;
-    mount(
-        app.crud(),
-        "GET",
-        "/users/",
-        ResponseTemplate::new(200).set_body_json(json!([])),
-    )
-    .await;
+    mount(app.crud(), "GET", "/users/", ok_json(json!([]))).await;
     let query = [
         ("blocked", "false"),
         ("userGroup", "admin"),
@@ -85,13 +67,7 @@ async fn the_list_passes_field_filters_through() {
 #[tokio::test]
 async fn the_list_forwards_the_acl_headers_to_the_crud() {
     let app = TestApp::on_wiremock().start().await;
-    mount(
-        app.crud(),
-        "GET",
-        "/users/",
-        ResponseTemplate::new(200).set_body_json(json!([])),
-    )
-    .await;
+    mount(app.crud(), "GET", "/users/", ok_json(json!([]))).await;
     assert_eq!(get_with_acl(&app, "/users/").await.status(), 200);
     assert_acl_forwarded(&only_request(app.crud()).await);
 }

@@ -4,10 +4,10 @@
 
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path_regex};
-use wiremock::{Mock, ResponseTemplate};
+use wiremock::Mock;
 
 use super::{received, ACL_READ_COLUMNS};
-use crate::helpers::TestApp;
+use crate::helpers::{ok_json, TestApp};
 
 /// The four read routes.
 const ROUTES: [&str; 4] = [
@@ -20,7 +20,7 @@ const ROUTES: [&str; 4] = [
 /// Mounts a CRUD `/users` route that must never be called.
 async fn forbid_user_calls(app: &TestApp) {
     Mock::given(path_regex("^/users"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .respond_with(ok_json(json!([])))
         .expect(0)
         .named("no CRUD /users call")
         .mount(app.crud())
@@ -101,7 +101,7 @@ async fn a_valid_regex_and_valid_acl_rows_reach_the_crud_unchanged() {
     for (route, answer) in answers {
         Mock::given(method("GET"))
             .and(path_regex(route))
-            .respond_with(ResponseTemplate::new(200).set_body_json(answer))
+            .respond_with(ok_json(answer))
             .mount(app.crud())
             .await;
     }

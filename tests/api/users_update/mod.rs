@@ -9,10 +9,10 @@ mod validation;
 use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use crate::helpers::{assert_error, customer_schema, error_of, group_doc, ok_json, TestApp};
+use wiremock::{MockServer, Request, Respond, ResponseTemplate};
+
+use crate::helpers::{assert_error, customer_schema, error_of, given, group_doc, ok_json, TestApp};
 
 const ID: &str = "665f00000000000000000001";
 const AUTH_ID: &str = "auth0|u1";
@@ -161,9 +161,7 @@ impl Setup {
     /// The service with `GET /users/<ID>` answering `stored`.
     async fn with_user(stored: Value) -> Self {
         let setup = Self::new().await;
-        setup
-            .crud(Mock::given(method("GET")).and(path(user_path())), ok_json(stored))
-            .await;
+        setup.crud(given("GET", user_path()), ok_json(stored)).await;
         setup
     }
 
@@ -202,11 +200,7 @@ impl Setup {
 
     /// Answers every store `PATCH /users/<ID>` with `updated`.
     async fn store_patch_answers(&self, updated: Value) {
-        self.crud(
-            Mock::given(method("PATCH")).and(path(user_path())),
-            ok_json(updated),
-        )
-        .await;
+        self.crud(given("PATCH", user_path()), ok_json(updated)).await;
     }
 
     /// `PATCH /users/<ID>` on the service with `query` and `body`.

@@ -8,6 +8,7 @@ use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, ResponseTemplate};
 
 use super::*;
+use crate::helpers::given;
 
 /// The CRUD requests the service made, less its own group-config reads.
 async fn crud_requests(setup: &Setup) -> Vec<Request> {
@@ -122,9 +123,7 @@ async fn a_move_to_an_unknown_group_is_400() {
 async fn an_unknown_user_is_404_naming_the_id() {
     let setup = Setup::new().await;
     let missing = ResponseTemplate::new(404).set_body_json(json!({"error": "not found"}));
-    setup
-        .crud(Mock::given(method("GET")).and(path(user_path())), missing)
-        .await;
+    setup.crud(given("GET", user_path()), missing).await;
     let response = setup.patch(&[], json!({"$set": {"name": "x"}})).await;
     assert_error(response, 404, &format!("user \"{ID}\" not found")).await;
     assert_nothing_written(&setup).await;
@@ -172,17 +171,11 @@ async fn a_positional_update_resolves_against_the_callers_filter() {
         .await;
     let revoked = json!({"deletedBindings": 1, "modifiedBindings": 0});
     setup
-        .rond(
-            Mock::given(method("POST")).and(path("/revoke/bindings")),
-            ok_json(revoked),
-        )
+        .rond(given("POST", "/revoke/bindings"), ok_json(revoked))
         .await;
     let granted = json!({"bindingId": "b-1"});
     setup
-        .rond(
-            Mock::given(method("POST")).and(path("/grant/bindings")),
-            ok_json(granted),
-        )
+        .rond(given("POST", "/grant/bindings"), ok_json(granted))
         .await;
 
     let update = json!({"$set": {"roles.$.replace": "writer"}});
@@ -201,9 +194,7 @@ async fn a_positional_update_resolves_against_the_callers_filter() {
 async fn a_compare_and_set_miss_is_409_and_nothing_is_synced() {
     let setup = Setup::with_user(user()).await;
     let changed = ResponseTemplate::new(404).set_body_json(json!({"error": "not found"}));
-    setup
-        .crud(Mock::given(method("PATCH")).and(path(user_path())), changed)
-        .await;
+    setup.crud(given("PATCH", user_path()), changed).await;
 
     let response = setup
         .patch(&[], json!({"$set": {"email": "new@example.com"}}))
@@ -222,9 +213,7 @@ async fn a_compare_and_set_miss_is_409_and_nothing_is_synced() {
 async fn a_store_read_timeout_is_504_naming_the_call() {
     let setup = Setup::new().await;
     let slow = ok_json(user()).set_delay(Duration::from_millis(1500));
-    setup
-        .crud(Mock::given(method("GET")).and(path(user_path())), slow)
-        .await;
+    setup.crud(given("GET", user_path()), slow).await;
 
     let response = setup.patch(&[], json!({"$set": {"name": "x"}})).await;
 
@@ -238,9 +227,7 @@ async fn a_store_write_that_timed_out_is_reverted_since_it_may_have_been_applied
     let revert = Mock::given(method("PATCH")).and(query_param("_st", ANY_STATE));
     setup.crud(revert.and(path(user_path())), ok_json(user())).await;
     let slow = ok_json(user()).set_delay(Duration::from_millis(1500));
-    setup
-        .crud(Mock::given(method("PATCH")).and(path(user_path())), slow)
-        .await;
+    setup.crud(given("PATCH", user_path()), slow).await;
 
     let response = setup.patch(&[], json!({"$set": {"name": "x"}})).await;
 
@@ -257,10 +244,7 @@ async fn a_store_write_that_timed_out_is_reverted_since_it_may_have_been_applied
 async fn a_store_write_error_is_502_naming_the_call() {
     let setup = Setup::with_user(user()).await;
     setup
-        .crud(
-            Mock::given(method("PATCH")).and(path(user_path())),
-            ResponseTemplate::new(500),
-        )
+        .crud(given("PATCH", user_path()), ResponseTemplate::new(500))
         .await;
 
     let response = setup.patch(&[], json!({"$set": {"name": "x"}})).await;
