@@ -5,12 +5,14 @@
 mod app;
 mod builder;
 mod groups;
+mod journal;
 mod logs;
 mod mocks;
 mod responses;
 
 pub use app::TestApp;
 pub use groups::{customer_group, customer_schema, group_doc};
+pub use journal::{Call, Journal};
 pub use logs::{captured_log_text, captured_logs};
 pub use mocks::{
     given, header_of, json_body, mount, mount_once, ok_json, only_request, only_request_to, pairs,

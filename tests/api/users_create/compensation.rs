@@ -19,7 +19,7 @@ async fn when_the_auth_user_creation_fails_the_store_user_is_deleted() {
 
     assert_eq!(status, 502);
     assert_eq!(error["message"], "Auth0 Client POST /users responded 500");
-    assert_eq!(s.journal.calls(), [INSERT, AUTH_CREATE, DELETE_USER]);
+    assert_eq!(s.journal.lines(), [INSERT, AUTH_CREATE, DELETE_USER]);
     let delete = received(s.app.crud()).await.pop().unwrap();
     assert_eq!(query_param(&delete, "_st").as_deref(), Some(ALL_STATES));
 }
@@ -35,7 +35,7 @@ async fn when_the_auth_provider_answers_409_the_store_user_is_deleted_and_the_st
         .as_str()
         .unwrap()
         .starts_with("Auth0 Client POST /users responded 409"));
-    assert_eq!(s.journal.calls(), [INSERT, AUTH_CREATE, DELETE_USER]);
+    assert_eq!(s.journal.lines(), [INSERT, AUTH_CREATE, DELETE_USER]);
 }
 
 #[tokio::test]
@@ -49,7 +49,7 @@ async fn a_timeout_of_the_auth_user_creation_is_a_504_and_the_store_user_is_dele
 
     assert_eq!(status, 504);
     assert_eq!(error["message"], "Auth0 Client POST /users timed out");
-    assert_eq!(s.journal.calls(), [INSERT, AUTH_CREATE, DELETE_USER]);
+    assert_eq!(s.journal.lines(), [INSERT, AUTH_CREATE, DELETE_USER]);
 }
 
 #[tokio::test]
@@ -61,7 +61,7 @@ async fn when_linking_the_auth_user_fails_the_auth_user_and_the_store_user_are_d
     assert_eq!(status, 502);
     assert_eq!(error["message"], "CRUD PATCH /users/:id responded 500");
     let expected = [INSERT, AUTH_CREATE, PATCH_USER, AUTH_DELETE, DELETE_USER];
-    assert_eq!(s.journal.calls(), expected);
+    assert_eq!(s.journal.lines(), expected);
 }
 
 #[tokio::test]
@@ -73,7 +73,7 @@ async fn when_the_store_user_vanishes_before_the_link_everything_is_undone_with_
 
     assert_eq!((status, &error["message"]), (500, &json!("Something went wrong")));
     let expected = [INSERT, AUTH_CREATE, PATCH_USER, AUTH_DELETE, DELETE_USER];
-    assert_eq!(s.journal.calls(), expected);
+    assert_eq!(s.journal.lines(), expected);
 }
 
 #[tokio::test]
@@ -85,7 +85,7 @@ async fn when_the_role_grant_fails_the_auth_user_and_the_store_user_are_deleted(
     assert_eq!(status, 502);
     assert_eq!(error["message"], "Rönd POST /grant/bindings responded 500");
     let expected = [INSERT, AUTH_CREATE, PATCH_USER, GRANT, AUTH_DELETE, DELETE_USER];
-    assert_eq!(s.journal.calls(), expected);
+    assert_eq!(s.journal.lines(), expected);
 }
 
 #[tokio::test]
@@ -106,7 +106,7 @@ async fn when_the_expiry_schedule_fails_roles_auth_user_and_store_user_are_undon
         AUTH_DELETE,
         DELETE_USER,
     ];
-    assert_eq!(s.journal.calls(), expected);
+    assert_eq!(s.journal.lines(), expected);
     let revoke = received(s.app.rond()).await.pop().unwrap();
     assert_eq!(json_body(&revoke), json!({"subjects": [AUTH_ID]}));
 }
@@ -130,7 +130,7 @@ async fn when_storing_the_expiration_id_fails_the_timer_is_aborted_too() {
         AUTH_DELETE,
         DELETE_USER,
     ];
-    assert_eq!(s.journal.calls(), expected);
+    assert_eq!(s.journal.lines(), expected);
     let abort = received(s.app.timer()).await.pop().unwrap();
     assert_eq!(json_body(&abort), json!({"expirationId": "t1"}));
 }

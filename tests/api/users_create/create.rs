@@ -14,7 +14,7 @@ async fn a_full_create_calls_every_downstream_in_order_with_the_exact_bodies() {
 
     assert_eq!((status, created), (200, json!({"_id": USER_ID})));
     let expected = [INSERT, AUTH_CREATE, PATCH_USER, GRANT, SCHEDULE, PATCH_USER];
-    assert_eq!(s.journal.calls(), expected);
+    assert_eq!(s.journal.lines(), expected);
     let crud = received(s.app.crud()).await;
     assert_eq!(
         json_body(&crud[0]),
@@ -85,7 +85,7 @@ async fn without_random_pwd_gen_a_password_is_required_before_anything_is_writte
         error["message"],
         "password is required when RANDOM_PWD_GEN is false"
     );
-    assert!(s.journal.calls().is_empty());
+    assert!(s.journal.lines().is_empty());
 }
 
 #[tokio::test]
@@ -97,7 +97,7 @@ async fn a_postponed_auth_user_creation_stores_the_user_without_auth_user_or_rol
         .await;
 
     assert_eq!(response.status(), 200);
-    assert_eq!(s.journal.calls(), [INSERT, SCHEDULE, PATCH_USER]);
+    assert_eq!(s.journal.lines(), [INSERT, SCHEDULE, PATCH_USER]);
 }
 
 #[tokio::test]
@@ -109,7 +109,7 @@ async fn a_group_with_auth_user_creation_disabled_gets_no_auth_user() {
     let response = s.post("/users/", &user).await;
 
     assert_eq!(response.status(), 200);
-    assert_eq!(s.journal.calls(), [INSERT]);
+    assert_eq!(s.journal.lines(), [INSERT]);
 }
 
 #[tokio::test]
@@ -157,7 +157,7 @@ async fn schema_violations_are_listed_together_and_nothing_is_written() {
         message.contains("/age: ") && message.contains("/email: "),
         "{message}"
     );
-    assert!(s.journal.calls().is_empty());
+    assert!(s.journal.lines().is_empty());
 }
 
 #[tokio::test]
@@ -170,7 +170,7 @@ async fn an_unknown_group_is_a_400() {
         (status, &error["message"]),
         (400, &json!("userGroup \"nope\" does not exist"))
     );
-    assert!(s.journal.calls().is_empty());
+    assert!(s.journal.lines().is_empty());
 }
 
 #[tokio::test]
@@ -192,7 +192,7 @@ async fn fields_the_service_or_the_store_own_are_refused_by_name() {
             format!("{field} cannot be set: the {owner} manages it")
         );
     }
-    assert!(s.journal.calls().is_empty());
+    assert!(s.journal.lines().is_empty());
 }
 
 #[tokio::test]
@@ -213,7 +213,7 @@ async fn unknown_or_malformed_query_parameters_are_refused() {
         let (status, error) = status_and_body(s.post(&format!("/users/?{query}"), &user).await).await;
         assert_eq!((status, &error["message"]), (400, &Value::from(message)));
     }
-    assert!(s.journal.calls().is_empty());
+    assert!(s.journal.lines().is_empty());
 }
 
 #[tokio::test]
@@ -230,7 +230,7 @@ async fn a_duplicate_in_the_user_store_is_a_409_with_nothing_to_undo() {
         "{error}"
     );
     assert!(!message.contains("E11000"), "{error}");
-    assert_eq!(s.journal.calls(), [INSERT]);
+    assert_eq!(s.journal.lines(), [INSERT]);
 }
 
 #[tokio::test]

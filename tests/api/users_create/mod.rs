@@ -9,15 +9,14 @@ mod on_fakes;
 mod register;
 mod with_id;
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{json, Value};
 use wiremock::matchers::body_partial_json;
-use wiremock::{MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{MockServer, ResponseTemplate};
 
 use crate::helpers::{
-    customer_group, given, group_doc, json_body, mount, ok_json, query_param, received, status_and_body,
+    customer_group, given, group_doc, json_body, ok_json, query_param, received, status_and_body, Journal,
     TestApp,
 };
 
@@ -38,39 +37,6 @@ const ABORT: &str = "Timer POST /abort";
 
 /// Every query state, as the service sends `_st` to act on a user whatever its state.
 const ALL_STATES: &str = "PUBLIC,DRAFT,TRASH,DELETED";
-
-/// The order in which the downstream services were called, across all the wiremock servers.
-#[derive(Clone, Default)]
-struct Journal(Arc<Mutex<Vec<String>>>);
-
-impl Journal {
-    fn calls(&self) -> Vec<String> {
-        self.0.lock().unwrap().clone()
-    }
-
-    /// A responder answering `template` that writes `<service> <METHOD> <path>` down first.
-    fn answer(&self, service: &'static str, template: ResponseTemplate) -> Logged {
-        Logged {
-            journal: self.clone(),
-            service,
-            template,
-        }
-    }
-}
-
-struct Logged {
-    journal: Journal,
-    service: &'static str,
-    template: ResponseTemplate,
-}
-
-impl Respond for Logged {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let line = format!("{} {} {}", self.service, request.method, request.url.path());
-        self.journal.0.lock().unwrap().push(line);
-        self.template.clone()
-    }
-}
 
 /// A step of a full create that a test can make fail.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -193,16 +159,14 @@ impl Scenario {
         route: &str,
         template: ResponseTemplate,
     ) {
-        mount(server, verb, route, self.journal.answer(service, template)).await;
+        let mock = given(verb, route);
+        self.journal.mount(server, service, mock, template).await;
     }
 
     /// Answers the `PATCH /users/<USER_ID>` whose body contains `update`.
     async fn mount_patch(&self, update: Value, template: ResponseTemplate) {
-        given("PATCH", format!("/users/{USER_ID}"))
-            .and(body_partial_json(update))
-            .respond_with(self.journal.answer("CRUD", template))
-            .mount(self.app.crud())
-            .await;
+        let mock = given("PATCH", format!("/users/{USER_ID}")).and(body_partial_json(update));
+        self.journal.mount(self.app.crud(), "CRUD", mock, template).await;
     }
 
     /// `POST {route}` with a JSON body.

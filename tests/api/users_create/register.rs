@@ -48,7 +48,7 @@ async fn registering_a_store_only_user_creates_links_and_grants_its_auth_user() 
     let response = s.post("/users/register", &registration).await;
 
     assert_eq!(response.status(), 204);
-    assert_eq!(s.journal.calls(), [GET_USER, AUTH_CREATE, PATCH_USER, GRANT]);
+    assert_eq!(s.journal.lines(), [GET_USER, AUTH_CREATE, PATCH_USER, GRANT]);
     let crud = received(s.app.crud()).await;
     assert_eq!(query_param(&crud[0], "_st").as_deref(), Some(ALL_STATES));
     assert_eq!(json_body(&crud[1]), json!({"$set": {"authUserId": AUTH_ID}}));
@@ -97,7 +97,7 @@ async fn an_already_linked_user_is_a_409() {
     assert_eq!(status, 409);
     let message = format!("user \"{USER_ID}\" is already linked to auth user \"{AUTH_ID}\"");
     assert_eq!(error["message"], message);
-    assert_eq!(s.journal.calls(), [GET_USER]);
+    assert_eq!(s.journal.lines(), [GET_USER]);
 }
 
 #[tokio::test]
@@ -110,7 +110,7 @@ async fn an_unknown_user_is_a_404() {
         (status, &error["message"]),
         (404, &json!(format!("user \"{USER_ID}\" not found")))
     );
-    assert_eq!(s.journal.calls(), [GET_USER]);
+    assert_eq!(s.journal.lines(), [GET_USER]);
 }
 
 #[tokio::test]
@@ -123,7 +123,7 @@ async fn a_group_that_disables_auth_users_is_a_400() {
 
     assert_eq!(status, 400);
     assert_eq!(error["message"], "userGroup \"staff\" does not allow auth users");
-    assert_eq!(s.journal.calls(), [GET_USER]);
+    assert_eq!(s.journal.lines(), [GET_USER]);
 }
 
 #[tokio::test]
@@ -137,7 +137,7 @@ async fn a_failed_grant_unlinks_the_user_and_deletes_the_auth_user() {
 
     assert_eq!(response.status(), 502);
     let expected = [GET_USER, AUTH_CREATE, PATCH_USER, GRANT, PATCH_USER, AUTH_DELETE];
-    assert_eq!(s.journal.calls(), expected);
+    assert_eq!(s.journal.lines(), expected);
     let unlink = received(s.app.crud()).await.pop().unwrap();
     assert_eq!(
         query_param(&unlink, "_q"),
@@ -154,5 +154,5 @@ async fn unknown_fields_in_the_body_are_refused() {
         .await;
 
     assert_eq!(response.status(), 400);
-    assert!(s.journal.calls().is_empty());
+    assert!(s.journal.lines().is_empty());
 }

@@ -32,7 +32,7 @@ async fn linking_an_existing_auth_user_inserts_the_user_with_its_auth_user_id_an
     let (status, created) = status_and_body(s.post("/users/with-id", &linked_body()).await).await;
 
     assert_eq!((status, created), (200, json!({"_id": USER_ID})));
-    assert_eq!(s.journal.calls(), [FIND, AUTH_GET, INSERT, GRANT]);
+    assert_eq!(s.journal.lines(), [FIND, AUTH_GET, INSERT, GRANT]);
     let crud = received(s.app.crud()).await;
     assert_eq!(
         query_param(&crud[0], "_q").as_deref(),
@@ -57,7 +57,7 @@ async fn an_auth_user_already_linked_is_a_409_naming_the_linked_user() {
     assert_eq!(status, 409);
     let message = format!("authUserId \"{AUTH_ID}\" is already linked to user \"665f00000000000000000002\"");
     assert_eq!(error["message"], message);
-    assert_eq!(s.journal.calls(), [FIND]);
+    assert_eq!(s.journal.lines(), [FIND]);
 }
 
 #[tokio::test]
@@ -71,7 +71,7 @@ async fn an_unknown_auth_user_is_a_404() {
         error["message"],
         format!("auth user \"{AUTH_ID}\" does not exist")
     );
-    assert_eq!(s.journal.calls(), [FIND, AUTH_GET]);
+    assert_eq!(s.journal.lines(), [FIND, AUTH_GET]);
 }
 
 #[tokio::test]
@@ -91,7 +91,7 @@ async fn a_failed_grant_deletes_the_store_user_but_never_the_existing_auth_user(
     let (status, _) = status_and_body(s.post("/users/with-id", &linked_body()).await).await;
 
     assert_eq!(status, 502);
-    assert_eq!(s.journal.calls(), [FIND, AUTH_GET, INSERT, GRANT, DELETE_USER]);
+    assert_eq!(s.journal.lines(), [FIND, AUTH_GET, INSERT, GRANT, DELETE_USER]);
 }
 
 #[tokio::test]
@@ -113,5 +113,5 @@ async fn a_missing_auth_user_id_or_a_password_is_refused_before_any_call() {
         let (status, error) = status_and_body(s.post("/users/with-id", &user).await).await;
         assert_eq!((status, &error["message"]), (400, &json!(message)));
     }
-    assert!(s.journal.calls().is_empty());
+    assert!(s.journal.lines().is_empty());
 }

@@ -7,14 +7,13 @@ mod on_fakes;
 mod soft_delete_expire;
 mod state;
 
-use std::sync::{Arc, Mutex};
-
 use serde_json::{json, Value};
 
-use wiremock::{MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{MockServer, Request, ResponseTemplate};
 
 use crate::helpers::{
-    assert_error, json_body, mount, ok_json, only_request_to, query_param, received, requests_to, TestApp,
+    assert_error, given, json_body, ok_json, only_request_to, query_param, received, requests_to, Journal,
+    TestApp,
 };
 
 /// The store user of the wiremock tests.
@@ -26,43 +25,17 @@ const AUTH_PATH: &str = "/users/auth0%7C1";
 /// Every state, as the lifecycle routes read and delete users.
 const ANY_STATE: &str = "PUBLIC,DRAFT,TRASH,DELETED";
 
-/// The downstream calls of one test, across the four servers, in the order they arrived.
-#[derive(Clone, Default)]
-struct CallLog(Arc<Mutex<Vec<String>>>);
-
-impl CallLog {
-    /// Each call as `<server> <METHOD> <path>`.
-    fn calls(&self) -> Vec<String> {
-        self.0.lock().unwrap().clone()
-    }
-}
-
-/// Answers with `answer` and appends the call to the log.
-struct Logged {
-    log: CallLog,
-    server: &'static str,
-    answer: ResponseTemplate,
-}
-
-impl Respond for Logged {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let call = format!("{} {} {}", self.server, request.method, request.url.path());
-        self.log.0.lock().unwrap().push(call);
-        self.answer.clone()
-    }
-}
-
-/// The four wiremock servers of a test app, each mount logging into one [`CallLog`].
+/// The four wiremock servers of a test app, each mount journaling into one [`Journal`].
 struct Downstream<'a> {
     app: &'a TestApp,
-    log: CallLog,
+    journal: Journal,
 }
 
 impl<'a> Downstream<'a> {
     fn new(app: &'a TestApp) -> Self {
         Self {
             app,
-            log: CallLog::default(),
+            journal: Journal::default(),
         }
     }
 
@@ -92,16 +65,12 @@ impl<'a> Downstream<'a> {
         route: &str,
         answer: ResponseTemplate,
     ) {
-        let responder = Logged {
-            log: self.log.clone(),
-            server: name,
-            answer,
-        };
-        mount(server, verb, route, responder).await;
+        self.journal.mount(server, name, given(verb, route), answer).await;
     }
 
+    /// Each call as `<server> <METHOD> <path>`, in the order they arrived.
     fn calls(&self) -> Vec<String> {
-        self.log.calls()
+        self.journal.lines()
     }
 }
 
@@ -139,7 +108,7 @@ async fn assert_no_downstream_call(app: &TestApp) {
     }
 }
 
-/// Owned strings, to compare with [`CallLog::calls`].
+/// Owned strings, to compare with [`Downstream::calls`].
 fn calls(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| (*s).to_owned()).collect()
 }

@@ -6,13 +6,13 @@ mod on_fakes;
 mod sync;
 mod validation;
 
-use std::sync::{Arc, Mutex};
-
 use serde_json::{json, Value};
 
-use wiremock::{MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{MockServer, Request, ResponseTemplate};
 
-use crate::helpers::{assert_error, customer_schema, error_of, given, group_doc, ok_json, TestApp};
+use crate::helpers::{
+    assert_error, customer_schema, error_of, given, group_doc, ok_json, Call, Journal, TestApp,
+};
 
 const ID: &str = "665f00000000000000000001";
 const AUTH_ID: &str = "auth0|u1";
@@ -72,74 +72,11 @@ fn groups() -> Vec<Value> {
     ]
 }
 
-/// One downstream call, as a journaled mock received it.
-#[derive(Clone, Debug)]
-struct Call {
-    service: &'static str,
-    request: Request,
-}
-
 impl Call {
-    /// `CRUD PATCH /users/<id>`.
-    fn line(&self) -> String {
-        format!(
-            "{} {} {}",
-            self.service,
-            self.request.method,
-            self.request.url.path()
-        )
-    }
-
-    fn body(&self) -> Value {
-        serde_json::from_slice(&self.request.body).unwrap_or(Value::Null)
-    }
-
-    fn query(&self, name: &str) -> Option<String> {
-        let mut pairs = self.request.url.query_pairs();
-        pairs.find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
-    }
-
     /// `_q`, parsed.
     fn q(&self) -> Value {
         self.query("_q")
             .map_or(Value::Null, |q| serde_json::from_str(&q).expect("_q is JSON"))
-    }
-}
-
-/// Every journaled call of one test, in the order the downstream services received them.
-#[derive(Clone, Default)]
-struct Journal(Arc<Mutex<Vec<Call>>>);
-
-impl Journal {
-    fn calls(&self) -> Vec<Call> {
-        self.0.lock().unwrap().clone()
-    }
-
-    fn lines(&self) -> Vec<String> {
-        self.calls().iter().map(Call::line).collect()
-    }
-
-    /// The calls whose line is `line`.
-    fn find(&self, line: &str) -> Vec<Call> {
-        self.calls().into_iter().filter(|c| c.line() == line).collect()
-    }
-}
-
-/// A responder that journals the request before answering.
-struct Journaled {
-    service: &'static str,
-    journal: Journal,
-    response: ResponseTemplate,
-}
-
-impl Respond for Journaled {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let call = Call {
-            service: self.service,
-            request: request.clone(),
-        };
-        self.journal.0.lock().unwrap().push(call);
-        self.response.clone()
     }
 }
 
@@ -189,13 +126,7 @@ impl Setup {
         mock: wiremock::MockBuilder,
         response: ResponseTemplate,
     ) {
-        let journal = self.journal.clone();
-        let responder = Journaled {
-            service,
-            journal,
-            response,
-        };
-        mock.respond_with(responder).mount(server).await;
+        self.journal.mount(server, service, mock, response).await;
     }
 
     /// Answers every store `PATCH /users/<ID>` with `updated`.
