@@ -11,13 +11,7 @@ async fn app() -> TestApp {
 
 async fn create(app: &TestApp, name: &str, email: &str) -> String {
     let body = json!({"userGroup": "customer", "name": name, "email": email, "password": "Passw0rd!"});
-    let response = app
-        .client
-        .post(app.url("/users/"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_json("/users/", &body).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
     response.json::<Value>().await.unwrap()["_id"]
         .as_str()
@@ -43,13 +37,7 @@ async fn a_user_lives_its_whole_life_consistently_in_both_systems() {
 
     // Patch: the email change reaches the auth provider.
     let patch = json!({"$set": {"email": "ann.new@example.com"}});
-    let response = app
-        .client
-        .patch(app.url(&format!("/users/{id}")))
-        .json(&patch)
-        .send()
-        .await
-        .unwrap();
+    let response = app.patch_json(&format!("/users/{id}"), &patch).await;
     assert_eq!(response.status(), 200);
     let user: Value = response.json().await.unwrap();
     assert_eq!(user["email"], "ann.new@example.com");
@@ -57,22 +45,10 @@ async fn a_user_lives_its_whole_life_consistently_in_both_systems() {
 
     // State changes: the blocked flag follows.
     let to = |state: &str| json!([{"filter": {"_id": id}, "stateTo": state}]);
-    let response = app
-        .client
-        .post(app.url("/users/state"))
-        .json(&to("DRAFT"))
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_json("/users/state", &to("DRAFT")).await;
     assert_eq!(response.json::<Value>().await.unwrap(), json!(1));
     assert_eq!(auth_user(&app, &user)["blocked"], true);
-    let response = app
-        .client
-        .post(app.url("/users/state"))
-        .json(&to("PUBLIC"))
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_json("/users/state", &to("PUBLIC")).await;
     assert_eq!(response.json::<Value>().await.unwrap(), json!(1));
     assert_eq!(auth_user(&app, &user)["blocked"], false);
 
@@ -89,12 +65,7 @@ async fn a_user_lives_its_whole_life_consistently_in_both_systems() {
     assert!(app.auth_fake().users().is_empty());
 
     // Delete removes the document.
-    let response = app
-        .client
-        .delete(app.url(&format!("/users/{id}")))
-        .send()
-        .await
-        .unwrap();
+    let response = app.delete(&format!("/users/{id}")).await;
     assert_eq!(response.status(), 204);
     assert!(app.crud_fake().documents("/users").is_empty());
     assert!(app.auth_fake().users().is_empty());
@@ -147,32 +118,15 @@ async fn the_composer_updates_with_the_items_state_and_set_unset() {
     let app = app().await;
     let id = create(&app, "Dora", "dora@x.io").await;
     let to_draft = json!([{"filter": {"_id": id}, "stateTo": "DRAFT"}]);
-    app.client
-        .post(app.url("/users/state"))
-        .json(&to_draft)
-        .send()
-        .await
-        .unwrap();
+    app.post_json("/users/state", &to_draft).await;
 
     let update = json!({"$set": {"name": "Dora D."}, "$unset": {"age": true}});
-    let response = app
-        .client
-        .patch(app.url(&format!("/users/{id}?_st=DRAFT")))
-        .json(&update)
-        .send()
-        .await
-        .unwrap();
+    let response = app.patch_json(&format!("/users/{id}?_st=DRAFT"), &update).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.json::<Value>().await.unwrap()["name"], "Dora D.");
 
     // Without `_st`, a DRAFT user is invisible, as on a CRUD collection.
-    let response = app
-        .client
-        .patch(app.url(&format!("/users/{id}")))
-        .json(&update)
-        .send()
-        .await
-        .unwrap();
+    let response = app.patch_json(&format!("/users/{id}"), &update).await;
     assert_eq!(response.status(), 404);
     assert_eq!(app.get(&format!("/users/{id}")).await.status(), 404);
     assert_eq!(app.get(&format!("/users/{id}?_st=DRAFT")).await.status(), 200);

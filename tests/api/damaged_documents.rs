@@ -29,15 +29,7 @@ fn text_of_deep_user(user: &Value) -> String {
 
 /// User `id` as the running `app` stores it; then `app` is stopped (so the test can edit its file).
 async fn read_then_stop(app: TestApp, id: &str) -> Value {
-    let user: Value = app
-        .client
-        .get(app.url(&format!("/users/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let user: Value = app.get(&format!("/users/{id}")).await.json().await.unwrap();
     let _ = app.stop().await;
     user
 }
@@ -159,12 +151,7 @@ async fn crud_mode_a_document_too_deep_to_read_is_skipped_reported_and_deletable
     assert!(stub.contains("__UNREADABLE__"), "{stub}");
     let (_, checkup) = get(&app.client, app.url("/-/check-up")).await;
     assert!(checkup.contains(&deep_id), "{checkup}");
-    let delete = app
-        .client
-        .delete(app.url(&format!("/users/{deep_id}")))
-        .send()
-        .await
-        .unwrap();
+    let delete = app.delete(&format!("/users/{deep_id}")).await;
     assert_eq!(delete.status(), 204);
     let (status, _) = get(&app.client, app.url(&format!("/users/{deep_id}"))).await;
     assert_eq!(status, 404);

@@ -5,10 +5,6 @@ use serde_json::{json, Value};
 
 use crate::helpers::TestApp;
 
-async fn post(app: &TestApp, path: &str, body: &Value) -> reqwest::Response {
-    app.client.post(app.url(path)).json(body).send().await.unwrap()
-}
-
 fn operator_group() -> Value {
     json!({
         "userGroup": "operator", "label": "Operator",
@@ -19,7 +15,7 @@ fn operator_group() -> Value {
 #[tokio::test]
 async fn a_group_created_through_the_service_validates_the_next_user_at_once() {
     let app = TestApp::on_fakes().start().await;
-    let response = post(&app, "/groups/", &operator_group()).await;
+    let response = app.post_json("/groups/", &operator_group()).await;
     assert_eq!(response.status(), 200);
     let id = response.json::<Value>().await.unwrap()["_id"]
         .as_str()
@@ -29,7 +25,7 @@ async fn a_group_created_through_the_service_validates_the_next_user_at_once() {
     assert_eq!(stored["__STATE__"], "PUBLIC");
 
     let user = json!({"userGroup": "operator", "name": "Olga", "email": "olga@x.io", "desk": "three", "password": "Passw0rd!"});
-    let response = post(&app, "/users/", &user).await;
+    let response = app.post_json("/users/", &user).await;
     assert_eq!(response.status(), 400);
     let message = response.json::<Value>().await.unwrap()["message"]
         .as_str()
@@ -38,7 +34,7 @@ async fn a_group_created_through_the_service_validates_the_next_user_at_once() {
     assert!(message.contains("/desk"), "{message}");
 
     let user = json!({"userGroup": "operator", "name": "Olga", "email": "olga@x.io", "desk": 3, "password": "Passw0rd!"});
-    assert_eq!(post(&app, "/users/", &user).await.status(), 200);
+    assert_eq!(app.post_json("/users/", &user).await.status(), 200);
 }
 
 #[tokio::test]
@@ -46,7 +42,7 @@ async fn a_schema_that_does_not_compile_is_refused_on_create_and_on_update() {
     let app = TestApp::on_fakes().start().await;
     let mut bad = operator_group();
     bad["crudSchema"]["properties"]["desk"]["type"] = json!("integr");
-    let response = post(&app, "/groups/", &bad).await;
+    let response = app.post_json("/groups/", &bad).await;
     assert_eq!(response.status(), 400);
     let message = response.json::<Value>().await.unwrap()["message"]
         .as_str()
@@ -58,7 +54,8 @@ async fn a_schema_that_does_not_compile_is_refused_on_create_and_on_update() {
     );
     assert!(app.crud_fake().documents("/ums-config").is_empty());
 
-    let id = post(&app, "/groups/", &operator_group())
+    let id = app
+        .post_json("/groups/", &operator_group())
         .await
         .json::<Value>()
         .await
@@ -67,13 +64,7 @@ async fn a_schema_that_does_not_compile_is_refused_on_create_and_on_update() {
         .unwrap()
         .to_owned();
     let update = json!({"$set": {"crudSchema": {"type": 42}}});
-    let response = app
-        .client
-        .patch(app.url(&format!("/groups/{id}")))
-        .json(&update)
-        .send()
-        .await
-        .unwrap();
+    let response = app.patch_json(&format!("/groups/{id}"), &update).await;
     assert_eq!(response.status(), 400);
     assert_eq!(
         app.crud_fake().document("/ums-config", &id).unwrap()["crudSchema"],
@@ -84,26 +75,29 @@ async fn a_schema_that_does_not_compile_is_refused_on_create_and_on_update() {
 #[tokio::test]
 async fn a_duplicate_user_group_is_a_409_and_missing_fields_are_400() {
     let app = TestApp::on_fakes().start().await;
-    assert_eq!(post(&app, "/groups/", &operator_group()).await.status(), 200);
-    assert_eq!(post(&app, "/groups/", &operator_group()).await.status(), 409);
+    assert_eq!(app.post_json("/groups/", &operator_group()).await.status(), 200);
+    assert_eq!(app.post_json("/groups/", &operator_group()).await.status(), 409);
     assert_eq!(
-        post(&app, "/groups/", &json!({"userGroup": "x"})).await.status(),
+        app.post_json("/groups/", &json!({"userGroup": "x"}))
+            .await
+            .status(),
         400
     );
     assert_eq!(
-        post(&app, "/groups/", &json!({"crudSchema": {"type": "object"}}))
+        app.post_json("/groups/", &json!({"crudSchema": {"type": "object"}}))
             .await
             .status(),
         400
     );
     let unknown = json!({"userGroup": "y", "crudSchema": {"type": "object"}, "colour": "red"});
-    assert_eq!(post(&app, "/groups/", &unknown).await.status(), 400);
+    assert_eq!(app.post_json("/groups/", &unknown).await.status(), 400);
 }
 
 #[tokio::test]
 async fn updated_and_deleted_groups_apply_to_the_next_user_request() {
     let app = TestApp::on_fakes().start().await;
-    let id = post(&app, "/groups/", &operator_group())
+    let id = app
+        .post_json("/groups/", &operator_group())
         .await
         .json::<Value>()
         .await
@@ -112,18 +106,12 @@ async fn updated_and_deleted_groups_apply_to_the_next_user_request() {
         .unwrap()
         .to_owned();
     let update = json!({"$set": {"crudSchema.required": ["name"]}});
-    let response = app
-        .client
-        .patch(app.url(&format!("/groups/{id}")))
-        .json(&update)
-        .send()
-        .await
-        .unwrap();
+    let response = app.patch_json(&format!("/groups/{id}"), &update).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
     let user =
         json!({"userGroup": "operator", "name": "Olga", "email": "olga@x.io", "password": "Passw0rd!"});
     assert_eq!(
-        post(&app, "/users/", &user).await.status(),
+        app.post_json("/users/", &user).await.status(),
         200,
         "desk is no longer required"
     );
@@ -132,30 +120,17 @@ async fn updated_and_deleted_groups_apply_to_the_next_user_request() {
     assert_eq!(listed.len(), 1);
     assert_eq!(app.get(&format!("/groups/{id}")).await.status(), 200);
 
-    let response = app
-        .client
-        .delete(app.url(&format!("/groups/{id}")))
-        .send()
-        .await
-        .unwrap();
+    let response = app.delete(&format!("/groups/{id}")).await;
     assert_eq!(response.status(), 204);
     let user =
         json!({"userGroup": "operator", "name": "Otto", "email": "otto@x.io", "password": "Passw0rd!"});
-    let response = post(&app, "/users/", &user).await;
+    let response = app.post_json("/users/", &user).await;
     assert_eq!(response.status(), 400);
     assert_eq!(
         response.json::<Value>().await.unwrap()["message"],
         "userGroup \"operator\" does not exist"
     );
-    assert_eq!(
-        app.client
-            .delete(app.url(&format!("/groups/{id}")))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        404
-    );
+    assert_eq!(app.delete(&format!("/groups/{id}")).await.status(), 404);
 }
 
 #[tokio::test]

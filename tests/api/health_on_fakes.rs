@@ -72,12 +72,8 @@ async fn change_password_reaches_the_auth_fake_for_a_known_user_and_404s_for_an_
         .auth_fake()
         .insert_user("ann@example.com", Some("ann"), "Passw0rd!");
     let response = app
-        .client
-        .post(app.url("/users/change-password"))
-        .json(&json!({"authUserId": id}))
-        .send()
-        .await
-        .unwrap();
+        .post_json("/users/change-password", &json!({"authUserId": id}))
+        .await;
     assert_eq!(response.status(), 204);
     let delivered: Vec<String> = app
         .auth_fake()
@@ -88,11 +84,10 @@ async fn change_password_reaches_the_auth_fake_for_a_known_user_and_404s_for_an_
     assert_eq!(delivered, vec![id]);
 
     let response = app
-        .client
-        .post(app.url("/users/change-password"))
-        .json(&json!({"authUserId": "auth0|000000000000000000000000"}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            "/users/change-password",
+            &json!({"authUserId": "auth0|000000000000000000000000"}),
+        )
+        .await;
     assert_eq!(response.status(), 404);
 }

@@ -148,7 +148,7 @@ async fn unknown_routes_get_a_mia_404_body() {
 #[tokio::test]
 async fn a_wrong_method_gets_a_mia_405_body() {
     let app = TestApp::on_wiremock().start().await;
-    let response = app.client.delete(app.url("/-/healthz")).send().await.unwrap();
+    let response = app.delete("/-/healthz").await;
     assert_eq!(response.status(), 405);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["statusCode"], 405);

@@ -161,6 +161,14 @@ impl TestApp {
         send(self.client.post(self.url(path)).json(body), headers).await
     }
 
+    pub async fn patch_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        send(self.client.patch(self.url(path)).json(body), &[]).await
+    }
+
+    pub async fn delete(&self, path: &str) -> reqwest::Response {
+        send(self.client.delete(self.url(path)), &[]).await
+    }
+
     /// Waits (at most 5 s) for the server task to end, e.g. after `shutdown.cancel()`.
     pub async fn stopped(&mut self) -> Stopped {
         let server = self.server.take().expect("the server task is awaited once");

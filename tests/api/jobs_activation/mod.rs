@@ -58,12 +58,8 @@ fn body(ids: &[String]) -> Value {
 
 /// `POST /jobs/bulk-activation{query}` with `body`.
 async fn post(app: &TestApp, query: &str, body: &Value) -> reqwest::Response {
-    app.client
-        .post(app.url(&format!("/jobs/bulk-activation{query}")))
-        .json(body)
-        .send()
+    app.post_json(&format!("/jobs/bulk-activation{query}"), body)
         .await
-        .expect("request sent")
 }
 
 /// Starts a job for `ids` (202 expected) and returns its id.

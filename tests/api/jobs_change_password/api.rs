@@ -64,7 +64,7 @@ async fn malformed_bodies_are_400_with_a_message() {
 
 #[tokio::test]
 async fn duplicate_ids_are_sent_once_in_first_seen_order() {
-    let app = TestApp::on_fakes().with_env(&[(RATE, "50")]).start().await;
+    let app = app_at("50", None).await;
     let ids = auth_users(app.auth_fake(), 3);
     let with_duplicates = [&ids[1], &ids[0], &ids[1], &ids[2], &ids[0]].map(|s| s.to_owned());
     let job = start_job(&app.address, &with_duplicates).await;

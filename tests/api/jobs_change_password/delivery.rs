@@ -3,14 +3,11 @@
 
 use std::time::{Duration, Instant};
 
-use ums_fakes::auth0::Auth0Fake;
-
 use super::*;
-use crate::helpers::TestApp;
 
 #[tokio::test]
 async fn every_user_of_a_job_gets_exactly_one_change_password_request() {
-    let app = TestApp::on_fakes().with_env(&[(RATE, "50")]).start().await;
+    let app = app_at("50", None).await;
     let ids = auth_users(app.auth_fake(), 30);
     let started = Instant::now();
     let job = start_job(&app.address, &ids).await;
@@ -34,12 +31,7 @@ async fn every_user_of_a_job_gets_exactly_one_change_password_request() {
 
 #[tokio::test]
 async fn at_the_providers_own_rate_every_user_is_delivered_without_429s_and_progress_shows() {
-    let auth0 = Auth0Fake::builder().requests_per_second(10).build();
-    let app = TestApp::on_fakes()
-        .with_auth0_fake(auth0)
-        .with_env(&[(RATE, "10")])
-        .start()
-        .await;
+    let app = app_at("10", Some(10)).await;
     let ids = auth_users(app.auth_fake(), 30);
     let job = start_job(&app.address, &ids).await;
     let finished = wait_completed(&app.address, &job).await;
@@ -63,12 +55,7 @@ async fn at_the_providers_own_rate_every_user_is_delivered_without_429s_and_prog
 
 #[tokio::test]
 async fn above_the_providers_rate_the_job_waits_out_the_429s_and_still_delivers_everyone() {
-    let auth0 = Auth0Fake::builder().requests_per_second(5).build();
-    let app = TestApp::on_fakes()
-        .with_auth0_fake(auth0)
-        .with_env(&[(RATE, "20")])
-        .start()
-        .await;
+    let app = app_at("20", Some(5)).await;
     let ids = auth_users(app.auth_fake(), 15);
     let job = start_job(&app.address, &ids).await;
     let finished = wait_completed(&app.address, &job).await;
@@ -90,7 +77,7 @@ async fn above_the_providers_rate_the_job_waits_out_the_429s_and_still_delivers_
 
 #[tokio::test]
 async fn unknown_users_end_in_failures_and_the_others_complete() {
-    let app = TestApp::on_fakes().with_env(&[(RATE, "50")]).start().await;
+    let app = app_at("50", None).await;
     let known = auth_users(app.auth_fake(), 4);
     let unknown = ["auth0|000000000000000000000001", "auth0|nobody"];
     let ids = vec![
@@ -122,12 +109,7 @@ async fn unknown_users_end_in_failures_and_the_others_complete() {
 
 #[tokio::test]
 async fn two_jobs_running_at_once_share_the_ceiling() {
-    let auth0 = Auth0Fake::builder().requests_per_second(10).build();
-    let app = TestApp::on_fakes()
-        .with_auth0_fake(auth0)
-        .with_env(&[(RATE, "10")])
-        .start()
-        .await;
+    let app = app_at("10", Some(10)).await;
     let ids = auth_users(app.auth_fake(), 20);
     let (first, second) = tokio::join!(
         start_job(&app.address, &ids[..10]),

@@ -54,7 +54,7 @@ async fn a_job_stopped_on_one_replica_is_finished_by_another_without_sending_twi
 
 #[tokio::test]
 async fn a_job_left_by_a_crashed_replica_resumes_from_its_last_checkpoint() {
-    let app = TestApp::on_fakes().with_env(&[(RATE, "50")]).start().await;
+    let app = app_at("50", None).await;
     app.shutdown.cancel();
     let ids = auth_users(app.auth_fake(), 10);
     let client = build_http_client(Duration::from_secs(5)).unwrap();

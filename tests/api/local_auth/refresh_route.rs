@@ -39,29 +39,14 @@ async fn start() -> Running {
 async fn user(app: &TestApp, name: &str) -> Session {
     let email = format!("{name}@example.com");
     let body = json!({"userGroup": "customer", "name": name, "email": email, "password": "Passw0rd!"});
-    let created = app
-        .client
-        .post(app.url("/users/"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let created = app.post_json("/users/", &body).await;
     assert_eq!(created.status(), 200);
     let id = created.json::<Value>().await.unwrap()["_id"]
         .as_str()
         .unwrap()
         .to_owned();
     let login = json!({"username": email, "password": "Passw0rd!"});
-    let tokens: Value = app
-        .client
-        .post(app.url("/oauth/token"))
-        .json(&login)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tokens: Value = app.post_json("/oauth/token", &login).await.json().await.unwrap();
     Session {
         id,
         access: tokens["accessToken"].as_str().unwrap().to_owned(),

@@ -192,21 +192,21 @@ pub async fn a_patch_that_would_duplicate_a_unique_value_fails_and_writes_nothin
     assert_eq!(doc["name"], "kept");
 }
 
+/// Public `a` and `b` in group `g1` and `c` in `g2` (their ids, in order), and a draft `d` in `g1`
+/// (its id).
+async fn seed_two_groups(store: &Store) -> (Vec<String>, String) {
+    let public = [
+        json!({"name": "a", "group": "g1"}),
+        json!({"name": "b", "group": "g1"}),
+        json!({"name": "c", "group": "g2"}),
+    ];
+    let ids = seed(store, &public).await;
+    let draft = json!({"name": "d", "group": "g1"});
+    (ids, store.users.insert(&ctx(), &draft).await.unwrap())
+}
+
 pub async fn patch_many_and_patch_bulk_return_the_modified_counts(store: Store) {
-    let ids = seed(
-        &store,
-        &[
-            json!({"name": "a", "group": "g1"}),
-            json!({"name": "b", "group": "g1"}),
-            json!({"name": "c", "group": "g2"}),
-        ],
-    )
-    .await;
-    store
-        .users
-        .insert(&ctx(), &json!({"name": "d", "group": "g1"}))
-        .await
-        .unwrap();
+    let (ids, _draft) = seed_two_groups(&store).await;
 
     let g1 = filter(json!({"group": "g1"}));
     let n = store
@@ -254,21 +254,13 @@ pub async fn patch_many_and_patch_bulk_return_the_modified_counts(store: Store) 
     assert_eq!(store.users.patch_bulk(&ctx(), &[]).await, Ok(0));
 }
 
+/// Deletes `id` with no filter.
+async fn delete(store: &Store, id: &str) -> Result<bool, DownstreamError> {
+    store.users.delete(&ctx(), id, &Filter::default()).await
+}
+
 pub async fn delete_removes_one_match_and_delete_many_returns_the_count(store: Store) {
-    let ids = seed(
-        &store,
-        &[
-            json!({"name": "a", "group": "g1"}),
-            json!({"name": "b", "group": "g1"}),
-            json!({"name": "c", "group": "g2"}),
-        ],
-    )
-    .await;
-    let draft = store
-        .users
-        .insert(&ctx(), &json!({"name": "d", "group": "g1"}))
-        .await
-        .unwrap();
+    let (ids, draft) = seed_two_groups(&store).await;
 
     assert_eq!(
         store
@@ -277,33 +269,13 @@ pub async fn delete_removes_one_match_and_delete_many_returns_the_count(store: S
             .await,
         Ok(false)
     );
-    assert_eq!(
-        store.users.delete(&ctx(), &ids[0], &Filter::default()).await,
-        Ok(true)
-    );
-    assert_eq!(
-        store.users.delete(&ctx(), &ids[0], &Filter::default()).await,
-        Ok(false)
-    );
-    assert_eq!(
-        store.users.delete(&ctx(), &draft, &Filter::default()).await,
-        Ok(false)
-    );
+    assert_eq!(delete(&store, &ids[0]).await, Ok(true));
+    assert_eq!(delete(&store, &ids[0]).await, Ok(false));
+    assert_eq!(delete(&store, &draft).await, Ok(false));
 
-    assert_eq!(
-        store
-            .users
-            .delete_many(&ctx(), &filter(json!({"group": "g1"})))
-            .await,
-        Ok(1)
-    );
-    assert_eq!(
-        store
-            .users
-            .delete_many(&ctx(), &filter(json!({"group": "g1"})))
-            .await,
-        Ok(0)
-    );
+    let g1 = filter(json!({"group": "g1"}));
+    assert_eq!(store.users.delete_many(&ctx(), &g1).await, Ok(1));
+    assert_eq!(store.users.delete_many(&ctx(), &g1).await, Ok(0));
     assert!(stored(&store, &draft).await.is_some());
     assert_eq!(names_matching(&store, json!({})).await, ["c"]);
 }

@@ -10,7 +10,7 @@ use crate::helpers::captured_log_text;
 async fn a_full_create_calls_every_downstream_in_order_with_the_exact_bodies() {
     let s = Scenario::happy().await;
 
-    let (status, created) = status_and_body(s.post("/users/", &full_body()).await).await;
+    let (status, created) = s.answer("/users/", &full_body()).await;
 
     assert_eq!((status, created), (200, json!({"_id": USER_ID})));
     let expected = [INSERT, AUTH_CREATE, PATCH_USER, GRANT, SCHEDULE, PATCH_USER];
@@ -78,7 +78,7 @@ async fn without_random_pwd_gen_a_password_is_required_before_anything_is_writte
     let s = Scenario::with_env(&[("RANDOM_PWD_GEN", "false")]).await;
     let user = json!({"userGroup": "customer", "name": "Ada", "email": "ada@example.com"});
 
-    let (status, error) = status_and_body(s.post("/users/", &user).await).await;
+    let (status, error) = s.answer("/users/", &user).await;
 
     assert_eq!(status, 400);
     assert_eq!(
@@ -145,7 +145,7 @@ async fn schema_violations_are_listed_together_and_nothing_is_written() {
     let s = Scenario::happy().await;
     let user = json!({"userGroup": "customer", "name": "Ada", "email": "not-an-email", "age": -1});
 
-    let (status, error) = status_and_body(s.post("/users/", &user).await).await;
+    let (status, error) = s.answer("/users/", &user).await;
 
     assert_eq!(status, 400);
     let message = error["message"].as_str().unwrap();
@@ -164,7 +164,7 @@ async fn schema_violations_are_listed_together_and_nothing_is_written() {
 async fn an_unknown_group_is_a_400() {
     let s = Scenario::happy().await;
 
-    let (status, error) = status_and_body(s.post("/users/", &json!({"userGroup": "nope"})).await).await;
+    let (status, error) = s.answer("/users/", &json!({"userGroup": "nope"})).await;
 
     assert_eq!(
         (status, &error["message"]),
@@ -184,7 +184,7 @@ async fn fields_the_service_or_the_store_own_are_refused_by_name() {
         let mut user = json!({"userGroup": "customer", "name": "Ada"});
         user[field] = json!("x");
 
-        let (status, error) = status_and_body(s.post("/users/", &user).await).await;
+        let (status, error) = s.answer("/users/", &user).await;
 
         assert_eq!(status, 400);
         assert_eq!(
@@ -210,7 +210,7 @@ async fn unknown_or_malformed_query_parameters_are_refused() {
             "postponeAuthUserCreation must be true or false",
         ),
     ] {
-        let (status, error) = status_and_body(s.post(&format!("/users/?{query}"), &user).await).await;
+        let (status, error) = s.answer(&format!("/users/?{query}"), &user).await;
         assert_eq!((status, &error["message"]), (400, &Value::from(message)));
     }
     assert!(s.journal.lines().is_empty());
@@ -221,7 +221,7 @@ async fn a_duplicate_in_the_user_store_is_a_409_with_nothing_to_undo() {
     let conflict = json!({"statusCode": 409, "error": "Conflict", "message": "E11000 duplicate key"});
     let s = Scenario::failing(Step::Insert, ResponseTemplate::new(409).set_body_json(conflict)).await;
 
-    let (status, error) = status_and_body(s.post("/users/", &full_body()).await).await;
+    let (status, error) = s.answer("/users/", &full_body()).await;
 
     assert_eq!(status, 409);
     let message = error["message"].as_str().unwrap();

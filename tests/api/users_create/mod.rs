@@ -173,6 +173,11 @@ impl Scenario {
     async fn post(&self, route: &str, body: &Value) -> reqwest::Response {
         self.app.post_json(route, body).await
     }
+
+    /// The status and the JSON body of the answer to `POST {route}` with `body`.
+    async fn answer(&self, route: &str, body: &Value) -> (u16, Value) {
+        status_and_body(self.post(route, body).await).await
+    }
 }
 
 /// The Auth0 Client path of the test auth user (`|` is percent-encoded).

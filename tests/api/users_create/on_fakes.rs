@@ -8,15 +8,6 @@ async fn app() -> TestApp {
     TestApp::on_fakes().with_customer_group().start().await
 }
 
-async fn post(app: &TestApp, route: &str, body: &Value) -> reqwest::Response {
-    app.client
-        .post(app.url(route))
-        .json(body)
-        .send()
-        .await
-        .expect("request failed")
-}
-
 fn user(name: &str, email: &str) -> Value {
     json!({"userGroup": "customer", "name": name, "email": email, "username": name, "password": "Pa55-word!"})
 }
@@ -25,7 +16,7 @@ fn user(name: &str, email: &str) -> Value {
 async fn a_created_user_is_public_linked_and_password_free_in_the_store_and_known_to_the_auth_provider() {
     let app = app().await;
 
-    let response = post(&app, "/users/", &user("ada", "ada@example.com")).await;
+    let response = app.post_json("/users/", &user("ada", "ada@example.com")).await;
 
     assert_eq!(response.status(), 200);
     let id = response.json::<Value>().await.unwrap()["_id"]
@@ -49,18 +40,18 @@ async fn a_created_user_is_public_linked_and_password_free_in_the_store_and_know
 async fn a_duplicate_email_is_a_409_that_leaves_nothing_behind() {
     let app = app().await;
     assert_eq!(
-        post(&app, "/users/", &user("ada", "ada@example.com"))
+        app.post_json("/users/", &user("ada", "ada@example.com"))
             .await
             .status(),
         200
     );
 
     // Taken in the store: refused at the insert.
-    let response = post(&app, "/users/", &user("ada2", "ada@example.com")).await;
+    let response = app.post_json("/users/", &user("ada2", "ada@example.com")).await;
     assert_eq!(response.status(), 409);
     // Taken only in the auth provider: the store user is deleted again.
     app.auth_fake().insert_user("bob@example.com", None, "Xx-12345");
-    let response = post(&app, "/users/", &user("bob", "bob@example.com")).await;
+    let response = app.post_json("/users/", &user("bob", "bob@example.com")).await;
     assert_eq!(response.status(), 409);
 
     assert_eq!(app.crud_fake().state().documents("/users").len(), 1);
@@ -71,12 +62,12 @@ async fn a_duplicate_email_is_a_409_that_leaves_nothing_behind() {
 async fn a_postponed_user_is_linked_by_register() {
     let app = app().await;
 
-    let response = post(
-        &app,
-        "/users/?postponeAuthUserCreation=true",
-        &user("ada", "ada@example.com"),
-    )
-    .await;
+    let response = app
+        .post_json(
+            "/users/?postponeAuthUserCreation=true",
+            &user("ada", "ada@example.com"),
+        )
+        .await;
     assert_eq!(response.status(), 200);
     let id = response.json::<Value>().await.unwrap()["_id"]
         .as_str()
@@ -91,12 +82,9 @@ async fn a_postponed_user_is_linked_by_register() {
         .get("authUserId")
         .is_none());
 
-    let response = post(
-        &app,
-        "/users/register",
-        &json!({"_id": id, "password": "An0ther-pw!"}),
-    )
-    .await;
+    let response = app
+        .post_json("/users/register", &json!({"_id": id, "password": "An0ther-pw!"}))
+        .await;
 
     assert_eq!(response.status(), 204);
     let auth_users = app.auth_fake().users();
@@ -104,6 +92,6 @@ async fn a_postponed_user_is_linked_by_register() {
     let stored = app.crud_fake().state().document("/users", &id).unwrap();
     assert_eq!(stored["authUserId"], auth_users[0]["user_id"]);
     assert_eq!(auth_users[0]["email"], "ada@example.com");
-    let again = post(&app, "/users/register", &json!({"_id": id})).await;
+    let again = app.post_json("/users/register", &json!({"_id": id})).await;
     assert_eq!(again.status(), 409);
 }

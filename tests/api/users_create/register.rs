@@ -92,7 +92,7 @@ async fn an_already_linked_user_is_a_409() {
     stored["authUserId"] = json!(AUTH_ID);
     let s = scenario(Some(stored)).await;
 
-    let (status, error) = status_and_body(s.post("/users/register", &json!({"_id": USER_ID})).await).await;
+    let (status, error) = s.answer("/users/register", &json!({"_id": USER_ID})).await;
 
     assert_eq!(status, 409);
     let message = format!("user \"{USER_ID}\" is already linked to auth user \"{AUTH_ID}\"");
@@ -104,7 +104,7 @@ async fn an_already_linked_user_is_a_409() {
 async fn an_unknown_user_is_a_404() {
     let s = scenario(None).await;
 
-    let (status, error) = status_and_body(s.post("/users/register", &json!({"_id": USER_ID})).await).await;
+    let (status, error) = s.answer("/users/register", &json!({"_id": USER_ID})).await;
 
     assert_eq!(
         (status, &error["message"]),
@@ -119,7 +119,7 @@ async fn a_group_that_disables_auth_users_is_a_400() {
     stored["userGroup"] = json!("staff");
     let s = scenario(Some(stored)).await;
 
-    let (status, error) = status_and_body(s.post("/users/register", &json!({"_id": USER_ID})).await).await;
+    let (status, error) = s.answer("/users/register", &json!({"_id": USER_ID})).await;
 
     assert_eq!(status, 400);
     assert_eq!(error["message"], "userGroup \"staff\" does not allow auth users");

@@ -29,7 +29,7 @@ fn linked_body() -> Value {
 async fn linking_an_existing_auth_user_inserts_the_user_with_its_auth_user_id_and_grants_its_roles() {
     let s = scenario(vec![], Some(json!({"user_id": AUTH_ID}))).await;
 
-    let (status, created) = status_and_body(s.post("/users/with-id", &linked_body()).await).await;
+    let (status, created) = s.answer("/users/with-id", &linked_body()).await;
 
     assert_eq!((status, created), (200, json!({"_id": USER_ID})));
     assert_eq!(s.journal.lines(), [FIND, AUTH_GET, INSERT, GRANT]);
@@ -52,7 +52,7 @@ async fn an_auth_user_already_linked_is_a_409_naming_the_linked_user() {
     let other = json!({"_id": "665f00000000000000000002", "authUserId": AUTH_ID});
     let s = scenario(vec![other], Some(json!({"user_id": AUTH_ID}))).await;
 
-    let (status, error) = status_and_body(s.post("/users/with-id", &linked_body()).await).await;
+    let (status, error) = s.answer("/users/with-id", &linked_body()).await;
 
     assert_eq!(status, 409);
     let message = format!("authUserId \"{AUTH_ID}\" is already linked to user \"665f00000000000000000002\"");
@@ -64,7 +64,7 @@ async fn an_auth_user_already_linked_is_a_409_naming_the_linked_user() {
 async fn an_unknown_auth_user_is_a_404() {
     let s = scenario(vec![], None).await;
 
-    let (status, error) = status_and_body(s.post("/users/with-id", &linked_body()).await).await;
+    let (status, error) = s.answer("/users/with-id", &linked_body()).await;
 
     assert_eq!(status, 404);
     assert_eq!(
@@ -88,7 +88,7 @@ async fn a_failed_grant_deletes_the_store_user_but_never_the_existing_auth_user(
     )
     .await;
 
-    let (status, _) = status_and_body(s.post("/users/with-id", &linked_body()).await).await;
+    let (status, _) = s.answer("/users/with-id", &linked_body()).await;
 
     assert_eq!(status, 502);
     assert_eq!(s.journal.lines(), [FIND, AUTH_GET, INSERT, GRANT, DELETE_USER]);
@@ -110,7 +110,7 @@ async fn a_missing_auth_user_id_or_a_password_is_refused_before_any_call() {
         ),
     ];
     for (user, message) in cases {
-        let (status, error) = status_and_body(s.post("/users/with-id", &user).await).await;
+        let (status, error) = s.answer("/users/with-id", &user).await;
         assert_eq!((status, &error["message"]), (400, &json!(message)));
     }
     assert!(s.journal.lines().is_empty());

@@ -68,7 +68,7 @@ async fn a_hundred_thousand_level_dotted_header_is_a_400_and_the_embedded_servic
         "{message}"
     );
     // Still up, and still importing.
-    let count = app.client.get(app.url("/users/count")).send().await.unwrap();
+    let count = app.get("/users/count").await;
     assert_eq!(count.status(), 200);
     let csv = "userGroup,name,email,address.city\ncustomer,Ann,ann@example.com,Rome\n";
     let (status, report) = import_csv(&app, csv, &[]).await;

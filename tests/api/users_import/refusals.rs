@@ -17,12 +17,8 @@ async fn a_body_that_is_not_multipart_is_refused_with_415() {
     let app = app_with(&[]).await;
 
     let response = app
-        .client
-        .patch(app.url("/users/import"))
-        .json(&json!({"file": "userGroup\ncustomer\n"}))
-        .send()
-        .await
-        .unwrap();
+        .patch_json("/users/import", &json!({"file": "userGroup\ncustomer\n"}))
+        .await;
 
     let (status, error) = status_and_body(response).await;
     assert_eq!(status, 415);

@@ -18,11 +18,7 @@ async fn mount_happy_path(downstream: &Downstream<'_>, user: Value) {
 }
 
 async fn delete_user(app: &TestApp, id: &str) -> reqwest::Response {
-    app.client
-        .delete(app.url(&format!("/users/{id}")))
-        .send()
-        .await
-        .expect("request failed")
+    app.delete(&format!("/users/{id}")).await
 }
 
 #[tokio::test]

@@ -49,13 +49,7 @@ fn auth_blocked(app: &TestApp, auth_id: &str) -> Option<bool> {
 /// `POST /users/state` with one item for user `id`; returns the count.
 async fn set_state(app: &TestApp, id: &str, state_to: &str) -> Value {
     let body = json!([{"filter": {"_id": id}, "stateTo": state_to}]);
-    let response = app
-        .client
-        .post(app.url("/users/state"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_json("/users/state", &body).await;
     assert_eq!(response.status(), 200, "POST /users/state {state_to}");
     response.json().await.unwrap()
 }
@@ -65,11 +59,7 @@ async fn post(app: &TestApp, route: &str) -> reqwest::Response {
 }
 
 async fn delete(app: &TestApp, id: &str) -> reqwest::Response {
-    app.client
-        .delete(app.url(&format!("/users/{id}")))
-        .send()
-        .await
-        .unwrap()
+    app.delete(&format!("/users/{id}")).await
 }
 
 #[tokio::test]
@@ -102,13 +92,7 @@ async fn bulk_state_changes_only_the_users_matching_the_filter() {
     let (second, second_auth) = seed_user(&app, 2);
 
     let body = json!([{"filter": {"email": "user2@example.com"}, "stateTo": "TRASH"}]);
-    let response = app
-        .client
-        .post(app.url("/users/state"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_json("/users/state", &body).await;
 
     assert_eq!(response.json::<Value>().await.unwrap(), json!(1));
     assert_eq!(store_state(&app, &first).as_deref(), Some("PUBLIC"));
@@ -164,12 +148,8 @@ async fn expire_blocks_the_user_in_the_auth_provider_and_the_store() {
     let (id, auth_id) = seed_user(&app, 1);
 
     let response = app
-        .client
-        .post(app.url(&format!("/users/{id}/expire")))
-        .json(&json!({"userId": id}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(&format!("/users/{id}/expire"), &json!({"userId": id}))
+        .await;
 
     assert_eq!(response.status(), 204);
     assert_eq!(auth_blocked(&app, &auth_id), Some(true));

@@ -84,13 +84,7 @@ async fn on_the_embedded_store_empty_parameters_answer_as_if_absent() {
     let app = TestApp::embedded(&dir).start().await;
     let ann =
         json!({"userGroup": "customer", "name": "Ann", "email": "ann@example.com", "password": "Passw0rd!"});
-    let created = app
-        .client
-        .post(app.url("/users/"))
-        .json(&ann)
-        .send()
-        .await
-        .unwrap();
+    let created = app.post_json("/users/", &ann).await;
     assert_eq!(created.status(), 200, "{}", created.text().await.unwrap());
     let id = created.json::<Value>().await.unwrap()["_id"]
         .as_str()
