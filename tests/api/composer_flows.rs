@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, TextField};
 
 async fn app() -> TestApp {
     TestApp::on_fakes().with_customer_group().start().await
@@ -13,10 +13,7 @@ async fn create(app: &TestApp, name: &str, email: &str) -> String {
     let body = json!({"userGroup": "customer", "name": name, "email": email, "password": "Passw0rd!"});
     let response = app.post_json("/users/", &body).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
-    response.json::<Value>().await.unwrap()["_id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    response.text_field("_id").await
 }
 
 fn auth_user(app: &TestApp, store_user: &Value) -> Value {

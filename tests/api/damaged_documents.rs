@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
-use crate::helpers::{temp_data_dir, TestApp};
+use crate::helpers::{temp_data_dir, TestApp, TextField};
 
 /// `{"x": {"x": ... "deep"}}` with `levels` objects, built without recursion.
 fn nested(levels: usize) -> Value {
@@ -49,12 +49,7 @@ async fn embedded_a_document_too_deep_to_read_is_reported_skipped_and_deletable(
         let body = json!({"userGroup": "customer", "name": name, "email": email, "password": "Passw0rd!"});
         let response = client.post(app.url("/users/")).json(&body).send().await.unwrap();
         assert_eq!(response.status(), 200);
-        ids.push(
-            response.json::<Value>().await.unwrap()["_id"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
+        ids.push(response.text_field("_id").await);
     }
     let ann = read_then_stop(app, &ids[0]).await;
 
@@ -164,10 +159,7 @@ async fn embedded_a_readable_document_beyond_the_depth_limit_is_reported_until_r
     let client = app.client.clone();
     let body = json!({"userGroup": "customer", "name": "Ann", "email": "ann@example.com"});
     let response = client.post(app.url("/users/")).json(&body).send().await.unwrap();
-    let id = response.json::<Value>().await.unwrap()["_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = response.text_field("_id").await;
     let mut ann = read_then_stop(app, &id).await;
 
     // 40 levels (the root and 39 objects): readable, but beyond LIMIT_DOCUMENT_DEPTH (32), as an earlier version allowed.

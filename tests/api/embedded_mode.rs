@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{temp_data_dir, TestApp};
+use crate::helpers::{temp_data_dir, TestApp, TextField};
 
 #[tokio::test]
 async fn the_readme_walk_through_works_on_the_embedded_mode() {
@@ -16,10 +16,7 @@ async fn the_readme_walk_through_works_on_the_embedded_mode() {
     let ann = json!({"userGroup": "customer", "name": "Ann", "email": "ann@example.com", "password": "Passw0rd!", "roles": ["viewer"]});
     let response = app.post_json("/users/", &ann).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
-    let id = response.json::<Value>().await.unwrap()["_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = response.text_field("_id").await;
 
     // Log in, then /userinfo with the token.
     let login = app
@@ -74,20 +71,7 @@ async fn the_readme_walk_through_works_on_the_embedded_mode() {
     let csv =
         std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/examples/users.csv"))
             .unwrap();
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(csv)
-            .file_name("users.csv")
-            .mime_str("text/csv")
-            .unwrap(),
-    );
-    let response = app
-        .client
-        .patch(app.url("/users/import"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let response = app.import_csv(csv, &[]).await;
     assert_eq!(response.status(), 200);
     let report: Value = response.json().await.unwrap();
     assert_eq!(report["inserted"].as_array().unwrap().len(), 2, "{report}");
@@ -105,23 +89,12 @@ async fn users_credentials_and_jobs_survive_a_restart() {
     let app = TestApp::embedded(&dir).start().await;
     let bea =
         json!({"userGroup": "customer", "name": "Bea", "email": "bea@example.com", "password": "Passw0rd!"});
-    let id = app
-        .post_json("/users/", &bea)
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.post_json("/users/", &bea).await.text_field("_id").await;
     let job = app
         .post_json("/jobs/change-password/bulk", &json!({"authUsersIds": [id]}))
         .await;
     assert_eq!(job.status(), 202);
-    let job_id = job.json::<Value>().await.unwrap()["jobId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let job_id = job.text_field("jobId").await;
     let _ = app.stop().await;
 
     let app = TestApp::embedded(&dir).start().await;

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, TextField};
 
 fn operator_group() -> Value {
     json!({
@@ -17,20 +17,14 @@ async fn a_group_created_through_the_service_validates_the_next_user_at_once() {
     let app = TestApp::on_fakes().start().await;
     let response = app.post_json("/groups/", &operator_group()).await;
     assert_eq!(response.status(), 200);
-    let id = response.json::<Value>().await.unwrap()["_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = response.text_field("_id").await;
     let stored = app.crud_fake().document("/ums-config", &id).unwrap();
     assert_eq!(stored["__STATE__"], "PUBLIC");
 
     let user = json!({"userGroup": "operator", "name": "Olga", "email": "olga@x.io", "desk": "three", "password": "Passw0rd!"});
     let response = app.post_json("/users/", &user).await;
     assert_eq!(response.status(), 400);
-    let message = response.json::<Value>().await.unwrap()["message"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let message = response.text_field("message").await;
     assert!(message.contains("/desk"), "{message}");
 
     let user = json!({"userGroup": "operator", "name": "Olga", "email": "olga@x.io", "desk": 3, "password": "Passw0rd!"});
@@ -44,10 +38,7 @@ async fn a_schema_that_does_not_compile_is_refused_on_create_and_on_update() {
     bad["crudSchema"]["properties"]["desk"]["type"] = json!("integr");
     let response = app.post_json("/groups/", &bad).await;
     assert_eq!(response.status(), 400);
-    let message = response.json::<Value>().await.unwrap()["message"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let message = response.text_field("message").await;
     assert!(
         message.starts_with("crudSchema of group \"operator\" does not compile"),
         "{message}"
@@ -57,12 +48,8 @@ async fn a_schema_that_does_not_compile_is_refused_on_create_and_on_update() {
     let id = app
         .post_json("/groups/", &operator_group())
         .await
-        .json::<Value>()
-        .await
-        .unwrap()["_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .text_field("_id")
+        .await;
     let update = json!({"$set": {"crudSchema": {"type": 42}}});
     let response = app.patch_json(&format!("/groups/{id}"), &update).await;
     assert_eq!(response.status(), 400);
@@ -99,12 +86,8 @@ async fn updated_and_deleted_groups_apply_to_the_next_user_request() {
     let id = app
         .post_json("/groups/", &operator_group())
         .await
-        .json::<Value>()
-        .await
-        .unwrap()["_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .text_field("_id")
+        .await;
     let update = json!({"$set": {"crudSchema.required": ["name"]}});
     let response = app.patch_json(&format!("/groups/{id}"), &update).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{customer_schema, group_doc, temp_data_dir, TestApp};
+use crate::helpers::{customer_schema, group_doc, temp_data_dir, TestApp, TextField};
 
 /// A schema whose references loop without descending into the document (jsonschema 0.33
 /// overflows its stack on the first user validated against it).
@@ -72,10 +72,7 @@ async fn a_cyclic_schema_is_refused_by_post_and_patch_groups_naming_the_cycle() 
     let valid = json!({"userGroup": "loop", "crudSchema": {"type": "object"}});
     let response = within_seconds(app.client.post(app.url("/groups/")).json(&valid)).await;
     assert_eq!(response.status(), 200);
-    let id = response.json::<Value>().await.unwrap()["_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = response.text_field("_id").await;
     let update = json!({"$set": {"crudSchema.allOf": [{"$ref": "#"}]}});
     let response = within_seconds(app.client.patch(app.url(&format!("/groups/{id}"))).json(&update)).await;
     assert_eq!(response.status(), 400);

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{temp_data_dir, TestApp};
+use crate::helpers::{temp_data_dir, TestApp, TextField};
 
 /// The service under test in one of its two modes, with a `customer` user.
 struct Subject {
@@ -46,10 +46,7 @@ impl Subject {
             .await
             .unwrap();
         assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
-        let user = response.json::<Value>().await.unwrap()["_id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let user = response.text_field("_id").await;
         Self {
             base,
             client,

@@ -87,6 +87,18 @@ fn filter_pairs(with_state: bool, with_id: bool) -> Vec<(String, String)> {
     pairs
 }
 
+/// `find_query()` on the wire.
+fn find_query_pairs() -> Vec<(String, String)> {
+    let mut pairs = filter_pairs(true, true);
+    pairs.extend([
+        pair("_p", "name,email"),
+        pair("_s", "-createdAt"),
+        pair("_l", "10"),
+        pair("_sk", "20"),
+    ]);
+    pairs
+}
+
 fn pair(name: &str, value: &str) -> (String, String) {
     (name.to_owned(), value.to_owned())
 }

@@ -62,8 +62,7 @@ async fn crud_mode_an_email_change_to_a_taken_one_is_a_409_in_words() {
     let bob_id = bob["_id"].as_str().unwrap().to_owned();
 
     let update = json!({"$set": {"email": "a@b.c"}});
-    let url = app.url(&format!("/users/{bob_id}"));
-    let response = app.client.patch(url).json(&update).send().await.unwrap();
+    let response = app.patch_json(&format!("/users/{bob_id}"), &update).await;
     let message = conflict_message(response).await;
     assert!(message.ends_with(EMAIL_TAKEN), "{message:?}");
     let stored = app.crud_fake().state().document("/users", &bob_id).unwrap();
@@ -74,38 +73,23 @@ async fn crud_mode_an_email_change_to_a_taken_one_is_a_409_in_words() {
 async fn embedded_mode_a_taken_email_is_the_same_409_on_create_and_on_update() {
     let dir = temp_data_dir();
     let app = TestApp::embedded(&dir).start().await;
-    let post = |body: Value| app.client.post(app.url("/users/")).json(&body).send();
     let ann = json!({"userGroup": "customer", "name": "Ann", "email": "a@b.c", "password": "Passw0rd!"});
-    assert_eq!(post(ann.clone()).await.unwrap().status(), 200);
+    assert_eq!(app.post_json("/users/", &ann).await.status(), 200);
 
-    let message = conflict_message(post(ann).await.unwrap()).await;
+    let message = conflict_message(app.post_json("/users/", &ann).await).await;
     assert!(message.ends_with(EMAIL_TAKEN), "{message:?}");
 
     let bob =
         json!({"userGroup": "customer", "name": "Bob", "email": "bob@example.com", "password": "Passw0rd!"});
-    let created: Value = post(bob).await.unwrap().json().await.unwrap();
+    let created: Value = app.post_json("/users/", &bob).await.json().await.unwrap();
     let bob_id = created["_id"].as_str().unwrap();
     let update = json!({"$set": {"email": "a@b.c"}});
-    let url = app.url(&format!("/users/{bob_id}"));
-    let response = app.client.patch(url).json(&update).send().await.unwrap();
+    let response = app.patch_json(&format!("/users/{bob_id}"), &update).await;
     let message = conflict_message(response).await;
     assert!(message.ends_with(EMAIL_TAKEN), "{message:?}");
 
     let csv = "userGroup,name,email\ncustomer,Cy,a@b.c\n";
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(csv.as_bytes().to_vec())
-            .file_name("users.csv")
-            .mime_str("text/csv")
-            .unwrap(),
-    );
-    let import = app
-        .client
-        .patch(app.url("/users/import"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let import = app.import_csv(csv, &[]).await;
     assert_eq!(import.status(), 200);
     let report: Value = import.json().await.unwrap();
     let error = report["invalid"][0]["error"].as_str().unwrap_or_default();

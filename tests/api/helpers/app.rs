@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use reqwest::multipart::{Form, Part};
+
 use tokio::task::{JoinError, JoinHandle};
 use tokio::time::error::Elapsed;
 use tokio_util::sync::CancellationToken;
@@ -167,6 +169,24 @@ impl TestApp {
 
     pub async fn delete(&self, path: &str) -> reqwest::Response {
         send(self.client.delete(self.url(path)), &[]).await
+    }
+
+    /// `PATCH {path}` with a multipart `form`.
+    pub async fn patch_form(&self, path: &str, form: Form) -> reqwest::Response {
+        send(self.client.patch(self.url(path)).multipart(form), &[]).await
+    }
+
+    /// `PATCH /users/import` with `csv` as the `file` part of a form, after the option `fields`.
+    pub async fn import_csv(&self, csv: impl Into<Vec<u8>>, fields: &[(&str, &str)]) -> reqwest::Response {
+        let mut form = Form::new();
+        for (name, value) in fields {
+            form = form.text((*name).to_owned(), (*value).to_owned());
+        }
+        let file = Part::bytes(csv.into())
+            .file_name("users.csv")
+            .mime_str("text/csv")
+            .expect("a valid MIME type");
+        self.patch_form("/users/import", form.part("file", file)).await
     }
 
     /// Waits (at most 5 s) for the server task to end, e.g. after `shutdown.cancel()`.

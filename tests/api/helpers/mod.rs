@@ -18,7 +18,7 @@ pub use mocks::{
     given, header_of, json_body, mount, mount_once, ok_json, only_request, only_request_to, pairs,
     query_pairs, query_param, received, requests_to,
 };
-pub use responses::{assert_error, error_of, status_and_body};
+pub use responses::{assert_error, error_of, status_and_body, TextField};
 
 /// A fresh, empty data directory for an embedded-mode test.
 pub fn temp_data_dir() -> std::path::PathBuf {

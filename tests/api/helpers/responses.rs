@@ -1,5 +1,5 @@
-//! Reading the service's answers the way many tests do: status and JSON body together, and the
-//! Mia error body (`statusCode`, `message`) of a refusal.
+//! Reading the service's answers the way many tests do: status and JSON body together, one text
+//! field of a JSON body, and the Mia error body (`statusCode`, `message`) of a refusal.
 
 use serde_json::Value;
 
@@ -24,4 +24,20 @@ pub async fn assert_error(response: reqwest::Response, status: u16, message: &st
     let body = error_of(response, status).await;
     let text = body["message"].as_str().expect("a message");
     assert!(text.contains(message), "{text:?} should contain {message:?}");
+}
+
+/// One text field of a JSON answer, read in one call.
+pub trait TextField {
+    /// The text field `name` of the JSON body (e.g. the `_id` of a created document).
+    async fn text_field(self, name: &str) -> String;
+}
+
+impl TextField for reqwest::Response {
+    async fn text_field(self, name: &str) -> String {
+        let body: Value = self.json().await.expect("a JSON body");
+        body[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("no text {name} in {body}"))
+            .to_owned()
+    }
 }

@@ -8,7 +8,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 use user_manager_service::auth::local::Claims;
 
-use crate::helpers::{temp_data_dir, TestApp};
+use crate::helpers::{temp_data_dir, TestApp, TextField};
 
 /// A logged-in user of the embedded service.
 struct Session {
@@ -41,10 +41,7 @@ async fn user(app: &TestApp, name: &str) -> Session {
     let body = json!({"userGroup": "customer", "name": name, "email": email, "password": "Passw0rd!"});
     let created = app.post_json("/users/", &body).await;
     assert_eq!(created.status(), 200);
-    let id = created.json::<Value>().await.unwrap()["_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = created.text_field("_id").await;
     let login = json!({"username": email, "password": "Passw0rd!"});
     let tokens: Value = app.post_json("/oauth/token", &login).await.json().await.unwrap();
     Session {

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, TextField};
 
 const EMAIL: &str = "ann@example.com";
 const PASSWORD: &str = "Passw0rd!-e2e";
@@ -31,10 +31,7 @@ async fn create_ann(app: &TestApp, roles: &[&str]) -> Value {
         json!({"userGroup": "customer", "name": "Ann", "email": EMAIL, "password": PASSWORD, "roles": roles});
     let response = app.post_with("/users/", &body, &[]).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
-    let id = response.json::<Value>().await.unwrap()["_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = response.text_field("_id").await;
     app.crud_fake().document("/users", &id).expect("stored")
 }
 

@@ -6,6 +6,11 @@ use user_manager_service::store::{BulkPatch, DocState, Filter};
 
 use super::*;
 
+/// A PATCH of `id` with no filter: the new document (`None` on a miss).
+async fn patch(store: &Store, id: &str, update: &Value) -> Result<Option<Value>, DownstreamError> {
+    store.users.patch(&ctx(), id, &Filter::default(), update).await
+}
+
 pub async fn patch_applies_update_operators_on_dotted_paths_and_returns_the_new_document(store: Store) {
     let ids = seed(
         &store,
@@ -20,12 +25,7 @@ pub async fn patch_applies_update_operators_on_dotted_paths_and_returns_the_new_
         "$currentDate": {"seenAt": true}
     });
 
-    let doc = store
-        .users
-        .patch(&ctx(), &ids[0], &Filter::default(), &update)
-        .await
-        .unwrap()
-        .unwrap();
+    let doc = patch(&store, &ids[0], &update).await.unwrap().unwrap();
 
     assert_eq!(doc["profile"], json!({"city": "Milan", "geo": {"lat": 45}}));
     assert_eq!(doc["logins"], 3);
@@ -53,22 +53,12 @@ pub async fn patch_applies_array_operators(store: Store) {
         "$addToSet": {"tags": {"$each": ["y", "z"]}},
     });
 
-    let doc = store
-        .users
-        .patch(&ctx(), &ids[0], &Filter::default(), &update)
-        .await
-        .unwrap()
-        .unwrap();
+    let doc = patch(&store, &ids[0], &update).await.unwrap().unwrap();
     assert_eq!(doc["roles"], json!(["dev", "ops"]));
     assert_eq!(doc["tags"], json!(["x", "y", "x", "z"]));
 
     let pull = json!({"$pull": {"tags": "x"}, "$push": {"roles": {"$each": ["qa"], "$position": 0}}});
-    let doc = store
-        .users
-        .patch(&ctx(), &ids[0], &Filter::default(), &pull)
-        .await
-        .unwrap()
-        .unwrap();
+    let doc = patch(&store, &ids[0], &pull).await.unwrap().unwrap();
     assert_eq!(doc["tags"], json!(["y", "z"]));
     assert_eq!(doc["roles"], json!(["qa", "dev", "ops"]));
 }
@@ -96,23 +86,14 @@ pub async fn patch_is_a_compare_and_set_that_writes_nothing_on_a_miss(store: Sto
         Ok(None)
     );
     let missing = "0123456789abcdef01234567";
-    assert_eq!(
-        store
-            .users
-            .patch(&ctx(), missing, &Filter::default(), &bump)
-            .await,
-        Ok(None)
-    );
+    assert_eq!(patch(&store, missing, &bump).await, Ok(None));
 }
 
 pub async fn patch_of_a_draft_document_needs_its_state_in_the_filter(store: Store) {
     let id = store.users.insert(&ctx(), &json!({"name": "a"})).await.unwrap();
     let update = json!({"$set": {"name": "b"}});
 
-    assert_eq!(
-        store.users.patch(&ctx(), &id, &Filter::default(), &update).await,
-        Ok(None)
-    );
+    assert_eq!(patch(&store, &id, &update).await, Ok(None));
     let drafts = in_states(&[DocState::Public, DocState::Draft]);
     let doc = store
         .users
@@ -171,10 +152,7 @@ pub async fn a_patch_that_would_duplicate_a_unique_value_fails_and_writes_nothin
     .await;
     let update = json!({"$set": {"email": "a@x.io", "name": "changed"}});
 
-    let result = store
-        .users
-        .patch(&ctx(), &ids[1], &Filter::default(), &update)
-        .await;
+    let result = patch(&store, &ids[1], &update).await;
 
     assert!(result.is_err(), "{result:?}");
     let doc = stored(&store, &ids[1]).await.unwrap();
@@ -183,12 +161,7 @@ pub async fn a_patch_that_would_duplicate_a_unique_value_fails_and_writes_nothin
         (Some("b@x.io"), Some("b"))
     );
     let same = json!({"$set": {"email": "b@x.io", "name": "kept"}});
-    let doc = store
-        .users
-        .patch(&ctx(), &ids[1], &Filter::default(), &same)
-        .await
-        .unwrap()
-        .unwrap();
+    let doc = patch(&store, &ids[1], &same).await.unwrap().unwrap();
     assert_eq!(doc["name"], "kept");
 }
 

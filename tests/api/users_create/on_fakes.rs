@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, TextField};
 
 async fn app() -> TestApp {
     TestApp::on_fakes().with_customer_group().start().await
@@ -19,10 +19,7 @@ async fn a_created_user_is_public_linked_and_password_free_in_the_store_and_know
     let response = app.post_json("/users/", &user("ada", "ada@example.com")).await;
 
     assert_eq!(response.status(), 200);
-    let id = response.json::<Value>().await.unwrap()["_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = response.text_field("_id").await;
     let stored = app.crud_fake().state().documents("/users");
     assert_eq!(stored.len(), 1);
     assert_eq!(
@@ -69,10 +66,7 @@ async fn a_postponed_user_is_linked_by_register() {
         )
         .await;
     assert_eq!(response.status(), 200);
-    let id = response.json::<Value>().await.unwrap()["_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = response.text_field("_id").await;
     assert!(app.auth_fake().users().is_empty());
     assert!(app
         .crud_fake()

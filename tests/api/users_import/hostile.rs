@@ -5,7 +5,7 @@
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
 
-use super::{import_csv, send_import};
+use super::import_report;
 use crate::helpers::{group_doc, status_and_body, temp_data_dir, TestApp};
 
 fn schema() -> Value {
@@ -49,7 +49,7 @@ fn csv_part(csv: &str) -> Part {
 }
 
 async fn send_form(app: &TestApp, form: Form) -> (u16, Value) {
-    status_and_body(send_import(app, form).await).await
+    status_and_body(app.patch_form("/users/import", form).await).await
 }
 
 #[tokio::test]
@@ -59,7 +59,7 @@ async fn a_hundred_thousand_level_dotted_header_is_a_400_and_the_embedded_servic
     let deep = vec!["address"; 100_000].join(".");
     let csv = format!("userGroup,name,email,{deep}\ncustomer,Ann,ann@example.com,x\n");
 
-    let (status, error) = import_csv(&app, csv, &[]).await;
+    let (status, error) = import_report(&app, csv, &[]).await;
 
     assert_eq!(status, 400, "{error}");
     let message = error["message"].as_str().unwrap();
@@ -71,7 +71,7 @@ async fn a_hundred_thousand_level_dotted_header_is_a_400_and_the_embedded_servic
     let count = app.get("/users/count").await;
     assert_eq!(count.status(), 200);
     let csv = "userGroup,name,email,address.city\ncustomer,Ann,ann@example.com,Rome\n";
-    let (status, report) = import_csv(&app, csv, &[]).await;
+    let (status, report) = import_report(&app, csv, &[]).await;
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["inserted"].as_array().unwrap().len(), 1, "{report}");
 
@@ -85,7 +85,7 @@ async fn a_dotted_header_deeper_than_the_depth_limit_is_a_400_naming_it() {
     let deep = vec!["a"; 40].join(".");
     let csv = format!("userGroup,name,{deep}\ncustomer,Ann,x\n");
 
-    let (status, error) = import_csv(&app, csv, &[]).await;
+    let (status, error) = import_report(&app, csv, &[]).await;
 
     assert_eq!(status, 400, "{error}");
     assert!(
@@ -104,7 +104,7 @@ async fn a_header_with_more_columns_than_limit_csv_columns_is_a_400() {
     let extra: Vec<String> = (0..500).map(|i| format!("c{i}")).collect();
     let csv = format!("userGroup,{}\ncustomer{}\n", extra.join(","), ",".repeat(500));
 
-    let (status, error) = import_csv(&app, csv, &[]).await;
+    let (status, error) = import_report(&app, csv, &[]).await;
 
     assert_eq!(status, 400, "{error}");
     assert_eq!(
@@ -123,7 +123,7 @@ async fn an_unterminated_quote_costs_its_own_row_only_and_the_next_row_is_import
                customer,Dee,dee@example.com\n\
                customer,\"Eve,eve@example.com\n";
 
-    let (status, report) = import_csv(&app, csv, &[]).await;
+    let (status, report) = import_report(&app, csv, &[]).await;
 
     assert_eq!(status, 200, "{report}");
     let invalid = report["invalid"].as_array().unwrap();
@@ -189,7 +189,7 @@ async fn a_row_with_an_array_over_limit_array_length_is_reported_and_the_others_
     let tags = vec!["t"; 10_001].join(", ");
     let csv = format!("userGroup,name,tags\ncustomer,Ann,\"[{tags}]\"\ncustomer,Bob,\"[a, b]\"\n");
 
-    let (status, report) = import_csv(&app, csv, &[]).await;
+    let (status, report) = import_report(&app, csv, &[]).await;
 
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["invalid"][0]["row"], 1, "{report}");
@@ -217,7 +217,7 @@ async fn a_row_with_many_violations_lists_the_first_twenty_then_counts_the_rest(
         vec!["abcde"; 30].join(",")
     );
 
-    let (status, report) = import_csv(&app, csv, &[]).await;
+    let (status, report) = import_report(&app, csv, &[]).await;
 
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["inserted"].as_array().unwrap().len(), 1, "{report}");

@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 use ums_fakes::crud::Method;
 
-use super::import_csv;
+use super::import_report;
 use crate::helpers::{group_doc, TestApp};
 
 const OLD_ID: &str = "665f00000000000000000001";
@@ -35,7 +35,7 @@ async fn app(users: Vec<Value>) -> TestApp {
 }
 
 async fn import(app: &TestApp, csv: &str) -> Value {
-    let (status, report) = import_csv(app, csv, &[]).await;
+    let (status, report) = import_report(app, csv, &[]).await;
     assert_eq!(status, 200, "{report}");
     report
 }

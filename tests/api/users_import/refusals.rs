@@ -8,8 +8,8 @@ use serde_json::json;
 
 use wiremock::ResponseTemplate;
 
+use super::import_report;
 use super::wiremock_calls::{app_with, line, store_calls, NewIds};
-use super::{import_csv, send_import};
 use crate::helpers::{given, json_body, mount, ok_json, status_and_body, TestApp};
 
 #[tokio::test]
@@ -33,7 +33,7 @@ async fn a_form_without_a_file_part_is_refused_with_400() {
     let app = app_with(&[]).await;
     let form = reqwest::multipart::Form::new().text("delimiter", ";");
 
-    let response = send_import(&app, form).await;
+    let response = app.patch_form("/users/import", form).await;
 
     let (status, error) = status_and_body(response).await;
     assert_eq!(status, 400);
@@ -48,7 +48,7 @@ async fn a_header_without_user_group_is_refused_before_anything_is_written() {
     let app = app_with(&[]).await;
     let csv = "name,email\nAnn,ann@example.com\n";
 
-    let (status, error) = import_csv(&app, csv, &[]).await;
+    let (status, error) = import_report(&app, csv, &[]).await;
 
     assert_eq!(status, 400);
     assert_eq!(
@@ -62,14 +62,14 @@ async fn a_header_without_user_group_is_refused_before_anything_is_written() {
 async fn an_unknown_encoding_or_a_long_delimiter_is_refused_with_400() {
     let app = app_with(&[]).await;
 
-    let (status, error) = import_csv(&app, "userGroup\n", &[("encoding", "ebcdic")]).await;
+    let (status, error) = import_report(&app, "userGroup\n", &[("encoding", "ebcdic")]).await;
     assert_eq!(status, 400);
     assert_eq!(
         error["message"],
         "encoding must be utf8, latin1 or utf16le, not \"ebcdic\""
     );
 
-    let (status, error) = import_csv(&app, "userGroup\n", &[("delimiter", ";;")]).await;
+    let (status, error) = import_report(&app, "userGroup\n", &[("delimiter", ";;")]).await;
     assert_eq!(status, 400);
     assert_eq!(
         error["message"],
@@ -85,7 +85,7 @@ async fn the_options_sent_before_the_file_are_applied() {
     let csv = b"userGroup;name;roles\ncustomer;Ren\xE9e;[a, b]\n".to_vec();
     let options = [("delimiter", ";"), ("encoding", "latin1")];
 
-    let (status, report) = import_csv(&app, csv, &options).await;
+    let (status, report) = import_report(&app, csv, &options).await;
 
     assert_eq!(status, 200, "{report}");
     let calls = store_calls(&app).await;
@@ -119,7 +119,7 @@ async fn a_bulk_insert_refused_with_409_is_retried_row_by_row_after_a_second_loo
     mount(app.crud(), "POST", "/users/", ok_json(json!({"_id": "ann-id"}))).await;
     let csv = "userGroup,name,email\ncustomer,Ann,ann@example.com\ncustomer,Bob,bob@example.com\n";
 
-    let (status, report) = import_csv(&app, csv, &[]).await;
+    let (status, report) = import_report(&app, csv, &[]).await;
 
     assert_eq!(status, 200, "{report}");
     assert_eq!(
@@ -161,7 +161,7 @@ async fn a_bulk_insert_refused_with_400_reports_each_refused_row_and_writes_the_
     mount(app.crud(), "POST", "/users/", ok_json(json!({"_id": "bob-id"}))).await;
     let csv = "userGroup,name\ncustomer,Ann\ncustomer,Bob\n";
 
-    let (status, report) = import_csv(&app, csv, &[]).await;
+    let (status, report) = import_report(&app, csv, &[]).await;
 
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["inserted"], json!(["bob-id"]));

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use wiremock::{Request, Respond, ResponseTemplate};
 
-use super::{import_csv, upload, ALL_STATES};
+use super::{import_report, ALL_STATES};
 use crate::helpers::{given, json_body, mount, ok_json, query_param, received, TestApp};
 
 /// The service with the `customer` group loaded, and `vars`.
@@ -21,7 +21,7 @@ pub(super) async fn app_with(vars: &[(&str, &str)]) -> TestApp {
         .await;
     for _ in 0..40 {
         // A row of an unknown group: 200 once the groups are readable, never a store write.
-        let probe = upload(&app, "userGroup\n__probe__\n", &[]).await;
+        let probe = app.import_csv("userGroup\n__probe__\n", &[]).await;
         if probe.status() == 200 {
             return app;
         }
@@ -70,7 +70,7 @@ async fn five_new_rows_are_inserted_in_three_bulk_calls_with_typed_values_and_pu
     mount(app.crud(), "GET", "/users/", ok_json(json!([]))).await;
     mount(app.crud(), "POST", "/users/bulk", NewIds(AtomicUsize::new(0))).await;
 
-    let (status, report) = import_csv(&app, FIVE_ROWS, &[]).await;
+    let (status, report) = import_report(&app, FIVE_ROWS, &[]).await;
 
     assert_eq!(status, 200, "{report}");
     assert_eq!(
@@ -124,7 +124,7 @@ async fn rows_with_an_id_are_patched_in_one_bulk_call_with_a_set_of_their_fields
     mount(app.crud(), "PATCH", "/users/bulk", ok_json(json!(2))).await;
     let csv = "_id,userGroup,age,email,username\nu1,customer,32,ann@example.com,ann\nu2,customer,43,,\n";
 
-    let (status, report) = import_csv(&app, csv, &[]).await;
+    let (status, report) = import_report(&app, csv, &[]).await;
 
     assert_eq!(status, 200, "{report}");
     // u1 keeps its own email: not a duplicate.
@@ -159,7 +159,7 @@ async fn an_update_of_a_missing_user_is_found_with_one_lookup_of_the_ids_and_rep
     mount(app.crud(), "GET", "/users/", ok_json(found)).await;
     let csv = "_id,userGroup,age\nu1,customer,32\nu2,customer,43\n";
 
-    let (status, report) = import_csv(&app, csv, &[]).await;
+    let (status, report) = import_report(&app, csv, &[]).await;
 
     assert_eq!(status, 200, "{report}");
     assert_eq!(
@@ -179,7 +179,7 @@ async fn an_update_of_a_missing_user_is_found_with_one_lookup_of_the_ids_and_rep
 async fn a_file_over_import_max_file_bytes_is_refused_with_413_and_nothing_is_written() {
     let app = app_with(&[("IMPORT_MAX_FILE_BYTES", "100")]).await;
 
-    let (status, error) = import_csv(&app, FIVE_ROWS, &[]).await;
+    let (status, error) = import_report(&app, FIVE_ROWS, &[]).await;
 
     assert_eq!(status, 413);
     assert_eq!(
@@ -199,7 +199,7 @@ async fn a_file_just_under_import_max_file_bytes_is_imported() {
     mount(app.crud(), "POST", "/users/bulk", NewIds(AtomicUsize::new(0))).await;
     let csv = "userGroup,name\ncustomer,Ann\n";
 
-    let (status, report) = import_csv(&app, csv, &[]).await;
+    let (status, report) = import_report(&app, csv, &[]).await;
 
     assert_eq!((status, report["inserted"].clone()), (200, json!(["id-1"])));
 }
@@ -216,7 +216,7 @@ async fn a_store_outage_mid_import_stops_it_with_502_saying_how_many_rows_were_w
         .await;
     mount(app.crud(), "POST", "/users/bulk", ResponseTemplate::new(500)).await;
 
-    let (status, error) = import_csv(&app, FIVE_ROWS, &[]).await;
+    let (status, error) = import_report(&app, FIVE_ROWS, &[]).await;
 
     assert_eq!(status, 502);
     assert_eq!(
@@ -242,7 +242,7 @@ async fn a_store_timeout_mid_import_stops_it_with_504() {
         .set_delay(Duration::from_secs(2));
     mount(app.crud(), "POST", "/users/bulk", slow).await;
 
-    let (status, error) = import_csv(&app, FIVE_ROWS, &[]).await;
+    let (status, error) = import_report(&app, FIVE_ROWS, &[]).await;
 
     assert_eq!(status, 504);
     assert_eq!(

@@ -66,12 +66,7 @@ async fn without_hard_delete_the_auth_user_is_blocked_instead_of_deleted() {
     let patch = only_request_to(app.auth(), "PATCH", AUTH_PATH).await;
     assert_eq!(json_body(&patch), json!({"blocked": true}));
     assert!(requests_to(app.auth(), "DELETE", AUTH_PATH).await.is_empty());
-    assert_eq!(
-        requests_to(app.crud(), "DELETE", &format!("/users/{ID}"))
-            .await
-            .len(),
-        1
-    );
+    assert_eq!(store_deletes(&app).await.len(), 1);
 }
 
 #[tokio::test]
@@ -84,12 +79,7 @@ async fn an_auth_user_already_gone_counts_as_deleted_and_the_delete_completes() 
     let response = delete_user(&app, ID).await;
 
     assert_eq!(response.status(), 204);
-    assert_eq!(
-        requests_to(app.crud(), "DELETE", &format!("/users/{ID}"))
-            .await
-            .len(),
-        1
-    );
+    assert_eq!(store_deletes(&app).await.len(), 1);
     assert_eq!(requests_to(app.timer(), "POST", "/abort").await.len(), 1);
 }
 
@@ -120,9 +110,7 @@ async fn a_rond_failure_answers_502_before_the_document_is_deleted() {
     let response = delete_user(&app, ID).await;
 
     assert_error(response, 502, "POST /revoke/bindings responded 500").await;
-    assert!(requests_to(app.crud(), "DELETE", &format!("/users/{ID}"))
-        .await
-        .is_empty());
+    assert!(store_deletes(&app).await.is_empty());
 }
 
 #[tokio::test]
@@ -137,12 +125,7 @@ async fn a_timer_abort_failure_is_logged_and_the_delete_still_succeeds() {
     let response = delete_user(&app, ID).await;
 
     assert_eq!(response.status(), 204);
-    assert_eq!(
-        requests_to(app.crud(), "DELETE", &format!("/users/{ID}"))
-            .await
-            .len(),
-        1
-    );
+    assert_eq!(store_deletes(&app).await.len(), 1);
     let logged = captured_log_text()
         .lines()
         .any(|l| l.contains("exp-abort-fails") && l.contains("expiry timer was not aborted"));
@@ -182,8 +165,7 @@ async fn deleting_an_unknown_user_answers_404_and_changes_nothing() {
 async fn a_delete_with_a_query_string_is_refused_without_downstream_calls() {
     let app = TestApp::on_wiremock().start().await;
 
-    let url = app.url(&format!("/users/{ID}?_st=TRASH"));
-    let response = app.client.delete(url).send().await.unwrap();
+    let response = app.delete(&format!("/users/{ID}?_st=TRASH")).await;
 
     assert_error(response, 400, "no query parameters").await;
     assert_no_downstream_call(&app).await;

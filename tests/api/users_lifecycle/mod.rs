@@ -101,6 +101,11 @@ fn revoked() -> ResponseTemplate {
     ok_json(json!({"deletedBindings": 1, "modifiedBindings": 0}))
 }
 
+/// The `DELETE /users/<ID>` requests the CRUD Service received.
+async fn store_deletes(app: &TestApp) -> Vec<Request> {
+    requests_to(app.crud(), "DELETE", &format!("/users/{ID}")).await
+}
+
 /// Asserts no downstream service was called (group-config reads aside).
 async fn assert_no_downstream_call(app: &TestApp) {
     for server in app.mock_servers() {

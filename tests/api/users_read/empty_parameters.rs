@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use wiremock::ResponseTemplate;
 
 use super::*;
-use crate::helpers::{ok_json, temp_data_dir, TestApp};
+use crate::helpers::{ok_json, temp_data_dir, TestApp, TextField};
 
 const EMPTIES: [(&str, &str); 4] = [("_q", ""), ("_p", ""), ("_s", ""), ("_l", "5")];
 
@@ -86,10 +86,7 @@ async fn on_the_embedded_store_empty_parameters_answer_as_if_absent() {
         json!({"userGroup": "customer", "name": "Ann", "email": "ann@example.com", "password": "Passw0rd!"});
     let created = app.post_json("/users/", &ann).await;
     assert_eq!(created.status(), 200, "{}", created.text().await.unwrap());
-    let id = created.json::<Value>().await.unwrap()["_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = created.text_field("_id").await;
 
     let get = |route: String, query: Vec<(&'static str, &'static str)>| {
         let request = app

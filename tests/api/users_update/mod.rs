@@ -129,6 +129,21 @@ impl Setup {
         self.journal.mount(server, service, mock, response).await;
     }
 
+    /// Rönd revokes the subject's bindings.
+    async fn rond_answers_revoke(&self) {
+        let revoked = json!({"deletedBindings": 1, "modifiedBindings": 0});
+        self.rond(given("POST", "/revoke/bindings"), ok_json(revoked))
+            .await;
+    }
+
+    /// Rönd revokes the subject's bindings and grants new ones.
+    async fn rond_answers_role_changes(&self) {
+        self.rond_answers_revoke().await;
+        let granted = json!({"bindingId": "b-1"});
+        self.rond(given("POST", "/grant/bindings"), ok_json(granted))
+            .await;
+    }
+
     /// Answers every store `PATCH /users/<ID>` with `updated`.
     async fn store_patch_answers(&self, updated: Value) {
         self.crud(given("PATCH", user_path()), ok_json(updated)).await;

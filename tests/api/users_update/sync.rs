@@ -61,14 +61,7 @@ async fn a_roles_change_revokes_the_subject_then_grants_the_new_roles() {
     setup
         .store_patch_answers(user_with(json!({"roles": ["writer", "admin"]})))
         .await;
-    let revoked = json!({"deletedBindings": 1, "modifiedBindings": 0});
-    setup
-        .rond(given("POST", "/revoke/bindings"), ok_json(revoked))
-        .await;
-    let granted = json!({"bindingId": "b-1"});
-    setup
-        .rond(given("POST", "/grant/bindings"), ok_json(granted))
-        .await;
+    setup.rond_answers_role_changes().await;
 
     let response = setup
         .patch(&[], json!({"$set": {"roles": ["writer", "admin"]}}))
@@ -94,10 +87,7 @@ async fn a_failed_grant_of_the_new_roles_regrants_the_old_ones_and_reverts_the_s
     setup
         .store_patch_answers(user_with(json!({"roles": ["writer"]})))
         .await;
-    let revoked = json!({"deletedBindings": 1, "modifiedBindings": 0});
-    setup
-        .rond(given("POST", "/revoke/bindings"), ok_json(revoked))
-        .await;
+    setup.rond_answers_revoke().await;
     let grant = |roles: Value| {
         let body = json!({"subjects": [AUTH_ID], "roles": roles});
         given("POST", "/grant/bindings").and(body_partial_json(body))

@@ -169,14 +169,7 @@ async fn a_positional_update_resolves_against_the_callers_filter() {
     setup
         .store_patch_answers(user_with(json!({"roles": ["writer", "auditor"]})))
         .await;
-    let revoked = json!({"deletedBindings": 1, "modifiedBindings": 0});
-    setup
-        .rond(given("POST", "/revoke/bindings"), ok_json(revoked))
-        .await;
-    let granted = json!({"bindingId": "b-1"});
-    setup
-        .rond(given("POST", "/grant/bindings"), ok_json(granted))
-        .await;
+    setup.rond_answers_role_changes().await;
 
     let update = json!({"$set": {"roles.$.replace": "writer"}});
     let response = setup.patch(&[("_q", r#"{"roles":"reader"}"#)], update).await;
