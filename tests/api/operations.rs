@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use wiremock::matchers::{body_json, header, method};
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::helpers::{captured_log_text, captured_logs, given, mount, TestApp};
+use crate::helpers::{captured_log_text, captured_logs, given, mount, mount_any, TestApp};
 
 async fn mount_health(app: &TestApp, crud_status: u16) {
     mount(
@@ -19,6 +19,12 @@ async fn mount_health(app: &TestApp, crud_status: u16) {
     mount(app.auth(), "GET", "/-/healthz", ResponseTemplate::new(200)).await;
     mount(app.rond(), "GET", "/-/rbac-healthz", ResponseTemplate::new(200)).await;
     mount(app.timer(), "GET", "/-/healthz", ResponseTemplate::new(200)).await;
+}
+
+/// `POST /users/change-password` for auth user `id`.
+async fn change_password(app: &TestApp, id: &str) -> reqwest::Response {
+    app.post_json("/users/change-password", &json!({ "authUserId": id }))
+        .await
 }
 
 fn assert_mia_status(body: &Value, status: &str) {
@@ -65,18 +71,14 @@ async fn check_up_is_503_naming_the_store_when_the_crud_service_fails() {
 #[tokio::test]
 async fn check_up_is_503_when_a_dependency_is_down_or_times_out() {
     let app = TestApp::on_wiremock().start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(app.crud())
-        .await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(2)))
-        .mount(app.auth())
-        .await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(app.timer())
-        .await;
+    mount_any(app.crud(), "GET", ResponseTemplate::new(200)).await;
+    mount_any(
+        app.auth(),
+        "GET",
+        ResponseTemplate::new(200).set_delay(Duration::from_secs(2)),
+    )
+    .await;
+    mount_any(app.timer(), "GET", ResponseTemplate::new(200)).await;
     // Nothing mounted on Rönd: it answers 404 to its health route.
     let response = app.get("/-/check-up").await;
     assert_eq!(response.status(), 503);
@@ -224,14 +226,10 @@ async fn the_callers_request_id_is_returned_and_forwarded_downstream() {
         .expect(1)
         .mount(app.auth())
         .await;
+    let body = json!({"authUserId": "auth0|1"});
     let response = app
-        .client
-        .post(app.url("/users/change-password"))
-        .header("x-request-id", "req-123")
-        .json(&json!({"authUserId": "auth0|1"}))
-        .send()
-        .await
-        .unwrap();
+        .post_with("/users/change-password", &body, &[("x-request-id", "req-123")])
+        .await;
     assert_eq!(response.status(), 204);
     assert_eq!(response.headers()["x-request-id"], "req-123");
     let logged = captured_logs().into_iter().any(|l| {
@@ -254,22 +252,20 @@ async fn a_request_id_is_generated_when_the_caller_sends_none() {
 async fn only_mia_headers_and_configured_ones_are_forwarded() {
     let app = TestApp::on_wiremock().start().await;
     mount(app.auth(), "POST", "/change-password", ResponseTemplate::new(204)).await;
-    app.client
-        .post(app.url("/users/change-password"))
-        .header("miauserid", "u1")
-        .header("miausergroups", "admin,ops")
-        .header("client-type", "backoffice")
-        .header("isbackoffice", "true")
-        .header("miauserproperties", "{\"a\":1}")
-        .header("x-custom", "yes")
-        .header("x-forwarded-for", "10.0.0.1")
-        .header("x-secret-internal", "no")
-        .header("acl_rows", "{\"x\":1}")
-        .header("authorization", "Bearer tok")
-        .json(&json!({"authUserId": "auth0|1"}))
-        .send()
-        .await
-        .unwrap();
+    let headers = [
+        ("miauserid", "u1"),
+        ("miausergroups", "admin,ops"),
+        ("client-type", "backoffice"),
+        ("isbackoffice", "true"),
+        ("miauserproperties", "{\"a\":1}"),
+        ("x-custom", "yes"),
+        ("x-forwarded-for", "10.0.0.1"),
+        ("x-secret-internal", "no"),
+        ("acl_rows", "{\"x\":1}"),
+        ("authorization", "Bearer tok"),
+    ];
+    let body = json!({"authUserId": "auth0|1"});
+    app.post_with("/users/change-password", &body, &headers).await;
     let received = &app.auth().received_requests().await.unwrap()[0];
     for (name, value) in [
         ("miauserid", "u1"),
@@ -297,28 +293,22 @@ async fn only_mia_headers_and_configured_ones_are_forwarded() {
 #[tokio::test]
 async fn secrets_never_reach_the_logs() {
     let app = TestApp::on_wiremock().start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(500))
-        .mount(app.auth())
-        .await;
+    mount_any(app.auth(), "POST", ResponseTemplate::new(500)).await;
     let secret = format!("s3cr3t-{}", uuid::Uuid::new_v4());
-    app.client
-        .post(app.url("/users/change-password"))
-        .header("authorization", format!("Bearer {secret}"))
-        .header("cookie", format!("sid={secret}"))
-        .header("x-request-id", "redaction-test")
-        .json(&json!({"authUserId": "auth0|1", "password": secret}))
-        .send()
-        .await
-        .unwrap();
-    app.client
-        .post(app.url("/users/change-password"))
-        .header("authorization", format!("Bearer {secret}"))
-        .header("x-request-id", "redaction-test-2")
-        .json(&json!({"authUserId": "auth0|1"}))
-        .send()
-        .await
-        .unwrap();
+    let (bearer, cookie) = (format!("Bearer {secret}"), format!("sid={secret}"));
+    let headers = [
+        ("authorization", bearer.as_str()),
+        ("cookie", cookie.as_str()),
+        ("x-request-id", "redaction-test"),
+    ];
+    let body = json!({"authUserId": "auth0|1", "password": secret});
+    app.post_with("/users/change-password", &body, &headers).await;
+    let headers = [
+        ("authorization", bearer.as_str()),
+        ("x-request-id", "redaction-test-2"),
+    ];
+    let body = json!({"authUserId": "auth0|1"});
+    app.post_with("/users/change-password", &body, &headers).await;
     let text = captured_log_text();
     assert!(text.contains("redaction-test-2"), "the requests were logged");
     assert!(!text.contains(&secret), "a secret reached the logs");
@@ -333,22 +323,15 @@ async fn change_password_asks_the_auth_provider_and_answers_204() {
         .expect(1)
         .mount(app.auth())
         .await;
-    let response = app
-        .post_json("/users/change-password", &json!({"authUserId": "auth0|abc"}))
-        .await;
+    let response = change_password(&app, "auth0|abc").await;
     assert_eq!(response.status(), 204);
 }
 
 #[tokio::test]
 async fn change_password_for_an_unknown_auth_user_is_404() {
     let app = TestApp::on_wiremock().start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(404))
-        .mount(app.auth())
-        .await;
-    let response = app
-        .post_json("/users/change-password", &json!({"authUserId": "auth0|nobody"}))
-        .await;
+    mount_any(app.auth(), "POST", ResponseTemplate::new(404)).await;
+    let response = change_password(&app, "auth0|nobody").await;
     assert_eq!(response.status(), 404);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["message"], "auth user \"auth0|nobody\" does not exist");
@@ -362,9 +345,7 @@ async fn change_password_maps_provider_failures_to_502_and_504() {
         .up_to_n_times(1)
         .mount(app.auth())
         .await;
-    let response = app
-        .post_json("/users/change-password", &json!({"authUserId": "auth0|abc"}))
-        .await;
+    let response = change_password(&app, "auth0|abc").await;
     assert_eq!(response.status(), 502);
     let body: Value = response.json().await.unwrap();
     assert_eq!(
@@ -372,13 +353,13 @@ async fn change_password_maps_provider_failures_to_502_and_504() {
         "Auth0 Client POST /change-password responded 503"
     );
     app.auth().reset().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(204).set_delay(Duration::from_secs(2)))
-        .mount(app.auth())
-        .await;
-    let response = app
-        .post_json("/users/change-password", &json!({"authUserId": "auth0|abc"}))
-        .await;
+    mount_any(
+        app.auth(),
+        "POST",
+        ResponseTemplate::new(204).set_delay(Duration::from_secs(2)),
+    )
+    .await;
+    let response = change_password(&app, "auth0|abc").await;
     assert_eq!(response.status(), 504);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["message"], "Auth0 Client POST /change-password timed out");
@@ -387,10 +368,12 @@ async fn change_password_maps_provider_failures_to_502_and_504() {
 #[tokio::test]
 async fn shutdown_lets_in_flight_requests_finish_and_then_stops_listening() {
     let mut app = TestApp::on_wiremock().start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(204).set_delay(Duration::from_millis(300)))
-        .mount(app.auth())
-        .await;
+    mount_any(
+        app.auth(),
+        "POST",
+        ResponseTemplate::new(204).set_delay(Duration::from_millis(300)),
+    )
+    .await;
     let in_flight = {
         let client = app.client.clone();
         let url = app.url("/users/change-password");

@@ -35,6 +35,11 @@ pub async fn mount_once(
         .await;
 }
 
+/// Answers every `verb` request on `server`, whatever its path, with `answer`.
+pub async fn mount_any(server: &MockServer, verb: &str, answer: impl Respond + 'static) {
+    Mock::given(method(verb)).respond_with(answer).mount(server).await;
+}
+
 /// A 200 answer with a JSON body.
 pub fn ok_json(body: impl serde::Serialize) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(body)

@@ -52,6 +52,22 @@ fn sorted_pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
     sorted
 }
 
+/// Asserts the CRUD Service received one request, whose query is `query` (in any order);
+/// returns it.
+async fn assert_crud_query(app: &TestApp, query: &[(&str, &str)]) -> Request {
+    let request = only_request(app.crud()).await;
+    assert_eq!(sorted_query(&request), sorted_pairs(query));
+    request
+}
+
+/// Asserts `GET {route}` with `query` is a 400 whose message contains `message`, and that the
+/// CRUD Service was not called.
+async fn assert_refused_before_the_crud(app: &TestApp, route: &str, query: &[(&str, &str)], message: &str) {
+    let response = get_query(app, route, query).await;
+    assert_error(response, 400, message).await;
+    assert!(received(app.crud()).await.is_empty());
+}
+
 /// Asserts both ACL headers reached the CRUD Service.
 fn assert_acl_forwarded(request: &Request) {
     assert_eq!(header_of(request, "acl_rows"), Some(ACL_ROWS));
