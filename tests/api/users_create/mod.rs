@@ -96,10 +96,9 @@ impl Scenario {
             Some((failed, failure)) if *failed == step => failure.clone(),
             _ => success,
         };
-        let app = &self.app;
         let user = json!({"_id": USER_ID, "userGroup": "customer"});
         let inserted = answer(Step::Insert, ok_json(json!({"_id": USER_ID})));
-        self.mount(app.crud(), "CRUD", "POST", "/users/", inserted).await;
+        self.crud("POST", "/users/", inserted).await;
         let link = json!({"$set": {"authUserId": AUTH_ID}});
         self.mount_patch(link, answer(Step::LinkPatch, ok_json(user.clone())))
             .await;
@@ -107,50 +106,43 @@ impl Scenario {
         self.mount_patch(expiry, answer(Step::ExpiryPatch, ok_json(user)))
             .await;
         let deleted = ResponseTemplate::new(204);
-        self.mount(
-            app.crud(),
-            "CRUD",
-            "DELETE",
-            &format!("/users/{USER_ID}"),
-            deleted.clone(),
-        )
-        .await;
+        self.crud("DELETE", &format!("/users/{USER_ID}"), deleted.clone())
+            .await;
         let created = ResponseTemplate::new(201).set_body_json(json!({"user_id": AUTH_ID}));
-        self.mount(
-            app.auth(),
-            "Auth0",
-            "POST",
-            "/users",
-            answer(Step::AuthCreate, created),
-        )
-        .await;
-        self.mount(app.auth(), "Auth0", "DELETE", &auth_path(), deleted.clone())
+        self.auth("POST", "/users", answer(Step::AuthCreate, created))
             .await;
+        self.auth("DELETE", &auth_path(), deleted.clone()).await;
         let granted = ok_json(json!({"bindingId": "b1"}));
-        self.mount(
-            app.rond(),
-            "Rönd",
-            "POST",
-            "/grant/bindings",
-            answer(Step::Grant, granted),
-        )
-        .await;
-        let revoked = ok_json(json!({"deletedBindings": 1, "modifiedBindings": 0}));
-        self.mount(app.rond(), "Rönd", "POST", "/revoke/bindings", revoked)
+        self.rond("POST", "/grant/bindings", answer(Step::Grant, granted))
             .await;
+        let revoked = ok_json(json!({"deletedBindings": 1, "modifiedBindings": 0}));
+        self.rond("POST", "/revoke/bindings", revoked).await;
         let scheduled = ok_json(json!({"expirationId": "t1"}));
-        self.mount(
-            app.timer(),
-            "Timer",
-            "POST",
-            "/schedule",
-            answer(Step::Schedule, scheduled),
-        )
-        .await;
-        self.mount(app.timer(), "Timer", "POST", "/abort", deleted).await;
+        self.timer("POST", "/schedule", answer(Step::Schedule, scheduled))
+            .await;
+        self.timer("POST", "/abort", deleted).await;
     }
 
-    /// Answers `METHOD route` on `server` with `template`, writing the call in the journal.
+    /// Answers `METHOD route` on the CRUD Service with `template`, writing the call in the journal.
+    async fn crud(&self, verb: &str, route: &str, template: ResponseTemplate) {
+        self.mount(self.app.crud(), "CRUD", verb, route, template).await;
+    }
+
+    /// The same on the Auth0 Client.
+    async fn auth(&self, verb: &str, route: &str, template: ResponseTemplate) {
+        self.mount(self.app.auth(), "Auth0", verb, route, template).await;
+    }
+
+    /// The same on Rönd.
+    async fn rond(&self, verb: &str, route: &str, template: ResponseTemplate) {
+        self.mount(self.app.rond(), "Rönd", verb, route, template).await;
+    }
+
+    /// The same on the Timer Service.
+    async fn timer(&self, verb: &str, route: &str, template: ResponseTemplate) {
+        self.mount(self.app.timer(), "Timer", verb, route, template).await;
+    }
+
     async fn mount(
         &self,
         server: &MockServer,

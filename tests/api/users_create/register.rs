@@ -22,14 +22,7 @@ impl Scenario {
             Some(user) => ok_json(user),
             None => ResponseTemplate::new(404).set_body_json(json!({"error": "not found"})),
         };
-        self.mount(
-            self.app.crud(),
-            "CRUD",
-            "GET",
-            &format!("/users/{USER_ID}"),
-            answer,
-        )
-        .await;
+        self.crud("GET", &format!("/users/{USER_ID}"), answer).await;
     }
 }
 

@@ -11,13 +11,12 @@ const AUTH_GET: &str = "Auth0 GET /users/auth0%7C665f000000000000000000aa";
 /// provider answering the auth-user lookup with `auth_user` (`None`: 404).
 async fn scenario(linked: Vec<Value>, auth_user: Option<Value>) -> Scenario {
     let s = Scenario::happy().await;
-    s.mount(s.app.crud(), "CRUD", "GET", "/users/", ok_json(json!(linked)))
-        .await;
+    s.crud("GET", "/users/", ok_json(json!(linked))).await;
     let auth = match auth_user {
         Some(user) => ok_json(user),
         None => ResponseTemplate::new(404).set_body_json(json!({"message": "user not found"})),
     };
-    s.mount(s.app.auth(), "Auth0", "GET", &auth_path(), auth).await;
+    s.auth("GET", &auth_path(), auth).await;
     s
 }
 
@@ -77,16 +76,9 @@ async fn an_unknown_auth_user_is_a_404() {
 #[tokio::test]
 async fn a_failed_grant_deletes_the_store_user_but_never_the_existing_auth_user() {
     let s = Scenario::failing(Step::Grant, ResponseTemplate::new(500)).await;
-    s.mount(s.app.crud(), "CRUD", "GET", "/users/", ok_json(json!([])))
+    s.crud("GET", "/users/", ok_json(json!([]))).await;
+    s.auth("GET", &auth_path(), ok_json(json!({"user_id": AUTH_ID})))
         .await;
-    s.mount(
-        s.app.auth(),
-        "Auth0",
-        "GET",
-        &auth_path(),
-        ok_json(json!({"user_id": AUTH_ID})),
-    )
-    .await;
 
     let (status, _) = s.answer("/users/with-id", &linked_body()).await;
 

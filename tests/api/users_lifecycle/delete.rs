@@ -153,12 +153,11 @@ async fn an_unlinked_user_without_timer_is_only_deleted_from_the_store() {
 async fn deleting_an_unknown_user_answers_404_and_changes_nothing() {
     let app = TestApp::on_wiremock().start().await;
     let downstream = Downstream::new(&app);
-    downstream.crud("GET", "/users/missing", crud_not_found()).await;
+    downstream.store_lacks("missing").await;
 
     let response = delete_user(&app, "missing").await;
 
-    assert_error(response, 404, "user \"missing\" not found").await;
-    assert_eq!(downstream.calls(), calls(&["crud GET /users/missing"]));
+    assert_unknown_user(response, &downstream, "missing").await;
 }
 
 #[tokio::test]

@@ -68,6 +68,11 @@ impl<'a> Downstream<'a> {
         self.journal.mount(server, name, given(verb, route), answer).await;
     }
 
+    /// The store knows no user `id`.
+    async fn store_lacks(&self, id: &str) {
+        self.crud("GET", &format!("/users/{id}"), crud_not_found()).await;
+    }
+
     /// Each call as `<server> <METHOD> <path>`, in the order they arrived.
     fn calls(&self) -> Vec<String> {
         self.journal.lines()
@@ -104,6 +109,12 @@ fn revoked() -> ResponseTemplate {
 /// The `DELETE /users/<ID>` requests the CRUD Service received.
 async fn store_deletes(app: &TestApp) -> Vec<Request> {
     requests_to(app.crud(), "DELETE", &format!("/users/{ID}")).await
+}
+
+/// Asserts `response` is the 404 of the unknown user `id`, after the store read alone.
+async fn assert_unknown_user(response: reqwest::Response, downstream: &Downstream<'_>, id: &str) {
+    assert_error(response, 404, &format!("user \"{id}\" not found")).await;
+    assert_eq!(downstream.calls(), calls(&[&format!("crud GET /users/{id}")]));
 }
 
 /// Asserts no downstream service was called (group-config reads aside).

@@ -106,12 +106,11 @@ async fn a_failed_auth_block_stops_the_soft_delete_before_any_store_transition()
 async fn soft_deleting_an_unknown_user_answers_404() {
     let app = TestApp::on_wiremock().start().await;
     let downstream = Downstream::new(&app);
-    downstream.crud("GET", "/users/missing", crud_not_found()).await;
+    downstream.store_lacks("missing").await;
 
     let response = post_action(&app, "missing", "soft-delete").await;
 
-    assert_error(response, 404, "user \"missing\" not found").await;
-    assert_eq!(downstream.calls(), calls(&["crud GET /users/missing"]));
+    assert_unknown_user(response, &downstream, "missing").await;
 }
 
 #[tokio::test]
@@ -161,10 +160,9 @@ async fn expiring_a_user_whose_auth_user_is_gone_still_blocks_it_in_the_store() 
 async fn expiring_an_unknown_user_answers_404() {
     let app = TestApp::on_wiremock().start().await;
     let downstream = Downstream::new(&app);
-    downstream.crud("GET", "/users/missing", crud_not_found()).await;
+    downstream.store_lacks("missing").await;
 
     let response = post_action(&app, "missing", "expire").await;
 
-    assert_error(response, 404, "user \"missing\" not found").await;
-    assert_eq!(downstream.calls(), calls(&["crud GET /users/missing"]));
+    assert_unknown_user(response, &downstream, "missing").await;
 }
