@@ -27,6 +27,15 @@ async fn change_password(app: &TestApp, id: &str) -> reqwest::Response {
         .await
 }
 
+/// `GET /-/check-up` of a service whose dependencies answer their health routes, the CRUD
+/// Service with `crud_status`.
+async fn check_up_with_crud(crud_status: u16) -> (TestApp, reqwest::Response) {
+    let app = TestApp::on_wiremock().start().await;
+    mount_health(&app, crud_status).await;
+    let response = app.get("/-/check-up").await;
+    (app, response)
+}
+
 fn assert_mia_status(body: &Value, status: &str) {
     assert_eq!(body["status"], status);
     assert_eq!(body["name"], "user-manager-service");
@@ -45,18 +54,14 @@ async fn healthz_and_ready_answer_ok_with_the_mia_body() {
 
 #[tokio::test]
 async fn check_up_is_ok_when_every_dependency_answers() {
-    let app = TestApp::on_wiremock().start().await;
-    mount_health(&app, 200).await;
-    let response = app.get("/-/check-up").await;
+    let (_app, response) = check_up_with_crud(200).await;
     assert_eq!(response.status(), 200);
     assert_mia_status(&response.json().await.unwrap(), "OK");
 }
 
 #[tokio::test]
 async fn check_up_is_503_naming_the_store_when_the_crud_service_fails() {
-    let app = TestApp::on_wiremock().start().await;
-    mount_health(&app, 500).await;
-    let response = app.get("/-/check-up").await;
+    let (_app, response) = check_up_with_crud(500).await;
     assert_eq!(response.status(), 503);
     let body: Value = response.json().await.unwrap();
     assert_mia_status(&body, "KO");
