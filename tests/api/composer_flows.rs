@@ -3,32 +3,22 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{customer_schema, group_doc, seed_groups, spawn_app_on_fakes_seeded, FakeApp};
+use crate::helpers::{TestApp, TextField};
 
-async fn app() -> FakeApp {
-    spawn_app_on_fakes_seeded(|crud| seed_groups(crud, vec![group_doc("customer", customer_schema(), false)]))
-        .await
+async fn app() -> TestApp {
+    TestApp::on_fakes().with_customer_group().start().await
 }
 
-async fn create(app: &FakeApp, name: &str, email: &str) -> String {
+async fn create(app: &TestApp, name: &str, email: &str) -> String {
     let body = json!({"userGroup": "customer", "name": name, "email": email, "password": "Passw0rd!"});
-    let response = app
-        .client
-        .post(app.url("/users/"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_json("/users/", &body).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
-    response.json::<Value>().await.unwrap()["_id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    response.text_field("_id").await
 }
 
-fn auth_user(app: &FakeApp, store_user: &Value) -> Value {
+fn auth_user(app: &TestApp, store_user: &Value) -> Value {
     let auth_id = store_user["authUserId"].as_str().expect("linked");
-    app.auth.user(auth_id).expect("the auth user exists")
+    app.auth_fake().user(auth_id).expect("the auth user exists")
 }
 
 #[tokio::test]
@@ -44,13 +34,7 @@ async fn a_user_lives_its_whole_life_consistently_in_both_systems() {
 
     // Patch: the email change reaches the auth provider.
     let patch = json!({"$set": {"email": "ann.new@example.com"}});
-    let response = app
-        .client
-        .patch(app.url(&format!("/users/{id}")))
-        .json(&patch)
-        .send()
-        .await
-        .unwrap();
+    let response = app.patch_json(&format!("/users/{id}"), &patch).await;
     assert_eq!(response.status(), 200);
     let user: Value = response.json().await.unwrap();
     assert_eq!(user["email"], "ann.new@example.com");
@@ -58,22 +42,10 @@ async fn a_user_lives_its_whole_life_consistently_in_both_systems() {
 
     // State changes: the blocked flag follows.
     let to = |state: &str| json!([{"filter": {"_id": id}, "stateTo": state}]);
-    let response = app
-        .client
-        .post(app.url("/users/state"))
-        .json(&to("DRAFT"))
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_json("/users/state", &to("DRAFT")).await;
     assert_eq!(response.json::<Value>().await.unwrap(), json!(1));
     assert_eq!(auth_user(&app, &user)["blocked"], true);
-    let response = app
-        .client
-        .post(app.url("/users/state"))
-        .json(&to("PUBLIC"))
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_json("/users/state", &to("PUBLIC")).await;
     assert_eq!(response.json::<Value>().await.unwrap(), json!(1));
     assert_eq!(auth_user(&app, &user)["blocked"], false);
 
@@ -85,20 +57,15 @@ async fn a_user_lives_its_whole_life_consistently_in_both_systems() {
         .await
         .unwrap();
     assert_eq!(response.status(), 204);
-    let stored = app.crud.document("/users", &id).unwrap();
+    let stored = app.crud_fake().document("/users", &id).unwrap();
     assert_eq!(stored["__STATE__"], "DELETED");
-    assert!(app.auth.users().is_empty());
+    assert!(app.auth_fake().users().is_empty());
 
     // Delete removes the document.
-    let response = app
-        .client
-        .delete(app.url(&format!("/users/{id}")))
-        .send()
-        .await
-        .unwrap();
+    let response = app.delete(&format!("/users/{id}")).await;
     assert_eq!(response.status(), 204);
-    assert!(app.crud.documents("/users").is_empty());
-    assert!(app.auth.users().is_empty());
+    assert!(app.crud_fake().documents("/users").is_empty());
+    assert!(app.auth_fake().users().is_empty());
 }
 
 #[tokio::test]
@@ -148,32 +115,15 @@ async fn the_composer_updates_with_the_items_state_and_set_unset() {
     let app = app().await;
     let id = create(&app, "Dora", "dora@x.io").await;
     let to_draft = json!([{"filter": {"_id": id}, "stateTo": "DRAFT"}]);
-    app.client
-        .post(app.url("/users/state"))
-        .json(&to_draft)
-        .send()
-        .await
-        .unwrap();
+    app.post_json("/users/state", &to_draft).await;
 
     let update = json!({"$set": {"name": "Dora D."}, "$unset": {"age": true}});
-    let response = app
-        .client
-        .patch(app.url(&format!("/users/{id}?_st=DRAFT")))
-        .json(&update)
-        .send()
-        .await
-        .unwrap();
+    let response = app.patch_json(&format!("/users/{id}?_st=DRAFT"), &update).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.json::<Value>().await.unwrap()["name"], "Dora D.");
 
     // Without `_st`, a DRAFT user is invisible, as on a CRUD collection.
-    let response = app
-        .client
-        .patch(app.url(&format!("/users/{id}")))
-        .json(&update)
-        .send()
-        .await
-        .unwrap();
+    let response = app.patch_json(&format!("/users/{id}"), &update).await;
     assert_eq!(response.status(), 404);
     assert_eq!(app.get(&format!("/users/{id}")).await.status(), 404);
     assert_eq!(app.get(&format!("/users/{id}?_st=DRAFT")).await.status(), 200);

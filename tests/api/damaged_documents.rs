@@ -6,10 +6,7 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
-use crate::helpers::{
-    customer_schema, group_doc, seed_groups, spawn_app_on_fakes_seeded, spawn_embedded, temp_data_dir,
-    EmbeddedApp,
-};
+use crate::helpers::{temp_data_dir, TestApp, TextField};
 
 /// `{"x": {"x": ... "deep"}}` with `levels` objects, built without recursion.
 fn nested(levels: usize) -> Value {
@@ -31,18 +28,9 @@ fn text_of_deep_user(user: &Value) -> String {
 }
 
 /// User `id` as the running `app` stores it; then `app` is stopped (so the test can edit its file).
-async fn read_then_stop(app: EmbeddedApp, id: &str) -> Value {
-    let user: Value = app
-        .client
-        .get(app.url(&format!("/users/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    app.shutdown.cancel();
-    let _ = tokio::time::timeout(Duration::from_secs(5), app.server).await;
+async fn read_then_stop(app: TestApp, id: &str) -> Value {
+    let user: Value = app.get(&format!("/users/{id}")).await.json().await.unwrap();
+    let _ = app.stop().await;
     user
 }
 
@@ -54,19 +42,14 @@ async fn get(client: &reqwest::Client, url: String) -> (u16, String) {
 #[tokio::test]
 async fn embedded_a_document_too_deep_to_read_is_reported_skipped_and_deletable() {
     let dir = temp_data_dir();
-    let app = spawn_embedded(&dir, &[]).await;
+    let app = TestApp::embedded(&dir).start().await;
     let client = app.client.clone();
     let mut ids = Vec::new();
     for (name, email) in [("Ann", "ann@example.com"), ("Bob", "bob@example.com")] {
         let body = json!({"userGroup": "customer", "name": name, "email": email, "password": "Passw0rd!"});
         let response = client.post(app.url("/users/")).json(&body).send().await.unwrap();
         assert_eq!(response.status(), 200);
-        ids.push(
-            response.json::<Value>().await.unwrap()["_id"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
+        ids.push(response.text_field("_id").await);
     }
     let ann = read_then_stop(app, &ids[0]).await;
 
@@ -81,7 +64,7 @@ async fn embedded_a_document_too_deep_to_read_is_reported_skipped_and_deletable(
     assert_eq!(changed, 1);
     drop(db);
 
-    let app = spawn_embedded(&dir, &[]).await;
+    let app = TestApp::embedded(&dir).start().await;
     let (status, list) = get(&client, app.url("/users/")).await;
     assert_eq!(status, 200, "{list}");
     let list: Vec<Value> = serde_json::from_str(&list).unwrap();
@@ -143,16 +126,18 @@ async fn crud_mode_a_document_too_deep_to_read_is_skipped_reported_and_deletable
     let mut ann =
         json!({"userGroup": "customer", "name": "Ann", "__STATE__": "PUBLIC", "address": nested(130)});
     let mut deep_id = String::new();
-    let app = spawn_app_on_fakes_seeded(|crud| {
-        seed_groups(crud, vec![group_doc("customer", customer_schema(), false)]);
-        deep_id = crud.insert_raw("/users", ann.take()).unwrap();
-        crud.insert_raw(
-            "/users",
-            json!({"userGroup": "customer", "name": "Bob", "__STATE__": "PUBLIC"}),
-        )
-        .unwrap();
-    })
-    .await;
+    let app = TestApp::on_fakes()
+        .with_customer_group()
+        .seeded(|crud| {
+            deep_id = crud.insert_raw("/users", ann.take()).unwrap();
+            crud.insert_raw(
+                "/users",
+                json!({"userGroup": "customer", "name": "Bob", "__STATE__": "PUBLIC"}),
+            )
+            .unwrap();
+        })
+        .start()
+        .await;
     // The list is the store's bytes passed through (no parse); reads that parse skip or stub it.
     let (status, checkup) = get(&app.client, app.url("/-/check-up")).await;
     assert_eq!(status, 200, "{checkup}");
@@ -161,12 +146,7 @@ async fn crud_mode_a_document_too_deep_to_read_is_skipped_reported_and_deletable
     assert!(stub.contains("__UNREADABLE__"), "{stub}");
     let (_, checkup) = get(&app.client, app.url("/-/check-up")).await;
     assert!(checkup.contains(&deep_id), "{checkup}");
-    let delete = app
-        .client
-        .delete(app.url(&format!("/users/{deep_id}")))
-        .send()
-        .await
-        .unwrap();
+    let delete = app.delete(&format!("/users/{deep_id}")).await;
     assert_eq!(delete.status(), 204);
     let (status, _) = get(&app.client, app.url(&format!("/users/{deep_id}"))).await;
     assert_eq!(status, 404);
@@ -175,14 +155,11 @@ async fn crud_mode_a_document_too_deep_to_read_is_skipped_reported_and_deletable
 #[tokio::test]
 async fn embedded_a_readable_document_beyond_the_depth_limit_is_reported_until_repaired() {
     let dir = temp_data_dir();
-    let app = spawn_embedded(&dir, &[]).await;
+    let app = TestApp::embedded(&dir).start().await;
     let client = app.client.clone();
     let body = json!({"userGroup": "customer", "name": "Ann", "email": "ann@example.com"});
     let response = client.post(app.url("/users/")).json(&body).send().await.unwrap();
-    let id = response.json::<Value>().await.unwrap()["_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = response.text_field("_id").await;
     let mut ann = read_then_stop(app, &id).await;
 
     // 40 levels (the root and 39 objects): readable, but beyond LIMIT_DOCUMENT_DEPTH (32), as an earlier version allowed.
@@ -195,7 +172,7 @@ async fn embedded_a_readable_document_beyond_the_depth_limit_is_reported_until_r
     .unwrap();
     drop(db);
 
-    let app = spawn_embedded(&dir, &[]).await;
+    let app = TestApp::embedded(&dir).start().await;
     let mut warnings = String::new();
     for _ in 0..50 {
         let (_, checkup) = get(&client, app.url("/-/check-up")).await;

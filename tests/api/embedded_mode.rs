@@ -5,37 +5,26 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_embedded, temp_data_dir, EmbeddedApp};
-
-async fn post(app: &EmbeddedApp, path: &str, body: &Value) -> reqwest::Response {
-    app.client.post(app.url(path)).json(body).send().await.unwrap()
-}
-
-async fn get(app: &EmbeddedApp, path: &str) -> reqwest::Response {
-    app.client.get(app.url(path)).send().await.unwrap()
-}
+use crate::helpers::{temp_data_dir, TestApp, TextField};
 
 #[tokio::test]
 async fn the_readme_walk_through_works_on_the_embedded_mode() {
     let dir = temp_data_dir();
-    let app = spawn_embedded(&dir, &[]).await;
+    let app = TestApp::embedded(&dir).start().await;
 
     // Create a user valid for the shipped `customer` group.
     let ann = json!({"userGroup": "customer", "name": "Ann", "email": "ann@example.com", "password": "Passw0rd!", "roles": ["viewer"]});
-    let response = post(&app, "/users/", &ann).await;
+    let response = app.post_json("/users/", &ann).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
-    let id = response.json::<Value>().await.unwrap()["_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = response.text_field("_id").await;
 
     // Log in, then /userinfo with the token.
-    let login = post(
-        &app,
-        "/oauth/token",
-        &json!({"username": "ann@example.com", "password": "Passw0rd!"}),
-    )
-    .await;
+    let login = app
+        .post_json(
+            "/oauth/token",
+            &json!({"username": "ann@example.com", "password": "Passw0rd!"}),
+        )
+        .await;
     assert_eq!(login.status(), 200);
     let tokens: Value = login.json().await.unwrap();
     let access = tokens["accessToken"].as_str().unwrap();
@@ -54,9 +43,9 @@ async fn the_readme_walk_through_works_on_the_embedded_mode() {
     assert_eq!(info["userGroup"], "customer");
 
     // The JWKS verifies tokens; a wrong password is refused.
-    let jwks: Value = get(&app, "/.well-known/jwks.json").await.json().await.unwrap();
+    let jwks: Value = app.get("/.well-known/jwks.json").await.json().await.unwrap();
     assert_eq!(jwks["keys"][0]["alg"], "EdDSA");
-    let doc: Value = get(&app, "/documentation/json").await.json().await.unwrap();
+    let doc: Value = app.get("/documentation/json").await.json().await.unwrap();
     for route in [
         "/.well-known/jwks.json",
         "/users/reset-password",
@@ -68,39 +57,26 @@ async fn the_readme_walk_through_works_on_the_embedded_mode() {
             "{route} missing from the OpenAPI document"
         );
     }
-    let wrong = post(
-        &app,
-        "/oauth/token",
-        &json!({"username": "ann@example.com", "password": "nope-nope"}),
-    )
-    .await;
+    let wrong = app
+        .post_json(
+            "/oauth/token",
+            &json!({"username": "ann@example.com", "password": "nope-nope"}),
+        )
+        .await;
     assert_eq!(wrong.status(), 401);
 
     // List users, then import the example CSV.
-    let users: Vec<Value> = get(&app, "/users/").await.json().await.unwrap();
+    let users: Vec<Value> = app.get("/users/").await.json().await.unwrap();
     assert_eq!(users.len(), 1);
     let csv =
         std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/examples/users.csv"))
             .unwrap();
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(csv)
-            .file_name("users.csv")
-            .mime_str("text/csv")
-            .unwrap(),
-    );
-    let response = app
-        .client
-        .patch(app.url("/users/import"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let response = app.import_csv(csv, &[]).await;
     assert_eq!(response.status(), 200);
     let report: Value = response.json().await.unwrap();
     assert_eq!(report["inserted"].as_array().unwrap().len(), 2, "{report}");
     assert_eq!(report["invalid"].as_array().unwrap().len(), 2, "{report}");
-    let count: Value = get(&app, "/users/count").await.json().await.unwrap();
+    let count: Value = app.get("/users/count").await.json().await.unwrap();
     assert_eq!(count, json!(3));
 
     app.shutdown.cancel();
@@ -110,31 +86,26 @@ async fn the_readme_walk_through_works_on_the_embedded_mode() {
 #[tokio::test]
 async fn users_credentials_and_jobs_survive_a_restart() {
     let dir = temp_data_dir();
-    let app = spawn_embedded(&dir, &[]).await;
+    let app = TestApp::embedded(&dir).start().await;
     let bea =
         json!({"userGroup": "customer", "name": "Bea", "email": "bea@example.com", "password": "Passw0rd!"});
-    let id = post(&app, "/users/", &bea).await.json::<Value>().await.unwrap()["_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let job = post(&app, "/jobs/change-password/bulk", &json!({"authUsersIds": [id]})).await;
+    let id = app.post_json("/users/", &bea).await.text_field("_id").await;
+    let job = app
+        .post_json("/jobs/change-password/bulk", &json!({"authUsersIds": [id]}))
+        .await;
     assert_eq!(job.status(), 202);
-    let job_id = job.json::<Value>().await.unwrap()["jobId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    app.shutdown.cancel();
-    let _ = tokio::time::timeout(Duration::from_secs(5), app.server).await;
+    let job_id = job.text_field("jobId").await;
+    let _ = app.stop().await;
 
-    let app = spawn_embedded(&dir, &[]).await;
-    let user: Value = get(&app, &format!("/users/{id}")).await.json().await.unwrap();
+    let app = TestApp::embedded(&dir).start().await;
+    let user: Value = app.get(&format!("/users/{id}")).await.json().await.unwrap();
     assert_eq!(user["name"], "Bea");
-    let login = post(
-        &app,
-        "/oauth/token",
-        &json!({"username": "bea@example.com", "password": "Passw0rd!"}),
-    )
-    .await;
+    let login = app
+        .post_json(
+            "/oauth/token",
+            &json!({"username": "bea@example.com", "password": "Passw0rd!"}),
+        )
+        .await;
     assert_eq!(
         login.status(),
         200,
@@ -142,7 +113,8 @@ async fn users_credentials_and_jobs_survive_a_restart() {
     );
     let mut status = Value::Null;
     for _ in 0..50 {
-        status = get(&app, &format!("/jobs/change-password/bulk/{job_id}"))
+        status = app
+            .get(&format!("/jobs/change-password/bulk/{job_id}"))
             .await
             .json()
             .await
@@ -171,7 +143,7 @@ async fn the_data_dir_and_the_sqlite_files_are_private_to_the_owner() {
     };
     let root = temp_data_dir();
     let data = root.join("data");
-    let app = spawn_embedded(&data, &[]).await;
+    let app = TestApp::embedded(&data).start().await;
     let db = data.join("user-manager.sqlite3");
     let files = [
         db.clone(),
@@ -183,7 +155,7 @@ async fn the_data_dir_and_the_sqlite_files_are_private_to_the_owner() {
 
     let ann =
         json!({"userGroup": "customer", "name": "Ann", "email": "ann@example.com", "password": "Passw0rd!"});
-    assert_eq!(post(&app, "/users/", &ann).await.status(), 200);
+    assert_eq!(app.post_json("/users/", &ann).await.status(), 200);
     for file in &files {
         assert_eq!(mode(file), 0o600, "{} after the first write", file.display());
     }

@@ -3,11 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app_on_fakes, FakeApp};
-
-async fn post(app: &FakeApp, path: &str, body: &Value) -> reqwest::Response {
-    app.client.post(app.url(path)).json(body).send().await.unwrap()
-}
+use crate::helpers::{TestApp, TextField};
 
 fn operator_group() -> Value {
     json!({
@@ -18,112 +14,87 @@ fn operator_group() -> Value {
 
 #[tokio::test]
 async fn a_group_created_through_the_service_validates_the_next_user_at_once() {
-    let app = spawn_app_on_fakes().await;
-    let response = post(&app, "/groups/", &operator_group()).await;
+    let app = TestApp::on_fakes().start().await;
+    let response = app.post_json("/groups/", &operator_group()).await;
     assert_eq!(response.status(), 200);
-    let id = response.json::<Value>().await.unwrap()["_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let stored = app.crud.document("/ums-config", &id).unwrap();
+    let id = response.text_field("_id").await;
+    let stored = app.crud_fake().document("/ums-config", &id).unwrap();
     assert_eq!(stored["__STATE__"], "PUBLIC");
 
     let user = json!({"userGroup": "operator", "name": "Olga", "email": "olga@x.io", "desk": "three", "password": "Passw0rd!"});
-    let response = post(&app, "/users/", &user).await;
+    let response = app.post_json("/users/", &user).await;
     assert_eq!(response.status(), 400);
-    let message = response.json::<Value>().await.unwrap()["message"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let message = response.text_field("message").await;
     assert!(message.contains("/desk"), "{message}");
 
     let user = json!({"userGroup": "operator", "name": "Olga", "email": "olga@x.io", "desk": 3, "password": "Passw0rd!"});
-    assert_eq!(post(&app, "/users/", &user).await.status(), 200);
+    assert_eq!(app.post_json("/users/", &user).await.status(), 200);
 }
 
 #[tokio::test]
 async fn a_schema_that_does_not_compile_is_refused_on_create_and_on_update() {
-    let app = spawn_app_on_fakes().await;
+    let app = TestApp::on_fakes().start().await;
     let mut bad = operator_group();
     bad["crudSchema"]["properties"]["desk"]["type"] = json!("integr");
-    let response = post(&app, "/groups/", &bad).await;
+    let response = app.post_json("/groups/", &bad).await;
     assert_eq!(response.status(), 400);
-    let message = response.json::<Value>().await.unwrap()["message"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let message = response.text_field("message").await;
     assert!(
         message.starts_with("crudSchema of group \"operator\" does not compile"),
         "{message}"
     );
-    assert!(app.crud.documents("/ums-config").is_empty());
+    assert!(app.crud_fake().documents("/ums-config").is_empty());
 
-    let id = post(&app, "/groups/", &operator_group())
+    let id = app
+        .post_json("/groups/", &operator_group())
         .await
-        .json::<Value>()
-        .await
-        .unwrap()["_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .text_field("_id")
+        .await;
     let update = json!({"$set": {"crudSchema": {"type": 42}}});
-    let response = app
-        .client
-        .patch(app.url(&format!("/groups/{id}")))
-        .json(&update)
-        .send()
-        .await
-        .unwrap();
+    let response = app.patch_json(&format!("/groups/{id}"), &update).await;
     assert_eq!(response.status(), 400);
     assert_eq!(
-        app.crud.document("/ums-config", &id).unwrap()["crudSchema"],
+        app.crud_fake().document("/ums-config", &id).unwrap()["crudSchema"],
         operator_group()["crudSchema"]
     );
 }
 
 #[tokio::test]
 async fn a_duplicate_user_group_is_a_409_and_missing_fields_are_400() {
-    let app = spawn_app_on_fakes().await;
-    assert_eq!(post(&app, "/groups/", &operator_group()).await.status(), 200);
-    assert_eq!(post(&app, "/groups/", &operator_group()).await.status(), 409);
+    let app = TestApp::on_fakes().start().await;
+    assert_eq!(app.post_json("/groups/", &operator_group()).await.status(), 200);
+    assert_eq!(app.post_json("/groups/", &operator_group()).await.status(), 409);
     assert_eq!(
-        post(&app, "/groups/", &json!({"userGroup": "x"})).await.status(),
+        app.post_json("/groups/", &json!({"userGroup": "x"}))
+            .await
+            .status(),
         400
     );
     assert_eq!(
-        post(&app, "/groups/", &json!({"crudSchema": {"type": "object"}}))
+        app.post_json("/groups/", &json!({"crudSchema": {"type": "object"}}))
             .await
             .status(),
         400
     );
     let unknown = json!({"userGroup": "y", "crudSchema": {"type": "object"}, "colour": "red"});
-    assert_eq!(post(&app, "/groups/", &unknown).await.status(), 400);
+    assert_eq!(app.post_json("/groups/", &unknown).await.status(), 400);
 }
 
 #[tokio::test]
 async fn updated_and_deleted_groups_apply_to_the_next_user_request() {
-    let app = spawn_app_on_fakes().await;
-    let id = post(&app, "/groups/", &operator_group())
+    let app = TestApp::on_fakes().start().await;
+    let id = app
+        .post_json("/groups/", &operator_group())
         .await
-        .json::<Value>()
-        .await
-        .unwrap()["_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .text_field("_id")
+        .await;
     let update = json!({"$set": {"crudSchema.required": ["name"]}});
-    let response = app
-        .client
-        .patch(app.url(&format!("/groups/{id}")))
-        .json(&update)
-        .send()
-        .await
-        .unwrap();
+    let response = app.patch_json(&format!("/groups/{id}"), &update).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
     let user =
         json!({"userGroup": "operator", "name": "Olga", "email": "olga@x.io", "password": "Passw0rd!"});
     assert_eq!(
-        post(&app, "/users/", &user).await.status(),
+        app.post_json("/users/", &user).await.status(),
         200,
         "desk is no longer required"
     );
@@ -132,30 +103,17 @@ async fn updated_and_deleted_groups_apply_to_the_next_user_request() {
     assert_eq!(listed.len(), 1);
     assert_eq!(app.get(&format!("/groups/{id}")).await.status(), 200);
 
-    let response = app
-        .client
-        .delete(app.url(&format!("/groups/{id}")))
-        .send()
-        .await
-        .unwrap();
+    let response = app.delete(&format!("/groups/{id}")).await;
     assert_eq!(response.status(), 204);
     let user =
         json!({"userGroup": "operator", "name": "Otto", "email": "otto@x.io", "password": "Passw0rd!"});
-    let response = post(&app, "/users/", &user).await;
+    let response = app.post_json("/users/", &user).await;
     assert_eq!(response.status(), 400);
     assert_eq!(
         response.json::<Value>().await.unwrap()["message"],
         "userGroup \"operator\" does not exist"
     );
-    assert_eq!(
-        app.client
-            .delete(app.url(&format!("/groups/{id}")))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        404
-    );
+    assert_eq!(app.delete(&format!("/groups/{id}")).await.status(), 404);
 }
 
 #[tokio::test]

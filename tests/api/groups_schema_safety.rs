@@ -7,10 +7,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{
-    customer_schema, group_doc, seed_groups, spawn_app_on_fakes, spawn_app_on_fakes_seeded,
-    spawn_app_on_fakes_with, spawn_embedded, temp_data_dir,
-};
+use crate::helpers::{customer_schema, group_doc, temp_data_dir, TestApp, TextField};
 
 /// A schema whose references loop without descending into the document (jsonschema 0.33
 /// overflows its stack on the first user validated against it).
@@ -57,7 +54,7 @@ async fn warnings(client: &reqwest::Client, url: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn a_cyclic_schema_is_refused_by_post_and_patch_groups_naming_the_cycle() {
-    let app = spawn_app_on_fakes().await;
+    let app = TestApp::on_fakes().start().await;
     let group = json!({"userGroup": "loop", "crudSchema": cyclic_schema()});
     let response = within_seconds(app.client.post(app.url("/groups/")).json(&group)).await;
     assert_eq!(response.status(), 400);
@@ -69,22 +66,19 @@ async fn a_cyclic_schema_is_refused_by_post_and_patch_groups_naming_the_cycle() 
         ),
         "{text}"
     );
-    assert!(app.crud.documents("/ums-config").is_empty());
+    assert!(app.crud_fake().documents("/ums-config").is_empty());
 
     // The same schema cannot come in through a PATCH either.
     let valid = json!({"userGroup": "loop", "crudSchema": {"type": "object"}});
     let response = within_seconds(app.client.post(app.url("/groups/")).json(&valid)).await;
     assert_eq!(response.status(), 200);
-    let id = response.json::<Value>().await.unwrap()["_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = response.text_field("_id").await;
     let update = json!({"$set": {"crudSchema.allOf": [{"$ref": "#"}]}});
     let response = within_seconds(app.client.patch(app.url(&format!("/groups/{id}"))).json(&update)).await;
     assert_eq!(response.status(), 400);
     assert!(message(response).await.contains("cycle"));
     assert_eq!(
-        app.crud.document("/ums-config", &id).unwrap()["crudSchema"],
+        app.crud_fake().document("/ums-config", &id).unwrap()["crudSchema"],
         json!({"type": "object"})
     );
 
@@ -102,7 +96,10 @@ async fn a_cyclic_schema_is_refused_by_post_and_patch_groups_naming_the_cycle() 
 
 #[tokio::test]
 async fn the_schema_size_limit_comes_from_limit_group_schema_bytes() {
-    let app = spawn_app_on_fakes_with(&[("LIMIT_GROUP_SCHEMA_BYTES", "64")], |_| {}).await;
+    let app = TestApp::on_fakes()
+        .with_env(&[("LIMIT_GROUP_SCHEMA_BYTES", "64")])
+        .start()
+        .await;
     let small = json!({"userGroup": "small", "crudSchema": {"type": "object"}});
     let response = within_seconds(app.client.post(app.url("/groups/")).json(&small)).await;
     assert_eq!(response.status(), 200);
@@ -118,16 +115,13 @@ async fn the_schema_size_limit_comes_from_limit_group_schema_bytes() {
 
 #[tokio::test]
 async fn a_cyclic_schema_already_in_the_crud_config_collection_only_disables_its_group() {
-    let app = spawn_app_on_fakes_seeded(|crud| {
-        seed_groups(
-            crud,
-            vec![
-                group_doc("loop", cyclic_schema(), true),
-                group_doc("customer", customer_schema(), true),
-            ],
-        );
-    })
-    .await;
+    let app = TestApp::on_fakes()
+        .with_groups(vec![
+            group_doc("loop", cyclic_schema(), true),
+            group_doc("customer", customer_schema(), true),
+        ])
+        .start()
+        .await;
     let warnings = warnings(&app.client, &app.url("/-/check-up")).await;
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(
@@ -171,7 +165,7 @@ async fn a_cyclic_schema_already_in_the_embedded_store_only_disables_its_group()
             .await
             .unwrap();
     }
-    let app = spawn_embedded(&dir, &[]).await;
+    let app = TestApp::embedded(&dir).start().await;
     let warnings = warnings(&app.client, &app.url("/-/check-up")).await;
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(

@@ -4,15 +4,15 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app_on_fakes, spawn_app_on_fakes_seeded};
+use crate::helpers::TestApp;
 
 #[tokio::test]
 async fn check_up_turns_503_naming_the_store_when_the_crud_service_stops() {
-    let app = spawn_app_on_fakes().await;
+    let app = TestApp::on_fakes().start().await;
     let response = app.get("/-/check-up").await;
     assert_eq!(response.status(), 200);
 
-    app.crud.shutdown().await;
+    app.crud_fake().shutdown().await;
 
     let response = app.get("/-/check-up").await;
     assert_eq!(response.status(), 503);
@@ -33,16 +33,18 @@ async fn check_up_turns_503_naming_the_store_when_the_crud_service_stops() {
 
 #[tokio::test]
 async fn a_group_whose_schema_does_not_compile_is_a_check_up_warning_not_a_failure() {
-    let app = spawn_app_on_fakes_seeded(|crud| {
-        for (group, schema) in [
-            ("broken", json!({"type": "objekt"})),
-            ("customer", json!({"type": "object"})),
-        ] {
-            let doc = json!({"userGroup": group, "crudSchema": schema, "__STATE__": "PUBLIC"});
-            crud.insert_raw("/ums-config", doc).unwrap();
-        }
-    })
-    .await;
+    let app = TestApp::on_fakes()
+        .seeded(|crud| {
+            for (group, schema) in [
+                ("broken", json!({"type": "objekt"})),
+                ("customer", json!({"type": "object"})),
+            ] {
+                let doc = json!({"userGroup": group, "crudSchema": schema, "__STATE__": "PUBLIC"});
+                crud.insert_raw("/ums-config", doc).unwrap();
+            }
+        })
+        .start()
+        .await;
 
     // The service loads the group schemas in the background right after it starts.
     let mut warnings = Vec::new();
@@ -65,18 +67,16 @@ async fn a_group_whose_schema_does_not_compile_is_a_check_up_warning_not_a_failu
 
 #[tokio::test]
 async fn change_password_reaches_the_auth_fake_for_a_known_user_and_404s_for_an_unknown_one() {
-    let app = spawn_app_on_fakes().await;
-    let id = app.auth.insert_user("ann@example.com", Some("ann"), "Passw0rd!");
+    let app = TestApp::on_fakes().start().await;
+    let id = app
+        .auth_fake()
+        .insert_user("ann@example.com", Some("ann"), "Passw0rd!");
     let response = app
-        .client
-        .post(app.url("/users/change-password"))
-        .json(&json!({"authUserId": id}))
-        .send()
-        .await
-        .unwrap();
+        .post_json("/users/change-password", &json!({"authUserId": id}))
+        .await;
     assert_eq!(response.status(), 204);
     let delivered: Vec<String> = app
-        .auth
+        .auth_fake()
         .change_password_requests()
         .into_iter()
         .map(|(u, _)| u)
@@ -84,11 +84,10 @@ async fn change_password_reaches_the_auth_fake_for_a_known_user_and_404s_for_an_
     assert_eq!(delivered, vec![id]);
 
     let response = app
-        .client
-        .post(app.url("/users/change-password"))
-        .json(&json!({"authUserId": "auth0|000000000000000000000000"}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            "/users/change-password",
+            &json!({"authUserId": "auth0|000000000000000000000000"}),
+        )
+        .await;
     assert_eq!(response.status(), 404);
 }

@@ -4,9 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{
-    customer_schema, group_doc, seed_groups, spawn_app_on_fakes_seeded, spawn_embedded, temp_data_dir,
-};
+use crate::helpers::{temp_data_dir, TestApp, TextField};
 
 /// The service under test in one of its two modes, with a `customer` user.
 struct Subject {
@@ -19,17 +17,14 @@ struct Subject {
 impl Subject {
     async fn embedded() -> Self {
         let dir = temp_data_dir();
-        let app = spawn_embedded(&dir, &[]).await;
+        let app = TestApp::embedded(&dir).start().await;
         let base = app.address.clone();
         let client = app.client.clone();
         Self::with_user(base, client, Box::new(app), json!({"email": "ann@example.com"})).await
     }
 
     async fn on_fakes() -> Self {
-        let app = spawn_app_on_fakes_seeded(|crud| {
-            seed_groups(crud, vec![group_doc("customer", customer_schema(), false)]);
-        })
-        .await;
+        let app = TestApp::on_fakes().with_customer_group().start().await;
         let (base, client) = (app.address.clone(), app.client.clone());
         Self::with_user(base, client, Box::new(app), json!({"email": "ann@example.com"})).await
     }
@@ -51,10 +46,7 @@ impl Subject {
             .await
             .unwrap();
         assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
-        let user = response.json::<Value>().await.unwrap()["_id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let user = response.text_field("_id").await;
         Self {
             base,
             client,

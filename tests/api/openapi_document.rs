@@ -4,9 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{
-    spawn_app_on_fakes, spawn_app_on_fakes_with, spawn_embedded, temp_data_dir, EmbeddedApp,
-};
+use crate::helpers::{temp_data_dir, TestApp};
 
 async fn document(client: &reqwest::Client, base: &str) -> Value {
     let response = client
@@ -18,8 +16,11 @@ async fn document(client: &reqwest::Client, base: &str) -> Value {
     response.json().await.unwrap()
 }
 
-async fn embedded() -> (EmbeddedApp, Value) {
-    let app = spawn_embedded(&temp_data_dir(), &[("REQUEST_BODY_LIMIT_BYTES", "4096")]).await;
+async fn embedded() -> (TestApp, Value) {
+    let app = TestApp::embedded(&temp_data_dir())
+        .with_env(&[("REQUEST_BODY_LIMIT_BYTES", "4096")])
+        .start()
+        .await;
     let doc = document(&app.client, &app.address).await;
     (app, doc)
 }
@@ -57,24 +58,18 @@ async fn the_served_document_lists_only_the_routes_of_the_configuration() {
     drop(app);
 
     // Auth0 Client: the local provider's own routes only answer 501, so they are not documented.
-    let fakes = spawn_app_on_fakes().await;
+    let fakes = TestApp::on_fakes().start().await;
     let doc = document(&fakes.client, &fakes.address).await;
     for path in ["/.well-known/jwks.json", "/users/reset-password"] {
         assert!(doc["paths"].get(path).is_none(), "CRUD mode documents {path}");
     }
     assert_eq!(fakes.get("/.well-known/jwks.json").await.status(), 501);
-    let reset = fakes
-        .client
-        .post(fakes.url("/users/reset-password"))
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
+    let reset = fakes.post_json("/users/reset-password", &json!({})).await;
     assert_eq!(reset.status(), 501);
     assert!(doc["paths"].get("/jobs/change-password/bulk").is_some());
 
     // Without a jobs collection, no job route.
-    let no_jobs = spawn_app_on_fakes_with(&[("JOBS_CRUD_ENDPOINT", "")], |_| {}).await;
+    let no_jobs = TestApp::on_fakes().without_jobs().start().await;
     let doc = document(&no_jobs.client, &no_jobs.address).await;
     let jobs: Vec<&String> = doc["paths"]
         .as_object()
@@ -147,16 +142,10 @@ async fn count_and_state_change_answer_json_and_are_documented_so() {
         );
         assert!(content.get("text/plain").is_none(), "{method} {path}: {content}");
     }
-    let count = app.client.get(app.url("/users/count")).send().await.unwrap();
+    let count = app.get("/users/count").await;
     assert_eq!(count.headers()["content-type"], "application/json");
     let body = json!([{"filter": {"_id": "nobody"}, "stateTo": "TRASH"}]);
-    let state = app
-        .client
-        .post(app.url("/users/state"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let state = app.post_json("/users/state", &body).await;
     assert_eq!(state.status(), 200);
     assert_eq!(state.headers()["content-type"], "application/json");
     assert_eq!(state.json::<Value>().await.unwrap(), json!(0));
@@ -297,13 +286,7 @@ async fn not_blank_strings_are_documented_with_the_pattern_the_service_applies()
     .enumerate()
     {
         let group = json!({"userGroup": name, "label": i.to_string(), "crudSchema": {"type": "object"}});
-        let response = app
-            .client
-            .post(app.url("/groups/"))
-            .json(&group)
-            .send()
-            .await
-            .unwrap();
+        let response = app.post_json("/groups/", &group).await;
         let accepted = response.status() == 200;
         assert_eq!(
             regex.is_match(name),
@@ -312,13 +295,7 @@ async fn not_blank_strings_are_documented_with_the_pattern_the_service_applies()
             response.status()
         );
         let body = json!({"authUsersIds": [name]});
-        let job = app
-            .client
-            .post(app.url("/jobs/change-password/bulk"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let job = app.post_json("/jobs/change-password/bulk", &body).await;
         assert_eq!(
             regex.is_match(name),
             job.status() == 202,
@@ -343,7 +320,7 @@ async fn array_bodies_document_the_item_counts_the_service_requires() {
         ("/jobs/bulk-activation", json!([])),
         ("/jobs/change-password/bulk", json!({"authUsersIds": []})),
     ] {
-        let response = app.client.post(app.url(path)).json(&empty).send().await.unwrap();
+        let response = app.post_json(path, &empty).await;
         assert_eq!(response.status(), 400, "{path} with no item");
     }
     let filter = &schemas["StateItem"]["properties"]["filter"];
@@ -356,13 +333,7 @@ async fn array_bodies_document_the_item_counts_the_service_requires() {
         json!({"a": {"b": 1}}),
     ] {
         let body = json!([{"filter": refused, "stateTo": "TRASH"}]);
-        let response = app
-            .client
-            .post(app.url("/users/state"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let response = app.post_json("/users/state", &body).await;
         assert_eq!(response.status(), 400, "filter {refused}");
     }
 }

@@ -3,32 +3,37 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use wiremock::matchers::{body_json, header, method, path};
+use wiremock::matchers::{body_json, header, method};
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::helpers::{captured_log_text, captured_logs, spawn_app, TestApp};
+use crate::helpers::{captured_log_text, captured_logs, given, mount, mount_any, TestApp};
 
 async fn mount_health(app: &TestApp, crud_status: u16) {
-    Mock::given(method("GET"))
-        .and(path("/-/healthz"))
-        .respond_with(ResponseTemplate::new(crud_status))
-        .mount(&app.crud)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/-/healthz"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&app.auth)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/-/rbac-healthz"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&app.rond)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/-/healthz"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&app.timer)
-        .await;
+    mount(
+        app.crud(),
+        "GET",
+        "/-/healthz",
+        ResponseTemplate::new(crud_status),
+    )
+    .await;
+    mount(app.auth(), "GET", "/-/healthz", ResponseTemplate::new(200)).await;
+    mount(app.rond(), "GET", "/-/rbac-healthz", ResponseTemplate::new(200)).await;
+    mount(app.timer(), "GET", "/-/healthz", ResponseTemplate::new(200)).await;
+}
+
+/// `POST /users/change-password` for auth user `id`.
+async fn change_password(app: &TestApp, id: &str) -> reqwest::Response {
+    app.post_json("/users/change-password", &json!({ "authUserId": id }))
+        .await
+}
+
+/// `GET /-/check-up` of a service whose dependencies answer their health routes, the CRUD
+/// Service with `crud_status`.
+async fn check_up_with_crud(crud_status: u16) -> (TestApp, reqwest::Response) {
+    let app = TestApp::on_wiremock().start().await;
+    mount_health(&app, crud_status).await;
+    let response = app.get("/-/check-up").await;
+    (app, response)
 }
 
 fn assert_mia_status(body: &Value, status: &str) {
@@ -39,7 +44,7 @@ fn assert_mia_status(body: &Value, status: &str) {
 
 #[tokio::test]
 async fn healthz_and_ready_answer_ok_with_the_mia_body() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     for route in ["/-/healthz", "/-/ready"] {
         let response = app.get(route).await;
         assert_eq!(response.status(), 200, "{route}");
@@ -49,18 +54,14 @@ async fn healthz_and_ready_answer_ok_with_the_mia_body() {
 
 #[tokio::test]
 async fn check_up_is_ok_when_every_dependency_answers() {
-    let app = spawn_app().await;
-    mount_health(&app, 200).await;
-    let response = app.get("/-/check-up").await;
+    let (_app, response) = check_up_with_crud(200).await;
     assert_eq!(response.status(), 200);
     assert_mia_status(&response.json().await.unwrap(), "OK");
 }
 
 #[tokio::test]
 async fn check_up_is_503_naming_the_store_when_the_crud_service_fails() {
-    let app = spawn_app().await;
-    mount_health(&app, 500).await;
-    let response = app.get("/-/check-up").await;
+    let (_app, response) = check_up_with_crud(500).await;
     assert_eq!(response.status(), 503);
     let body: Value = response.json().await.unwrap();
     assert_mia_status(&body, "KO");
@@ -74,19 +75,15 @@ async fn check_up_is_503_naming_the_store_when_the_crud_service_fails() {
 
 #[tokio::test]
 async fn check_up_is_503_when_a_dependency_is_down_or_times_out() {
-    let app = spawn_app().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&app.crud)
-        .await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(2)))
-        .mount(&app.auth)
-        .await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&app.timer)
-        .await;
+    let app = TestApp::on_wiremock().start().await;
+    mount_any(app.crud(), "GET", ResponseTemplate::new(200)).await;
+    mount_any(
+        app.auth(),
+        "GET",
+        ResponseTemplate::new(200).set_delay(Duration::from_secs(2)),
+    )
+    .await;
+    mount_any(app.timer(), "GET", ResponseTemplate::new(200)).await;
     // Nothing mounted on Rönd: it answers 404 to its health route.
     let response = app.get("/-/check-up").await;
     assert_eq!(response.status(), 503);
@@ -105,7 +102,7 @@ async fn check_up_is_503_when_a_dependency_is_down_or_times_out() {
 
 #[tokio::test]
 async fn documentation_is_an_openapi_3_document_of_every_route() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let response = app.get("/documentation/json").await;
     assert_eq!(response.status(), 200);
     let doc: Value = response.json().await.unwrap();
@@ -128,7 +125,7 @@ async fn documentation_is_an_openapi_3_document_of_every_route() {
 
 #[tokio::test]
 async fn metrics_count_requests_by_route_and_status() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     app.get("/-/healthz").await;
     let text = app.get("/-/metrics").await.text().await.unwrap();
     assert!(
@@ -145,7 +142,7 @@ async fn metrics_count_requests_by_route_and_status() {
 
 #[tokio::test]
 async fn unknown_routes_get_a_mia_404_body() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let response = app.get("/nope").await;
     assert_eq!(response.status(), 404);
     let body: Value = response.json().await.unwrap();
@@ -157,8 +154,8 @@ async fn unknown_routes_get_a_mia_404_body() {
 
 #[tokio::test]
 async fn a_wrong_method_gets_a_mia_405_body() {
-    let app = spawn_app().await;
-    let response = app.client.delete(app.url("/-/healthz")).send().await.unwrap();
+    let app = TestApp::on_wiremock().start().await;
+    let response = app.delete("/-/healthz").await;
     assert_eq!(response.status(), 405);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["statusCode"], 405);
@@ -167,7 +164,7 @@ async fn a_wrong_method_gets_a_mia_405_body() {
 
 #[tokio::test]
 async fn malformed_json_gets_a_400_that_says_what_is_wrong() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let response = app
         .client
         .post(app.url("/users/change-password"))
@@ -190,7 +187,7 @@ async fn malformed_json_gets_a_400_that_says_what_is_wrong() {
 
 #[tokio::test]
 async fn a_body_of_the_wrong_shape_gets_a_400_naming_the_field() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let response = app
         .post_json("/users/change-password", &json!({"authUserId": 42}))
         .await;
@@ -201,7 +198,7 @@ async fn a_body_of_the_wrong_shape_gets_a_400_naming_the_field() {
 
 #[tokio::test]
 async fn a_body_without_json_content_type_gets_a_415() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let response = app
         .client
         .post(app.url("/users/change-password"))
@@ -215,7 +212,7 @@ async fn a_body_without_json_content_type_gets_a_415() {
 
 #[tokio::test]
 async fn a_body_over_the_limit_gets_a_413() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let big = "x".repeat(70_000);
     let response = app
         .post_json("/users/change-password", &json!({"authUserId": big}))
@@ -227,22 +224,17 @@ async fn a_body_over_the_limit_gets_a_413() {
 
 #[tokio::test]
 async fn the_callers_request_id_is_returned_and_forwarded_downstream() {
-    let app = spawn_app().await;
-    Mock::given(method("POST"))
-        .and(path("/change-password"))
+    let app = TestApp::on_wiremock().start().await;
+    given("POST", "/change-password")
         .and(header("x-request-id", "req-123"))
         .respond_with(ResponseTemplate::new(204))
         .expect(1)
-        .mount(&app.auth)
+        .mount(app.auth())
         .await;
+    let body = json!({"authUserId": "auth0|1"});
     let response = app
-        .client
-        .post(app.url("/users/change-password"))
-        .header("x-request-id", "req-123")
-        .json(&json!({"authUserId": "auth0|1"}))
-        .send()
-        .await
-        .unwrap();
+        .post_with("/users/change-password", &body, &[("x-request-id", "req-123")])
+        .await;
     assert_eq!(response.status(), 204);
     assert_eq!(response.headers()["x-request-id"], "req-123");
     let logged = captured_logs().into_iter().any(|l| {
@@ -255,7 +247,7 @@ async fn the_callers_request_id_is_returned_and_forwarded_downstream() {
 
 #[tokio::test]
 async fn a_request_id_is_generated_when_the_caller_sends_none() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let response = app.get("/-/healthz").await;
     let id = response.headers()["x-request-id"].to_str().unwrap();
     assert_eq!(uuid::Uuid::parse_str(id).map(|u| u.get_version_num()), Ok(4));
@@ -263,29 +255,23 @@ async fn a_request_id_is_generated_when_the_caller_sends_none() {
 
 #[tokio::test]
 async fn only_mia_headers_and_configured_ones_are_forwarded() {
-    let app = spawn_app().await;
-    Mock::given(method("POST"))
-        .and(path("/change-password"))
-        .respond_with(ResponseTemplate::new(204))
-        .mount(&app.auth)
-        .await;
-    app.client
-        .post(app.url("/users/change-password"))
-        .header("miauserid", "u1")
-        .header("miausergroups", "admin,ops")
-        .header("client-type", "backoffice")
-        .header("isbackoffice", "true")
-        .header("miauserproperties", "{\"a\":1}")
-        .header("x-custom", "yes")
-        .header("x-forwarded-for", "10.0.0.1")
-        .header("x-secret-internal", "no")
-        .header("acl_rows", "{\"x\":1}")
-        .header("authorization", "Bearer tok")
-        .json(&json!({"authUserId": "auth0|1"}))
-        .send()
-        .await
-        .unwrap();
-    let received = &app.auth.received_requests().await.unwrap()[0];
+    let app = TestApp::on_wiremock().start().await;
+    mount(app.auth(), "POST", "/change-password", ResponseTemplate::new(204)).await;
+    let headers = [
+        ("miauserid", "u1"),
+        ("miausergroups", "admin,ops"),
+        ("client-type", "backoffice"),
+        ("isbackoffice", "true"),
+        ("miauserproperties", "{\"a\":1}"),
+        ("x-custom", "yes"),
+        ("x-forwarded-for", "10.0.0.1"),
+        ("x-secret-internal", "no"),
+        ("acl_rows", "{\"x\":1}"),
+        ("authorization", "Bearer tok"),
+    ];
+    let body = json!({"authUserId": "auth0|1"});
+    app.post_with("/users/change-password", &body, &headers).await;
+    let received = &app.auth().received_requests().await.unwrap()[0];
     for (name, value) in [
         ("miauserid", "u1"),
         ("miausergroups", "admin,ops"),
@@ -311,29 +297,23 @@ async fn only_mia_headers_and_configured_ones_are_forwarded() {
 
 #[tokio::test]
 async fn secrets_never_reach_the_logs() {
-    let app = spawn_app().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(500))
-        .mount(&app.auth)
-        .await;
+    let app = TestApp::on_wiremock().start().await;
+    mount_any(app.auth(), "POST", ResponseTemplate::new(500)).await;
     let secret = format!("s3cr3t-{}", uuid::Uuid::new_v4());
-    app.client
-        .post(app.url("/users/change-password"))
-        .header("authorization", format!("Bearer {secret}"))
-        .header("cookie", format!("sid={secret}"))
-        .header("x-request-id", "redaction-test")
-        .json(&json!({"authUserId": "auth0|1", "password": secret}))
-        .send()
-        .await
-        .unwrap();
-    app.client
-        .post(app.url("/users/change-password"))
-        .header("authorization", format!("Bearer {secret}"))
-        .header("x-request-id", "redaction-test-2")
-        .json(&json!({"authUserId": "auth0|1"}))
-        .send()
-        .await
-        .unwrap();
+    let (bearer, cookie) = (format!("Bearer {secret}"), format!("sid={secret}"));
+    let headers = [
+        ("authorization", bearer.as_str()),
+        ("cookie", cookie.as_str()),
+        ("x-request-id", "redaction-test"),
+    ];
+    let body = json!({"authUserId": "auth0|1", "password": secret});
+    app.post_with("/users/change-password", &body, &headers).await;
+    let headers = [
+        ("authorization", bearer.as_str()),
+        ("x-request-id", "redaction-test-2"),
+    ];
+    let body = json!({"authUserId": "auth0|1"});
+    app.post_with("/users/change-password", &body, &headers).await;
     let text = captured_log_text();
     assert!(text.contains("redaction-test-2"), "the requests were logged");
     assert!(!text.contains(&secret), "a secret reached the logs");
@@ -341,30 +321,22 @@ async fn secrets_never_reach_the_logs() {
 
 #[tokio::test]
 async fn change_password_asks_the_auth_provider_and_answers_204() {
-    let app = spawn_app().await;
-    Mock::given(method("POST"))
-        .and(path("/change-password"))
+    let app = TestApp::on_wiremock().start().await;
+    given("POST", "/change-password")
         .and(body_json(json!({"userId": "auth0|abc"})))
         .respond_with(ResponseTemplate::new(204))
         .expect(1)
-        .mount(&app.auth)
+        .mount(app.auth())
         .await;
-    let response = app
-        .post_json("/users/change-password", &json!({"authUserId": "auth0|abc"}))
-        .await;
+    let response = change_password(&app, "auth0|abc").await;
     assert_eq!(response.status(), 204);
 }
 
 #[tokio::test]
 async fn change_password_for_an_unknown_auth_user_is_404() {
-    let app = spawn_app().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(404))
-        .mount(&app.auth)
-        .await;
-    let response = app
-        .post_json("/users/change-password", &json!({"authUserId": "auth0|nobody"}))
-        .await;
+    let app = TestApp::on_wiremock().start().await;
+    mount_any(app.auth(), "POST", ResponseTemplate::new(404)).await;
+    let response = change_password(&app, "auth0|nobody").await;
     assert_eq!(response.status(), 404);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["message"], "auth user \"auth0|nobody\" does not exist");
@@ -372,29 +344,27 @@ async fn change_password_for_an_unknown_auth_user_is_404() {
 
 #[tokio::test]
 async fn change_password_maps_provider_failures_to_502_and_504() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(503))
         .up_to_n_times(1)
-        .mount(&app.auth)
+        .mount(app.auth())
         .await;
-    let response = app
-        .post_json("/users/change-password", &json!({"authUserId": "auth0|abc"}))
-        .await;
+    let response = change_password(&app, "auth0|abc").await;
     assert_eq!(response.status(), 502);
     let body: Value = response.json().await.unwrap();
     assert_eq!(
         body["message"],
         "Auth0 Client POST /change-password responded 503"
     );
-    app.auth.reset().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(204).set_delay(Duration::from_secs(2)))
-        .mount(&app.auth)
-        .await;
-    let response = app
-        .post_json("/users/change-password", &json!({"authUserId": "auth0|abc"}))
-        .await;
+    app.auth().reset().await;
+    mount_any(
+        app.auth(),
+        "POST",
+        ResponseTemplate::new(204).set_delay(Duration::from_secs(2)),
+    )
+    .await;
+    let response = change_password(&app, "auth0|abc").await;
     assert_eq!(response.status(), 504);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["message"], "Auth0 Client POST /change-password timed out");
@@ -402,11 +372,13 @@ async fn change_password_maps_provider_failures_to_502_and_504() {
 
 #[tokio::test]
 async fn shutdown_lets_in_flight_requests_finish_and_then_stops_listening() {
-    let app = spawn_app().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(204).set_delay(Duration::from_millis(300)))
-        .mount(&app.auth)
-        .await;
+    let mut app = TestApp::on_wiremock().start().await;
+    mount_any(
+        app.auth(),
+        "POST",
+        ResponseTemplate::new(204).set_delay(Duration::from_millis(300)),
+    )
+    .await;
     let in_flight = {
         let client = app.client.clone();
         let url = app.url("/users/change-password");
@@ -422,7 +394,7 @@ async fn shutdown_lets_in_flight_requests_finish_and_then_stops_listening() {
     app.shutdown.cancel();
     let response = in_flight.await.unwrap().expect("the in-flight request completes");
     assert_eq!(response.status(), 204);
-    let stopped = tokio::time::timeout(Duration::from_secs(5), app.server).await;
+    let stopped = app.stopped().await;
     assert!(matches!(stopped, Ok(Ok(Ok(())))), "the server stops cleanly");
     let after = reqwest::Client::new()
         .get(format!("{}/-/healthz", app.address))
@@ -433,7 +405,7 @@ async fn shutdown_lets_in_flight_requests_finish_and_then_stops_listening() {
 
 #[tokio::test]
 async fn the_local_providers_routes_answer_501_with_the_auth0_client() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let response = app.get("/.well-known/jwks.json").await;
     assert_eq!(response.status(), 501);
     let body: Value = response.json().await.unwrap();

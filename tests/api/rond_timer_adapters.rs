@@ -7,12 +7,11 @@ use serde_json::json;
 use user_manager_service::downstream::Cause;
 use user_manager_service::policy::{PolicyClient, RevokeOutcome, RondClient};
 use user_manager_service::timer::{Callback, Schedule, TimerClient, TimerServiceClient};
-use wiremock::matchers::{body_json, header, method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::matchers::{body_json, header};
+use wiremock::{MockServer, ResponseTemplate};
 
-use crate::auth0_adapter::support::{
-    assert_forwarded, ctx, failure_cases, http_client, only_request, RELAXED,
-};
+use crate::auth0_adapter::support::{assert_forwarded, ctx, failure_cases, http_client, RELAXED};
+use crate::helpers::{given, mount_once, ok_json, only_request};
 
 /// The error of the calls `failure_cases!` checks.
 type CallError = user_manager_service::failure::Failure;
@@ -30,12 +29,7 @@ fn timer(client: reqwest::Client, base_url: String) -> TimerServiceClient {
 /// A mock server answering `verb route` with `answer` once.
 async fn server_answering(verb: &str, route: &str, answer: ResponseTemplate) -> MockServer {
     let server = MockServer::start().await;
-    Mock::given(method(verb))
-        .and(path(route))
-        .respond_with(answer)
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount_once(&server, verb, route, answer).await;
     server
 }
 
@@ -64,13 +58,12 @@ fn schedule() -> Schedule {
 #[tokio::test]
 async fn grant_posts_one_binding_of_the_roles_to_the_subject() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/grant/bindings"))
+    given("POST", "/grant/bindings")
         .and(body_json(
             json!({ "subjects": ["auth0|1"], "roles": ["editor", "viewer"] }),
         ))
         .and(header("content-type", "application/json"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "bindingId": "b-1" })))
+        .respond_with(ok_json(json!({ "bindingId": "b-1" })))
         .expect(1)
         .mount(&server)
         .await;
@@ -85,12 +78,9 @@ async fn grant_posts_one_binding_of_the_roles_to_the_subject() {
 #[tokio::test]
 async fn revoke_removes_the_subject_from_its_bindings() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/revoke/bindings"))
+    given("POST", "/revoke/bindings")
         .and(body_json(json!({ "subjects": ["auth0|1"] })))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({ "deletedBindings": 2, "modifiedBindings": 1 })),
-        )
+        .respond_with(ok_json(json!({ "deletedBindings": 2, "modifiedBindings": 1 })))
         .expect(1)
         .mount(&server)
         .await;
@@ -110,7 +100,7 @@ async fn revoke_removes_the_subject_from_its_bindings() {
 
 #[tokio::test]
 async fn rond_check_asks_the_rbac_liveness_route() {
-    let answer = ResponseTemplate::new(200).set_body_json(json!({ "status": "OK", "name": "rönd" }));
+    let answer = ok_json(json!({ "status": "OK", "name": "rönd" }));
     let server = server_answering("GET", "/-/rbac-healthz", answer).await;
     rond(http_client(RELAXED), server.uri())
         .check(&ctx())
@@ -121,12 +111,7 @@ async fn rond_check_asks_the_rbac_liveness_route() {
 
 #[tokio::test]
 async fn a_grant_answered_without_a_binding_id_is_unreadable() {
-    let server = server_answering(
-        "POST",
-        "/grant/bindings",
-        ResponseTemplate::new(200).set_body_json(json!({})),
-    )
-    .await;
+    let server = server_answering("POST", "/grant/bindings", ok_json(json!({}))).await;
     let error = rond(http_client(RELAXED), server.uri())
         .grant(&ctx(), "s", &roles())
         .await
@@ -148,10 +133,9 @@ async fn schedule_posts_a_rest_callback_firing_at_the_utc_date_with_milliseconds
             "headers": { "x-api-key": "k", "client-type": "cms" }
         }
     });
-    Mock::given(method("POST"))
-        .and(path("/schedule"))
+    given("POST", "/schedule")
         .and(body_json(&expected))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "expirationId": "65a0c0ffee" })))
+        .respond_with(ok_json(json!({ "expirationId": "65a0c0ffee" })))
         .expect(1)
         .mount(&server)
         .await;
@@ -166,8 +150,7 @@ async fn schedule_posts_a_rest_callback_firing_at_the_utc_date_with_milliseconds
 #[tokio::test]
 async fn abort_posts_the_expiration_id() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/abort"))
+    given("POST", "/abort")
         .and(body_json(json!({ "expirationId": "65a0c0ffee" })))
         .respond_with(ResponseTemplate::new(204))
         .expect(1)

@@ -14,8 +14,10 @@ use user_manager_service::downstream::build_http_client;
 use user_manager_service::secret::Secret;
 use user_manager_service::store::crud_http::CrudCollection;
 use user_manager_service::store::{DocState, Filter, FindQuery, StateFilter};
-use wiremock::matchers::{method, path};
+
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+use crate::helpers::{mount_once, ok_json, only_request, query_pairs};
 
 /// The client timeout of every test; `SLOW` answers later than that.
 const TIMEOUT: Duration = Duration::from_millis(200);
@@ -85,18 +87,20 @@ fn filter_pairs(with_state: bool, with_id: bool) -> Vec<(String, String)> {
     pairs
 }
 
-fn pair(name: &str, value: &str) -> (String, String) {
-    (name.to_owned(), value.to_owned())
+/// `find_query()` on the wire.
+fn find_query_pairs() -> Vec<(String, String)> {
+    let mut pairs = filter_pairs(true, true);
+    pairs.extend([
+        pair("_p", "name,email"),
+        pair("_s", "-createdAt"),
+        pair("_l", "10"),
+        pair("_sk", "20"),
+    ]);
+    pairs
 }
 
-/// Answers `verb path` once with `response`.
-async fn mount(server: &MockServer, verb: &str, route: &str, response: ResponseTemplate) {
-    Mock::given(method(verb))
-        .and(path(route))
-        .respond_with(response)
-        .expect(1)
-        .mount(server)
-        .await;
+fn pair(name: &str, value: &str) -> (String, String) {
+    (name.to_owned(), value.to_owned())
 }
 
 /// Answers every request with `response`.
@@ -105,26 +109,6 @@ async fn answer_any(server: &MockServer, response: ResponseTemplate) {
         .respond_with(response)
         .mount(server)
         .await;
-}
-
-fn ok_json(body: Value) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(body)
-}
-
-/// The one request the server received.
-async fn the_request(server: &MockServer) -> Request {
-    let mut requests = server.received_requests().await.expect("request recording is on");
-    assert_eq!(requests.len(), 1, "expected exactly one request: {requests:?}");
-    requests.remove(0)
-}
-
-/// The query pairs of a request, in order.
-fn query(request: &Request) -> Vec<(String, String)> {
-    request
-        .url
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
 }
 
 /// The JSON body of a request, which must say it is JSON.

@@ -4,13 +4,10 @@
 //! and the embedded store.
 
 use serde_json::{json, Value};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, ResponseTemplate};
 
-use crate::helpers::{
-    customer_schema, group_doc, mount_groups, seed_groups, spawn_app, spawn_app_on_fakes_seeded,
-    spawn_embedded, temp_data_dir,
-};
+use wiremock::ResponseTemplate;
+
+use crate::helpers::{mount_once, temp_data_dir, TestApp};
 
 const EMAIL_TAKEN: &str = "a user with this email already exists";
 /// The CRUD Service's answer to an insert with a taken email, as it sends it.
@@ -31,15 +28,15 @@ async fn conflict_message(response: reqwest::Response) -> String {
 
 #[tokio::test]
 async fn crud_mode_the_crud_services_e11000_on_insert_is_a_409_in_words() {
-    let app = spawn_app().await;
-    mount_groups(&app.crud, vec![group_doc("customer", customer_schema(), false)]).await;
+    let app = TestApp::on_wiremock().with_customer_group().start().await;
     let body = json!({"statusCode": 409, "error": "Conflict", "message": CRUD_E11000});
-    Mock::given(method("POST"))
-        .and(path("/users/"))
-        .respond_with(ResponseTemplate::new(409).set_body_json(body))
-        .expect(1)
-        .mount(&app.crud)
-        .await;
+    mount_once(
+        app.crud(),
+        "POST",
+        "/users/",
+        ResponseTemplate::new(409).set_body_json(body),
+    )
+    .await;
 
     let user = json!({"userGroup": "customer", "name": "Ann", "email": "a@b.c"});
     let message = conflict_message(app.post_json("/users/", &user).await).await;
@@ -49,63 +46,50 @@ async fn crud_mode_the_crud_services_e11000_on_insert_is_a_409_in_words() {
 #[tokio::test]
 async fn crud_mode_an_email_change_to_a_taken_one_is_a_409_in_words() {
     // The CRUD Service answers a unique violation of a PATCH with a 500 and the E11000 text.
-    let app = spawn_app_on_fakes_seeded(|crud| {
-        seed_groups(crud, vec![group_doc("customer", customer_schema(), false)]);
-        for (name, email) in [("Ann", "a@b.c"), ("Bob", "bob@example.com")] {
-            let user = json!({"userGroup": "customer", "name": name, "email": email, "__STATE__": "PUBLIC"});
-            crud.insert_raw("/users", user).unwrap();
-        }
-    })
-    .await;
-    let users = app.crud.state().documents("/users");
+    let app = TestApp::on_fakes()
+        .with_customer_group()
+        .with_users(
+            [("Ann", "a@b.c"), ("Bob", "bob@example.com")]
+                .map(|(name, email)| {
+                    json!({"userGroup": "customer", "name": name, "email": email, "__STATE__": "PUBLIC"})
+                })
+                .into(),
+        )
+        .start()
+        .await;
+    let users = app.crud_fake().state().documents("/users");
     let bob = users.iter().find(|u| u["name"] == "Bob").unwrap();
     let bob_id = bob["_id"].as_str().unwrap().to_owned();
 
     let update = json!({"$set": {"email": "a@b.c"}});
-    let url = app.url(&format!("/users/{bob_id}"));
-    let response = app.client.patch(url).json(&update).send().await.unwrap();
+    let response = app.patch_json(&format!("/users/{bob_id}"), &update).await;
     let message = conflict_message(response).await;
     assert!(message.ends_with(EMAIL_TAKEN), "{message:?}");
-    let stored = app.crud.state().document("/users", &bob_id).unwrap();
+    let stored = app.crud_fake().state().document("/users", &bob_id).unwrap();
     assert_eq!(stored["email"], "bob@example.com");
 }
 
 #[tokio::test]
 async fn embedded_mode_a_taken_email_is_the_same_409_on_create_and_on_update() {
     let dir = temp_data_dir();
-    let app = spawn_embedded(&dir, &[]).await;
-    let post = |body: Value| app.client.post(app.url("/users/")).json(&body).send();
+    let app = TestApp::embedded(&dir).start().await;
     let ann = json!({"userGroup": "customer", "name": "Ann", "email": "a@b.c", "password": "Passw0rd!"});
-    assert_eq!(post(ann.clone()).await.unwrap().status(), 200);
+    assert_eq!(app.post_json("/users/", &ann).await.status(), 200);
 
-    let message = conflict_message(post(ann).await.unwrap()).await;
+    let message = conflict_message(app.post_json("/users/", &ann).await).await;
     assert!(message.ends_with(EMAIL_TAKEN), "{message:?}");
 
     let bob =
         json!({"userGroup": "customer", "name": "Bob", "email": "bob@example.com", "password": "Passw0rd!"});
-    let created: Value = post(bob).await.unwrap().json().await.unwrap();
+    let created: Value = app.post_json("/users/", &bob).await.json().await.unwrap();
     let bob_id = created["_id"].as_str().unwrap();
     let update = json!({"$set": {"email": "a@b.c"}});
-    let url = app.url(&format!("/users/{bob_id}"));
-    let response = app.client.patch(url).json(&update).send().await.unwrap();
+    let response = app.patch_json(&format!("/users/{bob_id}"), &update).await;
     let message = conflict_message(response).await;
     assert!(message.ends_with(EMAIL_TAKEN), "{message:?}");
 
     let csv = "userGroup,name,email\ncustomer,Cy,a@b.c\n";
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(csv.as_bytes().to_vec())
-            .file_name("users.csv")
-            .mime_str("text/csv")
-            .unwrap(),
-    );
-    let import = app
-        .client
-        .patch(app.url("/users/import"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let import = app.import_csv(csv, &[]).await;
     assert_eq!(import.status(), 200);
     let report: Value = import.json().await.unwrap();
     let error = report["invalid"][0]["error"].as_str().unwrap_or_default();

@@ -9,13 +9,12 @@ use user_manager_service::auth::AuthError;
 use user_manager_service::auth::{AuthProvider, Capabilities};
 use user_manager_service::downstream::Cause;
 use user_manager_service::secret::Secret;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use super::support::{
-    assert_forwarded, ctx, failure_cases, header_of, http_client, received, session_ctx, AsFailure, RELAXED,
-};
+use wiremock::{MockServer, ResponseTemplate};
+
+use super::support::{assert_forwarded, ctx, failure_cases, http_client, session_ctx, AsFailure, RELAXED};
 use super::{adapter, block, default_setup, new_user};
+use crate::helpers::{header_of, mount_once, ok_json, received};
 
 /// The error of the calls `failure_cases!` checks.
 type CallError = AuthError;
@@ -41,12 +40,7 @@ async fn mount_every_route(server: &MockServer) {
         ("GET", "/-/healthz", json!({ "status": "OK" })),
     ];
     for (verb, route, body) in routes {
-        Mock::given(method(verb))
-            .and(path(route))
-            .respond_with(ResponseTemplate::new(200).set_body_json(body))
-            .expect(1)
-            .mount(server)
-            .await;
+        mount_once(server, verb, route, ok_json(body)).await;
     }
 }
 
@@ -140,12 +134,7 @@ async fn acl_and_session_headers_listed_in_additional_headers_are_not_forwarded_
 #[tokio::test]
 async fn check_asks_the_liveness_route() {
     let (server, auth) = default_setup().await;
-    Mock::given(method("GET"))
-        .and(path("/-/healthz"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "status": "OK" })))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount_once(&server, "GET", "/-/healthz", ok_json(json!({ "status": "OK" }))).await;
     auth.check(&ctx()).await.expect("healthy");
     assert_forwarded(&received(&server).await[0]);
 }
@@ -164,12 +153,7 @@ async fn the_auth0_client_can_do_everything() {
 #[tokio::test]
 async fn a_base_url_without_a_trailing_slash_works_too() {
     let server = MockServer::start().await;
-    Mock::given(method("DELETE"))
-        .and(path("/users/auth0%7C1"))
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount_once(&server, "DELETE", "/users/auth0%7C1", ResponseTemplate::new(204)).await;
     let auth = Auth0Client::new(http_client(RELAXED), Auth0ClientConfig::new(server.uri()));
     auth.delete_user(&ctx(), "auth0|1").await.expect("deleted");
 }

@@ -7,11 +7,12 @@ use user_manager_service::auth::{
     AuthProvider, ImportErrorDetail, ImportFailure, ImportJobState, ImportSummary,
 };
 use user_manager_service::downstream::Cause;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use super::support::{assert_forwarded, ctx, failure_cases, header_of, only_request, AsFailure};
+use wiremock::{Request, ResponseTemplate};
+
+use super::support::{assert_forwarded, ctx, failure_cases, AsFailure};
 use super::{adapter, default_setup, setup};
+use crate::helpers::{header_of, mount, mount_once, ok_json, only_request};
 
 /// The error of the calls `failure_cases!` checks.
 type CallError = AuthError;
@@ -36,20 +37,11 @@ fn part<'a>(parts: &'a [(String, String)], name: &str) -> Option<&'a (String, St
     parts.iter().find(|(head, _)| head.contains(&needle))
 }
 
-async fn mount_job(server: &MockServer, verb: &str, route: &str, job: serde_json::Value) {
-    Mock::given(method(verb))
-        .and(path(route))
-        .respond_with(ResponseTemplate::new(200).set_body_json(job))
-        .expect(1)
-        .mount(server)
-        .await;
-}
-
 #[tokio::test]
 async fn start_import_posts_the_users_file_and_options_as_multipart() {
     let (server, auth) = setup(|c| c.connection = Some("db".into())).await;
     let job = json!({ "id": "job_1", "status": "pending", "type": "users_import", "connection": "db" });
-    mount_job(&server, "POST", "/users/import", job).await;
+    mount_once(&server, "POST", "/users/import", ok_json(job)).await;
     let started = auth
         .start_import(&ctx(), Bytes::from_static(USERS.as_bytes()), true)
         .await
@@ -78,11 +70,11 @@ async fn start_import_posts_the_users_file_and_options_as_multipart() {
 #[tokio::test]
 async fn start_import_without_a_connection_sends_no_connection_part() {
     let (server, auth) = default_setup().await;
-    mount_job(
+    mount_once(
         &server,
         "POST",
         "/users/import",
-        json!({ "id": "job_2", "status": "pending" }),
+        ok_json(json!({ "id": "job_2", "status": "pending" })),
     )
     .await;
     auth.start_import(&ctx(), Bytes::from_static(b"[]"), false)
@@ -101,7 +93,7 @@ async fn import_status_reads_the_summary_of_a_completed_job() {
         "id": "job_1", "status": "completed", "type": "users_import",
         "summary": { "failed": 1, "updated": 2, "inserted": 3, "total": 6 }
     });
-    mount_job(&server, "GET", "/users/import/status/job_1", job).await;
+    mount_once(&server, "GET", "/users/import/status/job_1", ok_json(job)).await;
     let status = auth.import_status(&ctx(), "job_1").await.expect("answered");
     assert_eq!(status.state, ImportJobState::Completed);
     let summary = ImportSummary {
@@ -126,7 +118,13 @@ async fn import_status_reads_every_job_state() {
     ];
     for (name, state) in states {
         let route = format!("/users/import/status/job_{name}");
-        mount_job(&server, "GET", &route, json!({ "id": "j", "status": name })).await;
+        mount_once(
+            &server,
+            "GET",
+            &route,
+            ok_json(json!({ "id": "j", "status": name })),
+        )
+        .await;
         let status = auth
             .import_status(&ctx(), &format!("job_{name}"))
             .await
@@ -138,11 +136,11 @@ async fn import_status_reads_every_job_state() {
 #[tokio::test]
 async fn import_status_with_an_unknown_state_is_unreadable() {
     let (server, auth) = default_setup().await;
-    mount_job(
+    mount_once(
         &server,
         "GET",
         "/users/import/status/job_1",
-        json!({ "id": "job_1", "status": "weird" }),
+        ok_json(json!({ "id": "job_1", "status": "weird" })),
     )
     .await;
     let error = auth.import_status(&ctx(), "job_1").await.expect_err("unreadable");
@@ -162,7 +160,13 @@ async fn import_errors_reads_each_failed_user_and_its_errors() {
         },
         { "user": {}, "errors": [] }
     ]);
-    mount_job(&server, "GET", "/users/import/status/job_1/errors", errors).await;
+    mount_once(
+        &server,
+        "GET",
+        "/users/import/status/job_1/errors",
+        ok_json(errors),
+    )
+    .await;
     let failures = auth.import_errors(&ctx(), "job_1").await.expect("answered");
     let first = ImportFailure {
         user_id: Some("abc".into()),
@@ -185,7 +189,7 @@ async fn import_errors_reads_each_failed_user_and_its_errors() {
 async fn import_errors_answered_with_an_object_means_no_failure() {
     let (server, auth) = default_setup().await;
     let job = json!({ "id": "job_1", "status": "completed", "summary": { "failed": 0, "total": 1 } });
-    mount_job(&server, "GET", "/users/import/status/job_1/errors", job).await;
+    mount_once(&server, "GET", "/users/import/status/job_1/errors", ok_json(job)).await;
     assert!(auth
         .import_errors(&ctx(), "job_1")
         .await
@@ -196,11 +200,13 @@ async fn import_errors_answered_with_an_object_means_no_failure() {
 #[tokio::test]
 async fn import_errors_answered_with_an_empty_body_means_no_failure() {
     let (server, auth) = default_setup().await;
-    Mock::given(method("GET"))
-        .and(path("/users/import/status/job_1/errors"))
-        .respond_with(ResponseTemplate::new(204))
-        .mount(&server)
-        .await;
+    mount(
+        &server,
+        "GET",
+        "/users/import/status/job_1/errors",
+        ResponseTemplate::new(204),
+    )
+    .await;
     assert!(auth
         .import_errors(&ctx(), "job_1")
         .await

@@ -7,11 +7,12 @@ use user_manager_service::auth::AuthError;
 use user_manager_service::auth::AuthProvider;
 use user_manager_service::downstream::Cause;
 use user_manager_service::secret::Secret;
-use wiremock::matchers::{body_json, header, method, path};
-use wiremock::{Mock, ResponseTemplate};
+use wiremock::matchers::{body_json, header};
+use wiremock::ResponseTemplate;
 
-use super::support::{assert_forwarded, ctx, failure_cases, header_of, only_request, session_ctx, AsFailure};
+use super::support::{assert_forwarded, ctx, failure_cases, session_ctx, AsFailure};
 use super::{adapter, default_setup, setup};
+use crate::helpers::{given, header_of, mount, ok_json, only_request};
 
 /// The error of the calls `failure_cases!` checks.
 type CallError = AuthError;
@@ -27,10 +28,9 @@ fn password() -> Secret {
 #[tokio::test]
 async fn login_posts_a_form_with_the_connection_and_returns_the_token_body() {
     let (server, auth) = setup(|c| c.connection = Some("db".into())).await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/token"))
+    given("POST", "/oauth/token")
         .and(header("content-type", "application/x-www-form-urlencoded"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(tokens()))
+        .respond_with(ok_json(tokens()))
         .expect(1)
         .mount(&server)
         .await;
@@ -52,11 +52,7 @@ async fn login_posts_a_form_with_the_connection_and_returns_the_token_body() {
 #[tokio::test]
 async fn login_without_a_connection_sends_no_connection_field() {
     let (server, auth) = default_setup().await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(tokens()))
-        .mount(&server)
-        .await;
+    mount(&server, "POST", "/oauth/token", ok_json(tokens())).await;
     auth.login(&ctx(), "ada", &password()).await.expect("logged in");
     let body = String::from_utf8(only_request(&server).await.body).expect("text");
     assert_eq!(
@@ -71,11 +67,7 @@ async fn login_with_the_website_scope_returns_every_set_cookie_and_no_body() {
     let answer = ResponseTemplate::new(200)
         .append_header("set-cookie", "sid=abc; HttpOnly; Secure; Path=/; Max-Age=86400")
         .append_header("set-cookie", "other=1; Path=/");
-    Mock::given(method("POST"))
-        .and(path("/oauth/token"))
-        .respond_with(answer)
-        .mount(&server)
-        .await;
+    mount(&server, "POST", "/oauth/token", answer).await;
     let grant = auth.login(&ctx(), "ada", &password()).await.expect("logged in");
     assert_eq!(grant.body, None);
     let cookies: Vec<&str> = grant.set_cookie.iter().map(Secret::expose).collect();
@@ -92,11 +84,13 @@ async fn login_with_the_website_scope_returns_every_set_cookie_and_no_body() {
 async fn a_refused_login_keeps_the_status_and_never_shows_the_password() {
     let (server, auth) = default_setup().await;
     let refusal = json!({ "statusCode": 403, "error": "Forbidden", "message": "Wrong email or password." });
-    Mock::given(method("POST"))
-        .and(path("/oauth/token"))
-        .respond_with(ResponseTemplate::new(403).set_body_json(refusal))
-        .mount(&server)
-        .await;
+    mount(
+        &server,
+        "POST",
+        "/oauth/token",
+        ResponseTemplate::new(403).set_body_json(refusal),
+    )
+    .await;
     let error = auth.login(&ctx(), "ada", &password()).await.expect_err("refused");
     let message = "Auth0 Client POST /oauth/token responded 403: Wrong email or password.";
     assert_eq!(error, AuthError::Denied(message.to_owned()));
@@ -108,11 +102,7 @@ async fn a_refused_login_keeps_the_status_and_never_shows_the_password() {
 async fn a_rate_limited_login_says_when_to_retry() {
     let (server, auth) = default_setup().await;
     let answer = ResponseTemplate::new(429).insert_header("retry-after", "3");
-    Mock::given(method("POST"))
-        .and(path("/oauth/token"))
-        .respond_with(answer)
-        .mount(&server)
-        .await;
+    mount(&server, "POST", "/oauth/token", answer).await;
     let error = auth.login(&ctx(), "ada", &password()).await.expect_err("limited");
     assert!(
         matches!(error, AuthError::RateLimited { retry_after: Some(wait), .. } if wait == Duration::from_secs(3)),
@@ -123,12 +113,11 @@ async fn a_rate_limited_login_says_when_to_retry() {
 #[tokio::test]
 async fn refresh_posts_the_refresh_token_with_the_session_authorization_and_cookie() {
     let (server, auth) = default_setup().await;
-    Mock::given(method("POST"))
-        .and(path("/refreshtoken"))
+    given("POST", "/refreshtoken")
         .and(body_json(json!({ "refresh_token": "rt-1" })))
         .and(header("authorization", "Bearer expired-token"))
         .and(header("cookie", "sid=session-1"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(tokens()))
+        .respond_with(ok_json(tokens()))
         .expect(1)
         .mount(&server)
         .await;
@@ -147,13 +136,12 @@ async fn refresh_posts_the_refresh_token_with_the_session_authorization_and_cook
 async fn userinfo_sends_the_session_headers_and_returns_the_body() {
     let (server, auth) = default_setup().await;
     let info = json!({ "sub": "auth0|1", "email": "ada@example.com", "groups": ["admin"] });
-    Mock::given(method("GET"))
-        .and(path("/userinfo"))
+    given("GET", "/userinfo")
         .and(header("authorization", "Bearer expired-token"))
         .and(header("cookie", "sid=session-1"))
         .and(header("client-key", "key-1"))
         .and(header("client-type", "backoffice"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(&info))
+        .respond_with(ok_json(&info))
         .expect(1)
         .mount(&server)
         .await;
@@ -166,11 +154,13 @@ async fn userinfo_sends_the_session_headers_and_returns_the_body() {
 #[tokio::test]
 async fn userinfo_answered_with_something_else_than_an_object_is_unreadable() {
     let (server, auth) = default_setup().await;
-    Mock::given(method("GET"))
-        .and(path("/userinfo"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!(["not", "an", "object"])))
-        .mount(&server)
-        .await;
+    mount(
+        &server,
+        "GET",
+        "/userinfo",
+        ok_json(json!(["not", "an", "object"])),
+    )
+    .await;
     let error = auth.userinfo(&session_ctx()).await.expect_err("unreadable");
     assert_eq!(
         error.failure().map(|f| &f.cause),

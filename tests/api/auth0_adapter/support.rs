@@ -1,4 +1,4 @@
-//! Shared support of the adapter tests: HTTP clients, call contexts, request inspection and the
+//! Shared support of the adapter tests: HTTP clients, call contexts, the forwarded-header check and the
 //! `failure_cases!` macro (4xx, 500 and timeout of one call). Also used by `rond_timer_adapters`.
 
 use std::time::Duration;
@@ -10,7 +10,9 @@ use axum::http::{HeaderMap, HeaderValue};
 use user_manager_service::context::{Acl, CallContext, SessionHeaders};
 use user_manager_service::downstream::build_http_client;
 use user_manager_service::secret::Secret;
-use wiremock::{MockServer, Request};
+use wiremock::Request;
+
+use crate::helpers::header_of;
 
 /// Timeout of the clients of the success tests (generous: 2 cores run every test at once).
 pub const RELAXED: Duration = Duration::from_secs(10);
@@ -53,23 +55,6 @@ pub fn session_ctx() -> CallContext {
     }
 }
 
-/// Every request `server` received.
-pub async fn received(server: &MockServer) -> Vec<Request> {
-    server.received_requests().await.expect("request recording is on")
-}
-
-/// The only request `server` received.
-pub async fn only_request(server: &MockServer) -> Request {
-    let mut requests = received(server).await;
-    assert_eq!(requests.len(), 1, "expected exactly one request");
-    requests.remove(0)
-}
-
-/// Value of header `name` of `request`, if any.
-pub fn header_of<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
-    request.headers.get(name).and_then(|v| v.to_str().ok())
-}
-
 /// Asserts the forwarded headers of [`ctx`] arrived on `request`.
 pub fn assert_forwarded(request: &Request) {
     for (name, value) in [
@@ -79,15 +64,6 @@ pub fn assert_forwarded(request: &Request) {
     ] {
         assert_eq!(header_of(request, name), Some(value), "{name} on {}", request.url);
     }
-}
-
-/// The query pairs of `request`, decoded, in order.
-pub fn query_pairs(request: &Request) -> Vec<(String, String)> {
-    request
-        .url
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
 }
 
 /// Three tests of one call in a module `$name`: a 4xx answer classified as `$kind` (a pattern of
@@ -103,18 +79,12 @@ macro_rules! failure_cases {
             use std::time::Duration;
             use user_manager_service::failure::{Cause, Outcome};
             use $crate::auth0_adapter::support::AsFailure;
-            use wiremock::matchers::{method, path};
-            use wiremock::{Mock, MockServer, ResponseTemplate};
+            use wiremock::{MockServer, ResponseTemplate};
             use $crate::auth0_adapter::support::{ctx, http_client, RELAXED, SHORT, SLOW};
 
             async fn fail_with(answer: ResponseTemplate, timeout: Duration) -> CallError {
                 let server = MockServer::start().await;
-                Mock::given(method($method))
-                    .and(path($path))
-                    .respond_with(answer)
-                    .expect(1)
-                    .mount(&server)
-                    .await;
+                $crate::helpers::mount_once(&server, $method, $path, answer).await;
                 let $a = $adapter(http_client(timeout), server.uri());
                 let $c = ctx();
                 ($call).await.map(drop).expect_err("the call fails")

@@ -5,11 +5,12 @@ use user_manager_service::auth::AuthError;
 use user_manager_service::auth::{AuthProvider, AuthUserPatch, NewAuthUser};
 use user_manager_service::downstream::Cause;
 use user_manager_service::secret::Secret;
-use wiremock::matchers::{body_json, header, method, path, query_param};
-use wiremock::{Mock, ResponseTemplate};
+use wiremock::matchers::{body_json, header, query_param};
+use wiremock::ResponseTemplate;
 
-use super::support::{assert_forwarded, ctx, failure_cases, only_request, query_pairs, received, AsFailure};
+use super::support::{assert_forwarded, ctx, failure_cases, AsFailure};
 use super::{adapter, block, default_setup, new_user, setup};
+use crate::helpers::{given, mount, mount_once, ok_json, only_request, query_pairs, received};
 
 /// The error of the calls `failure_cases!` checks.
 type CallError = AuthError;
@@ -26,8 +27,7 @@ async fn create_user_posts_username_as_nickname_and_name_with_the_connection() {
         "password": "S3cret!pass", "blocked": false,
         "connection": "Username-Password-Authentication", "verify_email": true
     });
-    Mock::given(method("POST"))
-        .and(path("/users"))
+    given("POST", "/users")
         .and(body_json(&expected))
         .and(header("content-type", "application/json"))
         .respond_with(ResponseTemplate::new(201).set_body_json(auth0_user("auth0|1")))
@@ -58,10 +58,9 @@ async fn create_user_omits_absent_fields() {
         "username": "bob", "nickname": "bob", "name": "bob",
         "password": "pw", "blocked": true, "verify_email": false
     });
-    Mock::given(method("POST"))
-        .and(path("/users"))
+    given("POST", "/users")
         .and(body_json(&expected))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "user_id": "auth0|2" })))
+        .respond_with(ok_json(json!({ "user_id": "auth0|2" })))
         .expect(1)
         .mount(&server)
         .await;
@@ -75,11 +74,13 @@ async fn create_user_omits_absent_fields() {
 #[tokio::test]
 async fn create_user_answered_without_a_user_id_is_an_unreadable_answer() {
     let (server, auth) = default_setup().await;
-    Mock::given(method("POST"))
-        .and(path("/users"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "email": "ada@example.com" })))
-        .mount(&server)
-        .await;
+    mount(
+        &server,
+        "POST",
+        "/users",
+        ResponseTemplate::new(201).set_body_json(json!({ "email": "ada@example.com" })),
+    )
+    .await;
     let error = auth.create_user(&ctx(), &new_user()).await.expect_err("no id");
     assert_eq!(
         error.failure().map(|f| &f.cause),
@@ -91,12 +92,13 @@ async fn create_user_answered_without_a_user_id_is_an_unreadable_answer() {
 #[tokio::test]
 async fn get_user_percent_encodes_the_id() {
     let (server, auth) = default_setup().await;
-    Mock::given(method("GET"))
-        .and(path("/users/auth0%7Cabc"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(auth0_user("auth0|abc")))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount_once(
+        &server,
+        "GET",
+        "/users/auth0%7Cabc",
+        ok_json(auth0_user("auth0|abc")),
+    )
+    .await;
     let user = auth.get_user(&ctx(), "auth0|abc").await.expect("answered");
     assert_eq!(user.map(|u| u.id).as_deref(), Some("auth0|abc"));
     assert_forwarded(&only_request(&server).await);
@@ -105,27 +107,23 @@ async fn get_user_percent_encodes_the_id() {
 #[tokio::test]
 async fn get_user_of_an_unknown_id_is_none() {
     let (server, auth) = default_setup().await;
-    Mock::given(method("GET"))
-        .and(path("/users/auth0%7Cnope"))
-        .respond_with(
-            ResponseTemplate::new(404).set_body_json(json!({ "message": "The user does not exist." })),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount_once(
+        &server,
+        "GET",
+        "/users/auth0%7Cnope",
+        ResponseTemplate::new(404).set_body_json(json!({ "message": "The user does not exist." })),
+    )
+    .await;
     assert_eq!(auth.get_user(&ctx(), "auth0|nope").await.expect("answered"), None);
 }
 
 #[tokio::test]
 async fn get_users_asks_every_id_in_one_call_with_an_in_filter() {
     let (server, auth) = default_setup().await;
-    Mock::given(method("GET"))
-        .and(path("/users"))
+    given("GET", "/users")
         .and(query_param("user_id", r#"{"$in":["auth0|1","auth0|2"]}"#))
         .and(query_param("_l", "2"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!([auth0_user("auth0|1"), { "email": "x" }])),
-        )
+        .respond_with(ok_json(json!([auth0_user("auth0|1"), { "email": "x" }])))
         .expect(1)
         .mount(&server)
         .await;
@@ -150,9 +148,8 @@ async fn get_users_without_ids_makes_no_call() {
 #[tokio::test]
 async fn get_users_splits_250_ids_into_calls_of_at_most_100() {
     let (server, auth) = default_setup().await;
-    Mock::given(method("GET"))
-        .and(path("/users"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!([auth0_user("auth0|x")])))
+    given("GET", "/users")
+        .respond_with(ok_json(json!([auth0_user("auth0|x")])))
         .expect(3)
         .mount(&server)
         .await;
@@ -174,10 +171,9 @@ async fn get_users_splits_250_ids_into_calls_of_at_most_100() {
 async fn update_user_patches_only_the_set_fields() {
     let (server, auth) = default_setup().await;
     let expected = json!({ "email": "new@example.com", "username": "neo", "nickname": "neo", "name": "neo" });
-    Mock::given(method("PATCH"))
-        .and(path("/users/auth0%7C1"))
+    given("PATCH", "/users/auth0%7C1")
         .and(body_json(&expected))
-        .respond_with(ResponseTemplate::new(200).set_body_json(auth0_user("auth0|1")))
+        .respond_with(ok_json(auth0_user("auth0|1")))
         .expect(1)
         .mount(&server)
         .await;
@@ -204,8 +200,7 @@ async fn update_user_with_an_empty_patch_makes_no_call() {
 #[tokio::test]
 async fn a_custom_user_path_template_is_used_and_named_in_errors() {
     let (server, auth) = setup(|c| c.user_path_template = "/api/v2/users/{id}".into()).await;
-    Mock::given(method("PATCH"))
-        .and(path("/api/v2/users/auth0%7C1"))
+    given("PATCH", "/api/v2/users/auth0%7C1")
         .and(body_json(json!({ "blocked": true })))
         .respond_with(ResponseTemplate::new(503))
         .expect(1)
@@ -224,12 +219,7 @@ async fn a_custom_user_path_template_is_used_and_named_in_errors() {
 #[tokio::test]
 async fn delete_user_deletes_by_encoded_id() {
     let (server, auth) = default_setup().await;
-    Mock::given(method("DELETE"))
-        .and(path("/users/auth0%7C1"))
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount_once(&server, "DELETE", "/users/auth0%7C1", ResponseTemplate::new(204)).await;
     auth.delete_user(&ctx(), "auth0|1").await.expect("deleted");
     assert_forwarded(&only_request(&server).await);
 }
@@ -241,8 +231,7 @@ async fn change_password_posts_the_user_id_and_connection_to_the_configured_path
         c.change_password_path = "/users/change-password".into();
     })
     .await;
-    Mock::given(method("POST"))
-        .and(path("/users/change-password"))
+    given("POST", "/users/change-password")
         .and(body_json(json!({ "userId": "auth0|1", "connection": "db" })))
         .respond_with(ResponseTemplate::new(204))
         .expect(1)
@@ -255,8 +244,7 @@ async fn change_password_posts_the_user_id_and_connection_to_the_configured_path
 #[tokio::test]
 async fn change_password_without_a_connection_sends_only_the_user_id() {
     let (server, auth) = default_setup().await;
-    Mock::given(method("POST"))
-        .and(path("/change-password"))
+    given("POST", "/change-password")
         .and(body_json(json!({ "userId": "auth0|1" })))
         .respond_with(ResponseTemplate::new(200))
         .expect(1)

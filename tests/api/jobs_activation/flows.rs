@@ -30,12 +30,12 @@ async fn every_user_is_created_in_the_provider_and_linked_to_auth0_and_its_store
     for (i, user_id) in ids.iter().enumerate() {
         let auth_id = format!("auth0|{user_id}");
         assert_eq!(linked(&app, user_id).as_deref(), Some(auth_id.as_str()));
-        let auth_user = app.auth.user(&auth_id).expect("in the provider");
+        let auth_user = app.auth_fake().user(&auth_id).expect("in the provider");
         assert_eq!(auth_user["email"], email(i));
         assert_eq!(auth_user["blocked"], i == 1 || i == 3, "user {i}");
     }
     assert_eq!(
-        app.auth.user(&format!("auth0|{}", ids[2])).unwrap()["username"],
+        app.auth_fake().user(&format!("auth0|{}", ids[2])).unwrap()["username"],
         "second"
     );
 }
@@ -55,7 +55,7 @@ async fn thousands_of_users_with_long_emails_are_imported_in_several_files_under
     let summary = json!({"inserted": total, "updated": 0, "failed": 0, "total": total});
     assert_eq!(report["summary"], summary);
     let imports: Vec<_> = app
-        .auth
+        .auth_fake()
         .requests()
         .into_iter()
         .filter(|r| r.method == "POST" && r.path == "/users/import")
@@ -70,21 +70,21 @@ async fn thousands_of_users_with_long_emails_are_imported_in_several_files_under
         assert!(length < 500_000 + 1_000, "a multipart body of {length} bytes");
     }
     let linked_users = app
-        .crud
+        .crud_fake()
         .state()
         .documents("/users")
         .iter()
         .filter(|u| u["authUserId"] == format!("auth0|{}", u["_id"].as_str().unwrap()))
         .count();
     assert_eq!(linked_users, USERS);
-    assert_eq!(app.auth.users().len(), USERS);
+    assert_eq!(app.auth_fake().users().len(), USERS);
 }
 
 #[tokio::test]
 async fn a_user_whose_email_the_provider_already_has_fails_with_its_code_and_the_others_are_activated() {
     let users: Vec<Value> = (0..5).map(|i| store_user(i, &email(i))).collect();
     let app = app(users).await;
-    let other = app.auth.insert_user(&email(2), None, "Secret-1234");
+    let other = app.auth_fake().insert_user(&email(2), None, "Secret-1234");
     let ids: Vec<String> = (0..5).map(id).collect();
 
     let report = activate(&app, "", &ids).await;
@@ -100,7 +100,7 @@ async fn a_user_whose_email_the_provider_already_has_fails_with_its_code_and_the
         .unwrap()
         .contains("email"));
     assert_eq!(linked(&app, &id(2)), None);
-    assert!(app.auth.user(&other).is_some());
+    assert!(app.auth_fake().user(&other).is_some());
     for i in [0, 1, 3, 4] {
         assert_eq!(linked(&app, &id(i)), Some(format!("auth0|{}", id(i))));
     }
@@ -140,7 +140,7 @@ async fn an_unlinked_user_imported_again_is_refused_without_upsert_and_updated_w
     activate(&app, "", &ids).await;
     let unlink = app
         .client
-        .patch(format!("{}/users/{}", app.crud.uri(), id(0)))
+        .patch(format!("{}/users/{}", app.crud_fake().uri(), id(0)))
         .json(&json!({"$unset": {"authUserId": true}}))
         .send()
         .await

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{customer_schema, group_doc, seed_groups, spawn_app_on_fakes_with, FakeApp};
+use crate::helpers::TestApp;
 
 /// `AUTH0_JOB_POLLING_INTERVAL` of these tests (the fake's imports take 200 ms).
 const POLLING: &str = "100ms";
@@ -30,27 +30,24 @@ fn store_user(i: usize, email: &str) -> Value {
     })
 }
 
-/// Seeds the `customer` group and `users` into a CRUD fake.
-fn seed_users(crud: &ums_fakes::crud::CrudFakeState, users: Vec<Value>) {
-    seed_groups(crud, vec![group_doc("customer", customer_schema(), false)]);
-    for user in users {
-        crud.insert_raw("/users", user).expect("user seeded");
-    }
-}
-
 /// The service on the fakes with `users` seeded, polling provider jobs every 100 ms; `extra`
 /// environment variables added or overridden.
-async fn app_with(users: Vec<Value>, extra: &[(&str, &str)]) -> FakeApp {
+async fn app_with(users: Vec<Value>, extra: &[(&str, &str)]) -> TestApp {
     let mut vars = vec![
         ("AUTH0_JOB_POLLING_INTERVAL", POLLING),
         ("JOBS_POLL_INTERVAL_MS", "100"),
     ];
     vars.extend_from_slice(extra);
-    spawn_app_on_fakes_with(&vars, |crud| seed_users(crud, users)).await
+    TestApp::on_fakes()
+        .with_env(&vars)
+        .with_customer_group()
+        .with_users(users)
+        .start()
+        .await
 }
 
 /// [`app_with`] without extra variables.
-async fn app(users: Vec<Value>) -> FakeApp {
+async fn app(users: Vec<Value>) -> TestApp {
     app_with(users, &[]).await
 }
 
@@ -60,17 +57,13 @@ fn body(ids: &[String]) -> Value {
 }
 
 /// `POST /jobs/bulk-activation{query}` with `body`.
-async fn post(app: &FakeApp, query: &str, body: &Value) -> reqwest::Response {
-    app.client
-        .post(app.url(&format!("/jobs/bulk-activation{query}")))
-        .json(body)
-        .send()
+async fn post(app: &TestApp, query: &str, body: &Value) -> reqwest::Response {
+    app.post_json(&format!("/jobs/bulk-activation{query}"), body)
         .await
-        .expect("request sent")
 }
 
 /// Starts a job for `ids` (202 expected) and returns its id.
-async fn start(app: &FakeApp, query: &str, ids: &[String]) -> String {
+async fn start(app: &TestApp, query: &str, ids: &[String]) -> String {
     let response = post(app, query, &body(ids)).await;
     assert_eq!(response.status(), 202);
     let created: Value = response.json().await.expect("json");
@@ -80,7 +73,7 @@ async fn start(app: &FakeApp, query: &str, ids: &[String]) -> String {
 }
 
 /// Polls `GET /jobs/bulk-activation/{job}` until the job is completed or failed (20 s at most).
-async fn finished(app: &FakeApp, job: &str) -> Value {
+async fn finished(app: &TestApp, job: &str) -> Value {
     for _ in 0..400 {
         let response = app.get(&format!("/jobs/bulk-activation/{job}")).await;
         assert_eq!(response.status(), 200);
@@ -94,14 +87,14 @@ async fn finished(app: &FakeApp, job: &str) -> Value {
 }
 
 /// Starts a job for `ids` and waits for its end.
-async fn activate(app: &FakeApp, query: &str, ids: &[String]) -> Value {
+async fn activate(app: &TestApp, query: &str, ids: &[String]) -> Value {
     let job = start(app, query, ids).await;
     finished(app, &job).await
 }
 
 /// The `authUserId` of store user `id` in the CRUD fake.
-fn linked(app: &FakeApp, id: &str) -> Option<String> {
-    let doc = app.crud.state().document("/users", id)?;
+fn linked(app: &TestApp, id: &str) -> Option<String> {
+    let doc = app.crud_fake().state().document("/users", id)?;
     doc.get("authUserId")?.as_str().map(str::to_owned)
 }
 

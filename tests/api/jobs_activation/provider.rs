@@ -3,10 +3,11 @@
 //! (an array naming users by id or email, an object when nothing failed).
 
 use serde_json::{json, Value};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use wiremock::MockServer;
 
 use super::{activate, app, app_with, failure_codes, finished, id, linked, store_user};
+use crate::helpers::{mount, ok_json};
 
 fn email(i: usize) -> String {
     format!("p{i}@example.com")
@@ -16,8 +17,8 @@ fn users(n: usize) -> Vec<Value> {
     (0..n).map(|i| store_user(i, &email(i))).collect()
 }
 
-fn imports(app: &crate::helpers::FakeApp) -> usize {
-    let requests = app.auth.requests();
+fn imports(app: &crate::helpers::TestApp) -> usize {
+    let requests = app.auth_fake().requests();
     requests
         .iter()
         .filter(|r| r.method == "POST" && r.path == "/users/import")
@@ -28,7 +29,7 @@ fn imports(app: &crate::helpers::FakeApp) -> usize {
 async fn a_busy_or_failing_provider_is_retried_until_the_file_is_started() {
     for status in [429, 503] {
         let app = app(users(3)).await;
-        app.auth.fail_next("POST", "/users/import", status, 2);
+        app.auth_fake().fail_next("POST", "/users/import", status, 2);
         let ids: Vec<String> = (0..3).map(id).collect();
 
         let report = activate(&app, "", &ids).await;
@@ -43,7 +44,7 @@ async fn a_busy_or_failing_provider_is_retried_until_the_file_is_started() {
 #[tokio::test]
 async fn a_provider_refusing_every_file_fails_the_job_and_every_user() {
     let app = app(users(3)).await;
-    app.auth.fail_next("POST", "/users/import", 400, 10);
+    app.auth_fake().fail_next("POST", "/users/import", 400, 10);
     let ids = vec![id(0), id(1), id(2), id(7)];
 
     let report = activate(&app, "", &ids).await;
@@ -72,7 +73,7 @@ async fn a_resumed_job_polls_the_provider_job_it_had_started_instead_of_starting
         .text("upsert", "true");
     let started: Value = app
         .client
-        .post(format!("{}/users/import", app.auth.uri()))
+        .post(format!("{}/users/import", app.auth_fake().uri()))
         .multipart(form)
         .send()
         .await
@@ -85,7 +86,7 @@ async fn a_resumed_job_polls_the_provider_job_it_had_started_instead_of_starting
         "files": [{"userIds": ids, "bytes": 100, "state": "started", "providerJobId": started["id"]}],
     });
     let job = app
-        .crud
+        .crud_fake()
         .state()
         .insert_raw(
             "/jobs",
@@ -113,7 +114,7 @@ async fn app_on_mock_provider(
     summary: Value,
     errors: Value,
     auth_users: Value,
-) -> (crate::helpers::FakeApp, MockServer) {
+) -> (crate::helpers::TestApp, MockServer) {
     let provider = MockServer::start().await;
     let job = json!({"id": "job_1", "status": "pending", "type": "users_import"});
     let routes = [
@@ -127,11 +128,7 @@ async fn app_on_mock_provider(
         ("GET", "/users", auth_users),
     ];
     for (verb, route, answer) in routes {
-        Mock::given(method(verb))
-            .and(path(route))
-            .respond_with(ResponseTemplate::new(200).set_body_json(answer))
-            .mount(&provider)
-            .await;
+        mount(&provider, verb, route, ok_json(answer)).await;
     }
     let uri = provider.uri();
     (

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use super::{app, app_with, body, post};
-use crate::helpers::spawn_app_on_fakes_with;
+use crate::helpers::TestApp;
 
 async fn message(response: reqwest::Response) -> String {
     let body: Value = response.json().await.expect("json");
@@ -40,7 +40,7 @@ async fn bodies_that_are_not_a_non_empty_list_of_user_ids_are_refused_with_400()
         .await
         .unwrap();
     assert_eq!(not_json.status(), 400);
-    let jobs = app.crud.state().documents("/jobs");
+    let jobs = app.crud_fake().state().documents("/jobs");
     assert!(jobs.is_empty(), "no job was created: {jobs:?}");
 }
 
@@ -89,7 +89,7 @@ async fn duplicated_user_ids_are_counted_once() {
 async fn an_unknown_job_id_and_a_job_of_another_kind_are_404() {
     let app = app(Vec::new()).await;
     let other = app
-        .crud
+        .crud_fake()
         .state()
         .insert_raw(
             "/jobs",
@@ -107,7 +107,7 @@ async fn an_unknown_job_id_and_a_job_of_another_kind_are_404() {
 
 #[tokio::test]
 async fn without_a_jobs_collection_bulk_activation_is_not_implemented() {
-    let app = spawn_app_on_fakes_with(&[("JOBS_CRUD_ENDPOINT", "")], |_| {}).await;
+    let app = TestApp::on_fakes().without_jobs().start().await;
     let response = post(&app, "", &body(&["a".to_owned()])).await;
     assert_eq!(response.status(), 501);
     assert_eq!(app.get("/jobs/bulk-activation/x").await.status(), 501);

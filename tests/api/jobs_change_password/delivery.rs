@@ -3,15 +3,12 @@
 
 use std::time::{Duration, Instant};
 
-use ums_fakes::auth0::Auth0Fake;
-
 use super::*;
-use crate::helpers::{spawn_app_on_auth0_fake, spawn_app_on_fakes_with};
 
 #[tokio::test]
 async fn every_user_of_a_job_gets_exactly_one_change_password_request() {
-    let app = spawn_app_on_fakes_with(&[(RATE, "50")], |_| {}).await;
-    let ids = auth_users(&app.auth, 30);
+    let app = app_at("50", None).await;
+    let ids = auth_users(app.auth_fake(), 30);
     let started = Instant::now();
     let job = start_job(&app.address, &ids).await;
     let finished = wait_completed(&app.address, &job).await;
@@ -29,29 +26,28 @@ async fn every_user_of_a_job_gets_exactly_one_change_password_request() {
     );
     assert_eq!(report["progress"], json!({"processed": 30, "total": 30}));
     assert_eq!(report["jobId"], job.as_str());
-    assert_eq!(delivered(&app.auth), ids);
+    assert_eq!(delivered(app.auth_fake()), ids);
 }
 
 #[tokio::test]
 async fn at_the_providers_own_rate_every_user_is_delivered_without_429s_and_progress_shows() {
-    let auth0 = Auth0Fake::builder().requests_per_second(10).build();
-    let app = spawn_app_on_auth0_fake(auth0, &[(RATE, "10")]).await;
-    let ids = auth_users(&app.auth, 30);
+    let app = app_at("10", Some(10)).await;
+    let ids = auth_users(app.auth_fake(), 30);
     let job = start_job(&app.address, &ids).await;
     let finished = wait_completed(&app.address, &job).await;
-    let span = delivery_span(&app.auth);
+    let span = delivery_span(app.auth_fake());
     eprintln!(
         "30 users at 10 req/s (provider 10 req/s): delivered in {span:?}, {} rate-limited",
-        app.auth.rate_limited_count()
+        app.auth_fake().rate_limited_count()
     );
 
     assert_eq!(completed_ids(&finished.report), ids);
-    assert_eq!(delivered(&app.auth), ids);
-    assert!(max_in_one_second(&app.auth) <= 10);
+    assert_eq!(delivered(app.auth_fake()), ids);
+    assert!(max_in_one_second(app.auth_fake()) <= 10);
     assert!(
-        app.auth.rate_limited_count() <= 1,
+        app.auth_fake().rate_limited_count() <= 1,
         "{}",
-        app.auth.rate_limited_count()
+        app.auth_fake().rate_limited_count()
     );
     assert!(span <= Duration::from_secs_f64(1.15 * 30.0 / 10.0), "{span:?}");
     assert!(finished.saw_partial_progress, "never saw 0 < processed < total");
@@ -59,31 +55,30 @@ async fn at_the_providers_own_rate_every_user_is_delivered_without_429s_and_prog
 
 #[tokio::test]
 async fn above_the_providers_rate_the_job_waits_out_the_429s_and_still_delivers_everyone() {
-    let auth0 = Auth0Fake::builder().requests_per_second(5).build();
-    let app = spawn_app_on_auth0_fake(auth0, &[(RATE, "20")]).await;
-    let ids = auth_users(&app.auth, 15);
+    let app = app_at("20", Some(5)).await;
+    let ids = auth_users(app.auth_fake(), 15);
     let job = start_job(&app.address, &ids).await;
     let finished = wait_completed(&app.address, &job).await;
     eprintln!(
         "15 users at 20 req/s (provider 5 req/s): delivered in {:?}, {} rate-limited",
-        delivery_span(&app.auth),
-        app.auth.rate_limited_count()
+        delivery_span(app.auth_fake()),
+        app.auth_fake().rate_limited_count()
     );
 
     assert!(
-        app.auth.rate_limited_count() > 0,
+        app.auth_fake().rate_limited_count() > 0,
         "the provider never answered 429"
     );
     assert_eq!(completed_ids(&finished.report), ids);
     assert_eq!(finished.report["failures"], json!([]));
-    assert_eq!(delivered(&app.auth), ids);
-    assert!(max_in_one_second(&app.auth) <= 5);
+    assert_eq!(delivered(app.auth_fake()), ids);
+    assert!(max_in_one_second(app.auth_fake()) <= 5);
 }
 
 #[tokio::test]
 async fn unknown_users_end_in_failures_and_the_others_complete() {
-    let app = spawn_app_on_fakes_with(&[(RATE, "50")], |_| {}).await;
-    let known = auth_users(&app.auth, 4);
+    let app = app_at("50", None).await;
+    let known = auth_users(app.auth_fake(), 4);
     let unknown = ["auth0|000000000000000000000001", "auth0|nobody"];
     let ids = vec![
         known[0].clone(),
@@ -109,14 +104,13 @@ async fn unknown_users_end_in_failures_and_the_others_complete() {
         json!({"completed": 4, "failed": 2, "total": 6})
     );
     assert_eq!(report["status"], "completed");
-    assert_eq!(delivered(&app.auth), known);
+    assert_eq!(delivered(app.auth_fake()), known);
 }
 
 #[tokio::test]
 async fn two_jobs_running_at_once_share_the_ceiling() {
-    let auth0 = Auth0Fake::builder().requests_per_second(10).build();
-    let app = spawn_app_on_auth0_fake(auth0, &[(RATE, "10")]).await;
-    let ids = auth_users(&app.auth, 20);
+    let app = app_at("10", Some(10)).await;
+    let ids = auth_users(app.auth_fake(), 20);
     let (first, second) = tokio::join!(
         start_job(&app.address, &ids[..10]),
         start_job(&app.address, &ids[10..])
@@ -127,20 +121,20 @@ async fn two_jobs_running_at_once_share_the_ceiling() {
     );
     eprintln!(
         "2 jobs of 10 users at 10 req/s (provider 10 req/s): delivered in {:?}, {} rate-limited",
-        delivery_span(&app.auth),
-        app.auth.rate_limited_count()
+        delivery_span(app.auth_fake()),
+        app.auth_fake().rate_limited_count()
     );
 
     assert_eq!(completed_ids(&first.report), ids[..10]);
     assert_eq!(completed_ids(&second.report), ids[10..]);
-    let mut sent = delivered(&app.auth);
+    let mut sent = delivered(app.auth_fake());
     sent.sort();
     let mut expected = ids.clone();
     expected.sort();
     assert_eq!(sent, expected);
     assert!(
-        app.auth.rate_limited_count() <= 1,
+        app.auth_fake().rate_limited_count() <= 1,
         "{}",
-        app.auth.rate_limited_count()
+        app.auth_fake().rate_limited_count()
     );
 }

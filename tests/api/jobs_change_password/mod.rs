@@ -8,10 +8,22 @@ mod resume;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use ums_fakes::auth0::RunningAuth0Fake;
+use ums_fakes::auth0::{Auth0Fake, RunningAuth0Fake};
+
+use crate::helpers::TestApp;
 
 /// The env var of the service's ceiling.
 const RATE: &str = "AUTH0_BULK_CHANGE_PASSWORD_RATE_LIMIT_PER_SECOND";
+
+/// The service on the fakes with its ceiling at `rate` requests a second, the Auth0 fake
+/// accepting `provider_rate` a second (no limit with `None`).
+async fn app_at(rate: &str, provider_rate: Option<u32>) -> TestApp {
+    TestApp::on_fakes()
+        .with_auth0_fake(Auth0Fake::builder().rate_limit(provider_rate).build())
+        .with_env(&[(RATE, rate)])
+        .start()
+        .await
+}
 
 /// Creates `n` users in the Auth0 fake; returns their ids in creation order.
 fn auth_users(auth: &RunningAuth0Fake, n: usize) -> Vec<String> {

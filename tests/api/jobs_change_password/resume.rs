@@ -4,14 +4,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ums_fakes::auth0::Auth0Fake;
 use user_manager_service::context::CallContext;
 use user_manager_service::downstream::build_http_client;
 use user_manager_service::jobs::{JobStore, Progress};
 use user_manager_service::store::crud_http::CrudCollection;
 
 use super::*;
-use crate::helpers::{spawn_app_on_auth0_fake, spawn_service_on};
+use crate::helpers::TestApp;
 
 /// Waits until no replica holds the lease of job `id` (at most 5 s).
 async fn wait_released(crud: &ums_fakes::crud::RunningCrudFake, id: &str) {
@@ -33,33 +32,37 @@ async fn a_job_stopped_on_one_replica_is_finished_by_another_without_sending_twi
         ("JOBS_LEASE_SECONDS", "1"),
         ("JOBS_POLL_INTERVAL_MS", "200"),
     ];
-    let a = spawn_app_on_auth0_fake(Auth0Fake::default(), &lease).await;
-    let ids = auth_users(&a.auth, 20);
+    let a = TestApp::on_fakes().with_env(&lease).start().await;
+    let ids = auth_users(a.auth_fake(), 20);
     let job = start_job(&a.address, &ids).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     a.shutdown.cancel();
-    wait_released(&a.crud, &job).await;
-    let sent_by_a = delivered(&a.auth).len();
+    wait_released(a.crud_fake(), &job).await;
+    let sent_by_a = delivered(a.auth_fake()).len();
     assert!((1..20).contains(&sent_by_a), "replica A sent {sent_by_a}");
-    let saved = a.crud.state().document("/jobs", &job).unwrap();
+    let saved = a.crud_fake().state().document("/jobs", &job).unwrap();
     assert_eq!(saved["result"]["next"], sent_by_a, "{saved}");
 
-    let (b, b_shutdown) = spawn_service_on(&a.crud.uri(), &a.auth.uri(), &lease).await;
-    let report = wait_completed(&b, &job).await.report;
-    b_shutdown.cancel();
+    let b = TestApp::replica_of(&a).with_env(&lease).start().await;
+    let report = wait_completed(&b.address, &job).await.report;
+    b.shutdown.cancel();
     eprintln!("replica A sent {sent_by_a} of 20 before stopping; B sent the rest");
 
     assert_eq!(completed_ids(&report), ids);
-    assert_eq!(delivered(&a.auth), ids, "every user exactly once, in order");
+    assert_eq!(delivered(a.auth_fake()), ids, "every user exactly once, in order");
 }
 
 #[tokio::test]
 async fn a_job_left_by_a_crashed_replica_resumes_from_its_last_checkpoint() {
-    let app = spawn_app_on_auth0_fake(Auth0Fake::default(), &[(RATE, "50")]).await;
+    let app = app_at("50", None).await;
     app.shutdown.cancel();
-    let ids = auth_users(&app.auth, 10);
+    let ids = auth_users(app.auth_fake(), 10);
     let client = build_http_client(Duration::from_secs(5)).unwrap();
-    let store = JobStore::new(Arc::new(CrudCollection::new(client, &app.crud.uri(), "/jobs")));
+    let store = JobStore::new(Arc::new(CrudCollection::new(
+        client,
+        &app.crud_fake().uri(),
+        "/jobs",
+    )));
     let ctx = CallContext::background("crash-test");
     let input = json!({ "authUsersIds": ids });
     let job = store.create(&ctx, "change-password", input, 10).await.unwrap();
@@ -76,19 +79,17 @@ async fn a_job_left_by_a_crashed_replica_resumes_from_its_last_checkpoint() {
     lease.checkpoint(&ctx, &checkpoint, progress).await.unwrap();
     drop(lease); // the replica dies holding the lease: it expires in 300 ms
 
-    let (b, b_shutdown) = spawn_service_on(
-        &app.crud.uri(),
-        &app.auth.uri(),
-        &[(RATE, "50"), ("JOBS_POLL_INTERVAL_MS", "100")],
-    )
-    .await;
-    let report = wait_completed(&b, &job.id).await.report;
-    b_shutdown.cancel();
+    let b = TestApp::replica_of(&app)
+        .with_env(&[(RATE, "50"), ("JOBS_POLL_INTERVAL_MS", "100")])
+        .start()
+        .await;
+    let report = wait_completed(&b.address, &job.id).await.report;
+    b.shutdown.cancel();
 
     assert_eq!(completed_ids(&report), ids);
     assert_eq!(report["progress"], json!({"processed": 10, "total": 10}));
     assert_eq!(
-        delivered(&app.auth),
+        delivered(app.auth_fake()),
         ids[4..].to_vec(),
         "the checkpointed users are not sent again"
     );

@@ -8,7 +8,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 use user_manager_service::auth::local::Claims;
 
-use crate::helpers::{spawn_embedded, temp_data_dir, EmbeddedApp};
+use crate::helpers::{temp_data_dir, TestApp, TextField};
 
 /// A logged-in user of the embedded service.
 struct Session {
@@ -18,7 +18,7 @@ struct Session {
 }
 
 struct Running {
-    app: EmbeddedApp,
+    app: TestApp,
     dir: PathBuf,
 }
 
@@ -31,37 +31,19 @@ impl Drop for Running {
 
 async fn start() -> Running {
     let dir = temp_data_dir();
-    let app = spawn_embedded(&dir, &[]).await;
+    let app = TestApp::embedded(&dir).start().await;
     Running { app, dir }
 }
 
 /// Creates a `customer` user named `name` and logs it in.
-async fn user(app: &EmbeddedApp, name: &str) -> Session {
+async fn user(app: &TestApp, name: &str) -> Session {
     let email = format!("{name}@example.com");
     let body = json!({"userGroup": "customer", "name": name, "email": email, "password": "Passw0rd!"});
-    let created = app
-        .client
-        .post(app.url("/users/"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let created = app.post_json("/users/", &body).await;
     assert_eq!(created.status(), 200);
-    let id = created.json::<Value>().await.unwrap()["_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = created.text_field("_id").await;
     let login = json!({"username": email, "password": "Passw0rd!"});
-    let tokens: Value = app
-        .client
-        .post(app.url("/oauth/token"))
-        .json(&login)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tokens: Value = app.post_json("/oauth/token", &login).await.json().await.unwrap();
     Session {
         id,
         access: tokens["accessToken"].as_str().unwrap().to_owned(),
@@ -70,7 +52,7 @@ async fn user(app: &EmbeddedApp, name: &str) -> Session {
 }
 
 /// `POST /refreshtoken` with `refresh` and, when given, `authorization: Bearer <access>`.
-async fn refresh(app: &EmbeddedApp, access: Option<&str>, refresh: &str) -> (u16, Value) {
+async fn refresh(app: &TestApp, access: Option<&str>, refresh: &str) -> (u16, Value) {
     let mut request = app
         .client
         .post(app.url("/refreshtoken"))

@@ -2,25 +2,20 @@
 //! use, expiring, and redeemed with a new password.
 
 use serde_json::{json, Value};
-use user_manager_service::auth::AuthError;
-use user_manager_service::auth::AuthProvider;
+use user_manager_service::auth::{AuthError, AuthProvider, AuthResult};
 use user_manager_service::downstream::Cause;
 use user_manager_service::secret::Secret;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use wiremock::{MockServer, ResponseTemplate};
 
 use super::{create, ctx, local, login, refusal, session_of, set_on_tokens, Local, PASSWORD};
-use crate::helpers::captured_log_text;
+use crate::helpers::{captured_log_text, mount};
 
 const INVALID: &str = "reset token is invalid or expired";
 
 async fn webhook(status: u16) -> MockServer {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/password-reset"))
-        .respond_with(ResponseTemplate::new(status))
-        .mount(&server)
-        .await;
+    mount(&server, "POST", "/password-reset", ResponseTemplate::new(status)).await;
     server
 }
 
@@ -37,6 +32,23 @@ async fn delivered(server: &MockServer) -> Value {
 async fn reset_token(local: &Local, server: &MockServer, id: &str) -> Secret {
     local.auth.change_password(&ctx(), id).await.unwrap();
     Secret::new(delivered(server).await["token"].as_str().unwrap())
+}
+
+/// A provider with a webhook, user `ann` and a reset token of hers (keep the webhook server).
+async fn ann_with_a_reset_token() -> (Local, Secret, MockServer) {
+    let server = webhook(200).await;
+    let local = with_webhook(&server).await;
+    create(&local, "ann", false).await;
+    let token = reset_token(&local, &server, "ann").await;
+    (local, token, server)
+}
+
+/// Redeems reset `token` with the new password `password`.
+async fn reset(local: &Local, token: &Secret, password: &str) -> AuthResult<()> {
+    local
+        .auth
+        .reset_password(&ctx(), token, &Secret::new(password))
+        .await
 }
 
 #[tokio::test]
@@ -84,12 +96,7 @@ async fn a_failing_webhook_is_an_error() {
     );
     assert!(error.to_string().contains("password reset webhook"), "{error}");
     let token = Secret::new(delivered(&server).await["token"].as_str().unwrap());
-    let refused = refusal(
-        local
-            .auth
-            .reset_password(&ctx(), &token, &Secret::new("new-password-1"))
-            .await,
-    );
+    let refused = refusal(reset(&local, &token, "new-password-1").await);
     assert_eq!(
         refused,
         (400, INVALID.to_owned()),
@@ -104,11 +111,7 @@ async fn a_reset_sets_the_new_password_and_ends_the_sessions() {
     create(&local, "ann", false).await;
     let session = login(&local, "ann", PASSWORD).await;
     let token = reset_token(&local, &server, "ann").await;
-    local
-        .auth
-        .reset_password(&ctx(), &token, &Secret::new("brand-new-password"))
-        .await
-        .unwrap();
+    reset(&local, &token, "brand-new-password").await.unwrap();
     assert_eq!(
         refusal(local.auth.login(&ctx(), "ann", &Secret::new(PASSWORD)).await).0,
         401
@@ -123,31 +126,16 @@ async fn a_reset_sets_the_new_password_and_ends_the_sessions() {
 
 #[tokio::test]
 async fn a_reset_token_works_only_once() {
-    let server = webhook(200).await;
-    let local = with_webhook(&server).await;
-    create(&local, "ann", false).await;
-    let token = reset_token(&local, &server, "ann").await;
-    local
-        .auth
-        .reset_password(&ctx(), &token, &Secret::new("first-new-pass"))
-        .await
-        .unwrap();
-    let again = refusal(
-        local
-            .auth
-            .reset_password(&ctx(), &token, &Secret::new("second-new-pass"))
-            .await,
-    );
+    let (local, token, _webhook) = ann_with_a_reset_token().await;
+    reset(&local, &token, "first-new-pass").await.unwrap();
+    let again = refusal(reset(&local, &token, "second-new-pass").await);
     assert_eq!(again, (400, INVALID.to_owned()));
     login(&local, "ann", "first-new-pass").await;
 }
 
 #[tokio::test]
 async fn an_expired_or_unknown_reset_token_is_refused() {
-    let server = webhook(200).await;
-    let local = with_webhook(&server).await;
-    create(&local, "ann", false).await;
-    let token = reset_token(&local, &server, "ann").await;
+    let (local, token, _webhook) = ann_with_a_reset_token().await;
     set_on_tokens(
         &local,
         json!({"kind": "reset"}),
@@ -155,40 +143,18 @@ async fn an_expired_or_unknown_reset_token_is_refused() {
         json!("2001-01-01T00:00:00Z"),
     )
     .await;
-    let expired = refusal(
-        local
-            .auth
-            .reset_password(&ctx(), &token, &Secret::new("new-password-1"))
-            .await,
-    );
+    let expired = refusal(reset(&local, &token, "new-password-1").await);
     assert_eq!(expired, (400, INVALID.to_owned()));
-    let unknown = refusal(
-        local
-            .auth
-            .reset_password(&ctx(), &Secret::new("guess"), &Secret::new("new-password-1"))
-            .await,
-    );
+    let unknown = refusal(reset(&local, &Secret::new("guess"), "new-password-1").await);
     assert_eq!(unknown, (400, INVALID.to_owned()));
     login(&local, "ann", PASSWORD).await;
 }
 
 #[tokio::test]
 async fn a_weak_new_password_is_refused_and_leaves_the_token_usable() {
-    let server = webhook(200).await;
-    let local = with_webhook(&server).await;
-    create(&local, "ann", false).await;
-    let token = reset_token(&local, &server, "ann").await;
-    let weak = refusal(
-        local
-            .auth
-            .reset_password(&ctx(), &token, &Secret::new("short"))
-            .await,
-    );
+    let (local, token, _webhook) = ann_with_a_reset_token().await;
+    let weak = refusal(reset(&local, &token, "short").await);
     assert_eq!(weak.0, 400);
     assert!(weak.1.contains("at least 8"), "{}", weak.1);
-    local
-        .auth
-        .reset_password(&ctx(), &token, &Secret::new("long-enough"))
-        .await
-        .unwrap();
+    reset(&local, &token, "long-enough").await.unwrap();
 }

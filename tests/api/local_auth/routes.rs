@@ -8,16 +8,16 @@ use user_manager_service::auth::local::Claims;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::helpers::{spawn_embedded, temp_data_dir, EmbeddedApp};
+use crate::helpers::{temp_data_dir, TestApp};
 
 const PASSWORD: &str = "Passw0rd!";
 
-async fn post(app: &EmbeddedApp, path: &str, body: &Value) -> reqwest::Response {
+async fn post(app: &TestApp, path: &str, body: &Value) -> reqwest::Response {
     app.client.post(app.url(path)).json(body).send().await.unwrap()
 }
 
 /// Creates Ann (group `customer`) and returns her `_id`.
-async fn create_ann(app: &EmbeddedApp) -> String {
+async fn create_ann(app: &TestApp) -> String {
     let ann =
         json!({"userGroup": "customer", "name": "Ann", "email": "ann@example.com", "password": PASSWORD});
     let response = post(app, "/users/", &ann).await;
@@ -28,7 +28,7 @@ async fn create_ann(app: &EmbeddedApp) -> String {
         .to_owned()
 }
 
-async fn login(app: &EmbeddedApp, password: &str) -> reqwest::Response {
+async fn login(app: &TestApp, password: &str) -> reqwest::Response {
     post(
         app,
         "/oauth/token",
@@ -39,7 +39,7 @@ async fn login(app: &EmbeddedApp, password: &str) -> reqwest::Response {
 
 #[tokio::test]
 async fn the_jwks_route_serves_the_key_that_verifies_access_tokens() {
-    let app = spawn_embedded(&temp_data_dir(), &[]).await;
+    let app = TestApp::embedded(&temp_data_dir()).start().await;
     let id = create_ann(&app).await;
     let response = app
         .client
@@ -72,7 +72,10 @@ async fn the_reset_password_route_redeems_a_token_once() {
         .mount(&hook)
         .await;
     let url = format!("{}/hook", hook.uri());
-    let app = spawn_embedded(&temp_data_dir(), &[("PASSWORD_RESET_WEBHOOK_URL", url.as_str())]).await;
+    let app = TestApp::embedded(&temp_data_dir())
+        .with_env(&[("PASSWORD_RESET_WEBHOOK_URL", url.as_str())])
+        .start()
+        .await;
     let id = create_ann(&app).await;
     let requested = post(&app, "/users/change-password", &json!({"authUserId": id})).await;
     assert_eq!(requested.status(), 204, "{}", requested.text().await.unwrap());
@@ -95,7 +98,7 @@ async fn the_reset_password_route_redeems_a_token_once() {
 
 #[tokio::test]
 async fn the_reset_password_route_refuses_malformed_bodies_with_mia_errors() {
-    let app = spawn_embedded(&temp_data_dir(), &[]).await;
+    let app = TestApp::embedded(&temp_data_dir()).start().await;
     let message = |response: reqwest::Response| async move {
         let status = response.status().as_u16();
         let body: Value = response.json().await.unwrap();

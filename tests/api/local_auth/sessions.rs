@@ -1,13 +1,18 @@
 //! Login, refresh-token rotation with reuse detection, and blocked users.
 
 use serde_json::json;
-use user_manager_service::auth::{AuthProvider, AuthUserPatch};
+use user_manager_service::auth::{AuthProvider, AuthResult, AuthUserPatch, SessionGrant};
 use user_manager_service::secret::Secret;
 
-use super::{create, ctx, local, login, refusal, session_of, set_on_tokens, PASSWORD};
+use super::{create, ctx, local, login, refusal, session_of, set_on_tokens, Local, PASSWORD};
 
 fn refresh_token(body: &serde_json::Value) -> Secret {
     Secret::new(body["refreshToken"].as_str().unwrap())
+}
+
+/// A refresh with the tokens of a login or refresh `body` (its access token as the bearer).
+async fn refresh(local: &Local, body: &serde_json::Value) -> AuthResult<SessionGrant> {
+    local.auth.refresh(&session_of(body), &refresh_token(body)).await
 }
 
 #[tokio::test]
@@ -64,27 +69,14 @@ async fn a_blocked_user_cannot_log_in_nor_refresh() {
         ..AuthUserPatch::default()
     };
     local.auth.update_user(&ctx(), "cy", &block).await.unwrap();
-    assert_eq!(
-        refusal(
-            local
-                .auth
-                .refresh(&session_of(&body), &refresh_token(&body))
-                .await
-        )
-        .0,
-        403
-    );
+    assert_eq!(refusal(refresh(&local, &body).await).0, 403);
     let unblock = AuthUserPatch {
         blocked: Some(false),
         ..AuthUserPatch::default()
     };
     local.auth.update_user(&ctx(), "cy", &unblock).await.unwrap();
     assert!(
-        local
-            .auth
-            .refresh(&session_of(&body), &refresh_token(&body))
-            .await
-            .is_ok(),
+        refresh(&local, &body).await.is_ok(),
         "the refused refresh did not consume the token"
     );
 }
@@ -94,34 +86,17 @@ async fn a_refresh_rotates_the_pair_and_the_old_refresh_token_is_refused() {
     let local = local(None).await;
     create(&local, "ann", false).await;
     let first = login(&local, "ann", PASSWORD).await;
-    let second = local
-        .auth
-        .refresh(&session_of(&first), &refresh_token(&first))
-        .await
-        .unwrap()
-        .body
-        .unwrap();
+    let second = refresh(&local, &first).await.unwrap().body.unwrap();
     assert_ne!(second["refreshToken"], first["refreshToken"]);
     let claims = local
         .auth
         .verify_access_token(second["accessToken"].as_str().unwrap())
         .unwrap();
     assert_eq!(claims.sub, "ann");
-    let third = local
-        .auth
-        .refresh(&session_of(&second), &refresh_token(&second))
-        .await
-        .unwrap()
-        .body
-        .unwrap();
+    let third = refresh(&local, &second).await.unwrap().body.unwrap();
     assert_ne!(third["refreshToken"], second["refreshToken"]);
 
-    let reused = refusal(
-        local
-            .auth
-            .refresh(&session_of(&first), &refresh_token(&first))
-            .await,
-    );
+    let reused = refusal(refresh(&local, &first).await);
     assert_eq!(reused, (401, "refresh token is invalid or expired".to_owned()));
 }
 
@@ -131,36 +106,12 @@ async fn reusing_a_refresh_token_revokes_the_whole_family_but_not_other_sessions
     create(&local, "ann", false).await;
     let stolen = login(&local, "ann", PASSWORD).await;
     let other_session = login(&local, "ann", PASSWORD).await;
-    let rotated = local
-        .auth
-        .refresh(&session_of(&stolen), &refresh_token(&stolen))
-        .await
-        .unwrap()
-        .body
-        .unwrap();
+    let rotated = refresh(&local, &stolen).await.unwrap().body.unwrap();
 
-    assert_eq!(
-        refusal(
-            local
-                .auth
-                .refresh(&session_of(&stolen), &refresh_token(&stolen))
-                .await
-        )
-        .0,
-        401
-    );
-    let newest = refusal(
-        local
-            .auth
-            .refresh(&session_of(&rotated), &refresh_token(&rotated))
-            .await,
-    );
+    assert_eq!(refusal(refresh(&local, &stolen).await).0, 401);
+    let newest = refusal(refresh(&local, &rotated).await);
     assert_eq!(newest.0, 401, "the family of the reused token is revoked");
-    assert!(local
-        .auth
-        .refresh(&session_of(&other_session), &refresh_token(&other_session))
-        .await
-        .is_ok());
+    assert!(refresh(&local, &other_session).await.is_ok());
 }
 
 #[tokio::test]
@@ -175,16 +126,7 @@ async fn an_expired_or_unknown_refresh_token_is_refused() {
         json!("2001-01-01T00:00:00Z"),
     )
     .await;
-    assert_eq!(
-        refusal(
-            local
-                .auth
-                .refresh(&session_of(&body), &refresh_token(&body))
-                .await
-        )
-        .0,
-        401
-    );
+    assert_eq!(refusal(refresh(&local, &body).await).0, 401);
     assert_eq!(
         refusal(
             local

@@ -5,8 +5,8 @@
 use serde_json::{json, Value};
 use wiremock::ResponseTemplate;
 
-use super::{error_of, header_of, mount, only_request, post_with, received, tokens, CATALOG_PROXY, SLOW};
-use crate::helpers::{captured_log_text, spawn_app, spawn_app_with, TestApp};
+use super::{error_of, header_of, mount, only_request, received, tokens, CATALOG_PROXY, SLOW};
+use crate::helpers::{captured_log_text, ok_json, TestApp};
 
 const PASSWORD: &str = "p@ss word&=";
 
@@ -16,20 +16,20 @@ fn credentials() -> Value {
 
 /// A login with `credentials()` on a service whose Auth0 Client answers `answer`.
 async fn login_answered(answer: ResponseTemplate) -> (TestApp, reqwest::Response) {
-    let app = spawn_app().await;
-    mount(&app.auth, "POST", "/oauth/token", answer).await;
+    let app = TestApp::on_wiremock().start().await;
+    mount(app.auth(), "POST", "/oauth/token", answer).await;
     let response = app.post_json("/oauth/token", &credentials()).await;
     (app, response)
 }
 
 #[tokio::test]
 async fn login_posts_the_credentials_as_a_form_and_passes_the_token_body_back_untouched() {
-    let (app, response) = login_answered(ResponseTemplate::new(200).set_body_json(tokens())).await;
+    let (app, response) = login_answered(ok_json(tokens())).await;
     assert_eq!(response.status(), 200);
     assert!(response.headers().get("set-cookie").is_none());
     assert_eq!(response.json::<Value>().await.unwrap(), tokens());
 
-    let request = only_request(&app.auth).await;
+    let request = only_request(app.auth()).await;
     assert_eq!(request.method.as_str(), "POST");
     assert_eq!(request.url.path(), "/oauth/token");
     assert_eq!(
@@ -71,14 +71,11 @@ async fn login_with_the_website_scope_passes_every_set_cookie_back_with_an_empty
 
 #[tokio::test]
 async fn login_sends_no_session_header_nor_acl_rows_even_when_configured_to_proxy_them() {
-    let app = spawn_app_with(&[("ADDITIONAL_HEADERS_TO_PROXY", CATALOG_PROXY)]).await;
-    mount(
-        &app.auth,
-        "POST",
-        "/oauth/token",
-        ResponseTemplate::new(200).set_body_json(tokens()),
-    )
-    .await;
+    let app = TestApp::on_wiremock()
+        .with_env(&[("ADDITIONAL_HEADERS_TO_PROXY", CATALOG_PROXY)])
+        .start()
+        .await;
+    mount(app.auth(), "POST", "/oauth/token", ok_json(tokens())).await;
     let headers = [
         ("authorization", "Bearer old"),
         ("cookie", "sid=old"),
@@ -86,9 +83,9 @@ async fn login_sends_no_session_header_nor_acl_rows_even_when_configured_to_prox
         ("acl_rows", r#"{"tenant":"a"}"#),
         ("client-type", "backoffice"),
     ];
-    let response = post_with(&app, "/oauth/token", &credentials(), &headers).await;
+    let response = app.post_with("/oauth/token", &credentials(), &headers).await;
     assert_eq!(response.status(), 200);
-    let request = only_request(&app.auth).await;
+    let request = only_request(app.auth()).await;
     for name in ["authorization", "cookie", "client-key", "acl_rows"] {
         assert_eq!(header_of(&request, name), None, "{name} must not reach the login");
     }
@@ -136,7 +133,7 @@ async fn a_provider_timeout_on_login_is_a_504() {
 
 #[tokio::test]
 async fn a_login_body_without_string_credentials_is_a_400_and_calls_nobody() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let cases = [
         (
             json!({"password": "x"}),
@@ -160,12 +157,12 @@ async fn a_login_body_without_string_credentials_is_a_400_and_calls_nobody() {
         let response = app.post_json("/oauth/token", &body).await;
         assert_eq!(error_of(response, 400).await["message"], expected, "{body}");
     }
-    assert!(received(&app.auth).await.is_empty());
+    assert!(received(app.auth()).await.is_empty());
 }
 
 #[tokio::test]
 async fn a_password_of_the_wrong_type_is_never_echoed() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let body = json!({"username": "a", "password": 918273645});
     let response = app.post_json("/oauth/token", &body).await;
     let text = response.text().await.unwrap();
@@ -174,23 +171,19 @@ async fn a_password_of_the_wrong_type_is_never_echoed() {
 
 #[tokio::test]
 async fn the_password_never_reaches_the_logs_whatever_the_provider_answers() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let password = format!("pw-{}", uuid::Uuid::new_v4());
     let body = json!({"username": "ada@example.com", "password": password});
     for answer in [
-        ResponseTemplate::new(200).set_body_json(tokens()),
+        ok_json(tokens()),
         ResponseTemplate::new(403).set_body_json(json!({"message": "Wrong email or password."})),
         ResponseTemplate::new(500),
     ] {
-        app.auth.reset().await;
-        mount(&app.auth, "POST", "/oauth/token", answer).await;
-        let response = post_with(
-            &app,
-            "/oauth/token",
-            &body,
-            &[("x-request-id", "login-redaction")],
-        )
-        .await;
+        app.auth().reset().await;
+        mount(app.auth(), "POST", "/oauth/token", answer).await;
+        let response = app
+            .post_with("/oauth/token", &body, &[("x-request-id", "login-redaction")])
+            .await;
         assert!(!response.text().await.unwrap().contains(&password));
     }
     let logs = captured_log_text();
@@ -200,7 +193,7 @@ async fn the_password_never_reaches_the_logs_whatever_the_provider_answers() {
 
 #[tokio::test]
 async fn the_openapi_document_describes_the_four_session_routes() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let doc: Value = app.get("/documentation/json").await.json().await.unwrap();
     let routes = [
         ("/oauth/token", "post", ["401", "403", "502", "504"].as_slice()),

@@ -6,57 +6,49 @@ use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{customer_schema, group_doc, seed_groups, spawn_app_on_fakes_with, FakeApp};
+use crate::helpers::{TestApp, TextField};
 
 const EMAIL: &str = "ann@example.com";
 const PASSWORD: &str = "Passw0rd!-e2e";
 
 /// The service on the fakes with `env`, the `customer` group and the `roles` documents.
-async fn app(env: &[(&str, &str)], roles: Vec<Value>) -> FakeApp {
-    spawn_app_on_fakes_with(env, |crud| {
-        seed_groups(crud, vec![group_doc("customer", customer_schema(), false)]);
-        for role in roles {
-            crud.insert_raw("/roles", role).expect("role seeded");
-        }
-    })
-    .await
-}
-
-async fn post(app: &FakeApp, route: &str, body: &Value, headers: &[(&str, &str)]) -> reqwest::Response {
-    let mut request = app.client.post(app.url(route)).json(body);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    request.send().await.unwrap()
+async fn app(env: &[(&str, &str)], roles: Vec<Value>) -> TestApp {
+    TestApp::on_fakes()
+        .with_env(env)
+        .with_customer_group()
+        .seeded(|crud| {
+            for role in roles {
+                crud.insert_raw("/roles", role).expect("role seeded");
+            }
+        })
+        .start()
+        .await
 }
 
 /// Creates Ann with a password and `roles`; returns her store document.
-async fn create_ann(app: &FakeApp, roles: &[&str]) -> Value {
+async fn create_ann(app: &TestApp, roles: &[&str]) -> Value {
     let body =
         json!({"userGroup": "customer", "name": "Ann", "email": EMAIL, "password": PASSWORD, "roles": roles});
-    let response = post(app, "/users/", &body, &[]).await;
+    let response = app.post_with("/users/", &body, &[]).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
-    let id = response.json::<Value>().await.unwrap()["_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    app.crud.document("/users", &id).expect("stored")
+    let id = response.text_field("_id").await;
+    app.crud_fake().document("/users", &id).expect("stored")
 }
 
 /// Logs Ann in; returns the token body.
-async fn login(app: &FakeApp) -> Value {
-    let response = post(
-        app,
-        "/oauth/token",
-        &json!({"username": EMAIL, "password": PASSWORD}),
-        &[],
-    )
-    .await;
+async fn login(app: &TestApp) -> Value {
+    let response = app
+        .post_with(
+            "/oauth/token",
+            &json!({"username": EMAIL, "password": PASSWORD}),
+            &[],
+        )
+        .await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
     response.json().await.unwrap()
 }
 
-async fn userinfo(app: &FakeApp, access_token: &str) -> reqwest::Response {
+async fn userinfo(app: &TestApp, access_token: &str) -> reqwest::Response {
     let bearer = format!("Bearer {access_token}");
     let request = app
         .client
@@ -65,7 +57,7 @@ async fn userinfo(app: &FakeApp, access_token: &str) -> reqwest::Response {
     request.send().await.unwrap()
 }
 
-async fn userinfo_json(app: &FakeApp, access_token: &str) -> Value {
+async fn userinfo_json(app: &TestApp, access_token: &str) -> Value {
     let response = userinfo(app, access_token).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
     response.json().await.unwrap()
@@ -108,7 +100,9 @@ async fn a_created_user_logs_in_reads_its_userinfo_refreshes_and_asks_for_a_new_
 
     let bearer = format!("Bearer {}", token(&tokens, "accessToken"));
     let body = json!({"refreshToken": token(&tokens, "refreshToken")});
-    let response = post(&app, "/refreshtoken", &body, &[("authorization", &bearer)]).await;
+    let response = app
+        .post_with("/refreshtoken", &body, &[("authorization", &bearer)])
+        .await;
     assert_eq!(response.status(), 200);
     let renewed: Value = response.json().await.unwrap();
     assert_ne!(renewed["accessToken"], tokens["accessToken"]);
@@ -116,19 +110,17 @@ async fn a_created_user_logs_in_reads_its_userinfo_refreshes_and_asks_for_a_new_
         userinfo_json(&app, token(&renewed, "accessToken")).await["sub"],
         auth_id
     );
-    let again = post(&app, "/refreshtoken", &body, &[("authorization", &bearer)]).await;
+    let again = app
+        .post_with("/refreshtoken", &body, &[("authorization", &bearer)])
+        .await;
     assert_eq!(again.status(), 401, "a used refresh token stops working");
 
-    let response = post(
-        &app,
-        "/users/change-password",
-        &json!({"authUserId": auth_id}),
-        &[],
-    )
-    .await;
+    let response = app
+        .post_with("/users/change-password", &json!({"authUserId": auth_id}), &[])
+        .await;
     assert_eq!(response.status(), 204);
     let asked: Vec<String> = app
-        .auth
+        .auth_fake()
         .change_password_requests()
         .into_iter()
         .map(|(id, _)| id)
@@ -170,7 +162,9 @@ async fn a_website_login_gets_a_sid_cookie_that_opens_the_userinfo() {
     let app = app(&[], Vec::new()).await;
     let user = create_ann(&app, &[]).await;
     let credentials = json!({"username": EMAIL, "password": PASSWORD});
-    let response = post(&app, "/oauth/token", &credentials, &[("client-type", "website")]).await;
+    let response = app
+        .post_with("/oauth/token", &credentials, &[("client-type", "website")])
+        .await;
     assert_eq!(response.status(), 200);
     let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(response.bytes().await.unwrap().is_empty());
@@ -188,7 +182,7 @@ async fn a_wrong_password_is_refused_with_a_403_and_an_unknown_token_with_a_401(
     let app = app(&[], Vec::new()).await;
     create_ann(&app, &[]).await;
     let wrong = json!({"username": EMAIL, "password": "nope"});
-    let response = post(&app, "/oauth/token", &wrong, &[]).await;
+    let response = app.post_with("/oauth/token", &wrong, &[]).await;
     assert_eq!(response.status(), 403);
     assert_eq!(userinfo(&app, "not-a-token").await.status(), 401);
 }
@@ -196,9 +190,9 @@ async fn a_wrong_password_is_refused_with_a_403_and_an_unknown_token_with_a_401(
 #[tokio::test]
 async fn a_logged_user_without_a_store_user_gets_a_404() {
     let app = app(&[], Vec::new()).await;
-    let auth_id = app.auth.insert_user("solo@example.com", None, PASSWORD);
+    let auth_id = app.auth_fake().insert_user("solo@example.com", None, PASSWORD);
     let credentials = json!({"username": "solo@example.com", "password": PASSWORD});
-    let response = post(&app, "/oauth/token", &credentials, &[]).await;
+    let response = app.post_with("/oauth/token", &credentials, &[]).await;
     let tokens: Value = response.json().await.unwrap();
     let response = userinfo(&app, token(&tokens, "accessToken")).await;
     assert_eq!(response.status(), 404);

@@ -4,8 +4,8 @@
 use serde_json::{json, Value};
 use wiremock::ResponseTemplate;
 
-use super::{error_of, header_of, mount, only_request, post_with, received, tokens, CATALOG_PROXY, SLOW};
-use crate::helpers::{captured_log_text, spawn_app, spawn_app_with, TestApp};
+use super::{error_of, header_of, mount, only_request, received, tokens, CATALOG_PROXY, SLOW};
+use crate::helpers::{captured_log_text, ok_json, TestApp};
 
 const EXPIRED: &str = "Bearer expired-access-token";
 
@@ -15,25 +15,21 @@ fn refresh_body() -> Value {
 
 /// A refresh with a bearer token on a service whose Auth0 Client answers `answer`.
 async fn refresh_answered(answer: ResponseTemplate) -> (TestApp, reqwest::Response) {
-    let app = spawn_app().await;
-    mount(&app.auth, "POST", "/refreshtoken", answer).await;
-    let response = post_with(
-        &app,
-        "/refreshtoken",
-        &refresh_body(),
-        &[("authorization", EXPIRED)],
-    )
-    .await;
+    let app = TestApp::on_wiremock().start().await;
+    mount(app.auth(), "POST", "/refreshtoken", answer).await;
+    let response = app
+        .post_with("/refreshtoken", &refresh_body(), &[("authorization", EXPIRED)])
+        .await;
     (app, response)
 }
 
 #[tokio::test]
 async fn refresh_sends_the_refresh_token_and_the_expired_access_token_and_passes_new_tokens_back() {
-    let (app, response) = refresh_answered(ResponseTemplate::new(200).set_body_json(tokens())).await;
+    let (app, response) = refresh_answered(ok_json(tokens())).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.json::<Value>().await.unwrap(), tokens());
 
-    let request = only_request(&app.auth).await;
+    let request = only_request(app.auth()).await;
     assert_eq!(request.method.as_str(), "POST");
     assert_eq!(request.url.path(), "/refreshtoken");
     assert_eq!(header_of(&request, "authorization"), Some(EXPIRED));
@@ -47,37 +43,36 @@ async fn refresh_sends_the_refresh_token_and_the_expired_access_token_and_passes
 
 #[tokio::test]
 async fn refresh_with_a_sid_cookie_forwards_the_cookie_and_passes_the_new_cookie_back() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let answer = ResponseTemplate::new(200).append_header("set-cookie", "sid=new; HttpOnly; Path=/");
-    mount(&app.auth, "POST", "/refreshtoken", answer).await;
-    let response = post_with(&app, "/refreshtoken", &refresh_body(), &[("cookie", "sid=old")]).await;
+    mount(app.auth(), "POST", "/refreshtoken", answer).await;
+    let response = app
+        .post_with("/refreshtoken", &refresh_body(), &[("cookie", "sid=old")])
+        .await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["set-cookie"], "sid=new; HttpOnly; Path=/");
     assert_eq!(response.bytes().await.unwrap().len(), 0);
-    let request = only_request(&app.auth).await;
+    let request = only_request(app.auth()).await;
     assert_eq!(header_of(&request, "cookie"), Some("sid=old"));
     assert_eq!(header_of(&request, "authorization"), None);
 }
 
 #[tokio::test]
 async fn refresh_forwards_client_type_but_never_acl_rows_nor_the_client_key() {
-    let app = spawn_app_with(&[("ADDITIONAL_HEADERS_TO_PROXY", CATALOG_PROXY)]).await;
-    mount(
-        &app.auth,
-        "POST",
-        "/refreshtoken",
-        ResponseTemplate::new(200).set_body_json(tokens()),
-    )
-    .await;
+    let app = TestApp::on_wiremock()
+        .with_env(&[("ADDITIONAL_HEADERS_TO_PROXY", CATALOG_PROXY)])
+        .start()
+        .await;
+    mount(app.auth(), "POST", "/refreshtoken", ok_json(tokens())).await;
     let headers = [
         ("authorization", EXPIRED),
         ("client-type", "backoffice"),
         ("client-key", "key-1"),
         ("acl_rows", r#"{"tenant":"a"}"#),
     ];
-    let response = post_with(&app, "/refreshtoken", &refresh_body(), &headers).await;
+    let response = app.post_with("/refreshtoken", &refresh_body(), &headers).await;
     assert_eq!(response.status(), 200);
-    let request = only_request(&app.auth).await;
+    let request = only_request(app.auth()).await;
     assert_eq!(header_of(&request, "client-type"), Some("backoffice"));
     assert_eq!(header_of(&request, "authorization"), Some(EXPIRED));
     assert_eq!(header_of(&request, "acl_rows"), None);
@@ -86,23 +81,27 @@ async fn refresh_forwards_client_type_but_never_acl_rows_nor_the_client_key() {
 
 #[tokio::test]
 async fn a_refresh_body_without_a_refresh_token_is_a_400_and_calls_nobody() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let auth = [("authorization", EXPIRED)];
-    let response = post_with(&app, "/refreshtoken", &json!({"refresh_token": "rt"}), &auth).await;
+    let response = app
+        .post_with("/refreshtoken", &json!({"refresh_token": "rt"}), &auth)
+        .await;
     let body = error_of(response, 400).await;
     assert_eq!(body["message"], "body must have required property 'refreshToken'");
-    let response = post_with(&app, "/refreshtoken", &json!({"refreshToken": 7}), &auth).await;
+    let response = app
+        .post_with("/refreshtoken", &json!({"refreshToken": 7}), &auth)
+        .await;
     error_of(response, 400).await;
-    assert!(received(&app.auth).await.is_empty());
+    assert!(received(app.auth()).await.is_empty());
 }
 
 #[tokio::test]
 async fn a_refresh_without_authorization_nor_cookie_is_a_401_and_calls_nobody() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let response = app.post_json("/refreshtoken", &refresh_body()).await;
     let body = error_of(response, 401).await;
     assert_eq!(body["error"], "Unauthorized");
-    assert!(received(&app.auth).await.is_empty());
+    assert!(received(app.auth()).await.is_empty());
 }
 
 #[tokio::test]
@@ -137,8 +136,8 @@ async fn a_provider_timeout_on_refresh_is_a_504() {
 
 #[tokio::test]
 async fn the_tokens_never_reach_the_logs() {
-    let app = spawn_app().await;
-    mount(&app.auth, "POST", "/refreshtoken", ResponseTemplate::new(500)).await;
+    let app = TestApp::on_wiremock().start().await;
+    mount(app.auth(), "POST", "/refreshtoken", ResponseTemplate::new(500)).await;
     let secret = format!("tok-{}", uuid::Uuid::new_v4());
     let headers = [
         ("authorization", format!("Bearer {secret}")),
@@ -146,7 +145,7 @@ async fn the_tokens_never_reach_the_logs() {
     ];
     let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let body = json!({"refreshToken": secret});
-    let response = post_with(&app, "/refreshtoken", &body, &headers).await;
+    let response = app.post_with("/refreshtoken", &body, &headers).await;
     assert!(!response.text().await.unwrap().contains(&secret));
     let logs = captured_log_text();
     assert!(logs.contains("refresh-redaction"), "the request was logged");

@@ -2,11 +2,11 @@
 //! `USERINFO_ADDITIONAL_PROPERTIES`, `CUSTOM_USER_ID_KEY`, and every refusal and failure.
 
 use serde_json::{json, Value};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, ResponseTemplate};
 
-use super::{error_of, get_with, mount, only_request, pairs, query_of, received, SLOW};
-use crate::helpers::{spawn_app_with, TestApp};
+use wiremock::ResponseTemplate;
+
+use super::{error_of, mount, only_request, pairs, query_pairs, received, SLOW};
+use crate::helpers::{ok_json, TestApp};
 
 const BEARER: &str = "Bearer access-1";
 
@@ -33,33 +33,21 @@ fn roles() -> Value {
 /// A service with `env` whose Auth0 Client answers `info`, and whose CRUD holds `users` and the
 /// two roles.
 async fn app_answering(env: &[(&str, &str)], info: ResponseTemplate, users: Value) -> TestApp {
-    let app = spawn_app_with(env).await;
-    mount(&app.auth, "GET", "/userinfo", info).await;
-    mount(
-        &app.crud,
-        "GET",
-        "/users/",
-        ResponseTemplate::new(200).set_body_json(users),
-    )
-    .await;
-    mount(
-        &app.crud,
-        "GET",
-        "/roles/",
-        ResponseTemplate::new(200).set_body_json(roles()),
-    )
-    .await;
+    let app = TestApp::on_wiremock().with_env(env).start().await;
+    mount(app.auth(), "GET", "/userinfo", info).await;
+    mount(app.crud(), "GET", "/users/", ok_json(users)).await;
+    mount(app.crud(), "GET", "/roles/", ok_json(roles())).await;
     app
 }
 
 /// The usual service: the provider knows `auth0|1`, the store links it to [`store_user`].
 async fn app_with(env: &[(&str, &str)]) -> TestApp {
-    let info = ResponseTemplate::new(200).set_body_json(provider_info());
+    let info = ok_json(provider_info());
     app_answering(env, info, json!([store_user()])).await
 }
 
 async fn userinfo(app: &TestApp) -> reqwest::Response {
-    get_with(app, "/userinfo", &[("authorization", BEARER)]).await
+    app.get_with("/userinfo", &[("authorization", BEARER)]).await
 }
 
 async fn userinfo_json(app: &TestApp) -> Value {
@@ -70,13 +58,13 @@ async fn userinfo_json(app: &TestApp) -> Value {
 
 /// The CRUD requests made to `route`.
 async fn crud_calls(app: &TestApp, route: &str) -> Vec<wiremock::Request> {
-    let requests = received(&app.crud).await;
+    let requests = received(app.crud()).await;
     requests.into_iter().filter(|r| r.url.path() == route).collect()
 }
 
 /// The reads of the users and roles collections (the jobs runner polls the CRUD on its own).
 async fn store_reads(app: &TestApp) -> Vec<wiremock::Request> {
-    let requests = received(&app.crud).await;
+    let requests = received(app.crud()).await;
     let reads = |r: &wiremock::Request| ["/users/", "/roles/"].contains(&r.url.path());
     requests.into_iter().filter(reads).collect()
 }
@@ -92,8 +80,8 @@ async fn userinfo_reads_the_linked_public_user_with_one_exact_query() {
         ("_st", "PUBLIC"),
         ("_l", "1"),
     ];
-    assert_eq!(query_of(&users[0]), pairs(&expected));
-    let request = only_request(&app.auth).await;
+    assert_eq!(query_pairs(&users[0]), pairs(&expected));
+    let request = only_request(app.auth()).await;
     assert_eq!(
         (request.method.as_str(), request.url.path()),
         ("GET", "/userinfo")
@@ -146,14 +134,14 @@ async fn listed_permissions_are_the_sorted_union_of_the_public_roles_of_the_user
         ("_st", "PUBLIC"),
         ("_l", "2"),
     ];
-    assert_eq!(query_of(&reads[0]), pairs(&expected));
+    assert_eq!(query_pairs(&reads[0]), pairs(&expected));
 }
 
 #[tokio::test]
 async fn the_roles_read_carries_no_acl_header_of_the_users_collection() {
     let app = app_with(&[]).await;
     let headers = [("authorization", BEARER), ("acl_rows", r#"{"tenant":"a"}"#)];
-    assert_eq!(get_with(&app, "/userinfo", &headers).await.status(), 200);
+    assert_eq!(app.get_with("/userinfo", &headers).await.status(), 200);
     let reads = crud_calls(&app, "/roles/").await;
     assert_eq!(reads[0].headers.get("acl_rows"), None);
     let users = crud_calls(&app, "/users/").await;
@@ -164,7 +152,7 @@ async fn the_roles_read_carries_no_acl_header_of_the_users_collection() {
 async fn a_user_without_roles_gets_no_permissions_without_a_roles_read() {
     let mut user = store_user();
     user.as_object_mut().unwrap().remove("roles");
-    let info = ResponseTemplate::new(200).set_body_json(provider_info());
+    let info = ok_json(provider_info());
     let app = app_answering(&[], info, json!([user])).await;
     assert_eq!(userinfo_json(&app).await["permissions"], json!([]));
     assert!(crud_calls(&app, "/roles/").await.is_empty());
@@ -185,16 +173,16 @@ async fn without_a_roles_collection_there_are_no_permissions() {
 #[tokio::test]
 async fn custom_user_id_key_names_the_userinfo_property_holding_the_auth_user_id() {
     let body = json!({"user_id": "auth0|1", "sub": "other"});
-    let info = ResponseTemplate::new(200).set_body_json(body);
+    let info = ok_json(body);
     let app = app_answering(&[("CUSTOM_USER_ID_KEY", "user_id")], info, json!([store_user()])).await;
     assert_eq!(userinfo_json(&app).await["user_id"], "auth0|1");
     let users = crud_calls(&app, "/users/").await;
-    assert_eq!(query_of(&users[0])[0].1, r#"{"authUserId":"auth0|1"}"#);
+    assert_eq!(query_pairs(&users[0])[0].1, r#"{"authUserId":"auth0|1"}"#);
 }
 
 #[tokio::test]
 async fn a_userinfo_without_the_auth_user_id_is_a_401_and_reads_no_store() {
-    let info = ResponseTemplate::new(200).set_body_json(json!({"email": "a@b.c"}));
+    let info = ok_json(json!({"email": "a@b.c"}));
     let app = app_answering(&[], info, json!([store_user()])).await;
     let body = error_of(userinfo(&app).await, 401).await;
     assert_eq!(body["message"], "Missing authUserId, user not logged");
@@ -203,7 +191,7 @@ async fn a_userinfo_without_the_auth_user_id_is_a_401_and_reads_no_store() {
 
 #[tokio::test]
 async fn a_provider_user_with_no_store_user_is_a_404() {
-    let info = ResponseTemplate::new(200).set_body_json(provider_info());
+    let info = ok_json(provider_info());
     let app = app_answering(&[], info, json!([])).await;
     let body = error_of(userinfo(&app).await, 404).await;
     assert_eq!(body["message"], r#"no user is linked to auth user "auth0|1""#);
@@ -212,9 +200,9 @@ async fn a_provider_user_with_no_store_user_is_a_404() {
 #[tokio::test]
 async fn no_session_is_a_401_without_calling_the_provider() {
     let app = app_with(&[]).await;
-    let response = get_with(&app, "/userinfo", &[("client-key", "key-1")]).await;
+    let response = app.get_with("/userinfo", &[("client-key", "key-1")]).await;
     error_of(response, 401).await;
-    assert!(received(&app.auth).await.is_empty());
+    assert!(received(app.auth()).await.is_empty());
     assert!(store_reads(&app).await.is_empty());
 }
 
@@ -254,13 +242,9 @@ async fn a_provider_timeout_on_userinfo_is_a_504() {
 
 #[tokio::test]
 async fn a_store_failure_on_userinfo_is_a_502() {
-    let app = spawn_app_with(&[]).await;
-    let info = ResponseTemplate::new(200).set_body_json(provider_info());
-    mount(&app.auth, "GET", "/userinfo", info).await;
-    Mock::given(method("GET"))
-        .and(path("/users/"))
-        .respond_with(ResponseTemplate::new(500))
-        .mount(&app.crud)
-        .await;
+    let app = TestApp::on_wiremock().start().await;
+    let info = ok_json(provider_info());
+    mount(app.auth(), "GET", "/userinfo", info).await;
+    mount(app.crud(), "GET", "/users/", ResponseTemplate::new(500)).await;
     error_of(userinfo(&app).await, 502).await;
 }

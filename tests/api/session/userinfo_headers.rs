@@ -3,41 +3,23 @@
 //! it must never receive, even when `ADDITIONAL_HEADERS_TO_PROXY` names it.
 
 use serde_json::json;
-use wiremock::{Request, ResponseTemplate};
+use wiremock::Request;
 
-use super::{get_with, header_of, mount, only_request, CATALOG_PROXY};
-use crate::helpers::spawn_app_with;
+use super::{header_of, mount, only_request, CATALOG_PROXY};
+use crate::helpers::{ok_json, TestApp};
 
 /// The request the Auth0 Client received for a `/userinfo` call with `headers`, on a service
 /// configured with `env`.
 async fn provider_request(env: &[(&str, &str)], headers: &[(&str, &str)]) -> Request {
-    let app = spawn_app_with(env).await;
+    let app = TestApp::on_wiremock().with_env(env).start().await;
     let info = json!({"sub": "auth0|1"});
-    mount(
-        &app.auth,
-        "GET",
-        "/userinfo",
-        ResponseTemplate::new(200).set_body_json(info),
-    )
-    .await;
+    mount(app.auth(), "GET", "/userinfo", ok_json(info)).await;
     let user = json!([{"_id": "u1", "authUserId": "auth0|1"}]);
-    mount(
-        &app.crud,
-        "GET",
-        "/users/",
-        ResponseTemplate::new(200).set_body_json(user),
-    )
-    .await;
-    mount(
-        &app.crud,
-        "GET",
-        "/roles/",
-        ResponseTemplate::new(200).set_body_json(json!([])),
-    )
-    .await;
-    let response = get_with(&app, "/userinfo", headers).await;
+    mount(app.crud(), "GET", "/users/", ok_json(user)).await;
+    mount(app.crud(), "GET", "/roles/", ok_json(json!([]))).await;
+    let response = app.get_with("/userinfo", headers).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
-    only_request(&app.auth).await
+    only_request(app.auth()).await
 }
 
 #[tokio::test]

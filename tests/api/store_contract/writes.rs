@@ -6,6 +6,11 @@ use user_manager_service::store::{BulkPatch, DocState, Filter};
 
 use super::*;
 
+/// A PATCH of `id` with no filter: the new document (`None` on a miss).
+async fn patch(store: &Store, id: &str, update: &Value) -> Result<Option<Value>, StoreError> {
+    store.users.patch(&ctx(), id, &Filter::default(), update).await
+}
+
 pub async fn patch_applies_update_operators_on_dotted_paths_and_returns_the_new_document(store: Store) {
     let ids = seed(
         &store,
@@ -20,12 +25,7 @@ pub async fn patch_applies_update_operators_on_dotted_paths_and_returns_the_new_
         "$currentDate": {"seenAt": true}
     });
 
-    let doc = store
-        .users
-        .patch(&ctx(), &ids[0], &Filter::default(), &update)
-        .await
-        .unwrap()
-        .unwrap();
+    let doc = patch(&store, &ids[0], &update).await.unwrap().unwrap();
 
     assert_eq!(doc["profile"], json!({"city": "Milan", "geo": {"lat": 45}}));
     assert_eq!(doc["logins"], 3);
@@ -53,22 +53,12 @@ pub async fn patch_applies_array_operators(store: Store) {
         "$addToSet": {"tags": {"$each": ["y", "z"]}},
     });
 
-    let doc = store
-        .users
-        .patch(&ctx(), &ids[0], &Filter::default(), &update)
-        .await
-        .unwrap()
-        .unwrap();
+    let doc = patch(&store, &ids[0], &update).await.unwrap().unwrap();
     assert_eq!(doc["roles"], json!(["dev", "ops"]));
     assert_eq!(doc["tags"], json!(["x", "y", "x", "z"]));
 
     let pull = json!({"$pull": {"tags": "x"}, "$push": {"roles": {"$each": ["qa"], "$position": 0}}});
-    let doc = store
-        .users
-        .patch(&ctx(), &ids[0], &Filter::default(), &pull)
-        .await
-        .unwrap()
-        .unwrap();
+    let doc = patch(&store, &ids[0], &pull).await.unwrap().unwrap();
     assert_eq!(doc["tags"], json!(["y", "z"]));
     assert_eq!(doc["roles"], json!(["qa", "dev", "ops"]));
 }
@@ -96,23 +86,14 @@ pub async fn patch_is_a_compare_and_set_that_writes_nothing_on_a_miss(store: Sto
         Ok(None)
     );
     let missing = "0123456789abcdef01234567";
-    assert_eq!(
-        store
-            .users
-            .patch(&ctx(), missing, &Filter::default(), &bump)
-            .await,
-        Ok(None)
-    );
+    assert_eq!(patch(&store, missing, &bump).await, Ok(None));
 }
 
 pub async fn patch_of_a_draft_document_needs_its_state_in_the_filter(store: Store) {
     let id = store.users.insert(&ctx(), &json!({"name": "a"})).await.unwrap();
     let update = json!({"$set": {"name": "b"}});
 
-    assert_eq!(
-        store.users.patch(&ctx(), &id, &Filter::default(), &update).await,
-        Ok(None)
-    );
+    assert_eq!(patch(&store, &id, &update).await, Ok(None));
     let drafts = in_states(&[DocState::Public, DocState::Draft]);
     let doc = store
         .users
@@ -171,10 +152,7 @@ pub async fn a_patch_that_would_duplicate_a_unique_value_fails_and_writes_nothin
     .await;
     let update = json!({"$set": {"email": "a@x.io", "name": "changed"}});
 
-    let result = store
-        .users
-        .patch(&ctx(), &ids[1], &Filter::default(), &update)
-        .await;
+    let result = patch(&store, &ids[1], &update).await;
 
     assert!(result.is_err(), "{result:?}");
     let doc = stored(&store, &ids[1]).await.unwrap();
@@ -183,30 +161,25 @@ pub async fn a_patch_that_would_duplicate_a_unique_value_fails_and_writes_nothin
         (Some("b@x.io"), Some("b"))
     );
     let same = json!({"$set": {"email": "b@x.io", "name": "kept"}});
-    let doc = store
-        .users
-        .patch(&ctx(), &ids[1], &Filter::default(), &same)
-        .await
-        .unwrap()
-        .unwrap();
+    let doc = patch(&store, &ids[1], &same).await.unwrap().unwrap();
     assert_eq!(doc["name"], "kept");
 }
 
+/// Public `a` and `b` in group `g1` and `c` in `g2` (their ids, in order), and a draft `d` in `g1`
+/// (its id).
+async fn seed_two_groups(store: &Store) -> (Vec<String>, String) {
+    let public = [
+        json!({"name": "a", "group": "g1"}),
+        json!({"name": "b", "group": "g1"}),
+        json!({"name": "c", "group": "g2"}),
+    ];
+    let ids = seed(store, &public).await;
+    let draft = json!({"name": "d", "group": "g1"});
+    (ids, store.users.insert(&ctx(), &draft).await.unwrap())
+}
+
 pub async fn patch_many_and_patch_bulk_return_the_modified_counts(store: Store) {
-    let ids = seed(
-        &store,
-        &[
-            json!({"name": "a", "group": "g1"}),
-            json!({"name": "b", "group": "g1"}),
-            json!({"name": "c", "group": "g2"}),
-        ],
-    )
-    .await;
-    store
-        .users
-        .insert(&ctx(), &json!({"name": "d", "group": "g1"}))
-        .await
-        .unwrap();
+    let (ids, _draft) = seed_two_groups(&store).await;
 
     let g1 = filter(json!({"group": "g1"}));
     let n = store
@@ -254,21 +227,13 @@ pub async fn patch_many_and_patch_bulk_return_the_modified_counts(store: Store) 
     assert_eq!(store.users.patch_bulk(&ctx(), &[]).await, Ok(0));
 }
 
+/// Deletes `id` with no filter.
+async fn delete(store: &Store, id: &str) -> Result<bool, StoreError> {
+    store.users.delete(&ctx(), id, &Filter::default()).await
+}
+
 pub async fn delete_removes_one_match_and_delete_many_returns_the_count(store: Store) {
-    let ids = seed(
-        &store,
-        &[
-            json!({"name": "a", "group": "g1"}),
-            json!({"name": "b", "group": "g1"}),
-            json!({"name": "c", "group": "g2"}),
-        ],
-    )
-    .await;
-    let draft = store
-        .users
-        .insert(&ctx(), &json!({"name": "d", "group": "g1"}))
-        .await
-        .unwrap();
+    let (ids, draft) = seed_two_groups(&store).await;
 
     assert_eq!(
         store
@@ -277,33 +242,13 @@ pub async fn delete_removes_one_match_and_delete_many_returns_the_count(store: S
             .await,
         Ok(false)
     );
-    assert_eq!(
-        store.users.delete(&ctx(), &ids[0], &Filter::default()).await,
-        Ok(true)
-    );
-    assert_eq!(
-        store.users.delete(&ctx(), &ids[0], &Filter::default()).await,
-        Ok(false)
-    );
-    assert_eq!(
-        store.users.delete(&ctx(), &draft, &Filter::default()).await,
-        Ok(false)
-    );
+    assert_eq!(delete(&store, &ids[0]).await, Ok(true));
+    assert_eq!(delete(&store, &ids[0]).await, Ok(false));
+    assert_eq!(delete(&store, &draft).await, Ok(false));
 
-    assert_eq!(
-        store
-            .users
-            .delete_many(&ctx(), &filter(json!({"group": "g1"})))
-            .await,
-        Ok(1)
-    );
-    assert_eq!(
-        store
-            .users
-            .delete_many(&ctx(), &filter(json!({"group": "g1"})))
-            .await,
-        Ok(0)
-    );
+    let g1 = filter(json!({"group": "g1"}));
+    assert_eq!(store.users.delete_many(&ctx(), &g1).await, Ok(1));
+    assert_eq!(store.users.delete_many(&ctx(), &g1).await, Ok(0));
     assert!(stored(&store, &draft).await.is_some());
     assert_eq!(names_matching(&store, json!({})).await, ["c"]);
 }

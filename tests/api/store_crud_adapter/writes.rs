@@ -20,12 +20,12 @@ fn not_found() -> ResponseTemplate {
 #[tokio::test]
 async fn insert_posts_the_document_without_acl_headers_and_returns_its_id() {
     let (server, crud, ctx) = setup().await;
-    mount(&server, "POST", "/users/", ok_json(json!({"_id": "665f"}))).await;
+    mount_once(&server, "POST", "/users/", ok_json(json!({"_id": "665f"}))).await;
 
     let id = crud.insert(&ctx, &json!({"name": "Ada"})).await;
 
     assert_eq!(id.as_deref(), Ok("665f"));
-    let request = the_request(&server).await;
+    let request = only_request(&server).await;
     assert_eq!(request.url.query(), None);
     assert_eq!(body(&request), json!({"name": "Ada"}));
     assert_headers(&request, AclSent::Neither);
@@ -34,7 +34,7 @@ async fn insert_posts_the_document_without_acl_headers_and_returns_its_id() {
 #[tokio::test]
 async fn insert_of_a_duplicate_is_a_conflict_naming_the_field_in_words() {
     let (server, crud, ctx) = setup().await;
-    mount(&server, "POST", "/users/", conflict()).await;
+    mount_once(&server, "POST", "/users/", conflict()).await;
 
     let error = crud
         .insert(&ctx, &json!({"name": "Ada"}))
@@ -50,7 +50,7 @@ async fn insert_of_a_duplicate_is_a_conflict_naming_the_field_in_words() {
 #[tokio::test]
 async fn insert_many_posts_the_array_to_bulk_and_returns_the_ids_in_order() {
     let (server, crud, ctx) = setup().await;
-    mount(
+    mount_once(
         &server,
         "POST",
         "/users/bulk",
@@ -61,7 +61,7 @@ async fn insert_many_posts_the_array_to_bulk_and_returns_the_ids_in_order() {
     let ids = crud.insert_many(&ctx, &[json!({"n": 1}), json!({"n": 2})]).await;
 
     assert_eq!(ids, Ok(vec!["a".to_owned(), "b".to_owned()]));
-    let request = the_request(&server).await;
+    let request = only_request(&server).await;
     assert_eq!(body(&request), json!([{"n": 1}, {"n": 2}]));
     assert_headers(&request, AclSent::Neither);
 }
@@ -69,7 +69,7 @@ async fn insert_many_posts_the_array_to_bulk_and_returns_the_ids_in_order() {
 #[tokio::test]
 async fn insert_many_with_a_duplicate_is_a_conflict() {
     let (server, crud, ctx) = setup().await;
-    mount(&server, "POST", "/users/bulk", conflict()).await;
+    mount_once(&server, "POST", "/users/bulk", conflict()).await;
 
     let error = crud
         .insert_many(&ctx, &[json!({"n": 1})])
@@ -94,7 +94,7 @@ async fn empty_bulk_calls_return_at_once_without_calling_the_service() {
 #[tokio::test]
 async fn patch_sends_the_filter_and_update_with_read_columns_and_returns_the_updated_document() {
     let (server, crud, ctx) = setup().await;
-    mount(
+    mount_once(
         &server,
         "PATCH",
         "/users/u%2F1",
@@ -106,8 +106,8 @@ async fn patch_sends_the_filter_and_update_with_read_columns_and_returns_the_upd
     let doc = crud.patch(&ctx, "u/1", &filter(), &update).await;
 
     assert_eq!(doc, Ok(Some(json!({"_id": "u/1", "version": 4}))));
-    let request = the_request(&server).await;
-    assert_eq!(query(&request), filter_pairs(true, false));
+    let request = only_request(&server).await;
+    assert_eq!(query_pairs(&request), filter_pairs(true, false));
     assert_eq!(body(&request), update);
     assert_headers(&request, AclSent::ReadColumnsOnly);
 }
@@ -115,7 +115,7 @@ async fn patch_sends_the_filter_and_update_with_read_columns_and_returns_the_upd
 #[tokio::test]
 async fn patch_that_matches_nothing_is_none() {
     let (server, crud, ctx) = setup().await;
-    mount(&server, "PATCH", "/users/u1", not_found()).await;
+    mount_once(&server, "PATCH", "/users/u1", not_found()).await;
 
     assert_eq!(crud.patch(&ctx, "u1", &filter(), &json!({})).await, Ok(None));
 }
@@ -123,13 +123,13 @@ async fn patch_that_matches_nothing_is_none() {
 #[tokio::test]
 async fn patch_many_sends_the_filter_with_id_and_returns_the_count() {
     let (server, crud, ctx) = setup().await;
-    mount(&server, "PATCH", "/users/", ok_json(json!(3))).await;
+    mount_once(&server, "PATCH", "/users/", ok_json(json!(3))).await;
     let update = json!({"$set": {"blocked": true}});
 
     assert_eq!(crud.patch_many(&ctx, &filter(), &update).await, Ok(3));
 
-    let request = the_request(&server).await;
-    assert_eq!(query(&request), filter_pairs(true, true));
+    let request = only_request(&server).await;
+    assert_eq!(query_pairs(&request), filter_pairs(true, true));
     assert_eq!(body(&request), update);
     assert_headers(&request, AclSent::Neither);
 }
@@ -137,7 +137,7 @@ async fn patch_many_sends_the_filter_with_id_and_returns_the_count() {
 #[tokio::test]
 async fn patch_bulk_sends_filters_with_q_as_a_string_and_returns_the_count() {
     let (server, crud, ctx) = setup().await;
-    mount(&server, "PATCH", "/users/bulk", ok_json(json!(2))).await;
+    mount_once(&server, "PATCH", "/users/bulk", ok_json(json!(2))).await;
     let items = [
         BulkPatch {
             filter: filter(),
@@ -154,7 +154,7 @@ async fn patch_bulk_sends_filters_with_q_as_a_string_and_returns_the_count() {
 
     assert_eq!(crud.patch_bulk(&ctx, &items).await, Ok(2));
 
-    let request = the_request(&server).await;
+    let request = only_request(&server).await;
     assert_eq!(request.url.query(), None);
     let expected = json!([
         {"filter": {"_q": "{\"version\":3}", "_st": "PUBLIC,DRAFT", "_id": "665f00000000000000000001",
@@ -169,19 +169,19 @@ async fn patch_bulk_sends_filters_with_q_as_a_string_and_returns_the_count() {
 #[tokio::test]
 async fn delete_sends_the_filter_without_id_and_is_true_on_204() {
     let (server, crud, ctx) = setup().await;
-    mount(&server, "DELETE", "/users/u1", ResponseTemplate::new(204)).await;
+    mount_once(&server, "DELETE", "/users/u1", ResponseTemplate::new(204)).await;
 
     assert_eq!(crud.delete(&ctx, "u1", &filter()).await, Ok(true));
 
-    let request = the_request(&server).await;
-    assert_eq!(query(&request), filter_pairs(true, false));
+    let request = only_request(&server).await;
+    assert_eq!(query_pairs(&request), filter_pairs(true, false));
     assert_headers(&request, AclSent::Neither);
 }
 
 #[tokio::test]
 async fn delete_that_matches_nothing_is_false() {
     let (server, crud, ctx) = setup().await;
-    mount(&server, "DELETE", "/users/u1", not_found()).await;
+    mount_once(&server, "DELETE", "/users/u1", not_found()).await;
 
     assert_eq!(crud.delete(&ctx, "u1", &Filter::default()).await, Ok(false));
 }
@@ -189,27 +189,27 @@ async fn delete_that_matches_nothing_is_false() {
 #[tokio::test]
 async fn delete_many_sends_the_filter_and_returns_the_count() {
     let (server, crud, ctx) = setup().await;
-    mount(&server, "DELETE", "/users/", ok_json(json!(0))).await;
+    mount_once(&server, "DELETE", "/users/", ok_json(json!(0))).await;
 
     assert_eq!(crud.delete_many(&ctx, &filter()).await, Ok(0));
 
-    let request = the_request(&server).await;
-    assert_eq!(query(&request), filter_pairs(true, true));
+    let request = only_request(&server).await;
+    assert_eq!(query_pairs(&request), filter_pairs(true, true));
     assert_headers(&request, AclSent::Neither);
 }
 
 #[tokio::test]
 async fn set_state_posts_state_to_with_q_and_fields_but_never_st() {
     let (server, crud, ctx) = setup().await;
-    mount(&server, "POST", "/users/u1/state", ResponseTemplate::new(204)).await;
+    mount_once(&server, "POST", "/users/u1/state", ResponseTemplate::new(204)).await;
 
     assert_eq!(
         crud.set_state(&ctx, "u1", &filter(), DocState::Trash).await,
         Ok(true)
     );
 
-    let request = the_request(&server).await;
-    assert_eq!(query(&request), filter_pairs(false, false));
+    let request = only_request(&server).await;
+    assert_eq!(query_pairs(&request), filter_pairs(false, false));
     assert_eq!(body(&request), json!({"stateTo": "TRASH"}));
     assert_headers(&request, AclSent::Neither);
 }
@@ -217,7 +217,7 @@ async fn set_state_posts_state_to_with_q_and_fields_but_never_st() {
 #[tokio::test]
 async fn set_state_that_matches_nothing_is_false() {
     let (server, crud, ctx) = setup().await;
-    mount(&server, "POST", "/users/u1/state", not_found()).await;
+    mount_once(&server, "POST", "/users/u1/state", not_found()).await;
 
     assert_eq!(
         crud.set_state(&ctx, "u1", &Filter::default(), DocState::Draft)
@@ -229,7 +229,7 @@ async fn set_state_that_matches_nothing_is_false() {
 #[tokio::test]
 async fn set_state_many_posts_filters_and_targets_and_returns_the_count() {
     let (server, crud, ctx) = setup().await;
-    mount(&server, "POST", "/users/state", ok_json(json!(2))).await;
+    mount_once(&server, "POST", "/users/state", ok_json(json!(2))).await;
     let mut by_email = Map::new();
     by_email.insert("email".to_owned(), json!("a@b"));
     let mut by_id = Map::new();
@@ -247,7 +247,7 @@ async fn set_state_many_posts_filters_and_targets_and_returns_the_count() {
 
     assert_eq!(crud.set_state_many(&ctx, &items).await, Ok(2));
 
-    let request = the_request(&server).await;
+    let request = only_request(&server).await;
     let expected = json!([
         {"filter": {"_id": "u1"}, "stateTo": "TRASH"},
         {"filter": {"email": "a@b"}, "stateTo": "PUBLIC"},

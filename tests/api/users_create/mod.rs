@@ -9,14 +9,16 @@ mod on_fakes;
 mod register;
 mod with_id;
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use wiremock::matchers::{body_partial_json, method, path};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::matchers::body_partial_json;
+use wiremock::{MockServer, ResponseTemplate};
 
-use crate::helpers::{customer_schema, group_doc, mount_groups, spawn_app_with, TestApp};
+use crate::helpers::{
+    customer_group, given, group_doc, json_body, ok_json, query_param, received, status_and_body, Journal,
+    TestApp,
+};
 
 const USER_ID: &str = "665f00000000000000000001";
 const AUTH_ID: &str = "auth0|665f000000000000000000aa";
@@ -35,39 +37,6 @@ const ABORT: &str = "Timer POST /abort";
 
 /// Every query state, as the service sends `_st` to act on a user whatever its state.
 const ALL_STATES: &str = "PUBLIC,DRAFT,TRASH,DELETED";
-
-/// The order in which the downstream services were called, across all the wiremock servers.
-#[derive(Clone, Default)]
-struct Journal(Arc<Mutex<Vec<String>>>);
-
-impl Journal {
-    fn calls(&self) -> Vec<String> {
-        self.0.lock().unwrap().clone()
-    }
-
-    /// A responder answering `template` that writes `<service> <METHOD> <path>` down first.
-    fn answer(&self, service: &'static str, template: ResponseTemplate) -> Logged {
-        Logged {
-            journal: self.clone(),
-            service,
-            template,
-        }
-    }
-}
-
-struct Logged {
-    journal: Journal,
-    service: &'static str,
-    template: ResponseTemplate,
-}
-
-impl Respond for Logged {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let line = format!("{} {} {}", self.service, request.method, request.url.path());
-        self.journal.0.lock().unwrap().push(line);
-        self.template.clone()
-    }
-}
 
 /// A step of a full create that a test can make fail.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,17 +59,17 @@ struct Scenario {
 impl Scenario {
     /// Every step succeeds.
     async fn happy() -> Self {
-        Self::start(&[], customer(), None).await
+        Self::start(&[], customer_group(), None).await
     }
 
     /// Every step succeeds, with extra environment variables.
     async fn with_env(vars: &[(&str, &str)]) -> Self {
-        Self::start(vars, customer(), None).await
+        Self::start(vars, customer_group(), None).await
     }
 
     /// Every step succeeds but `step`, which answers `failure`.
     async fn failing(step: Step, failure: ResponseTemplate) -> Self {
-        Self::start(&[], customer(), Some((step, failure))).await
+        Self::start(&[], customer_group(), Some((step, failure))).await
     }
 
     async fn start(
@@ -108,8 +77,11 @@ impl Scenario {
         groups: Vec<Value>,
         failing: Option<(Step, ResponseTemplate)>,
     ) -> Self {
-        let app = spawn_app_with(vars).await;
-        mount_groups(&app.crud, groups).await;
+        let app = TestApp::on_wiremock()
+            .with_env(vars)
+            .with_groups(groups)
+            .start()
+            .await;
         wait_for_groups(&app).await;
         let scenario = Self {
             app,
@@ -124,61 +96,53 @@ impl Scenario {
             Some((failed, failure)) if *failed == step => failure.clone(),
             _ => success,
         };
-        let app = &self.app;
         let user = json!({"_id": USER_ID, "userGroup": "customer"});
-        let inserted = answer(Step::Insert, ok(json!({"_id": USER_ID})));
-        self.mount(&app.crud, "CRUD", "POST", "/users/", inserted).await;
+        let inserted = answer(Step::Insert, ok_json(json!({"_id": USER_ID})));
+        self.crud("POST", "/users/", inserted).await;
         let link = json!({"$set": {"authUserId": AUTH_ID}});
-        self.mount_patch(link, answer(Step::LinkPatch, ok(user.clone())))
+        self.mount_patch(link, answer(Step::LinkPatch, ok_json(user.clone())))
             .await;
         let expiry = json!({"$set": {"expirationId": "t1"}});
-        self.mount_patch(expiry, answer(Step::ExpiryPatch, ok(user)))
+        self.mount_patch(expiry, answer(Step::ExpiryPatch, ok_json(user)))
             .await;
         let deleted = ResponseTemplate::new(204);
-        self.mount(
-            &app.crud,
-            "CRUD",
-            "DELETE",
-            &format!("/users/{USER_ID}"),
-            deleted.clone(),
-        )
-        .await;
+        self.crud("DELETE", &format!("/users/{USER_ID}"), deleted.clone())
+            .await;
         let created = ResponseTemplate::new(201).set_body_json(json!({"user_id": AUTH_ID}));
-        self.mount(
-            &app.auth,
-            "Auth0",
-            "POST",
-            "/users",
-            answer(Step::AuthCreate, created),
-        )
-        .await;
-        self.mount(&app.auth, "Auth0", "DELETE", &auth_path(), deleted.clone())
+        self.auth("POST", "/users", answer(Step::AuthCreate, created))
             .await;
-        let granted = ok(json!({"bindingId": "b1"}));
-        self.mount(
-            &app.rond,
-            "Rönd",
-            "POST",
-            "/grant/bindings",
-            answer(Step::Grant, granted),
-        )
-        .await;
-        let revoked = ok(json!({"deletedBindings": 1, "modifiedBindings": 0}));
-        self.mount(&app.rond, "Rönd", "POST", "/revoke/bindings", revoked)
+        self.auth("DELETE", &auth_path(), deleted.clone()).await;
+        let granted = ok_json(json!({"bindingId": "b1"}));
+        self.rond("POST", "/grant/bindings", answer(Step::Grant, granted))
             .await;
-        let scheduled = ok(json!({"expirationId": "t1"}));
-        self.mount(
-            &app.timer,
-            "Timer",
-            "POST",
-            "/schedule",
-            answer(Step::Schedule, scheduled),
-        )
-        .await;
-        self.mount(&app.timer, "Timer", "POST", "/abort", deleted).await;
+        let revoked = ok_json(json!({"deletedBindings": 1, "modifiedBindings": 0}));
+        self.rond("POST", "/revoke/bindings", revoked).await;
+        let scheduled = ok_json(json!({"expirationId": "t1"}));
+        self.timer("POST", "/schedule", answer(Step::Schedule, scheduled))
+            .await;
+        self.timer("POST", "/abort", deleted).await;
     }
 
-    /// Answers `METHOD route` on `server` with `template`, writing the call in the journal.
+    /// Answers `METHOD route` on the CRUD Service with `template`, writing the call in the journal.
+    async fn crud(&self, verb: &str, route: &str, template: ResponseTemplate) {
+        self.mount(self.app.crud(), "CRUD", verb, route, template).await;
+    }
+
+    /// The same on the Auth0 Client.
+    async fn auth(&self, verb: &str, route: &str, template: ResponseTemplate) {
+        self.mount(self.app.auth(), "Auth0", verb, route, template).await;
+    }
+
+    /// The same on Rönd.
+    async fn rond(&self, verb: &str, route: &str, template: ResponseTemplate) {
+        self.mount(self.app.rond(), "Rönd", verb, route, template).await;
+    }
+
+    /// The same on the Timer Service.
+    async fn timer(&self, verb: &str, route: &str, template: ResponseTemplate) {
+        self.mount(self.app.timer(), "Timer", verb, route, template).await;
+    }
+
     async fn mount(
         &self,
         server: &MockServer,
@@ -187,37 +151,25 @@ impl Scenario {
         route: &str,
         template: ResponseTemplate,
     ) {
-        Mock::given(method(verb))
-            .and(path(route))
-            .respond_with(self.journal.answer(service, template))
-            .mount(server)
-            .await;
+        let mock = given(verb, route);
+        self.journal.mount(server, service, mock, template).await;
     }
 
     /// Answers the `PATCH /users/<USER_ID>` whose body contains `update`.
     async fn mount_patch(&self, update: Value, template: ResponseTemplate) {
-        Mock::given(method("PATCH"))
-            .and(path(format!("/users/{USER_ID}")))
-            .and(body_partial_json(update))
-            .respond_with(self.journal.answer("CRUD", template))
-            .mount(&self.app.crud)
-            .await;
+        let mock = given("PATCH", format!("/users/{USER_ID}")).and(body_partial_json(update));
+        self.journal.mount(self.app.crud(), "CRUD", mock, template).await;
     }
 
     /// `POST {route}` with a JSON body.
     async fn post(&self, route: &str, body: &Value) -> reqwest::Response {
         self.app.post_json(route, body).await
     }
-}
 
-/// The `customer` group (auth users allowed).
-fn customer() -> Vec<Value> {
-    vec![group_doc("customer", customer_schema(), false)]
-}
-
-/// A 200 answer with a JSON body.
-fn ok(body: Value) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(body)
+    /// The status and the JSON body of the answer to `POST {route}` with `body`.
+    async fn answer(&self, route: &str, body: &Value) -> (u16, Value) {
+        status_and_body(self.post(route, body).await).await
+    }
 }
 
 /// The Auth0 Client path of the test auth user (`|` is percent-encoded).
@@ -250,34 +202,4 @@ async fn wait_for_groups(app: &TestApp) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("the service never loaded the group config");
-}
-
-/// The requests `server` received, less the group-config reads.
-async fn received(server: &MockServer) -> Vec<Request> {
-    let requests = server.received_requests().await.expect("request recording is on");
-    requests
-        .into_iter()
-        .filter(|r| !r.url.path().starts_with("/ums-config"))
-        .collect()
-}
-
-/// The JSON body of a request.
-fn body(request: &Request) -> Value {
-    serde_json::from_slice(&request.body).expect("a JSON body")
-}
-
-/// A query parameter of a request.
-fn query(request: &Request, name: &str) -> Option<String> {
-    request
-        .url
-        .query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-}
-
-/// Status and parsed body of a response.
-async fn status_and_body(response: reqwest::Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    let body = response.json().await.unwrap_or(Value::Null);
-    (status, body)
 }

@@ -2,20 +2,10 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{customer_schema, group_doc, seed_groups, spawn_app_on_fakes_seeded, FakeApp};
+use crate::helpers::{TestApp, TextField};
 
-async fn app() -> FakeApp {
-    spawn_app_on_fakes_seeded(|crud| seed_groups(crud, vec![group_doc("customer", customer_schema(), false)]))
-        .await
-}
-
-async fn post(app: &FakeApp, route: &str, body: &Value) -> reqwest::Response {
-    app.client
-        .post(app.url(route))
-        .json(body)
-        .send()
-        .await
-        .expect("request failed")
+async fn app() -> TestApp {
+    TestApp::on_fakes().with_customer_group().start().await
 }
 
 fn user(name: &str, email: &str) -> Value {
@@ -26,14 +16,11 @@ fn user(name: &str, email: &str) -> Value {
 async fn a_created_user_is_public_linked_and_password_free_in_the_store_and_known_to_the_auth_provider() {
     let app = app().await;
 
-    let response = post(&app, "/users/", &user("ada", "ada@example.com")).await;
+    let response = app.post_json("/users/", &user("ada", "ada@example.com")).await;
 
     assert_eq!(response.status(), 200);
-    let id = response.json::<Value>().await.unwrap()["_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let stored = app.crud.state().documents("/users");
+    let id = response.text_field("_id").await;
+    let stored = app.crud_fake().state().documents("/users");
     assert_eq!(stored.len(), 1);
     assert_eq!(
         (stored[0]["_id"].as_str(), &stored[0]["__STATE__"]),
@@ -41,70 +28,64 @@ async fn a_created_user_is_public_linked_and_password_free_in_the_store_and_know
     );
     assert!(stored[0].get("password").is_none());
     let auth_id = stored[0]["authUserId"].as_str().expect("linked");
-    let auth_user = app.auth.user(auth_id).expect("the auth user exists");
+    let auth_user = app.auth_fake().user(auth_id).expect("the auth user exists");
     assert_eq!(auth_user["email"], "ada@example.com");
-    assert_eq!(app.auth.users().len(), 1);
+    assert_eq!(app.auth_fake().users().len(), 1);
 }
 
 #[tokio::test]
 async fn a_duplicate_email_is_a_409_that_leaves_nothing_behind() {
     let app = app().await;
     assert_eq!(
-        post(&app, "/users/", &user("ada", "ada@example.com"))
+        app.post_json("/users/", &user("ada", "ada@example.com"))
             .await
             .status(),
         200
     );
 
     // Taken in the store: refused at the insert.
-    let response = post(&app, "/users/", &user("ada2", "ada@example.com")).await;
+    let response = app.post_json("/users/", &user("ada2", "ada@example.com")).await;
     assert_eq!(response.status(), 409);
     // Taken only in the auth provider: the store user is deleted again.
-    app.auth.insert_user("bob@example.com", None, "Xx-12345");
-    let response = post(&app, "/users/", &user("bob", "bob@example.com")).await;
+    app.auth_fake().insert_user("bob@example.com", None, "Xx-12345");
+    let response = app.post_json("/users/", &user("bob", "bob@example.com")).await;
     assert_eq!(response.status(), 409);
 
-    assert_eq!(app.crud.state().documents("/users").len(), 1);
-    assert_eq!(app.auth.users().len(), 2);
+    assert_eq!(app.crud_fake().state().documents("/users").len(), 1);
+    assert_eq!(app.auth_fake().users().len(), 2);
 }
 
 #[tokio::test]
 async fn a_postponed_user_is_linked_by_register() {
     let app = app().await;
 
-    let response = post(
-        &app,
-        "/users/?postponeAuthUserCreation=true",
-        &user("ada", "ada@example.com"),
-    )
-    .await;
+    let response = app
+        .post_json(
+            "/users/?postponeAuthUserCreation=true",
+            &user("ada", "ada@example.com"),
+        )
+        .await;
     assert_eq!(response.status(), 200);
-    let id = response.json::<Value>().await.unwrap()["_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert!(app.auth.users().is_empty());
+    let id = response.text_field("_id").await;
+    assert!(app.auth_fake().users().is_empty());
     assert!(app
-        .crud
+        .crud_fake()
         .state()
         .document("/users", &id)
         .unwrap()
         .get("authUserId")
         .is_none());
 
-    let response = post(
-        &app,
-        "/users/register",
-        &json!({"_id": id, "password": "An0ther-pw!"}),
-    )
-    .await;
+    let response = app
+        .post_json("/users/register", &json!({"_id": id, "password": "An0ther-pw!"}))
+        .await;
 
     assert_eq!(response.status(), 204);
-    let auth_users = app.auth.users();
+    let auth_users = app.auth_fake().users();
     assert_eq!(auth_users.len(), 1);
-    let stored = app.crud.state().document("/users", &id).unwrap();
+    let stored = app.crud_fake().state().document("/users", &id).unwrap();
     assert_eq!(stored["authUserId"], auth_users[0]["user_id"]);
     assert_eq!(auth_users[0]["email"], "ada@example.com");
-    let again = post(&app, "/users/register", &json!({"_id": id})).await;
+    let again = app.post_json("/users/register", &json!({"_id": id})).await;
     assert_eq!(again.status(), 409);
 }

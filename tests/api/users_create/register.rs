@@ -9,7 +9,7 @@ const GET_USER: &str = "CRUD GET /users/665f00000000000000000001";
 /// The happy scenario with the store user `stored` (404 when `None`) and an extra group `staff`
 /// that disables auth users.
 async fn scenario(stored: Option<Value>) -> Scenario {
-    let mut groups = customer();
+    let mut groups = customer_group();
     groups.push(group_doc("staff", json!({"type": "object"}), true));
     let s = Scenario::start(&[], groups, None).await;
     s.mount_stored_user(stored).await;
@@ -19,17 +19,10 @@ async fn scenario(stored: Option<Value>) -> Scenario {
 impl Scenario {
     async fn mount_stored_user(&self, stored: Option<Value>) {
         let answer = match stored {
-            Some(user) => ok(user),
+            Some(user) => ok_json(user),
             None => ResponseTemplate::new(404).set_body_json(json!({"error": "not found"})),
         };
-        self.mount(
-            &self.app.crud,
-            "CRUD",
-            "GET",
-            &format!("/users/{USER_ID}"),
-            answer,
-        )
-        .await;
+        self.crud("GET", &format!("/users/{USER_ID}"), answer).await;
     }
 }
 
@@ -48,19 +41,19 @@ async fn registering_a_store_only_user_creates_links_and_grants_its_auth_user() 
     let response = s.post("/users/register", &registration).await;
 
     assert_eq!(response.status(), 204);
-    assert_eq!(s.journal.calls(), [GET_USER, AUTH_CREATE, PATCH_USER, GRANT]);
-    let crud = received(&s.app.crud).await;
-    assert_eq!(query(&crud[0], "_st").as_deref(), Some(ALL_STATES));
-    assert_eq!(body(&crud[1]), json!({"$set": {"authUserId": AUTH_ID}}));
+    assert_eq!(s.journal.lines(), [GET_USER, AUTH_CREATE, PATCH_USER, GRANT]);
+    let crud = received(s.app.crud()).await;
+    assert_eq!(query_param(&crud[0], "_st").as_deref(), Some(ALL_STATES));
+    assert_eq!(json_body(&crud[1]), json!({"$set": {"authUserId": AUTH_ID}}));
     assert_eq!(
-        query(&crud[1], "_q").as_deref(),
+        query_param(&crud[1], "_q").as_deref(),
         Some(r#"{"authUserId":{"$exists":false}}"#)
     );
-    let auth = body(&received(&s.app.auth).await[0]);
+    let auth = json_body(&received(s.app.auth()).await[0]);
     let expected =
         json!({"email": "ada@example.com", "password": PASSWORD, "blocked": false, "verify_email": true});
     assert_eq!(auth, expected);
-    let grant = body(&received(&s.app.rond).await[0]);
+    let grant = json_body(&received(s.app.rond()).await[0]);
     assert_eq!(grant, json!({"subjects": [AUTH_ID], "roles": ["admin"]}));
 }
 
@@ -78,7 +71,7 @@ async fn a_trashed_user_is_registered_blocked_and_without_email_when_asked() {
         .await;
 
     assert_eq!(response.status(), 204);
-    let auth = body(&received(&s.app.auth).await[0]);
+    let auth = json_body(&received(s.app.auth()).await[0]);
     assert_eq!(
         (&auth["blocked"], &auth["verify_email"]),
         (&json!(true), &json!(false))
@@ -92,25 +85,25 @@ async fn an_already_linked_user_is_a_409() {
     stored["authUserId"] = json!(AUTH_ID);
     let s = scenario(Some(stored)).await;
 
-    let (status, error) = status_and_body(s.post("/users/register", &json!({"_id": USER_ID})).await).await;
+    let (status, error) = s.answer("/users/register", &json!({"_id": USER_ID})).await;
 
     assert_eq!(status, 409);
     let message = format!("user \"{USER_ID}\" is already linked to auth user \"{AUTH_ID}\"");
     assert_eq!(error["message"], message);
-    assert_eq!(s.journal.calls(), [GET_USER]);
+    assert_eq!(s.journal.lines(), [GET_USER]);
 }
 
 #[tokio::test]
 async fn an_unknown_user_is_a_404() {
     let s = scenario(None).await;
 
-    let (status, error) = status_and_body(s.post("/users/register", &json!({"_id": USER_ID})).await).await;
+    let (status, error) = s.answer("/users/register", &json!({"_id": USER_ID})).await;
 
     assert_eq!(
         (status, &error["message"]),
         (404, &json!(format!("user \"{USER_ID}\" not found")))
     );
-    assert_eq!(s.journal.calls(), [GET_USER]);
+    assert_eq!(s.journal.lines(), [GET_USER]);
 }
 
 #[tokio::test]
@@ -119,28 +112,28 @@ async fn a_group_that_disables_auth_users_is_a_400() {
     stored["userGroup"] = json!("staff");
     let s = scenario(Some(stored)).await;
 
-    let (status, error) = status_and_body(s.post("/users/register", &json!({"_id": USER_ID})).await).await;
+    let (status, error) = s.answer("/users/register", &json!({"_id": USER_ID})).await;
 
     assert_eq!(status, 400);
     assert_eq!(error["message"], "userGroup \"staff\" does not allow auth users");
-    assert_eq!(s.journal.calls(), [GET_USER]);
+    assert_eq!(s.journal.lines(), [GET_USER]);
 }
 
 #[tokio::test]
 async fn a_failed_grant_unlinks_the_user_and_deletes_the_auth_user() {
     let s = Scenario::failing(Step::Grant, ResponseTemplate::new(500)).await;
     s.mount_stored_user(Some(stored_user())).await;
-    s.mount_patch(json!({"$unset": {"authUserId": true}}), ok(stored_user()))
+    s.mount_patch(json!({"$unset": {"authUserId": true}}), ok_json(stored_user()))
         .await;
 
     let response = s.post("/users/register", &json!({"_id": USER_ID})).await;
 
     assert_eq!(response.status(), 502);
     let expected = [GET_USER, AUTH_CREATE, PATCH_USER, GRANT, PATCH_USER, AUTH_DELETE];
-    assert_eq!(s.journal.calls(), expected);
-    let unlink = received(&s.app.crud).await.pop().unwrap();
+    assert_eq!(s.journal.lines(), expected);
+    let unlink = received(s.app.crud()).await.pop().unwrap();
     assert_eq!(
-        query(&unlink, "_q"),
+        query_param(&unlink, "_q"),
         Some(format!(r#"{{"authUserId":"{AUTH_ID}"}}"#))
     );
 }
@@ -154,5 +147,5 @@ async fn unknown_fields_in_the_body_are_refused() {
         .await;
 
     assert_eq!(response.status(), 400);
-    assert!(s.journal.calls().is_empty());
+    assert!(s.journal.lines().is_empty());
 }

@@ -4,12 +4,9 @@
 
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
-use ums_fakes::crud::CrudFakeState;
 
-use super::{status_and_body, upload};
-use crate::helpers::{
-    group_doc, seed_groups, spawn_app_on_fakes_seeded, spawn_embedded, temp_data_dir, FakeApp,
-};
+use super::import_report;
+use crate::helpers::{group_doc, status_and_body, temp_data_dir, TestApp};
 
 fn schema() -> Value {
     json!({
@@ -24,17 +21,17 @@ fn schema() -> Value {
     })
 }
 
-async fn app() -> FakeApp {
-    spawn_app_on_fakes_seeded(|crud: &CrudFakeState| {
-        seed_groups(crud, vec![group_doc("customer", schema(), true)]);
-    })
-    .await
+async fn app() -> TestApp {
+    TestApp::on_fakes()
+        .with_groups(vec![group_doc("customer", schema(), true)])
+        .start()
+        .await
 }
 
 /// The stored users' names, sorted.
-fn stored_names(app: &FakeApp) -> Vec<String> {
+fn stored_names(app: &TestApp) -> Vec<String> {
     let mut names: Vec<String> = app
-        .crud
+        .crud_fake()
         .state()
         .documents("/users")
         .iter()
@@ -51,26 +48,18 @@ fn csv_part(csv: &str) -> Part {
         .unwrap()
 }
 
-async fn send_form(app: &FakeApp, form: Form) -> (u16, Value) {
-    let response = app
-        .client
-        .patch(app.url("/users/import"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    status_and_body(response).await
+async fn send_form(app: &TestApp, form: Form) -> (u16, Value) {
+    status_and_body(app.patch_form("/users/import", form).await).await
 }
 
 #[tokio::test]
 async fn a_hundred_thousand_level_dotted_header_is_a_400_and_the_embedded_service_stays_up() {
     let dir = temp_data_dir();
-    let app = spawn_embedded(&dir, &[]).await;
-    let url = app.url("/users/import");
+    let app = TestApp::embedded(&dir).start().await;
     let deep = vec!["address"; 100_000].join(".");
     let csv = format!("userGroup,name,email,{deep}\ncustomer,Ann,ann@example.com,x\n");
 
-    let (status, error) = status_and_body(upload(&app.client, &url, csv, &[]).await).await;
+    let (status, error) = import_report(&app, csv, &[]).await;
 
     assert_eq!(status, 400, "{error}");
     let message = error["message"].as_str().unwrap();
@@ -79,10 +68,10 @@ async fn a_hundred_thousand_level_dotted_header_is_a_400_and_the_embedded_servic
         "{message}"
     );
     // Still up, and still importing.
-    let count = app.client.get(app.url("/users/count")).send().await.unwrap();
+    let count = app.get("/users/count").await;
     assert_eq!(count.status(), 200);
     let csv = "userGroup,name,email,address.city\ncustomer,Ann,ann@example.com,Rome\n";
-    let (status, report) = status_and_body(upload(&app.client, &url, csv, &[]).await).await;
+    let (status, report) = import_report(&app, csv, &[]).await;
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["inserted"].as_array().unwrap().len(), 1, "{report}");
 
@@ -96,8 +85,7 @@ async fn a_dotted_header_deeper_than_the_depth_limit_is_a_400_naming_it() {
     let deep = vec!["a"; 40].join(".");
     let csv = format!("userGroup,name,{deep}\ncustomer,Ann,x\n");
 
-    let (status, error) =
-        status_and_body(upload(&app.client, &app.url("/users/import"), csv, &[]).await).await;
+    let (status, error) = import_report(&app, csv, &[]).await;
 
     assert_eq!(status, 400, "{error}");
     assert!(
@@ -116,8 +104,7 @@ async fn a_header_with_more_columns_than_limit_csv_columns_is_a_400() {
     let extra: Vec<String> = (0..500).map(|i| format!("c{i}")).collect();
     let csv = format!("userGroup,{}\ncustomer{}\n", extra.join(","), ",".repeat(500));
 
-    let (status, error) =
-        status_and_body(upload(&app.client, &app.url("/users/import"), csv, &[]).await).await;
+    let (status, error) = import_report(&app, csv, &[]).await;
 
     assert_eq!(status, 400, "{error}");
     assert_eq!(
@@ -136,8 +123,7 @@ async fn an_unterminated_quote_costs_its_own_row_only_and_the_next_row_is_import
                customer,Dee,dee@example.com\n\
                customer,\"Eve,eve@example.com\n";
 
-    let (status, report) =
-        status_and_body(upload(&app.client, &app.url("/users/import"), csv, &[]).await).await;
+    let (status, report) = import_report(&app, csv, &[]).await;
 
     assert_eq!(status, 200, "{report}");
     let invalid = report["invalid"].as_array().unwrap();
@@ -203,8 +189,7 @@ async fn a_row_with_an_array_over_limit_array_length_is_reported_and_the_others_
     let tags = vec!["t"; 10_001].join(", ");
     let csv = format!("userGroup,name,tags\ncustomer,Ann,\"[{tags}]\"\ncustomer,Bob,\"[a, b]\"\n");
 
-    let (status, report) =
-        status_and_body(upload(&app.client, &app.url("/users/import"), csv, &[]).await).await;
+    let (status, report) = import_report(&app, csv, &[]).await;
 
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["invalid"][0]["row"], 1, "{report}");
@@ -221,10 +206,10 @@ async fn a_row_with_many_violations_lists_the_first_twenty_then_counts_the_rest(
         .map(|c| (c.clone(), json!({"type": "string", "minLength": 5})))
         .collect();
     let schema = json!({"type": "object", "properties": properties});
-    let app = spawn_app_on_fakes_seeded(|crud: &CrudFakeState| {
-        seed_groups(crud, vec![group_doc("wide", schema, true)]);
-    })
-    .await;
+    let app = TestApp::on_fakes()
+        .with_groups(vec![group_doc("wide", schema, true)])
+        .start()
+        .await;
     let csv = format!(
         "userGroup,{}\nwide,{}\nwide,{}\n",
         columns.join(","),
@@ -232,8 +217,7 @@ async fn a_row_with_many_violations_lists_the_first_twenty_then_counts_the_rest(
         vec!["abcde"; 30].join(",")
     );
 
-    let (status, report) =
-        status_and_body(upload(&app.client, &app.url("/users/import"), csv, &[]).await).await;
+    let (status, report) = import_report(&app, csv, &[]).await;
 
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["inserted"].as_array().unwrap().len(), 1, "{report}");

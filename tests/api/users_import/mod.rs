@@ -8,39 +8,14 @@ mod on_fakes;
 mod refusals;
 mod wiremock_calls;
 
-use reqwest::multipart::{Form, Part};
 use serde_json::Value;
+
+use crate::helpers::{status_and_body, TestApp};
 
 /// Every state, as the import looks users up and patches them whatever their state.
 const ALL_STATES: &str = "PUBLIC,DRAFT,TRASH,DELETED";
 
-/// Sends `csv` as the `file` part of a multipart form, after the option `fields`.
-async fn upload(
-    client: &reqwest::Client,
-    url: &str,
-    csv: impl Into<Vec<u8>>,
-    fields: &[(&str, &str)],
-) -> reqwest::Response {
-    let mut form = Form::new();
-    for (name, value) in fields {
-        form = form.text((*name).to_owned(), (*value).to_owned());
-    }
-    let file = Part::bytes(csv.into())
-        .file_name("users.csv")
-        .mime_str("text/csv")
-        .unwrap();
-    client
-        .patch(url)
-        .multipart(form.part("file", file))
-        .send()
-        .await
-        .expect("request sent")
-}
-
-/// Status and parsed body of a response.
-async fn status_and_body(response: reqwest::Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"));
-    (status, body)
+/// `PATCH /users/import` of `csv` after the option `fields`: the status and the JSON body.
+async fn import_report(app: &TestApp, csv: impl Into<Vec<u8>>, fields: &[(&str, &str)]) -> (u16, Value) {
+    status_and_body(app.import_csv(csv, fields).await).await
 }

@@ -3,10 +3,10 @@
 //! a thousand rows go in four batches.
 
 use serde_json::{json, Value};
-use ums_fakes::crud::{CrudFakeState, Method};
+use ums_fakes::crud::Method;
 
-use super::{status_and_body, upload};
-use crate::helpers::{group_doc, seed_groups, spawn_app_on_fakes_seeded, FakeApp};
+use super::import_report;
+use crate::helpers::{group_doc, TestApp};
 
 const OLD_ID: &str = "665f00000000000000000001";
 const MISSING_ID: &str = "665f00000000000000000099";
@@ -26,27 +26,24 @@ fn schema() -> Value {
     })
 }
 
-async fn app(users: Vec<Value>) -> FakeApp {
-    spawn_app_on_fakes_seeded(move |crud: &CrudFakeState| {
-        seed_groups(crud, vec![group_doc("customer", schema(), true)]);
-        for user in users {
-            crud.insert_raw("/users", user).expect("user seeded");
-        }
-    })
-    .await
+async fn app(users: Vec<Value>) -> TestApp {
+    TestApp::on_fakes()
+        .with_groups(vec![group_doc("customer", schema(), true)])
+        .with_users(users)
+        .start()
+        .await
 }
 
-async fn import(app: &FakeApp, csv: &str) -> Value {
-    let (status, report) =
-        status_and_body(upload(&app.client, &app.url("/users/import"), csv, &[]).await).await;
+async fn import(app: &TestApp, csv: &str) -> Value {
+    let (status, report) = import_report(app, csv, &[]).await;
     assert_eq!(status, 200, "{report}");
     report
 }
 
 /// The stored users without the store's metadata, sorted by name.
-fn stored(app: &FakeApp) -> Vec<Value> {
+fn stored(app: &TestApp) -> Vec<Value> {
     let mut users: Vec<Value> = app
-        .crud
+        .crud_fake()
         .state()
         .documents("/users")
         .into_iter()
@@ -125,7 +122,7 @@ async fn a_mixed_file_leaves_exactly_the_valid_rows_typed_in_the_store() {
     );
     let ann_id = report["inserted"][0].as_str().unwrap();
     assert_eq!(
-        app.crud.state().document("/users", ann_id).unwrap()["name"],
+        app.crud_fake().state().document("/users", ann_id).unwrap()["name"],
         "Ann"
     );
 }
@@ -172,8 +169,11 @@ async fn a_thousand_rows_are_all_imported_in_batches_of_250() {
 
     assert_eq!(report["inserted"].as_array().unwrap().len(), 1000);
     assert_eq!(report["invalid"], json!([]));
-    assert_eq!(app.crud.state().request_count(Method::POST, "/users/bulk"), 4);
-    let users = app.crud.state().documents("/users");
+    assert_eq!(
+        app.crud_fake().state().request_count(Method::POST, "/users/bulk"),
+        4
+    );
+    let users = app.crud_fake().state().documents("/users");
     assert_eq!(users.len(), 1000);
     let last = users
         .iter()

@@ -5,23 +5,20 @@
 use std::sync::atomic::AtomicUsize;
 
 use serde_json::json;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, ResponseTemplate};
 
-use super::wiremock_calls::{answer, app_with, body, line, store_calls, NewIds};
-use super::{status_and_body, upload};
+use wiremock::ResponseTemplate;
+
+use super::import_report;
+use super::wiremock_calls::{app_with, line, store_calls, NewIds};
+use crate::helpers::{given, json_body, mount, ok_json, status_and_body, TestApp};
 
 #[tokio::test]
 async fn a_body_that_is_not_multipart_is_refused_with_415() {
     let app = app_with(&[]).await;
 
     let response = app
-        .client
-        .patch(app.url("/users/import"))
-        .json(&json!({"file": "userGroup\ncustomer\n"}))
-        .send()
-        .await
-        .unwrap();
+        .patch_json("/users/import", &json!({"file": "userGroup\ncustomer\n"}))
+        .await;
 
     let (status, error) = status_and_body(response).await;
     assert_eq!(status, 415);
@@ -36,13 +33,7 @@ async fn a_form_without_a_file_part_is_refused_with_400() {
     let app = app_with(&[]).await;
     let form = reqwest::multipart::Form::new().text("delimiter", ";");
 
-    let response = app
-        .client
-        .patch(app.url("/users/import"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let response = app.patch_form("/users/import", form).await;
 
     let (status, error) = status_and_body(response).await;
     assert_eq!(status, 400);
@@ -57,8 +48,7 @@ async fn a_header_without_user_group_is_refused_before_anything_is_written() {
     let app = app_with(&[]).await;
     let csv = "name,email\nAnn,ann@example.com\n";
 
-    let (status, error) =
-        status_and_body(upload(&app.client, &app.url("/users/import"), csv, &[]).await).await;
+    let (status, error) = import_report(&app, csv, &[]).await;
 
     assert_eq!(status, 400);
     assert_eq!(
@@ -71,18 +61,15 @@ async fn a_header_without_user_group_is_refused_before_anything_is_written() {
 #[tokio::test]
 async fn an_unknown_encoding_or_a_long_delimiter_is_refused_with_400() {
     let app = app_with(&[]).await;
-    let url = app.url("/users/import");
 
-    let (status, error) =
-        status_and_body(upload(&app.client, &url, "userGroup\n", &[("encoding", "ebcdic")]).await).await;
+    let (status, error) = import_report(&app, "userGroup\n", &[("encoding", "ebcdic")]).await;
     assert_eq!(status, 400);
     assert_eq!(
         error["message"],
         "encoding must be utf8, latin1 or utf16le, not \"ebcdic\""
     );
 
-    let (status, error) =
-        status_and_body(upload(&app.client, &url, "userGroup\n", &[("delimiter", ";;")]).await).await;
+    let (status, error) = import_report(&app, "userGroup\n", &[("delimiter", ";;")]).await;
     assert_eq!(status, 400);
     assert_eq!(
         error["message"],
@@ -93,25 +80,18 @@ async fn an_unknown_encoding_or_a_long_delimiter_is_refused_with_400() {
 #[tokio::test]
 async fn the_options_sent_before_the_file_are_applied() {
     let app = app_with(&[]).await;
-    answer(
-        &app,
-        "GET",
-        "/users/",
-        ResponseTemplate::new(200).set_body_json(json!([])),
-    )
-    .await;
-    answer(&app, "POST", "/users/bulk", NewIds(AtomicUsize::new(0))).await;
+    mount(app.crud(), "GET", "/users/", ok_json(json!([]))).await;
+    mount(app.crud(), "POST", "/users/bulk", NewIds(AtomicUsize::new(0))).await;
     let csv = b"userGroup;name;roles\ncustomer;Ren\xE9e;[a, b]\n".to_vec();
     let options = [("delimiter", ";"), ("encoding", "latin1")];
 
-    let (status, report) =
-        status_and_body(upload(&app.client, &app.url("/users/import"), csv, &options).await).await;
+    let (status, report) = import_report(&app, csv, &options).await;
 
     assert_eq!(status, 200, "{report}");
     let calls = store_calls(&app).await;
     assert_eq!(calls.iter().map(line).collect::<Vec<_>>(), ["POST /users/bulk"]);
     assert_eq!(
-        body(&calls[0]),
+        json_body(&calls[0]),
         json!([{"userGroup": "customer", "name": "Renée", "roles": ["a", "b"], "__STATE__": "PUBLIC"}])
     );
 }
@@ -120,40 +100,26 @@ async fn the_options_sent_before_the_file_are_applied() {
 async fn a_bulk_insert_refused_with_409_is_retried_row_by_row_after_a_second_lookup() {
     let app = app_with(&[]).await;
     // The first lookup finds nothing; after the 409 the racing user shows up.
-    Mock::given(method("GET"))
-        .and(path("/users/"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+    given("GET", "/users/")
+        .respond_with(ok_json(json!([])))
         .up_to_n_times(1)
         .with_priority(1)
-        .mount(&app.crud)
+        .mount(app.crud())
         .await;
     let racer = json!([{"_id": "racer", "email": "bob@example.com"}]);
-    answer(
-        &app,
-        "GET",
-        "/users/",
-        ResponseTemplate::new(200).set_body_json(racer),
-    )
-    .await;
+    mount(app.crud(), "GET", "/users/", ok_json(racer)).await;
     let conflict = json!({"statusCode": 409, "error": "Conflict", "message": "E11000 duplicate key"});
-    answer(
-        &app,
+    mount(
+        app.crud(),
         "POST",
         "/users/bulk",
         ResponseTemplate::new(409).set_body_json(conflict),
     )
     .await;
-    answer(
-        &app,
-        "POST",
-        "/users/",
-        ResponseTemplate::new(200).set_body_json(json!({"_id": "ann-id"})),
-    )
-    .await;
+    mount(app.crud(), "POST", "/users/", ok_json(json!({"_id": "ann-id"}))).await;
     let csv = "userGroup,name,email\ncustomer,Ann,ann@example.com\ncustomer,Bob,bob@example.com\n";
 
-    let (status, report) =
-        status_and_body(upload(&app.client, &app.url("/users/import"), csv, &[]).await).await;
+    let (status, report) = import_report(&app, csv, &[]).await;
 
     assert_eq!(status, 200, "{report}");
     assert_eq!(
@@ -170,7 +136,7 @@ async fn a_bulk_insert_refused_with_409_is_retried_row_by_row_after_a_second_loo
         ["GET /users/", "POST /users/bulk", "GET /users/", "POST /users/"]
     );
     assert_eq!(
-        body(&calls[3]),
+        json_body(&calls[3]),
         json!({"userGroup": "customer", "name": "Ann", "email": "ann@example.com", "__STATE__": "PUBLIC"})
     );
 }
@@ -178,38 +144,24 @@ async fn a_bulk_insert_refused_with_409_is_retried_row_by_row_after_a_second_loo
 #[tokio::test]
 async fn a_bulk_insert_refused_with_400_reports_each_refused_row_and_writes_the_others() {
     let app = app_with(&[]).await;
-    answer(
-        &app,
-        "GET",
-        "/users/",
-        ResponseTemplate::new(200).set_body_json(json!([])),
-    )
-    .await;
+    mount(app.crud(), "GET", "/users/", ok_json(json!([]))).await;
     let refused = json!({"statusCode": 400, "error": "Bad Request", "message": "body/0 must NOT have additional properties"});
-    answer(
-        &app,
+    mount(
+        app.crud(),
         "POST",
         "/users/bulk",
         ResponseTemplate::new(400).set_body_json(refused.clone()),
     )
     .await;
-    Mock::given(method("POST"))
-        .and(path("/users/"))
+    given("POST", "/users/")
         .and(wiremock::matchers::body_partial_json(json!({"name": "Ann"})))
         .respond_with(ResponseTemplate::new(400).set_body_json(refused))
-        .mount(&app.crud)
+        .mount(app.crud())
         .await;
-    answer(
-        &app,
-        "POST",
-        "/users/",
-        ResponseTemplate::new(200).set_body_json(json!({"_id": "bob-id"})),
-    )
-    .await;
+    mount(app.crud(), "POST", "/users/", ok_json(json!({"_id": "bob-id"}))).await;
     let csv = "userGroup,name\ncustomer,Ann\ncustomer,Bob\n";
 
-    let (status, report) =
-        status_and_body(upload(&app.client, &app.url("/users/import"), csv, &[]).await).await;
+    let (status, report) = import_report(&app, csv, &[]).await;
 
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["inserted"], json!(["bob-id"]));
@@ -224,7 +176,7 @@ async fn a_bulk_insert_refused_with_400_reports_each_refused_row_and_writes_the_
 
 #[tokio::test]
 async fn the_import_route_is_documented_with_its_multipart_form_and_its_answers() {
-    let app = crate::helpers::spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
 
     let doc: serde_json::Value = app.get("/documentation/json").await.json().await.unwrap();
 

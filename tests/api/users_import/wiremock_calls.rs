@@ -6,25 +6,22 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, Request, Respond, ResponseTemplate};
 
-use super::{status_and_body, upload, ALL_STATES};
-use crate::helpers::{customer_schema, group_doc, mount_groups, spawn_app_with, TestApp};
+use wiremock::{Request, Respond, ResponseTemplate};
+
+use super::{import_report, ALL_STATES};
+use crate::helpers::{given, json_body, mount, ok_json, query_param, received, TestApp};
 
 /// The service with the `customer` group loaded, and `vars`.
 pub(super) async fn app_with(vars: &[(&str, &str)]) -> TestApp {
-    let app = spawn_app_with(vars).await;
-    mount_groups(&app.crud, vec![group_doc("customer", customer_schema(), false)]).await;
+    let app = TestApp::on_wiremock()
+        .with_env(vars)
+        .with_customer_group()
+        .start()
+        .await;
     for _ in 0..40 {
         // A row of an unknown group: 200 once the groups are readable, never a store write.
-        let probe = upload(
-            &app.client,
-            &app.url("/users/import"),
-            "userGroup\n__probe__\n",
-            &[],
-        )
-        .await;
+        let probe = app.import_csv("userGroup\n__probe__\n", &[]).await;
         if probe.status() == 200 {
             return app;
         }
@@ -43,22 +40,13 @@ impl Respond for NewIds {
             .iter()
             .map(|_| json!({"_id": format!("id-{}", self.0.fetch_add(1, Ordering::SeqCst) + 1)}))
             .collect();
-        ResponseTemplate::new(200).set_body_json(ids)
+        ok_json(ids)
     }
-}
-
-/// Mounts `verb route` answering `template`.
-pub(super) async fn answer(app: &TestApp, verb: &str, route: &str, template: impl Respond + 'static) {
-    Mock::given(method(verb))
-        .and(path(route))
-        .respond_with(template)
-        .mount(&app.crud)
-        .await;
 }
 
 /// The requests to the users collection (group-config reads and job polls left out).
 pub(super) async fn store_calls(app: &TestApp) -> Vec<Request> {
-    let requests = app.crud.received_requests().await.expect("recording is on");
+    let requests = received(app.crud()).await;
     requests
         .into_iter()
         .filter(|r| r.url.path().starts_with("/users"))
@@ -67,18 +55,6 @@ pub(super) async fn store_calls(app: &TestApp) -> Vec<Request> {
 
 pub(super) fn line(request: &Request) -> String {
     format!("{} {}", request.method, request.url.path())
-}
-
-pub(super) fn body(request: &Request) -> Value {
-    serde_json::from_slice(&request.body).expect("a JSON body")
-}
-
-pub(super) fn query(request: &Request, name: &str) -> Option<String> {
-    request
-        .url
-        .query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
 }
 
 const FIVE_ROWS: &str = "userGroup,name,email,age,roles\n\
@@ -91,17 +67,10 @@ customer,Eve,eve@example.com,55,[ops]\n";
 #[tokio::test]
 async fn five_new_rows_are_inserted_in_three_bulk_calls_with_typed_values_and_public_state() {
     let app = app_with(&[("USER_IMPORT_BATCH_SIZE", "2")]).await;
-    answer(
-        &app,
-        "GET",
-        "/users/",
-        ResponseTemplate::new(200).set_body_json(json!([])),
-    )
-    .await;
-    answer(&app, "POST", "/users/bulk", NewIds(AtomicUsize::new(0))).await;
+    mount(app.crud(), "GET", "/users/", ok_json(json!([]))).await;
+    mount(app.crud(), "POST", "/users/bulk", NewIds(AtomicUsize::new(0))).await;
 
-    let (status, report) =
-        status_and_body(upload(&app.client, &app.url("/users/import"), FIVE_ROWS, &[]).await).await;
+    let (status, report) = import_report(&app, FIVE_ROWS, &[]).await;
 
     assert_eq!(status, 200, "{report}");
     assert_eq!(
@@ -122,53 +91,40 @@ async fn five_new_rows_are_inserted_in_three_bulk_calls_with_typed_values_and_pu
         doc
     };
     assert_eq!(
-        body(&calls[1]),
+        json_body(&calls[1]),
         json!([
             user("Ann", json!({"age": 31, "roles": ["admin", "editor"]})),
             user("Bob", json!({"age": 42, "roles": ["viewer"]}))
         ])
     );
     assert_eq!(
-        body(&calls[3]),
+        json_body(&calls[3]),
         json!([user("Cid", json!({"roles": []})), user("Dee", json!({"age": 7}))])
     );
     assert_eq!(
-        body(&calls[5]),
+        json_body(&calls[5]),
         json!([user("Eve", json!({"age": 55, "roles": ["ops"]}))])
     );
     // One lookup of the batch's emails before each insert, in every state.
-    let q: Value = serde_json::from_str(&query(&calls[0], "_q").unwrap()).unwrap();
+    let q: Value = serde_json::from_str(&query_param(&calls[0], "_q").unwrap()).unwrap();
     assert_eq!(
         q,
         json!({"email": {"$in": ["ann@example.com", "bob@example.com"]}})
     );
-    assert_eq!(query(&calls[0], "_st").as_deref(), Some(ALL_STATES));
-    assert_eq!(query(&calls[0], "_p").as_deref(), Some("email,username"));
-    assert_eq!(query(&calls[0], "_l").as_deref(), Some("200"));
+    assert_eq!(query_param(&calls[0], "_st").as_deref(), Some(ALL_STATES));
+    assert_eq!(query_param(&calls[0], "_p").as_deref(), Some("email,username"));
+    assert_eq!(query_param(&calls[0], "_l").as_deref(), Some("200"));
 }
 
 #[tokio::test]
 async fn rows_with_an_id_are_patched_in_one_bulk_call_with_a_set_of_their_fields() {
     let app = app_with(&[("USER_IMPORT_BATCH_SIZE", "2")]).await;
     let owner = json!([{"_id": "u1", "email": "ann@example.com"}]);
-    answer(
-        &app,
-        "GET",
-        "/users/",
-        ResponseTemplate::new(200).set_body_json(owner),
-    )
-    .await;
-    answer(
-        &app,
-        "PATCH",
-        "/users/bulk",
-        ResponseTemplate::new(200).set_body_json(json!(2)),
-    )
-    .await;
+    mount(app.crud(), "GET", "/users/", ok_json(owner)).await;
+    mount(app.crud(), "PATCH", "/users/bulk", ok_json(json!(2))).await;
     let csv = "_id,userGroup,age,email,username\nu1,customer,32,ann@example.com,ann\nu2,customer,43,,\n";
 
-    let (status, report) =
-        status_and_body(upload(&app.client, &app.url("/users/import"), csv, &[]).await).await;
+    let (status, report) = import_report(&app, csv, &[]).await;
 
     assert_eq!(status, 200, "{report}");
     // u1 keeps its own email: not a duplicate.
@@ -180,11 +136,11 @@ async fn rows_with_an_id_are_patched_in_one_bulk_call_with_a_set_of_their_fields
     let lines: Vec<String> = calls.iter().map(line).collect();
     // One lookup per unique field, then the bulk patch.
     assert_eq!(lines, ["GET /users/", "GET /users/", "PATCH /users/bulk"]);
-    let q = |i: usize| serde_json::from_str::<Value>(&query(&calls[i], "_q").unwrap()).unwrap();
+    let q = |i: usize| serde_json::from_str::<Value>(&query_param(&calls[i], "_q").unwrap()).unwrap();
     assert_eq!(q(0), json!({"email": {"$in": ["ann@example.com"]}}));
     assert_eq!(q(1), json!({"username": {"$in": ["ann"]}}));
     assert_eq!(
-        body(&calls[2]),
+        json_body(&calls[2]),
         json!([
             {
                 "filter": {"_id": "u1", "_st": ALL_STATES},
@@ -198,25 +154,12 @@ async fn rows_with_an_id_are_patched_in_one_bulk_call_with_a_set_of_their_fields
 #[tokio::test]
 async fn an_update_of_a_missing_user_is_found_with_one_lookup_of_the_ids_and_reported() {
     let app = app_with(&[("USER_IMPORT_BATCH_SIZE", "2")]).await;
-    answer(
-        &app,
-        "PATCH",
-        "/users/bulk",
-        ResponseTemplate::new(200).set_body_json(json!(1)),
-    )
-    .await;
+    mount(app.crud(), "PATCH", "/users/bulk", ok_json(json!(1))).await;
     let found = json!([{"_id": "u1"}]);
-    answer(
-        &app,
-        "GET",
-        "/users/",
-        ResponseTemplate::new(200).set_body_json(found),
-    )
-    .await;
+    mount(app.crud(), "GET", "/users/", ok_json(found)).await;
     let csv = "_id,userGroup,age\nu1,customer,32\nu2,customer,43\n";
 
-    let (status, report) =
-        status_and_body(upload(&app.client, &app.url("/users/import"), csv, &[]).await).await;
+    let (status, report) = import_report(&app, csv, &[]).await;
 
     assert_eq!(status, 200, "{report}");
     assert_eq!(
@@ -226,18 +169,17 @@ async fn an_update_of_a_missing_user_is_found_with_one_lookup_of_the_ids_and_rep
     let calls = store_calls(&app).await;
     let lines: Vec<String> = calls.iter().map(line).collect();
     assert_eq!(lines, ["PATCH /users/bulk", "GET /users/"]);
-    let q: Value = serde_json::from_str(&query(&calls[1], "_q").unwrap()).unwrap();
+    let q: Value = serde_json::from_str(&query_param(&calls[1], "_q").unwrap()).unwrap();
     assert_eq!(q, json!({"_id": {"$in": ["u1", "u2"]}}));
-    assert_eq!(query(&calls[1], "_st").as_deref(), Some(ALL_STATES));
-    assert_eq!(query(&calls[1], "_p").as_deref(), Some("_id"));
+    assert_eq!(query_param(&calls[1], "_st").as_deref(), Some(ALL_STATES));
+    assert_eq!(query_param(&calls[1], "_p").as_deref(), Some("_id"));
 }
 
 #[tokio::test]
 async fn a_file_over_import_max_file_bytes_is_refused_with_413_and_nothing_is_written() {
     let app = app_with(&[("IMPORT_MAX_FILE_BYTES", "100")]).await;
 
-    let (status, error) =
-        status_and_body(upload(&app.client, &app.url("/users/import"), FIVE_ROWS, &[]).await).await;
+    let (status, error) = import_report(&app, FIVE_ROWS, &[]).await;
 
     assert_eq!(status, 413);
     assert_eq!(
@@ -253,18 +195,11 @@ async fn a_file_over_import_max_file_bytes_is_refused_with_413_and_nothing_is_wr
 #[tokio::test]
 async fn a_file_just_under_import_max_file_bytes_is_imported() {
     let app = app_with(&[("IMPORT_MAX_FILE_BYTES", "100")]).await;
-    answer(
-        &app,
-        "GET",
-        "/users/",
-        ResponseTemplate::new(200).set_body_json(json!([])),
-    )
-    .await;
-    answer(&app, "POST", "/users/bulk", NewIds(AtomicUsize::new(0))).await;
+    mount(app.crud(), "GET", "/users/", ok_json(json!([]))).await;
+    mount(app.crud(), "POST", "/users/bulk", NewIds(AtomicUsize::new(0))).await;
     let csv = "userGroup,name\ncustomer,Ann\n";
 
-    let (status, report) =
-        status_and_body(upload(&app.client, &app.url("/users/import"), csv, &[]).await).await;
+    let (status, report) = import_report(&app, csv, &[]).await;
 
     assert_eq!((status, report["inserted"].clone()), (200, json!(["id-1"])));
 }
@@ -272,24 +207,16 @@ async fn a_file_just_under_import_max_file_bytes_is_imported() {
 #[tokio::test]
 async fn a_store_outage_mid_import_stops_it_with_502_saying_how_many_rows_were_written() {
     let app = app_with(&[("USER_IMPORT_BATCH_SIZE", "2")]).await;
-    answer(
-        &app,
-        "GET",
-        "/users/",
-        ResponseTemplate::new(200).set_body_json(json!([])),
-    )
-    .await;
-    Mock::given(method("POST"))
-        .and(path("/users/bulk"))
+    mount(app.crud(), "GET", "/users/", ok_json(json!([]))).await;
+    given("POST", "/users/bulk")
         .respond_with(NewIds(AtomicUsize::new(0)))
         .up_to_n_times(1)
         .with_priority(1)
-        .mount(&app.crud)
+        .mount(app.crud())
         .await;
-    answer(&app, "POST", "/users/bulk", ResponseTemplate::new(500)).await;
+    mount(app.crud(), "POST", "/users/bulk", ResponseTemplate::new(500)).await;
 
-    let (status, error) =
-        status_and_body(upload(&app.client, &app.url("/users/import"), FIVE_ROWS, &[]).await).await;
+    let (status, error) = import_report(&app, FIVE_ROWS, &[]).await;
 
     assert_eq!(status, 502);
     assert_eq!(
@@ -309,20 +236,13 @@ async fn a_store_outage_mid_import_stops_it_with_502_saying_how_many_rows_were_w
 #[tokio::test]
 async fn a_store_timeout_mid_import_stops_it_with_504() {
     let app = app_with(&[]).await;
-    answer(
-        &app,
-        "GET",
-        "/users/",
-        ResponseTemplate::new(200).set_body_json(json!([])),
-    )
-    .await;
+    mount(app.crud(), "GET", "/users/", ok_json(json!([]))).await;
     let slow = ResponseTemplate::new(200)
         .set_body_json(json!([]))
         .set_delay(Duration::from_secs(2));
-    answer(&app, "POST", "/users/bulk", slow).await;
+    mount(app.crud(), "POST", "/users/bulk", slow).await;
 
-    let (status, error) =
-        status_and_body(upload(&app.client, &app.url("/users/import"), FIVE_ROWS, &[]).await).await;
+    let (status, error) = import_report(&app, FIVE_ROWS, &[]).await;
 
     assert_eq!(status, 504);
     assert_eq!(

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::*;
-use crate::helpers::{captured_log_text, spawn_app, spawn_app_with};
+use crate::helpers::{captured_log_text, TestApp};
 
 /// Mounts the GET of the user and a successful answer on every later step.
 async fn mount_happy_path(downstream: &Downstream<'_>, user: Value) {
@@ -18,17 +18,13 @@ async fn mount_happy_path(downstream: &Downstream<'_>, user: Value) {
 }
 
 async fn delete_user(app: &TestApp, id: &str) -> reqwest::Response {
-    app.client
-        .delete(app.url(&format!("/users/{id}")))
-        .send()
-        .await
-        .expect("request failed")
+    app.delete(&format!("/users/{id}")).await
 }
 
 #[tokio::test]
 async fn deleting_a_user_deletes_the_auth_user_revokes_its_roles_deletes_the_document_then_aborts_its_timer()
 {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let downstream = Downstream::new(&app);
     mount_happy_path(&downstream, user_doc("TRASH")).await;
 
@@ -44,19 +40,22 @@ async fn deleting_a_user_deletes_the_auth_user_revokes_its_roles_deletes_the_doc
         "timer POST /abort".to_owned(),
     ];
     assert_eq!(downstream.calls(), expected);
-    let read = only_request_to(&app.crud, "GET", &route).await;
+    let read = only_request_to(app.crud(), "GET", &route).await;
     assert_eq!(query_param(&read, "_st").as_deref(), Some(ANY_STATE));
-    let delete = only_request_to(&app.crud, "DELETE", &route).await;
+    let delete = only_request_to(app.crud(), "DELETE", &route).await;
     assert_eq!(query_param(&delete, "_st").as_deref(), Some(ANY_STATE));
-    let revoke = only_request_to(&app.rond, "POST", "/revoke/bindings").await;
+    let revoke = only_request_to(app.rond(), "POST", "/revoke/bindings").await;
     assert_eq!(json_body(&revoke), json!({"subjects": [AUTH_ID]}));
-    let abort = only_request_to(&app.timer, "POST", "/abort").await;
+    let abort = only_request_to(app.timer(), "POST", "/abort").await;
     assert_eq!(json_body(&abort), json!({"expirationId": "exp-1"}));
 }
 
 #[tokio::test]
 async fn without_hard_delete_the_auth_user_is_blocked_instead_of_deleted() {
-    let app = spawn_app_with(&[("AUTH_HARD_DELETE", "false")]).await;
+    let app = TestApp::on_wiremock()
+        .with_env(&[("AUTH_HARD_DELETE", "false")])
+        .start()
+        .await;
     let downstream = Downstream::new(&app);
     mount_happy_path(&downstream, user_doc("PUBLIC")).await;
 
@@ -64,20 +63,15 @@ async fn without_hard_delete_the_auth_user_is_blocked_instead_of_deleted() {
 
     assert_eq!(response.status(), 204);
     assert_eq!(downstream.calls()[1], format!("auth PATCH {AUTH_PATH}"));
-    let patch = only_request_to(&app.auth, "PATCH", AUTH_PATH).await;
+    let patch = only_request_to(app.auth(), "PATCH", AUTH_PATH).await;
     assert_eq!(json_body(&patch), json!({"blocked": true}));
-    assert!(requests_to(&app.auth, "DELETE", AUTH_PATH).await.is_empty());
-    assert_eq!(
-        requests_to(&app.crud, "DELETE", &format!("/users/{ID}"))
-            .await
-            .len(),
-        1
-    );
+    assert!(requests_to(app.auth(), "DELETE", AUTH_PATH).await.is_empty());
+    assert_eq!(store_deletes(&app).await.len(), 1);
 }
 
 #[tokio::test]
 async fn an_auth_user_already_gone_counts_as_deleted_and_the_delete_completes() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let downstream = Downstream::new(&app);
     downstream.auth("DELETE", AUTH_PATH, status(404)).await;
     mount_happy_path(&downstream, user_doc("PUBLIC")).await;
@@ -85,18 +79,13 @@ async fn an_auth_user_already_gone_counts_as_deleted_and_the_delete_completes() 
     let response = delete_user(&app, ID).await;
 
     assert_eq!(response.status(), 204);
-    assert_eq!(
-        requests_to(&app.crud, "DELETE", &format!("/users/{ID}"))
-            .await
-            .len(),
-        1
-    );
-    assert_eq!(requests_to(&app.timer, "POST", "/abort").await.len(), 1);
+    assert_eq!(store_deletes(&app).await.len(), 1);
+    assert_eq!(requests_to(app.timer(), "POST", "/abort").await.len(), 1);
 }
 
 #[tokio::test]
 async fn an_auth_provider_failure_answers_502_and_leaves_the_document_for_a_retry() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let downstream = Downstream::new(&app);
     downstream.auth("DELETE", AUTH_PATH, status(500)).await;
     mount_happy_path(&downstream, user_doc("PUBLIC")).await;
@@ -113,7 +102,7 @@ async fn an_auth_provider_failure_answers_502_and_leaves_the_document_for_a_retr
 
 #[tokio::test]
 async fn a_rond_failure_answers_502_before_the_document_is_deleted() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let downstream = Downstream::new(&app);
     downstream.rond_revoke(status(500)).await;
     mount_happy_path(&downstream, user_doc("PUBLIC")).await;
@@ -121,14 +110,12 @@ async fn a_rond_failure_answers_502_before_the_document_is_deleted() {
     let response = delete_user(&app, ID).await;
 
     assert_error(response, 502, "POST /revoke/bindings responded 500").await;
-    assert!(requests_to(&app.crud, "DELETE", &format!("/users/{ID}"))
-        .await
-        .is_empty());
+    assert!(store_deletes(&app).await.is_empty());
 }
 
 #[tokio::test]
 async fn a_timer_abort_failure_is_logged_and_the_delete_still_succeeds() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let downstream = Downstream::new(&app);
     downstream.timer_abort(status(500)).await;
     let mut user = user_doc("PUBLIC");
@@ -138,12 +125,7 @@ async fn a_timer_abort_failure_is_logged_and_the_delete_still_succeeds() {
     let response = delete_user(&app, ID).await;
 
     assert_eq!(response.status(), 204);
-    assert_eq!(
-        requests_to(&app.crud, "DELETE", &format!("/users/{ID}"))
-            .await
-            .len(),
-        1
-    );
+    assert_eq!(store_deletes(&app).await.len(), 1);
     let logged = captured_log_text()
         .lines()
         .any(|l| l.contains("exp-abort-fails") && l.contains("expiry timer was not aborted"));
@@ -152,7 +134,7 @@ async fn a_timer_abort_failure_is_logged_and_the_delete_still_succeeds() {
 
 #[tokio::test]
 async fn an_unlinked_user_without_timer_is_only_deleted_from_the_store() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let downstream = Downstream::new(&app);
     let user = json!({"_id": ID, "userGroup": "customer", "__STATE__": "DRAFT"});
     mount_happy_path(&downstream, user).await;
@@ -169,22 +151,20 @@ async fn an_unlinked_user_without_timer_is_only_deleted_from_the_store() {
 
 #[tokio::test]
 async fn deleting_an_unknown_user_answers_404_and_changes_nothing() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let downstream = Downstream::new(&app);
-    downstream.crud("GET", "/users/missing", crud_not_found()).await;
+    downstream.store_lacks("missing").await;
 
     let response = delete_user(&app, "missing").await;
 
-    assert_error(response, 404, "user \"missing\" not found").await;
-    assert_eq!(downstream.calls(), calls(&["crud GET /users/missing"]));
+    assert_unknown_user(response, &downstream, "missing").await;
 }
 
 #[tokio::test]
 async fn a_delete_with_a_query_string_is_refused_without_downstream_calls() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
 
-    let url = app.url(&format!("/users/{ID}?_st=TRASH"));
-    let response = app.client.delete(url).send().await.unwrap();
+    let response = app.delete(&format!("/users/{ID}?_st=TRASH")).await;
 
     assert_error(response, 400, "no query parameters").await;
     assert_no_downstream_call(&app).await;

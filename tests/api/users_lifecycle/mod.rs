@@ -7,13 +7,14 @@ mod on_fakes;
 mod soft_delete_expire;
 mod state;
 
-use std::sync::{Arc, Mutex};
-
 use serde_json::{json, Value};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use crate::helpers::TestApp;
+use wiremock::{MockServer, Request, ResponseTemplate};
+
+use crate::helpers::{
+    assert_error, given, json_body, ok_json, only_request_to, query_param, received, requests_to, Journal,
+    TestApp,
+};
 
 /// The store user of the wiremock tests.
 const ID: &str = "665f00000000000000000001";
@@ -24,61 +25,35 @@ const AUTH_PATH: &str = "/users/auth0%7C1";
 /// Every state, as the lifecycle routes read and delete users.
 const ANY_STATE: &str = "PUBLIC,DRAFT,TRASH,DELETED";
 
-/// The downstream calls of one test, across the four servers, in the order they arrived.
-#[derive(Clone, Default)]
-struct CallLog(Arc<Mutex<Vec<String>>>);
-
-impl CallLog {
-    /// Each call as `<server> <METHOD> <path>`.
-    fn calls(&self) -> Vec<String> {
-        self.0.lock().unwrap().clone()
-    }
-}
-
-/// Answers with `answer` and appends the call to the log.
-struct Logged {
-    log: CallLog,
-    server: &'static str,
-    answer: ResponseTemplate,
-}
-
-impl Respond for Logged {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let call = format!("{} {} {}", self.server, request.method, request.url.path());
-        self.log.0.lock().unwrap().push(call);
-        self.answer.clone()
-    }
-}
-
-/// The four wiremock servers of a test app, each mount logging into one [`CallLog`].
+/// The four wiremock servers of a test app, each mount journaling into one [`Journal`].
 struct Downstream<'a> {
     app: &'a TestApp,
-    log: CallLog,
+    journal: Journal,
 }
 
 impl<'a> Downstream<'a> {
     fn new(app: &'a TestApp) -> Self {
         Self {
             app,
-            log: CallLog::default(),
+            journal: Journal::default(),
         }
     }
 
     async fn crud(&self, verb: &str, route: &str, answer: ResponseTemplate) {
-        self.mount(&self.app.crud, "crud", verb, route, answer).await;
+        self.mount(self.app.crud(), "crud", verb, route, answer).await;
     }
 
     async fn auth(&self, verb: &str, route: &str, answer: ResponseTemplate) {
-        self.mount(&self.app.auth, "auth", verb, route, answer).await;
+        self.mount(self.app.auth(), "auth", verb, route, answer).await;
     }
 
     async fn rond_revoke(&self, answer: ResponseTemplate) {
-        self.mount(&self.app.rond, "rond", "POST", "/revoke/bindings", answer)
+        self.mount(self.app.rond(), "rond", "POST", "/revoke/bindings", answer)
             .await;
     }
 
     async fn timer_abort(&self, answer: ResponseTemplate) {
-        self.mount(&self.app.timer, "timer", "POST", "/abort", answer)
+        self.mount(self.app.timer(), "timer", "POST", "/abort", answer)
             .await;
     }
 
@@ -90,20 +65,17 @@ impl<'a> Downstream<'a> {
         route: &str,
         answer: ResponseTemplate,
     ) {
-        let responder = Logged {
-            log: self.log.clone(),
-            server: name,
-            answer,
-        };
-        Mock::given(method(verb))
-            .and(path(route))
-            .respond_with(responder)
-            .mount(server)
-            .await;
+        self.journal.mount(server, name, given(verb, route), answer).await;
     }
 
+    /// The store knows no user `id`.
+    async fn store_lacks(&self, id: &str) {
+        self.crud("GET", &format!("/users/{id}"), crud_not_found()).await;
+    }
+
+    /// Each call as `<server> <METHOD> <path>`, in the order they arrived.
     fn calls(&self) -> Vec<String> {
-        self.log.calls()
+        self.journal.lines()
     }
 }
 
@@ -120,10 +92,6 @@ fn user_doc(state: &str) -> Value {
     })
 }
 
-fn ok_json(body: Value) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(body)
-}
-
 fn status(code: u16) -> ResponseTemplate {
     ResponseTemplate::new(code)
 }
@@ -138,69 +106,32 @@ fn revoked() -> ResponseTemplate {
     ok_json(json!({"deletedBindings": 1, "modifiedBindings": 0}))
 }
 
-/// The requests `server` received with `verb` on `route`.
-async fn requests_to(server: &MockServer, verb: &str, route: &str) -> Vec<Request> {
-    let requests = server.received_requests().await.expect("request recording is on");
-    requests
-        .into_iter()
-        .filter(|r| r.method.as_str() == verb && r.url.path() == route)
-        .collect()
+/// The `DELETE /users/<ID>` requests the CRUD Service received.
+async fn store_deletes(app: &TestApp) -> Vec<Request> {
+    requests_to(app.crud(), "DELETE", &format!("/users/{ID}")).await
 }
 
-/// The one request `server` received with `verb` on `route`.
-async fn only_request_to(server: &MockServer, verb: &str, route: &str) -> Request {
-    let mut requests = requests_to(server, verb, route).await;
-    assert_eq!(requests.len(), 1, "exactly one {verb} {route}");
-    requests.remove(0)
-}
-
-/// The value of query parameter `name` of a request.
-fn query_param(request: &Request, name: &str) -> Option<String> {
-    request
-        .url
-        .query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-}
-
-/// The JSON body of a request.
-fn json_body(request: &Request) -> Value {
-    serde_json::from_slice(&request.body).expect("a JSON body")
-}
-
-/// How many requests `server` received, less the group-config reads the service makes itself.
-async fn request_count(server: &MockServer) -> usize {
-    let requests = server.received_requests().await.expect("request recording is on");
-    requests
-        .iter()
-        .filter(|r| !r.url.path().starts_with("/ums-config"))
-        .count()
+/// Asserts `response` is the 404 of the unknown user `id`, after the store read alone.
+async fn assert_unknown_user(response: reqwest::Response, downstream: &Downstream<'_>, id: &str) {
+    assert_error(response, 404, &format!("user \"{id}\" not found")).await;
+    assert_eq!(downstream.calls(), calls(&[&format!("crud GET /users/{id}")]));
 }
 
 /// Asserts no downstream service was called (group-config reads aside).
 async fn assert_no_downstream_call(app: &TestApp) {
-    for server in [&app.crud, &app.auth, &app.rond, &app.timer] {
-        assert_eq!(request_count(server).await, 0, "no downstream call expected");
+    for server in app.mock_servers() {
+        assert_eq!(received(server).await.len(), 0, "no downstream call expected");
     }
 }
 
-/// Asserts a Mia error body with `status` whose message contains `message`.
-async fn assert_error(response: reqwest::Response, status: u16, message: &str) {
-    assert_eq!(response.status(), status);
-    let body: Value = response.json().await.expect("JSON error body");
-    assert_eq!(body["statusCode"], status);
-    let text = body["message"].as_str().expect("a message");
-    assert!(text.contains(message), "{text:?} should contain {message:?}");
-}
-
-/// Owned strings, to compare with [`CallLog::calls`].
+/// Owned strings, to compare with [`Downstream::calls`].
 fn calls(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| (*s).to_owned()).collect()
 }
 
 #[tokio::test]
 async fn every_lifecycle_route_is_in_the_openapi_document() {
-    let app = crate::helpers::spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
 
     let doc: Value = app.get("/documentation/json").await.json().await.unwrap();
 

@@ -4,19 +4,18 @@
 use serde_json::json;
 
 use super::*;
-use crate::helpers::{customer_schema, group_doc, seed_groups, spawn_app_on_fakes_seeded, FakeApp};
+use crate::helpers::TestApp;
 
 /// A running service on the fakes with the `customer` group.
-async fn app() -> FakeApp {
-    spawn_app_on_fakes_seeded(|crud| seed_groups(crud, vec![group_doc("customer", customer_schema(), false)]))
-        .await
+async fn app() -> TestApp {
+    TestApp::on_fakes().with_customer_group().start().await
 }
 
 /// A PUBLIC `customer` linked to a new auth user; returns (store `_id`, `authUserId`).
-fn seed_user(app: &FakeApp, n: u32) -> (String, String) {
+fn seed_user(app: &TestApp, n: u32) -> (String, String) {
     let email = format!("user{n}@example.com");
     let auth_id = app
-        .auth
+        .auth_fake()
         .insert_user(&email, Some(&format!("user{n}")), "Secret-123!");
     let id = format!("{n:0>24}");
     let doc = json!({
@@ -27,47 +26,40 @@ fn seed_user(app: &FakeApp, n: u32) -> (String, String) {
         "authUserId": auth_id,
         "__STATE__": "PUBLIC",
     });
-    app.crud.state().insert_raw("/users", doc).expect("user seeded");
+    app.crud_fake()
+        .state()
+        .insert_raw("/users", doc)
+        .expect("user seeded");
     (id, auth_id)
 }
 
 /// The `__STATE__` of the store user `id` (`None`: no such document).
-fn store_state(app: &FakeApp, id: &str) -> Option<String> {
-    let doc = app.crud.state().document("/users", id)?;
+fn store_state(app: &TestApp, id: &str) -> Option<String> {
+    let doc = app.crud_fake().state().document("/users", id)?;
     doc["__STATE__"].as_str().map(str::to_owned)
 }
 
 /// Whether the auth user is blocked (`None`: no such auth user).
-fn auth_blocked(app: &FakeApp, auth_id: &str) -> Option<bool> {
-    app.auth
+fn auth_blocked(app: &TestApp, auth_id: &str) -> Option<bool> {
+    app.auth_fake()
         .user(auth_id)
         .map(|u| u["blocked"].as_bool().unwrap_or(false))
 }
 
 /// `POST /users/state` with one item for user `id`; returns the count.
-async fn set_state(app: &FakeApp, id: &str, state_to: &str) -> Value {
+async fn set_state(app: &TestApp, id: &str, state_to: &str) -> Value {
     let body = json!([{"filter": {"_id": id}, "stateTo": state_to}]);
-    let response = app
-        .client
-        .post(app.url("/users/state"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_json("/users/state", &body).await;
     assert_eq!(response.status(), 200, "POST /users/state {state_to}");
     response.json().await.unwrap()
 }
 
-async fn post(app: &FakeApp, route: &str) -> reqwest::Response {
+async fn post(app: &TestApp, route: &str) -> reqwest::Response {
     app.client.post(app.url(route)).send().await.unwrap()
 }
 
-async fn delete(app: &FakeApp, id: &str) -> reqwest::Response {
-    app.client
-        .delete(app.url(&format!("/users/{id}")))
-        .send()
-        .await
-        .unwrap()
+async fn delete(app: &TestApp, id: &str) -> reqwest::Response {
+    app.delete(&format!("/users/{id}")).await
 }
 
 #[tokio::test]
@@ -100,13 +92,7 @@ async fn bulk_state_changes_only_the_users_matching_the_filter() {
     let (second, second_auth) = seed_user(&app, 2);
 
     let body = json!([{"filter": {"email": "user2@example.com"}, "stateTo": "TRASH"}]);
-    let response = app
-        .client
-        .post(app.url("/users/state"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_json("/users/state", &body).await;
 
     assert_eq!(response.json::<Value>().await.unwrap(), json!(1));
     assert_eq!(store_state(&app, &first).as_deref(), Some("PUBLIC"));
@@ -162,16 +148,12 @@ async fn expire_blocks_the_user_in_the_auth_provider_and_the_store() {
     let (id, auth_id) = seed_user(&app, 1);
 
     let response = app
-        .client
-        .post(app.url(&format!("/users/{id}/expire")))
-        .json(&json!({"userId": id}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(&format!("/users/{id}/expire"), &json!({"userId": id}))
+        .await;
 
     assert_eq!(response.status(), 204);
     assert_eq!(auth_blocked(&app, &auth_id), Some(true));
-    let doc = app.crud.state().document("/users", &id).unwrap();
+    let doc = app.crud_fake().state().document("/users", &id).unwrap();
     assert_eq!(doc["blocked"], json!(true));
     assert_eq!(doc["__STATE__"], json!("PUBLIC"));
     assert_eq!(

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::*;
-use crate::helpers::spawn_app;
+use crate::helpers::TestApp;
 
 /// The user `ID` in `state`, and every later call succeeding.
 async fn mount_user(downstream: &Downstream<'_>, state: &str) {
@@ -26,13 +26,13 @@ async fn post_action(app: &TestApp, id: &str, action: &str) -> reqwest::Response
 
 /// The `stateTo` of every store state change, in order.
 async fn state_changes(app: &TestApp) -> Vec<Value> {
-    let requests = requests_to(&app.crud, "POST", &format!("/users/{ID}/state")).await;
+    let requests = requests_to(app.crud(), "POST", &format!("/users/{ID}/state")).await;
     requests.iter().map(|r| json_body(r)["stateTo"].clone()).collect()
 }
 
 #[tokio::test]
 async fn soft_deleting_a_public_user_trashes_then_deletes_it_with_the_auth_effect_before_each_step() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let downstream = Downstream::new(&app);
     mount_user(&downstream, "PUBLIC").await;
 
@@ -51,21 +51,21 @@ async fn soft_deleting_a_public_user_trashes_then_deletes_it_with_the_auth_effec
     ];
     assert_eq!(downstream.calls(), expected);
     assert_eq!(state_changes(&app).await, vec![json!("TRASH"), json!("DELETED")]);
-    let unlink = only_request_to(&app.crud, "PATCH", &format!("/users/{ID}")).await;
+    let unlink = only_request_to(app.crud(), "PATCH", &format!("/users/{ID}")).await;
     assert_eq!(
         json_body(&unlink),
         json!({"$unset": {"authUserId": true}}),
         "the deleted auth user is unlinked"
     );
-    let block = only_request_to(&app.auth, "PATCH", AUTH_PATH).await;
+    let block = only_request_to(app.auth(), "PATCH", AUTH_PATH).await;
     assert_eq!(json_body(&block), json!({"blocked": true}));
-    let read = only_request_to(&app.crud, "GET", &format!("/users/{ID}")).await;
+    let read = only_request_to(app.crud(), "GET", &format!("/users/{ID}")).await;
     assert_eq!(query_param(&read, "_st").as_deref(), Some(ANY_STATE));
 }
 
 #[tokio::test]
 async fn soft_deleting_a_trashed_user_only_deletes_it() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let downstream = Downstream::new(&app);
     mount_user(&downstream, "TRASH").await;
 
@@ -73,13 +73,13 @@ async fn soft_deleting_a_trashed_user_only_deletes_it() {
 
     assert_eq!(response.status(), 204);
     assert_eq!(state_changes(&app).await, vec![json!("DELETED")]);
-    assert!(requests_to(&app.auth, "PATCH", AUTH_PATH).await.is_empty());
-    assert_eq!(requests_to(&app.auth, "DELETE", AUTH_PATH).await.len(), 1);
+    assert!(requests_to(app.auth(), "PATCH", AUTH_PATH).await.is_empty());
+    assert_eq!(requests_to(app.auth(), "DELETE", AUTH_PATH).await.len(), 1);
 }
 
 #[tokio::test]
 async fn soft_deleting_a_deleted_user_changes_nothing() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let downstream = Downstream::new(&app);
     mount_user(&downstream, "DELETED").await;
 
@@ -91,7 +91,7 @@ async fn soft_deleting_a_deleted_user_changes_nothing() {
 
 #[tokio::test]
 async fn a_failed_auth_block_stops_the_soft_delete_before_any_store_transition() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let downstream = Downstream::new(&app);
     downstream.auth("PATCH", AUTH_PATH, status(503)).await;
     mount_user(&downstream, "DRAFT").await;
@@ -104,19 +104,18 @@ async fn a_failed_auth_block_stops_the_soft_delete_before_any_store_transition()
 
 #[tokio::test]
 async fn soft_deleting_an_unknown_user_answers_404() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let downstream = Downstream::new(&app);
-    downstream.crud("GET", "/users/missing", crud_not_found()).await;
+    downstream.store_lacks("missing").await;
 
     let response = post_action(&app, "missing", "soft-delete").await;
 
-    assert_error(response, 404, "user \"missing\" not found").await;
-    assert_eq!(downstream.calls(), calls(&["crud GET /users/missing"]));
+    assert_unknown_user(response, &downstream, "missing").await;
 }
 
 #[tokio::test]
 async fn expiring_a_user_blocks_its_auth_user_and_sets_blocked_in_the_store() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let downstream = Downstream::new(&app);
     mount_user(&downstream, "DRAFT").await;
 
@@ -132,16 +131,16 @@ async fn expiring_a_user_blocks_its_auth_user_and_sets_blocked_in_the_store() {
         format!("crud PATCH {route}"),
     ];
     assert_eq!(downstream.calls(), expected);
-    let block = only_request_to(&app.auth, "PATCH", AUTH_PATH).await;
+    let block = only_request_to(app.auth(), "PATCH", AUTH_PATH).await;
     assert_eq!(json_body(&block), json!({"blocked": true}));
-    let patch = only_request_to(&app.crud, "PATCH", &route).await;
+    let patch = only_request_to(app.crud(), "PATCH", &route).await;
     assert_eq!(json_body(&patch), json!({"$set": {"blocked": true}}));
     assert_eq!(query_param(&patch, "_st").as_deref(), Some(ANY_STATE));
 }
 
 #[tokio::test]
 async fn expiring_a_user_whose_auth_user_is_gone_still_blocks_it_in_the_store() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let downstream = Downstream::new(&app);
     downstream.auth("PATCH", AUTH_PATH, status(404)).await;
     mount_user(&downstream, "PUBLIC").await;
@@ -150,7 +149,7 @@ async fn expiring_a_user_whose_auth_user_is_gone_still_blocks_it_in_the_store() 
 
     assert_eq!(response.status(), 204);
     assert_eq!(
-        requests_to(&app.crud, "PATCH", &format!("/users/{ID}"))
+        requests_to(app.crud(), "PATCH", &format!("/users/{ID}"))
             .await
             .len(),
         1
@@ -159,12 +158,11 @@ async fn expiring_a_user_whose_auth_user_is_gone_still_blocks_it_in_the_store() 
 
 #[tokio::test]
 async fn expiring_an_unknown_user_answers_404() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let downstream = Downstream::new(&app);
-    downstream.crud("GET", "/users/missing", crud_not_found()).await;
+    downstream.store_lacks("missing").await;
 
     let response = post_action(&app, "missing", "expire").await;
 
-    assert_error(response, 404, "user \"missing\" not found").await;
-    assert_eq!(downstream.calls(), calls(&["crud GET /users/missing"]));
+    assert_unknown_user(response, &downstream, "missing").await;
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::*;
-use crate::helpers::{spawn_app, spawn_app_with};
+use crate::helpers::{given, mount, TestApp};
 
 /// Three matched users: two linked to auth users, one not.
 fn matches() -> Value {
@@ -49,12 +49,12 @@ async fn post_state(app: &TestApp, body: &Value) -> reqwest::Response {
 
 /// The body of the one store `POST /users/state`.
 async fn state_body(app: &TestApp) -> Value {
-    json_body(&only_request_to(&app.crud, "POST", "/users/state").await)
+    json_body(&only_request_to(app.crud(), "POST", "/users/state").await)
 }
 
 #[tokio::test]
 async fn trashing_users_blocks_their_auth_users_then_changes_their_state() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let downstream = Downstream::new(&app);
     mount_users(&downstream, "PATCH", ok_json(json!({}))).await;
 
@@ -69,7 +69,7 @@ async fn trashing_users_blocks_their_auth_users_then_changes_their_state() {
         "crud POST /users/state",
     ]);
     assert_eq!(downstream.calls(), expected);
-    let find = only_request_to(&app.crud, "GET", "/users/").await;
+    let find = only_request_to(app.crud(), "GET", "/users/").await;
     assert_eq!(
         query_param(&find, "_q").as_deref(),
         Some(r#"{"userGroup":"customer"}"#)
@@ -77,7 +77,7 @@ async fn trashing_users_blocks_their_auth_users_then_changes_their_state() {
     assert_eq!(query_param(&find, "_st").as_deref(), Some("PUBLIC,DRAFT,DELETED"));
     assert_eq!(query_param(&find, "_l").as_deref(), Some("200"));
     assert_eq!(query_param(&find, "_sk").as_deref(), Some("0"));
-    for patch in requests_to(&app.auth, "PATCH", "/users/auth0%7Ca1").await {
+    for patch in requests_to(app.auth(), "PATCH", "/users/auth0%7Ca1").await {
         assert_eq!(json_body(&patch), json!({"blocked": true}));
     }
     let expected = json!([
@@ -90,66 +90,69 @@ async fn trashing_users_blocks_their_auth_users_then_changes_their_state() {
 
 #[tokio::test]
 async fn publishing_users_unblocks_their_auth_users() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let downstream = Downstream::new(&app);
     mount_users(&downstream, "PATCH", ok_json(json!({}))).await;
 
     let response = post_state(&app, &customers_to("PUBLIC")).await;
 
     assert_eq!(response.status(), 200);
-    let find = only_request_to(&app.crud, "GET", "/users/").await;
+    let find = only_request_to(app.crud(), "GET", "/users/").await;
     assert_eq!(query_param(&find, "_st").as_deref(), Some("DRAFT"));
-    let patch = only_request_to(&app.auth, "PATCH", "/users/auth0%7Ca2").await;
+    let patch = only_request_to(app.auth(), "PATCH", "/users/auth0%7Ca2").await;
     assert_eq!(json_body(&patch), json!({"blocked": false}));
     assert_eq!(state_body(&app).await[0], change("u1", "PUBLIC"));
 }
 
 #[tokio::test]
 async fn deleting_users_in_bulk_deletes_their_auth_users() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let downstream = Downstream::new(&app);
     mount_users(&downstream, "DELETE", status(204)).await;
 
     let response = post_state(&app, &customers_to("DELETED")).await;
 
     assert_eq!(response.status(), 200);
-    let find = only_request_to(&app.crud, "GET", "/users/").await;
+    let find = only_request_to(app.crud(), "GET", "/users/").await;
     assert_eq!(query_param(&find, "_st").as_deref(), Some("TRASH"));
     assert_eq!(
-        requests_to(&app.auth, "DELETE", "/users/auth0%7Ca1").await.len(),
+        requests_to(app.auth(), "DELETE", "/users/auth0%7Ca1").await.len(),
         1
     );
     assert_eq!(
-        requests_to(&app.auth, "DELETE", "/users/auth0%7Ca2").await.len(),
+        requests_to(app.auth(), "DELETE", "/users/auth0%7Ca2").await.len(),
         1
     );
     assert_eq!(state_body(&app).await.as_array().map(Vec::len), Some(3));
     for (id, unlinked) in [("u1", 1), ("u2", 1), ("u3", 0)] {
-        let patches = requests_to(&app.crud, "PATCH", &format!("/users/{id}")).await;
+        let patches = requests_to(app.crud(), "PATCH", &format!("/users/{id}")).await;
         assert_eq!(patches.len(), unlinked, "{id}");
         if let Some(patch) = patches.first() {
             assert_eq!(json_body(patch), json!({"$unset": {"authUserId": true}}));
         }
     }
-    assert_eq!(requests_to(&app.rond, "POST", "/revoke/bindings").await.len(), 2);
+    assert_eq!(requests_to(app.rond(), "POST", "/revoke/bindings").await.len(), 2);
 }
 
 #[tokio::test]
 async fn without_hard_delete_users_deleted_in_bulk_are_blocked() {
-    let app = spawn_app_with(&[("AUTH_HARD_DELETE", "false")]).await;
+    let app = TestApp::on_wiremock()
+        .with_env(&[("AUTH_HARD_DELETE", "false")])
+        .start()
+        .await;
     let downstream = Downstream::new(&app);
     mount_users(&downstream, "PATCH", ok_json(json!({}))).await;
 
     let response = post_state(&app, &customers_to("DELETED")).await;
 
     assert_eq!(response.status(), 200);
-    let patch = only_request_to(&app.auth, "PATCH", "/users/auth0%7Ca1").await;
+    let patch = only_request_to(app.auth(), "PATCH", "/users/auth0%7Ca1").await;
     assert_eq!(json_body(&patch), json!({"blocked": true}));
 }
 
 #[tokio::test]
 async fn a_failed_auth_call_keeps_that_user_state_and_answers_502_after_changing_the_others() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let downstream = Downstream::new(&app);
     downstream.auth("PATCH", "/users/auth0%7Ca1", status(500)).await;
     mount_users(&downstream, "PATCH", ok_json(json!({}))).await;
@@ -163,7 +166,7 @@ async fn a_failed_auth_call_keeps_that_user_state_and_answers_502_after_changing
 
 #[tokio::test]
 async fn an_auth_timeout_stops_the_auth_calls_and_only_unlinked_users_change() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let downstream = Downstream::new(&app);
     let slow = ok_json(json!({})).set_delay(Duration::from_millis(1500));
     downstream.auth("PATCH", "/users/auth0%7Ca1", slow).await;
@@ -172,7 +175,7 @@ async fn an_auth_timeout_stops_the_auth_calls_and_only_unlinked_users_change() {
     let response = post_state(&app, &customers_to("TRASH")).await;
 
     assert_error(response, 504, "Auth0 Client PATCH /users/:id timed out").await;
-    assert!(requests_to(&app.auth, "PATCH", "/users/auth0%7Ca2")
+    assert!(requests_to(app.auth(), "PATCH", "/users/auth0%7Ca2")
         .await
         .is_empty());
     assert_eq!(state_body(&app).await, json!([change("u3", "TRASH")]));
@@ -180,39 +183,30 @@ async fn an_auth_timeout_stops_the_auth_calls_and_only_unlinked_users_change() {
 
 #[tokio::test]
 async fn matches_are_read_in_pages_of_200_and_changed_in_batches_of_200() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let page: Vec<Value> = (0..200).map(|i| json!({"_id": format!("p{i:03}")})).collect();
-    Mock::given(method("GET"))
-        .and(path("/users/"))
+    given("GET", "/users/")
         .and(wiremock::matchers::query_param("_sk", "0"))
         .respond_with(ok_json(json!(page)))
-        .mount(&app.crud)
+        .mount(app.crud())
         .await;
-    Mock::given(method("GET"))
-        .and(path("/users/"))
-        .respond_with(ok_json(json!([{"_id": "last"}])))
-        .mount(&app.crud)
-        .await;
+    mount(app.crud(), "GET", "/users/", ok_json(json!([{"_id": "last"}]))).await;
     let count_items = |r: &Request| ok_json(json!(json_body(r).as_array().map_or(0, Vec::len)));
-    Mock::given(method("POST"))
-        .and(path("/users/state"))
-        .respond_with(count_items)
-        .mount(&app.crud)
-        .await;
+    mount(app.crud(), "POST", "/users/state", count_items).await;
 
     let body = json!([{"filter": {"_id": "ignored-by-the-mock"}, "stateTo": "TRASH"}]);
     let response = post_state(&app, &body).await;
 
     assert_eq!(response.status(), 200);
     assert_eq!(response.json::<Value>().await.unwrap(), json!(201));
-    let finds = requests_to(&app.crud, "GET", "/users/").await;
+    let finds = requests_to(app.crud(), "GET", "/users/").await;
     let skips: Vec<Option<String>> = finds.iter().map(|r| query_param(r, "_sk")).collect();
     assert_eq!(skips, vec![Some("0".to_owned()), Some("200".to_owned())]);
     assert_eq!(
         query_param(&finds[0], "_id").as_deref(),
         Some("ignored-by-the-mock")
     );
-    let batches = requests_to(&app.crud, "POST", "/users/state").await;
+    let batches = requests_to(app.crud(), "POST", "/users/state").await;
     let sizes: Vec<usize> = batches
         .iter()
         .map(|r| json_body(r).as_array().map_or(0, Vec::len))
@@ -222,7 +216,7 @@ async fn matches_are_read_in_pages_of_200_and_changed_in_batches_of_200() {
 
 #[tokio::test]
 async fn malformed_state_bodies_are_refused_without_downstream_calls() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let bodies = [
         (
             json!({"filter": {"_id": "u1"}, "stateTo": "TRASH"}),

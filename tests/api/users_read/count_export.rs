@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use wiremock::ResponseTemplate;
 
 use super::*;
-use crate::helpers::spawn_app;
+use crate::helpers::{ok_json, TestApp};
 
 const LINES: &str = "{\"_id\":\"u1\",\"name\":\"Alex\"}\n{\"_id\":\"u2\",\"name\":\"Bo\"}\n";
 
@@ -17,13 +17,8 @@ fn ndjson() -> ResponseTemplate {
 
 #[tokio::test]
 async fn count_forwards_the_filter_and_answers_a_bare_integer() {
-    let app = spawn_app().await;
-    mount_get(
-        &app.crud,
-        "/users/count",
-        ResponseTemplate::new(200).set_body_json(json!(42)),
-    )
-    .await;
+    let app = TestApp::on_wiremock().start().await;
+    mount(app.crud(), "GET", "/users/count", ok_json(json!(42))).await;
     let query = [
         ("_q", r#"{"name":{"$regex":"^A"}}"#),
         ("_st", "PUBLIC,TRASH"),
@@ -32,20 +27,14 @@ async fn count_forwards_the_filter_and_answers_a_bare_integer() {
     let response = get_query(&app, "/users/count", &query).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.text().await.unwrap(), "42");
-    let request = only_request(&app.crud).await;
+    let request = assert_crud_query(&app, &query).await;
     assert_eq!(request.url.path(), "/users/count");
-    assert_eq!(query_pairs(&request), pairs(&query));
 }
 
 #[tokio::test]
 async fn count_forwards_the_estimate_flag_and_the_acl_headers() {
-    let app = spawn_app().await;
-    mount_get(
-        &app.crud,
-        "/users/count",
-        ResponseTemplate::new(200).set_body_json(json!(7)),
-    )
-    .await;
+    let app = TestApp::on_wiremock().start().await;
+    mount(app.crud(), "GET", "/users/count", ok_json(json!(7))).await;
     let response = app
         .client
         .get(app.url("/users/count?_useEstimate=true"))
@@ -55,23 +44,26 @@ async fn count_forwards_the_estimate_flag_and_the_acl_headers() {
         .await
         .unwrap();
     assert_eq!(response.json::<Value>().await.unwrap(), json!(7));
-    let request = only_request(&app.crud).await;
-    assert_eq!(query_pairs(&request), pairs(&[("_useEstimate", "true")]));
+    let request = assert_crud_query(&app, &[("_useEstimate", "true")]).await;
     assert_acl_forwarded(&request);
 }
 
 #[tokio::test]
 async fn count_with_a_list_parameter_is_400_without_any_crud_call() {
-    let app = spawn_app().await;
-    let response = get_query(&app, "/users/count", &[("_l", "10")]).await;
-    assert_error(response, 400, "unknown query parameter _l").await;
-    assert!(received(&app.crud).await.is_empty());
+    let app = TestApp::on_wiremock().start().await;
+    assert_refused_before_the_crud(
+        &app,
+        "/users/count",
+        &[("_l", "10")],
+        "unknown query parameter _l",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_crud_500_on_count_is_502_naming_the_call() {
-    let app = spawn_app().await;
-    mount_get(&app.crud, "/users/count", ResponseTemplate::new(500)).await;
+    let app = TestApp::on_wiremock().start().await;
+    mount(app.crud(), "GET", "/users/count", ResponseTemplate::new(500)).await;
     assert_error(
         app.get("/users/count").await,
         502,
@@ -82,8 +74,8 @@ async fn a_crud_500_on_count_is_502_naming_the_call() {
 
 #[tokio::test]
 async fn export_streams_the_crud_ndjson_through_with_the_ndjson_content_type() {
-    let app = spawn_app().await;
-    mount_get(&app.crud, "/users/export", ndjson()).await;
+    let app = TestApp::on_wiremock().start().await;
+    mount(app.crud(), "GET", "/users/export", ndjson()).await;
     let query = [
         ("_q", r#"{"name":"Alex"}"#),
         ("_st", "PUBLIC,DRAFT"),
@@ -95,53 +87,57 @@ async fn export_streams_the_crud_ndjson_through_with_the_ndjson_content_type() {
     let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
     assert_eq!(content_type, "application/x-ndjson");
     assert_eq!(response.text().await.unwrap(), LINES);
-    let request = only_request(&app.crud).await;
-    assert_eq!(header(&request, "accept"), Some("application/x-ndjson"));
-    assert_eq!(query_pairs(&request), pairs(&query));
+    let request = only_request(app.crud()).await;
+    assert_eq!(header_of(&request, "accept"), Some("application/x-ndjson"));
+    assert_eq!(sorted_query(&request), sorted_pairs(&query));
 }
 
 #[tokio::test]
 async fn export_accepts_a_limit_above_the_list_maximum() {
-    let app = spawn_app().await;
-    mount_get(&app.crud, "/users/export", ndjson()).await;
+    let app = TestApp::on_wiremock().start().await;
+    mount(app.crud(), "GET", "/users/export", ndjson()).await;
     let response = get_query(&app, "/users/export", &[("_l", "100000"), ("_sk", "5")]).await;
     assert_eq!(response.status(), 200);
-    let request = only_request(&app.crud).await;
-    assert_eq!(query_pairs(&request), pairs(&[("_l", "100000"), ("_sk", "5")]));
-}
-
-#[tokio::test]
-async fn export_with_a_zero_limit_is_400_without_any_crud_call() {
-    let app = spawn_app().await;
-    let response = get_query(&app, "/users/export", &[("_l", "0")]).await;
-    assert_error(response, 400, "_l must be an integer greater than 0").await;
-    assert!(received(&app.crud).await.is_empty());
-}
-
-#[tokio::test]
-async fn export_drops_the_csv_only_export_options() {
-    let app = spawn_app().await;
-    mount_get(&app.crud, "/users/export", ndjson()).await;
-    let query = [("_exportOpts", r#"{"delimiter":";"}"#), ("_st", "PUBLIC")];
-    assert_eq!(get_query(&app, "/users/export", &query).await.status(), 200);
+    let request = only_request(app.crud()).await;
     assert_eq!(
-        query_pairs(&only_request(&app.crud).await),
-        pairs(&[("_st", "PUBLIC")])
+        sorted_query(&request),
+        sorted_pairs(&[("_l", "100000"), ("_sk", "5")])
     );
 }
 
 #[tokio::test]
+async fn export_with_a_zero_limit_is_400_without_any_crud_call() {
+    let app = TestApp::on_wiremock().start().await;
+    assert_refused_before_the_crud(
+        &app,
+        "/users/export",
+        &[("_l", "0")],
+        "_l must be an integer greater than 0",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn export_drops_the_csv_only_export_options() {
+    let app = TestApp::on_wiremock().start().await;
+    mount(app.crud(), "GET", "/users/export", ndjson()).await;
+    let query = [("_exportOpts", r#"{"delimiter":";"}"#), ("_st", "PUBLIC")];
+    assert_eq!(get_query(&app, "/users/export", &query).await.status(), 200);
+    assert_crud_query(&app, &[("_st", "PUBLIC")]).await;
+}
+
+#[tokio::test]
 async fn export_forwards_the_acl_headers_to_the_crud() {
-    let app = spawn_app().await;
-    mount_get(&app.crud, "/users/export", ndjson()).await;
+    let app = TestApp::on_wiremock().start().await;
+    mount(app.crud(), "GET", "/users/export", ndjson()).await;
     assert_eq!(get_with_acl(&app, "/users/export").await.status(), 200);
-    assert_acl_forwarded(&only_request(&app.crud).await);
+    assert_acl_forwarded(&only_request(app.crud()).await);
 }
 
 #[tokio::test]
 async fn a_crud_500_on_export_is_502_naming_the_call() {
-    let app = spawn_app().await;
-    mount_get(&app.crud, "/users/export", ResponseTemplate::new(500)).await;
+    let app = TestApp::on_wiremock().start().await;
+    mount(app.crud(), "GET", "/users/export", ResponseTemplate::new(500)).await;
     assert_error(
         app.get("/users/export").await,
         502,
@@ -152,9 +148,10 @@ async fn a_crud_500_on_export_is_502_naming_the_call() {
 
 #[tokio::test]
 async fn a_slow_crud_on_export_is_504() {
-    let app = spawn_app().await;
-    mount_get(
-        &app.crud,
+    let app = TestApp::on_wiremock().start().await;
+    mount(
+        app.crud(),
+        "GET",
         "/users/export",
         ndjson().set_delay(Duration::from_millis(1_500)),
     )
@@ -170,14 +167,9 @@ async fn a_slow_crud_on_export_is_504() {
 /// The id route refuses `_useEstimate` and `_l`, so a 200 proves the static routes answered.
 #[tokio::test]
 async fn count_and_export_are_not_captured_by_the_id_route() {
-    let app = spawn_app().await;
-    mount_get(
-        &app.crud,
-        "/users/count",
-        ResponseTemplate::new(200).set_body_json(json!(3)),
-    )
-    .await;
-    mount_get(&app.crud, "/users/export", ndjson()).await;
+    let app = TestApp::on_wiremock().start().await;
+    mount(app.crud(), "GET", "/users/count", ok_json(json!(3))).await;
+    mount(app.crud(), "GET", "/users/export", ndjson()).await;
     let count = app.get("/users/count?_useEstimate=true").await;
     assert_eq!(count.status(), 200);
     assert_eq!(count.text().await.unwrap(), "3");

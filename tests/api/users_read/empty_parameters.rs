@@ -6,20 +6,15 @@ use serde_json::{json, Value};
 use wiremock::ResponseTemplate;
 
 use super::*;
-use crate::helpers::{spawn_app, spawn_embedded, temp_data_dir};
+use crate::helpers::{ok_json, temp_data_dir, TestApp, TextField};
 
 const EMPTIES: [(&str, &str); 4] = [("_q", ""), ("_p", ""), ("_s", ""), ("_l", "5")];
 
 #[tokio::test]
 async fn empty_q_p_and_s_and_an_empty_acl_rows_header_are_not_forwarded_to_the_crud() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let users = json!([{"_id": "u1", "name": "Alex"}]);
-    mount_get(
-        &app.crud,
-        "/users/",
-        ResponseTemplate::new(200).set_body_json(users.clone()),
-    )
-    .await;
+    mount(app.crud(), "GET", "/users/", ok_json(users.clone())).await;
     let response = app
         .client
         .get(app.url("/users/"))
@@ -30,53 +25,43 @@ async fn empty_q_p_and_s_and_an_empty_acl_rows_header_are_not_forwarded_to_the_c
         .unwrap();
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
     assert_eq!(response.json::<Value>().await.unwrap(), users);
-    let request = only_request(&app.crud).await;
-    assert_eq!(query_pairs(&request), pairs(&[("_l", "5")]));
+    let request = assert_crud_query(&app, &[("_l", "5")]).await;
     assert!(request.headers.get("acl_rows").is_none(), "{:?}", request.headers);
 }
 
 #[tokio::test]
 async fn an_empty_q_is_no_filter_on_count_export_one_user_and_patch() {
-    let app = spawn_app().await;
-    mount_get(
-        &app.crud,
-        "/users/count",
-        ResponseTemplate::new(200).set_body_json(3),
-    )
-    .await;
+    let app = TestApp::on_wiremock().start().await;
+    mount(app.crud(), "GET", "/users/count", ok_json(3)).await;
     let response = get_query(&app, "/users/count", &[("_q", "")]).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
     assert_eq!(response.json::<Value>().await.unwrap(), json!(3));
-    assert_eq!(query_pairs(&only_request(&app.crud).await), pairs(&[]));
+    assert_crud_query(&app, &[]).await;
 
-    let app = spawn_app().await;
-    mount_get(
-        &app.crud,
+    let app = TestApp::on_wiremock().start().await;
+    mount(
+        app.crud(),
+        "GET",
         "/users/export",
         ResponseTemplate::new(200).set_body_string("{\"_id\":\"u1\"}\n"),
     )
     .await;
     let response = get_query(&app, "/users/export", &EMPTIES).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
-    assert_eq!(query_pairs(&only_request(&app.crud).await), pairs(&[("_l", "5")]));
+    assert_crud_query(&app, &[("_l", "5")]).await;
 
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let user = json!({"_id": "u1", "name": "Alex"});
-    mount_get(
-        &app.crud,
-        "/users/u1",
-        ResponseTemplate::new(200).set_body_json(user.clone()),
-    )
-    .await;
+    mount(app.crud(), "GET", "/users/u1", ok_json(user.clone())).await;
     let response = get_query(&app, "/users/u1", &[("_q", "")]).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
     assert_eq!(response.json::<Value>().await.unwrap(), user);
-    assert_eq!(query_pairs(&only_request(&app.crud).await), pairs(&[]));
+    assert_crud_query(&app, &[]).await;
 }
 
 #[tokio::test]
 async fn an_empty_st_is_still_refused_as_the_crud_service_refuses_it() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     for route in ["/users/", "/users/count", "/users/export", "/users/u1"] {
         let response = get_query(&app, route, &[("_st", "")]).await;
         assert_eq!(response.status(), 400, "{route}");
@@ -86,27 +71,18 @@ async fn an_empty_st_is_still_refused_as_the_crud_service_refuses_it() {
             "{route}: {body}"
         );
     }
-    assert!(received(&app.crud).await.is_empty());
+    assert!(received(app.crud()).await.is_empty());
 }
 
 #[tokio::test]
 async fn on_the_embedded_store_empty_parameters_answer_as_if_absent() {
     let dir = temp_data_dir();
-    let app = spawn_embedded(&dir, &[]).await;
+    let app = TestApp::embedded(&dir).start().await;
     let ann =
         json!({"userGroup": "customer", "name": "Ann", "email": "ann@example.com", "password": "Passw0rd!"});
-    let created = app
-        .client
-        .post(app.url("/users/"))
-        .json(&ann)
-        .send()
-        .await
-        .unwrap();
+    let created = app.post_json("/users/", &ann).await;
     assert_eq!(created.status(), 200, "{}", created.text().await.unwrap());
-    let id = created.json::<Value>().await.unwrap()["_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = created.text_field("_id").await;
 
     let get = |route: String, query: Vec<(&'static str, &'static str)>| {
         let request = app

@@ -2,11 +2,11 @@
 //! batched Auth0 Client lookup per page.
 
 use serde_json::{json, Value};
-use wiremock::matchers::{method, path, query_param};
-use wiremock::{Mock, ResponseTemplate};
+use wiremock::matchers::query_param;
+use wiremock::ResponseTemplate;
 
 use super::*;
-use crate::helpers::{spawn_app_with, TestApp};
+use crate::helpers::{given, ok_json, TestApp};
 
 const AUTH_IDS: &str = r#"{"$in":["auth0|1","auth0|2"]}"#;
 
@@ -15,7 +15,10 @@ async fn spawn_enriching_app() -> TestApp {
     let file = std::env::temp_dir().join(format!("ums-enrichment-{}.json", uuid::Uuid::new_v4()));
     let config = json!({"user_id": "user_id", "additionalProperties": ["last_login", "logins_count"]});
     std::fs::write(&file, config.to_string()).unwrap();
-    let app = spawn_app_with(&[("CONFIGURATION_PATH", file.to_str().unwrap())]).await;
+    let app = TestApp::on_wiremock()
+        .with_env(&[("CONFIGURATION_PATH", file.to_str().unwrap())])
+        .start()
+        .await;
     std::fs::remove_file(&file).unwrap();
     app
 }
@@ -37,21 +40,15 @@ fn auth_users() -> Value {
 }
 
 async fn mount_store_users(app: &TestApp, users: Value) {
-    mount_get(
-        &app.crud,
-        "/users/",
-        ResponseTemplate::new(200).set_body_json(users),
-    )
-    .await;
+    mount(app.crud(), "GET", "/users/", ok_json(users)).await;
 }
 
 async fn mount_auth_lookup(app: &TestApp, response: ResponseTemplate) {
-    Mock::given(method("GET"))
-        .and(path("/users"))
+    given("GET", "/users")
         .and(query_param("user_id", AUTH_IDS))
         .and(query_param("_l", "2"))
         .respond_with(response)
-        .mount(&app.auth)
+        .mount(app.auth())
         .await;
 }
 
@@ -59,7 +56,7 @@ async fn mount_auth_lookup(app: &TestApp, response: ResponseTemplate) {
 async fn listed_users_get_the_configured_auth_fields_from_one_auth_call() {
     let app = spawn_enriching_app().await;
     mount_store_users(&app, store_users()).await;
-    mount_auth_lookup(&app, ResponseTemplate::new(200).set_body_json(auth_users())).await;
+    mount_auth_lookup(&app, ok_json(auth_users())).await;
     let response = app.get("/users/").await;
     assert_eq!(response.status(), 200);
     let expected = json!([
@@ -70,21 +67,24 @@ async fn listed_users_get_the_configured_auth_fields_from_one_auth_call() {
          "last_login": "2024-01-01T00:00:00Z", "logins_count": 3}
     ]);
     assert_eq!(response.json::<Value>().await.unwrap(), expected);
-    let lookup = only_request(&app.auth).await;
+    let lookup = only_request(app.auth()).await;
     assert_eq!(lookup.url.path(), "/users");
-    assert_eq!(query_pairs(&lookup), pairs(&[("_l", "2"), ("user_id", AUTH_IDS)]));
+    assert_eq!(
+        sorted_query(&lookup),
+        sorted_pairs(&[("_l", "2"), ("user_id", AUTH_IDS)])
+    );
 }
 
 #[tokio::test]
 async fn the_auth_lookup_does_not_carry_the_acl_headers() {
     let app = spawn_enriching_app().await;
     mount_store_users(&app, store_users()).await;
-    mount_auth_lookup(&app, ResponseTemplate::new(200).set_body_json(auth_users())).await;
+    mount_auth_lookup(&app, ok_json(auth_users())).await;
     assert_eq!(get_with_acl(&app, "/users/").await.status(), 200);
-    assert_acl_forwarded(&only_request(&app.crud).await);
-    let lookup = only_request(&app.auth).await;
-    assert_eq!(header(&lookup, "acl_rows"), None);
-    assert_eq!(header(&lookup, "acl_read_columns"), None);
+    assert_acl_forwarded(&only_request(app.crud()).await);
+    let lookup = only_request(app.auth()).await;
+    assert_eq!(header_of(&lookup, "acl_rows"), None);
+    assert_eq!(header_of(&lookup, "acl_read_columns"), None);
 }
 
 #[tokio::test]
@@ -104,5 +104,5 @@ async fn a_page_without_linked_users_makes_no_auth_call() {
     let response = app.get("/users/").await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.json::<Value>().await.unwrap(), users);
-    assert!(received(&app.auth).await.is_empty());
+    assert!(received(app.auth()).await.is_empty());
 }

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use wiremock::ResponseTemplate;
 
 use super::*;
-use crate::helpers::spawn_app;
+use crate::helpers::{ok_json, TestApp};
 
 const COMPOSER_QUERY: [(&str, &str); 6] = [
     ("_q", r#"{"name":{"$eq":"Alex"}}"#),
@@ -23,46 +23,30 @@ fn two_users() -> Value {
 
 #[tokio::test]
 async fn the_list_passes_a_composer_query_through_exactly_and_answers_the_crud_array() {
-    let app = spawn_app().await;
-    mount_get(
-        &app.crud,
-        "/users/",
-        ResponseTemplate::new(200).set_body_json(two_users()),
-    )
-    .await;
+    let app = TestApp::on_wiremock().start().await;
+    mount(app.crud(), "GET", "/users/", ok_json(two_users())).await;
     let response = get_query(&app, "/users/", &COMPOSER_QUERY).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.json::<Value>().await.unwrap(), two_users());
-    let request = only_request(&app.crud).await;
+    let request = assert_crud_query(&app, &COMPOSER_QUERY).await;
     assert_eq!(request.method.as_str(), "GET");
     assert_eq!(request.url.path(), "/users/");
-    assert_eq!(query_pairs(&request), pairs(&COMPOSER_QUERY));
 }
 
 #[tokio::test]
 async fn the_list_also_answers_without_the_trailing_slash() {
-    let app = spawn_app().await;
-    mount_get(
-        &app.crud,
-        "/users/",
-        ResponseTemplate::new(200).set_body_json(two_users()),
-    )
-    .await;
+    let app = TestApp::on_wiremock().start().await;
+    mount(app.crud(), "GET", "/users/", ok_json(two_users())).await;
     let response = get_query(&app, "/users", &[("_l", "2")]).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.json::<Value>().await.unwrap(), two_users());
-    assert_eq!(query_pairs(&only_request(&app.crud).await), pairs(&[("_l", "2")]));
+    assert_crud_query(&app, &[("_l", "2")]).await;
 }
 
 #[tokio::test]
 async fn the_list_passes_field_filters_through() {
-    let app = spawn_app().await;
-    mount_get(
-        &app.crud,
-        "/users/",
-        ResponseTemplate::new(200).set_body_json(json!([])),
-    )
-    .await;
+    let app = TestApp::on_wiremock().start().await;
+    mount(app.crud(), "GET", "/users/", ok_json(json!([]))).await;
     let query = [
         ("blocked", "false"),
         ("userGroup", "admin"),
@@ -70,52 +54,54 @@ async fn the_list_passes_field_filters_through() {
     ];
     let response = get_query(&app, "/users/", &query).await;
     assert_eq!(response.status(), 200);
-    assert_eq!(query_pairs(&only_request(&app.crud).await), pairs(&query));
+    assert_crud_query(&app, &query).await;
 }
 
 #[tokio::test]
 async fn the_list_forwards_the_acl_headers_to_the_crud() {
-    let app = spawn_app().await;
-    mount_get(
-        &app.crud,
-        "/users/",
-        ResponseTemplate::new(200).set_body_json(json!([])),
-    )
-    .await;
+    let app = TestApp::on_wiremock().start().await;
+    mount(app.crud(), "GET", "/users/", ok_json(json!([]))).await;
     assert_eq!(get_with_acl(&app, "/users/").await.status(), 200);
-    assert_acl_forwarded(&only_request(&app.crud).await);
+    assert_acl_forwarded(&only_request(app.crud()).await);
 }
 
 #[tokio::test]
 async fn a_list_with_an_invalid_q_is_400_without_any_crud_call() {
-    let app = spawn_app().await;
-    let response = get_query(&app, "/users/", &[("_q", "{not json")]).await;
-    assert_error(response, 400, "_q must be a JSON object").await;
-    assert!(received(&app.crud).await.is_empty());
+    let app = TestApp::on_wiremock().start().await;
+    assert_refused_before_the_crud(
+        &app,
+        "/users/",
+        &[("_q", "{not json")],
+        "_q must be a JSON object",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_list_limit_above_200_is_400_without_any_crud_call() {
-    let app = spawn_app().await;
-    let response = get_query(&app, "/users/", &[("_l", "500")]).await;
-    assert_error(response, 400, "_l must be an integer between 1 and 200").await;
-    assert!(received(&app.crud).await.is_empty());
+    let app = TestApp::on_wiremock().start().await;
+    assert_refused_before_the_crud(
+        &app,
+        "/users/",
+        &[("_l", "500")],
+        "_l must be an integer between 1 and 200",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn an_unknown_reserved_parameter_is_400_without_any_crud_call() {
-    let app = spawn_app().await;
-    let response = get_query(&app, "/users/", &[("_foo", "1")]).await;
-    assert_error(response, 400, "unknown query parameter _foo").await;
-    assert!(received(&app.crud).await.is_empty());
+    let app = TestApp::on_wiremock().start().await;
+    assert_refused_before_the_crud(&app, "/users/", &[("_foo", "1")], "unknown query parameter _foo").await;
 }
 
 #[tokio::test]
 async fn a_crud_400_comes_back_as_400_with_the_crud_message() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let refusal = json!({"statusCode": 400, "error": "Bad Request", "message": "Unknown field: x"});
-    mount_get(
-        &app.crud,
+    mount(
+        app.crud(),
+        "GET",
         "/users/",
         ResponseTemplate::new(400).set_body_json(refusal),
     )
@@ -126,26 +112,26 @@ async fn a_crud_400_comes_back_as_400_with_the_crud_message() {
 
 #[tokio::test]
 async fn a_crud_500_on_the_list_is_502_naming_the_call() {
-    let app = spawn_app().await;
-    mount_get(&app.crud, "/users/", ResponseTemplate::new(500)).await;
+    let app = TestApp::on_wiremock().start().await;
+    mount(app.crud(), "GET", "/users/", ResponseTemplate::new(500)).await;
     let response = app.get("/users/").await;
     assert_error(response, 502, "CRUD GET /users/ responded 500").await;
 }
 
 #[tokio::test]
 async fn a_crud_slower_than_the_downstream_timeout_is_504() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let slow = ResponseTemplate::new(200)
         .set_body_json(json!([]))
         .set_delay(Duration::from_millis(1_500));
-    mount_get(&app.crud, "/users/", slow).await;
+    mount(app.crud(), "GET", "/users/", slow).await;
     let response = app.get("/users/").await;
     assert_error(response, 504, "CRUD GET /users/ timed out").await;
 }
 
 #[tokio::test]
 async fn the_openapi_document_lists_every_read_route_with_its_parameters() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let doc: Value = app.get("/documentation/json").await.json().await.unwrap();
     for route in ["/users/", "/users/count", "/users/export", "/users/{id}"] {
         let params = doc["paths"][route]["get"]["parameters"].as_array();

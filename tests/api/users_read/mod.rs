@@ -10,11 +10,9 @@ mod get;
 mod list;
 mod validation;
 
-use serde_json::Value;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::Request;
 
-use crate::helpers::TestApp;
+use crate::helpers::{assert_error, header_of, mount, only_request, pairs, query_pairs, received, TestApp};
 
 const ACL_ROWS: &str = r#"{"tenantId":"t1"}"#;
 const ACL_READ_COLUMNS: &str = "_id,name,authUserId";
@@ -40,68 +38,38 @@ async fn get_with_acl(app: &TestApp, route: &str) -> reqwest::Response {
         .expect("request failed")
 }
 
-/// Answers `GET {route}` on `server` with `response`.
-async fn mount_get(server: &MockServer, route: &str, response: ResponseTemplate) {
-    Mock::given(method("GET"))
-        .and(path(route))
-        .respond_with(response)
-        .mount(server)
-        .await;
-}
-
-/// The requests `server` received, less the group-config reads the service makes on its own
-/// (startup load of the group schemas).
-async fn received(server: &MockServer) -> Vec<Request> {
-    let requests = server.received_requests().await.expect("request recording is on");
-    requests
-        .into_iter()
-        .filter(|r| !r.url.path().starts_with("/ums-config"))
-        .collect()
-}
-
-/// The one request `server` received.
-async fn only_request(server: &MockServer) -> Request {
-    let mut requests = received(server).await;
-    assert_eq!(requests.len(), 1, "exactly one downstream call");
-    requests.remove(0)
-}
-
 /// The decoded query pairs of a request, sorted (the adapter uses its own stable order).
-fn query_pairs(request: &Request) -> Vec<(String, String)> {
-    let mut pairs: Vec<(String, String)> = request.url.query_pairs().into_owned().collect();
+fn sorted_query(request: &Request) -> Vec<(String, String)> {
+    let mut pairs = query_pairs(request);
     pairs.sort();
     pairs
 }
 
-/// Sorted owned pairs, to compare with [`query_pairs`].
-fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-    let mut pairs: Vec<(String, String)> = items
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    pairs.sort();
-    pairs
+/// Sorted owned pairs, to compare with [`sorted_query`].
+fn sorted_pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut sorted = pairs(items);
+    sorted.sort();
+    sorted
 }
 
-/// A header of a received request, as text.
-fn header<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
+/// Asserts the CRUD Service received one request, whose query is `query` (in any order);
+/// returns it.
+async fn assert_crud_query(app: &TestApp, query: &[(&str, &str)]) -> Request {
+    let request = only_request(app.crud()).await;
+    assert_eq!(sorted_query(&request), sorted_pairs(query));
     request
-        .headers
-        .get(name)
-        .map(|v| v.to_str().expect("text header"))
+}
+
+/// Asserts `GET {route}` with `query` is a 400 whose message contains `message`, and that the
+/// CRUD Service was not called.
+async fn assert_refused_before_the_crud(app: &TestApp, route: &str, query: &[(&str, &str)], message: &str) {
+    let response = get_query(app, route, query).await;
+    assert_error(response, 400, message).await;
+    assert!(received(app.crud()).await.is_empty());
 }
 
 /// Asserts both ACL headers reached the CRUD Service.
 fn assert_acl_forwarded(request: &Request) {
-    assert_eq!(header(request, "acl_rows"), Some(ACL_ROWS));
-    assert_eq!(header(request, "acl_read_columns"), Some(ACL_READ_COLUMNS));
-}
-
-/// Asserts a Mia error body with `status` whose message contains `message`.
-async fn assert_error(response: reqwest::Response, status: u16, message: &str) {
-    assert_eq!(response.status(), status);
-    let body: Value = response.json().await.expect("JSON error body");
-    assert_eq!(body["statusCode"], status);
-    let text = body["message"].as_str().expect("a message");
-    assert!(text.contains(message), "{text:?} should contain {message:?}");
+    assert_eq!(header_of(request, "acl_rows"), Some(ACL_ROWS));
+    assert_eq!(header_of(request, "acl_read_columns"), Some(ACL_READ_COLUMNS));
 }

@@ -4,10 +4,10 @@
 
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path_regex};
-use wiremock::{Mock, ResponseTemplate};
+use wiremock::Mock;
 
 use super::{received, ACL_READ_COLUMNS};
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{ok_json, TestApp};
 
 /// The four read routes.
 const ROUTES: [&str; 4] = [
@@ -20,10 +20,10 @@ const ROUTES: [&str; 4] = [
 /// Mounts a CRUD `/users` route that must never be called.
 async fn forbid_user_calls(app: &TestApp) {
     Mock::given(path_regex("^/users"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .respond_with(ok_json(json!([])))
         .expect(0)
         .named("no CRUD /users call")
-        .mount(&app.crud)
+        .mount(app.crud())
         .await;
 }
 
@@ -44,7 +44,7 @@ async fn refusal(app: &TestApp, route: &str, q: Option<&str>, acl_rows: Option<&
 
 #[tokio::test]
 async fn a_malformed_acl_rows_is_a_400_naming_the_header_before_any_crud_call() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     forbid_user_calls(&app).await;
     let malformed = [
         "{",
@@ -64,12 +64,12 @@ async fn a_malformed_acl_rows_is_a_400_naming_the_header_before_any_crud_call() 
             );
         }
     }
-    app.crud.verify().await;
+    app.crud().verify().await;
 }
 
 #[tokio::test]
 async fn an_invalid_q_is_a_400_before_any_crud_call() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     forbid_user_calls(&app).await;
     let invalid = [
         r#"{"name":{"$regex":"("}}"#,
@@ -84,12 +84,12 @@ async fn an_invalid_q_is_a_400_before_any_crud_call() {
             assert!(message.starts_with("invalid _q: "), "{route} _q={q}: {message}");
         }
     }
-    app.crud.verify().await;
+    app.crud().verify().await;
 }
 
 #[tokio::test]
 async fn a_valid_regex_and_valid_acl_rows_reach_the_crud_unchanged() {
-    let app = spawn_app().await;
+    let app = TestApp::on_wiremock().start().await;
     let answers = [
         ("^/users/$", json!([])),
         ("^/users/count$", json!(0)),
@@ -101,8 +101,8 @@ async fn a_valid_regex_and_valid_acl_rows_reach_the_crud_unchanged() {
     for (route, answer) in answers {
         Mock::given(method("GET"))
             .and(path_regex(route))
-            .respond_with(ResponseTemplate::new(200).set_body_json(answer))
-            .mount(&app.crud)
+            .respond_with(ok_json(answer))
+            .mount(app.crud())
             .await;
     }
     let q = json!({"$or": [{"name": {"$regex": "^a\\.b(c|d)\\-e", "$options": "i"}}, {"age": {"$gte": 3}}]});
@@ -128,7 +128,7 @@ async fn a_valid_regex_and_valid_acl_rows_reach_the_crud_unchanged() {
             response.text().await.unwrap()
         );
     }
-    let requests = received(&app.crud).await;
+    let requests = received(app.crud()).await;
     assert_eq!(requests.len(), ROUTES.len());
     for request in requests {
         let sent: Vec<(String, String)> = request.url.query_pairs().into_owned().collect();
@@ -142,10 +142,10 @@ async fn a_valid_regex_and_valid_acl_rows_reach_the_crud_unchanged() {
 
 #[tokio::test]
 async fn the_embedded_mode_answers_the_same_400s() {
-    let crud_app = spawn_app().await;
+    let crud_app = TestApp::on_wiremock().start().await;
     forbid_user_calls(&crud_app).await;
     let dir = crate::helpers::temp_data_dir();
-    let embedded = crate::helpers::spawn_embedded(&dir, &[]).await;
+    let embedded = TestApp::embedded(&dir).start().await;
     let embedded_get = |q: Option<&str>, rows: Option<&str>| {
         let mut request = embedded.client.get(embedded.url("/users/"));
         if let Some(q) = q {
@@ -168,7 +168,7 @@ async fn the_embedded_mode_answers_the_same_400s() {
         let body: Value = response.json().await.unwrap();
         assert_eq!((status, body["message"].as_str().unwrap().to_owned()), expected);
     }
-    crud_app.crud.verify().await;
+    crud_app.crud().verify().await;
     embedded.shutdown.cancel();
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -6,13 +6,13 @@ mod on_fakes;
 mod sync;
 mod validation;
 
-use std::sync::{Arc, Mutex};
-
 use serde_json::{json, Value};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use crate::helpers::{customer_schema, group_doc, mount_groups, spawn_app, TestApp};
+use wiremock::{MockServer, Request, ResponseTemplate};
+
+use crate::helpers::{
+    assert_error, customer_schema, error_of, given, group_doc, ok_json, Call, Journal, TestApp,
+};
 
 const ID: &str = "665f00000000000000000001";
 const AUTH_ID: &str = "auth0|u1";
@@ -64,74 +64,19 @@ fn vip_schema() -> Value {
     })
 }
 
-/// One downstream call, as a journaled mock received it.
-#[derive(Clone, Debug)]
-struct Call {
-    service: &'static str,
-    request: Request,
+/// The two groups of the tests: `customer` and `vip`.
+fn groups() -> Vec<Value> {
+    vec![
+        group_doc("customer", customer_schema(), false),
+        group_doc("vip", vip_schema(), false),
+    ]
 }
 
 impl Call {
-    /// `CRUD PATCH /users/<id>`.
-    fn line(&self) -> String {
-        format!(
-            "{} {} {}",
-            self.service,
-            self.request.method,
-            self.request.url.path()
-        )
-    }
-
-    fn body(&self) -> Value {
-        serde_json::from_slice(&self.request.body).unwrap_or(Value::Null)
-    }
-
-    fn query(&self, name: &str) -> Option<String> {
-        let mut pairs = self.request.url.query_pairs();
-        pairs.find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
-    }
-
     /// `_q`, parsed.
     fn q(&self) -> Value {
         self.query("_q")
             .map_or(Value::Null, |q| serde_json::from_str(&q).expect("_q is JSON"))
-    }
-}
-
-/// Every journaled call of one test, in the order the downstream services received them.
-#[derive(Clone, Default)]
-struct Journal(Arc<Mutex<Vec<Call>>>);
-
-impl Journal {
-    fn calls(&self) -> Vec<Call> {
-        self.0.lock().unwrap().clone()
-    }
-
-    fn lines(&self) -> Vec<String> {
-        self.calls().iter().map(Call::line).collect()
-    }
-
-    /// The calls whose line is `line`.
-    fn find(&self, line: &str) -> Vec<Call> {
-        self.calls().into_iter().filter(|c| c.line() == line).collect()
-    }
-}
-
-/// A responder that journals the request before answering.
-struct Journaled {
-    service: &'static str,
-    journal: Journal,
-    response: ResponseTemplate,
-}
-
-impl Respond for Journaled {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let call = Call {
-            service: self.service,
-            request: request.clone(),
-        };
-        self.journal.0.lock().unwrap().push(call);
-        self.response.clone()
     }
 }
 
@@ -143,12 +88,7 @@ struct Setup {
 
 impl Setup {
     async fn new() -> Self {
-        let app = spawn_app().await;
-        let groups = vec![
-            group_doc("customer", customer_schema(), false),
-            group_doc("vip", vip_schema(), false),
-        ];
-        mount_groups(&app.crud, groups).await;
+        let app = TestApp::on_wiremock().with_groups(groups()).start().await;
         Self {
             app,
             journal: Journal::default(),
@@ -158,27 +98,25 @@ impl Setup {
     /// The service with `GET /users/<ID>` answering `stored`.
     async fn with_user(stored: Value) -> Self {
         let setup = Self::new().await;
-        setup
-            .crud(Mock::given(method("GET")).and(path(user_path())), ok(stored))
-            .await;
+        setup.crud(given("GET", user_path()), ok_json(stored)).await;
         setup
     }
 
     /// Mounts a journaled mock on the CRUD Service.
     async fn crud(&self, mock: wiremock::MockBuilder, response: ResponseTemplate) {
-        self.mount(&self.app.crud, "CRUD", mock, response).await;
+        self.mount(self.app.crud(), "CRUD", mock, response).await;
     }
 
     async fn auth(&self, mock: wiremock::MockBuilder, response: ResponseTemplate) {
-        self.mount(&self.app.auth, "Auth0", mock, response).await;
+        self.mount(self.app.auth(), "Auth0", mock, response).await;
     }
 
     async fn rond(&self, mock: wiremock::MockBuilder, response: ResponseTemplate) {
-        self.mount(&self.app.rond, "Rönd", mock, response).await;
+        self.mount(self.app.rond(), "Rönd", mock, response).await;
     }
 
     async fn timer(&self, mock: wiremock::MockBuilder, response: ResponseTemplate) {
-        self.mount(&self.app.timer, "Timer", mock, response).await;
+        self.mount(self.app.timer(), "Timer", mock, response).await;
     }
 
     async fn mount(
@@ -188,19 +126,27 @@ impl Setup {
         mock: wiremock::MockBuilder,
         response: ResponseTemplate,
     ) {
-        let journal = self.journal.clone();
-        let responder = Journaled {
-            service,
-            journal,
-            response,
-        };
-        mock.respond_with(responder).mount(server).await;
+        self.journal.mount(server, service, mock, response).await;
+    }
+
+    /// Rönd revokes the subject's bindings.
+    async fn rond_answers_revoke(&self) {
+        let revoked = json!({"deletedBindings": 1, "modifiedBindings": 0});
+        self.rond(given("POST", "/revoke/bindings"), ok_json(revoked))
+            .await;
+    }
+
+    /// Rönd revokes the subject's bindings and grants new ones.
+    async fn rond_answers_role_changes(&self) {
+        self.rond_answers_revoke().await;
+        let granted = json!({"bindingId": "b-1"});
+        self.rond(given("POST", "/grant/bindings"), ok_json(granted))
+            .await;
     }
 
     /// Answers every store `PATCH /users/<ID>` with `updated`.
     async fn store_patch_answers(&self, updated: Value) {
-        self.crud(Mock::given(method("PATCH")).and(path(user_path())), ok(updated))
-            .await;
+        self.crud(given("PATCH", user_path()), ok_json(updated)).await;
     }
 
     /// `PATCH /users/<ID>` on the service with `query` and `body`.
@@ -215,25 +161,7 @@ fn user_path() -> String {
     format!("/users/{ID}")
 }
 
-fn ok(body: Value) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(body)
-}
-
 /// `CRUD <METHOD> /users/<ID>`.
 fn crud_line(method: &str) -> String {
     format!("CRUD {method} {}", user_path())
-}
-
-/// The message of a Mia error body with `status`.
-async fn error_message(response: reqwest::Response, status: u16) -> String {
-    assert_eq!(response.status(), status);
-    let body: Value = response.json().await.expect("JSON error body");
-    assert_eq!(body["statusCode"], status);
-    body["message"].as_str().expect("a message").to_owned()
-}
-
-/// Asserts a Mia error body with `status` whose message contains `message`.
-async fn assert_error(response: reqwest::Response, status: u16, message: &str) {
-    let text = error_message(response, status).await;
-    assert!(text.contains(message), "{text:?} should contain {message:?}");
 }

@@ -4,20 +4,15 @@
 use serde_json::json;
 
 use super::*;
-use crate::helpers::{seed_groups, spawn_app_on_fakes_seeded, FakeApp};
+use crate::helpers::TestApp;
 
 /// The service on the fakes with the `customer` and `vip` groups, one auth user and its store
 /// user (PUBLIC, linked); returns the store `_id` and the auth user id.
-async fn app_with_linked_user() -> (FakeApp, String, String) {
-    let app = spawn_app_on_fakes_seeded(|crud| {
-        let groups = vec![
-            group_doc("customer", customer_schema(), false),
-            group_doc("vip", vip_schema(), false),
-        ];
-        seed_groups(crud, groups);
-    })
-    .await;
-    let auth_id = app.auth.insert_user("ada@example.com", None, "Secret-1234");
+async fn app_with_linked_user() -> (TestApp, String, String) {
+    let app = TestApp::on_fakes().with_groups(groups()).start().await;
+    let auth_id = app
+        .auth_fake()
+        .insert_user("ada@example.com", None, "Secret-1234");
     let stored = json!({
         "userGroup": "customer",
         "name": "Ada",
@@ -30,27 +25,27 @@ async fn app_with_linked_user() -> (FakeApp, String, String) {
         "updaterId": "public"
     });
     let id = app
-        .crud
+        .crud_fake()
         .state()
         .insert_raw("/users", stored)
         .expect("user seeded");
     (app, id, auth_id)
 }
 
-async fn patch(app: &FakeApp, id: &str, body: Value) -> reqwest::Response {
+async fn patch(app: &TestApp, id: &str, body: Value) -> reqwest::Response {
     let request = app.client.patch(app.url(&format!("/users/{id}"))).json(&body);
     request.send().await.expect("request failed")
 }
 
-fn stored_user(app: &FakeApp, id: &str) -> Value {
-    app.crud
+fn stored_user(app: &TestApp, id: &str) -> Value {
+    app.crud_fake()
         .state()
         .document("/users", id)
         .expect("the store user exists")
 }
 
-fn auth_email(app: &FakeApp, auth_id: &str) -> Value {
-    app.auth.user(auth_id).expect("the auth user exists")["email"].clone()
+fn auth_email(app: &TestApp, auth_id: &str) -> Value {
+    app.auth_fake().user(auth_id).expect("the auth user exists")["email"].clone()
 }
 
 #[tokio::test]
@@ -70,7 +65,8 @@ async fn an_email_change_reaches_both_the_store_and_the_auth_user() {
 #[tokio::test]
 async fn an_email_taken_in_the_auth_provider_is_409_and_the_store_keeps_the_old_email() {
     let (app, id, auth_id) = app_with_linked_user().await;
-    app.auth.insert_user("taken@example.com", None, "Secret-1234");
+    app.auth_fake()
+        .insert_user("taken@example.com", None, "Secret-1234");
 
     let update = json!({"$set": {"email": "taken@example.com", "age": 40}});
     let response = patch(&app, &id, update).await;

@@ -6,6 +6,7 @@ use wiremock::matchers::{body_json, body_partial_json, method, path};
 use wiremock::{Mock, ResponseTemplate};
 
 use super::*;
+use crate::helpers::given;
 
 const NEW_EMAIL: &str = "ada.lovelace@example.com";
 const EXPIRES: &str = "2031-01-31T10:00:00.000Z";
@@ -15,9 +16,7 @@ async fn an_email_change_is_read_written_with_compare_and_set_then_sent_to_the_a
     let setup = Setup::with_user(user()).await;
     let updated = user_with(json!({"email": NEW_EMAIL, "updatedAt": "2024-05-02T10:00:00.000Z"}));
     setup.store_patch_answers(updated.clone()).await;
-    setup
-        .auth(Mock::given(method("PATCH")).and(path(AUTH_PATH)), ok(json!({})))
-        .await;
+    setup.auth(given("PATCH", AUTH_PATH), ok_json(json!({}))).await;
 
     let update = json!({"$set": {"email": NEW_EMAIL}});
     let response = setup.patch(&[], update.clone()).await;
@@ -62,20 +61,7 @@ async fn a_roles_change_revokes_the_subject_then_grants_the_new_roles() {
     setup
         .store_patch_answers(user_with(json!({"roles": ["writer", "admin"]})))
         .await;
-    let revoked = json!({"deletedBindings": 1, "modifiedBindings": 0});
-    setup
-        .rond(
-            Mock::given(method("POST")).and(path("/revoke/bindings")),
-            ok(revoked),
-        )
-        .await;
-    let granted = json!({"bindingId": "b-1"});
-    setup
-        .rond(
-            Mock::given(method("POST")).and(path("/grant/bindings")),
-            ok(granted),
-        )
-        .await;
+    setup.rond_answers_role_changes().await;
 
     let response = setup
         .patch(&[], json!({"$set": {"roles": ["writer", "admin"]}}))
@@ -101,24 +87,16 @@ async fn a_failed_grant_of_the_new_roles_regrants_the_old_ones_and_reverts_the_s
     setup
         .store_patch_answers(user_with(json!({"roles": ["writer"]})))
         .await;
-    let revoked = json!({"deletedBindings": 1, "modifiedBindings": 0});
-    setup
-        .rond(
-            Mock::given(method("POST")).and(path("/revoke/bindings")),
-            ok(revoked),
-        )
-        .await;
+    setup.rond_answers_revoke().await;
     let grant = |roles: Value| {
         let body = json!({"subjects": [AUTH_ID], "roles": roles});
-        Mock::given(method("POST"))
-            .and(path("/grant/bindings"))
-            .and(body_partial_json(body))
+        given("POST", "/grant/bindings").and(body_partial_json(body))
     };
     setup
         .rond(grant(json!(["writer"])), ResponseTemplate::new(500))
         .await;
     setup
-        .rond(grant(json!(["reader"])), ok(json!({"bindingId": "b-old"})))
+        .rond(grant(json!(["reader"])), ok_json(json!({"bindingId": "b-old"})))
         .await;
 
     let response = setup.patch(&[], json!({"$set": {"roles": ["writer"]}})).await;
@@ -150,10 +128,7 @@ async fn a_failed_auth_update_reverts_the_store_and_names_the_failing_call() {
         .store_patch_answers(user_with(json!({"email": NEW_EMAIL, "age": 40})))
         .await;
     setup
-        .auth(
-            Mock::given(method("PATCH")).and(path(AUTH_PATH)),
-            ResponseTemplate::new(500),
-        )
+        .auth(given("PATCH", AUTH_PATH), ResponseTemplate::new(500))
         .await;
 
     let response = setup
@@ -182,15 +157,13 @@ async fn an_expiration_date_schedules_a_timer_and_records_its_id_in_the_store() 
     let record = json!({"$set": {"expirationId": "timer-1"}});
     let record_mock = Mock::given(method("PATCH")).and(body_json(record.clone()));
     setup
-        .crud(record_mock.and(path(user_path())), ok(recorded.clone()))
+        .crud(record_mock.and(path(user_path())), ok_json(recorded.clone()))
         .await;
     setup
         .store_patch_answers(user_with(json!({"expirationDate": EXPIRES})))
         .await;
     let scheduled = json!({"expirationId": "timer-1"});
-    setup
-        .timer(Mock::given(method("POST")).and(path("/schedule")), ok(scheduled))
-        .await;
+    setup.timer(given("POST", "/schedule"), ok_json(scheduled)).await;
 
     let response = setup
         .patch(&[], json!({"$set": {"expirationDate": EXPIRES}}))
@@ -229,15 +202,12 @@ async fn a_new_expiration_date_schedules_records_and_then_aborts_the_previous_ti
         .await;
     setup
         .timer(
-            Mock::given(method("POST")).and(path("/schedule")),
-            ok(json!({"expirationId": "timer-1"})),
+            given("POST", "/schedule"),
+            ok_json(json!({"expirationId": "timer-1"})),
         )
         .await;
     setup
-        .timer(
-            Mock::given(method("POST")).and(path("/abort")),
-            ResponseTemplate::new(204),
-        )
+        .timer(given("POST", "/abort"), ResponseTemplate::new(204))
         .await;
 
     let response = setup
@@ -264,10 +234,7 @@ async fn removing_the_expiration_date_unsets_the_timer_id_and_aborts_the_timer()
     let setup = Setup::with_user(stored).await;
     setup.store_patch_answers(user_with(json!({}))).await;
     setup
-        .timer(
-            Mock::given(method("POST")).and(path("/abort")),
-            ResponseTemplate::new(204),
-        )
+        .timer(given("POST", "/abort"), ResponseTemplate::new(204))
         .await;
 
     let response = setup
@@ -293,10 +260,7 @@ async fn a_failed_abort_of_the_previous_timer_is_logged_not_returned() {
     let setup = Setup::with_user(stored).await;
     setup.store_patch_answers(user_with(json!({}))).await;
     setup
-        .timer(
-            Mock::given(method("POST")).and(path("/abort")),
-            ResponseTemplate::new(500),
-        )
+        .timer(given("POST", "/abort"), ResponseTemplate::new(500))
         .await;
 
     let response = setup
@@ -313,14 +277,9 @@ async fn a_failed_schedule_reverts_the_store_and_the_earlier_syncs() {
     setup
         .store_patch_answers(user_with(json!({"email": NEW_EMAIL, "expirationDate": EXPIRES})))
         .await;
+    setup.auth(given("PATCH", AUTH_PATH), ok_json(json!({}))).await;
     setup
-        .auth(Mock::given(method("PATCH")).and(path(AUTH_PATH)), ok(json!({})))
-        .await;
-    setup
-        .timer(
-            Mock::given(method("POST")).and(path("/schedule")),
-            ResponseTemplate::new(503),
-        )
+        .timer(given("POST", "/schedule"), ResponseTemplate::new(503))
         .await;
 
     let update = json!({"$set": {"email": NEW_EMAIL, "expirationDate": EXPIRES}});

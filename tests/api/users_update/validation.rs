@@ -8,10 +8,16 @@ use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, ResponseTemplate};
 
 use super::*;
+use crate::helpers::given;
 
 /// The CRUD requests the service made, less its own group-config reads.
 async fn crud_requests(setup: &Setup) -> Vec<Request> {
-    let requests = setup.app.crud.received_requests().await.expect("recording is on");
+    let requests = setup
+        .app
+        .crud()
+        .received_requests()
+        .await
+        .expect("recording is on");
     requests
         .into_iter()
         .filter(|r| !r.url.path().starts_with("/ums-config"))
@@ -86,7 +92,8 @@ async fn a_document_that_breaks_its_group_schema_after_the_update_is_400() {
         (json!({"$set": {"nickname": "ada"}}), "nickname"),
     ];
     for (update, field) in cases {
-        let text = error_message(setup.patch(&[], update).await, 400).await;
+        let body = error_of(setup.patch(&[], update).await, 400).await;
+        let text = body["message"].as_str().expect("a message");
         assert!(
             text.starts_with("user does not match the schema of group \"customer\""),
             "{text}"
@@ -116,9 +123,7 @@ async fn a_move_to_an_unknown_group_is_400() {
 async fn an_unknown_user_is_404_naming_the_id() {
     let setup = Setup::new().await;
     let missing = ResponseTemplate::new(404).set_body_json(json!({"error": "not found"}));
-    setup
-        .crud(Mock::given(method("GET")).and(path(user_path())), missing)
-        .await;
+    setup.crud(given("GET", user_path()), missing).await;
     let response = setup.patch(&[], json!({"$set": {"name": "x"}})).await;
     assert_error(response, 404, &format!("user \"{ID}\" not found")).await;
     assert_nothing_written(&setup).await;
@@ -164,20 +169,7 @@ async fn a_positional_update_resolves_against_the_callers_filter() {
     setup
         .store_patch_answers(user_with(json!({"roles": ["writer", "auditor"]})))
         .await;
-    let revoked = json!({"deletedBindings": 1, "modifiedBindings": 0});
-    setup
-        .rond(
-            Mock::given(method("POST")).and(path("/revoke/bindings")),
-            ok(revoked),
-        )
-        .await;
-    let granted = json!({"bindingId": "b-1"});
-    setup
-        .rond(
-            Mock::given(method("POST")).and(path("/grant/bindings")),
-            ok(granted),
-        )
-        .await;
+    setup.rond_answers_role_changes().await;
 
     let update = json!({"$set": {"roles.$.replace": "writer"}});
     let response = setup.patch(&[("_q", r#"{"roles":"reader"}"#)], update).await;
@@ -195,9 +187,7 @@ async fn a_positional_update_resolves_against_the_callers_filter() {
 async fn a_compare_and_set_miss_is_409_and_nothing_is_synced() {
     let setup = Setup::with_user(user()).await;
     let changed = ResponseTemplate::new(404).set_body_json(json!({"error": "not found"}));
-    setup
-        .crud(Mock::given(method("PATCH")).and(path(user_path())), changed)
-        .await;
+    setup.crud(given("PATCH", user_path()), changed).await;
 
     let response = setup
         .patch(&[], json!({"$set": {"email": "new@example.com"}}))
@@ -215,10 +205,8 @@ async fn a_compare_and_set_miss_is_409_and_nothing_is_synced() {
 #[tokio::test]
 async fn a_store_read_timeout_is_504_naming_the_call() {
     let setup = Setup::new().await;
-    let slow = ok(user()).set_delay(Duration::from_millis(1500));
-    setup
-        .crud(Mock::given(method("GET")).and(path(user_path())), slow)
-        .await;
+    let slow = ok_json(user()).set_delay(Duration::from_millis(1500));
+    setup.crud(given("GET", user_path()), slow).await;
 
     let response = setup.patch(&[], json!({"$set": {"name": "x"}})).await;
 
@@ -230,11 +218,9 @@ async fn a_store_read_timeout_is_504_naming_the_call() {
 async fn a_store_write_that_timed_out_is_reverted_since_it_may_have_been_applied() {
     let setup = Setup::with_user(user()).await;
     let revert = Mock::given(method("PATCH")).and(query_param("_st", ANY_STATE));
-    setup.crud(revert.and(path(user_path())), ok(user())).await;
-    let slow = ok(user()).set_delay(Duration::from_millis(1500));
-    setup
-        .crud(Mock::given(method("PATCH")).and(path(user_path())), slow)
-        .await;
+    setup.crud(revert.and(path(user_path())), ok_json(user())).await;
+    let slow = ok_json(user()).set_delay(Duration::from_millis(1500));
+    setup.crud(given("PATCH", user_path()), slow).await;
 
     let response = setup.patch(&[], json!({"$set": {"name": "x"}})).await;
 
@@ -251,10 +237,7 @@ async fn a_store_write_that_timed_out_is_reverted_since_it_may_have_been_applied
 async fn a_store_write_error_is_502_naming_the_call() {
     let setup = Setup::with_user(user()).await;
     setup
-        .crud(
-            Mock::given(method("PATCH")).and(path(user_path())),
-            ResponseTemplate::new(500),
-        )
+        .crud(given("PATCH", user_path()), ResponseTemplate::new(500))
         .await;
 
     let response = setup.patch(&[], json!({"$set": {"name": "x"}})).await;
