@@ -2,14 +2,18 @@
 //! use, expiring, and redeemed with a new password.
 
 use serde_json::{json, Value};
+use time::format_description::well_known::Rfc3339;
 use user_manager_service::auth::AuthError;
 use user_manager_service::auth::AuthProvider;
+use user_manager_service::clock::Clock;
 use user_manager_service::downstream::Cause;
 use user_manager_service::secret::Secret;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use super::{create, ctx, local, login, refusal, session_of, set_on_tokens, Local, PASSWORD};
+use super::{
+    create, ctx, local, login, refusal, session_of, set_on_tokens, Local, PASSWORD, RESET_TTL, SECOND,
+};
 use crate::helpers::captured_log_text;
 
 const INVALID: &str = "reset token is invalid or expired";
@@ -170,6 +174,33 @@ async fn an_expired_or_unknown_reset_token_is_refused() {
     );
     assert_eq!(unknown, (400, INVALID.to_owned()));
     login(&local, "ann", PASSWORD).await;
+}
+
+#[tokio::test]
+async fn a_reset_token_is_valid_until_the_second_before_its_expiry_and_refused_at_it() {
+    let server = webhook(200).await;
+    let local = with_webhook(&server).await;
+    create(&local, "ann", false).await;
+    let older = reset_token(&local, &server, "ann").await;
+    local.clock.advance(SECOND);
+    let newer = reset_token(&local, &server, "ann").await;
+    let expires_at = (local.clock.now() + RESET_TTL).format(&Rfc3339).unwrap();
+    assert_eq!(delivered(&server).await["expiresAt"], json!(expires_at));
+    // `older` is now exactly at its expiry, `newer` one second before its own.
+    local.clock.advance(RESET_TTL - SECOND);
+    let expired = refusal(
+        local
+            .auth
+            .reset_password(&ctx(), &older, &Secret::new("new-password-1"))
+            .await,
+    );
+    assert_eq!(expired, (400, INVALID.to_owned()));
+    local
+        .auth
+        .reset_password(&ctx(), &newer, &Secret::new("new-password-2"))
+        .await
+        .unwrap();
+    login(&local, "ann", "new-password-2").await;
 }
 
 #[tokio::test]
