@@ -3,6 +3,8 @@
 
 /// Authentication provider port and adapters.
 pub mod auth;
+/// What "now" is for expiry decisions: the system clock, or a manual one in tests.
+pub mod clock;
 /// Environment configuration, validated before the port opens.
 pub mod config;
 /// Per-request context passed to every downstream call.

@@ -197,6 +197,7 @@ fn local_auth(
         reset_ttl: Duration::from_secs(3600),
         reset_webhook_url,
         http,
+        clock: Arc::new(crate::clock::SystemClock),
     };
     LocalAuth::new(settings).map_err(|e| StartupError::LocalAuth(e.to_string()))
 }

@@ -13,6 +13,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use time::OffsetDateTime;
 
 use super::LocalAuthError;
 
@@ -150,14 +151,16 @@ impl SigningKey {
         })
     }
 
-    /// A signed access token for `sub`, valid `ttl` from now; also returns its claims.
+    /// A signed access token for `sub`, issued at `now` and valid `ttl` from then; also returns
+    /// its claims.
     pub(super) fn issue(
         &self,
         issuer: &str,
         sub: &str,
+        now: OffsetDateTime,
         ttl: Duration,
     ) -> Result<(String, Claims), jsonwebtoken::errors::Error> {
-        let iat = jsonwebtoken::get_current_timestamp();
+        let iat = seconds(now);
         let claims = Claims {
             iss: issuer.to_owned(),
             sub: sub.to_owned(),
@@ -172,31 +175,44 @@ impl SigningKey {
     }
 
     /// The claims of `token` when it is signed by this key, issued by `issuer` and not expired
-    /// (no leeway: the same clock issues and verifies).
-    pub(super) fn verify(&self, issuer: &str, token: &str) -> Result<Claims, TokenError> {
-        self.decode(issuer, token, true)
+    /// at `now` (no leeway: the same clock issues and verifies). A token expires at its `exp`
+    /// second: valid the second before, refused from then on (RFC 7519 §4.1.4).
+    pub(super) fn verify(
+        &self,
+        issuer: &str,
+        token: &str,
+        now: OffsetDateTime,
+    ) -> Result<Claims, TokenError> {
+        let claims = self.decode(issuer, token)?;
+        if claims.exp <= seconds(now) {
+            return Err(TokenError::Expired);
+        }
+        Ok(claims)
     }
 
     /// The claims of `token` when it is signed by this key and issued by `issuer`, expired or
     /// not (the expired access token presented with a refresh token).
     pub(super) fn verify_ignoring_expiry(&self, issuer: &str, token: &str) -> Result<Claims, TokenError> {
-        self.decode(issuer, token, false)
+        self.decode(issuer, token)
     }
 
-    fn decode(&self, issuer: &str, token: &str, check_expiry: bool) -> Result<Claims, TokenError> {
+    /// Signature, algorithm, issuer and the presence of `exp`, `iss` and `sub`; the expiry itself
+    /// is left to [`Self::verify`], which judges it on the provider's clock rather than on the
+    /// system time `jsonwebtoken` would read.
+    fn decode(&self, issuer: &str, token: &str) -> Result<Claims, TokenError> {
         let mut validation = Validation::new(Algorithm::EdDSA);
-        validation.leeway = 0;
-        validation.validate_exp = check_expiry;
+        validation.validate_exp = false;
         validation.set_issuer(&[issuer]);
         validation.set_required_spec_claims(&["exp", "iss", "sub"]);
-        match jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation) {
-            Ok(data) => Ok(data.claims),
-            Err(e) if *e.kind() == jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
-                Err(TokenError::Expired)
-            }
-            Err(_) => Err(TokenError::Invalid),
-        }
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
+            .map(|data| data.claims)
+            .map_err(|_| TokenError::Invalid)
     }
+}
+
+/// Seconds since the epoch of `at` (0 before the epoch).
+fn seconds(at: OffsetDateTime) -> u64 {
+    u64::try_from(at.unix_timestamp()).unwrap_or(0)
 }
 
 fn io_error(path: &Path, error: &std::io::Error) -> LocalAuthError {
@@ -236,7 +252,11 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use time::macros::datetime;
+
     use super::*;
+
+    const NOW: OffsetDateTime = datetime!(2024-05-01 10:00:00 UTC);
 
     fn temp_dir() -> PathBuf {
         let dir = std::env::temp_dir().join(format!("ums-local-keys-{}", uuid::Uuid::new_v4().simple()));
@@ -263,8 +283,8 @@ mod tests {
             pem,
             "the file is not rewritten"
         );
-        let (token, _) = first.issue("iss", "u1", Duration::from_secs(60)).unwrap();
-        assert_eq!(second.verify("iss", &token).unwrap().sub, "u1");
+        let (token, _) = first.issue("iss", "u1", NOW, Duration::from_secs(60)).unwrap();
+        assert_eq!(second.verify("iss", &token, NOW).unwrap().sub, "u1");
         let leftovers = fs::read_dir(path.parent().unwrap()).unwrap().count();
         assert_eq!(leftovers, 1, "no temporary file is left behind");
         fs::remove_dir_all(dir).unwrap();
@@ -285,13 +305,13 @@ mod tests {
         let dir = temp_dir();
         let key = SigningKey::load_or_generate(&dir.join("a.pem")).unwrap();
         let other = SigningKey::load_or_generate(&dir.join("b.pem")).unwrap();
-        let (token, claims) = key.issue("iss", "u1", Duration::from_secs(60)).unwrap();
-        assert_eq!(key.verify("iss", &token), Ok(claims));
-        assert_eq!(other.verify("iss", &token), Err(TokenError::Invalid));
-        assert_eq!(key.verify("another", &token), Err(TokenError::Invalid));
-        assert_eq!(key.verify("iss", "not.a.token"), Err(TokenError::Invalid));
+        let (token, claims) = key.issue("iss", "u1", NOW, Duration::from_secs(60)).unwrap();
+        assert_eq!(key.verify("iss", &token, NOW), Ok(claims));
+        assert_eq!(other.verify("iss", &token, NOW), Err(TokenError::Invalid));
+        assert_eq!(key.verify("another", &token, NOW), Err(TokenError::Invalid));
+        assert_eq!(key.verify("iss", "not.a.token", NOW), Err(TokenError::Invalid));
 
-        let now = jsonwebtoken::get_current_timestamp();
+        let now = seconds(NOW);
         let expired = Claims {
             iss: "iss".into(),
             sub: "u1".into(),
@@ -302,9 +322,9 @@ mod tests {
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(key.kid.clone());
         let token = jsonwebtoken::encode(&header, &expired, &key.encoding).unwrap();
-        assert_eq!(key.verify("iss", &token), Err(TokenError::Expired));
+        assert_eq!(key.verify("iss", &token, NOW), Err(TokenError::Expired));
         assert_eq!(key.verify_ignoring_expiry("iss", &token), Ok(expired));
-        let (fresh, _) = key.issue("iss", "u1", Duration::from_secs(60)).unwrap();
+        let (fresh, _) = key.issue("iss", "u1", NOW, Duration::from_secs(60)).unwrap();
         assert_eq!(
             other.verify_ignoring_expiry("iss", &fresh),
             Err(TokenError::Invalid)
@@ -317,6 +337,23 @@ mod tests {
             key.verify_ignoring_expiry("iss", "not.a.token"),
             Err(TokenError::Invalid)
         );
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_token_expires_at_its_exp_second_on_the_given_clock_not_the_system_one() {
+        let dir = temp_dir();
+        let key = SigningKey::load_or_generate(&dir.join("a.pem")).unwrap();
+        let (token, claims) = key.issue("iss", "u1", NOW, Duration::from_secs(60)).unwrap();
+        assert_eq!((claims.iat, claims.exp), (seconds(NOW), seconds(NOW) + 60));
+        assert!(
+            claims.exp < jsonwebtoken::get_current_timestamp(),
+            "long expired on the system clock"
+        );
+        let at = |secs: i64| NOW + time::Duration::seconds(secs);
+        assert_eq!(key.verify("iss", &token, at(59)), Ok(claims));
+        assert_eq!(key.verify("iss", &token, at(60)), Err(TokenError::Expired));
+        assert!(key.verify_ignoring_expiry("iss", &token).is_ok());
         fs::remove_dir_all(dir).unwrap();
     }
 }

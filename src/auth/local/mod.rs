@@ -13,6 +13,9 @@
 //! [`LocalAuth::jwks`] publishes its public half. Errors follow the Auth0 Client adapter:
 //! `Conflict` for a taken email or username, `NotFound` for an unknown user, `Rejected` 401/403
 //! for refused credentials and 400 for invalid input.
+//!
+//! Every expiry decision (access token `iat`/`exp` when issued and when checked, refresh and reset
+//! token `expiresAt`) reads [`LocalAuthConfig::clock`], never the system time directly.
 
 mod credentials;
 mod import;
@@ -40,6 +43,7 @@ use super::{
     SessionGrant,
 };
 use crate::auth::AuthError;
+use crate::clock::Clock;
 use crate::context::CallContext;
 use crate::failure::{CallName, Cause, Failure};
 use crate::secret::Secret;
@@ -73,6 +77,9 @@ pub struct LocalAuthConfig {
     pub reset_webhook_url: Option<String>,
     /// The process HTTP client (with timeouts), for the webhook.
     pub http: reqwest::Client,
+    /// What "now" is for every expiry decision: [`crate::clock::SystemClock`] in production, a
+    /// [`crate::clock::ManualClock`] in tests.
+    pub clock: Arc<dyn Clock>,
 }
 
 /// Why the local provider could not start.
@@ -125,7 +132,14 @@ impl LocalAuth {
 
     /// The claims of an access token issued by this provider: valid signature, issuer and expiry.
     pub fn verify_access_token(&self, token: &str) -> Result<Claims, TokenError> {
-        self.key.verify(&self.config.issuer, token)
+        self.key.verify(&self.config.issuer, token, self.now())
+    }
+
+    /// Now on the configured clock, to the second (so stored timestamps have one fixed width and
+    /// sort as text).
+    fn now(&self) -> OffsetDateTime {
+        let now = self.config.clock.now();
+        now.replace_nanosecond(0).unwrap_or(now)
     }
 
     /// Redeems a password-reset token (`POST /users/reset-password`): sets the new password,
@@ -274,12 +288,6 @@ fn new_auth_id() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Now, to the second (so stored timestamps have one fixed width and sort as text).
-fn now() -> OffsetDateTime {
-    let now = OffsetDateTime::now_utc();
-    now.replace_nanosecond(0).unwrap_or(now)
-}
-
 /// `at` + `ttl`, saturating.
 fn after(at: OffsetDateTime, ttl: Duration) -> OffsetDateTime {
     let ttl = time::Duration::try_from(ttl).unwrap_or(time::Duration::MAX);
@@ -292,12 +300,13 @@ fn timestamp(at: OffsetDateTime) -> String {
         .unwrap_or_else(|_| at.unix_timestamp().to_string())
 }
 
-/// Whether the RFC 3339 `expires_at` of a stored document is past (unreadable = expired).
-fn is_past(expires_at: Option<&Value>) -> bool {
+/// Whether the RFC 3339 `expires_at` of a stored document is past at `now` (reached counts as
+/// past; unreadable = expired).
+fn is_past(expires_at: Option<&Value>, now: OffsetDateTime) -> bool {
     expires_at
         .and_then(Value::as_str)
         .and_then(|text| OffsetDateTime::parse(text, &Rfc3339).ok())
-        .is_none_or(|at| at <= OffsetDateTime::now_utc())
+        .is_none_or(|at| at <= now)
 }
 
 #[cfg(test)]

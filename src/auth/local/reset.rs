@@ -6,8 +6,7 @@
 use serde_json::{json, Value};
 
 use super::{
-    call, internal, invalid, is_past, not_found, now, password, random_token, timestamp, token_hash,
-    LocalAuth,
+    call, internal, invalid, is_past, not_found, password, random_token, timestamp, token_hash, LocalAuth,
 };
 use crate::auth::AuthResult;
 use crate::context::CallContext;
@@ -26,7 +25,7 @@ impl LocalAuth {
             .await?
             .ok_or_else(|| not_found(format!("auth user \"{id}\" does not exist")))?;
         let token = random_token();
-        let expires_at = timestamp(super::after(now(), self.config.reset_ttl));
+        let expires_at = timestamp(super::after(self.now(), self.config.reset_ttl));
         let doc = json!({
             "kind": "reset",
             "tokenHash": token_hash(token.expose()),
@@ -98,7 +97,8 @@ impl LocalAuth {
         let (Some(doc_id), Some(user_id)) = (text("_id"), text("userId")) else {
             return Err(invalid());
         };
-        if used || is_past(doc.get("expiresAt")) {
+        let now = self.now();
+        if used || is_past(doc.get("expiresAt"), now) {
             return Err(invalid());
         }
         let user = self.credential(ctx, user_id).await?.ok_or_else(invalid)?;
@@ -111,7 +111,7 @@ impl LocalAuth {
             q: Some(json!({ "used": false })),
             ..Filter::default()
         };
-        let mark = json!({ "$set": { "used": true, "usedAt": timestamp(now()) } });
+        let mark = json!({ "$set": { "used": true, "usedAt": timestamp(now) } });
         if self
             .config
             .tokens

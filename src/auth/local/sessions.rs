@@ -6,11 +6,10 @@
 //! newer tokens stop working together.
 
 use serde_json::{json, Map, Value};
+use time::OffsetDateTime;
 
 use super::credentials::Credential;
-use super::{
-    call, denied, internal, is_past, no_session, now, random_token, timestamp, token_hash, LocalAuth,
-};
+use super::{call, denied, internal, is_past, no_session, random_token, timestamp, token_hash, LocalAuth};
 use crate::auth::{AuthResult, SessionGrant};
 use crate::context::CallContext;
 use crate::downstream::CallName;
@@ -42,7 +41,8 @@ struct RefreshDoc {
 }
 
 impl RefreshDoc {
-    fn from_doc(doc: &Value) -> Option<Self> {
+    /// The stored token `doc`, its expiry judged at `now`.
+    fn from_doc(doc: &Value, now: OffsetDateTime) -> Option<Self> {
         let text = |key: &str| doc.get(key).and_then(Value::as_str).map(str::to_owned);
         let flag = |key: &str| doc.get(key).and_then(Value::as_bool).unwrap_or(false);
         Some(Self {
@@ -51,7 +51,7 @@ impl RefreshDoc {
             user_id: text("userId")?,
             used: flag("used"),
             revoked: flag("revoked"),
-            expired: is_past(doc.get("expiresAt")),
+            expired: is_past(doc.get("expiresAt"), now),
         })
     }
 }
@@ -103,7 +103,8 @@ impl LocalAuth {
             ..FindQuery::default()
         };
         let docs = self.config.tokens.find(ctx, &query).await?;
-        let Some(token) = docs.first().and_then(RefreshDoc::from_doc) else {
+        let now = self.now();
+        let Some(token) = docs.first().and_then(|doc| RefreshDoc::from_doc(doc, now)) else {
             return Err(no_session(BAD_REFRESH));
         };
         if token.user_id != session_user {
@@ -124,7 +125,7 @@ impl LocalAuth {
             q: Some(json!({ "used": false, "revoked": { "$ne": true } })),
             ..Filter::default()
         };
-        let mark = json!({ "$set": { "used": true, "usedAt": timestamp(now()) } });
+        let mark = json!({ "$set": { "used": true, "usedAt": timestamp(now) } });
         let marked = self
             .config
             .tokens
@@ -189,12 +190,12 @@ impl LocalAuth {
         user: &Credential,
         family: &str,
     ) -> AuthResult<SessionGrant> {
+        let issued = self.now();
         let (access, claims) = self
             .key
-            .issue(&self.config.issuer, &user.id, self.config.access_ttl)
+            .issue(&self.config.issuer, &user.id, issued, self.config.access_ttl)
             .map_err(|e| internal(call, e))?;
         let refresh = random_token();
-        let issued = now();
         let doc = json!({
             "kind": "refresh",
             "tokenHash": token_hash(refresh.expose()),
@@ -208,7 +209,7 @@ impl LocalAuth {
         self.config.tokens.insert(ctx, &doc).await?;
         let expire_at = i64::try_from(claims.exp)
             .ok()
-            .and_then(|exp| time::OffsetDateTime::from_unix_timestamp(exp).ok())
+            .and_then(|exp| OffsetDateTime::from_unix_timestamp(exp).ok())
             .map(timestamp)
             .unwrap_or_default();
         Ok(SessionGrant {

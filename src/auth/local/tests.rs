@@ -9,6 +9,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{json, Value};
 
 use super::*;
+use crate::clock::ManualClock;
 use crate::context::SessionHeaders;
 use crate::downstream::build_http_client;
 use crate::store::crud_http::CrudCollection;
@@ -18,6 +19,8 @@ struct Fixture {
     _crud: ums_fakes::crud::RunningCrudFake,
     auth: LocalAuth,
     credentials: Arc<dyn Collection>,
+    /// The provider's clock: tests age tokens by advancing it.
+    clock: Arc<ManualClock>,
     dir: PathBuf,
 }
 
@@ -41,6 +44,7 @@ async fn fixture(access_ttl: Duration) -> Fixture {
     let tokens: Arc<dyn Collection> =
         Arc::new(CrudCollection::new(http.clone(), &crud.uri(), "/auth-tokens"));
     let dir = std::env::temp_dir().join(format!("ums-local-unit-{}", uuid::Uuid::new_v4().simple()));
+    let clock = Arc::new(ManualClock::at_system_time());
     let auth = LocalAuth::new(LocalAuthConfig {
         credentials: credentials.clone(),
         tokens,
@@ -51,12 +55,14 @@ async fn fixture(access_ttl: Duration) -> Fixture {
         reset_ttl: Duration::from_secs(3600),
         reset_webhook_url: None,
         http,
+        clock: clock.clone(),
     })
     .unwrap();
     Fixture {
         _crud: crud,
         auth,
         credentials,
+        clock,
         dir,
     }
 }
@@ -225,7 +231,37 @@ async fn an_expired_access_token_is_refused_with_401() {
     let tokens = login_tokens(&f.auth, "ann@example.com").await;
     let access = tokens["accessToken"].as_str().unwrap().to_owned();
     assert!(f.auth.verify_access_token(&access).is_ok());
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    f.clock.advance(Duration::from_millis(2100));
+    assert_eq!(f.auth.verify_access_token(&access), Err(TokenError::Expired));
+    let error = f.auth.userinfo(&with_bearer(&access)).await.unwrap_err();
+    assert_eq!(error, AuthError::NoSession("the access token has expired".into()));
+}
+
+#[tokio::test]
+async fn an_access_token_is_valid_until_the_second_before_its_expiry_and_refused_at_it() {
+    let f = fixture(Duration::from_secs(900)).await;
+    f.auth
+        .create_user(&ctx(), &new_user("u1", "ann@example.com"))
+        .await
+        .unwrap();
+    let tokens = login_tokens(&f.auth, "ann@example.com").await;
+    let access = tokens["accessToken"].as_str().unwrap().to_owned();
+    let claims = f.auth.verify_access_token(&access).unwrap();
+    let issued_at = f.clock.now();
+    assert_eq!(
+        claims.iat,
+        issued_at.unix_timestamp() as u64,
+        "iat is the clock's"
+    );
+    let expire_at = timestamp(after(issued_at, Duration::from_secs(900)));
+    assert_eq!(tokens["expireAt"], json!(expire_at));
+
+    f.clock.advance(Duration::from_secs(899));
+    assert_eq!(f.auth.verify_access_token(&access), Ok(claims));
+    let info = f.auth.userinfo(&with_bearer(&access)).await.unwrap();
+    assert_eq!(info["sub"], "u1");
+
+    f.clock.advance(Duration::from_secs(1));
     assert_eq!(f.auth.verify_access_token(&access), Err(TokenError::Expired));
     let error = f.auth.userinfo(&with_bearer(&access)).await.unwrap_err();
     assert_eq!(error, AuthError::NoSession("the access token has expired".into()));
@@ -273,10 +309,12 @@ fn helpers_make_distinct_random_tokens_and_stable_hashes() {
     assert_eq!(random_token().expose().len(), 43);
     assert_eq!(token_hash("abc"), token_hash("abc"));
     assert_ne!(token_hash("abc"), token_hash("abd"));
-    assert!(is_past(Some(&json!("2000-01-01T00:00:00Z"))));
-    assert!(!is_past(Some(&json!(timestamp(after(
-        now(),
-        Duration::from_secs(60)
-    ))))));
-    assert!(is_past(None));
+    let now = time::macros::datetime!(2024-05-01 10:00:00 UTC);
+    assert!(is_past(Some(&json!("2000-01-01T00:00:00Z")), now));
+    let in_a_minute = json!(timestamp(after(now, Duration::from_secs(60))));
+    assert!(!is_past(Some(&in_a_minute), now));
+    assert!(!is_past(Some(&in_a_minute), after(now, Duration::from_secs(59))));
+    assert!(is_past(Some(&in_a_minute), after(now, Duration::from_secs(60))));
+    assert!(is_past(Some(&json!("not a date")), now));
+    assert!(is_past(None, now));
 }

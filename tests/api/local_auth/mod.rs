@@ -15,6 +15,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use user_manager_service::auth::local::{LocalAuth, LocalAuthConfig};
 use user_manager_service::auth::{AuthError, AuthProvider, NewAuthUser};
+use user_manager_service::clock::ManualClock;
 use user_manager_service::context::CallContext;
 use user_manager_service::downstream::build_http_client;
 use user_manager_service::secret::Secret;
@@ -23,12 +24,22 @@ use user_manager_service::store::{Collection, Filter};
 
 /// The password every test user is created with.
 pub const PASSWORD: &str = "correct-horse-battery";
+/// Lifetime of the access tokens of [`local`].
+pub const ACCESS_TTL: Duration = Duration::from_secs(900);
+/// Lifetime of the refresh tokens of [`local`].
+pub const REFRESH_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+/// Lifetime of the reset tokens of [`local`].
+pub const RESET_TTL: Duration = Duration::from_secs(3600);
+/// One second.
+pub const SECOND: Duration = Duration::from_secs(1);
 
-/// A local provider and the collection of its tokens.
+/// A local provider, the collection of its tokens and its clock.
 pub struct Local {
     _crud: ums_fakes::crud::RunningCrudFake,
     pub auth: Arc<LocalAuth>,
     pub tokens: Arc<dyn Collection>,
+    /// The provider's clock, standing still at the start of the test: advance it to age tokens.
+    pub clock: Arc<ManualClock>,
     dir: PathBuf,
 }
 
@@ -38,7 +49,9 @@ impl Drop for Local {
     }
 }
 
-/// A provider on a fresh CRUD fake; reset tokens go to `webhook` when given.
+/// A provider on a fresh CRUD fake, with access tokens for 15 minutes, refresh tokens for 30 days
+/// ([`REFRESH_TTL`]) and reset tokens for an hour ([`RESET_TTL`]); reset tokens go to `webhook`
+/// when given.
 pub async fn local(webhook: Option<String>) -> Local {
     let crud = ums_fakes::crud::CrudFake::builder()
         .collection("/credentials", &["authId", "email", "username"])
@@ -53,22 +66,25 @@ pub async fn local(webhook: Option<String>) -> Local {
     let tokens: Arc<dyn Collection> =
         Arc::new(CrudCollection::new(http.clone(), &crud.uri(), "/auth-tokens"));
     let dir = std::env::temp_dir().join(format!("ums-local-auth-{}", uuid::Uuid::new_v4().simple()));
+    let clock = Arc::new(ManualClock::at_system_time());
     let auth = LocalAuth::new(LocalAuthConfig {
         credentials,
         tokens: tokens.clone(),
         key_path: dir.join("keys").join("signing-key.pem"),
         issuer: "user-manager-service".into(),
-        access_ttl: Duration::from_secs(900),
-        refresh_ttl: Duration::from_secs(30 * 24 * 3600),
-        reset_ttl: Duration::from_secs(3600),
+        access_ttl: ACCESS_TTL,
+        refresh_ttl: REFRESH_TTL,
+        reset_ttl: RESET_TTL,
         reset_webhook_url: webhook,
         http,
+        clock: clock.clone(),
     })
     .unwrap();
     Local {
         _crud: crud,
         auth: Arc::new(auth),
         tokens,
+        clock,
         dir,
     }
 }

@@ -2,13 +2,17 @@
 //! use, expiring, and redeemed with a new password.
 
 use serde_json::{json, Value};
+use time::format_description::well_known::Rfc3339;
 use user_manager_service::auth::{AuthError, AuthProvider, AuthResult};
+use user_manager_service::clock::Clock;
 use user_manager_service::downstream::Cause;
 use user_manager_service::secret::Secret;
 
 use wiremock::{MockServer, ResponseTemplate};
 
-use super::{create, ctx, local, login, refusal, session_of, set_on_tokens, Local, PASSWORD};
+use super::{
+    create, ctx, local, login, refusal, session_of, set_on_tokens, Local, PASSWORD, RESET_TTL, SECOND,
+};
 use crate::helpers::{captured_log_text, mount};
 
 const INVALID: &str = "reset token is invalid or expired";
@@ -148,6 +152,33 @@ async fn an_expired_or_unknown_reset_token_is_refused() {
     let unknown = refusal(reset(&local, &Secret::new("guess"), "new-password-1").await);
     assert_eq!(unknown, (400, INVALID.to_owned()));
     login(&local, "ann", PASSWORD).await;
+}
+
+#[tokio::test]
+async fn a_reset_token_is_valid_until_the_second_before_its_expiry_and_refused_at_it() {
+    let server = webhook(200).await;
+    let local = with_webhook(&server).await;
+    create(&local, "ann", false).await;
+    let older = reset_token(&local, &server, "ann").await;
+    local.clock.advance(SECOND);
+    let newer = reset_token(&local, &server, "ann").await;
+    let expires_at = (local.clock.now() + RESET_TTL).format(&Rfc3339).unwrap();
+    assert_eq!(delivered(&server).await["expiresAt"], json!(expires_at));
+    // `older` is now exactly at its expiry, `newer` one second before its own.
+    local.clock.advance(RESET_TTL - SECOND);
+    let expired = refusal(
+        local
+            .auth
+            .reset_password(&ctx(), &older, &Secret::new("new-password-1"))
+            .await,
+    );
+    assert_eq!(expired, (400, INVALID.to_owned()));
+    local
+        .auth
+        .reset_password(&ctx(), &newer, &Secret::new("new-password-2"))
+        .await
+        .unwrap();
+    login(&local, "ann", "new-password-2").await;
 }
 
 #[tokio::test]

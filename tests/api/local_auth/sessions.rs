@@ -4,7 +4,10 @@ use serde_json::json;
 use user_manager_service::auth::{AuthProvider, AuthResult, AuthUserPatch, SessionGrant};
 use user_manager_service::secret::Secret;
 
-use super::{create, ctx, local, login, refusal, session_of, set_on_tokens, Local, PASSWORD};
+use super::{
+    create, ctx, local, login, refusal, session_of, set_on_tokens, Local, ACCESS_TTL, PASSWORD, REFRESH_TTL,
+    SECOND,
+};
 
 fn refresh_token(body: &serde_json::Value) -> Secret {
     Secret::new(body["refreshToken"].as_str().unwrap())
@@ -136,6 +139,53 @@ async fn an_expired_or_unknown_refresh_token_is_refused() {
         )
         .0,
         401
+    );
+}
+
+#[tokio::test]
+async fn an_access_token_is_valid_until_the_second_before_its_expiry_and_refused_at_it() {
+    let local = local(None).await;
+    create(&local, "ann", false).await;
+    let body = login(&local, "ann", PASSWORD).await;
+    local.clock.advance(ACCESS_TTL - SECOND);
+    let info = local.auth.userinfo(&session_of(&body)).await.unwrap();
+    assert_eq!(info["sub"], "ann");
+    local.clock.advance(SECOND);
+    assert_eq!(
+        refusal(local.auth.userinfo(&session_of(&body)).await),
+        (401, "the access token has expired".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn a_refresh_token_is_valid_until_the_second_before_its_expiry_and_refused_at_it() {
+    let local = local(None).await;
+    create(&local, "ann", false).await;
+    let older = login(&local, "ann", PASSWORD).await;
+    local.clock.advance(SECOND);
+    let newer = login(&local, "ann", PASSWORD).await;
+    // `older` is now exactly at its expiry, `newer` one second before its own.
+    local.clock.advance(REFRESH_TTL - SECOND);
+    assert_eq!(
+        refusal(
+            local
+                .auth
+                .refresh(&session_of(&older), &refresh_token(&older))
+                .await
+        ),
+        (401, "refresh token is invalid or expired".to_owned())
+    );
+    let rotated = local
+        .auth
+        .refresh(&session_of(&newer), &refresh_token(&newer))
+        .await
+        .unwrap()
+        .body
+        .unwrap();
+    let access = rotated["accessToken"].as_str().unwrap();
+    assert!(
+        local.auth.verify_access_token(access).is_ok(),
+        "the new pair is dated by the provider's clock"
     );
 }
 
