@@ -26,7 +26,7 @@ impl CallContext {
     /// which documents the caller may act on, but `acl_read_columns` is dropped, because a
     /// projection hiding `authUserId`, `expirationId`, `userGroup` or `__STATE__` would break
     /// checks and silently skip side effects.
-    pub fn internal_read(&self) -> Self {
+    pub fn internal(&self) -> Self {
         Self {
             acl: Acl {
                 rows: self.acl.rows.clone(),

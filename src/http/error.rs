@@ -310,4 +310,76 @@ mod tests {
         assert_eq!(body.status_code, 413);
         assert_eq!(body.error, "Payload Too Large");
     }
+
+    fn status_and_message(error: impl Into<ApiError>) -> (u16, String) {
+        let error = error.into();
+        (error.status().as_u16(), error.public_message())
+    }
+
+    #[test]
+    fn port_errors_map_to_the_statuses_a_caller_can_act_on() {
+        let taken = StoreError::Conflict {
+            field: Some("email".into()),
+            message: "a user with this email already exists".into(),
+        };
+        assert_eq!(
+            status_and_message(taken),
+            (409, "a user with this email already exists".into())
+        );
+        assert_eq!(status_and_message(StoreError::Invalid("bad _q".into())).0, 400);
+        let timeout = Failure::new(CallName::new("CRUD", "GET", "/users/"), Cause::Timeout);
+        assert_eq!(
+            status_and_message(StoreError::Failed(timeout)),
+            (504, "CRUD GET /users/ timed out".into())
+        );
+        assert_eq!(
+            status_and_message(AuthError::Denied("blocked".into())),
+            (403, "blocked".into())
+        );
+        assert_eq!(status_and_message(AuthError::NoSession("expired".into())).0, 401);
+        assert_eq!(
+            status_and_message(AuthError::Invalid("weak password".into())).0,
+            400
+        );
+        assert_eq!(status_and_message(AuthError::Conflict("taken".into())).0, 409);
+        // A store user linked to an auth user the provider does not know: the systems disagree.
+        assert_eq!(status_and_message(AuthError::NotFound("gone".into())).0, 502);
+    }
+
+    #[test]
+    fn a_rate_limited_provider_is_a_429_with_retry_after() {
+        let limited = AuthError::RateLimited {
+            retry_after: Some(std::time::Duration::from_secs(7)),
+            message: "Auth0 Client POST /users responded 429".into(),
+        };
+        let response = ApiError::from(limited).into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()["retry-after"], "7");
+    }
+
+    #[test]
+    fn use_case_errors_map_to_their_statuses() {
+        assert_eq!(status_and_message(GroupError::Unknown("vendor".into())).0, 400);
+        assert_eq!(
+            status_and_message(GroupError::NotFound("group \"g\" not found".into())).0,
+            404
+        );
+        assert_eq!(status_and_message(GroupError::Conflict("taken".into())).0, 409);
+        assert_eq!(
+            status_and_message(UserError::NotLoggedIn("no session".into())).0,
+            401
+        );
+        assert_eq!(
+            status_and_message(UserError::Unsupported("no sessions".into())).0,
+            501
+        );
+        assert_eq!(status_and_message(UserError::Conflict("linked".into())).0, 409);
+        assert_eq!(
+            status_and_message(UserError::Internal("secret".into())),
+            (500, "Something went wrong".into())
+        );
+        assert_eq!(status_and_message(JobError::Invalid("empty".into())).0, 400);
+        assert_eq!(status_and_message(JobError::NotFound("job".into())).0, 404);
+        assert_eq!(status_and_message(JobError::LeaseLost("j1".into())).0, 500);
+    }
 }

@@ -55,6 +55,18 @@ impl From<PathRejection> for ApiError {
     }
 }
 
+/// A route that takes no query parameters: any parameter is a 400 naming it (`flags` with none).
+pub struct NoQuery;
+
+impl<S: Send + Sync> FromRequestParts<S> for NoQuery {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let [] = flags(parts.uri.query(), [])?;
+        Ok(NoQuery)
+    }
+}
+
 /// The `CallContext` of this request, built from its headers and the configured header names.
 pub struct Ctx(pub CallContext);
 
@@ -178,12 +190,12 @@ pub fn flags<const N: usize>(raw: Option<&str>, names: [(&str, bool); N]) -> Res
         let Some(index) = names.iter().position(|(known, _)| *known == name) else {
             let accepted: Vec<&str> = names.iter().map(|(known, _)| *known).collect();
             let accepted = if accepted.is_empty() {
-                "none".to_owned()
+                "takes no query parameters".to_owned()
             } else {
-                accepted.join(", ")
+                format!("accepts {}", accepted.join(", "))
             };
             return Err(ApiError::BadRequest(format!(
-                "unknown query parameter \"{name}\": this route accepts {accepted}"
+                "unknown query parameter \"{name}\": this route {accepted}"
             )));
         };
         if std::mem::replace(&mut seen[index], true) {

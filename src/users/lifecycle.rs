@@ -44,10 +44,7 @@ fn not_found(id: &str) -> UserError {
 
 /// The user `id` in any state, or 404.
 async fn find_user(svc: &UserService, ctx: &CallContext, id: &str) -> UserResult<Value> {
-    let user = svc
-        .store
-        .get(&ctx.internal_read(), id, &Filter::any_state())
-        .await?;
+    let user = svc.store.get(&ctx.internal(), id, &Filter::any_state()).await?;
     user.ok_or_else(|| not_found(id))
 }
 
@@ -115,7 +112,7 @@ mod tests {
             },
             ..CallContext::default()
         };
-        let read = ctx.internal_read();
+        let read = ctx.internal();
         assert_eq!(read.acl.rows.as_deref(), Some(r#"{"tenantId":"t1"}"#));
         assert_eq!(read.acl.read_columns, None);
     }

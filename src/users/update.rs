@@ -101,7 +101,7 @@ async fn write_and_sync<'a>(
 /// validated and reverted); the caller's projection applies to the PATCH answer it receives.
 async fn read_user(svc: &UserService, ctx: &CallContext, id: &str, filter: &Filter) -> UserResult<Value> {
     svc.store
-        .get(&ctx.internal_read(), id, filter)
+        .get(&ctx.internal(), id, filter)
         .await?
         .ok_or_else(|| UserError::NotFound(format!("user \"{id}\" not found")))
 }

@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 
 use crate::http::doc::{DownstreamFailures, JsonBodyRefusals, StateName};
 use crate::http::error::{ApiResult, ErrorBody};
-use crate::http::extract::{flags, ApiJson, Ctx};
+use crate::http::extract::{flags, ApiJson, Ctx, NoQuery};
 use crate::secret::Secret;
 use crate::state::AppState;
 use crate::users::create::{self, CreateOptions, Registration};
@@ -155,10 +155,9 @@ async fn create_user(
 async fn create_user_with_id(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
-    RawQuery(raw): RawQuery,
+    _: NoQuery,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> ApiResult<ApiJson<CreatedUser>> {
-    let [] = flags(raw.as_deref(), [])?;
     let id = create::create_with_id(&state.users, &ctx, body).await?;
     Ok(ApiJson(CreatedUser { id }))
 }
@@ -234,7 +233,7 @@ mod tests {
         );
         assert_eq!(
             message(flags(Some("x=1"), [])),
-            "unknown query parameter \"x\": this route accepts none"
+            "unknown query parameter \"x\": this route takes no query parameters"
         );
     }
 }

@@ -1,7 +1,7 @@
 //! Lifecycle routes of `/users`: delete, bulk state change, soft delete and the Timer Service's
 //! expiry callback (SPEC §5). Thin handlers over `crate::users::lifecycle`.
 
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -11,8 +11,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::doc::{self, DownstreamFailures, JsonBodyRefusals};
-use crate::http::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::extract::{ApiJson, ApiPath, Ctx};
+use crate::http::error::{ApiResult, ErrorBody};
+use crate::http::extract::{ApiJson, ApiPath, Ctx, NoQuery};
 use crate::state::AppState;
 use crate::store::DocState;
 use crate::users::lifecycle;
@@ -70,9 +70,8 @@ async fn delete_user(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
     ApiPath(id): ApiPath<String>,
-    RawQuery(raw): RawQuery,
+    _: NoQuery,
 ) -> ApiResult<StatusCode> {
-    no_query(raw.as_deref())?;
     lifecycle::delete(&state.users, &ctx, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -98,10 +97,9 @@ async fn delete_user(
 async fn change_states(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
-    RawQuery(raw): RawQuery,
+    _: NoQuery,
     ApiJson(items): ApiJson<Vec<StateItem>>,
 ) -> ApiResult<ApiJson<u64>> {
-    no_query(raw.as_deref())?;
     let requests = lifecycle::state_requests(items.into_iter().map(|i| (i.filter, i.state_to)))?;
     let modified = lifecycle::change_states(&state.users, &ctx, &requests).await?;
     Ok(ApiJson(modified))
@@ -124,9 +122,8 @@ async fn soft_delete_user(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
     ApiPath(id): ApiPath<String>,
-    RawQuery(raw): RawQuery,
+    _: NoQuery,
 ) -> ApiResult<StatusCode> {
-    no_query(raw.as_deref())?;
     lifecycle::soft_delete(&state.users, &ctx, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -145,19 +142,8 @@ async fn expire_user(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
     ApiPath(id): ApiPath<String>,
-    RawQuery(raw): RawQuery,
+    _: NoQuery,
 ) -> ApiResult<StatusCode> {
-    no_query(raw.as_deref())?;
     lifecycle::expire(&state.users, &ctx, &id).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// 400 when a query string was sent: these routes take no query parameters.
-fn no_query(raw_query: Option<&str>) -> ApiResult<()> {
-    match raw_query {
-        Some(query) if !query.is_empty() => Err(ApiError::BadRequest(
-            "this route takes no query parameters: remove the query string".to_owned(),
-        )),
-        _ => Ok(()),
-    }
 }

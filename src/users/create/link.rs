@@ -72,10 +72,7 @@ pub async fn register(
     send_reset_password_email: bool,
 ) -> Result<(), UserError> {
     let Registration { id, password } = registration;
-    let user = svc
-        .store
-        .get(&ctx.internal_read(), &id, &Filter::any_state())
-        .await?;
+    let user = svc.store.get(&ctx.internal(), &id, &Filter::any_state()).await?;
     let user = user.ok_or_else(|| UserError::NotFound(format!("user \"{id}\" not found")))?;
     if let Some(linked) = auth_user_id(&user) {
         return Err(UserError::Conflict(format!(
@@ -157,7 +154,7 @@ async fn ensure_unlinked(svc: &UserService, ctx: &CallContext, auth_id: &str) ->
         limit: Some(1),
         ..FindQuery::default()
     };
-    let found = svc.store.find(&ctx.internal_read(), &query).await?;
+    let found = svc.store.find(&ctx.internal(), &query).await?;
     match found.first() {
         Some(user) => Err(UserError::Conflict(format!(
             "authUserId \"{auth_id}\" is already linked to user \"{}\"",

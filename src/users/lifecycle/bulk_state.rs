@@ -202,7 +202,7 @@ async fn matching_users(
     ctx: &CallContext,
     request: &StateRequest,
 ) -> UserResult<Vec<Target>> {
-    let ctx = ctx.internal_read();
+    let ctx = ctx.internal();
     let mut targets = Vec::new();
     let mut seen: u64 = 0;
     loop {
