@@ -17,8 +17,6 @@ pub mod failure;
 pub mod groups;
 /// The HTTP boundary: router, layers, extractors, routes.
 pub mod http;
-/// CSV import of users: streamed, typed by the group schema, written in batches.
-pub mod import;
 /// Bulk jobs: job store with leases, runner.
 pub mod jobs;
 /// Rönd role bindings.

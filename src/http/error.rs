@@ -13,9 +13,9 @@ use serde::Serialize;
 use crate::auth::AuthError;
 use crate::failure::{Cause, Failure};
 use crate::groups::GroupError;
-use crate::import::ImportError;
 use crate::jobs::JobError;
 use crate::store::{duplicate, StoreError};
+use crate::users::import::ImportError;
 use crate::users::UserError;
 
 /// Result of a handler.

@@ -2,14 +2,15 @@
 //! Timer Service: create, update, delete, state changes, expiry (SPEC §5 "User management").
 
 pub mod create;
+pub mod effects;
 mod error;
+pub mod import;
 pub mod lifecycle;
 pub mod password;
 pub mod read;
 pub mod saga;
 mod service;
 pub mod session;
-pub mod sync;
 #[cfg(test)]
 mod tests;
 pub mod update;

@@ -5,7 +5,7 @@
 //! the auth provider, UMS 1.4.3) and minus `authorization`/`cookie`/`client-key`, which only the
 //! session routes (`/userinfo`, `/refreshtoken`) send, taken from `ctx.session`.
 
-mod import;
+mod bulk_import;
 mod sessions;
 mod wire;
 

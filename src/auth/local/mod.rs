@@ -17,8 +17,8 @@
 //! Every expiry decision (access token `iat`/`exp` when issued and when checked, refresh and reset
 //! token `expiresAt`) reads [`LocalAuthConfig::clock`], never the system time directly.
 
+mod bulk_import;
 mod credentials;
-mod import;
 mod keys;
 mod password;
 mod reset;

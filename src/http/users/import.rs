@@ -22,10 +22,10 @@ use crate::context::CallContext;
 use crate::http::doc::DownstreamFailures;
 use crate::http::error::{error_body, ApiError, ErrorBody, ErrorCause};
 use crate::http::extract::{ApiJson, Ctx};
-use crate::import::{
+use crate::state::AppState;
+use crate::users::import::{
     self, ImportError, ImportOptions, ImportReport, ImportSettings, UploadError, OPTION_FIELDS,
 };
-use crate::state::AppState;
 
 /// Room for the multipart envelope and the option fields, on top of the file.
 const FORM_MARGIN_BYTES: usize = 64 * 1024;

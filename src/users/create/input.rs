@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::secret::Secret;
 use crate::store::DocState;
-use crate::users::sync::parse_expiration;
+use crate::users::effects::parse_expiration;
 use crate::users::UserError;
 use crate::users::{str_field, SERVICE_ONLY_FIELDS};
 

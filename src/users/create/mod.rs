@@ -12,9 +12,9 @@ pub use link::{create_with_id, register, Registration};
 
 use serde_json::{json, Map, Value};
 
+use super::effects::{abort_expiry, grant_roles, revoke_roles, rond_subject, schedule_expiry};
 use super::password::random_password;
 use super::saga::Saga;
-use super::sync::{abort_expiry, grant_roles, revoke_roles, rond_subject, schedule_expiry};
 use super::{auth_user_id, roles, str_field};
 use crate::auth::NewAuthUser;
 use crate::context::CallContext;

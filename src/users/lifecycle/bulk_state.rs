@@ -10,7 +10,7 @@ use crate::context::CallContext;
 use crate::failure::Cause;
 use crate::store::query::MAX_LIMIT;
 use crate::store::{DocState, Filter, FindQuery, StateChange, StateFilter};
-use crate::users::sync::{apply_auth_effect, auth_effect, AuthEffect};
+use crate::users::effects::{apply_auth_effect, auth_effect, AuthEffect};
 use crate::users::UserService;
 use crate::users::{auth_user_id, doc_id};
 use crate::users::{UserError, UserResult};

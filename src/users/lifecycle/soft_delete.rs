@@ -8,7 +8,7 @@ use super::{find_user, not_found, unlink_deleted_auth_user};
 use crate::context::CallContext;
 use crate::store::{DocState, Filter};
 use crate::users::auth_user_id;
-use crate::users::sync::{apply_auth_effect, auth_effect, AuthEffect};
+use crate::users::effects::{apply_auth_effect, auth_effect, AuthEffect};
 use crate::users::UserResult;
 use crate::users::UserService;
 

@@ -184,7 +184,7 @@ pub(super) fn expiry_change(before: &Value, after: &Value) -> Result<ExpiryChang
     match new {
         None => Ok(ExpiryChange::Remove),
         Some(Value::String(date)) => {
-            crate::users::sync::parse_expiration(&date)?;
+            crate::users::effects::parse_expiration(&date)?;
             Ok(ExpiryChange::Schedule(date))
         }
         Some(_) => Err(bad(

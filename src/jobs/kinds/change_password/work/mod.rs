@@ -171,5 +171,4 @@ fn record(outcome: Outcome) -> Outcome {
 }
 
 #[cfg(test)]
-#[path = "work_tests.rs"]
 mod tests;

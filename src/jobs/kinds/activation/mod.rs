@@ -6,7 +6,7 @@
 //! `AUTH0_JOB_POLLING_INTERVAL` and settles each completed file. Everything it knows is in the
 //! job's `result`, checkpointed after every step, so another replica resumes where it stopped.
 
-mod import;
+mod bulk_import;
 mod plan;
 pub mod records;
 pub mod state;

@@ -2,9 +2,9 @@
 
 use tokio::sync::mpsc;
 
-use crate::import::options::{Encoding, ImportOptions};
-use crate::import::reader::{open, read_into, Chunk, ReadEvent};
-use crate::import::{CsvLimits, ImportError};
+use crate::users::import::options::{Encoding, ImportOptions};
+use crate::users::import::reader::{open, read_into, Chunk, ReadEvent};
+use crate::users::import::{CsvLimits, ImportError};
 
 /// A row as the reader saw it: its cells, or why it is invalid.
 type Seen = (u64, Result<Vec<String>, String>);

@@ -4,9 +4,9 @@ use csv::StringRecord;
 use serde_json::{json, Value};
 
 use super::header;
-use crate::import::header::{ColumnKind, Header};
-use crate::import::typing::{type_row, TypedRow};
-use crate::import::ImportError;
+use crate::users::import::header::{ColumnKind, Header};
+use crate::users::import::typing::{type_row, TypedRow};
+use crate::users::import::ImportError;
 
 fn schema() -> Value {
     json!({

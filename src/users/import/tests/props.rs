@@ -7,13 +7,13 @@ use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
 use super::records::records_with;
-use crate::import::header::{ColumnKind, Header};
-use crate::import::options::ImportOptions;
-use crate::import::quoting::Dialect;
-use crate::import::reader::{open, ReadEvent};
-use crate::import::records::RecordLimits;
-use crate::import::typing::type_row;
-use crate::import::{CsvLimits, ImportError};
+use crate::users::import::header::{ColumnKind, Header};
+use crate::users::import::options::ImportOptions;
+use crate::users::import::quoting::Dialect;
+use crate::users::import::reader::{open, ReadEvent};
+use crate::users::import::records::RecordLimits;
+use crate::users::import::typing::type_row;
+use crate::users::import::{CsvLimits, ImportError};
 
 /// Limits small enough for generated headers to cross them.
 fn small_limits(columns: usize, bytes: usize, depth: usize) -> CsvLimits {

@@ -5,11 +5,11 @@ use csv::StringRecord;
 use serde_json::{json, Value};
 
 use super::header;
-use crate::import::options::ImportOptions;
-use crate::import::reader::{open, ReadEvent};
-use crate::import::rows::over_limit;
-use crate::import::typing::type_row;
-use crate::import::{CsvLimits, ImportError};
+use crate::users::import::options::ImportOptions;
+use crate::users::import::reader::{open, ReadEvent};
+use crate::users::import::rows::over_limit;
+use crate::users::import::typing::type_row;
+use crate::users::import::{CsvLimits, ImportError};
 
 fn header_error(bytes: &[u8], limits: &CsvLimits) -> String {
     match open(bytes, &ImportOptions::default(), limits) {

@@ -14,7 +14,7 @@ pub use soft_delete::soft_delete;
 
 use serde_json::{json, Value};
 
-use super::sync::{abort_expiry, apply_auth_effect, auth_effect, revoke_roles, AuthEffect};
+use super::effects::{abort_expiry, apply_auth_effect, auth_effect, revoke_roles, AuthEffect};
 use super::{auth_user_id, str_field};
 use crate::context::CallContext;
 use crate::store::{DocState, Filter};

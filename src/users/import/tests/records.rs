@@ -1,8 +1,8 @@
 //! Records from physical lines: broken quoting is reported on its first line and never merges
 //! rows; legit quoted values spanning lines still read; the limits hold; the work stays linear.
 
-use crate::import::quoting::Dialect;
-use crate::import::records::{Problem, Record, RecordLimits, Records, Width};
+use crate::users::import::quoting::Dialect;
+use crate::users::import::records::{Problem, Record, RecordLimits, Records, Width};
 
 const COMMA: Dialect = Dialect {
     delimiter: b',',

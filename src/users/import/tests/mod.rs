@@ -15,8 +15,8 @@ fn header(names: &[&str]) -> Header {
 }
 
 mod options {
-    use crate::import::options::{Encoding, ImportOptions};
-    use crate::import::ImportError;
+    use crate::users::import::options::{Encoding, ImportOptions};
+    use crate::users::import::ImportError;
 
     fn refused(result: Result<bool, ImportError>) -> String {
         match result {
