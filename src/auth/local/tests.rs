@@ -92,6 +92,17 @@ fn with_bearer(token: &str) -> CallContext {
     }
 }
 
+impl Fixture {
+    /// Creates Ann (`u1`) and logs her in: the login's body.
+    async fn ann_logged_in(&self) -> Value {
+        self.auth
+            .create_user(&ctx(), &new_user("u1", "ann@example.com"))
+            .await
+            .unwrap();
+        login_tokens(&self.auth, "ann@example.com").await
+    }
+}
+
 async fn login_tokens(auth: &LocalAuth, login: &str) -> Value {
     let grant = auth
         .login(&ctx(), login, &Secret::new("s3cret-password"))
@@ -176,11 +187,7 @@ async fn a_user_without_an_id_gets_a_24_hex_id_and_short_passwords_are_refused()
 #[tokio::test]
 async fn the_jwks_verifies_the_issued_access_tokens() {
     let f = fixture(Duration::from_secs(900)).await;
-    f.auth
-        .create_user(&ctx(), &new_user("u1", "ann@example.com"))
-        .await
-        .unwrap();
-    let tokens = login_tokens(&f.auth, "ann@example.com").await;
+    let tokens = f.ann_logged_in().await;
     let access = tokens["accessToken"].as_str().unwrap();
 
     let jwks: JwkSet = serde_json::from_value(f.auth.jwks()).unwrap();
@@ -224,11 +231,7 @@ async fn userinfo_answers_the_user_of_a_valid_bearer_token() {
 #[tokio::test]
 async fn an_expired_access_token_is_refused_with_401() {
     let f = fixture(Duration::from_secs(1)).await;
-    f.auth
-        .create_user(&ctx(), &new_user("u1", "ann@example.com"))
-        .await
-        .unwrap();
-    let tokens = login_tokens(&f.auth, "ann@example.com").await;
+    let tokens = f.ann_logged_in().await;
     let access = tokens["accessToken"].as_str().unwrap().to_owned();
     assert!(f.auth.verify_access_token(&access).is_ok());
     f.clock.advance(Duration::from_millis(2100));
@@ -240,11 +243,7 @@ async fn an_expired_access_token_is_refused_with_401() {
 #[tokio::test]
 async fn an_access_token_is_valid_until_the_second_before_its_expiry_and_refused_at_it() {
     let f = fixture(Duration::from_secs(900)).await;
-    f.auth
-        .create_user(&ctx(), &new_user("u1", "ann@example.com"))
-        .await
-        .unwrap();
-    let tokens = login_tokens(&f.auth, "ann@example.com").await;
+    let tokens = f.ann_logged_in().await;
     let access = tokens["accessToken"].as_str().unwrap().to_owned();
     let claims = f.auth.verify_access_token(&access).unwrap();
     let issued_at = f.clock.now();
@@ -270,11 +269,7 @@ async fn an_access_token_is_valid_until_the_second_before_its_expiry_and_refused
 #[tokio::test]
 async fn deleting_a_user_removes_its_credentials_and_unknown_ids_are_not_found() {
     let f = fixture(Duration::from_secs(900)).await;
-    f.auth
-        .create_user(&ctx(), &new_user("u1", "ann@example.com"))
-        .await
-        .unwrap();
-    let tokens = login_tokens(&f.auth, "ann@example.com").await;
+    let tokens = f.ann_logged_in().await;
     f.auth.delete_user(&ctx(), "u1").await.unwrap();
     assert!(f.auth.get_user(&ctx(), "u1").await.unwrap().is_none());
     assert!(f.auth.delete_user(&ctx(), "u1").await.unwrap_err().is_not_found());
