@@ -2,7 +2,7 @@
 //! effect of the target state applied to every matched user first (DRAFT/TRASH block, PUBLIC
 //! unblocks, DELETED deletes or blocks).
 
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
 use super::unlink_deleted_auth_user;
 use crate::auth::AuthError;
@@ -48,13 +48,30 @@ impl StateRequest {
     /// One page of the users this item changes: the filter as `_id` + `_q` equality, `_st` = the
     /// allowed source states of `state_to`, sorted by `_id` so that `_sk` pages are stable.
     fn find_query(&self, skip: u64) -> FindQuery {
+        let sources = docquery::bulk_sources(self.state_to).to_vec();
+        self.query(sources, None, skip)
+    }
+
+    /// The matched users already in `stateTo` that are still linked: left so by an earlier call
+    /// that failed after their store write (DELETED with hard delete owes an unlink).
+    fn still_linked_query(&self, skip: u64) -> FindQuery {
+        let linked = json!({"authUserId": {"$exists": true}});
+        self.query(vec![self.state_to], Some(linked), skip)
+    }
+
+    /// The item's filter in `states`, and `extra` when given, read page by page.
+    fn query(&self, states: Vec<DocState>, extra: Option<Value>, skip: u64) -> FindQuery {
         let mut fields = self.filter.clone();
         let id = fields.remove("_id").and_then(|v| v.as_str().map(str::to_owned));
-        let sources = docquery::bulk_sources(self.state_to);
+        let fields = (!fields.is_empty()).then_some(Value::Object(fields));
+        let q = match (fields, extra) {
+            (Some(fields), Some(extra)) => Some(json!({"$and": [fields, extra]})),
+            (fields, extra) => fields.or(extra),
+        };
         FindQuery {
             filter: Filter {
-                q: (!fields.is_empty()).then_some(Value::Object(fields)),
-                state: Some(StateFilter(sources.to_vec())),
+                q,
+                state: Some(StateFilter(states)),
                 fields: Vec::new(),
                 id,
             },
@@ -120,11 +137,11 @@ struct Target {
     auth_id: Option<String>,
 }
 
-/// The auth side effects that failed in one `POST /users/state`.
+/// The side effects that failed in one `POST /users/state`.
 #[derive(Default)]
 struct AuthFailures {
     /// The first failure: what the caller gets.
-    first: Option<AuthError>,
+    first: Option<UserError>,
     /// How many auth calls failed.
     failed: usize,
     /// Linked users not attempted because the provider timed out or was unreachable.
@@ -132,16 +149,16 @@ struct AuthFailures {
 }
 
 impl AuthFailures {
-    fn record(&mut self, error: AuthError) {
+    fn record(&mut self, error: impl Into<UserError>) {
         self.failed += 1;
-        self.first.get_or_insert(error);
+        self.first.get_or_insert(error.into());
     }
 
     /// After a timeout or an unreachable provider, the remaining linked users are not tried
     /// (each would wait for the timeout too); they keep their state and a retry picks them up.
     fn provider_down(&self) -> bool {
         self.first.as_ref().is_some_and(
-            |e| matches!(e, AuthError::Failed(f) if matches!(f.cause, Cause::Timeout | Cause::Unreachable)),
+            |e| matches!(e, UserError::Auth(AuthError::Failed(f)) if matches!(f.cause, Cause::Timeout | Cause::Unreachable)),
         )
     }
 }
@@ -153,9 +170,10 @@ impl AuthFailures {
 /// of users whose state changed.
 ///
 /// Partial failure: when some auth calls fail, the other users still change state (the failed
-/// ones keep theirs, so auth user and store user stay consistent) and the first auth error is
-/// returned (502/504) instead of the count; retrying the same body completes the job, since the
-/// users already changed are no longer matched.
+/// ones keep theirs, so auth user and store user stay consistent) and the first error is
+/// returned (502/504) instead of the count; retrying the same body completes the job: the users
+/// already changed are no longer matched, and those left linked at DELETED (hard delete) by a
+/// failure after their store write get their auth user deleted and unlinked.
 pub async fn change_states(
     svc: &UserService,
     ctx: &CallContext,
@@ -164,21 +182,26 @@ pub async fn change_states(
     let mut failures = AuthFailures::default();
     let mut modified = 0;
     for request in requests {
-        let targets = matching_users(svc, ctx, request).await?;
+        let deletes = auth_effect(request.state_to, svc.policy.hard_delete) == AuthEffect::Delete;
+        if deletes {
+            let owed = matching_users(svc, ctx, |skip| request.still_linked_query(skip)).await?;
+            finish_deletes(svc, ctx, &owed, true, &mut failures).await;
+        }
+        let targets = matching_users(svc, ctx, |skip| request.find_query(skip)).await?;
         let changes = apply_auth_effects(svc, ctx, request, &targets, &mut failures).await;
         for batch in changes.chunks(STATE_BATCH) {
             modified += svc.store.set_state_many(ctx, batch).await?;
         }
-        if auth_effect(request.state_to, svc.policy.hard_delete) == AuthEffect::Delete {
+        if deletes {
             let changed: std::collections::HashSet<&str> = changes
                 .iter()
                 .filter_map(|c| c.filter.get("_id").and_then(Value::as_str))
                 .collect();
-            for target in targets.iter().filter(|t| changed.contains(t.id.as_str())) {
-                if let Some(auth_id) = &target.auth_id {
-                    unlink_deleted_auth_user(svc, ctx, &target.id, auth_id).await?;
-                }
-            }
+            let deleted: Vec<&Target> = targets
+                .iter()
+                .filter(|t| changed.contains(t.id.as_str()))
+                .collect();
+            finish_deletes(svc, ctx, deleted, false, &mut failures).await;
         }
     }
     match failures.first {
@@ -191,22 +214,48 @@ pub async fn change_states(
                 error.message = %error,
                 "state changed only for the users whose auth side effect succeeded"
             );
-            Err(error.into())
+            Err(error)
         }
     }
 }
 
-/// Every user matched by `request`, read page by page (`_l` 200, `_sk`) before anything changes.
+/// Deleted users still linked: their auth user deleted (`again`: it may be there still; one
+/// already gone counts as deleted), their bindings revoked and their link removed. A failure is
+/// recorded and the next user is tried.
+async fn finish_deletes<'a>(
+    svc: &UserService,
+    ctx: &CallContext,
+    users: impl IntoIterator<Item = &'a Target>,
+    again: bool,
+    failures: &mut AuthFailures,
+) {
+    for target in users {
+        let Some(auth_id) = &target.auth_id else {
+            continue;
+        };
+        if again {
+            if let Err(error) = apply_auth_effect(svc, ctx, auth_id, AuthEffect::Delete).await {
+                failures.record(error);
+                continue;
+            }
+        }
+        if let Err(error) = unlink_deleted_auth_user(svc, ctx, &target.id, auth_id).await {
+            failures.record(error);
+        }
+    }
+}
+
+/// Every user `query` matches, read page by page (`_l` 200, `_sk`) before anything changes.
 async fn matching_users(
     svc: &UserService,
     ctx: &CallContext,
-    request: &StateRequest,
+    query: impl Fn(u64) -> FindQuery,
 ) -> UserResult<Vec<Target>> {
     let ctx = ctx.internal();
     let mut targets = Vec::new();
     let mut seen: u64 = 0;
     loop {
-        let page = svc.store.find(&ctx, &request.find_query(seen)).await?;
+        let page = svc.store.find(&ctx, &query(seen)).await?;
         seen += page.len() as u64;
         let full = page.len() >= MAX_LIMIT as usize;
         targets.extend(page.iter().filter_map(|user| {

@@ -1,6 +1,8 @@
 //! `POST /users/:id/soft-delete`: walks a user through the allowed state transitions to DELETED
 //! (PUBLIC → TRASH → DELETED), applying the auth side effect of each state before the store
-//! transition. Resumable: a second call continues from the state the first one reached.
+//! transition. Resumable: a second call continues from the state the first one reached, and
+//! finishes what is owed at DELETED (the auth user deleted and unlinked) even when the store
+//! already shows DELETED.
 
 use docquery::transition_allowed;
 
@@ -14,30 +16,36 @@ use crate::users::UserService;
 
 /// Moves the user `id` to DELETED one allowed transition at a time: before each store transition
 /// the auth user gets that state's effect (TRASH blocks; DELETED deletes it, or blocks it with
-/// `AUTH_HARD_DELETE=false`). A user already DELETED is left alone. Unknown user: 404.
+/// `AUTH_HARD_DELETE=false`). A user already DELETED is left alone, unless it is still linked with
+/// hard delete: then its auth user is deleted (one already gone counts) and unlinked. Unknown
+/// user: 404.
 pub async fn soft_delete(svc: &UserService, ctx: &CallContext, id: &str) -> UserResult<()> {
     let user = find_user(svc, ctx, id).await?;
     let from = user
         .get("__STATE__")
         .and_then(|s| s.as_str())
         .and_then(DocState::parse);
-    let mut deleted_auth_user = None;
-    for to in steps_to_deleted(from) {
+    let steps = steps_to_deleted(from);
+    for &to in &steps {
         if let Some(auth_id) = auth_user_id(&user) {
-            let effect = auth_effect(to, svc.policy.hard_delete);
-            apply_auth_effect(svc, ctx, auth_id, effect).await?;
-            if effect == AuthEffect::Delete {
-                deleted_auth_user = Some(auth_id);
-            }
+            apply_auth_effect(svc, ctx, auth_id, auth_effect(to, svc.policy.hard_delete)).await?;
         }
         if !svc.store.set_state(ctx, id, &Filter::default(), to).await? {
             return Err(not_found(id));
         }
     }
-    match deleted_auth_user {
-        Some(auth_id) => unlink_deleted_auth_user(svc, ctx, id, auth_id).await,
-        None => Ok(()),
+    // Owed at DELETED with hard delete, whether reached now or by an earlier call that failed
+    // before its last steps: no auth user, no bindings, no link.
+    let Some(auth_id) = auth_user_id(&user) else {
+        return Ok(());
+    };
+    if auth_effect(DocState::Deleted, svc.policy.hard_delete) != AuthEffect::Delete {
+        return Ok(());
     }
+    if steps.is_empty() {
+        apply_auth_effect(svc, ctx, auth_id, AuthEffect::Delete).await?;
+    }
+    unlink_deleted_auth_user(svc, ctx, id, auth_id).await
 }
 
 /// The states to go through, in order, to reach DELETED from `from` (`None`: a document without

@@ -231,9 +231,6 @@ async fn a_soft_delete_failing_at_the_auth_delete_resumes_from_trash() {
 }
 
 #[tokio::test]
-#[ignore = "bug: soft_delete failing after the DELETED transition (Rönd revoke or unlink) is not \
-            resumable: a retry finds the user DELETED, has no step left and returns Ok, leaving \
-            its Rönd bindings and an authUserId that names a deleted auth user"]
 async fn a_soft_delete_failing_at_the_unlink_is_completed_by_a_retry() {
     let h = Harness::new().await;
     let (id, _) = h.seed_linked_user("ada@example.com", &["viewer"]).await;

@@ -81,12 +81,37 @@ async fn soft_deleting_a_trashed_user_only_deletes_it() {
 async fn soft_deleting_a_deleted_user_changes_nothing() {
     let app = TestApp::on_wiremock().start().await;
     let downstream = Downstream::new(&app);
-    mount_user(&downstream, "DELETED").await;
+    // What a completed soft delete leaves with hard delete: DELETED, no auth user, no link.
+    let mut deleted = user_doc("DELETED");
+    deleted.as_object_mut().unwrap().remove("authUserId");
+    downstream
+        .crud("GET", &format!("/users/{ID}"), ok_json(deleted))
+        .await;
 
     let response = post_action(&app, ID, "soft-delete").await;
 
     assert_eq!(response.status(), 204);
     assert_eq!(downstream.calls(), calls(&[&format!("crud GET /users/{ID}")]));
+}
+
+#[tokio::test]
+async fn soft_deleting_a_deleted_user_still_linked_finishes_the_delete() {
+    // An earlier soft delete reached DELETED but failed before the unlink: the retry owes it.
+    let app = TestApp::on_wiremock().start().await;
+    let downstream = Downstream::new(&app);
+    mount_user(&downstream, "DELETED").await;
+
+    let response = post_action(&app, ID, "soft-delete").await;
+
+    assert_eq!(response.status(), 204);
+    assert!(
+        state_changes(&app).await.is_empty(),
+        "no store transition is owed"
+    );
+    assert_eq!(requests_to(app.auth(), "DELETE", AUTH_PATH).await.len(), 1);
+    assert_eq!(requests_to(app.rond(), "POST", "/revoke/bindings").await.len(), 1);
+    let unlink = only_request_to(app.crud(), "PATCH", &format!("/users/{ID}")).await;
+    assert_eq!(json_body(&unlink), json!({"$unset": {"authUserId": true}}));
 }
 
 #[tokio::test]
