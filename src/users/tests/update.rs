@@ -207,12 +207,32 @@ async fn a_failed_expiration_id_write_aborts_the_new_timer_and_keeps_the_old_one
 }
 
 #[tokio::test]
-async fn a_store_write_that_timed_out_is_reverted_as_maybe_applied() {
+async fn a_store_write_that_timed_out_after_applying_is_verified_and_the_update_completes() {
+    let h = Harness::new().await;
+    let (id, auth_id) = h.seed_linked_user("ada@example.com", &[]).await;
+    let timeout = StoreError::Failed(failure("CRUD", Cause::Timeout));
+    h.store.faults.fail_after_applying("patch", 1, timeout);
+    let updated = update(&h, &id, json!({"$set": {"email": "ada@new.example"}}))
+        .await
+        .unwrap();
+    assert_eq!(updated["email"], "ada@new.example");
+    let expected = ["store get", "store patch (failed)", "store get", "auth update"];
+    assert_eq!(h.journal(), journal(&expected));
+    let auth = h.auth.user(&auth_id).unwrap();
+    assert_eq!(
+        auth.email.as_deref(),
+        Some("ada@new.example"),
+        "the email reaches the provider"
+    );
+}
+
+#[tokio::test]
+async fn a_store_write_that_timed_out_before_applying_is_verified_and_not_undone() {
     let h = Harness::new().await;
     let (id, auth_id) = h.seed_linked_user("ada@example.com", &[]).await;
     let before = fields(&h, &id).await;
     let timeout = StoreError::Failed(failure("CRUD", Cause::Timeout));
-    h.store.faults.fail_after_applying("patch", 1, timeout.clone());
+    h.store.faults.fail("patch", 1, timeout.clone());
     let error = update(&h, &id, json!({"$set": {"email": "ada@new.example"}}))
         .await
         .unwrap_err();
@@ -220,7 +240,7 @@ async fn a_store_write_that_timed_out_is_reverted_as_maybe_applied() {
         matches!(&error, UserError::Store(e) if *e == timeout),
         "{error:?}"
     );
-    let expected = ["store get", "store patch (failed)", "store patch"];
+    let expected = ["store get", "store patch (failed)", "store get"];
     assert_eq!(h.journal(), journal(&expected));
     assert_eq!(fields(&h, &id).await, before);
     let auth = h.auth.user(&auth_id).unwrap();

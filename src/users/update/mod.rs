@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 
 use crate::context::CallContext;
-use crate::failure::Cause;
+use crate::failure::Outcome;
 use crate::groups;
 use crate::store::unreadable;
 use crate::store::{Filter, StoreError};
@@ -106,8 +106,11 @@ async fn read_user(svc: &UserService, ctx: &CallContext, id: &str, filter: &Filt
         .ok_or_else(|| UserError::NotFound(format!("user \"{id}\" not found")))
 }
 
-/// The compare-and-set store write; registers the revert of the changed fields. A write that
-/// timed out may have been applied, so its revert is registered too.
+/// The compare-and-set store write; registers the revert of the changed fields, itself a
+/// compare-and-set on the written `updatedAt` (a later write by someone else is never undone).
+/// A write whose outcome is unknown (timeout, dropped connection, 5xx) is verified by reading
+/// the user again: applied, the update goes on as if it had answered; not applied, its error is
+/// returned and nothing is undone; unreadable, its error is returned and the repair is logged.
 async fn write_store<'a>(
     svc: &'a UserService,
     ctx: &'a CallContext,
@@ -115,30 +118,77 @@ async fn write_store<'a>(
     saga: &mut Saga<'a>,
 ) -> UserResult<Value> {
     let filter = changes::cas_filter(change.filter, change.before);
-    let result = svc.store.patch(ctx, change.id, &filter, change.update).await;
-    // Only a timeout is taken as "maybe applied" here; verifying every unknown outcome (5xx,
-    // dropped connection) instead of assuming is the saga journal's work (issue 11).
-    let applied = match &result {
-        Ok(written) => written.is_some(),
-        Err(StoreError::Failed(failure)) => failure.cause == Cause::Timeout,
-        Err(_) => false,
+    let written = match svc.store.patch(ctx, change.id, &filter, change.update).await {
+        Ok(Some(written)) => written,
+        Ok(None) => {
+            return Err(UserError::Conflict(format!(
+                "user \"{}\" was modified concurrently, retry",
+                change.id
+            )))
+        }
+        Err(error) if error.outcome() == Outcome::Unknown => verify_write(svc, ctx, change, error).await?,
+        Err(error) => return Err(error.into()),
     };
-    if let (true, Some(revert)) = (applied, changes::revert_update(change.before, change.after)) {
+    if let Some(revert) = changes::revert_update(change.before, change.after) {
         let id = change.id.to_owned();
         let repair = format!(
             "set {} of store user {id} back to their values before the update",
             changes::field_names(&revert)
         );
+        // An answer projected by `acl_read_columns` may hide `updatedAt`: then no condition.
+        let unchanged_since = match written.get("updatedAt") {
+            Some(_) => changes::cas_filter(&Filter::any_state(), &written),
+            None => Filter::any_state(),
+        };
         saga.compensate_with("update store user", repair, async move {
-            svc.store
-                .patch(ctx, &id, &Filter::any_state(), &revert)
-                .await
-                .map(drop)
+            match svc.store.patch(ctx, &id, &unchanged_since, &revert).await {
+                Ok(Some(_)) => Ok(()),
+                Ok(None) => Err(StoreError::Invalid(format!(
+                    "store user {id} changed after the update: its revert was not applied"
+                ))),
+                Err(error) => Err(error),
+            }
         });
     }
-    result?.ok_or_else(|| {
-        UserError::Conflict(format!("user \"{}\" was modified concurrently, retry", change.id))
-    })
+    Ok(written)
+}
+
+/// After a store write whose outcome is unknown: the user as the write left it, when the read
+/// shows the update applied (`updatedAt` moved and every changed field holds its new value);
+/// otherwise the write's `error`.
+async fn verify_write(
+    svc: &UserService,
+    ctx: &CallContext,
+    change: &Change<'_>,
+    error: StoreError,
+) -> UserResult<Value> {
+    let current = match svc
+        .store
+        .get(&ctx.internal(), change.id, &Filter::any_state())
+        .await
+    {
+        Ok(current) => current,
+        Err(read_error) => {
+            tracing::error!(
+                user.id = change.id,
+                error.message = %error,
+                verification.error = %read_error,
+                "store write with an unknown outcome could not be verified: repair by hand if applied"
+            );
+            return Err(error.into());
+        }
+    };
+    let applied = current.filter(|current| {
+        current.get("updatedAt") != change.before.get("updatedAt")
+            && changes::revert_update(current, change.after).is_none()
+    });
+    match applied {
+        Some(current) => {
+            tracing::warn!(user.id = change.id, error.message = %error, "store write verified as applied");
+            Ok(current)
+        }
+        None => Err(error.into()),
+    }
 }
 
 /// Sends the changed `email`, `username` and `blocked` to the auth user, when linked.

@@ -146,7 +146,9 @@ async fn a_failed_auth_update_reverts_the_store_and_names_the_failing_call() {
     let revert = &setup.journal.calls()[3];
     let restore = json!({"$set": {"email": "ada@example.com"}, "$unset": {"age": true}});
     assert_eq!(revert.body(), restore);
-    assert_eq!(revert.query("_q"), None, "the revert is not a compare-and-set");
+    // Compare-and-set on the written `updatedAt`: a later write by someone else is never undone.
+    let unchanged_since: Value = serde_json::from_str(&revert.query("_q").unwrap()).unwrap();
+    assert_eq!(unchanged_since, json!({"updatedAt": UPDATED_AT}));
     assert_eq!(revert.query("_st").as_deref(), Some(ANY_STATE));
 }
 
