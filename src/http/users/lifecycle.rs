@@ -1,6 +1,7 @@
 //! Lifecycle routes of `/users`: delete, bulk state change, soft delete and the Timer Service's
 //! expiry callback (SPEC §5). Thin handlers over `crate::users::lifecycle`.
 
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
@@ -128,11 +129,27 @@ async fn soft_delete_user(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The payload of an expiry timer, as the Timer Service posts it back (documentation only).
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[expect(dead_code, reason = "OpenAPI documentation of a body read leniently")]
+struct ExpiryPayload {
+    /// The user.
+    user_id: String,
+    /// The `expirationDate` the timer was scheduled for.
+    expiration_date: Option<String>,
+}
+
 /// Expiry callback of the Timer Service at the user's `expirationDate`: blocks the auth user and
-/// sets `blocked: true` on the store user (any state). The body (`{"userId": ...}`) is ignored.
-/// Idempotent.
+/// sets `blocked: true` on the store user (any state). The body is the timer's payload
+/// `{"userId", "expirationDate"}`: when the user's `expirationDate` is no longer the one the timer
+/// was scheduled for, the callback is stale and changes nothing (204). A body without
+/// `expirationDate`, or none, always applies. Idempotent.
 #[utoipa::path(post, path = "/users/{id}/expire", tag = "users",
     params(("id" = String, Path, description = "The user's `_id`")),
+    request_body(content = Option<ExpiryPayload>, content_type = "*/*",
+        description = "The timer's JSON payload, read leniently: any content type, and a missing or \
+            unreadable body applies the expiry"),
     responses(
         (status = 204, description = "The user is blocked"),
         (status = 400, description = "A query parameter was sent (this route takes none)", body = ErrorBody),
@@ -143,7 +160,10 @@ async fn expire_user(
     Ctx(ctx): Ctx,
     ApiPath(id): ApiPath<String>,
     _: NoQuery,
+    body: Bytes,
 ) -> ApiResult<StatusCode> {
-    lifecycle::expire(&state.users, &ctx, &id).await?;
+    let payload: Option<Value> = serde_json::from_slice(&body).ok();
+    let scheduled_for = payload.as_ref().and_then(|p| p.get("expirationDate")?.as_str());
+    lifecycle::expire(&state.users, &ctx, &id, scheduled_for).await?;
     Ok(StatusCode::NO_CONTENT)
 }

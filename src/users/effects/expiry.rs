@@ -37,7 +37,8 @@ pub async fn schedule_expiry(
     };
     let callback = callback(&expiry.callback_base_url, user_id, ctx)?;
     let schedule = Schedule {
-        payload: json!({ "userId": user_id }),
+        // The date travels with the callback, so a callback of a timer since replaced is ignored.
+        payload: json!({ "userId": user_id, "expirationDate": date }),
         fire_at,
         callback,
     };

@@ -76,9 +76,26 @@ pub async fn delete(svc: &UserService, ctx: &CallContext, id: &str) -> UserResul
 
 /// `POST /users/:id/expire` (the Timer Service at `expirationDate`): blocks the auth user (one
 /// already gone counts as blocked) and sets `blocked: true` on the store user, in any state.
-/// Idempotent.
-pub async fn expire(svc: &UserService, ctx: &CallContext, id: &str) -> UserResult<()> {
+/// Idempotent. `scheduled_for` is the `expirationDate` the timer was scheduled for (its payload):
+/// when the user's `expirationDate` has changed or gone since, the callback is stale and ignored.
+/// A callback without it (a timer scheduled by an older version) always applies.
+pub async fn expire(
+    svc: &UserService,
+    ctx: &CallContext,
+    id: &str,
+    scheduled_for: Option<&str>,
+) -> UserResult<()> {
     let user = find_user(svc, ctx, id).await?;
+    if let Some(scheduled_for) = scheduled_for {
+        if str_field(&user, "expirationDate") != Some(scheduled_for) {
+            tracing::info!(
+                user.id = id,
+                scheduled_for,
+                "stale expiry callback ignored: the user's expirationDate changed since it was scheduled"
+            );
+            return Ok(());
+        }
+    }
     if let Some(auth_id) = auth_user_id(&user) {
         apply_auth_effect(svc, ctx, auth_id, AuthEffect::Block).await?;
     }

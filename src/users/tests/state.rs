@@ -166,7 +166,7 @@ async fn a_state_change_failing_at_the_unlink_is_completed_by_a_retry() {
 async fn expire_blocks_the_auth_user_then_the_store_user() {
     let h = Harness::new().await;
     let (id, auth_id) = h.seed_linked_user("ada@example.com", &[]).await;
-    expire(&h.svc, &h.ctx, &id).await.unwrap();
+    expire(&h.svc, &h.ctx, &id, None).await.unwrap();
     assert_eq!(
         h.journal.take(),
         journal(&["store get", "auth update", "store patch"])
@@ -174,7 +174,7 @@ async fn expire_blocks_the_auth_user_then_the_store_user() {
     assert_eq!(h.stored(&id).await.unwrap()["blocked"], true);
     assert!(h.auth.user(&auth_id).unwrap().blocked);
     h.auth.forget(&auth_id);
-    expire(&h.svc, &h.ctx, &id).await.unwrap();
+    expire(&h.svc, &h.ctx, &id, None).await.unwrap();
     let again = ["store get", "auth update (not found)", "store patch"];
     assert_eq!(h.journal(), journal(&again));
 }
@@ -189,9 +189,46 @@ async fn a_failed_block_leaves_the_store_user_unblocked() {
         AuthError::Failed(failure("Auth0 Client", Cause::Timeout)),
     );
     assert!(matches!(
-        expire(&h.svc, &h.ctx, &id).await,
+        expire(&h.svc, &h.ctx, &id, None).await,
         Err(UserError::Auth(_))
     ));
     assert_eq!(h.journal(), journal(&["store get", "auth update (failed)"]));
+    assert!(h.stored(&id).await.unwrap().get("blocked").is_none());
+}
+
+/// A linked user whose `expirationDate` is `date`.
+async fn expiring_user(h: &Harness, date: &str) -> (String, String) {
+    let (id, auth_id) = h.seed_linked_user("ada@example.com", &[]).await;
+    let set = json!({"$set": {"expirationDate": date}});
+    let inner = h.store.inner();
+    inner
+        .patch(&h.ctx, &id, &crate::store::Filter::any_state(), &set)
+        .await
+        .unwrap();
+    h.journal.take();
+    (id, auth_id)
+}
+
+#[tokio::test]
+async fn an_expiry_callback_for_the_current_date_blocks_the_user() {
+    let h = Harness::new().await;
+    let (id, auth_id) = expiring_user(&h, "2030-01-31T10:00:00Z").await;
+    expire(&h.svc, &h.ctx, &id, Some("2030-01-31T10:00:00Z"))
+        .await
+        .unwrap();
+    assert_eq!(h.journal(), journal(&["store get", "auth update", "store patch"]));
+    assert!(h.auth.user(&auth_id).unwrap().blocked);
+}
+
+#[tokio::test]
+async fn a_stale_expiry_callback_changes_nothing() {
+    let h = Harness::new().await;
+    // The timer was scheduled for an earlier date; the user's expirationDate moved since.
+    let (id, auth_id) = expiring_user(&h, "2031-06-30T10:00:00Z").await;
+    expire(&h.svc, &h.ctx, &id, Some("2030-01-31T10:00:00Z"))
+        .await
+        .unwrap();
+    assert_eq!(h.journal(), journal(&["store get"]));
+    assert!(!h.auth.user(&auth_id).unwrap().blocked);
     assert!(h.stored(&id).await.unwrap().get("blocked").is_none());
 }

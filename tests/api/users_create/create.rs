@@ -41,7 +41,10 @@ async fn a_full_create_calls_every_downstream_in_order_with_the_exact_bodies() {
         json!({"subjects": [AUTH_ID], "roles": ["admin", "editor"]})
     );
     let schedule = json_body(&received(s.app.timer()).await[0]);
-    assert_eq!(schedule["payload"], json!({"userId": USER_ID}));
+    assert_eq!(
+        schedule["payload"],
+        json!({"userId": USER_ID, "expirationDate": "2030-01-31T10:00:00Z"})
+    );
     assert_eq!(schedule["startDate"], "2030-01-31T10:00:00.000Z");
     assert_eq!(schedule["outputMode"]["path"], format!("/users/{USER_ID}/expire"));
 }

@@ -164,6 +164,24 @@ async fn expiring_a_user_blocks_its_auth_user_and_sets_blocked_in_the_store() {
 }
 
 #[tokio::test]
+async fn a_stale_expiry_callback_is_ignored() {
+    let app = TestApp::on_wiremock().start().await;
+    let downstream = Downstream::new(&app);
+    // The user's expirationDate moved after this timer was scheduled.
+    let mut user = user_doc("PUBLIC");
+    user["expirationDate"] = json!("2031-06-30T10:00:00Z");
+    downstream
+        .crud("GET", &format!("/users/{ID}"), ok_json(user))
+        .await;
+
+    let payload = json!({"userId": ID, "expirationDate": "2030-01-31T10:00:00Z"});
+    let response = app.post_json(&format!("/users/{ID}/expire"), &payload).await;
+
+    assert_eq!(response.status(), 204);
+    assert_eq!(downstream.calls(), calls(&[&format!("crud GET /users/{ID}")]));
+}
+
+#[tokio::test]
 async fn expiring_a_user_whose_auth_user_is_gone_still_blocks_it_in_the_store() {
     let app = TestApp::on_wiremock().start().await;
     let downstream = Downstream::new(&app);
