@@ -151,6 +151,11 @@ pub trait AuthProvider: Send + Sync {
     /// One user by provider id, `None` if unknown.
     async fn get_user(&self, ctx: &CallContext, id: &str) -> AuthResult<Option<AuthUser>>;
 
+    /// The auth user this service created for the store user `store_id`, found by the marker it
+    /// carries (the Auth0 Client: `app_metadata.umsUserId`; the local provider: its id is the
+    /// store `_id`). Used to verify a create whose outcome is unknown.
+    async fn find_created_for(&self, ctx: &CallContext, store_id: &str) -> AuthResult<Option<AuthUser>>;
+
     /// The users among `ids` that exist (one batched call; unknown ids are skipped).
     async fn get_users(&self, ctx: &CallContext, ids: &[String]) -> AuthResult<Vec<AuthUser>>;
 

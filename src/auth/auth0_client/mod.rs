@@ -167,6 +167,18 @@ impl AuthProvider for Auth0Client {
             .ok_or_else(|| wire::unreadable(&call))
     }
 
+    async fn find_created_for(&self, ctx: &CallContext, store_id: &str) -> AuthResult<Option<AuthUser>> {
+        let call = self.call("GET", "/users");
+        let query = [
+            (format!("app_metadata.{}", wire::MARKER), store_id.to_owned()),
+            ("_l".to_owned(), "2".to_owned()),
+        ];
+        let builder = self.request(ctx, Method::GET, "/users").query(&query);
+        let response = send(&call, builder).await?;
+        let list: Vec<Value> = read_json(&call, response).await?;
+        Ok(list.into_iter().find_map(wire::auth_user))
+    }
+
     async fn get_users(&self, ctx: &CallContext, ids: &[String]) -> AuthResult<Vec<AuthUser>> {
         let call = self.call("GET", "/users");
         let mut users = Vec::with_capacity(ids.len());

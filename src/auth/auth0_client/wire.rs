@@ -1,7 +1,7 @@
 //! Auth0 Client wire formats: request bodies built from our types, user objects read back, and
 //! the small reading helpers the calls share.
 
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
 use crate::auth::AuthError;
 use crate::auth::{AuthUser, AuthUserPatch, NewAuthUser};
@@ -30,8 +30,15 @@ pub(super) fn new_user_body(user: &NewAuthUser, connection: Option<&str>) -> Map
         body.insert("connection".into(), connection.into());
     }
     body.insert("verify_email".into(), user.send_email.into());
+    if let Some(store_id) = &user.user_id {
+        body.insert("app_metadata".into(), json!({ MARKER: store_id }));
+    }
     body
 }
+
+/// The `app_metadata` key that marks an auth user as created by this service for a store user
+/// (its value is the store `_id`): how a create with a lost answer, or an orphan, is recognised.
+pub(super) const MARKER: &str = "umsUserId";
 
 /// Body of `PATCH /users/{id}` with only the fields set in `patch` (empty if none).
 pub(super) fn patch_body(patch: &AuthUserPatch) -> Map<String, Value> {

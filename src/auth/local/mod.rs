@@ -170,6 +170,11 @@ impl AuthProvider for LocalAuth {
         self.create_credential(ctx, user).await
     }
 
+    /// The local provider gives an auth user the store `_id` as its id.
+    async fn find_created_for(&self, ctx: &CallContext, store_id: &str) -> AuthResult<Option<AuthUser>> {
+        self.get_user(ctx, store_id).await
+    }
+
     async fn get_user(&self, ctx: &CallContext, id: &str) -> AuthResult<Option<AuthUser>> {
         Ok(self.credential(ctx, id).await?.map(|c| c.auth_user()))
     }

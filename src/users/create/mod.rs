@@ -16,8 +16,9 @@ use super::effects::{abort_expiry, grant_roles, revoke_roles, rond_subject, sche
 use super::password::random_password;
 use super::saga::Saga;
 use super::{auth_user_id, roles, str_field};
-use crate::auth::NewAuthUser;
+use crate::auth::{AuthError, NewAuthUser};
 use crate::context::CallContext;
+use crate::failure::Outcome;
 use crate::groups;
 use crate::secret::Secret;
 use crate::store::Filter;
@@ -141,7 +142,13 @@ async fn create_auth_user<'a>(
     saga: &mut Saga<'a>,
     new_auth: &NewAuthUser,
 ) -> Result<String, UserError> {
-    let auth_id = svc.auth.create_user(ctx, new_auth).await?.id;
+    let auth_id = match svc.auth.create_user(ctx, new_auth).await {
+        Ok(created) => created.id,
+        Err(error) if error.outcome() == Outcome::Unknown => {
+            verify_auth_create(svc, ctx, new_auth, error).await?
+        }
+        Err(error) => return Err(error.into()),
+    };
     let undo_id = auth_id.clone();
     saga.compensate_with(
         "create auth user",
@@ -154,6 +161,35 @@ async fn create_auth_user<'a>(
         },
     );
     Ok(auth_id)
+}
+
+/// After an auth create whose outcome is unknown (timeout, dropped connection, 5xx): the auth
+/// user it created, found by the marker of its store user, when there is one; otherwise the
+/// create's `error` (nothing was created). When the lookup fails too, the error is returned and
+/// the possible leftover is logged for repair.
+async fn verify_auth_create(
+    svc: &UserService,
+    ctx: &CallContext,
+    new_auth: &NewAuthUser,
+    error: AuthError,
+) -> Result<String, UserError> {
+    let Some(store_id) = new_auth.user_id.as_deref() else {
+        return Err(error.into());
+    };
+    match svc.auth.find_created_for(ctx, store_id).await {
+        Ok(Some(created)) => {
+            tracing::warn!(user.id = store_id, auth_user.id = %created.id, error.message = %error,
+                "auth user create verified as applied");
+            Ok(created.id)
+        }
+        Ok(None) => Err(error.into()),
+        Err(lookup) => {
+            tracing::error!(user.id = store_id, error.message = %error, verification.error = %lookup,
+                "auth user create with an unknown outcome could not be verified: \
+                 an auth user marked with this store id may be left, repair by hand");
+            Err(error.into())
+        }
+    }
 }
 
 /// Registers the deletion of the just inserted user `id` (any state) as the compensation.

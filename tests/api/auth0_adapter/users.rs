@@ -10,6 +10,7 @@ use wiremock::ResponseTemplate;
 
 use super::support::{assert_forwarded, ctx, failure_cases, AsFailure};
 use super::{adapter, block, default_setup, new_user, setup};
+use crate::helpers::query_param as query_param_of;
 use crate::helpers::{given, mount, mount_once, ok_json, only_request, query_pairs, received};
 
 /// The error of the calls `failure_cases!` checks.
@@ -25,7 +26,9 @@ async fn create_user_posts_username_as_nickname_and_name_with_the_connection() {
     let expected = json!({
         "email": "ada@example.com", "username": "ada", "nickname": "ada", "name": "ada",
         "password": "S3cret!pass", "blocked": false,
-        "connection": "Username-Password-Authentication", "verify_email": true
+        "connection": "Username-Password-Authentication", "verify_email": true,
+        // The marker of an auth user this service created: the store `_id`.
+        "app_metadata": {"umsUserId": "000000000000000000000001"}
     });
     given("POST", "/users")
         .and(body_json(&expected))
@@ -136,6 +139,35 @@ async fn get_users_asks_every_id_in_one_call_with_an_in_filter() {
     let request = only_request(&server).await;
     assert_eq!(query_pairs(&request).len(), 2, "only user_id and _l");
     assert_forwarded(&request);
+}
+
+#[tokio::test]
+async fn find_created_for_looks_the_marker_up_in_app_metadata() {
+    let (server, auth) = default_setup().await;
+    given("GET", "/users")
+        .and(query_param("app_metadata.umsUserId", "000000000000000000000001"))
+        .respond_with(ok_json(json!([auth0_user("auth0|1")])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let found = auth
+        .find_created_for(&ctx(), "000000000000000000000001")
+        .await
+        .expect("answered");
+    assert_eq!(found.map(|u| u.id).as_deref(), Some("auth0|1"));
+    let request = only_request(&server).await;
+    assert_eq!(query_param_of(&request, "_l").as_deref(), Some("2"));
+    assert_forwarded(&request);
+}
+
+#[tokio::test]
+async fn find_created_for_answers_none_when_no_auth_user_carries_the_marker() {
+    let (server, auth) = default_setup().await;
+    given("GET", "/users")
+        .respond_with(ok_json(json!([])))
+        .mount(&server)
+        .await;
+    assert_eq!(auth.find_created_for(&ctx(), "u1").await, Ok(None));
 }
 
 #[tokio::test]
@@ -257,6 +289,8 @@ failure_cases!(create_user, adapter, "POST" "/users", "Auth0 Client POST /users"
     409 => AuthError::Conflict(_), |a, c| a.create_user(&c, &new_user()));
 failure_cases!(get_user, adapter, "GET" "/users/auth0%7C1", "Auth0 Client GET /users/:id",
     403 => AuthError::Denied(_), |a, c| a.get_user(&c, "auth0|1"));
+failure_cases!(find_created_for, adapter, "GET" "/users", "Auth0 Client GET /users",
+    400 => AuthError::Invalid(_), |a, c| a.find_created_for(&c, "000000000000000000000001"));
 failure_cases!(get_users, adapter, "GET" "/users", "Auth0 Client GET /users",
     400 => AuthError::Invalid(_), |a, c| a.get_users(&c, &["auth0|1".to_owned()]));
 failure_cases!(update_user, adapter, "PATCH" "/users/auth0%7C1", "Auth0 Client PATCH /users/:id",

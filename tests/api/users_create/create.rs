@@ -33,6 +33,7 @@ async fn a_full_create_calls_every_downstream_in_order_with_the_exact_bodies() {
         json!({
             "email": "ada@example.com", "username": "ada", "nickname": "ada", "name": "ada",
             "password": PASSWORD, "blocked": false, "verify_email": true,
+            "app_metadata": {"umsUserId": USER_ID},
         })
     );
     let rond = received(s.app.rond()).await;

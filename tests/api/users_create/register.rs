@@ -50,8 +50,8 @@ async fn registering_a_store_only_user_creates_links_and_grants_its_auth_user() 
         Some(r#"{"authUserId":{"$exists":false}}"#)
     );
     let auth = json_body(&received(s.app.auth()).await[0]);
-    let expected =
-        json!({"email": "ada@example.com", "password": PASSWORD, "blocked": false, "verify_email": true});
+    let expected = json!({"email": "ada@example.com", "password": PASSWORD, "blocked": false, "verify_email": true,
+               "app_metadata": {"umsUserId": USER_ID}});
     assert_eq!(auth, expected);
     let grant = json_body(&received(s.app.rond()).await[0]);
     assert_eq!(grant, json!({"subjects": [AUTH_ID], "roles": ["admin"]}));

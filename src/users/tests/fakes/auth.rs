@@ -86,7 +86,7 @@ impl FakeAuth {
             email: new.email.clone(),
             username: new.username.clone(),
             blocked: new.blocked,
-            raw: json!({"user_id": id, "send_email": new.send_email}),
+            raw: json!({"user_id": id, "send_email": new.send_email, "umsUserId": new.user_id}),
         };
         users.insert(id, user.clone());
         Ok(user)
@@ -149,6 +149,14 @@ impl AuthProvider for FakeAuth {
     async fn get_user(&self, _ctx: &CallContext, id: &str) -> AuthResult<Option<AuthUser>> {
         self.run("get", async { Ok(self.user(id)) }).await
     }
+    async fn find_created_for(&self, _ctx: &CallContext, store_id: &str) -> AuthResult<Option<AuthUser>> {
+        self.run("find_created_for", async {
+            let users = self.users.lock().unwrap();
+            Ok(users.values().find(|u| u.raw["umsUserId"] == store_id).cloned())
+        })
+        .await
+    }
+
     async fn get_users(&self, _ctx: &CallContext, ids: &[String]) -> AuthResult<Vec<AuthUser>> {
         self.run("get_users", async {
             Ok(ids.iter().filter_map(|id| self.user(id)).collect())
