@@ -42,6 +42,9 @@ pub enum ApiError {
     /// `409 Conflict`: email or username taken, auth user already linked.
     #[error("{0}")]
     Conflict(String),
+    /// `412 Precondition Failed`: `If-Match` names another version of the resource.
+    #[error("{0}")]
+    PreconditionFailed(String),
     /// `413 Payload Too Large`.
     #[error("{0}")]
     PayloadTooLarge(String),
@@ -98,6 +101,7 @@ impl ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -221,6 +225,7 @@ impl From<UserError> for ApiError {
             UserError::Invalid(message) => Self::BadRequest(message),
             UserError::NotFound(message) => Self::NotFound(message),
             UserError::Conflict(message) => Self::Conflict(message),
+            UserError::PreconditionFailed(message) => Self::PreconditionFailed(message),
             UserError::NotLoggedIn(message) => Self::Unauthorized(message),
             UserError::Unsupported(message) => Self::NotImplemented(message),
             UserError::Group(error) => error.into(),
@@ -374,6 +379,10 @@ mod tests {
             501
         );
         assert_eq!(status_and_message(UserError::Conflict("linked".into())).0, 409);
+        assert_eq!(
+            status_and_message(UserError::PreconditionFailed("stale".into())).0,
+            412
+        );
         assert_eq!(
             status_and_message(UserError::Internal("secret".into())),
             (500, "Something went wrong".into())

@@ -67,6 +67,32 @@ impl<S: Send + Sync> FromRequestParts<S> for NoQuery {
     }
 }
 
+/// The `If-Match` header of a conditional change (`*` or entity tags), when sent.
+pub struct IfMatch(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        match parts.headers.get(axum::http::header::IF_MATCH) {
+            None => Ok(IfMatch(None)),
+            Some(value) => value
+                .to_str()
+                .map(|text| IfMatch(Some(text.to_owned())))
+                .map_err(|_| ApiError::BadRequest("the if-match header must be ASCII text".into())),
+        }
+    }
+}
+
+/// Adds `ETag` (the user's version, `users::version::etag`) to a response carrying `user`.
+pub fn with_etag(user: &serde_json::Value, mut response: Response) -> Response {
+    let tag = crate::users::version::etag(user).and_then(|tag| tag.parse().ok());
+    if let Some(tag) = tag {
+        response.headers_mut().insert(axum::http::header::ETAG, tag);
+    }
+    response
+}
+
 /// The `CallContext` of this request, built from its headers and the configured header names.
 pub struct Ctx(pub CallContext);
 

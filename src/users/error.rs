@@ -21,6 +21,9 @@ pub enum UserError {
     /// The request conflicts with the current state (already linked, modified concurrently).
     #[error("{0}")]
     Conflict(String),
+    /// The user is not at the version the caller's `If-Match` names.
+    #[error("{0}")]
+    PreconditionFailed(String),
     /// No logged user (userinfo without a usable session).
     #[error("{0}")]
     NotLoggedIn(String),

@@ -15,6 +15,7 @@ pub mod session;
 mod tests;
 pub mod update;
 pub mod userinfo;
+pub mod version;
 
 use serde_json::Value;
 

@@ -22,6 +22,7 @@ mod rond_timer_adapters;
 mod session;
 mod store_contract;
 mod store_crud_adapter;
+mod user_versions;
 mod users_conflicts;
 mod users_create;
 mod users_import;

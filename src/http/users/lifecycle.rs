@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 
 use crate::http::doc::{self, DownstreamFailures, JsonBodyRefusals};
 use crate::http::error::{ApiResult, ErrorBody};
-use crate::http::extract::{ApiJson, ApiPath, Ctx, NoQuery};
+use crate::http::extract::{ApiJson, ApiPath, Ctx, IfMatch, NoQuery};
 use crate::state::AppState;
 use crate::store::DocState;
 use crate::users::lifecycle;
@@ -61,19 +61,24 @@ impl ToSchema for StateItems {
 ///
 /// On a 502 or 504, retry to complete.
 #[utoipa::path(delete, path = "/users/{id}", tag = "users",
-    params(("id" = String, Path, description = "The user's `_id`")),
+    params(
+        ("id" = String, Path, description = "The user's `_id`"),
+        ("if-match" = Option<String>, Header, description = "Delete only if the user is at this version \
+            (the `ETag` of `GET /users/{id}`), or `*`")),
     responses(
         (status = 204, description = "The user is deleted"),
         (status = 400, description = "A query parameter was sent (this route takes none)", body = ErrorBody),
         (status = 404, description = "No user has this id", body = ErrorBody),
+        (status = 412, description = "The user is not at the version of `If-Match`: nothing was changed", body = ErrorBody),
         DownstreamFailures))]
 async fn delete_user(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
     ApiPath(id): ApiPath<String>,
     _: NoQuery,
+    IfMatch(if_match): IfMatch,
 ) -> ApiResult<StatusCode> {
-    lifecycle::delete(&state.users, &ctx, &id).await?;
+    lifecycle::delete_if_match(&state.users, &ctx, &id, if_match.as_deref()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -129,17 +134,6 @@ async fn soft_delete_user(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The payload of an expiry timer, as the Timer Service posts it back (documentation only).
-#[derive(ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[expect(dead_code, reason = "OpenAPI documentation of a body read leniently")]
-struct ExpiryPayload {
-    /// The user.
-    user_id: String,
-    /// The `expirationDate` the timer was scheduled for.
-    expiration_date: Option<String>,
-}
-
 /// Expiry callback of the Timer Service at the user's `expirationDate`: blocks the auth user and
 /// sets `blocked: true` on the store user (any state). The body is the timer's payload
 /// `{"userId", "expirationDate"}`: when the user's `expirationDate` is no longer the one the timer
@@ -147,9 +141,9 @@ struct ExpiryPayload {
 /// `expirationDate`, or none, always applies. Idempotent.
 #[utoipa::path(post, path = "/users/{id}/expire", tag = "users",
     params(("id" = String, Path, description = "The user's `_id`")),
-    request_body(content = Option<ExpiryPayload>, content_type = "*/*",
-        description = "The timer's JSON payload, read leniently: any content type, and a missing or \
-            unreadable body applies the expiry"),
+    request_body(content = Option<serde_json::Value>, content_type = "*/*",
+        description = "The timer's JSON payload `{\"userId\", \"expirationDate\"}`, read leniently: any body \
+            is accepted, and one without a string `expirationDate` applies the expiry"),
     responses(
         (status = 204, description = "The user is blocked"),
         (status = 400, description = "A query parameter was sent (this route takes none)", body = ErrorBody),

@@ -6,13 +6,12 @@ use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::doc::{AclHeaders, DownstreamFailures, ExportQuery, FilterQuery, PageQuery};
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::extract::{query_pairs, ApiJson, ApiPath, Ctx};
+use crate::http::extract::{query_pairs, with_etag, ApiJson, ApiPath, Ctx};
 use crate::state::AppState;
 use crate::store::query::{CountQuery, QueryParseError};
 use crate::store::{Filter, FindQuery};
@@ -105,7 +104,9 @@ async fn export_users(
         FilterQuery,
         AclHeaders),
     responses(
-        (status = 200, description = "The user", body = Object),
+        (status = 200, description = "The user", body = Object,
+            headers(("etag" = String, description = "The user's version (its `updatedAt`, quoted), for `If-Match`; \
+                absent when `acl_read_columns` hides `updatedAt`"))),
         (status = 400, description = "Invalid query: unknown or repeated parameter, `_q` or `acl_rows` \
             not a valid filter, `_st` out of its form", body = ErrorBody),
         (status = 404, description = "No user matches the id, filter and state", body = ErrorBody),
@@ -115,7 +116,7 @@ async fn get_user(
     Ctx(ctx): Ctx,
     ApiPath(id): ApiPath<String>,
     RawQuery(raw): RawQuery,
-) -> ApiResult<ApiJson<Value>> {
+) -> ApiResult<Response> {
     let pairs = query_pairs(raw.as_deref())?;
     let filter = Filter::from_query_pairs(&pairs).map_err(bad_query)?;
     if filter.id.is_some() {
@@ -125,7 +126,8 @@ async fn get_user(
             allowed: "_q, _st",
         }));
     }
-    Ok(ApiJson(read::get(&state.users, &ctx, &id, &filter).await?))
+    let user = read::get(&state.users, &ctx, &id, &filter).await?;
+    Ok(with_etag(&user, ApiJson(&user).into_response()))
 }
 
 /// The decoded `name=value` pairs of a query string, in order, repeats kept.

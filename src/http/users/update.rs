@@ -3,13 +3,14 @@
 //! provider, Rönd and the Timer Service (SPEC §5; contracts/crud-service.md §1, §3, §8).
 
 use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::doc::{AclHeaders, DownstreamFailures, FilterQuery, JsonBodyRefusals, UpdateOperators};
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::extract::{query_pairs, ApiJson, ApiPath, Ctx};
+use crate::http::extract::{query_pairs, with_etag, ApiJson, ApiPath, Ctx, IfMatch};
 use crate::state::AppState;
 use crate::store::query::QueryParseError;
 use crate::store::Filter;
@@ -30,17 +31,21 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(patch, path = "/users/{id}", tag = "users",
     params(
         ("id" = String, Path, description = "The user's `_id`"),
+        ("if-match" = Option<String>, Header, description = "Update only if the user is at this version \
+            (the `ETag` of `GET /users/{id}`), or `*`"),
         FilterQuery,
         AclHeaders),
     request_body(content = UpdateOperators, description = "CRUD update operators, e.g. \
         `{\"$set\": {\"name\": \"Ada\"}, \"$unset\": {\"age\": true}}`",
         example = json!({"$set": {"surname": "Lee"}})),
     responses(
-        (status = 200, description = "The updated user", body = Object),
+        (status = 200, description = "The updated user", body = Object,
+            headers(("etag" = String, description = "The user's new version"))),
         (status = 400, description = "Malformed JSON; invalid query (`_q`, `acl_rows`, `_st`); invalid \
             update; the updated document does not match the schema of its group", body = ErrorBody),
         (status = 404, description = "No user matches the id, filter and state", body = ErrorBody),
         (status = 409, description = "Modified concurrently (retry), or email/username taken", body = ErrorBody),
+        (status = 412, description = "The user is not at the version of `If-Match`: nothing was written", body = ErrorBody),
         JsonBodyRefusals,
         DownstreamFailures))]
 async fn patch_user(
@@ -48,11 +53,14 @@ async fn patch_user(
     Ctx(ctx): Ctx,
     ApiPath(id): ApiPath<String>,
     RawQuery(raw): RawQuery,
+    IfMatch(if_match): IfMatch,
     ApiJson(update): ApiJson<Value>,
-) -> ApiResult<ApiJson<Value>> {
+) -> ApiResult<Response> {
     let filter = patch_filter(raw.as_deref())?;
-    let user = users::update::update_user(&state.users, &ctx, &id, filter, update).await?;
-    Ok(ApiJson(user))
+    let user =
+        users::update::update_user_if_match(&state.users, &ctx, &id, filter, update, if_match.as_deref())
+            .await?;
+    Ok(with_etag(&user, ApiJson(&user).into_response()))
 }
 
 /// The filter of the query string: `_q`, `_st` and field filters (the id is in the path).

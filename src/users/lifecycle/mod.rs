@@ -53,7 +53,19 @@ async fn find_user(svc: &UserService, ctx: &CallContext, id: &str) -> UserResult
 /// timer. A failed step returns its error with the store document still there, so a retry
 /// completes the job (an auth user already gone counts as deleted). Timer errors are only logged.
 pub async fn delete(svc: &UserService, ctx: &CallContext, id: &str) -> UserResult<()> {
+    delete_if_match(svc, ctx, id, None).await
+}
+
+/// [`delete`] on the condition that the user, as read before anything changes, is at the version
+/// `if_match` names (an `If-Match` header): `PreconditionFailed` (412) otherwise.
+pub async fn delete_if_match(
+    svc: &UserService,
+    ctx: &CallContext,
+    id: &str,
+    if_match: Option<&str>,
+) -> UserResult<()> {
     let user = find_user(svc, ctx, id).await?;
+    crate::users::version::check_if_match(if_match, id, &user)?;
     if let Some(auth_id) = auth_user_id(&user) {
         let effect = auth_effect(DocState::Deleted, svc.policy.hard_delete);
         apply_auth_effect(svc, ctx, auth_id, effect).await?;

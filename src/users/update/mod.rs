@@ -37,6 +37,19 @@ pub async fn update_user(
     filter: Filter,
     update: Value,
 ) -> UserResult<Value> {
+    update_user_if_match(svc, ctx, id, filter, update, None).await
+}
+
+/// [`update_user`] on the condition that the user is at the version `if_match` names (an
+/// `If-Match` header): `PreconditionFailed` (412) otherwise, with nothing written.
+pub async fn update_user_if_match(
+    svc: &UserService,
+    ctx: &CallContext,
+    id: &str,
+    filter: Filter,
+    update: Value,
+    if_match: Option<&str>,
+) -> UserResult<Value> {
     changes::check_update(&update)?;
     // Paths are bounded before anything is read or computed.
     svc.limits
@@ -44,6 +57,7 @@ pub async fn update_user(
         .check_update(&update)
         .map_err(|e| UserError::Invalid(crate::config::describe_limit(&e)))?;
     let before = read_user(svc, ctx, id, &filter).await?;
+    crate::users::version::check_if_match(if_match, id, &before)?;
     if let Some(refusal) = unreadable::stub_refusal(&before, &format!("user \"{id}\"")) {
         return Err(UserError::Invalid(refusal));
     }
