@@ -108,6 +108,64 @@ async fn a_resumed_job_polls_the_provider_job_it_had_started_instead_of_starting
     assert!(ids.iter().all(|i| linked(&app, i).is_some()));
 }
 
+#[tokio::test]
+async fn a_job_resumed_while_sending_a_file_links_what_the_provider_took_and_sends_the_rest() {
+    // The replica died after the provider accepted a file with user 0 but before the job id was
+    // saved: the job says `sending`. The provider has user 0 under the id the job gives it.
+    let app = app(users(2)).await;
+    let ids = vec![id(0), id(1)];
+    let record = json!([{"user_id": id(0), "email": email(0), "blocked": false, "email_verified": false}]);
+    let file = reqwest::multipart::Part::bytes(serde_json::to_vec(&record).unwrap()).file_name("users.json");
+    let form = reqwest::multipart::Form::new()
+        .part("users", file)
+        .text("upsert", "false");
+    let accepted = app
+        .client
+        .post(format!("{}/users/import", app.auth_fake().uri()))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert!(accepted.status().is_success());
+    let imported = format!("{}/users/auth0%7C{}", app.auth_fake().uri(), id(0));
+    for _ in 0..100 {
+        if app.client.get(&imported).send().await.unwrap().status() == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let result = json!({
+        "planned": 2,
+        "files": [{"userIds": ids, "bytes": 100, "state": "sending"}],
+    });
+    let job = app
+        .crud_fake()
+        .state()
+        .insert_raw(
+            "/jobs",
+            json!({"kind": "bulk-activation", "status": "running", "jobCreatedAt": "2024-01-01T00:00:00.000Z",
+                   "input": {"userIds": ids, "upsert": false}, "result": result,
+                   "progress": {"processed": 0, "total": 2}, "leaseOwner": "crashed", "leaseUntil": 0,
+                   "__STATE__": "PUBLIC"}),
+        )
+        .unwrap();
+
+    let report = finished(&app, &job).await;
+
+    assert_eq!(report["status"], "completed", "{report}");
+    assert_eq!(
+        failure_codes(&report),
+        [],
+        "no DUPLICATED_USER for the user the provider took"
+    );
+    assert_eq!(
+        imports(&app),
+        2,
+        "the crashed import, then one file with user 1 only"
+    );
+    assert!(ids.iter().all(|i| linked(&app, i).is_some()));
+}
+
 /// The service on the CRUD fake with a wiremock Auth0 Client whose one import job completes
 /// with `summary` and answers `errors` on its errors route; `GET /users` answers `auth_users`.
 async fn app_on_mock_provider(

@@ -14,7 +14,7 @@ use super::state::{FileState, UserFailure};
 use super::{Run, MAX_ACTIVE_IMPORTS, PAGE_SIZE};
 use crate::auth::{AuthError, AuthResult};
 use crate::auth::{ImportJobState, ImportSummary};
-use crate::failure::Cause;
+use crate::failure::{Cause, Outcome};
 use crate::jobs::JobError;
 use crate::store::{BulkPatch, Filter};
 
@@ -42,8 +42,19 @@ impl Run<'_> {
         }
     }
 
-    /// Starts planned files while fewer than two provider jobs are active.
+    /// Starts planned files while fewer than two provider jobs are active, after recovering the
+    /// files whose sending was interrupted.
     async fn start_ready(&mut self) -> Result<(), JobError> {
+        while let Some(index) = self
+            .result
+            .files
+            .iter()
+            .position(|f| f.state == FileState::Sending)
+        {
+            if let Started::Later = self.recover_file(index).await? {
+                return Ok(());
+            }
+        }
         loop {
             self.check_stop()?;
             let files = &self.result.files;
@@ -83,6 +94,9 @@ impl Run<'_> {
         let file = &mut self.result.files[index];
         file.user_ids = records.into_iter().map(|(id, _)| id).collect();
         file.bytes = body.len();
+        // The intent, before the side effect: a crash from here on resumes in `recover_file`.
+        file.state = FileState::Sending;
+        self.checkpoint().await?;
         let started = self
             .deps
             .auth
@@ -95,9 +109,17 @@ impl Run<'_> {
                 file.state = FileState::Started;
                 Started::Next
             }
-            Err(AuthError::RateLimited { .. }) => Started::Later,
+            Err(AuthError::RateLimited { .. }) => {
+                file.state = FileState::Planned;
+                Started::Later
+            }
             Err(e) if transient(&e) && file.start_attempts + 1 < MAX_START_ATTEMPTS => {
                 file.start_attempts += 1;
+                // A lost answer may hide an accepted file: verify before sending it again.
+                file.state = match e.outcome() {
+                    Outcome::Unknown => FileState::Sending,
+                    Outcome::NotApplied => FileState::Planned,
+                };
                 tracing::warn!(error.message = %e, "auth provider import not started; retrying");
                 Started::Later
             }
@@ -215,15 +237,46 @@ impl Run<'_> {
             .collect())
     }
 
+    /// A file whose sending was interrupted (a crash, or an answer lost): the users the provider
+    /// has under the id this job gives them were imported by it and are linked; the others go
+    /// back to `Planned` to be sent again. `Later` when the provider cannot be asked now.
+    async fn recover_file(&mut self, index: usize) -> Result<Started, JobError> {
+        let ids = self.result.files[index].user_ids.clone();
+        let (present, missing) = match self.present(ids).await {
+            Ok(split) => split,
+            Err(e) => {
+                tracing::warn!(error.message = %e, "interrupted import file unverified; trying again later");
+                return Ok(Started::Later);
+            }
+        };
+        self.link(&present).await?;
+        self.result.activated += present.len() as u64;
+        let file = &mut self.result.files[index];
+        file.state = if missing.is_empty() {
+            FileState::Completed
+        } else {
+            FileState::Planned
+        };
+        file.user_ids = missing;
+        tracing::info!(linked = present.len(), "interrupted import file recovered");
+        self.checkpoint().await?;
+        Ok(Started::Next)
+    }
+
+    /// Splits `ids` into the users the provider has (under their imported id) and the others.
+    async fn present(&self, ids: Vec<String>) -> AuthResult<(Vec<String>, Vec<String>)> {
+        let auth_ids: Vec<String> = ids.iter().map(|id| self.deps.auth.imported_user_id(id)).collect();
+        let users = self.deps.auth.get_users(self.ctx, &auth_ids).await?;
+        let found: HashSet<String> = users.into_iter().map(|u| u.id).collect();
+        Ok(ids
+            .into_iter()
+            .partition(|id| found.contains(&self.deps.auth.imported_user_id(id))))
+    }
+
     /// Splits `ids` into users the provider has and failures for the others: used when the
     /// provider reported failures that name no user of the file, so none is linked blindly.
     async fn confirm(&self, ids: Vec<String>) -> AuthResult<(Vec<String>, Vec<UserFailure>)> {
-        let auth_ids: Vec<String> = ids.iter().map(|id| self.deps.auth.imported_user_id(id)).collect();
-        let users = self.deps.auth.get_users(self.ctx, &auth_ids).await?;
-        let present: HashSet<String> = users.into_iter().map(|u| u.id).collect();
-        let (linked, missing): (Vec<String>, Vec<String>) = ids
-            .into_iter()
-            .partition(|id| present.contains(&self.deps.auth.imported_user_id(id)));
+        let (linked, missing) = self.present(ids).await?;
         let message = "the auth provider reported a failure for this import and does not have this user";
         let failures = missing
             .into_iter()

@@ -23,6 +23,9 @@ pub enum FileState {
     /// Planned, not yet sent to the provider.
     #[default]
     Planned,
+    /// Being sent: recorded before the provider is called, so that a run resumed after a crash,
+    /// or after an answer that was lost, knows the provider may hold some of its users already.
+    Sending,
     /// Sent: the provider job `providerJobId` runs; a resume polls it.
     Started,
     /// The provider job completed; its users are linked or in `failures`.
@@ -39,7 +42,7 @@ pub enum FileState {
 impl FileState {
     /// True once the file's users are all settled.
     pub fn is_settled(self) -> bool {
-        !matches!(self, Self::Planned | Self::Started)
+        !matches!(self, Self::Planned | Self::Sending | Self::Started)
     }
 }
 
