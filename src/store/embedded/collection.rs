@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::ops::{self, Author};
 use super::request::{self, Projection, Scope};
 use super::schema::Table;
-use super::{audit, bodies, export};
+use super::{audit, bodies, export, states};
 use super::{lock, OpError, SERVICE};
 use crate::context::CallContext;
 use crate::failure::{CallName, Cause, Failure};
@@ -272,7 +272,7 @@ impl Collection for EmbeddedCollection {
         let selection = checked(&call, request::selection(filter, scope))?;
         let to = request::state(state_to);
         self.run(call, move |conn, table| {
-            ops::set_state(conn, table, &selection, to, &author)
+            states::set_state(conn, table, &selection, to, &author)
         })
         .await
     }
@@ -289,7 +289,7 @@ impl Collection for EmbeddedCollection {
             checked_items.push((selection, request::state(item.state_to)));
         }
         self.run(call, move |conn, table| {
-            ops::set_state_many(conn, table, &checked_items, &author)
+            states::set_state_many(conn, table, &checked_items, &author)
         })
         .await
     }

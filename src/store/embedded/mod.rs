@@ -18,6 +18,7 @@ mod ops;
 mod request;
 mod schema;
 mod select;
+mod states;
 #[cfg(test)]
 mod tests;
 

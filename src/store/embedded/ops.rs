@@ -22,7 +22,7 @@ pub(super) struct Author {
     pub now: String,
 }
 
-fn write_tx(conn: &mut Connection) -> Result<Transaction<'_>, OpError> {
+pub(super) fn write_tx(conn: &mut Connection) -> Result<Transaction<'_>, OpError> {
     Ok(conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
 }
 
@@ -222,7 +222,7 @@ fn store(conn: &Connection, table: &Table, seq: Option<i64>, id: &str, doc: &Val
 }
 
 /// Replaces row `seq` with `doc` (same `_id`).
-fn replace(conn: &Connection, table: &Table, seq: i64, doc: &Value) -> Result<(), OpError> {
+pub(super) fn replace(conn: &Connection, table: &Table, seq: i64, doc: &Value) -> Result<(), OpError> {
     let id = doc
         .get("_id")
         .and_then(Value::as_str)
@@ -246,7 +246,7 @@ fn updated(doc: &Value, update: &Value, author: &Author, filter: Option<&Value>)
     Ok(doc)
 }
 
-fn touch(doc: &mut Value, author: &Author) {
+pub(super) fn touch(doc: &mut Value, author: &Author) {
     docquery::touch(doc, &author.user, &author.now);
 }
 
@@ -336,66 +336,6 @@ pub(super) fn delete(
         n += 1;
         Ok(limit.is_none_or(|l| n < l))
     })?;
-    tx.commit()?;
-    Ok(n)
-}
-
-/// `POST /:id/state`: `false` when nothing matches; a forbidden transition is refused.
-pub(super) fn set_state(
-    conn: &mut Connection,
-    table: &Table,
-    selection: &Selection,
-    to: State,
-    author: &Author,
-) -> Result<bool, OpError> {
-    let tx = write_tx(conn)?;
-    let Some((seq, mut doc)) = selection.first(&tx, table)? else {
-        return Ok(false);
-    };
-    let current = doc.get("__STATE__").and_then(Value::as_str).map(str::to_owned);
-    if !docquery::transition_allowed(current.as_deref().and_then(State::parse), to) {
-        return Err(OpError::Rejected(format!(
-            "transition from {} to {} not allowed.",
-            current.as_deref().unwrap_or("undefined"),
-            to.as_str()
-        )));
-    }
-    move_to(&tx, table, seq, &mut doc, to, author)?;
-    tx.commit()?;
-    Ok(true)
-}
-
-fn move_to(
-    conn: &Connection,
-    table: &Table,
-    seq: i64,
-    doc: &mut Value,
-    to: State,
-    author: &Author,
-) -> Result<(), OpError> {
-    if let Some(obj) = doc.as_object_mut() {
-        obj.insert("__STATE__".into(), Value::String(to.as_str().to_owned()));
-    }
-    touch(doc, author);
-    replace(conn, table, seq, doc)
-}
-
-/// `POST /state`: each item moves its matches (already limited to the valid source states).
-pub(super) fn set_state_many(
-    conn: &mut Connection,
-    table: &Table,
-    items: &[(Selection, State)],
-    author: &Author,
-) -> Result<u64, OpError> {
-    let tx = write_tx(conn)?;
-    let mut n = 0;
-    for (selection, to) in items {
-        selection.for_each(&tx, table, |seq, mut doc| {
-            move_to(&tx, table, seq, &mut doc, *to, author)?;
-            n += 1;
-            Ok(true)
-        })?;
-    }
     tx.commit()?;
     Ok(n)
 }

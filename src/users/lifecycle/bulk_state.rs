@@ -139,7 +139,7 @@ struct Target {
 
 /// The side effects that failed in one `POST /users/state`.
 #[derive(Default)]
-struct AuthFailures {
+struct EffectFailures {
     /// The first failure: what the caller gets.
     first: Option<UserError>,
     /// How many auth calls failed.
@@ -148,7 +148,7 @@ struct AuthFailures {
     skipped: usize,
 }
 
-impl AuthFailures {
+impl EffectFailures {
     fn record(&mut self, error: impl Into<UserError>) {
         self.failed += 1;
         self.first.get_or_insert(error.into());
@@ -179,7 +179,7 @@ pub async fn change_states(
     ctx: &CallContext,
     requests: &[StateRequest],
 ) -> UserResult<u64> {
-    let mut failures = AuthFailures::default();
+    let mut failures = EffectFailures::default();
     let mut modified = 0;
     for request in requests {
         let deletes = auth_effect(request.state_to, svc.policy.hard_delete) == AuthEffect::Delete;
@@ -227,7 +227,7 @@ async fn finish_deletes<'a>(
     ctx: &CallContext,
     users: impl IntoIterator<Item = &'a Target>,
     again: bool,
-    failures: &mut AuthFailures,
+    failures: &mut EffectFailures,
 ) {
     for target in users {
         let Some(auth_id) = &target.auth_id else {
@@ -277,7 +277,7 @@ async fn apply_auth_effects(
     ctx: &CallContext,
     request: &StateRequest,
     targets: &[Target],
-    failures: &mut AuthFailures,
+    failures: &mut EffectFailures,
 ) -> Vec<StateChange> {
     let effect = auth_effect(request.state_to, svc.policy.hard_delete);
     let mut changes = Vec::with_capacity(targets.len());

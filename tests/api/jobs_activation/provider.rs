@@ -64,38 +64,9 @@ async fn a_provider_refusing_every_file_fails_the_job_and_every_user() {
 async fn a_resumed_job_polls_the_provider_job_it_had_started_instead_of_starting_another() {
     let app = app(users(2)).await;
     let ids = vec![id(0), id(1)];
-    let records: Vec<Value> = (0..2)
-        .map(|i| json!({"user_id": id(i), "email": email(i), "blocked": false, "email_verified": false}))
-        .collect();
-    let file = reqwest::multipart::Part::bytes(serde_json::to_vec(&records).unwrap()).file_name("users.json");
-    let form = reqwest::multipart::Form::new()
-        .part("users", file)
-        .text("upsert", "true");
-    let started: Value = app
-        .client
-        .post(format!("{}/users/import", app.auth_fake().uri()))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let result = json!({
-        "planned": 2,
-        "files": [{"userIds": ids, "bytes": 100, "state": "started", "providerJobId": started["id"]}],
-    });
-    let job = app
-        .crud_fake()
-        .state()
-        .insert_raw(
-            "/jobs",
-            json!({"kind": "bulk-activation", "status": "running", "jobCreatedAt": "2024-01-01T00:00:00.000Z",
-                   "input": {"userIds": ids, "upsert": true}, "result": result,
-                   "progress": {"processed": 0, "total": 2}, "leaseOwner": "crashed", "leaseUntil": 0,
-                   "__STATE__": "PUBLIC"}),
-        )
-        .unwrap();
+    let started = import_directly(&app, &[0, 1], true).await;
+    let file = json!({"userIds": ids, "bytes": 100, "state": "started", "providerJobId": started["id"]});
+    let job = crashed_job(&app, &ids, true, file);
 
     let report = finished(&app, &job).await;
 
@@ -114,19 +85,7 @@ async fn a_job_resumed_while_sending_a_file_links_what_the_provider_took_and_sen
     // saved: the job says `sending`. The provider has user 0 under the id the job gives it.
     let app = app(users(2)).await;
     let ids = vec![id(0), id(1)];
-    let record = json!([{"user_id": id(0), "email": email(0), "blocked": false, "email_verified": false}]);
-    let file = reqwest::multipart::Part::bytes(serde_json::to_vec(&record).unwrap()).file_name("users.json");
-    let form = reqwest::multipart::Form::new()
-        .part("users", file)
-        .text("upsert", "false");
-    let accepted = app
-        .client
-        .post(format!("{}/users/import", app.auth_fake().uri()))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert!(accepted.status().is_success());
+    import_directly(&app, &[0], false).await;
     let imported = format!("{}/users/auth0%7C{}", app.auth_fake().uri(), id(0));
     for _ in 0..100 {
         if app.client.get(&imported).send().await.unwrap().status() == 200 {
@@ -134,21 +93,12 @@ async fn a_job_resumed_while_sending_a_file_links_what_the_provider_took_and_sen
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    let result = json!({
-        "planned": 2,
-        "files": [{"userIds": ids, "bytes": 100, "state": "sending"}],
-    });
-    let job = app
-        .crud_fake()
-        .state()
-        .insert_raw(
-            "/jobs",
-            json!({"kind": "bulk-activation", "status": "running", "jobCreatedAt": "2024-01-01T00:00:00.000Z",
-                   "input": {"userIds": ids, "upsert": false}, "result": result,
-                   "progress": {"processed": 0, "total": 2}, "leaseOwner": "crashed", "leaseUntil": 0,
-                   "__STATE__": "PUBLIC"}),
-        )
-        .unwrap();
+    let job = crashed_job(
+        &app,
+        &ids,
+        false,
+        json!({"userIds": ids, "bytes": 100, "state": "sending"}),
+    );
 
     let report = finished(&app, &job).await;
 
@@ -164,6 +114,43 @@ async fn a_job_resumed_while_sending_a_file_links_what_the_provider_took_and_sen
         "the crashed import, then one file with user 1 only"
     );
     assert!(ids.iter().all(|i| linked(&app, i).is_some()));
+}
+
+/// Imports the users `indexes` straight into the Auth0 fake (as a crashed run had); its answer.
+async fn import_directly(app: &crate::helpers::TestApp, indexes: &[usize], upsert: bool) -> Value {
+    let records: Vec<Value> = indexes
+        .iter()
+        .map(|&i| json!({"user_id": id(i), "email": email(i), "blocked": false, "email_verified": false}))
+        .collect();
+    let file = reqwest::multipart::Part::bytes(serde_json::to_vec(&records).unwrap()).file_name("users.json");
+    let form = reqwest::multipart::Form::new()
+        .part("users", file)
+        .text("upsert", upsert.to_string());
+    let response = app
+        .client
+        .post(format!("{}/users/import", app.auth_fake().uri()))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    response.json().await.unwrap()
+}
+
+/// A running bulk-activation job of `ids` whose replica died with its one `file` as given.
+fn crashed_job(app: &crate::helpers::TestApp, ids: &[String], upsert: bool, file: Value) -> String {
+    let total = ids.len();
+    app.crud_fake()
+        .state()
+        .insert_raw(
+            "/jobs",
+            json!({"kind": "bulk-activation", "status": "running", "jobCreatedAt": "2024-01-01T00:00:00.000Z",
+                   "input": {"userIds": ids, "upsert": upsert},
+                   "result": {"planned": total, "files": [file]},
+                   "progress": {"processed": 0, "total": total}, "leaseOwner": "crashed", "leaseUntil": 0,
+                   "__STATE__": "PUBLIC"}),
+        )
+        .unwrap()
 }
 
 /// The service on the CRUD fake with a wiremock Auth0 Client whose one import job completes
