@@ -2,6 +2,7 @@
 //! opens. `RawConfig` only maps names; `Config::try_from(raw)` checks every value and names the
 //! variable at fault.
 
+mod consistency;
 mod limits;
 mod parse;
 mod raw;
@@ -12,6 +13,7 @@ use std::time::Duration;
 
 use reqwest::header::HeaderName;
 
+pub use consistency::{ConsistencyConfig, ReconcileMode};
 pub use limits::{describe as describe_limit, InputLimits};
 use parse::number;
 pub use raw::RawConfig;
@@ -70,6 +72,9 @@ pub struct CrudConfig {
     pub roles_path: Option<String>,
     /// `JOBS_CRUD_ENDPOINT`.
     pub jobs_path: Option<String>,
+    /// `SAGA_CRUD_ENDPOINT` (new): the saga journal and idempotency records; the jobs
+    /// collection when unset.
+    pub saga_path: Option<String>,
 }
 
 /// Which authentication provider.
@@ -218,6 +223,8 @@ pub struct Config {
     pub data_dir: std::path::PathBuf,
     /// `LIMIT_*` (new): bounds on every dimension of user input.
     pub limits: InputLimits,
+    /// The saga journal's recovery and the reconciler (new).
+    pub consistency: ConsistencyConfig,
 }
 
 impl Config {
@@ -271,6 +278,10 @@ impl TryFrom<RawConfig> for Config {
             )?,
             data_dir: std::path::PathBuf::from(parse::optional(&raw.data_dir).unwrap_or("./data")),
             limits: limits::limits_config(&raw)?,
+            consistency: consistency::consistency_config(
+                &raw,
+                matches!(store, StoreConfig::Embedded { .. }),
+            )?,
             store,
             auth,
         })

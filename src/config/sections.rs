@@ -55,6 +55,9 @@ pub(super) fn store_config(raw: &RawConfig) -> Result<StoreConfig, ConfigError> 
         jobs_path: parse::optional(&raw.jobs_crud_endpoint)
             .map(|v| endpoint(v, "JOBS_CRUD_ENDPOINT"))
             .transpose()?,
+        saga_path: parse::optional(&raw.saga_crud_endpoint)
+            .map(|v| endpoint(v, "SAGA_CRUD_ENDPOINT"))
+            .transpose()?,
     }))
 }
 

@@ -37,6 +37,8 @@ struct Stores {
     groups: Arc<dyn Collection>,
     roles: Option<Arc<dyn Collection>>,
     jobs: Option<Arc<dyn Collection>>,
+    /// The saga journal and idempotency records: `SAGA_CRUD_ENDPOINT`, else the jobs collection.
+    sagas: Option<Arc<dyn Collection>>,
 }
 
 /// Builds every port from the configuration.
@@ -138,6 +140,11 @@ fn crud_stores(http: &reqwest::Client, crud: &CrudConfig, timeout: Duration) -> 
         groups: collection(&crud.groups_path, "group"),
         roles: crud.roles_path.as_deref().map(|path| collection(path, "role")),
         jobs: crud.jobs_path.as_deref().map(|path| collection(path, "job")),
+        sagas: crud
+            .saga_path
+            .as_deref()
+            .or(crud.jobs_path.as_deref())
+            .map(|path| collection(path, "saga record")),
     }
 }
 
@@ -173,6 +180,7 @@ fn embedded_stores(db: &EmbeddedDb, config: &Config) -> Result<Stores, StartupEr
         groups: open("/ums-config", &["userGroup"], &[], DocState::Draft)?,
         roles: Some(open("/roles", &["roleId"], &[], DocState::Draft)?),
         jobs: Some(open("/jobs", &[], &["kind", "status"], DocState::Draft)?),
+        sagas: Some(open("/sagas", &[], &["kind", "userId"], DocState::Draft)?),
     })
 }
 
