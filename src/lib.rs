@@ -19,6 +19,8 @@ pub mod groups;
 pub mod http;
 /// Bulk jobs: job store with leases, runner.
 pub mod jobs;
+/// The saga journal and its recovery worker.
+pub mod journal;
 /// Rönd role bindings.
 pub mod policy;
 /// Owner-only files and directories for secrets (SQLite store, signing key).

@@ -78,6 +78,11 @@ impl Application {
         if let Some(jobs) = state.jobs.clone() {
             tokio::spawn(jobs.runner.run_until_stopped(state.shutdown.clone()));
         }
+        if let Some(journal) = state.users.journal.clone() {
+            let grace = state.config.consistency.recovery_grace;
+            let recovery = crate::journal::recovery::Recovery::new(journal, state.users.clone(), grace);
+            tokio::spawn(recovery.run_until_stopped(state.shutdown.clone()));
+        }
         Ok(Self {
             router: crate::http::router(state),
             listener,

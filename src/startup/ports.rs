@@ -16,6 +16,7 @@ use crate::downstream::build_http_client;
 use crate::groups::admin::GroupAdmin;
 use crate::groups::GroupRegistry;
 use crate::jobs::{JobRunner, JobStore, Jobs};
+use crate::journal::Journal;
 use crate::policy::{PolicyClient, RondClient};
 use crate::state::AppState;
 use crate::store::crud_http::CrudCollection;
@@ -107,6 +108,7 @@ pub fn build_state(config: Config) -> Result<AppState, StartupError> {
         role_permissions: stores.roles,
         policy: config.users.clone(),
         limits: config.limits,
+        journal: stores.sagas.clone().map(Journal::new),
     };
     let groups = GroupAdmin {
         groups: stores.groups,

@@ -1,10 +1,12 @@
 //! Orchestration of the user lifecycle across the user store, the auth provider, Rönd and the
 //! Timer Service: create, update, delete, state changes, expiry (SPEC §5 "User management").
 
+pub mod converge;
 pub mod create;
 pub mod effects;
 mod error;
 pub mod import;
+pub mod intent;
 pub mod lifecycle;
 pub mod password;
 pub mod read;

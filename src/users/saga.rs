@@ -45,11 +45,18 @@ impl<'a> Saga<'a> {
 
     /// Runs every compensation, last first, and returns `error` (the step that failed).
     pub async fn fail<E: std::fmt::Display>(self, error: impl Into<E>) -> E {
+        self.undo(error).await.error
+    }
+
+    /// Runs every compensation, last first; returns `error` and whether every one succeeded.
+    pub async fn undo<E: std::fmt::Display>(self, error: impl Into<E>) -> Undone<E> {
         let error = error.into();
+        let mut complete = true;
         for undo in self.undo.into_iter().rev() {
             let labels = [("operation", self.operation), ("step", undo.step)];
             metrics::counter!("ums_saga_compensations_total", &labels).increment(1);
             if let Err(e) = undo.run.await {
+                complete = false;
                 metrics::counter!("ums_saga_compensation_failures_total", &labels).increment(1);
                 tracing::error!(
                     operation = self.operation,
@@ -57,12 +64,21 @@ impl<'a> Saga<'a> {
                     repair = %undo.repair,
                     error.message = %e,
                     cause = %error,
-                    "compensation failed: repair by hand"
+                    "compensation failed: repair by hand (with a saga journal, the recovery worker retries it)"
                 );
             }
         }
-        error
+        Undone { error, complete }
     }
+}
+
+/// What a failed saga leaves: the error of the step that failed, and whether every compensation
+/// succeeded.
+pub struct Undone<E> {
+    /// The failing step's error.
+    pub error: E,
+    /// True when every compensation ran without error.
+    pub complete: bool,
 }
 
 #[cfg(test)]

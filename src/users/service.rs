@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::auth::{AuthProvider, Capabilities};
 use crate::config::{InputLimits, SubjectKey, UserPolicy};
 use crate::groups::GroupRegistry;
+use crate::journal::Journal;
 use crate::policy::PolicyClient;
 use crate::store::Collection;
 use crate::timer::TimerClient;
@@ -29,6 +30,9 @@ pub struct UserService {
     pub policy: UserPolicy,
     /// The input limits (`LIMIT_*`).
     pub limits: InputLimits,
+    /// The saga journal, when a collection holds it (`SAGA_CRUD_ENDPOINT`, the jobs collection,
+    /// or embedded mode).
+    pub journal: Option<Journal>,
 }
 
 /// Rönd: where role bindings go, and which user field is the binding subject.

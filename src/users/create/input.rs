@@ -107,13 +107,13 @@ pub(super) fn check_expiration(doc: &Value) -> Result<(), UserError> {
 
 /// Whether the auth user of a user in `state` starts blocked: `blocked: true`, or any state but
 /// PUBLIC (DRAFT and TRASH mean blocked; a DELETED user must not log in either).
-pub(super) fn starts_blocked(doc: &Value, state: DocState) -> bool {
+pub(crate) fn starts_blocked(doc: &Value, state: DocState) -> bool {
     state != DocState::Public || doc.get("blocked") == Some(&Value::Bool(true))
 }
 
 /// The `__STATE__` of a stored user: PUBLIC when absent (a document without state), DRAFT when
 /// unreadable (so its auth user starts blocked).
-pub(super) fn stored_state(doc: &Value) -> DocState {
+pub(crate) fn stored_state(doc: &Value) -> DocState {
     match doc.get("__STATE__") {
         None => DocState::Public,
         Some(value) => value

@@ -6,6 +6,8 @@ use serde_json::{json, Map, Value};
 use super::{compensate_insert, create_auth_user, input, new_auth_user, sync_expiry, sync_roles, with_field};
 use crate::context::CallContext;
 use crate::groups;
+use crate::journal::{LoginKey, Operation};
+use crate::users::intent;
 use crate::secret::Secret;
 use crate::store::{Filter, FindQuery};
 use crate::users::saga::Saga;
@@ -87,10 +89,11 @@ pub async fn register(
     }
     let blocked = input::starts_blocked(&user, input::stored_state(&user));
     let new_auth = new_auth_user(svc, &user, blocked, password, send_reset_password_email)?;
+    let tracked = intent::begin(svc, ctx, Operation::Register, &[&id], LoginKey::default(), None).await?;
     let mut saga = Saga::new("register user");
     let auth_id = match create_auth_user(svc, ctx, &mut saga, &new_auth).await {
         Ok(auth_id) => auth_id,
-        Err(error) => return Err(saga.fail(error).await),
+        Err(error) => return Err(tracked.settle(ctx, saga.undo(error).await).await),
     };
     let linked = match link(svc, ctx, &mut saga, &id, &user, &auth_id).await {
         Ok(()) => sync_roles(svc, ctx, &mut saga, &with_field(user, "authUserId", &auth_id)).await,
@@ -98,10 +101,11 @@ pub async fn register(
     };
     match linked {
         Ok(()) => {
+            tracked.close(ctx).await;
             tracing::info!(user.id = %id, auth_user.id = %auth_id, "auth user registered");
             Ok(())
         }
-        Err(error) => Err(saga.fail(error).await),
+        Err(error) => Err(tracked.settle(ctx, saga.undo(error).await).await),
     }
 }
 

@@ -5,7 +5,7 @@
 //! and when a step fails it undoes the completed ones in reverse order and returns the failing
 //! step's error (which names the downstream call). Passwords never reach the store, logs or errors.
 
-mod input;
+pub(crate) mod input;
 mod link;
 
 pub use link::{create_with_id, register, Registration};
@@ -13,6 +13,8 @@ pub use link::{create_with_id, register, Registration};
 use serde_json::{json, Map, Value};
 
 use super::effects::{abort_expiry, grant_roles, revoke_roles, rond_subject, schedule_expiry};
+use super::converge::created_by_key;
+use super::intent::{self, Tracked};
 use super::password::random_password;
 use super::saga::Saga;
 use super::{auth_user_id, roles, str_field};
@@ -20,6 +22,8 @@ use crate::auth::{AuthError, NewAuthUser};
 use crate::context::CallContext;
 use crate::failure::Outcome;
 use crate::groups;
+use crate::jobs::now_millis;
+use crate::journal::{LoginKey, Operation};
 use crate::secret::Secret;
 use crate::store::Filter;
 use crate::users::UserError;
@@ -74,15 +78,63 @@ pub async fn create_user(
             options.send_reset_password_email,
         )?)
     };
-    let id = svc.store.insert(ctx, &doc).await?;
+    let tracked = match &new_auth {
+        Some(new_auth) => {
+            let key = LoginKey {
+                email: new_auth.email.clone(),
+                username: new_auth.username.clone(),
+            };
+            intent::begin(svc, ctx, Operation::Create, &[], key, None).await?
+        }
+        None => Tracked::none(),
+    };
+    let started = now_millis();
+    let id = match insert(svc, ctx, &doc, new_auth.as_ref(), started).await {
+        Ok(id) => id,
+        Err(error) => return Err(tracked.fail(ctx, error).await),
+    };
+    tracked.step(ctx, "inserted", &[("userIds", json!([id]))]).await;
     let mut saga = Saga::new("create user");
     compensate_insert(&mut saga, svc, ctx, &id);
     match after_insert(svc, ctx, &mut saga, &id, with_field(doc, "_id", &id), new_auth).await {
         Ok(()) => {
+            tracked.close(ctx).await;
             tracing::info!(user.id = %id, "user created");
             Ok(id)
         }
-        Err(error) => Err(saga.fail(error).await),
+        Err(error) => Err(tracked.settle(ctx, saga.undo(error).await).await),
+    }
+}
+
+/// Inserts `doc`. An insert whose outcome is unknown is verified: the user with its email (or
+/// username) created since `started`, unlinked, is the one it inserted.
+async fn insert(
+    svc: &UserService,
+    ctx: &CallContext,
+    doc: &Value,
+    new_auth: Option<&NewAuthUser>,
+    started: i64,
+) -> Result<String, UserError> {
+    let error = match svc.store.insert(ctx, doc).await {
+        Ok(id) => return Ok(id),
+        Err(error) if error.outcome() == Outcome::Unknown => error,
+        Err(error) => return Err(error.into()),
+    };
+    let key = LoginKey {
+        email: new_auth.and_then(|a| a.email.clone()),
+        username: new_auth.and_then(|a| a.username.clone()),
+    };
+    match created_by_key(svc, ctx, &key, started).await {
+        Ok(Some(id)) => {
+            tracing::warn!(user.id = %id, error.message = %error, "store insert verified as applied");
+            Ok(id)
+        }
+        Ok(None) => Err(error.into()),
+        Err(lookup) => {
+            tracing::warn!(error.message = %error, verification.error = %lookup,
+                "store insert with an unknown outcome could not be verified: the saga stays open");
+            Err(error.into())
+        }
     }
 }
 

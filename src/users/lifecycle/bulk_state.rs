@@ -11,6 +11,8 @@ use crate::failure::Cause;
 use crate::store::query::MAX_LIMIT;
 use crate::store::{DocState, Filter, FindQuery, StateChange, StateFilter};
 use crate::users::effects::{apply_auth_effect, auth_effect, AuthEffect};
+use crate::journal::{LoginKey, Operation};
+use crate::users::intent::{self, Tracked};
 use crate::users::UserService;
 use crate::users::{auth_user_id, doc_id};
 use crate::users::{UserError, UserResult};
@@ -188,20 +190,29 @@ pub async fn change_states(
             finish_deletes(svc, ctx, &owed, true, &mut failures).await;
         }
         let targets = matching_users(svc, ctx, |skip| request.find_query(skip)).await?;
-        let changes = apply_auth_effects(svc, ctx, request, &targets, &mut failures).await;
-        for batch in changes.chunks(STATE_BATCH) {
-            modified += svc.store.set_state_many(ctx, batch).await?;
-        }
-        if deletes {
-            let changed: std::collections::HashSet<&str> = changes
-                .iter()
-                .filter_map(|c| c.filter.get("_id").and_then(Value::as_str))
-                .collect();
-            let deleted: Vec<&Target> = targets
-                .iter()
-                .filter(|t| changed.contains(t.id.as_str()))
-                .collect();
-            finish_deletes(svc, ctx, deleted, false, &mut failures).await;
+        let linked: Vec<&str> = targets
+            .iter()
+            .filter(|t| t.auth_id.is_some())
+            .map(|t| t.id.as_str())
+            .collect();
+        let tracked = match linked.is_empty() {
+            true => Tracked::none(),
+            false => intent::begin(svc, ctx, Operation::State, &linked, LoginKey::default(), None).await?,
+        };
+        let failed_before = failures.failed;
+        match change_targets(svc, ctx, request, &targets, &mut failures).await {
+            Ok(count) if failures.failed == failed_before => {
+                tracked.close(ctx).await;
+                modified += count;
+            }
+            Ok(count) => {
+                tracked.leave_open("auth side effects failed");
+                modified += count;
+            }
+            Err(error) => {
+                tracked.leave_open("a store state change failed");
+                return Err(error);
+            }
         }
     }
     match failures.first {
@@ -217,6 +228,34 @@ pub async fn change_states(
             Err(error)
         }
     }
+}
+
+/// The auth effects of `request` on `targets`, then their store state changes in batches, then
+/// (DELETED with hard delete) the unlinks; returns how many users changed state.
+async fn change_targets(
+    svc: &UserService,
+    ctx: &CallContext,
+    request: &StateRequest,
+    targets: &[Target],
+    failures: &mut EffectFailures,
+) -> UserResult<u64> {
+    let mut modified = 0;
+    let changes = apply_auth_effects(svc, ctx, request, targets, failures).await;
+    for batch in changes.chunks(STATE_BATCH) {
+        modified += svc.store.set_state_many(ctx, batch).await?;
+    }
+    if auth_effect(request.state_to, svc.policy.hard_delete) == AuthEffect::Delete {
+        let changed: std::collections::HashSet<&str> = changes
+            .iter()
+            .filter_map(|c| c.filter.get("_id").and_then(Value::as_str))
+            .collect();
+        let deleted: Vec<&Target> = targets
+            .iter()
+            .filter(|t| changed.contains(t.id.as_str()))
+            .collect();
+        finish_deletes(svc, ctx, deleted, false, failures).await;
+    }
+    Ok(modified)
 }
 
 /// Deleted users still linked: their auth user deleted (`again`: it may be there still; one

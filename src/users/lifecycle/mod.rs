@@ -18,6 +18,8 @@ use super::effects::{abort_expiry, apply_auth_effect, auth_effect, revoke_roles,
 use super::{auth_user_id, str_field};
 use crate::context::CallContext;
 use crate::store::{DocState, Filter};
+use crate::journal::Operation;
+use crate::users::intent;
 use crate::users::UserService;
 use crate::users::{UserError, UserResult};
 
@@ -66,14 +68,20 @@ pub async fn delete_if_match(
 ) -> UserResult<()> {
     let user = find_user(svc, ctx, id).await?;
     crate::users::version::check_if_match(if_match, id, &user)?;
-    if let Some(auth_id) = auth_user_id(&user) {
+    let work = delete_user(svc, ctx, id, &user);
+    intent::run(svc, ctx, Operation::Delete, id, auth_user_id(&user), work).await
+}
+
+/// The steps of [`delete`] on the user as read.
+async fn delete_user(svc: &UserService, ctx: &CallContext, id: &str, user: &Value) -> UserResult<()> {
+    if let Some(auth_id) = auth_user_id(user) {
         let effect = auth_effect(DocState::Deleted, svc.policy.hard_delete);
         apply_auth_effect(svc, ctx, auth_id, effect).await?;
     }
-    revoke_roles(svc, ctx, &user).await?;
+    revoke_roles(svc, ctx, user).await?;
     // `false`: a concurrent delete got there first, which is the outcome asked for.
     svc.store.delete(ctx, id, &Filter::any_state()).await?;
-    if let Some(expiration_id) = str_field(&user, "expirationId").filter(|s| !s.is_empty()) {
+    if let Some(expiration_id) = str_field(user, "expirationId").filter(|s| !s.is_empty()) {
         if let Err(e) = abort_expiry(svc, ctx, expiration_id).await {
             tracing::warn!(
                 user_id = id,
@@ -108,14 +116,17 @@ pub async fn expire(
             return Ok(());
         }
     }
-    if let Some(auth_id) = auth_user_id(&user) {
-        apply_auth_effect(svc, ctx, auth_id, AuthEffect::Block).await?;
-    }
-    let update = json!({"$set": {"blocked": true}});
-    match svc.store.patch(ctx, id, &Filter::any_state(), &update).await? {
-        Some(_) => Ok(()),
-        None => Err(not_found(id)),
-    }
+    let work = async {
+        if let Some(auth_id) = auth_user_id(&user) {
+            apply_auth_effect(svc, ctx, auth_id, AuthEffect::Block).await?;
+        }
+        let update = json!({"$set": {"blocked": true}});
+        match svc.store.patch(ctx, id, &Filter::any_state(), &update).await? {
+            Some(_) => Ok(()),
+            None => Err(not_found(id)),
+        }
+    };
+    intent::run(svc, ctx, Operation::State, id, auth_user_id(&user), work).await
 }
 
 #[cfg(test)]

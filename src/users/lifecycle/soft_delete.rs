@@ -11,6 +11,8 @@ use crate::context::CallContext;
 use crate::store::{DocState, Filter};
 use crate::users::auth_user_id;
 use crate::users::effects::{apply_auth_effect, auth_effect, AuthEffect};
+use crate::journal::Operation;
+use crate::users::intent;
 use crate::users::UserResult;
 use crate::users::UserService;
 
@@ -21,13 +23,19 @@ use crate::users::UserService;
 /// user: 404.
 pub async fn soft_delete(svc: &UserService, ctx: &CallContext, id: &str) -> UserResult<()> {
     let user = find_user(svc, ctx, id).await?;
+    let work = walk_to_deleted(svc, ctx, id, &user);
+    intent::run(svc, ctx, Operation::State, id, auth_user_id(&user), work).await
+}
+
+/// The steps of [`soft_delete`] on the user as read.
+async fn walk_to_deleted(svc: &UserService, ctx: &CallContext, id: &str, user: &serde_json::Value) -> UserResult<()> {
     let from = user
         .get("__STATE__")
         .and_then(|s| s.as_str())
         .and_then(DocState::parse);
     let steps = steps_to_deleted(from);
     for &to in &steps {
-        if let Some(auth_id) = auth_user_id(&user) {
+        if let Some(auth_id) = auth_user_id(user) {
             apply_auth_effect(svc, ctx, auth_id, auth_effect(to, svc.policy.hard_delete)).await?;
         }
         if !svc.store.set_state(ctx, id, &Filter::default(), to).await? {
@@ -36,7 +44,7 @@ pub async fn soft_delete(svc: &UserService, ctx: &CallContext, id: &str) -> User
     }
     // Owed at DELETED with hard delete, whether reached now or by an earlier call that failed
     // before its last steps: no auth user, no bindings, no link.
-    let Some(auth_id) = auth_user_id(&user) else {
+    let Some(auth_id) = auth_user_id(user) else {
         return Ok(());
     };
     if auth_effect(DocState::Deleted, svc.policy.hard_delete) != AuthEffect::Delete {

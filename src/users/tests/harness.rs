@@ -36,6 +36,7 @@ pub(super) struct Builder {
     rond: bool,
     timer: bool,
     hard_delete: bool,
+    sagas: bool,
 }
 
 impl Builder {
@@ -48,6 +49,12 @@ impl Builder {
     /// No `TIMER_SERVICE`: `svc.expiry` is `None`.
     pub(super) fn without_timer(mut self) -> Self {
         self.timer = false;
+        self
+    }
+
+    /// A saga journal on an in-memory collection (not recorded in the call journal).
+    pub(super) fn with_sagas(mut self) -> Self {
+        self.sagas = true;
         self
     }
 
@@ -71,6 +78,9 @@ impl Builder {
             .unwrap();
         let groups = db
             .collection("/ums-config", &["userGroup"], &[], DocState::Draft, "miauserid")
+            .unwrap();
+        let sagas = db
+            .collection("/sagas", &[], &["kind"], DocState::Draft, "miauserid")
             .unwrap();
         let ctx = CallContext::default();
         for group in [group("customer", false), group("guest", true)] {
@@ -103,6 +113,7 @@ impl Builder {
                 enrichment: None,
             },
             limits: InputLimits::default(),
+            journal: self.sagas.then(|| crate::journal::Journal::new(sagas)),
         };
         Harness {
             svc,
@@ -137,6 +148,7 @@ impl Harness {
             rond: true,
             timer: true,
             hard_delete: true,
+            sagas: false,
         }
     }
 

@@ -12,6 +12,8 @@ use time::OffsetDateTime;
 use crate::context::CallContext;
 use crate::failure::Outcome;
 use crate::groups;
+use crate::journal::{LoginKey, Operation};
+use crate::users::intent::{self, Tracked};
 use crate::store::unreadable;
 use crate::store::{Filter, StoreError};
 use crate::users::effects::{abort_expiry, replace_roles, rond_subject, schedule_expiry};
@@ -56,6 +58,7 @@ pub async fn update_user_if_match(
         .document
         .check_update(&update)
         .map_err(|e| UserError::Invalid(crate::config::describe_limit(&e)))?;
+    crate::users::converge::finish_owed(svc, ctx, id).await?;
     let before = read_user(svc, ctx, id, &filter).await?;
     crate::users::version::check_if_match(if_match, id, &before)?;
     if let Some(refusal) = unreadable::stub_refusal(&before, &format!("user \"{id}\"")) {
@@ -78,10 +81,19 @@ pub async fn update_user_if_match(
         before: &before,
         after: &after,
     };
+    let touches_auth = auth_user_id(&before).is_some()
+        && changes::auth_patches(&before, &after).0 != Default::default();
+    let tracked = match touches_auth {
+        true => intent::begin(svc, ctx, Operation::Update, &[id], LoginKey::default(), auth_user_id(&before)).await?,
+        false => Tracked::none(),
+    };
     let mut saga = Saga::new("update user");
     match write_and_sync(svc, ctx, &change, expiry, &mut saga).await {
-        Ok(user) => Ok(user),
-        Err(error) => Err(saga.fail(error).await),
+        Ok(user) => {
+            tracked.close(ctx).await;
+            Ok(user)
+        }
+        Err(error) => Err(tracked.settle(ctx, saga.undo(error).await).await),
     }
 }
 

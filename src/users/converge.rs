@@ -1,0 +1,214 @@
+//! Converging one user: the auth provider brought in line with the user store, which is the
+//! source of truth — what the recovery worker does for an intent left open, what a retried
+//! operation does first for the intents still open on its user, and what the reconciler repairs.
+//!
+//! Every step is idempotent; what cannot be done safely is left for a person and logged.
+
+use serde_json::{json, Value};
+
+use super::create::input::{starts_blocked, stored_state};
+use super::effects::revoke_roles;
+use super::{auth_user_id, str_field, UserError, UserResult, UserService};
+use crate::auth::{AuthUser, AuthUserPatch};
+use crate::context::CallContext;
+use crate::journal::{Intent, LoginKey, Operation};
+use crate::store::{DocState, Filter, FindQuery};
+
+/// Whether a step that undoes a half-done create may run: only the recovery worker, once the
+/// request that began it is presumed dead, rolls back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Finish what is owed, never delete a store user (a retried request: the intent may belong
+    /// to a request still running).
+    FinishOnly,
+    /// Finish, or roll back a create that cannot be finished (the recovery worker).
+    FinishOrRollBack,
+}
+
+/// Brings every user of `intent` to a consistent state (see the module doc).
+pub async fn converge_intent(svc: &UserService, ctx: &CallContext, intent: &Intent, mode: Mode) -> UserResult<()> {
+    let mut ids = intent.user_ids.clone();
+    if ids.is_empty() && intent.operation == Operation::Create {
+        ids.extend(created_by_key(svc, ctx, &intent.key, intent.started_at).await?);
+    }
+    for id in &ids {
+        converge_user(svc, ctx, id, intent, mode).await?;
+    }
+    Ok(())
+}
+
+/// The unlinked store user a create with `key` inserted, when its insert's answer was lost:
+/// the user with that email (or username) created since the intent began.
+pub(crate) async fn created_by_key(svc: &UserService, ctx: &CallContext, key: &LoginKey, since: i64) -> UserResult<Option<String>> {
+    let q = match (&key.email, &key.username) {
+        (Some(email), _) => json!({"email": email}),
+        (None, Some(username)) => json!({"username": username}),
+        (None, None) => return Ok(None),
+    };
+    let query = FindQuery {
+        filter: Filter {
+            q: Some(q),
+            ..Filter::any_state()
+        },
+        limit: Some(1),
+        ..FindQuery::default()
+    };
+    let found = svc.store.find(&ctx.internal(), &query).await?;
+    Ok(found
+        .first()
+        .filter(|doc| auth_user_id(doc).is_none() && created_since(doc, since))
+        .and_then(|doc| str_field(doc, "_id"))
+        .map(str::to_owned))
+}
+
+/// Whether the store says `doc` was created at or after `since` (epoch ms, one second of clock
+/// skew allowed); a document without a readable `createdAt` is not claimed.
+fn created_since(doc: &Value, since: i64) -> bool {
+    let Some(created) = str_field(doc, "createdAt") else {
+        return false;
+    };
+    let format = time::format_description::well_known::Rfc3339;
+    time::OffsetDateTime::parse(created, &format)
+        .map(|at| (at.unix_timestamp_nanos() / 1_000_000) as i64 >= since - 1_000)
+        .unwrap_or(false)
+}
+
+/// Converges the store user `id` and the auth users the intent may have left for it.
+async fn converge_user(svc: &UserService, ctx: &CallContext, id: &str, intent: &Intent, mode: Mode) -> UserResult<()> {
+    let Some(doc) = svc.store.get(&ctx.internal(), id, &Filter::any_state()).await? else {
+        // No store user: an auth user made for it (recorded, or carrying its marker) is an orphan.
+        if let Some(auth_id) = &intent.auth_user_id {
+            delete_auth_user(svc, ctx, auth_id).await?;
+        }
+        if let Some(created) = svc.auth.find_created_for(ctx, id).await? {
+            delete_auth_user(svc, ctx, &created.id).await?;
+        }
+        return Ok(());
+    };
+    match auth_user_id(&doc) {
+        Some(auth_id) => sync_linked(svc, ctx, &doc, auth_id, intent.operation).await,
+        None if matches!(intent.operation, Operation::Create | Operation::Register) => {
+            finish_create(svc, ctx, &doc, intent.operation, mode).await
+        }
+        None => Ok(()),
+    }
+}
+
+/// A create or register that did not link: links the auth user carrying the user's marker, or
+/// (create, recovery worker) deletes the store user that never got one.
+async fn finish_create(svc: &UserService, ctx: &CallContext, doc: &Value, operation: Operation, mode: Mode) -> UserResult<()> {
+    let id = str_field(doc, "_id").unwrap_or_default();
+    if let Some(created) = svc.auth.find_created_for(ctx, id).await? {
+        return link(svc, ctx, doc, &created).await;
+    }
+    if operation == Operation::Create && mode == Mode::FinishOrRollBack {
+        let unlinked = Filter {
+            q: Some(json!({"authUserId": {"$exists": false}})),
+            ..Filter::any_state()
+        };
+        svc.store.delete(ctx, id, &unlinked).await?;
+        tracing::warn!(user.id = id, "half-created user rolled back: no auth user was created for it");
+    }
+    Ok(())
+}
+
+/// Links `auth` to the unlinked store user `doc` (compare-and-set), then syncs it.
+pub(crate) async fn link(svc: &UserService, ctx: &CallContext, doc: &Value, auth: &AuthUser) -> UserResult<()> {
+    let id = str_field(doc, "_id").unwrap_or_default();
+    let unlinked = Filter {
+        q: Some(json!({"authUserId": {"$exists": false}})),
+        ..Filter::any_state()
+    };
+    let update = json!({"$set": {"authUserId": auth.id}});
+    if svc.store.patch(ctx, id, &unlinked, &update).await?.is_none() {
+        return Ok(());
+    }
+    tracing::warn!(user.id = id, auth_user.id = %auth.id, "auth user linked by recovery");
+    sync_auth(svc, ctx, doc, auth).await
+}
+
+/// A linked user: the auth user gets the store's email, username and blocked flag; at DELETED
+/// with hard delete it is deleted and unlinked; a finished hard delete whose store delete
+/// failed is completed.
+async fn sync_linked(svc: &UserService, ctx: &CallContext, doc: &Value, auth_id: &str, operation: Operation) -> UserResult<()> {
+    let id = str_field(doc, "_id").unwrap_or_default();
+    let state = stored_state(doc);
+    if state == DocState::Deleted && svc.policy.hard_delete {
+        delete_auth_user(svc, ctx, auth_id).await?;
+        return unlink(svc, ctx, doc, auth_id).await;
+    }
+    match svc.auth.get_user(ctx, auth_id).await? {
+        Some(auth) => sync_auth(svc, ctx, doc, &auth).await,
+        None if operation == Operation::Delete => {
+            // The delete removed the auth user but not the store user: finish it.
+            svc.store.delete(ctx, id, &Filter::any_state()).await?;
+            Ok(())
+        }
+        None if state == DocState::Deleted => unlink(svc, ctx, doc, auth_id).await,
+        None => {
+            tracing::error!(user.id = id, auth_user.id = auth_id,
+                "store user linked to a missing auth user: repair by hand (unlink, then register)");
+            Ok(())
+        }
+    }
+}
+
+/// Sends the store's email, username and blocked flag to `auth` where they differ.
+pub(crate) async fn sync_auth(svc: &UserService, ctx: &CallContext, doc: &Value, auth: &AuthUser) -> UserResult<()> {
+    let patch = owed_patch(doc, auth);
+    if patch != AuthUserPatch::default() {
+        svc.auth.update_user(ctx, &auth.id, &patch).await?;
+    }
+    Ok(())
+}
+
+/// What `auth` lacks of `doc`: email and username the store has and the provider differs on,
+/// and the blocked flag of the user's state.
+pub(crate) fn owed_patch(doc: &Value, auth: &AuthUser) -> AuthUserPatch {
+    let differs = |field: &str, held: &Option<String>| {
+        str_field(doc, field)
+            .filter(|value| held.as_deref() != Some(*value))
+            .map(str::to_owned)
+    };
+    let blocked = starts_blocked(doc, stored_state(doc));
+    AuthUserPatch {
+        email: differs("email", &auth.email),
+        username: differs("username", &auth.username),
+        blocked: (auth.blocked != blocked).then_some(blocked),
+    }
+}
+
+/// Deletes an auth user; one already gone counts as deleted.
+async fn delete_auth_user(svc: &UserService, ctx: &CallContext, auth_id: &str) -> UserResult<()> {
+    match svc.auth.delete_user(ctx, auth_id).await {
+        Err(e) if e.is_not_found() => Ok(()),
+        other => other.map_err(UserError::from),
+    }
+}
+
+/// Revokes the bindings of, and unlinks, a store user whose auth user is gone (only if still
+/// linked to that one).
+async fn unlink(svc: &UserService, ctx: &CallContext, doc: &Value, auth_id: &str) -> UserResult<()> {
+    let id = str_field(doc, "_id").unwrap_or_default();
+    revoke_roles(svc, ctx, doc).await?;
+    let linked = Filter {
+        q: Some(json!({"authUserId": auth_id})),
+        ..Filter::any_state()
+    };
+    svc.store
+        .patch(ctx, id, &linked, &json!({"$unset": {"authUserId": true}}))
+        .await?;
+    Ok(())
+}
+
+/// A retried operation on user `id` first finishes what earlier attempts still owe: every
+/// intent open on the user is converged without rollback (the recovery worker closes them).
+pub async fn finish_owed(svc: &UserService, ctx: &CallContext, id: &str) -> UserResult<()> {
+    let Some(journal) = &svc.journal else {
+        return Ok(());
+    };
+    for intent in journal.open_for(ctx, id).await? {
+        converge_intent(svc, ctx, &intent, Mode::FinishOnly).await?;
+    }
+    Ok(())
+}
