@@ -210,7 +210,13 @@ impl Journal {
             .map(drop)
     }
 
-    async fn mark(&self, ctx: &CallContext, id: &str, step: &str, set: Map<String, Value>) -> Result<(), StoreError> {
+    async fn mark(
+        &self,
+        ctx: &CallContext,
+        id: &str,
+        step: &str,
+        set: Map<String, Value>,
+    ) -> Result<(), StoreError> {
         let mut update = json!({"$push": {"steps": step}});
         if !set.is_empty() {
             update["$set"] = Value::Object(set);

@@ -26,7 +26,12 @@ pub enum Mode {
 }
 
 /// Brings every user of `intent` to a consistent state (see the module doc).
-pub async fn converge_intent(svc: &UserService, ctx: &CallContext, intent: &Intent, mode: Mode) -> UserResult<()> {
+pub async fn converge_intent(
+    svc: &UserService,
+    ctx: &CallContext,
+    intent: &Intent,
+    mode: Mode,
+) -> UserResult<()> {
     let mut ids = intent.user_ids.clone();
     if ids.is_empty() && intent.operation == Operation::Create {
         ids.extend(created_by_key(svc, ctx, &intent.key, intent.started_at).await?);
@@ -39,7 +44,12 @@ pub async fn converge_intent(svc: &UserService, ctx: &CallContext, intent: &Inte
 
 /// The unlinked store user a create with `key` inserted, when its insert's answer was lost:
 /// the user with that email (or username) created since the intent began.
-pub(crate) async fn created_by_key(svc: &UserService, ctx: &CallContext, key: &LoginKey, since: i64) -> UserResult<Option<String>> {
+pub(crate) async fn created_by_key(
+    svc: &UserService,
+    ctx: &CallContext,
+    key: &LoginKey,
+    since: i64,
+) -> UserResult<Option<String>> {
     let q = match (&key.email, &key.username) {
         (Some(email), _) => json!({"email": email}),
         (None, Some(username)) => json!({"username": username}),
@@ -74,7 +84,13 @@ fn created_since(doc: &Value, since: i64) -> bool {
 }
 
 /// Converges the store user `id` and the auth users the intent may have left for it.
-async fn converge_user(svc: &UserService, ctx: &CallContext, id: &str, intent: &Intent, mode: Mode) -> UserResult<()> {
+async fn converge_user(
+    svc: &UserService,
+    ctx: &CallContext,
+    id: &str,
+    intent: &Intent,
+    mode: Mode,
+) -> UserResult<()> {
     let Some(doc) = svc.store.get(&ctx.internal(), id, &Filter::any_state()).await? else {
         // No store user: an auth user made for it (recorded, or carrying its marker) is an orphan.
         if let Some(auth_id) = &intent.auth_user_id {
@@ -96,7 +112,13 @@ async fn converge_user(svc: &UserService, ctx: &CallContext, id: &str, intent: &
 
 /// A create or register that did not link: links the auth user carrying the user's marker, or
 /// (create, recovery worker) deletes the store user that never got one.
-async fn finish_create(svc: &UserService, ctx: &CallContext, doc: &Value, operation: Operation, mode: Mode) -> UserResult<()> {
+async fn finish_create(
+    svc: &UserService,
+    ctx: &CallContext,
+    doc: &Value,
+    operation: Operation,
+    mode: Mode,
+) -> UserResult<()> {
     let id = str_field(doc, "_id").unwrap_or_default();
     if let Some(created) = svc.auth.find_created_for(ctx, id).await? {
         return link(svc, ctx, doc, &created).await;
@@ -107,13 +129,21 @@ async fn finish_create(svc: &UserService, ctx: &CallContext, doc: &Value, operat
             ..Filter::any_state()
         };
         svc.store.delete(ctx, id, &unlinked).await?;
-        tracing::warn!(user.id = id, "half-created user rolled back: no auth user was created for it");
+        tracing::warn!(
+            user.id = id,
+            "half-created user rolled back: no auth user was created for it"
+        );
     }
     Ok(())
 }
 
 /// Links `auth` to the unlinked store user `doc` (compare-and-set), then syncs it.
-pub(crate) async fn link(svc: &UserService, ctx: &CallContext, doc: &Value, auth: &AuthUser) -> UserResult<()> {
+pub(crate) async fn link(
+    svc: &UserService,
+    ctx: &CallContext,
+    doc: &Value,
+    auth: &AuthUser,
+) -> UserResult<()> {
     let id = str_field(doc, "_id").unwrap_or_default();
     let unlinked = Filter {
         q: Some(json!({"authUserId": {"$exists": false}})),
@@ -130,7 +160,13 @@ pub(crate) async fn link(svc: &UserService, ctx: &CallContext, doc: &Value, auth
 /// A linked user: the auth user gets the store's email, username and blocked flag; at DELETED
 /// with hard delete it is deleted and unlinked; a finished hard delete whose store delete
 /// failed is completed.
-async fn sync_linked(svc: &UserService, ctx: &CallContext, doc: &Value, auth_id: &str, operation: Operation) -> UserResult<()> {
+async fn sync_linked(
+    svc: &UserService,
+    ctx: &CallContext,
+    doc: &Value,
+    auth_id: &str,
+    operation: Operation,
+) -> UserResult<()> {
     let id = str_field(doc, "_id").unwrap_or_default();
     let state = stored_state(doc);
     if state == DocState::Deleted && svc.policy.hard_delete {
@@ -146,15 +182,23 @@ async fn sync_linked(svc: &UserService, ctx: &CallContext, doc: &Value, auth_id:
         }
         None if state == DocState::Deleted => unlink(svc, ctx, doc, auth_id).await,
         None => {
-            tracing::error!(user.id = id, auth_user.id = auth_id,
-                "store user linked to a missing auth user: repair by hand (unlink, then register)");
+            tracing::error!(
+                user.id = id,
+                auth_user.id = auth_id,
+                "store user linked to a missing auth user: repair by hand (unlink, then register)"
+            );
             Ok(())
         }
     }
 }
 
 /// Sends the store's email, username and blocked flag to `auth` where they differ.
-pub(crate) async fn sync_auth(svc: &UserService, ctx: &CallContext, doc: &Value, auth: &AuthUser) -> UserResult<()> {
+pub(crate) async fn sync_auth(
+    svc: &UserService,
+    ctx: &CallContext,
+    doc: &Value,
+    auth: &AuthUser,
+) -> UserResult<()> {
     let patch = owed_patch(doc, auth);
     if patch != AuthUserPatch::default() {
         svc.auth.update_user(ctx, &auth.id, &patch).await?;

@@ -107,7 +107,14 @@ impl Tracked {
     /// The operation failed before any compensable step: like [`Tracked::settle`] with nothing
     /// to undo.
     pub async fn fail(self, ctx: &CallContext, error: UserError) -> UserError {
-        self.settle(ctx, Undone { error, complete: true }).await
+        self.settle(
+            ctx,
+            Undone {
+                error,
+                complete: true,
+            },
+        )
+        .await
     }
 }
 

@@ -7,9 +7,9 @@ use super::{compensate_insert, create_auth_user, input, new_auth_user, sync_expi
 use crate::context::CallContext;
 use crate::groups;
 use crate::journal::{LoginKey, Operation};
-use crate::users::intent;
 use crate::secret::Secret;
 use crate::store::{Filter, FindQuery};
+use crate::users::intent;
 use crate::users::saga::Saga;
 use crate::users::UserError;
 use crate::users::UserService;

@@ -12,8 +12,8 @@ pub use link::{create_with_id, register, Registration};
 
 use serde_json::{json, Map, Value};
 
-use super::effects::{abort_expiry, grant_roles, revoke_roles, rond_subject, schedule_expiry};
 use super::converge::created_by_key;
+use super::effects::{abort_expiry, grant_roles, revoke_roles, rond_subject, schedule_expiry};
 use super::intent::{self, Tracked};
 use super::password::random_password;
 use super::saga::Saga;

@@ -8,10 +8,10 @@ use docquery::transition_allowed;
 
 use super::{find_user, not_found, unlink_deleted_auth_user};
 use crate::context::CallContext;
+use crate::journal::Operation;
 use crate::store::{DocState, Filter};
 use crate::users::auth_user_id;
 use crate::users::effects::{apply_auth_effect, auth_effect, AuthEffect};
-use crate::journal::Operation;
 use crate::users::intent;
 use crate::users::UserResult;
 use crate::users::UserService;
@@ -28,7 +28,12 @@ pub async fn soft_delete(svc: &UserService, ctx: &CallContext, id: &str) -> User
 }
 
 /// The steps of [`soft_delete`] on the user as read.
-async fn walk_to_deleted(svc: &UserService, ctx: &CallContext, id: &str, user: &serde_json::Value) -> UserResult<()> {
+async fn walk_to_deleted(
+    svc: &UserService,
+    ctx: &CallContext,
+    id: &str,
+    user: &serde_json::Value,
+) -> UserResult<()> {
     let from = user
         .get("__STATE__")
         .and_then(|s| s.as_str())

@@ -13,10 +13,10 @@ use crate::context::CallContext;
 use crate::failure::Outcome;
 use crate::groups;
 use crate::journal::{LoginKey, Operation};
-use crate::users::intent::{self, Tracked};
 use crate::store::unreadable;
 use crate::store::{Filter, StoreError};
 use crate::users::effects::{abort_expiry, replace_roles, rond_subject, schedule_expiry};
+use crate::users::intent::{self, Tracked};
 use crate::users::saga::Saga;
 use crate::users::UserService;
 use crate::users::{auth_user_id, roles, str_field};
@@ -81,10 +81,20 @@ pub async fn update_user_if_match(
         before: &before,
         after: &after,
     };
-    let touches_auth = auth_user_id(&before).is_some()
-        && changes::auth_patches(&before, &after).0 != Default::default();
+    let touches_auth =
+        auth_user_id(&before).is_some() && changes::auth_patches(&before, &after).0 != Default::default();
     let tracked = match touches_auth {
-        true => intent::begin(svc, ctx, Operation::Update, &[id], LoginKey::default(), auth_user_id(&before)).await?,
+        true => {
+            intent::begin(
+                svc,
+                ctx,
+                Operation::Update,
+                &[id],
+                LoginKey::default(),
+                auth_user_id(&before),
+            )
+            .await?
+        }
         false => Tracked::none(),
     };
     let mut saga = Saga::new("update user");

@@ -48,6 +48,20 @@ impl FakeAuth {
         self.insert(&new).map(|user| user.id).unwrap()
     }
 
+    /// Adds a user directly (not journaled) carrying the marker of the store user `store_id`, as
+    /// a create whose answer was lost leaves it; returns its id.
+    pub(in crate::users::tests) fn add_for(&self, email: &str, store_id: &str) -> String {
+        let new = NewAuthUser {
+            user_id: Some(store_id.to_owned()),
+            email: Some(email.to_owned()),
+            username: None,
+            password: Secret::new("seeded"),
+            blocked: false,
+            send_email: false,
+        };
+        self.insert(&new).map(|user| user.id).unwrap()
+    }
+
     /// Removes a user directly (not journaled), as if deleted by someone else.
     pub(in crate::users::tests) fn forget(&self, id: &str) {
         self.users.lock().unwrap().remove(id);
