@@ -156,6 +156,14 @@ pub trait AuthProvider: Send + Sync {
     /// store `_id`). Used to verify a create whose outcome is unknown.
     async fn find_created_for(&self, ctx: &CallContext, store_id: &str) -> AuthResult<Option<AuthUser>>;
 
+    /// One page of the provider's users (`page` from 0, `per_page` at most 100), for the
+    /// reconciler.
+    async fn list_users(&self, ctx: &CallContext, page: u32, per_page: u32) -> AuthResult<Vec<AuthUser>>;
+
+    /// The store `_id` `user` was created for, when this service created it (its marker: the
+    /// Auth0 Client's `app_metadata.umsUserId`; the local provider's id is the store `_id`).
+    fn created_for(&self, user: &AuthUser) -> Option<String>;
+
     /// The users among `ids` that exist (one batched call; unknown ids are skipped).
     async fn get_users(&self, ctx: &CallContext, ids: &[String]) -> AuthResult<Vec<AuthUser>>;
 

@@ -3,6 +3,7 @@
 //! jobs and hands them to their kind's handler.
 
 pub mod kinds;
+pub mod pacer;
 pub mod runner;
 pub mod store;
 

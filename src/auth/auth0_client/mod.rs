@@ -179,6 +179,24 @@ impl AuthProvider for Auth0Client {
         Ok(list.into_iter().find_map(wire::auth_user))
     }
 
+    /// `GET /users?_l=<per_page>&_sk=<page>` (the Auth0 Client maps them to `per_page` and
+    /// `page`; Auth0 reaches at most 1,000 users this way).
+    async fn list_users(&self, ctx: &CallContext, page: u32, per_page: u32) -> AuthResult<Vec<AuthUser>> {
+        let call = self.call("GET", "/users");
+        let query = [("_l", per_page.to_string()), ("_sk", page.to_string())];
+        let builder = self.request(ctx, Method::GET, "/users").query(&query);
+        let response = send(&call, builder).await?;
+        let list: Vec<Value> = read_json(&call, response).await?;
+        Ok(list.into_iter().filter_map(wire::auth_user).collect())
+    }
+
+    fn created_for(&self, user: &AuthUser) -> Option<String> {
+        user.raw
+            .pointer(&format!("/app_metadata/{}", wire::MARKER))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    }
+
     async fn get_users(&self, ctx: &CallContext, ids: &[String]) -> AuthResult<Vec<AuthUser>> {
         let call = self.call("GET", "/users");
         let mut users = Vec::with_capacity(ids.len());

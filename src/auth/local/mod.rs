@@ -179,6 +179,15 @@ impl AuthProvider for LocalAuth {
         Ok(self.credential(ctx, id).await?.map(|c| c.auth_user()))
     }
 
+    async fn list_users(&self, ctx: &CallContext, page: u32, per_page: u32) -> AuthResult<Vec<AuthUser>> {
+        self.credentials_page(ctx, page, per_page).await
+    }
+
+    /// Every local user was created by this service for the store user of the same id.
+    fn created_for(&self, user: &AuthUser) -> Option<String> {
+        Some(user.id.clone())
+    }
+
     async fn get_users(&self, ctx: &CallContext, ids: &[String]) -> AuthResult<Vec<AuthUser>> {
         self.credentials_of(ctx, ids).await
     }

@@ -23,6 +23,16 @@ struct ImportRecord<'a> {
     username: Option<&'a str>,
     blocked: bool,
     email_verified: bool,
+    /// The marker of users this service created: the store `_id` (the reconciler recognises
+    /// an orphan by it).
+    app_metadata: Marker<'a>,
+}
+
+/// `app_metadata` of an import record.
+#[derive(Serialize)]
+struct Marker<'a> {
+    #[serde(rename = "umsUserId")]
+    ums_user_id: &'a str,
 }
 
 fn text<'a>(doc: &'a Value, key: &str) -> Option<&'a str> {
@@ -58,6 +68,7 @@ pub fn import_record(id: &str, doc: Option<&Value>, limit: usize) -> Result<Vec<
         username: text(doc, "username"),
         blocked: doc.get("blocked").and_then(Value::as_bool).unwrap_or(false) || hidden,
         email_verified: false,
+        app_metadata: Marker { ums_user_id: id },
     };
     let bytes = serde_json::to_vec(&record)
         .map_err(|e| UserFailure::new(id, "INVALID_USER", format!("user {id} cannot be serialized: {e}")))?;

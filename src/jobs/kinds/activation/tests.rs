@@ -100,7 +100,8 @@ fn the_import_record_carries_id_email_username_and_blocks_hidden_or_blocked_user
         serde_json::from_slice(&import_record("a", Some(&doc), 1000).unwrap_or_default()).unwrap_or_default();
     assert_eq!(
         record,
-        json!({"user_id": "a", "email": "a@b.c", "username": "ann", "blocked": false, "email_verified": false})
+        json!({"user_id": "a", "email": "a@b.c", "username": "ann", "blocked": false, "email_verified": false,
+               "app_metadata": {"umsUserId": "a"}})
     );
     for doc in [
         json!({"email": "a@b.c", "__STATE__": "DRAFT"}),

@@ -2,7 +2,6 @@
 //! many users, one call at a time under `AUTH0_BULK_CHANGE_PASSWORD_RATE_LIMIT_PER_SECOND`,
 //! backing off on 429 and resuming after a restart from the saved `Ledger`.
 
-mod pacer;
 mod work;
 
 use std::sync::{Arc, OnceLock};
@@ -18,7 +17,7 @@ use crate::auth::{AuthProvider, AuthResult};
 use crate::context::CallContext;
 use crate::jobs::runner::Outcome;
 use crate::jobs::{Job, JobError, JobHandler, JobStatus, Lease, Progress};
-use pacer::Pacer;
+use crate::jobs::pacer::Pacer;
 use work::{work, Port};
 
 /// The `kind` of these jobs.

@@ -171,6 +171,19 @@ impl AuthProvider for FakeAuth {
         .await
     }
 
+    async fn list_users(&self, _ctx: &CallContext, page: u32, per_page: u32) -> AuthResult<Vec<AuthUser>> {
+        self.run("list", async {
+            let users = self.users.lock().unwrap();
+            let skip = (page * per_page) as usize;
+            Ok(users.values().skip(skip).take(per_page as usize).cloned().collect())
+        })
+        .await
+    }
+
+    fn created_for(&self, user: &AuthUser) -> Option<String> {
+        user.raw["umsUserId"].as_str().map(str::to_owned)
+    }
+
     async fn get_users(&self, _ctx: &CallContext, ids: &[String]) -> AuthResult<Vec<AuthUser>> {
         self.run("get_users", async {
             Ok(ids.iter().filter_map(|id| self.user(id)).collect())

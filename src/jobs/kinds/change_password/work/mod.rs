@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::pacer::Pacer;
+use crate::jobs::pacer::Pacer;
 use crate::auth::{AuthError, AuthResult};
 use crate::failure::Cause;
 use crate::jobs::{JobError, Progress};

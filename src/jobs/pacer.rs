@@ -1,7 +1,7 @@
-//! `Pacer`: spaces calls evenly so that no 1-second window holds more than the configured
-//! ceiling, with a small margin for the jitter between our send and the provider's clock. One
-//! pacer serves every job of a replica, so concurrent jobs share the ceiling, and a 429 seen by
-//! one job holds them all.
+//! `Pacer`: spaces the auth provider calls of bulk work (change-password, reconcile) evenly so
+//! that no 1-second window holds more than the configured ceiling, with a small margin for the
+//! jitter between our send and the provider's clock. One pacer serves every job of a kind in a
+//! replica, so concurrent jobs share the ceiling, and a 429 seen by one job holds them all.
 
 use std::sync::Mutex;
 use std::time::Duration;
