@@ -11,7 +11,11 @@
 //!   `--rps N` requests a second (`--change-password-users 1000`);
 //! - `embedded`: the service alone in embedded mode (SQLite, local auth): startup, import of
 //!   `--embedded-rows 100000`, then `GET /users/` and `POST /users/` at `--concurrency` and at 1
-//!   and 2 connections (`--seconds N` a run; `--embedded-starts 3` empty-store startups).
+//!   and 2 connections (`--seconds N` a run; `--embedded-starts 3` empty-store startups);
+//! - `chaos` (only when named, not part of `all`): random faults in both fakes
+//!   (`--fault-rate 0.1`) and `--chaos-kills 3` SIGKILLs of the service during `--chaos-ops 2000`
+//!   mixed user ops at `--concurrency` (default 8 here), seeded by `--chaos-seed 42`; then both
+//!   systems audited before and after one reconcile pass. Exits 1 when an inconsistency remains.
 //!
 //! Each prints a Markdown section for BENCHMARKS.md.
 
@@ -45,12 +49,24 @@ pub struct Options {
     pub embedded_rows: usize,
     /// `embedded`: startups measured on an empty `DATA_DIR`.
     pub embedded_starts: usize,
+    /// `chaos`: mixed ops through the service.
+    pub chaos_ops: u64,
+    /// `chaos`: SIGKILLs of the service during the ops.
+    pub chaos_kills: u64,
+    /// `chaos`: share of the fakes' data requests faulted.
+    pub fault_rate: f64,
+    /// `chaos`: concurrent ops (`--concurrency`, default 8).
+    pub chaos_concurrency: usize,
+    /// `chaos`: seed of the op mix and of the fakes' fault pickers.
+    pub chaos_seed: u64,
 }
 
 const USAGE: &str =
-    "usage: ums-bench [--scenario all|list|import|activation|change-password|embedded[,...]] \
+    "usage: ums-bench [--scenario all|list|import|activation|change-password|embedded|chaos[,...]] \
 [--seconds N] [--concurrency C] [--rounds R] [--import-rows 10000,100000] [--activation-users N] \
-[--change-password-users N] [--rps N] [--poll-ms 100] [--embedded-rows 100000] [--embedded-starts 3]";
+[--change-password-users N] [--rps N] [--poll-ms 100] [--embedded-rows 100000] [--embedded-starts 3] \
+[--chaos-ops 2000] [--chaos-kills 3] [--fault-rate 0.1] [--chaos-seed 42]
+(`all` runs every scenario but chaos, which runs only when named)";
 
 fn options() -> Options {
     let args: Vec<String> = std::env::args().collect();
@@ -78,7 +94,8 @@ fn options() -> Options {
     if scenarios.iter().any(|s| s == "all") {
         scenarios = scenarios::NAMES.iter().map(|s| (*s).to_owned()).collect();
     }
-    if let Some(unknown) = scenarios.iter().find(|s| !scenarios::NAMES.contains(&s.as_str())) {
+    let known = |s: &String| scenarios::NAMES.contains(&s.as_str()) || scenarios::EXTRA.contains(&s.as_str());
+    if let Some(unknown) = scenarios.iter().find(|s| !known(s)) {
         eprintln!("unknown scenario {unknown}\n{USAGE}");
         std::process::exit(2);
     }
@@ -97,16 +114,28 @@ fn options() -> Options {
         poll_ms: value("--poll-ms", 100).max(1),
         embedded_rows: value("--embedded-rows", 100_000) as usize,
         embedded_starts: value("--embedded-starts", 3).max(1) as usize,
+        chaos_ops: value("--chaos-ops", 2000),
+        chaos_kills: value("--chaos-kills", 3),
+        fault_rate: text("--fault-rate")
+            .and_then(|v| v.parse::<f64>().ok())
+            .filter(|r| (0.0..=1.0).contains(r))
+            .unwrap_or(0.1),
+        chaos_concurrency: value("--concurrency", 8).max(1) as usize,
+        chaos_seed: value("--chaos-seed", 42),
     }
 }
 
 #[tokio::main]
 async fn main() {
     let opts = options();
+    let mut passed = true;
     for name in &opts.scenarios {
         println!("## scenario `{name}`");
         println!();
-        scenarios::run(name, &opts).await;
+        passed &= scenarios::run(name, &opts).await;
         println!();
+    }
+    if !passed {
+        std::process::exit(1);
     }
 }

@@ -22,6 +22,21 @@ impl Drop for Proc {
 }
 
 impl Proc {
+    /// SIGKILL (no graceful shutdown: in-flight work is cut wherever it is), then reaps it.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// The port of its base URL.
+    pub fn port(&self) -> u16 {
+        self.url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0)
+    }
+
     /// Resident set size in KiB, from /proc.
     pub fn rss_kib(&self) -> Option<u64> {
         read_status_kib(self.child.id(), "VmRSS:")

@@ -38,7 +38,11 @@ pub async fn start_fakes(auth_args: &[String]) -> Fakes {
 /// defaults (`LOG_LEVEL` from the environment or `info`, mimalloc as in the Dockerfile, the jobs
 /// collection at `/jobs`). Returns it and the time it took to answer `/-/ready`.
 pub async fn start_service(fakes: &Fakes, extra: &[(&str, String)]) -> (Proc, Duration) {
-    let port = free_port();
+    start_service_on(fakes, extra, free_port()).await
+}
+
+/// [`start_service`] on a given port (a restart after a kill keeps its address).
+pub async fn start_service_on(fakes: &Fakes, extra: &[(&str, String)], port: u16) -> (Proc, Duration) {
     let mut env: Vec<(String, String)> = [
         ("HTTP_HOST", "127.0.0.1".to_owned()),
         ("HTTP_PORT", port.to_string()),

@@ -3,8 +3,9 @@
 //! The real Auth0 Client is closed source; this fake implements the wire choices the project
 //! fixed for it: the `/users` Management facade, `/change-password`, the login routes
 //! (`/oauth/token`, `/refreshtoken`, `/userinfo`, `/logout`), the bulk-import job routes, an
-//! optional Auth0-style rate limit and fault injection. Every request is recorded (method, path,
-//! query, headers) so tests can assert what the service under test sent.
+//! optional Auth0-style rate limit and fault injection (targeted, and random:
+//! [`crate::chaos`]). Every request is recorded (method, path, query, headers) so tests can
+//! assert what the service under test sent.
 //!
 //! ```no_run
 //! # async fn demo() {

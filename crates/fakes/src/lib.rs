@@ -3,4 +3,5 @@
 //! never part of the shipped service.
 
 pub mod auth0;
+pub mod chaos;
 pub mod crud;

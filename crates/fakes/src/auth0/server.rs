@@ -13,6 +13,8 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::chaos::{Chaos, RandomFaults};
+
 use super::gate::gate;
 use super::state::{Config, NewUser, RateScope, RecordedRequest, Shared};
 use super::util::ApiError;
@@ -75,6 +77,13 @@ impl Auth0FakeBuilder {
         self
     }
 
+    /// Random faults from the start (default: off); changeable later through
+    /// [`RunningAuth0Fake::random_faults`] or `PUT /-/faults`.
+    pub fn random_faults(mut self, settings: RandomFaults) -> Self {
+        self.config.random_faults = settings;
+        self
+    }
+
     /// The configured fake, ready to [`Auth0Fake::spawn`].
     pub fn build(self) -> Auth0Fake {
         let mut config = self.config;
@@ -110,6 +119,7 @@ impl Auth0Fake {
                 requests_per_second: None,
                 rate_scope: RateScope::Routes(Vec::new()),
                 session_seconds: 86_400,
+                random_faults: RandomFaults::default(),
             },
             routes: vec![("POST".to_string(), "/change-password".to_string())],
             all_routes: false,
@@ -138,9 +148,7 @@ impl Auth0Fake {
             let stop = async {
                 let _ = shutdown_rx.await;
             };
-            if let Err(err) = axum::serve(listener, app).with_graceful_shutdown(stop).await {
-                tracing::error!(error = %err, "auth0-fake server stopped");
-            }
+            crate::chaos::serve(listener, app, stop).await;
         });
         Ok(RunningAuth0Fake {
             addr,
@@ -159,8 +167,10 @@ async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "Route not found")
 }
 
-/// All routes, behind the recording / rate-limit / fault middleware.
+/// All routes, behind the recording / rate-limit / fault middleware, itself behind the random
+/// faults (and `/-/faults`).
 fn router(shared: Arc<Shared>) -> Router {
+    let chaos = Arc::clone(&shared.chaos);
     Router::new()
         .route("/-/healthz", get(health))
         .route("/-/ready", get(health))
@@ -182,6 +192,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(8 * 1024 * 1024))
         .layer(middleware::from_fn_with_state(Arc::clone(&shared), gate))
+        .layer(middleware::from_fn_with_state(chaos, crate::chaos::layer))
         .with_state(shared)
 }
 
@@ -213,6 +224,11 @@ impl RunningAuth0Fake {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+    }
+
+    /// The random fault controller (settings, counters), also reachable at `/-/faults`.
+    pub fn random_faults(&self) -> &Chaos {
+        &self.shared.chaos
     }
 
     /// All users, in creation order.

@@ -2,10 +2,12 @@
 //! sessions, import jobs, recorded requests and the fault / rate-limit bookkeeping.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
+
+use crate::chaos::{Chaos, RandomFaults};
 
 use super::gate::{Faults, Limiter};
 use super::import::ImportJob;
@@ -64,6 +66,8 @@ pub(crate) struct Config {
     pub rate_scope: RateScope,
     /// `Max-Age` of the `sid` cookie.
     pub session_seconds: u64,
+    /// Random faults from the start.
+    pub random_faults: RandomFaults,
 }
 
 /// A user plus what the API never shows (password, insertion order).
@@ -319,12 +323,15 @@ fn apply_patch(user: &mut StoredUser, patch: UserPatch) {
 pub(crate) struct Shared {
     pub config: Config,
     state: Mutex<State>,
+    /// Random faults (`/-/faults`).
+    pub chaos: Arc<Chaos>,
 }
 
 impl Shared {
     /// Wraps a fresh state.
     pub fn new(config: Config) -> Self {
         Self {
+            chaos: Arc::new(Chaos::new("auth0-fake", &config.random_faults)),
             config,
             state: Mutex::new(State::default()),
         }

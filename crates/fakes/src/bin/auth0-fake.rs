@@ -1,16 +1,18 @@
 //! `auth0-fake`: runs the Auth0 Client fake as a standalone server (demos, benchmarks).
 //!
 //! Usage: `auth0-fake [--port N] [--host IP] [--rps N] [--rate-limit-all] [--import-delay-ms N]
-//! [--website-client-type NAME]`. Prints `auth0-fake listening on http://HOST:PORT` and serves
+//! [--website-client-type NAME] [--fault-rate 0.1] [--fault-delay-ms 1500] [--fault-seed 42]
+//! [--fault-kinds dropAfter,...]` (random faults: see `ums_fakes::chaos`). Prints `auth0-fake listening on http://HOST:PORT` and serves
 //! until SIGTERM or ctrl-c.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use ums_fakes::auth0::Auth0Fake;
+use ums_fakes::chaos::{RandomFaults, FAULT_FLAGS_USAGE};
 
 const USAGE: &str = "usage: auth0-fake [--port N] [--host IP] [--rps N] [--rate-limit-all] \
-                     [--import-delay-ms N] [--website-client-type NAME]";
+                     [--import-delay-ms N] [--website-client-type NAME] ";
 
 /// Parsed command line.
 struct Args {
@@ -20,6 +22,7 @@ struct Args {
     rate_limit_all: bool,
     import_delay_ms: Option<u64>,
     website_client_type: Option<String>,
+    faults: RandomFaults,
 }
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -30,6 +33,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         rate_limit_all: false,
         import_delay_ms: None,
         website_client_type: None,
+        faults: RandomFaults::default(),
     };
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
@@ -45,8 +49,14 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
                 parsed.import_delay_ms = Some(ms);
             }
             "--website-client-type" => parsed.website_client_type = Some(value("--website-client-type")?),
-            "-h" | "--help" => return Err(USAGE.to_string()),
-            other => return Err(format!("unknown argument '{other}'\n{USAGE}")),
+            "-h" | "--help" => return Err(format!("{USAGE}{FAULT_FLAGS_USAGE}")),
+            flag if flag.starts_with("--fault-") => {
+                let value = value(flag)?;
+                if !parsed.faults.apply_flag(flag, &value)? {
+                    return Err(format!("unknown argument '{flag}'\n{USAGE}{FAULT_FLAGS_USAGE}"));
+                }
+            }
+            other => return Err(format!("unknown argument '{other}'\n{USAGE}{FAULT_FLAGS_USAGE}")),
         }
     }
     Ok(parsed)
@@ -79,7 +89,8 @@ async fn main() {
     };
     let mut builder = Auth0Fake::builder()
         .rate_limit(args.rps)
-        .rate_limit_all_routes(args.rate_limit_all);
+        .rate_limit_all_routes(args.rate_limit_all)
+        .random_faults(args.faults);
     if let Some(ms) = args.import_delay_ms {
         builder = builder.import_delay(Duration::from_millis(ms));
     }

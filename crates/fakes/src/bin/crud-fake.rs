@@ -4,19 +4,22 @@
 //! ```text
 //! crud-fake [--port N] [--collection /users:email,username]... [--index /users:authUserId]...
 //!           [--default-state PUBLIC|DRAFT] [--user-id-header miauserid]
+//!           [--fault-rate 0.1] [--fault-delay-ms 1500] [--fault-seed 42] [--fault-kinds dropAfter,...]
 //! ```
 //! `--collection` takes a path and its unique fields; `--index` adds plain (lookup-only) indexes
 //! to a collection. Without `--collection`: `/users:email,username` (index `authUserId`),
-//! `/ums-config:userGroup`, `/roles:roleId`, `/jobs`.
+//! `/ums-config:userGroup`, `/roles:roleId`, `/jobs`. The `--fault-*` flags start it with random
+//! faults (see `ums_fakes::chaos`; changeable at runtime with `PUT /-/faults`).
 //! Prints `crud-fake listening on http://127.0.0.1:PORT` and serves until SIGTERM or ctrl-c.
 
 use std::io::Write;
 use std::net::SocketAddr;
 
+use ums_fakes::chaos::{RandomFaults, FAULT_FLAGS_USAGE};
 use ums_fakes::crud::{CollectionConfig, CrudFake, State};
 
 const USAGE: &str = "usage: crud-fake [--port N] [--collection /path[:unique1,unique2]]... \
-[--index /path:field1,field2]... [--default-state PUBLIC|DRAFT|TRASH|DELETED] [--user-id-header NAME]";
+[--index /path:field1,field2]... [--default-state PUBLIC|DRAFT|TRASH|DELETED] [--user-id-header NAME] ";
 
 struct Args {
     port: u16,
@@ -28,17 +31,21 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut builder = CrudFake::builder();
     let mut any_collection = false;
     let mut indexes = Vec::new();
+    let mut faults = RandomFaults::default();
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
             Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
             _ => (arg.clone(), None),
         };
         if flag == "--help" || flag == "-h" {
-            return Err(USAGE.to_owned());
+            return Err(format!("{USAGE}{FAULT_FLAGS_USAGE}"));
         }
         let value = inline
             .or_else(|| args.next())
-            .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
+            .ok_or_else(|| format!("{flag} needs a value\n{USAGE}{FAULT_FLAGS_USAGE}"))?;
+        if faults.apply_flag(&flag, &value)? {
+            continue;
+        }
         match flag.as_str() {
             "--port" => port = value.parse().map_err(|_| format!("invalid port: {value}"))?,
             "--collection" => {
@@ -58,7 +65,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
                 builder = builder.default_state(state);
             }
             "--user-id-header" => builder = builder.user_id_header(&value),
-            other => return Err(format!("unknown argument: {other}\n{USAGE}")),
+            other => return Err(format!("unknown argument: {other}\n{USAGE}{FAULT_FLAGS_USAGE}")),
         }
     }
     if !any_collection {
@@ -75,7 +82,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     }
     Ok(Args {
         port,
-        fake: builder.build(),
+        fake: builder.random_faults(faults).build(),
     })
 }
 

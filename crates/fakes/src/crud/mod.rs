@@ -1,7 +1,8 @@
 //! Stateful in-memory fake of the Mia-Platform CRUD Service, following
 //! `shared/contracts/crud-service.md`: the collection routes, `_q`/`_st`/`_p`/`_s`/`_l`/`_sk`
 //! queries, `acl_rows`/`acl_read_columns`, unique indexes (409), compare-and-set PATCH, the state
-//! machine, plus fault injection and request counting for tests.
+//! machine, plus fault injection (targeted, and random: [`crate::chaos`]) and request counting
+//! for tests.
 //!
 //! ```no_run
 //! # async fn demo() {
@@ -35,8 +36,12 @@ mod writes;
 
 use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use std::sync::Arc;
+
 use axum::extract::DefaultBodyLimit;
-use axum::Router;
+use axum::{middleware, Router};
+
+use crate::chaos::RandomFaults;
 
 pub use axum::http::Method;
 pub use docquery::State;
@@ -98,6 +103,7 @@ pub struct CrudFake {
     collections: Vec<CollectionConfig>,
     default_state: State,
     user_id_header: String,
+    random_faults: RandomFaults,
 }
 
 /// Builder of [`CrudFake`].
@@ -141,6 +147,13 @@ impl CrudFakeBuilder {
         self
     }
 
+    /// Random faults from the start (default: off); changeable later through
+    /// [`CrudFakeState::random_faults`] or `PUT /-/faults`.
+    pub fn random_faults(mut self, settings: RandomFaults) -> Self {
+        self.fake.random_faults = settings;
+        self
+    }
+
     /// The configured fake.
     pub fn build(self) -> CrudFake {
         self.fake
@@ -161,6 +174,7 @@ impl CrudFake {
                 collections: Vec::new(),
                 default_state: State::Draft,
                 user_id_header: "miauserid".to_owned(),
+                random_faults: RandomFaults::default(),
             },
         }
     }
@@ -188,7 +202,12 @@ impl CrudFake {
 
     /// The shared state (empty collections) to serve with [`router`].
     pub fn into_state(self) -> CrudFakeState {
-        CrudFakeState::new(self.collections, self.default_state, self.user_id_header)
+        CrudFakeState::new(
+            self.collections,
+            self.default_state,
+            self.user_id_header,
+            &self.random_faults,
+        )
     }
 
     /// Serves the fake on `127.0.0.1:0` in a background task.
@@ -210,11 +229,14 @@ impl CrudFake {
 }
 
 /// The axum router of a fake: every request goes through one dispatcher, so unknown routes get
-/// the CRUD Service's 404 `{"error":"not found"}`.
+/// the CRUD Service's 404 `{"error":"not found"}`; the random faults and `/-/faults` in front.
+/// Served by another server than [`CrudFake::spawn`]'s, the `drop*` faults answer 500 instead.
 pub fn router(state: CrudFakeState) -> Router {
+    let chaos = Arc::clone(&state.inner.chaos);
     Router::new()
         .fallback(routes::dispatch)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(chaos, crate::chaos::layer))
         .with_state(state)
 }
 

@@ -31,12 +31,10 @@ impl RunningCrudFake {
         let (tx, rx) = oneshot::channel::<()>();
         let app = router(state.clone());
         let handle = tokio::spawn(async move {
-            let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+            crate::chaos::serve(listener, app, async move {
                 let _ = rx.await;
-            });
-            if let Err(err) = server.await {
-                tracing::warn!(error = %err, "crud-fake server stopped with an error");
-            }
+            })
+            .await;
         });
         Ok(Self {
             addr,

@@ -7,6 +7,8 @@ use axum::http::Method;
 use docquery::State;
 use serde_json::Value;
 
+use crate::chaos::{Chaos, RandomFaults};
+
 use super::faults::Faults;
 use super::store::{CollectionCell, InsertError};
 use super::{normalize_path, read, write, CollectionConfig};
@@ -33,6 +35,8 @@ pub(crate) struct Inner {
     pub user_id_header: String,
     pub faults: Faults,
     pub ids: docquery::IdGen,
+    /// Random faults (`/-/faults`).
+    pub chaos: Arc<Chaos>,
 }
 
 /// The shared, cheaply clonable state of a CRUD fake: its collections, pending faults and
@@ -43,7 +47,12 @@ pub struct CrudFakeState {
 }
 
 impl CrudFakeState {
-    pub(crate) fn new(configs: Vec<CollectionConfig>, default_state: State, user_id_header: String) -> Self {
+    pub(crate) fn new(
+        configs: Vec<CollectionConfig>,
+        default_state: State,
+        user_id_header: String,
+        random_faults: &RandomFaults,
+    ) -> Self {
         let mut collections: Vec<CollectionCell> = configs
             .into_iter()
             .map(|c| {
@@ -58,6 +67,7 @@ impl CrudFakeState {
                 user_id_header,
                 faults: Faults::default(),
                 ids: docquery::IdGen::new(),
+                chaos: Arc::new(Chaos::new("crud-fake", random_faults)),
             }),
         }
     }
@@ -150,5 +160,10 @@ impl CrudFakeState {
     /// Resets the request counters.
     pub fn reset_request_counts(&self) {
         self.inner.faults.reset_counts();
+    }
+
+    /// The random fault controller (settings, counters), also reachable at `/-/faults`.
+    pub fn random_faults(&self) -> &Chaos {
+        &self.inner.chaos
     }
 }
