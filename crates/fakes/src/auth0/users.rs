@@ -201,7 +201,8 @@ fn parse_limit(raw: Option<&str>, default: usize) -> Result<usize, ApiError> {
 
 /// `GET /users`: filters `user_id`, `email`, `username`, `nickname`, `name`, `blocked`,
 /// `connection`, `app_metadata.<k>`, `user_metadata.<k>` (plain value or JSON `{"$in":[...]}`,
-/// repeated keys OR-ed, email case-insensitive), `_l` (default 25, max 100), `_sk` (users to skip).
+/// repeated keys OR-ed, email case-insensitive), `_l` (default 25, max 100), `_sk` (the page, from 0:
+/// the Auth0 Client maps `_l` to Auth0 `per_page` and `_sk` to `page`).
 pub(crate) async fn list(
     State(shared): State<Arc<Shared>>,
     RawQuery(query): RawQuery,
@@ -222,7 +223,7 @@ pub(crate) async fn list(
         }
     }
     let limit = parse_limit(limit, DEFAULT_LIMIT)?.min(MAX_LIMIT);
-    let skip = parse_limit(skip, 0)?;
+    let skip = parse_limit(skip, 0)?.saturating_mul(limit);
     let state = shared.lock();
     let users: Vec<Value> = state
         .users_in_order()

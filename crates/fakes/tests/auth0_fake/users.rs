@@ -109,7 +109,7 @@ async fn get_by_id_and_list_by_in_filter_email_and_pages() {
         .unwrap();
     assert_eq!(field(&json_of(by_email).await, "user_id"), vec![json!(ids[4])]);
     let page = client
-        .get(format!("{users_url}?_l=2&_sk=2"))
+        .get(format!("{users_url}?_l=2&_sk=1"))
         .send()
         .await
         .unwrap();

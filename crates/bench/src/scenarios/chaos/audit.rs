@@ -63,13 +63,15 @@ impl Audit {
     }
 }
 
-/// Reads every page of `url` (`_l` = `page`, `_sk` = documents to skip).
-async fn read_all(client: &reqwest::Client, url: &str, page: usize) -> Result<Vec<Value>, String> {
+/// Reads every page of `url`: `_l` = `page`, `_sk` = documents to skip (the CRUD Service) or,
+/// `by_page`, the page number (the Auth0 Client).
+async fn read_all(client: &reqwest::Client, url: &str, page: usize, by_page: bool) -> Result<Vec<Value>, String> {
     let mut all = Vec::new();
     loop {
+        let skip = if by_page { all.len() / page } else { all.len() };
         let response = client
             .get(url)
-            .query(&[("_l", page), ("_sk", all.len())])
+            .query(&[("_l", page), ("_sk", skip)])
             .send()
             .await
             .map_err(|e| format!("GET {url}: {e}"))?;
@@ -89,8 +91,8 @@ async fn read_all(client: &reqwest::Client, url: &str, page: usize) -> Result<Ve
 /// Reads both fakes and counts the inconsistencies.
 pub async fn audit(client: &reqwest::Client, crud: &str, auth: &str) -> Result<Audit, String> {
     let store_url = format!("{crud}/users/?_st=PUBLIC,DRAFT,TRASH,DELETED");
-    let store = read_all(client, &store_url, 200).await?;
-    let auth_users = read_all(client, &format!("{auth}/users"), 100).await?;
+    let store = read_all(client, &store_url, 200, false).await?;
+    let auth_users = read_all(client, &format!("{auth}/users"), 100, true).await?;
     Ok(count(&store, &auth_users))
 }
 
