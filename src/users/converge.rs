@@ -223,7 +223,7 @@ pub(crate) fn owed_patch(doc: &Value, auth: &AuthUser) -> AuthUserPatch {
 }
 
 /// Deletes an auth user; one already gone counts as deleted.
-async fn delete_auth_user(svc: &UserService, ctx: &CallContext, auth_id: &str) -> UserResult<()> {
+pub(crate) async fn delete_auth_user(svc: &UserService, ctx: &CallContext, auth_id: &str) -> UserResult<()> {
     match svc.auth.delete_user(ctx, auth_id).await {
         Err(e) if e.is_not_found() => Ok(()),
         other => other.map_err(UserError::from),
@@ -243,6 +243,23 @@ async fn unlink(svc: &UserService, ctx: &CallContext, doc: &Value, auth_id: &str
         .patch(ctx, id, &linked, &json!({"$unset": {"authUserId": true}}))
         .await?;
     Ok(())
+}
+
+/// The reconciler's repair of the store user `id`: read afresh, then the auth provider brought
+/// in line with it (a linked user synced, a deleted one unlinked); never rolls anything back.
+pub(crate) async fn repair_user(svc: &UserService, ctx: &CallContext, id: &str) -> UserResult<()> {
+    let intent = Intent {
+        id: String::new(),
+        operation: Operation::Update,
+        user_ids: vec![id.to_owned()],
+        key: LoginKey::default(),
+        auth_user_id: None,
+        steps: Vec::new(),
+        started_at: 0,
+        lease_owner: None,
+        lease_until: 0,
+    };
+    converge_user(svc, ctx, id, &intent, Mode::FinishOnly).await
 }
 
 /// A retried operation on user `id` first finishes what earlier attempts still owe: every

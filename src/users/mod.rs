@@ -10,6 +10,7 @@ pub mod intent;
 pub mod lifecycle;
 pub mod password;
 pub mod read;
+pub mod reconcile;
 pub mod saga;
 mod service;
 pub mod session;
