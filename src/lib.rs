@@ -17,6 +17,8 @@ pub mod failure;
 pub mod groups;
 /// The HTTP boundary: router, layers, extractors, routes.
 pub mod http;
+/// Idempotency keys: records of requests and their answers, replayed instead of run twice.
+pub mod idempotency;
 /// Bulk jobs: job store with leases, runner.
 pub mod jobs;
 /// The saga journal and its recovery worker.

@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 use crate::auth::local::LocalAuth;
 use crate::config::Config;
 use crate::groups::admin::GroupAdmin;
+use crate::idempotency::Idempotency;
 use crate::jobs::Jobs;
 use crate::policy::PolicyClient;
 use crate::timer::TimerClient;
@@ -25,6 +26,8 @@ pub struct AppState {
     pub groups: Arc<GroupAdmin>,
     /// Bulk jobs (their collection and this replica's runner), when a jobs collection exists.
     pub jobs: Option<Jobs>,
+    /// `Idempotency-Key` records, on the saga collection, when one exists.
+    pub idempotency: Option<Arc<Idempotency>>,
     /// The local provider itself (its JWKS and reset-password routes), when `AUTH_MODULE=local`.
     pub local_auth: Option<Arc<LocalAuth>>,
     /// Rönd, when `ROND_ENABLED` (for `/-/check-up`).

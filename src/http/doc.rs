@@ -115,6 +115,34 @@ pub(super) struct AclHeaders {
     acl_read_columns: String,
 }
 
+/// `Idempotency-Key` of the routes that create (`http::idempotency::ROUTES`).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+pub(super) struct IdempotencyKey {
+    /// 1 to 255 visible ASCII characters (400 otherwise), chosen by the client for one request:
+    /// sent again with the same request (body, query, route) within 24 h, the first answer comes
+    /// back (same status and body, header `Idempotent-Replayed: true`) and nothing runs twice.
+    /// The same key with another request is a 422; while the first request runs, a 409. A 5xx
+    /// answer is not recorded: a retry with the key runs again.
+    #[param(
+        rename = "Idempotency-Key",
+        required = false,
+        min_length = 1,
+        max_length = 255,
+        pattern = r"^[!-~]+$"
+    )]
+    idempotency_key: String,
+}
+
+/// What a route taking `Idempotency-Key` may answer because of it (its 409 says "in progress").
+#[derive(IntoResponses)]
+pub(super) enum IdempotencyRefusals {
+    /// The `Idempotency-Key` was used in the last 24 h for another request (another body, query
+    /// or route).
+    #[response(status = 422)]
+    KeyReused(ErrorBody),
+}
+
 /// CRUD update operators: each maps dotted field paths to its argument
 /// (`{"$set": {"name": "Ada"}, "$unset": {"age": true}}`).
 #[derive(ToSchema)]
@@ -239,5 +267,25 @@ pub(super) fn served(mut doc: OpenApi, state: &AppState) -> OpenApi {
         absent.extend(["/oauth/token", "/refreshtoken", "/userinfo"]);
     }
     doc.paths.paths.retain(|path, _| !absent.contains(&path.as_str()));
+    if state.idempotency.is_none() {
+        without_idempotency_key(&mut doc);
+    }
     doc
+}
+
+/// Without a saga collection the header is a 501: it and its 422 leave the document.
+fn without_idempotency_key(doc: &mut OpenApi) {
+    for item in doc.paths.paths.values_mut() {
+        let Some(operation) = item.post.as_mut() else {
+            continue;
+        };
+        let Some(parameters) = operation.parameters.as_mut() else {
+            continue;
+        };
+        let before = parameters.len();
+        parameters.retain(|parameter| parameter.name != "Idempotency-Key");
+        if parameters.len() != before {
+            operation.responses.responses.remove("422");
+        }
+    }
 }

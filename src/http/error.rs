@@ -51,6 +51,9 @@ pub enum ApiError {
     /// `415 Unsupported Media Type`.
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// `422 Unprocessable Entity`: an `Idempotency-Key` already used for another request.
+    #[error("{0}")]
+    UnprocessableEntity(String),
     /// `429 Too Many Requests`: the auth provider asks us to slow down.
     #[error("{message}")]
     TooManyRequests {
@@ -104,6 +107,7 @@ impl ApiError {
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::UnprocessableEntity(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
             Self::BadGateway(_) => StatusCode::BAD_GATEWAY,

@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 mod groups;
 mod health;
+mod idempotency;
 mod jobs;
 mod local_auth;
 mod observe;
@@ -57,7 +58,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 ///
 /// Layer order, outermost first: a request id is set when missing (so every log line has one);
 /// `observe` opens the request span, logs `request completed` and records metrics; the id is
-/// copied to the response; panics become Mia 500 bodies; bodies over the limit are refused (413).
+/// copied to the response; panics become Mia 500 bodies; bodies over the limit are refused (413);
+/// `Idempotency-Key` is honoured on the routes that create (`idempotency::ROUTES`).
 /// `GET /documentation/json` serves the OpenAPI document of the routes this configuration serves.
 pub fn router(state: AppState) -> Router {
     let (api, doc) = routes().split_for_parts();
@@ -68,6 +70,10 @@ pub fn router(state: AppState) -> Router {
     api.merge(health::documentation_router(doc_json))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::guard,
+        ))
         .with_state(state)
         .layer(
             ServiceBuilder::new()

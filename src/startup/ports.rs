@@ -15,6 +15,7 @@ use crate::config::{AuthConfig, Config, CrudConfig, StoreConfig};
 use crate::downstream::build_http_client;
 use crate::groups::admin::GroupAdmin;
 use crate::groups::GroupRegistry;
+use crate::idempotency::Idempotency;
 use crate::jobs::{JobRunner, JobStore, Jobs};
 use crate::journal::Journal;
 use crate::policy::{PolicyClient, RondClient};
@@ -82,6 +83,10 @@ pub fn build_state(config: Config) -> Result<AppState, StartupError> {
         );
         Jobs { store, runner }
     });
+    let idempotency = stores
+        .sagas
+        .clone()
+        .map(|sagas| Arc::new(Idempotency::new(sagas, Arc::new(crate::clock::SystemClock))));
     let registry = Arc::new(GroupRegistry::new(
         stores.groups.clone(),
         GROUPS_REFRESH_INTERVAL,
@@ -119,6 +124,7 @@ pub fn build_state(config: Config) -> Result<AppState, StartupError> {
         users: Arc::new(users),
         groups: Arc::new(groups),
         jobs,
+        idempotency,
         local_auth,
         policy,
         timer,

@@ -11,6 +11,7 @@ mod groups_admin;
 mod groups_schema_safety;
 mod health_on_fakes;
 mod helpers;
+mod idempotency;
 mod input_limits;
 mod jobs_activation;
 mod jobs_change_password;

@@ -10,7 +10,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{jobs, JobCreated};
-use crate::http::doc::{self, DownstreamFailures, JsonBodyRefusals, NonBlank};
+use crate::http::doc::{
+    self, DownstreamFailures, IdempotencyKey, IdempotencyRefusals, JsonBodyRefusals, NonBlank,
+};
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{flags, ApiJson, ApiPath, Ctx};
 use crate::jobs::kinds::activation::{self, ActivationInput, ActivationReport, MAX_USERS};
@@ -67,11 +69,13 @@ const IDS: IdList = IdList {
 /// provider's bulk import (files under 500 KB, at most two provider jobs at a time), then their
 /// `authUserId`. Users that are unknown, already linked or without email end in `failures`.
 #[utoipa::path(post, path = "/jobs/bulk-activation", tag = "jobs",
-    params(("upsert" = Option<bool>, Query, description = "Update provider users that already exist (default true)")),
+    params(IdempotencyKey, ("upsert" = Option<bool>, Query, description = "Update provider users that already exist (default true)")),
     request_body(content = inline(ActivationItems), description = "The users to activate (at most 100,000)"),
     responses(
         (status = 202, description = "The job is created", body = JobCreated),
-        (status = 400, description = "Malformed JSON or body, or an invalid query", body = ErrorBody),
+        (status = 400, description = "Malformed JSON or body, an invalid query or `Idempotency-Key`", body = ErrorBody),
+        (status = 409, description = "A request with the same `Idempotency-Key` is in progress", body = ErrorBody),
+        IdempotencyRefusals,
         JsonBodyRefusals,
         (status = 501, description = "No jobs collection, or the auth provider has no bulk import", body = ErrorBody),
         DownstreamFailures))]

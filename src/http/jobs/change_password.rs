@@ -10,7 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{jobs, JobCreated};
-use crate::http::doc::{DownstreamFailures, JsonBodyRefusals, NonBlank};
+use crate::http::doc::{DownstreamFailures, IdempotencyKey, IdempotencyRefusals, JsonBodyRefusals, NonBlank};
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, Ctx};
 use crate::jobs::kinds::change_password::{FailedUser, Input, Ledger, KIND, MAX_IDS};
@@ -81,10 +81,13 @@ const IDS: IdList = IdList {
 /// Starts a job that asks the auth provider to send the change-password email to every listed
 /// user, at most `AUTH0_BULK_CHANGE_PASSWORD_RATE_LIMIT_PER_SECOND` calls a second.
 #[utoipa::path(post, path = "/jobs/change-password/bulk", tag = "jobs",
+    params(IdempotencyKey),
     request_body = StartBody,
     responses(
         (status = 202, description = "Job created", body = JobCreated),
-        (status = 400, description = "Malformed JSON or body", body = ErrorBody),
+        (status = 400, description = "Malformed JSON or body, an invalid `Idempotency-Key`", body = ErrorBody),
+        (status = 409, description = "A request with the same `Idempotency-Key` is in progress", body = ErrorBody),
+        IdempotencyRefusals,
         JsonBodyRefusals,
         (status = 501, description = "No jobs collection configured", body = ErrorBody),
         DownstreamFailures))]

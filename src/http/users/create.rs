@@ -12,7 +12,9 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::http::doc::{DownstreamFailures, JsonBodyRefusals, StateName};
+use crate::http::doc::{
+    DownstreamFailures, IdempotencyKey, IdempotencyRefusals, JsonBodyRefusals, StateName,
+};
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{flags, ApiJson, Ctx, NoQuery};
 use crate::secret::Secret;
@@ -108,6 +110,7 @@ struct RegisterBody {
 /// On a 502 or 504, the completed steps were undone.
 #[utoipa::path(post, path = "/users/", tag = "users",
     params(
+        IdempotencyKey,
         ("postponeAuthUserCreation" = Option<bool>, Query,
             description = "`true`: store the user only (`POST /users/register` creates the auth user later); default false"),
         ("sendResetPwdEmail" = Option<bool>, Query,
@@ -116,8 +119,10 @@ struct RegisterBody {
     responses(
         (status = 200, description = "The user is created", body = CreatedUser),
         (status = 400, description = "Malformed JSON, invalid query, a field that cannot be set, unknown \
-            group, schema violations, no password without `RANDOM_PWD_GEN`", body = ErrorBody),
-        (status = 409, description = "Email or username taken", body = ErrorBody),
+            group, schema violations, no password without `RANDOM_PWD_GEN`, an invalid `Idempotency-Key`", body = ErrorBody),
+        (status = 409, description = "Email or username taken, or a request with the same `Idempotency-Key` \
+            is in progress", body = ErrorBody),
+        IdempotencyRefusals,
         JsonBodyRefusals,
         DownstreamFailures))]
 async fn create_user(
@@ -143,13 +148,16 @@ async fn create_user(
 ///
 /// On a 502 or 504, the completed steps were undone.
 #[utoipa::path(post, path = "/users/with-id", tag = "users",
+    params(IdempotencyKey),
     request_body(content = LinkedUserBody, description = "The user: `authUserId`, `userGroup` and fields of the group schema"),
     responses(
         (status = 200, description = "The user is created", body = CreatedUser),
         (status = 400, description = "Malformed JSON, a query parameter, a field that cannot be set, \
-            unknown group, schema violations", body = ErrorBody),
+            unknown group, schema violations, an invalid `Idempotency-Key`", body = ErrorBody),
         (status = 404, description = "The auth user does not exist", body = ErrorBody),
-        (status = 409, description = "The auth user is already linked, or email/username taken", body = ErrorBody),
+        (status = 409, description = "The auth user is already linked, or email/username taken, or a request \
+            with the same `Idempotency-Key` is in progress", body = ErrorBody),
+        IdempotencyRefusals,
         JsonBodyRefusals,
         DownstreamFailures))]
 async fn create_user_with_id(
@@ -167,15 +175,17 @@ async fn create_user_with_id(
 ///
 /// On a 502 or 504, the completed steps were undone.
 #[utoipa::path(post, path = "/users/register", tag = "users",
-    params(("sendResetPwdEmail" = Option<bool>, Query,
+    params(IdempotencyKey, ("sendResetPwdEmail" = Option<bool>, Query,
         description = "`false`: the auth provider sends no email to the user; default true")),
     request_body(content = RegisterBody),
     responses(
         (status = 204, description = "The auth user is created and linked"),
         (status = 400, description = "Malformed JSON, invalid query, a user without userGroup, a group \
-            that does not allow auth users, no password without `RANDOM_PWD_GEN`", body = ErrorBody),
+            that does not allow auth users, no password without `RANDOM_PWD_GEN`, an invalid `Idempotency-Key`", body = ErrorBody),
         (status = 404, description = "No store user has this `_id`", body = ErrorBody),
-        (status = 409, description = "The user is already linked, or email/username taken", body = ErrorBody),
+        (status = 409, description = "The user is already linked, or email/username taken, or a request with \
+            the same `Idempotency-Key` is in progress", body = ErrorBody),
+        IdempotencyRefusals,
         JsonBodyRefusals,
         DownstreamFailures))]
 async fn register_user(
