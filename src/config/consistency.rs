@@ -30,7 +30,9 @@ impl ReconcileMode {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConsistencyConfig {
     /// `SAGA_RECOVERY_GRACE_MS`: how long an intent may stay open before the recovery worker
-    /// finishes or rolls it back (its request is presumed dead after this).
+    /// finishes or rolls it back (its request is presumed dead after this); at least 12 times
+    /// `DOWNSTREAM_TIMEOUT_MS`, 60 s by default. The reconciler leaves users changed within it
+    /// alone too.
     pub recovery_grace: Duration,
     /// `RECONCILE_MODE`: `report` (default in CRUD mode) or `repair` (default in embedded mode).
     pub reconcile_mode: ReconcileMode,
@@ -41,7 +43,15 @@ pub struct ConsistencyConfig {
     pub reconcile_rate_per_second: u32,
 }
 
-pub(super) fn consistency_config(raw: &RawConfig, embedded: bool) -> Result<ConsistencyConfig, ConfigError> {
+/// How many downstream calls, one after the other, the longest saga (a create) makes at most:
+/// the recovery grace must outlast them all, or the worker would roll back a create in flight.
+pub const LONGEST_SAGA_CALLS: u32 = 12;
+
+pub(super) fn consistency_config(
+    raw: &RawConfig,
+    embedded: bool,
+    downstream_timeout: Duration,
+) -> Result<ConsistencyConfig, ConfigError> {
     let reconcile_mode = match parse::optional(&raw.reconcile_mode) {
         None if embedded => ReconcileMode::Repair,
         None => ReconcileMode::Report,
@@ -62,12 +72,25 @@ pub(super) fn consistency_config(raw: &RawConfig, embedded: bool) -> Result<Cons
             Duration::from_secs(3600),
         )?),
     };
+    let shortest_grace = downstream_timeout * LONGEST_SAGA_CALLS;
+    let recovery_grace = Duration::from_millis(parse::positive(
+        &raw.saga_recovery_grace_ms,
+        "SAGA_RECOVERY_GRACE_MS",
+        shortest_grace.max(Duration::from_secs(60)).as_millis() as u64,
+    )?);
+    if recovery_grace < shortest_grace {
+        return Err(ConfigError::Invalid {
+            var: "SAGA_RECOVERY_GRACE_MS",
+            problem: format!(
+                "{} ms is shorter than the longest request ({LONGEST_SAGA_CALLS} calls of DOWNSTREAM_TIMEOUT_MS = {} ms): \
+                 the recovery worker would roll back creates still in flight",
+                recovery_grace.as_millis(),
+                shortest_grace.as_millis()
+            ),
+        });
+    }
     Ok(ConsistencyConfig {
-        recovery_grace: Duration::from_millis(parse::positive(
-            &raw.saga_recovery_grace_ms,
-            "SAGA_RECOVERY_GRACE_MS",
-            60_000,
-        )?),
+        recovery_grace,
         reconcile_mode,
         reconcile_interval,
         reconcile_rate_per_second: parse::positive(

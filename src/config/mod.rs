@@ -257,6 +257,16 @@ impl TryFrom<RawConfig> for Config {
     fn try_from(raw: RawConfig) -> Result<Self, ConfigError> {
         let store = store_config(&raw)?;
         let auth = auth_config(&raw, matches!(store, StoreConfig::Embedded { .. }))?;
+        let downstream_timeout = Duration::from_millis(parse::positive(
+            &raw.downstream_timeout_ms,
+            "DOWNSTREAM_TIMEOUT_MS",
+            10_000,
+        )?);
+        let consistency = consistency::consistency_config(
+            &raw,
+            matches!(store, StoreConfig::Embedded { .. }),
+            downstream_timeout,
+        )?;
         Ok(Self {
             http_port: number(&raw.http_port, "HTTP_PORT", 3000u16)?,
             http_host: parse::ip_address(&raw.http_host)?,
@@ -266,11 +276,7 @@ impl TryFrom<RawConfig> for Config {
             headers: header_names(&raw)?,
             users: user_policy(&raw)?,
             bulk: bulk_config(&raw)?,
-            downstream_timeout: Duration::from_millis(parse::positive(
-                &raw.downstream_timeout_ms,
-                "DOWNSTREAM_TIMEOUT_MS",
-                10_000,
-            )?),
+            downstream_timeout,
             body_limit_bytes: parse::positive(
                 &raw.request_body_limit_bytes,
                 "REQUEST_BODY_LIMIT_BYTES",
@@ -278,10 +284,7 @@ impl TryFrom<RawConfig> for Config {
             )?,
             data_dir: std::path::PathBuf::from(parse::optional(&raw.data_dir).unwrap_or("./data")),
             limits: limits::limits_config(&raw)?,
-            consistency: consistency::consistency_config(
-                &raw,
-                matches!(store, StoreConfig::Embedded { .. }),
-            )?,
+            consistency,
             store,
             auth,
         })

@@ -32,13 +32,14 @@ pub const HEADER: &str = "idempotency-key";
 pub const REPLAYED: &str = "idempotent-replayed";
 
 /// The routes (all `POST`) that take the header, as the router matches them.
-pub const ROUTES: [&str; 6] = [
+pub const ROUTES: [&str; 7] = [
     "/users/",
     "/users",
     "/users/with-id",
     "/users/register",
     "/jobs/bulk-activation",
     "/jobs/change-password/bulk",
+    "/jobs/reconcile",
 ];
 
 /// The answer to a concurrent request with the key of one still running.

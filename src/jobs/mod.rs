@@ -167,9 +167,16 @@ pub fn now_millis() -> i64 {
 
 /// Now as ISO-8601 UTC with milliseconds.
 pub fn now_iso() -> String {
-    let now = time::OffsetDateTime::now_utc();
+    iso_of_millis(now_millis())
+}
+
+/// `millis` since the epoch as ISO-8601 UTC with milliseconds (as `jobCreatedAt` is written).
+pub fn iso_of_millis(millis: i64) -> String {
+    let nanos = i128::from(millis) * 1_000_000;
+    let at =
+        time::OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let format = time::macros::format_description!(
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
     );
-    now.format(&format).unwrap_or_default()
+    at.format(&format).unwrap_or_default()
 }

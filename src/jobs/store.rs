@@ -79,8 +79,19 @@ impl JobStore {
         let Some(doc) = self.collection.get(ctx, id, &public()).await? else {
             return Ok(None);
         };
+        // The collection may hold saga and idempotency records too: not jobs.
+        if doc.get("kind").and_then(Value::as_str) != Some(kind) {
+            return Ok(None);
+        }
         let job: Job = serde_json::from_value(doc).map_err(|_| unreadable(id))?;
         Ok((job.kind == kind).then_some(job))
+    }
+
+    /// Whether a job of `kind` was created at or after `since` (epoch ms).
+    pub async fn created_since(&self, ctx: &CallContext, kind: &str, since: i64) -> Result<bool, StoreError> {
+        let since = super::iso_of_millis(since);
+        let filter = filter_q(json!({"kind": kind, "jobCreatedAt": {"$gte": since}}));
+        Ok(self.collection.count(ctx, &filter, false).await? > 0)
     }
 
     /// Claims one due job (pending or running, lease expired) for `owner`, or `None`.

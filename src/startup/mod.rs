@@ -76,7 +76,12 @@ impl Application {
         start_group_refresh(&state);
         start_depth_audit(&state);
         if let Some(jobs) = state.jobs.clone() {
-            tokio::spawn(jobs.runner.run_until_stopped(state.shutdown.clone()));
+            tokio::spawn(jobs.runner.clone().run_until_stopped(state.shutdown.clone()));
+            let consistency = &state.config.consistency;
+            if let Some(every) = consistency.reconcile_interval {
+                let (mode, stop) = (consistency.reconcile_mode, state.shutdown.clone());
+                tokio::spawn(crate::jobs::kinds::reconcile::schedule(jobs, every, mode, stop));
+            }
         }
         if let Some(journal) = state.users.journal.clone() {
             let grace = state.config.consistency.recovery_grace;

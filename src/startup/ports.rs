@@ -72,17 +72,6 @@ pub fn build_state(config: Config) -> Result<AppState, StartupError> {
     let timer = config.timer.as_ref().map(|timer| -> Arc<dyn TimerClient> {
         Arc::new(TimerServiceClient::new(http.clone(), &timer.base_url))
     });
-    let jobs = stores.jobs.as_ref().map(|jobs| {
-        let store = JobStore::new(jobs.clone());
-        let handlers = crate::jobs::kinds::all(stores.users.clone(), auth.clone(), &config.bulk);
-        let runner = JobRunner::new(
-            store.clone(),
-            handlers,
-            config.bulk.job_lease,
-            config.bulk.job_poll_interval,
-        );
-        Jobs { store, runner }
-    });
     let idempotency = stores
         .sagas
         .clone()
@@ -92,7 +81,7 @@ pub fn build_state(config: Config) -> Result<AppState, StartupError> {
         GROUPS_REFRESH_INTERVAL,
         config.limits,
     ));
-    let users = UserService {
+    let users = Arc::new(UserService {
         store: stores.users,
         auth,
         groups: registry.clone(),
@@ -114,14 +103,25 @@ pub fn build_state(config: Config) -> Result<AppState, StartupError> {
         policy: config.users.clone(),
         limits: config.limits,
         journal: stores.sagas.clone().map(Journal::new),
-    };
+    });
+    let jobs = stores.jobs.as_ref().map(|jobs| {
+        let store = JobStore::new(jobs.clone());
+        let handlers = crate::jobs::kinds::all(users.clone(), &config.bulk, &config.consistency);
+        let runner = JobRunner::new(
+            store.clone(),
+            handlers,
+            config.bulk.job_lease,
+            config.bulk.job_poll_interval,
+        );
+        Jobs { store, runner }
+    });
     let groups = GroupAdmin {
         groups: stores.groups,
         registry,
         limits: config.limits,
     };
     Ok(AppState {
-        users: Arc::new(users),
+        users,
         groups: Arc::new(groups),
         jobs,
         idempotency,

@@ -21,13 +21,15 @@ use crate::store::{DocState, Filter};
 const MAX_EXAMPLES: usize = 20;
 
 /// Most open sagas read to know which users to leave alone.
-const MAX_OPEN_SAGAS: u32 = 1_000;
+const MAX_OPEN_SAGAS: u32 = 200;
 
 /// Ids one `get_users` call asks for.
 const IDS_PER_CALL: usize = 100;
 
 /// A kind of inconsistency between the user store and the auth provider.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "camelCase")]
 pub enum Kind {
     /// Auth users this service created whose store user is gone (repair: delete them).
@@ -113,7 +115,9 @@ impl<'a> Pass<'a> {
                 self.findings.entry(kind).or_default().repaired += 1;
                 metrics::counter!("ums_reconcile_repaired_total", "kind" => kind_name(kind)).increment(1);
             }
-            Err(e) => tracing::warn!(kind = kind_name(kind), id, error.message = %e, "reconcile repair failed"),
+            Err(e) => {
+                tracing::warn!(kind = kind_name(kind), id, error.message = %e, "reconcile repair failed")
+            }
         }
     }
 
@@ -223,7 +227,11 @@ impl<'a> Pass<'a> {
                 self.skipped += 1;
                 continue;
             }
-            let doc = self.svc.store.get(&self.ctx.internal(), &store_id, &Filter::any_state()).await?;
+            let doc = self
+                .svc
+                .store
+                .get(&self.ctx.internal(), &store_id, &Filter::any_state())
+                .await?;
             if doc.as_ref().is_some_and(|doc| self.recent(doc)) {
                 self.skipped += 1;
                 continue;

@@ -5,6 +5,7 @@ mod architecture;
 mod auth0_adapter;
 mod binary;
 mod composer_flows;
+mod consistency;
 mod damaged_documents;
 mod embedded_mode;
 mod groups_admin;

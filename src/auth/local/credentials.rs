@@ -132,14 +132,23 @@ impl LocalAuth {
     }
 
     /// One page of the credentials, by `authId`.
-    pub(super) async fn credentials_page(&self, ctx: &CallContext, page: u32, per_page: u32) -> AuthResult<Vec<AuthUser>> {
+    pub(super) async fn credentials_page(
+        &self,
+        ctx: &CallContext,
+        page: u32,
+        per_page: u32,
+    ) -> AuthResult<Vec<AuthUser>> {
         let query = FindQuery {
             sort: Some("authId".to_owned()),
             skip: Some(u64::from(page) * u64::from(per_page)),
             ..find_query(json!({}), per_page.min(MAX_LIMIT))
         };
         let docs = self.config.credentials.find(ctx, &query).await?;
-        Ok(docs.iter().filter_map(Credential::from_doc).map(|c| c.auth_user()).collect())
+        Ok(docs
+            .iter()
+            .filter_map(Credential::from_doc)
+            .map(|c| c.auth_user())
+            .collect())
     }
 
     /// `Conflict` when `email` or `username` belongs to a user other than `id`.

@@ -2,6 +2,7 @@
 
 mod activation;
 mod change_password;
+mod reconcile;
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -16,6 +17,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(change_password::router())
         .merge(activation::router())
+        .merge(reconcile::router())
 }
 
 /// The jobs, or 501 when no jobs collection is configured.

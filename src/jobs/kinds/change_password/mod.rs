@@ -15,9 +15,9 @@ pub use work::{FailedUser, Ledger, NOT_FOUND};
 
 use crate::auth::{AuthProvider, AuthResult};
 use crate::context::CallContext;
+use crate::jobs::pacer::Pacer;
 use crate::jobs::runner::Outcome;
 use crate::jobs::{Job, JobError, JobHandler, JobStatus, Lease, Progress};
-use crate::jobs::pacer::Pacer;
 use work::{work, Port};
 
 /// The `kind` of these jobs.

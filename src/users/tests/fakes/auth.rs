@@ -175,7 +175,12 @@ impl AuthProvider for FakeAuth {
         self.run("list", async {
             let users = self.users.lock().unwrap();
             let skip = (page * per_page) as usize;
-            Ok(users.values().skip(skip).take(per_page as usize).cloned().collect())
+            Ok(users
+                .values()
+                .skip(skip)
+                .take(per_page as usize)
+                .cloned()
+                .collect())
         })
         .await
     }

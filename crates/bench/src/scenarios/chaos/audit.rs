@@ -65,7 +65,12 @@ impl Audit {
 
 /// Reads every page of `url`: `_l` = `page`, `_sk` = documents to skip (the CRUD Service) or,
 /// `by_page`, the page number (the Auth0 Client).
-async fn read_all(client: &reqwest::Client, url: &str, page: usize, by_page: bool) -> Result<Vec<Value>, String> {
+async fn read_all(
+    client: &reqwest::Client,
+    url: &str,
+    page: usize,
+    by_page: bool,
+) -> Result<Vec<Value>, String> {
     let mut all = Vec::new();
     loop {
         let skip = if by_page { all.len() / page } else { all.len() };

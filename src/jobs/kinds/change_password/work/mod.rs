@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::jobs::pacer::Pacer;
 use crate::auth::{AuthError, AuthResult};
 use crate::failure::Cause;
+use crate::jobs::pacer::Pacer;
 use crate::jobs::{JobError, Progress};
 
 /// Checkpoint after this many users since the last one...

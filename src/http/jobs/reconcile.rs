@@ -1,0 +1,83 @@
+//! Reconcile routes: `POST /jobs/reconcile` starts a pass over both systems (report, or repair
+//! too); `GET /jobs/reconcile/{id}` reports its progress and findings by kind.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{jobs, JobCreated};
+use crate::config::ReconcileMode;
+use crate::http::doc::{DownstreamFailures, IdempotencyKey, IdempotencyRefusals};
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::{ApiJson, ApiPath, Ctx, NoQuery};
+use crate::jobs::kinds::reconcile::{self, ReconcileReport};
+use crate::state::AppState;
+
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(start_reconcile))
+        .routes(routes!(get_reconcile))
+}
+
+/// The optional body of `POST /jobs/reconcile`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ReconcileRequest {
+    /// `report` (count only) or `repair` (also repair what is safe); `RECONCILE_MODE` when absent.
+    mode: Option<ReconcileMode>,
+}
+
+/// Starts a reconcile pass: every store user checked against its auth user and every auth user
+/// this service created against its store user; the findings by kind, and in repair mode what
+/// was repaired, are in `GET /jobs/reconcile/{id}`. No body, or `{}`: `RECONCILE_MODE`.
+#[utoipa::path(post, path = "/jobs/reconcile", tag = "jobs",
+    params(IdempotencyKey),
+    request_body(content = Option<ReconcileRequest>, description = "Optional: the mode of this pass", content_type = "application/json"),
+    responses(
+        (status = 202, description = "The job is created", body = JobCreated),
+        (status = 400, description = "Malformed JSON, an unknown mode or field, a query string, or an invalid `Idempotency-Key`", body = ErrorBody),
+        (status = 409, description = "A request with the same `Idempotency-Key` is in progress", body = ErrorBody),
+        IdempotencyRefusals,
+        (status = 501, description = "No jobs collection", body = ErrorBody),
+        DownstreamFailures))]
+async fn start_reconcile(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    _: NoQuery,
+    body: Bytes,
+) -> ApiResult<(StatusCode, ApiJson<JobCreated>)> {
+    let jobs = jobs(&state)?;
+    let request: ReconcileRequest = match body.iter().all(u8::is_ascii_whitespace) {
+        true => ReconcileRequest::default(),
+        false => serde_json::from_slice(&body).map_err(|e| {
+            ApiError::BadRequest(format!(
+                "body: {e}: expected {{\"mode\": \"report\" | \"repair\"}}"
+            ))
+        })?,
+    };
+    let mode = request.mode.unwrap_or(state.config.consistency.reconcile_mode);
+    let job = reconcile::start(jobs, &ctx, mode).await?;
+    Ok((StatusCode::ACCEPTED, ApiJson(job.into())))
+}
+
+/// A reconcile pass: status, phase, progress and the findings by kind.
+#[utoipa::path(get, path = "/jobs/reconcile/{id}", tag = "jobs",
+    params(("id" = String, Path, description = "The `jobId` returned at creation")),
+    responses(
+        (status = 200, description = "The job", body = ReconcileReport),
+        (status = 400, description = "Malformed `acl_rows` header", body = ErrorBody),
+        (status = 404, description = "No reconcile job has this id", body = ErrorBody),
+        (status = 501, description = "No jobs collection", body = ErrorBody),
+        DownstreamFailures))]
+async fn get_reconcile(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<ApiJson<ReconcileReport>> {
+    let job = jobs(&state)?.get(&ctx, reconcile::KIND, &id).await?;
+    Ok(ApiJson(ReconcileReport::of(job)))
+}

@@ -1,0 +1,1 @@
+//! Recovery of sagas left open, end to end on the fakes.
