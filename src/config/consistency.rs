@@ -31,7 +31,7 @@ impl ReconcileMode {
 pub struct ConsistencyConfig {
     /// `SAGA_RECOVERY_GRACE_MS`: how long an intent may stay open before the recovery worker
     /// finishes or rolls it back (its request is presumed dead after this); at least 12 times
-    /// `DOWNSTREAM_TIMEOUT_MS`, 60 s by default. The reconciler leaves users changed within it
+    /// `DOWNSTREAM_TIMEOUT_MS`, by default that and at least 60 s. The reconciler leaves users changed within it
     /// alone too.
     pub recovery_grace: Duration,
     /// `RECONCILE_MODE`: `report` (default in CRUD mode) or `repair` (default in embedded mode).
@@ -99,4 +99,106 @@ pub(super) fn consistency_config(
             10,
         )?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::super::{Config, ConfigError, StoreConfig};
+    use super::ReconcileMode;
+
+    fn crud(extra: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut pairs = vec![
+            ("USERS_CRUD_ENDPOINT", "/users"),
+            ("UMS_CONFIG_CRUD_ENDPOINT", "/ums-config"),
+            ("AUTH_SERVICE", "auth0-client"),
+        ];
+        pairs.extend_from_slice(extra);
+        Config::from_pairs(pairs)
+    }
+
+    fn problem(result: Result<Config, ConfigError>) -> (&'static str, String) {
+        match result {
+            Err(ConfigError::Invalid { var, problem }) => (var, problem),
+            other => panic!("expected an invalid variable, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_report_in_crud_mode_and_repair_in_embedded_mode() {
+        let config = crud(&[]).unwrap().consistency;
+        assert_eq!(config.reconcile_mode, ReconcileMode::Report);
+        assert_eq!(
+            config.recovery_grace,
+            Duration::from_secs(120),
+            "12 x the 10 s timeout"
+        );
+        assert_eq!(config.reconcile_interval, Some(Duration::from_secs(3600)));
+        assert_eq!(config.reconcile_rate_per_second, 10);
+        let embedded = Config::from_pairs(Vec::<(String, String)>::new()).unwrap();
+        assert!(matches!(embedded.store, StoreConfig::Embedded { .. }));
+        assert_eq!(embedded.consistency.reconcile_mode, ReconcileMode::Repair);
+        let short = crud(&[("DOWNSTREAM_TIMEOUT_MS", "1000")]).unwrap().consistency;
+        assert_eq!(
+            short.recovery_grace,
+            Duration::from_secs(60),
+            "never below 60 s by default"
+        );
+    }
+
+    #[test]
+    fn every_variable_is_read() {
+        let config = crud(&[
+            ("SAGA_CRUD_ENDPOINT", "/sagas"),
+            ("DOWNSTREAM_TIMEOUT_MS", "500"),
+            ("SAGA_RECOVERY_GRACE_MS", "6000"),
+            ("RECONCILE_MODE", "repair"),
+            ("RECONCILE_INTERVAL", "10 minutes"),
+            ("RECONCILE_RATE_PER_SECOND", "3"),
+        ])
+        .unwrap();
+        let StoreConfig::Crud(store) = &config.store else {
+            panic!("CRUD mode expected");
+        };
+        assert_eq!(store.saga_path.as_deref(), Some("/sagas"));
+        let consistency = config.consistency;
+        assert_eq!(consistency.recovery_grace, Duration::from_secs(6));
+        assert_eq!(consistency.reconcile_mode, ReconcileMode::Repair);
+        assert_eq!(consistency.reconcile_interval, Some(Duration::from_secs(600)));
+        assert_eq!(consistency.reconcile_rate_per_second, 3);
+        for off in ["off", "0"] {
+            let config = crud(&[("RECONCILE_INTERVAL", off)]).unwrap();
+            assert_eq!(config.consistency.reconcile_interval, None);
+        }
+    }
+
+    #[test]
+    fn a_grace_shorter_than_the_longest_create_is_refused() {
+        let (var, message) = problem(crud(&[
+            ("DOWNSTREAM_TIMEOUT_MS", "500"),
+            ("SAGA_RECOVERY_GRACE_MS", "5999"),
+        ]));
+        assert_eq!(var, "SAGA_RECOVERY_GRACE_MS");
+        assert!(message.contains("6000 ms"), "{message}");
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let (var, message) = problem(crud(&[("RECONCILE_MODE", "fix")]));
+        assert_eq!(var, "RECONCILE_MODE");
+        assert!(message.contains("report or repair"), "{message}");
+        assert_eq!(
+            problem(crud(&[("RECONCILE_INTERVAL", "soon")])).0,
+            "RECONCILE_INTERVAL"
+        );
+        assert_eq!(
+            problem(crud(&[("RECONCILE_RATE_PER_SECOND", "0")])).0,
+            "RECONCILE_RATE_PER_SECOND"
+        );
+        assert_eq!(
+            problem(crud(&[("SAGA_CRUD_ENDPOINT", "sagas")])).0,
+            "SAGA_CRUD_ENDPOINT"
+        );
+    }
 }

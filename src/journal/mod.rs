@@ -49,6 +49,50 @@ pub struct LoginKey {
     pub username: Option<String>,
 }
 
+/// What an operation is about to do, recorded before its first side effect.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// The operation (none: nothing is recorded).
+    pub operation: Option<Operation>,
+    /// The store users it touches (none yet for a create).
+    pub user_ids: Vec<String>,
+    /// A create's login fields.
+    pub key: LoginKey,
+    /// The auth user it touches, when known.
+    pub auth_user_id: Option<String>,
+    /// The state a state change moves its users to.
+    pub state_to: Option<DocState>,
+}
+
+impl Plan {
+    /// A plan of `operation` on `user_ids`.
+    pub fn new(operation: Operation, user_ids: &[&str]) -> Self {
+        Self {
+            operation: Some(operation),
+            user_ids: user_ids.iter().map(|id| (*id).to_owned()).collect(),
+            ..Self::default()
+        }
+    }
+
+    /// With the auth user it touches.
+    pub fn auth_user(mut self, auth_user_id: Option<&str>) -> Self {
+        self.auth_user_id = auth_user_id.map(str::to_owned);
+        self
+    }
+
+    /// With a create's login fields.
+    pub fn key(mut self, key: LoginKey) -> Self {
+        self.key = key;
+        self
+    }
+
+    /// With the target state of a state change.
+    pub fn state_to(mut self, state: DocState) -> Self {
+        self.state_to = Some(state);
+        self
+    }
+}
+
 /// One intent as stored.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -67,6 +111,9 @@ pub struct Intent {
     /// The auth user it created or touches, once known.
     #[serde(default)]
     pub auth_user_id: Option<String>,
+    /// The state a state change moves its users to.
+    #[serde(default)]
+    pub state_to: Option<DocState>,
     /// Completed steps, in order (`inserted`, `authCreated`, `linked`, ...).
     #[serde(default)]
     pub steps: Vec<String>,
@@ -108,23 +155,22 @@ impl Journal {
         Self { collection }
     }
 
-    /// Records the intent of `operation` on `user_ids` (or, for a create, the user with `key`)
-    /// before its first side effect. An error means nothing was started: the operation must
+    /// Records the intent of `operation` as `plan` says (its users or, for a create, the login
+    /// fields of the user) before its first side effect. An error means nothing was started: the operation must
     /// not go on.
     pub async fn begin(
         &self,
         ctx: &CallContext,
         operation: Operation,
-        user_ids: Vec<String>,
-        key: LoginKey,
-        auth_user_id: Option<String>,
+        plan: Plan,
     ) -> Result<OpenIntent, StoreError> {
         let doc = json!({
             "kind": KIND,
             "operation": operation,
-            "userIds": user_ids,
-            "key": key,
-            "authUserId": auth_user_id,
+            "userIds": plan.user_ids,
+            "key": plan.key,
+            "authUserId": plan.auth_user_id,
+            "stateTo": plan.state_to,
             "steps": [],
             "startedAt": now_millis(),
             "leaseOwner": null,

@@ -102,7 +102,7 @@ async fn converge_user(
         return Ok(());
     };
     match auth_user_id(&doc) {
-        Some(auth_id) => sync_linked(svc, ctx, &doc, auth_id, intent.operation).await,
+        Some(auth_id) => sync_linked(svc, ctx, &doc, auth_id, intent).await,
         None if matches!(intent.operation, Operation::Create | Operation::Register) => {
             finish_create(svc, ctx, &doc, intent.operation, mode).await
         }
@@ -158,16 +158,17 @@ pub(crate) async fn link(
 }
 
 /// A linked user: the auth user gets the store's email, username and blocked flag; at DELETED
-/// with hard delete it is deleted and unlinked; a finished hard delete whose store delete
-/// failed is completed.
+/// with hard delete it is deleted and unlinked; a hard delete, or a move to DELETED, that
+/// deleted the auth user but did not finish in the store is finished.
 async fn sync_linked(
     svc: &UserService,
     ctx: &CallContext,
     doc: &Value,
     auth_id: &str,
-    operation: Operation,
+    intent: &Intent,
 ) -> UserResult<()> {
     let id = str_field(doc, "_id").unwrap_or_default();
+    let operation = intent.operation;
     let state = stored_state(doc);
     if state == DocState::Deleted && svc.policy.hard_delete {
         delete_auth_user(svc, ctx, auth_id).await?;
@@ -181,6 +182,11 @@ async fn sync_linked(
             Ok(())
         }
         None if state == DocState::Deleted => unlink(svc, ctx, doc, auth_id).await,
+        None if intent.state_to == Some(DocState::Deleted) && svc.policy.hard_delete => {
+            // A move to DELETED deleted the auth user but not yet moved the store user: finish it.
+            finish_deleting(svc, ctx, id, state).await?;
+            unlink(svc, ctx, doc, auth_id).await
+        }
         None => {
             tracing::error!(
                 user.id = id,
@@ -190,6 +196,23 @@ async fn sync_linked(
             Ok(())
         }
     }
+}
+
+/// Moves the store user `id` from `state` to DELETED through the transitions the CRUD allows.
+async fn finish_deleting(svc: &UserService, ctx: &CallContext, id: &str, state: DocState) -> UserResult<()> {
+    if !docquery::transition_allowed(Some(state), DocState::Deleted) {
+        svc.store
+            .set_state(ctx, id, &Filter::any_state(), DocState::Trash)
+            .await?;
+    }
+    svc.store
+        .set_state(ctx, id, &Filter::any_state(), DocState::Deleted)
+        .await?;
+    tracing::warn!(
+        user.id = id,
+        "a move to DELETED whose auth user was already deleted finished by recovery"
+    );
+    Ok(())
 }
 
 /// Sends the store's email, username and blocked flag to `auth` where they differ.
@@ -254,6 +277,7 @@ pub(crate) async fn repair_user(svc: &UserService, ctx: &CallContext, id: &str) 
         user_ids: vec![id.to_owned()],
         key: LoginKey::default(),
         auth_user_id: None,
+        state_to: None,
         steps: Vec::new(),
         started_at: 0,
         lease_owner: None,

@@ -8,46 +8,34 @@ use super::saga::Undone;
 use super::{UserError, UserResult, UserService};
 use crate::context::CallContext;
 use crate::failure::Outcome;
-use crate::journal::{LoginKey, OpenIntent, Operation};
+use crate::journal::{OpenIntent, Plan};
 
 /// The intent of one operation, or nothing when the service has no journal.
 pub struct Tracked(Option<OpenIntent>);
 
-/// Begins the intent of `operation` on `user_ids` (a create: on the user with `key`). A journal
-/// that cannot record it stops the operation before any side effect.
-pub async fn begin(
-    svc: &UserService,
-    ctx: &CallContext,
-    operation: Operation,
-    user_ids: &[&str],
-    key: LoginKey,
-    auth_user_id: Option<&str>,
-) -> UserResult<Tracked> {
-    let Some(journal) = &svc.journal else {
+/// Begins the intent `plan` describes. A journal that cannot record it stops the operation
+/// before any side effect. No journal, or a plan without an operation: nothing is recorded.
+pub async fn begin(svc: &UserService, ctx: &CallContext, plan: Plan) -> UserResult<Tracked> {
+    let (Some(journal), Some(operation)) = (&svc.journal, plan.operation) else {
         return Ok(Tracked(None));
     };
-    let ids = user_ids.iter().map(|id| (*id).to_owned()).collect();
-    let intent = journal
-        .begin(ctx, operation, ids, key, auth_user_id.map(str::to_owned))
-        .await?;
+    let intent = journal.begin(ctx, operation, plan).await?;
     Ok(Tracked(Some(intent)))
 }
 
-/// Runs `work` (an operation on user `id` without compensations, whose steps are each
-/// idempotent) under an intent when the user is linked to `auth_user_id`: closed when it
-/// completes, left open for the recovery worker on any error (a step may have applied).
+/// Runs `work` (an operation without compensations, whose steps are each idempotent) under the
+/// intent `plan` when it names an auth user: closed when it completes, left open for the
+/// recovery worker on any error (a step may have applied).
 pub async fn run<T>(
     svc: &UserService,
     ctx: &CallContext,
-    operation: Operation,
-    id: &str,
-    auth_user_id: Option<&str>,
+    plan: Plan,
     work: impl std::future::Future<Output = UserResult<T>>,
 ) -> UserResult<T> {
-    if auth_user_id.is_none() {
+    if plan.auth_user_id.is_none() {
         return work.await;
     }
-    let tracked = begin(svc, ctx, operation, &[id], LoginKey::default(), auth_user_id).await?;
+    let tracked = begin(svc, ctx, plan).await?;
     match work.await {
         Ok(done) => {
             tracked.close(ctx).await;

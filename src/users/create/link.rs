@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 use super::{compensate_insert, create_auth_user, input, new_auth_user, sync_expiry, sync_roles, with_field};
 use crate::context::CallContext;
 use crate::groups;
-use crate::journal::{LoginKey, Operation};
+use crate::journal::{Operation, Plan};
 use crate::secret::Secret;
 use crate::store::{Filter, FindQuery};
 use crate::users::intent;
@@ -89,7 +89,7 @@ pub async fn register(
     }
     let blocked = input::starts_blocked(&user, input::stored_state(&user));
     let new_auth = new_auth_user(svc, &user, blocked, password, send_reset_password_email)?;
-    let tracked = intent::begin(svc, ctx, Operation::Register, &[&id], LoginKey::default(), None).await?;
+    let tracked = intent::begin(svc, ctx, Plan::new(Operation::Register, &[&id])).await?;
     let mut saga = Saga::new("register user");
     let auth_id = match create_auth_user(svc, ctx, &mut saga, &new_auth).await {
         Ok(auth_id) => auth_id,

@@ -23,7 +23,7 @@ use crate::context::CallContext;
 use crate::failure::Outcome;
 use crate::groups;
 use crate::jobs::now_millis;
-use crate::journal::{LoginKey, Operation};
+use crate::journal::{LoginKey, Operation, Plan};
 use crate::secret::Secret;
 use crate::store::Filter;
 use crate::users::UserError;
@@ -84,7 +84,7 @@ pub async fn create_user(
                 email: new_auth.email.clone(),
                 username: new_auth.username.clone(),
             };
-            intent::begin(svc, ctx, Operation::Create, &[], key, None).await?
+            intent::begin(svc, ctx, Plan::new(Operation::Create, &[]).key(key)).await?
         }
         None => Tracked::none(),
     };

@@ -8,16 +8,18 @@
 
 mod bulk_state;
 mod soft_delete;
+mod state_request;
 
-pub use bulk_state::{change_states, state_requests, StateRequest};
+pub use bulk_state::change_states;
 pub use soft_delete::soft_delete;
+pub use state_request::{state_requests, StateRequest};
 
 use serde_json::{json, Value};
 
 use super::effects::{abort_expiry, apply_auth_effect, auth_effect, revoke_roles, AuthEffect};
 use super::{auth_user_id, str_field};
 use crate::context::CallContext;
-use crate::journal::Operation;
+use crate::journal::{Operation, Plan};
 use crate::store::{DocState, Filter};
 use crate::users::intent;
 use crate::users::UserService;
@@ -69,7 +71,8 @@ pub async fn delete_if_match(
     let user = find_user(svc, ctx, id).await?;
     crate::users::version::check_if_match(if_match, id, &user)?;
     let work = delete_user(svc, ctx, id, &user);
-    intent::run(svc, ctx, Operation::Delete, id, auth_user_id(&user), work).await
+    let plan = Plan::new(Operation::Delete, &[id]).auth_user(auth_user_id(&user));
+    intent::run(svc, ctx, plan, work).await
 }
 
 /// The steps of [`delete`] on the user as read.
@@ -126,7 +129,8 @@ pub async fn expire(
             None => Err(not_found(id)),
         }
     };
-    intent::run(svc, ctx, Operation::State, id, auth_user_id(&user), work).await
+    let plan = Plan::new(Operation::State, &[id]).auth_user(auth_user_id(&user));
+    intent::run(svc, ctx, plan, work).await
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use docquery::transition_allowed;
 
 use super::{find_user, not_found, unlink_deleted_auth_user};
 use crate::context::CallContext;
-use crate::journal::Operation;
+use crate::journal::{Operation, Plan};
 use crate::store::{DocState, Filter};
 use crate::users::auth_user_id;
 use crate::users::effects::{apply_auth_effect, auth_effect, AuthEffect};
@@ -24,7 +24,10 @@ use crate::users::UserService;
 pub async fn soft_delete(svc: &UserService, ctx: &CallContext, id: &str) -> UserResult<()> {
     let user = find_user(svc, ctx, id).await?;
     let work = walk_to_deleted(svc, ctx, id, &user);
-    intent::run(svc, ctx, Operation::State, id, auth_user_id(&user), work).await
+    let plan = Plan::new(Operation::State, &[id])
+        .auth_user(auth_user_id(&user))
+        .state_to(DocState::Deleted);
+    intent::run(svc, ctx, plan, work).await
 }
 
 /// The steps of [`soft_delete`] on the user as read.

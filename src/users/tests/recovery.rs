@@ -12,7 +12,7 @@ use super::fakes::failure;
 use super::harness::Harness;
 use crate::failure::Cause;
 use crate::journal::recovery::Recovery;
-use crate::journal::{Intent, Journal, LoginKey, Operation};
+use crate::journal::{Intent, Journal, LoginKey, Operation, Plan};
 use crate::store::{DocState, Filter, StoreError};
 use crate::users::create::{create_user, CreateOptions};
 use crate::users::update::update_user;
@@ -30,12 +30,14 @@ async fn begin(h: &Harness, operation: Operation, ids: &[&str], email: Option<&s
         email: email.map(str::to_owned),
         username: None,
     };
-    let ids = ids.iter().map(|id| (*id).to_owned()).collect();
-    let open = journal(h)
-        .begin(&h.ctx, operation, ids, key, auth.map(str::to_owned))
-        .await
-        .unwrap();
-    drop(open); // the request "crashed": its intent stays open
+    begin_plan(h, Plan::new(operation, ids).auth_user(auth).key(key)).await;
+}
+
+/// Begins `plan` as a request that then "crashed": its intent stays open.
+async fn begin_plan(h: &Harness, plan: Plan) {
+    let operation = plan.operation.unwrap();
+    let open = journal(h).begin(&h.ctx, operation, plan).await.unwrap();
+    drop(open);
 }
 
 async fn open_intents(h: &Harness) -> Vec<Intent> {
@@ -240,4 +242,38 @@ async fn a_retried_patch_sends_the_email_whose_store_write_answer_was_lost() {
         "the worker closes the first attempt's intent"
     );
     assert!(open_intents(&h).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_move_to_deleted_whose_auth_user_is_gone_is_finished() {
+    let h = harness().await;
+    let (id, auth_id) = h.seed_linked_user("ada@example.com", &[]).await;
+    let inner = h.store.inner();
+    inner
+        .set_state(&h.ctx, &id, &Filter::any_state(), DocState::Trash)
+        .await
+        .unwrap();
+    h.auth.forget(&auth_id);
+    let plan = Plan::new(Operation::State, &[&id])
+        .auth_user(Some(&auth_id))
+        .state_to(DocState::Deleted);
+    begin_plan(&h, plan).await;
+    assert_eq!(recover(&h).await, 1);
+    let doc = h.stored(&id).await.unwrap();
+    assert_eq!(doc["__STATE__"], "DELETED");
+    assert!(doc.get("authUserId").is_none(), "unlinked: {doc}");
+}
+
+#[tokio::test]
+async fn a_linked_user_whose_auth_user_vanished_outside_a_delete_is_left_for_a_person() {
+    let h = harness().await;
+    let (id, auth_id) = h.seed_linked_user("ada@example.com", &[]).await;
+    h.auth.forget(&auth_id);
+    begin(&h, Operation::Update, &[&id], None, Some(&auth_id)).await;
+    assert_eq!(recover(&h).await, 1);
+    let doc = h.stored(&id).await.unwrap();
+    assert_eq!(
+        (doc["__STATE__"].as_str(), doc["authUserId"].as_str()),
+        (Some("PUBLIC"), Some(auth_id.as_str()))
+    );
 }

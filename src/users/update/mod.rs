@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use crate::context::CallContext;
 use crate::failure::Outcome;
 use crate::groups;
-use crate::journal::{LoginKey, Operation};
+use crate::journal::{Operation, Plan};
 use crate::store::unreadable;
 use crate::store::{Filter, StoreError};
 use crate::users::effects::{abort_expiry, replace_roles, rond_subject, schedule_expiry};
@@ -88,10 +88,7 @@ pub async fn update_user_if_match(
             intent::begin(
                 svc,
                 ctx,
-                Operation::Update,
-                &[id],
-                LoginKey::default(),
-                auth_user_id(&before),
+                Plan::new(Operation::Update, &[id]).auth_user(auth_user_id(&before)),
             )
             .await?
         }

@@ -26,8 +26,9 @@ use ops::{Pool, Service, Tally, CLASSES, MIX};
 const SEED_USERS: usize = 200;
 /// Delay of the `delay` fault, above `DOWNSTREAM_TIMEOUT_MS`.
 const FAULT_DELAY_MS: u64 = 1500;
-/// `SAGA_RECOVERY_GRACE_MS` of the run.
-const RECOVERY_GRACE_MS: u64 = 2000;
+/// `SAGA_RECOVERY_GRACE_MS` of the run: the shortest the service accepts with a 500 ms timeout
+/// (12 calls of it, the longest create).
+const RECOVERY_GRACE_MS: u64 = 6000;
 
 /// The service's variables for this scenario (on top of `stack::start_service`'s).
 fn service_env() -> Vec<(&'static str, String)> {

@@ -55,7 +55,7 @@ pub(crate) async fn layer(State(chaos): State<Arc<Chaos>>, request: Request, nex
     if path.starts_with("/-/") {
         return next.run(request).await;
     }
-    let Some((kind, delay)) = chaos.pick() else {
+    let Some((kind, delay)) = chaos.pick(request.method().as_str(), path) else {
         return next.run(request).await;
     };
     let killer = request.extensions().get::<ConnectionKiller>().cloned();

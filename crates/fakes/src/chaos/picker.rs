@@ -178,8 +178,18 @@ impl FaultStats {
     }
 }
 
+/// A fault forced on the next requests matching a method and a path prefix.
+#[derive(Debug)]
+struct Forced {
+    method: String,
+    prefix: String,
+    kind: FaultKind,
+    remaining: usize,
+}
+
 #[derive(Debug)]
 struct Inner {
+    forced: Vec<Forced>,
     rate: f64,
     delay: Duration,
     kinds: Vec<FaultKind>,
@@ -206,6 +216,7 @@ impl Chaos {
         Self {
             name,
             inner: Mutex::new(Inner {
+                forced: Vec::new(),
                 rate: clamp_rate(settings.rate),
                 delay: settings.delay,
                 kinds: all_if_empty(&settings.kinds),
@@ -280,10 +291,35 @@ impl Chaos {
         }
     }
 
-    /// Counts a data request and decides its fault, if any (with the delay to apply).
-    pub(crate) fn pick(&self) -> Option<(FaultKind, Duration)> {
+    /// The next `count` data requests with `method` (`*`: any) whose path starts with
+    /// `path_prefix` suffer `kind` (before any random fault; a delay takes the configured
+    /// `delayMs`). For tests of one exact call.
+    pub fn force_next(&self, method: &str, path_prefix: &str, kind: FaultKind, count: usize) {
+        self.lock().forced.push(Forced {
+            method: method.to_owned(),
+            prefix: path_prefix.to_owned(),
+            kind,
+            remaining: count,
+        });
+    }
+
+    /// Counts a data request and decides its fault, if any (with the delay to apply): a forced
+    /// one first, else a random one.
+    pub(crate) fn pick(&self, method: &str, path: &str) -> Option<(FaultKind, Duration)> {
         let mut inner = self.lock();
         inner.requests += 1;
+        let forced = inner.forced.iter_mut().find(|f| {
+            f.remaining > 0
+                && (f.method == "*" || f.method.eq_ignore_ascii_case(method))
+                && path.starts_with(&f.prefix)
+        });
+        if let Some(forced) = forced {
+            forced.remaining -= 1;
+            let kind = forced.kind;
+            inner.forced.retain(|f| f.remaining > 0);
+            inner.injected[kind.index()] += 1;
+            return Some((kind, inner.delay));
+        }
         if inner.rate <= 0.0 || inner.kinds.is_empty() {
             return None;
         }
@@ -320,7 +356,7 @@ mod tests {
     #[test]
     fn off_never_picks_and_counts_requests() {
         let chaos = Chaos::new("t", &RandomFaults::default());
-        assert!((0..100).all(|_| chaos.pick().is_none()));
+        assert!((0..100).all(|_| chaos.pick("GET", "/users").is_none()));
         assert_eq!(chaos.stats().requests, 100);
     }
 
@@ -328,8 +364,8 @@ mod tests {
     fn same_seed_same_sequence_and_every_kind_appears() {
         let settings = RandomFaults::rate(0.5).with_seed(42);
         let (a, b) = (Chaos::new("a", &settings), Chaos::new("b", &settings));
-        let picks_a: Vec<_> = (0..500).map(|_| a.pick()).collect();
-        let picks_b: Vec<_> = (0..500).map(|_| b.pick()).collect();
+        let picks_a: Vec<_> = (0..500).map(|_| a.pick("GET", "/users")).collect();
+        let picks_b: Vec<_> = (0..500).map(|_| b.pick("GET", "/users")).collect();
         assert_eq!(picks_a, picks_b);
         let stats = a.stats();
         assert!(
@@ -343,10 +379,24 @@ mod tests {
     #[test]
     fn forced_kind_and_rate_one() {
         let chaos = Chaos::new("t", &RandomFaults::rate(1.0).with_kinds(&[FaultKind::DropAfter]));
-        assert!((0..20).all(|_| matches!(chaos.pick(), Some((FaultKind::DropAfter, _)))));
+        assert!((0..20).all(|_| matches!(chaos.pick("GET", "/users"), Some((FaultKind::DropAfter, _)))));
         chaos.update(Some(0.0), None, None, None);
-        assert!(chaos.pick().is_none());
+        assert!(chaos.pick("GET", "/users").is_none());
         assert_eq!(chaos.stats().injected_of(FaultKind::DropAfter), 20);
         assert_eq!(FaultKind::parse("dropBefore"), Some(FaultKind::DropBefore));
+    }
+
+    #[test]
+    fn a_forced_fault_hits_only_matching_requests_and_only_as_often_as_asked() {
+        let chaos = Chaos::new("test", &RandomFaults::default());
+        chaos.force_next("POST", "/users", FaultKind::DropAfter, 1);
+        assert!(chaos.pick("GET", "/users/1").is_none(), "another method");
+        assert!(chaos.pick("POST", "/jobs/").is_none(), "another path");
+        assert!(matches!(
+            chaos.pick("POST", "/users/"),
+            Some((FaultKind::DropAfter, _))
+        ));
+        assert!(chaos.pick("POST", "/users/").is_none(), "once only");
+        assert_eq!(chaos.stats().injected_of(FaultKind::DropAfter), 1);
     }
 }
