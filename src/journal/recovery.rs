@@ -13,6 +13,9 @@ use crate::context::CallContext;
 use crate::users::converge::{converge_intent, Mode};
 use crate::users::{UserError, UserService};
 
+/// Most batches one wake of the worker recovers (the rest waits for the next wake).
+const MAX_BATCHES: usize = 50;
+
 /// The recovery worker of one replica.
 #[derive(Clone)]
 pub struct Recovery {
@@ -33,20 +36,32 @@ impl Recovery {
         }
     }
 
-    /// Recovers the due intents this replica can claim; returns how many it closed.
+    /// Recovers the due intents this replica can claim, batch after batch until none is left
+    /// (each one claimed is closed or, failing, leased for the grace); returns how many it closed.
     pub async fn run_once(&self, ctx: &CallContext) -> Result<usize, UserError> {
         let mut closed = 0;
-        for intent in self.journal.due(ctx, started_before(self.grace)).await? {
-            if !self.journal.claim(ctx, &intent, &self.owner, self.grace).await? {
-                continue;
+        for _ in 0..MAX_BATCHES {
+            let due = self.journal.due(ctx, started_before(self.grace)).await?;
+            if due.is_empty() {
+                break;
             }
-            match self.recover(ctx, &intent).await {
-                Ok(()) => closed += 1,
-                Err(e) => {
-                    metrics::counter!("ums_saga_recovery_failures_total").increment(1);
-                    tracing::warn!(saga.id = %intent.id, operation = ?intent.operation, error.message = %e,
-                        "saga recovery failed: retried when its lease expires");
+            let mut claimed = 0;
+            for intent in due {
+                if !self.journal.claim(ctx, &intent, &self.owner, self.grace).await? {
+                    continue;
                 }
+                claimed += 1;
+                match self.recover(ctx, &intent).await {
+                    Ok(()) => closed += 1,
+                    Err(e) => {
+                        metrics::counter!("ums_saga_recovery_failures_total").increment(1);
+                        tracing::warn!(saga.id = %intent.id, operation = ?intent.operation, error.message = %e,
+                            "saga recovery failed: retried when its lease expires");
+                    }
+                }
+            }
+            if claimed == 0 {
+                break;
             }
         }
         Ok(closed)

@@ -102,7 +102,7 @@ async fn converge_user(
         return Ok(());
     };
     match auth_user_id(&doc) {
-        Some(auth_id) => sync_linked(svc, ctx, &doc, auth_id, intent).await,
+        Some(auth_id) => sync_linked(svc, ctx, &doc, auth_id, intent, mode).await,
         None if matches!(intent.operation, Operation::Create | Operation::Register) => {
             finish_create(svc, ctx, &doc, intent.operation, mode).await
         }
@@ -166,6 +166,7 @@ async fn sync_linked(
     doc: &Value,
     auth_id: &str,
     intent: &Intent,
+    mode: Mode,
 ) -> UserResult<()> {
     let id = str_field(doc, "_id").unwrap_or_default();
     let operation = intent.operation;
@@ -179,6 +180,20 @@ async fn sync_linked(
         None if operation == Operation::Delete => {
             // The delete removed the auth user but not the store user: finish it.
             svc.store.delete(ctx, id, &Filter::any_state()).await?;
+            Ok(())
+        }
+        None if operation == Operation::Create && mode == Mode::FinishOrRollBack => {
+            // A create that failed after linking: its compensation deleted the auth user but not
+            // the store user (the client never got a 200 with the auth user gone). Roll it back.
+            let linked = Filter {
+                q: Some(json!({"authUserId": auth_id})),
+                ..Filter::any_state()
+            };
+            svc.store.delete(ctx, id, &linked).await?;
+            tracing::warn!(
+                user.id = id,
+                "half-created user rolled back: its auth user was deleted by a compensation"
+            );
             Ok(())
         }
         None if state == DocState::Deleted => unlink(svc, ctx, doc, auth_id).await,

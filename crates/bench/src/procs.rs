@@ -76,6 +76,22 @@ pub fn bin_dir() -> PathBuf {
 /// The variables whose presence selects the service's CRUD mode (all absent: embedded mode).
 const MODE_VARS: [&str; 3] = ["USERS_CRUD_ENDPOINT", "UMS_CONFIG_CRUD_ENDPOINT", "AUTH_SERVICE"];
 
+/// Where a process's stdout goes: appended to `$UMS_BENCH_LOGS/<name>.log` when that variable
+/// names a directory (to read the service's logs after a run), else nowhere.
+fn log_file(name: &str) -> Stdio {
+    let Some(dir) = std::env::var_os("UMS_BENCH_LOGS") else {
+        return Stdio::null();
+    };
+    let path = Path::new(&dir).join(format!("{name}.log"));
+    match std::fs::OpenOptions::new().create(true).append(true).open(&path) {
+        Ok(file) => Stdio::from(file),
+        Err(e) => {
+            eprintln!("cannot write {}: {e}", path.display());
+            Stdio::null()
+        }
+    }
+}
+
 /// Starts `name` from `bin_dir()` with `args` and `envs` (on top of the bench's environment,
 /// less [`MODE_VARS`]), waits until `ready_path` answers 200.
 pub async fn start(
@@ -94,7 +110,7 @@ pub async fn start(
     let child = command
         .args(args)
         .envs(envs.iter().cloned())
-        .stdout(Stdio::null())
+        .stdout(log_file(name))
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap_or_else(|e| {

@@ -42,13 +42,15 @@ async fn walk_to_deleted(
         .and_then(|s| s.as_str())
         .and_then(DocState::parse);
     let steps = steps_to_deleted(from);
+    let mut at = from;
     for &to in &steps {
         if let Some(auth_id) = auth_user_id(user) {
             apply_auth_effect(svc, ctx, auth_id, auth_effect(to, svc.policy.hard_delete)).await?;
         }
-        if !svc.store.set_state(ctx, id, &Filter::default(), to).await? {
-            return Err(not_found(id));
+        if !svc.store.set_state(ctx, id, &from_state(at), to).await? {
+            return Err(moved(svc, ctx, id).await);
         }
+        at = Some(to);
     }
     // Owed at DELETED with hard delete, whether reached now or by an earlier call that failed
     // before its last steps: no auth user, no bindings, no link.
@@ -62,6 +64,24 @@ async fn walk_to_deleted(
         apply_auth_effect(svc, ctx, auth_id, AuthEffect::Delete).await?;
     }
     unlink_deleted_auth_user(svc, ctx, id, auth_id).await
+}
+
+/// Each transition applies only from the state the walk left the user in (`_q` on
+/// `__STATE__`): a transition of an earlier attempt that reaches the store late (its caller timed
+/// out) finds the user moved on and changes nothing, instead of taking a DELETED user back.
+fn from_state(at: Option<DocState>) -> Filter {
+    Filter {
+        q: at.map(|state| serde_json::json!({"__STATE__": state.as_str()})),
+        ..Filter::default()
+    }
+}
+
+/// Why a transition matched nothing: the user is gone (404), or its state changed meanwhile (409).
+async fn moved(svc: &UserService, ctx: &CallContext, id: &str) -> crate::users::UserError {
+    match find_user(svc, ctx, id).await {
+        Ok(_) => crate::users::UserError::Conflict(format!("user \"{id}\" changed state meanwhile, retry")),
+        Err(_) => not_found(id),
+    }
 }
 
 /// The states to go through, in order, to reach DELETED from `from` (`None`: a document without

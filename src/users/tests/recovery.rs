@@ -277,3 +277,30 @@ async fn a_linked_user_whose_auth_user_vanished_outside_a_delete_is_left_for_a_p
         (Some("PUBLIC"), Some(auth_id.as_str()))
     );
 }
+
+#[tokio::test]
+async fn a_create_whose_link_applied_but_whose_store_compensation_failed_is_rolled_back() {
+    let h = harness().await;
+    let dropped = StoreError::Failed(failure("CRUD", Cause::Dropped));
+    h.store.faults.fail_after_applying("patch", 1, dropped.clone()); // the link, applied
+    h.store.faults.fail("delete", 1, dropped); // the compensation of the insert
+    let created = create_user(
+        &h.svc,
+        &h.ctx,
+        body(customer("ada@example.com")),
+        CreateOptions::default(),
+    )
+    .await;
+    assert!(created.is_err());
+    assert_eq!(
+        h.auth.ids(),
+        Vec::<String>::new(),
+        "the auth user was compensated"
+    );
+    assert!(
+        h.stored_users().await[0]["authUserId"].is_string(),
+        "linked to the deleted auth user"
+    );
+    assert_eq!(recover(&h).await, 1);
+    assert_eq!(h.stored_users().await, Vec::<Value>::new());
+}

@@ -248,3 +248,35 @@ async fn an_intent_left_by_a_crashed_replica_is_finished_by_another() {
     assert_linked_once(&app, "ada@example.com");
     drop(replica);
 }
+
+#[tokio::test]
+async fn a_state_transition_that_arrives_late_does_not_take_a_deleted_user_back() {
+    let app = app().await;
+    let created = app.post_json("/users/", &customer("ada@example.com")).await;
+    let id = created.json::<Value>().await.unwrap()["_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let crud = app.crud_fake().state().random_faults();
+    crud.set(&RandomFaults::rate(0.0).with_delay(Duration::from_millis(600)));
+    crud.force_next("POST", &format!("/users/{id}/state"), FaultKind::Delay, 1);
+    let soft_delete = || {
+        app.client
+            .post(app.url(&format!("/users/{id}/soft-delete")))
+            .send()
+    };
+    assert_eq!(
+        soft_delete().await.unwrap().status(),
+        504,
+        "PUBLIC -> TRASH timed out"
+    );
+    assert_eq!(
+        soft_delete().await.unwrap().status(),
+        204,
+        "the retry walks to DELETED first"
+    );
+    tokio::time::sleep(Duration::from_millis(800)).await; // the first TRASH has landed by now
+    let doc = &store_users(&app, "ada@example.com")[0];
+    assert_eq!(doc["__STATE__"], "DELETED", "{doc}");
+    assert!(auth_users(&app, "ada@example.com").is_empty());
+}
