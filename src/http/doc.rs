@@ -258,6 +258,8 @@ pub(super) fn served(mut doc: OpenApi, state: &AppState) -> OpenApi {
             "/jobs/bulk-activation/{id}",
             "/jobs/change-password/bulk",
             "/jobs/change-password/bulk/{id}",
+            "/jobs/reconcile",
+            "/jobs/reconcile/{id}",
         ]);
     }
     if !state.users.capabilities().bulk_import {

@@ -218,9 +218,10 @@ async fn without_the_header_no_record_is_written() {
         202
     );
     assert!(records(&app).is_empty());
-    // The job itself is the one insert (its runner then works it with PATCHes); nothing deleted.
-    assert_eq!(state.request_count(Method::POST, "/jobs"), 1);
-    assert_eq!(state.request_count(Method::DELETE, "/jobs"), 0);
+    // The two inserts are the create's saga record (closed: the one delete) and the job itself
+    // (its runner then works it with PATCHes); no idempotency record.
+    assert_eq!(state.request_count(Method::POST, "/jobs"), 2);
+    assert_eq!(state.request_count(Method::DELETE, "/jobs"), 1);
 }
 
 #[tokio::test]
@@ -293,6 +294,7 @@ async fn the_document_lists_the_header_and_its_answers_on_every_route_that_creat
         [
             "/jobs/bulk-activation",
             "/jobs/change-password/bulk",
+            "/jobs/reconcile",
             "/users/",
             "/users/register",
             "/users/with-id"

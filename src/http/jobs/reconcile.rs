@@ -2,8 +2,10 @@
 //! too); `GET /jobs/reconcile/{id}` reports its progress and findings by kind.
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -11,7 +13,7 @@ use utoipa_axum::routes;
 
 use super::{jobs, JobCreated};
 use crate::config::ReconcileMode;
-use crate::http::doc::{DownstreamFailures, IdempotencyKey, IdempotencyRefusals};
+use crate::http::doc::{DownstreamFailures, IdempotencyKey, IdempotencyRefusals, JsonBodyRefusals};
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, Ctx, NoQuery};
 use crate::jobs::kinds::reconcile::{self, ReconcileReport};
@@ -42,26 +44,53 @@ struct ReconcileRequest {
         (status = 400, description = "Malformed JSON, an unknown mode or field, a query string, or an invalid `Idempotency-Key`", body = ErrorBody),
         (status = 409, description = "A request with the same `Idempotency-Key` is in progress", body = ErrorBody),
         IdempotencyRefusals,
+        JsonBodyRefusals,
         (status = 501, description = "No jobs collection", body = ErrorBody),
         DownstreamFailures))]
 async fn start_reconcile(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
     _: NoQuery,
-    body: Bytes,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<(StatusCode, ApiJson<JobCreated>)> {
     let jobs = jobs(&state)?;
-    let request: ReconcileRequest = match body.iter().all(u8::is_ascii_whitespace) {
-        true => ReconcileRequest::default(),
-        false => serde_json::from_slice(&body).map_err(|e| {
-            ApiError::BadRequest(format!(
-                "body: {e}: expected {{\"mode\": \"report\" | \"repair\"}}"
-            ))
-        })?,
-    };
+    let request = optional_body(&headers, body)?;
     let mode = request.mode.unwrap_or(state.config.consistency.reconcile_mode);
     let job = reconcile::start(jobs, &ctx, mode).await?;
     Ok((StatusCode::ACCEPTED, ApiJson(job.into())))
+}
+
+/// The optional JSON body: none (or blank) is the default; otherwise 413 over the body limit,
+/// 415 without `content-type: application/json`, 400 when it does not parse.
+fn optional_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> ApiResult<ReconcileRequest> {
+    let body = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::PayloadTooLarge("request body is larger than REQUEST_BODY_LIMIT_BYTES".into())
+        }
+        _ => ApiError::BadRequest(rejection.body_text()),
+    })?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(ReconcileRequest::default());
+    }
+    let json = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        });
+    if !json {
+        return Err(ApiError::UnsupportedMediaType(
+            "expected a body with content-type: application/json".into(),
+        ));
+    }
+    serde_json::from_slice(&body).map_err(|e| {
+        ApiError::BadRequest(format!(
+            "body: {e}: expected {{\"mode\": \"report\" | \"repair\"}}"
+        ))
+    })
 }
 
 /// A reconcile pass: status, phase, progress and the findings by kind.
