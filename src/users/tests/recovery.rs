@@ -51,6 +51,17 @@ async fn recover(h: &Harness) -> usize {
     worker.run_once(&h.ctx).await.unwrap()
 }
 
+/// Moves the store user `id` to `states`, one after the other, directly (not journaled).
+async fn move_to(h: &Harness, id: &str, states: &[DocState]) {
+    let inner = h.store.inner();
+    for &state in states {
+        inner
+            .set_state(&h.ctx, id, &Filter::any_state(), state)
+            .await
+            .unwrap();
+    }
+}
+
 fn customer(email: &str) -> Value {
     json!({"userGroup": "customer", "name": "Ada", "email": email, "__STATE__": "PUBLIC"})
 }
@@ -127,15 +138,7 @@ async fn a_hard_delete_that_removed_the_auth_user_is_finished() {
 async fn a_deleted_user_still_linked_loses_its_auth_user_and_its_link() {
     let h = harness().await;
     let (id, auth_id) = h.seed_linked_user("ada@example.com", &[]).await;
-    let inner = h.store.inner();
-    inner
-        .set_state(&h.ctx, &id, &Filter::any_state(), DocState::Trash)
-        .await
-        .unwrap();
-    inner
-        .set_state(&h.ctx, &id, &Filter::any_state(), DocState::Deleted)
-        .await
-        .unwrap();
+    move_to(&h, &id, &[DocState::Trash, DocState::Deleted]).await;
     begin(&h, Operation::State, &[&id], None, Some(&auth_id)).await;
     assert_eq!(recover(&h).await, 1);
     assert!(h.auth.user(&auth_id).is_none());
@@ -146,11 +149,7 @@ async fn a_deleted_user_still_linked_loses_its_auth_user_and_its_link() {
 async fn a_trashed_user_whose_block_was_lost_gets_blocked() {
     let h = harness().await;
     let (id, auth_id) = h.seed_linked_user("ada@example.com", &[]).await;
-    let inner = h.store.inner();
-    inner
-        .set_state(&h.ctx, &id, &Filter::any_state(), DocState::Trash)
-        .await
-        .unwrap();
+    move_to(&h, &id, &[DocState::Trash]).await;
     begin(&h, Operation::State, &[&id], None, Some(&auth_id)).await;
     assert_eq!(recover(&h).await, 1);
     assert!(h.auth.user(&auth_id).unwrap().blocked);
@@ -248,11 +247,7 @@ async fn a_retried_patch_sends_the_email_whose_store_write_answer_was_lost() {
 async fn a_move_to_deleted_whose_auth_user_is_gone_is_finished() {
     let h = harness().await;
     let (id, auth_id) = h.seed_linked_user("ada@example.com", &[]).await;
-    let inner = h.store.inner();
-    inner
-        .set_state(&h.ctx, &id, &Filter::any_state(), DocState::Trash)
-        .await
-        .unwrap();
+    move_to(&h, &id, &[DocState::Trash]).await;
     h.auth.forget(&auth_id);
     let plan = Plan::new(Operation::State, &[&id])
         .auth_user(Some(&auth_id))

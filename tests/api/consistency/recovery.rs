@@ -24,6 +24,14 @@ async fn app() -> TestApp {
         .await
 }
 
+/// Creates `ada@example.com` (no fault yet); returns its `_id`.
+async fn create_ada(app: &TestApp) -> String {
+    let created = app.post_json("/users/", &customer("ada@example.com")).await;
+    assert_eq!(created.status(), 200);
+    let body: Value = created.json().await.unwrap();
+    body["_id"].as_str().unwrap().to_owned()
+}
+
 fn customer(email: &str) -> Value {
     json!({"userGroup": "customer", "name": "Ada", "email": email, "password": "Secret-123!"})
 }
@@ -144,11 +152,7 @@ async fn an_auth_create_applied_after_its_timeout_is_rolled_back_by_the_recovery
 async fn a_patch_whose_store_answer_was_lost_still_reaches_the_provider() {
     for kind in [FaultKind::DropAfter, FaultKind::FailAfter] {
         let app = app().await;
-        let created = app.post_json("/users/", &customer("ada@example.com")).await;
-        let id = created.json::<Value>().await.unwrap()["_id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let id = create_ada(&app).await;
         let crud = app.crud_fake().state().random_faults();
         crud.force_next("PATCH", "/users/", kind, 1);
         let update = json!({"$set": {"email": "ada@new.example.com"}});
@@ -166,11 +170,7 @@ async fn a_patch_whose_store_answer_was_lost_still_reaches_the_provider() {
 #[tokio::test]
 async fn a_block_applied_by_the_provider_but_not_answered_is_undone_by_the_recovery_worker() {
     let app = app().await;
-    let created = app.post_json("/users/", &customer("ada@example.com")).await;
-    let id = created.json::<Value>().await.unwrap()["_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = create_ada(&app).await;
     app.auth_fake()
         .random_faults()
         .force_next("PATCH", "/users/", FaultKind::FailAfter, 1);
@@ -196,11 +196,7 @@ async fn a_block_applied_by_the_provider_but_not_answered_is_undone_by_the_recov
 #[tokio::test]
 async fn a_soft_delete_whose_unlink_failed_is_finished_by_a_retry() {
     let app = app().await;
-    let created = app.post_json("/users/", &customer("ada@example.com")).await;
-    let id = created.json::<Value>().await.unwrap()["_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = create_ada(&app).await;
     let crud = app.crud_fake().state();
     crud.fail_next(axum::http::Method::PATCH, &format!("/users/{id}"), 500, 1);
     let first = app
@@ -252,11 +248,7 @@ async fn an_intent_left_by_a_crashed_replica_is_finished_by_another() {
 #[tokio::test]
 async fn a_state_transition_that_arrives_late_does_not_take_a_deleted_user_back() {
     let app = app().await;
-    let created = app.post_json("/users/", &customer("ada@example.com")).await;
-    let id = created.json::<Value>().await.unwrap()["_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = create_ada(&app).await;
     let crud = app.crud_fake().state().random_faults();
     crud.set(&RandomFaults::rate(0.0).with_delay(Duration::from_millis(600)));
     crud.force_next("POST", &format!("/users/{id}/state"), FaultKind::Delay, 1);
