@@ -7,7 +7,7 @@
 use serde_json::{json, Value};
 
 use super::create::input::{starts_blocked, stored_state};
-use super::effects::revoke_roles;
+use super::effects::{apply_auth_effect, auth_effect, revoke_roles, AuthEffect};
 use super::{auth_user_id, str_field, UserError, UserResult, UserService};
 use crate::auth::{AuthUser, AuthUserPatch};
 use crate::context::CallContext;
@@ -92,12 +92,19 @@ async fn converge_user(
     mode: Mode,
 ) -> UserResult<()> {
     let Some(doc) = svc.store.get(&ctx.internal(), id, &Filter::any_state()).await? else {
-        // No store user: an auth user made for it (recorded, or carrying its marker) is an orphan.
+        // No store user: an auth user made for it (recorded, or carrying its marker) gets what a
+        // DELETE gives it — deleted, or blocked with `AUTH_HARD_DELETE=false`; the one a create
+        // or register made for a user that is gone was never handed out, and is deleted.
+        let created = matches!(intent.operation, Operation::Create | Operation::Register);
+        let effect = match created {
+            true => AuthEffect::Delete,
+            false => auth_effect(DocState::Deleted, svc.policy.hard_delete),
+        };
         if let Some(auth_id) = &intent.auth_user_id {
-            delete_auth_user(svc, ctx, auth_id).await?;
+            apply_auth_effect(svc, ctx, auth_id, effect).await?;
         }
-        if let Some(created) = svc.auth.find_created_for(ctx, id).await? {
-            delete_auth_user(svc, ctx, &created.id).await?;
+        if let Some(made) = svc.auth.find_created_for(ctx, id).await? {
+            apply_auth_effect(svc, ctx, &made.id, effect).await?;
         }
         return Ok(());
     };

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::converge::{delete_auth_user, link, owed_patch, repair_user};
 use super::create::input::stored_state;
+use super::effects::{apply_auth_effect, AuthEffect};
 use super::{auth_user_id, str_field, UserResult, UserService};
 use crate::auth::AuthUser;
 use crate::context::CallContext;
@@ -32,7 +33,9 @@ const IDS_PER_CALL: usize = 100;
 )]
 #[serde(rename_all = "camelCase")]
 pub enum Kind {
-    /// Auth users this service created whose store user is gone (repair: delete them).
+    /// Auth users this service created whose store user is gone (repair: delete them; with
+    /// `AUTH_HARD_DELETE=false`, where a deleted user's auth user stays blocked, only unblocked
+    /// ones are found, and blocked).
     OrphanAuthUsers,
     /// Auth users this service created whose store user exists but is not linked (repair: link).
     UnlinkedAuthUsers,
@@ -244,6 +247,8 @@ impl<'a> Pass<'a> {
     async fn check_auth_user(&mut self, user: &AuthUser, doc: Option<&Value>) {
         let hard_delete = self.svc.policy.hard_delete;
         let kind = match doc {
+            // With `AUTH_HARD_DELETE=false` a deleted user's auth user stays, blocked.
+            None if !hard_delete && user.blocked => return,
             None => Kind::OrphanAuthUsers,
             Some(doc) => match auth_user_id(doc) {
                 Some(linked) if linked == user.id => return,
@@ -259,6 +264,12 @@ impl<'a> Pass<'a> {
         self.pacer.ready().await;
         let result = match (kind, doc) {
             (Kind::UnlinkedAuthUsers, Some(doc)) => link(self.svc, self.ctx, doc, user).await,
+            (Kind::OrphanAuthUsers, None) if !hard_delete => {
+                let effect = AuthEffect::Block;
+                apply_auth_effect(self.svc, self.ctx, &user.id, effect)
+                    .await
+                    .map_err(Into::into)
+            }
             _ => delete_auth_user(self.svc, self.ctx, &user.id).await,
         };
         self.repaired(kind, &user.id, result);

@@ -299,3 +299,27 @@ async fn a_create_whose_link_applied_but_whose_store_compensation_failed_is_roll
     assert_eq!(recover(&h).await, 1);
     assert_eq!(h.stored_users().await, Vec::<Value>::new());
 }
+
+#[tokio::test]
+async fn without_hard_delete_the_auth_user_of_a_vanished_store_user_is_blocked_not_deleted() {
+    let h = Harness::builder().with_sagas().soft_auth_delete().build().await;
+    let auth_id = h.auth.add_for("ada@example.com", "gone-id");
+    begin(&h, Operation::Update, &["gone-id"], None, Some(&auth_id)).await;
+    assert_eq!(recover(&h).await, 1);
+    assert!(
+        h.auth.user(&auth_id).unwrap().blocked,
+        "kept, blocked, as a DELETE leaves it"
+    );
+    // A create that never linked it, though, never handed it out: deleted whatever the policy.
+    let orphan = h.auth.add_for("bob@example.com", "gone-too");
+    begin(
+        &h,
+        Operation::Create,
+        &["gone-too"],
+        Some("bob@example.com"),
+        None,
+    )
+    .await;
+    assert_eq!(recover(&h).await, 1);
+    assert!(h.auth.user(&orphan).is_none());
+}

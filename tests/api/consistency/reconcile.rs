@@ -332,3 +332,27 @@ async fn in_embedded_mode_a_pass_over_consistent_users_finds_nothing() {
         "3 store users, then their 3 auth users"
     );
 }
+
+#[tokio::test]
+async fn without_hard_delete_a_blocked_auth_user_of_a_deleted_user_is_the_policy_not_an_orphan() {
+    let app = TestApp::on_fakes()
+        .with_customer_group()
+        .with_env(&[("AUTH_HARD_DELETE", "false")])
+        .start()
+        .await;
+    let kept = auth_user(&app, "kept@example.com", Some(901)).await;
+    app.auth_fake().set_blocked(&kept, true);
+    let unblocked = auth_user(&app, "unblocked@example.com", Some(902)).await;
+    let report = reconcile(&app, Some(json!({"mode": "repair"}))).await;
+    assert_eq!(counts(&report), vec![row("orphanAuthUsers", 1, 1)]);
+    assert_eq!(
+        report["findings"]["orphanAuthUsers"]["examples"],
+        json!([unblocked])
+    );
+    assert_eq!(
+        app.auth_fake().user(&unblocked).unwrap()["blocked"],
+        true,
+        "blocked, not deleted"
+    );
+    assert!(app.auth_fake().user(&kept).is_some());
+}
