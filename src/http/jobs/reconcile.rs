@@ -61,8 +61,8 @@ async fn start_reconcile(
     Ok((StatusCode::ACCEPTED, ApiJson(job.into())))
 }
 
-/// The optional JSON body: none (or blank) is the default; otherwise 413 over the body limit,
-/// 415 without `content-type: application/json`, 400 when it does not parse.
+/// The optional JSON body: none (blank, or `null`) is the default; otherwise 413 over the body
+/// limit, 415 without `content-type: application/json`, 400 when it is not such an object.
 fn optional_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> ApiResult<ReconcileRequest> {
     let body = body.map_err(|rejection| match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => {
@@ -86,11 +86,18 @@ fn optional_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Ap
             "expected a body with content-type: application/json".into(),
         ));
     }
-    serde_json::from_slice(&body).map_err(|e| {
-        ApiError::BadRequest(format!(
-            "body: {e}: expected {{\"mode\": \"report\" | \"repair\"}}"
-        ))
-    })
+    let expected = "expected {\"mode\": \"report\" | \"repair\"}";
+    let value: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("body is not valid JSON: {e}: {expected}")))?;
+    match value {
+        serde_json::Value::Null => Ok(ReconcileRequest::default()),
+        object @ serde_json::Value::Object(_) => {
+            serde_json::from_value(object).map_err(|e| ApiError::BadRequest(format!("body: {e}: {expected}")))
+        }
+        _ => Err(ApiError::BadRequest(format!(
+            "body must be an object: {expected}"
+        ))),
+    }
 }
 
 /// A reconcile pass: status, phase, progress and the findings by kind.
