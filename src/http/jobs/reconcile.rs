@@ -61,7 +61,7 @@ async fn start_reconcile(
     Ok((StatusCode::ACCEPTED, ApiJson(job.into())))
 }
 
-/// The optional JSON body: none (blank, or `null`) is the default; otherwise 413 over the body
+/// The optional JSON body: none (no bytes, or `null`) is the default; otherwise 413 over the body
 /// limit, 415 without `content-type: application/json`, 400 when it is not such an object.
 fn optional_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> ApiResult<ReconcileRequest> {
     let body = body.map_err(|rejection| match rejection.status() {
@@ -70,7 +70,7 @@ fn optional_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Ap
         }
         _ => ApiError::BadRequest(rejection.body_text()),
     })?;
-    if body.iter().all(u8::is_ascii_whitespace) {
+    if body.is_empty() {
         return Ok(ReconcileRequest::default());
     }
     let json = headers
