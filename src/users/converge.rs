@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::create::input::{starts_blocked, stored_state};
 use super::effects::{apply_auth_effect, auth_effect, revoke_roles, AuthEffect};
-use super::{auth_user_id, str_field, UserError, UserResult, UserService};
+use super::{auth_user_id, store_time_millis, str_field, UserResult, UserService};
 use crate::auth::{AuthUser, AuthUserPatch};
 use crate::context::CallContext;
 use crate::journal::{Intent, LoginKey, Operation};
@@ -74,13 +74,7 @@ pub(crate) async fn created_by_key(
 /// Whether the store says `doc` was created at or after `since` (epoch ms, one second of clock
 /// skew allowed); a document without a readable `createdAt` is not claimed.
 fn created_since(doc: &Value, since: i64) -> bool {
-    let Some(created) = str_field(doc, "createdAt") else {
-        return false;
-    };
-    let format = time::format_description::well_known::Rfc3339;
-    time::OffsetDateTime::parse(created, &format)
-        .map(|at| (at.unix_timestamp_nanos() / 1_000_000) as i64 >= since - 1_000)
-        .unwrap_or(false)
+    store_time_millis(doc, "createdAt").is_some_and(|created| created >= since - 1_000)
 }
 
 /// Converges the store user `id` and the auth users the intent may have left for it.
@@ -269,10 +263,7 @@ pub(crate) fn owed_patch(doc: &Value, auth: &AuthUser) -> AuthUserPatch {
 
 /// Deletes an auth user; one already gone counts as deleted.
 pub(crate) async fn delete_auth_user(svc: &UserService, ctx: &CallContext, auth_id: &str) -> UserResult<()> {
-    match svc.auth.delete_user(ctx, auth_id).await {
-        Err(e) if e.is_not_found() => Ok(()),
-        other => other.map_err(UserError::from),
-    }
+    Ok(apply_auth_effect(svc, ctx, auth_id, AuthEffect::Delete).await?)
 }
 
 /// Revokes the bindings of, and unlinks, a store user whose auth user is gone (only if still

@@ -45,6 +45,14 @@ pub fn str_field<'a>(doc: &'a Value, field: &str) -> Option<&'a str> {
     doc.get(field).and_then(Value::as_str)
 }
 
+/// A date field the store writes (`createdAt`, `updatedAt`: RFC 3339) as epoch milliseconds, when
+/// the document has a readable one.
+pub fn store_time_millis(doc: &Value, field: &str) -> Option<i64> {
+    let format = time::format_description::well_known::Rfc3339;
+    let at = time::OffsetDateTime::parse(str_field(doc, field)?, &format).ok()?;
+    Some((at.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
 /// The `roles` of a user (empty when absent).
 pub fn roles(doc: &Value) -> Vec<String> {
     doc.get("roles")

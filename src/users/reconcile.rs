@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::converge::{delete_auth_user, link, owed_patch, repair_user};
 use super::create::input::stored_state;
 use super::effects::{apply_auth_effect, AuthEffect};
-use super::{auth_user_id, str_field, UserResult, UserService};
+use super::{auth_user_id, store_time_millis, str_field, UserResult, UserService};
 use crate::auth::AuthUser;
 use crate::context::CallContext;
 use crate::jobs::now_millis;
@@ -136,12 +136,9 @@ impl<'a> Pass<'a> {
     /// Whether the store says `doc` changed within the grace (a saga may still be at work).
     fn recent(&self, doc: &Value) -> bool {
         let since = now_millis() - self.grace.as_millis() as i64;
-        let format = time::format_description::well_known::Rfc3339;
-        ["updatedAt", "createdAt"].iter().any(|field| {
-            str_field(doc, field)
-                .and_then(|at| time::OffsetDateTime::parse(at, &format).ok())
-                .is_some_and(|at| (at.unix_timestamp_nanos() / 1_000_000) as i64 >= since)
-        })
+        ["updatedAt", "createdAt"]
+            .iter()
+            .any(|field| store_time_millis(doc, field).is_some_and(|at| at >= since))
     }
 
     /// Checks one page of store users against their auth users.

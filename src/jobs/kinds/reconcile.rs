@@ -99,7 +99,7 @@ impl ReconcileReport {
     /// The report of `job`.
     pub fn of(job: Job) -> Self {
         let state: State = serde_json::from_value(job.result).unwrap_or_default();
-        let mode = serde_json::from_value::<Input>(job.input).map_or(ReconcileMode::Report, |i| i.mode);
+        let mode = mode_of(&job.input);
         Self {
             job_id: job.id,
             status: job.status.as_str().to_owned(),
@@ -147,8 +147,7 @@ impl JobHandler for ReconcileJobs {
         lease: &Lease,
         stop: &CancellationToken,
     ) -> Result<Outcome, JobError> {
-        let mode =
-            serde_json::from_value::<Input>(job.input.clone()).map_or(ReconcileMode::Report, |i| i.mode);
+        let mode = mode_of(&job.input);
         let mut state: State = serde_json::from_value(job.result.clone()).unwrap_or_default();
         let svc = self.users.as_ref();
         let store_total = svc
@@ -241,6 +240,11 @@ async fn step(
         Phase::Done => {}
     }
     Ok(())
+}
+
+/// The mode a job's `input` asks for (report when unreadable: it changes nothing).
+fn mode_of(input: &Value) -> ReconcileMode {
+    Input::deserialize(input).map_or(ReconcileMode::Report, |i| i.mode)
 }
 
 fn progress(state: &State, store_total: u64) -> Progress {
