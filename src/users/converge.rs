@@ -284,13 +284,36 @@ async fn unlink(svc: &UserService, ctx: &CallContext, doc: &Value, auth_id: &str
 /// The reconciler's repair of the store user `id`: read afresh, then the auth provider brought
 /// in line with it (a linked user synced, a deleted one unlinked); never rolls anything back.
 pub(crate) async fn repair_user(svc: &UserService, ctx: &CallContext, id: &str) -> UserResult<()> {
+    converge_one(svc, ctx, id, Operation::Update, None).await
+}
+
+/// A state change to `state_to` that applied its auth effect to user `id` but whose store write
+/// matched nothing (the user was written meanwhile): the user read afresh and the provider
+/// brought in line with it; a move to DELETED whose auth user is gone is finished.
+pub(crate) async fn settle_state_change(
+    svc: &UserService,
+    ctx: &CallContext,
+    id: &str,
+    state_to: DocState,
+) -> UserResult<()> {
+    converge_one(svc, ctx, id, Operation::State, Some(state_to)).await
+}
+
+/// Converges user `id` as if an intent of `operation` were left open on it, without rollback.
+async fn converge_one(
+    svc: &UserService,
+    ctx: &CallContext,
+    id: &str,
+    operation: Operation,
+    state_to: Option<DocState>,
+) -> UserResult<()> {
     let intent = Intent {
         id: String::new(),
-        operation: Operation::Update,
+        operation,
         user_ids: vec![id.to_owned()],
         key: LoginKey::default(),
         auth_user_id: None,
-        state_to: None,
+        state_to,
         steps: Vec::new(),
         started_at: 0,
         lease_owner: None,

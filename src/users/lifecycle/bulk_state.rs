@@ -2,6 +2,8 @@
 //! effect of the target state applied to every matched user first (DRAFT/TRASH block, PUBLIC
 //! unblocks, DELETED deletes or blocks).
 
+use std::collections::HashSet;
+
 use serde_json::Value;
 
 use super::state_request::StateRequest;
@@ -12,6 +14,7 @@ use crate::failure::Cause;
 use crate::journal::{Operation, Plan};
 use crate::store::query::MAX_LIMIT;
 use crate::store::{FindQuery, StateChange};
+use crate::users::converge::settle_state_change;
 use crate::users::effects::{apply_auth_effect, auth_effect, AuthEffect};
 use crate::users::intent::{self, Tracked};
 use crate::users::UserService;
@@ -21,10 +24,11 @@ use crate::users::{UserError, UserResult};
 /// Most items in one store `POST /state` call.
 const STATE_BATCH: usize = 200;
 
-/// A matched user: its `_id` and, when linked, its auth user.
+/// A matched user: its `_id`, when linked its auth user, and its `updatedAt` as read.
 struct Target {
     id: String,
     auth_id: Option<String>,
+    updated_at: Option<Value>,
 }
 
 /// The side effects that failed in one `POST /users/state`.
@@ -64,6 +68,10 @@ impl EffectFailures {
 /// returned (502/504) instead of the count; retrying the same body completes the job: the users
 /// already changed are no longer matched, and those left linked at DELETED (hard delete) by a
 /// failure after their store write get their auth user deleted and unlinked.
+///
+/// Each store change matches the user's `updatedAt` as read: a user written meanwhile (a soft
+/// delete that reached DELETED, a patch) is not moved, and its auth user follows the state it is
+/// in instead (see `settle_missed`).
 pub async fn change_states(
     svc: &UserService,
     ctx: &CallContext,
@@ -132,21 +140,48 @@ async fn change_targets(
 ) -> UserResult<u64> {
     let mut modified = 0;
     let changes = apply_auth_effects(svc, ctx, request, targets, failures).await;
+    let mut in_short_batch = HashSet::new();
     for batch in changes.chunks(STATE_BATCH) {
-        modified += svc.store.set_state_many(ctx, batch).await?;
+        let changed = svc.store.set_state_many(ctx, batch).await?;
+        if changed < batch.len() as u64 {
+            in_short_batch.extend(batch.iter().filter_map(changed_id));
+        }
+        modified += changed;
     }
+    let sent: HashSet<&str> = changes.iter().filter_map(changed_id).collect();
+    let (missed, moved): (Vec<&Target>, Vec<&Target>) = targets
+        .iter()
+        .filter(|t| sent.contains(t.id.as_str()))
+        .partition(|t| in_short_batch.contains(t.id.as_str()));
     if auth_effect(request.state_to(), svc.policy.hard_delete) == AuthEffect::Delete {
-        let changed: std::collections::HashSet<&str> = changes
-            .iter()
-            .filter_map(|c| c.filter.get("_id").and_then(Value::as_str))
-            .collect();
-        let deleted: Vec<&Target> = targets
-            .iter()
-            .filter(|t| changed.contains(t.id.as_str()))
-            .collect();
-        finish_deletes(svc, ctx, deleted, false, failures).await;
+        finish_deletes(svc, ctx, moved, false, failures).await;
     }
+    settle_missed(svc, ctx, request, missed, failures).await;
     Ok(modified)
+}
+
+/// The `_id` a state change names.
+fn changed_id(change: &StateChange) -> Option<&str> {
+    change.filter.get("_id").and_then(Value::as_str)
+}
+
+/// A batch changed fewer users than it named: some were written between their read and the
+/// store change (which matches only the `updatedAt` read), after their auth effect was applied.
+/// Each linked user of the batch is read afresh and its auth user brought in line with the
+/// state it is in now (a move to DELETED whose auth user is gone is finished).
+async fn settle_missed(
+    svc: &UserService,
+    ctx: &CallContext,
+    request: &StateRequest,
+    users: Vec<&Target>,
+    failures: &mut EffectFailures,
+) {
+    for target in users.into_iter().filter(|t| t.auth_id.is_some()) {
+        let settled = settle_state_change(svc, ctx, &target.id, request.state_to()).await;
+        if let Err(error) = settled {
+            failures.record(error);
+        }
+    }
 }
 
 /// Deleted users still linked: their auth user deleted (`again`: it may be there still; one
@@ -192,6 +227,7 @@ async fn matching_users(
             Some(Target {
                 id: doc_id(user)?.to_owned(),
                 auth_id: auth_user_id(user).map(str::to_owned),
+                updated_at: user.get("updatedAt").cloned(),
             })
         }));
         if !full {
@@ -222,7 +258,7 @@ async fn apply_auth_effects(
                 continue;
             }
         }
-        changes.push(request.change_for(&target.id));
+        changes.push(request.change_for(&target.id, target.updated_at.as_ref()));
     }
     changes
 }

@@ -64,7 +64,7 @@ impl StateRequest {
                 fields: Vec::new(),
                 id,
             },
-            projection: Some(vec!["_id".to_owned(), "authUserId".to_owned()]),
+            projection: Some(["_id", "authUserId", "updatedAt"].map(str::to_owned).to_vec()),
             raw_projection: None,
             sort: Some("_id".to_owned()),
             limit: Some(MAX_LIMIT),
@@ -72,10 +72,16 @@ impl StateRequest {
         }
     }
 
-    /// The store state change of one matched user: the item's filter narrowed to its `_id`.
-    pub(super) fn change_for(&self, id: &str) -> StateChange {
+    /// The store state change of one matched user: the item's filter narrowed to its `_id` and,
+    /// when the user was read with one, to its `updatedAt` — a compare-and-set: a user written
+    /// since it was read (moved to DELETED by a soft delete, its email patched) is not changed,
+    /// so the auth effect applied for the state it was read in never meets a state it has left.
+    pub(super) fn change_for(&self, id: &str, updated_at: Option<&Value>) -> StateChange {
         let mut filter = self.filter.clone();
         filter.insert("_id".to_owned(), Value::String(id.to_owned()));
+        if let Some(updated_at) = updated_at {
+            filter.insert("updatedAt".to_owned(), updated_at.clone());
+        }
         StateChange {
             filter,
             state_to: self.state_to,
@@ -143,7 +149,7 @@ mod tests {
             ("_q", r#"{"email":"a@b.c"}"#),
             ("_st", "PUBLIC,DRAFT,DELETED"),
             ("_id", "u1"),
-            ("_p", "_id,authUserId"),
+            ("_p", "_id,authUserId,updatedAt"),
             ("_s", "_id"),
             ("_l", "200"),
             ("_sk", "400"),
@@ -166,12 +172,23 @@ mod tests {
     #[test]
     fn each_change_keeps_the_item_filter_and_names_the_user() {
         let request = StateRequest::new(map(json!({"email": "a@b.c"})), DocState::Deleted).unwrap();
-        let change = request.change_for("u7");
+        let change = request.change_for("u7", None);
         assert_eq!(
             Value::Object(change.filter),
             json!({"email": "a@b.c", "_id": "u7"})
         );
         assert_eq!(change.state_to, DocState::Deleted);
+    }
+
+    #[test]
+    fn a_change_applies_only_to_the_user_as_it_was_read() {
+        let request = StateRequest::new(map(json!({"_id": "u7"})), DocState::Trash).unwrap();
+        let read = json!("2026-11-30T07:00:00.123Z");
+        let change = request.change_for("u7", Some(&read));
+        assert_eq!(
+            Value::Object(change.filter),
+            json!({"_id": "u7", "updatedAt": "2026-11-30T07:00:00.123Z"})
+        );
     }
 
     #[test]

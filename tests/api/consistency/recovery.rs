@@ -272,3 +272,31 @@ async fn a_state_transition_that_arrives_late_does_not_take_a_deleted_user_back(
     assert_eq!(doc["__STATE__"], "DELETED", "{doc}");
     assert!(auth_users(&app, "ada@example.com").is_empty());
 }
+
+#[tokio::test]
+async fn a_bulk_state_change_racing_a_soft_delete_does_not_take_the_deleted_user_back() {
+    let app = app().await;
+    let id = create_ada(&app).await;
+    let auth = app.auth_fake().random_faults();
+    auth.set(&RandomFaults::rate(0.0).with_delay(Duration::from_millis(150)));
+    auth.force_next("PATCH", "/users/", FaultKind::Delay, 1);
+    let to_trash = json!([{"filter": {"_id": id}, "stateTo": "TRASH"}]);
+    let bulk = app.post_json("/users/state", &to_trash);
+    let soft_delete = async {
+        tokio::time::sleep(Duration::from_millis(50)).await; // the bulk block is in flight
+        let url = app.url(&format!("/users/{id}/soft-delete"));
+        app.client.post(url).send().await.unwrap()
+    };
+    let (bulk, soft_delete) = tokio::join!(bulk, soft_delete);
+    assert_eq!(soft_delete.status(), 204);
+    assert_eq!(
+        bulk.status(),
+        200,
+        "the user read PUBLIC was written meanwhile: {}",
+        bulk.text().await.unwrap()
+    );
+    let doc = &store_users(&app, "ada@example.com")[0];
+    assert_eq!(doc["__STATE__"], "DELETED", "{doc}");
+    assert!(doc.get("authUserId").is_none(), "{doc}");
+    assert!(auth_users(&app, "ada@example.com").is_empty());
+}

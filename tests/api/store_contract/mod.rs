@@ -106,6 +106,7 @@ contract_suite!(
     states::set_state_follows_the_transition_table_and_refuses_others_with_400,
     states::set_state_ignores_the_current_state_and_answers_false_for_an_unknown_id,
     states::set_state_many_moves_only_documents_in_a_source_state,
+    states::set_state_many_on_the_updated_at_read_is_a_compare_and_set,
     states::set_state_many_refuses_filter_keys_outside_the_contract,
 );
 

@@ -125,6 +125,32 @@ pub async fn set_state_many_moves_only_documents_in_a_source_state(store: Store)
     assert_eq!(store.users.set_state_many(&ctx(), &[]).await, Ok(0));
 }
 
+pub async fn set_state_many_on_the_updated_at_read_is_a_compare_and_set(store: Store) {
+    let id = store
+        .users
+        .insert(&ctx(), &json!({"name": "a", "__STATE__": "PUBLIC"}))
+        .await
+        .unwrap();
+    let updated_at = |doc: Option<Value>| doc.unwrap()["updatedAt"].clone();
+    let read = updated_at(store.users.get(&ctx(), &id, &Filter::default()).await.unwrap());
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let set_name = json!({"$set": {"name": "b"}});
+    let patched = store
+        .users
+        .patch(&ctx(), &id, &Filter::default(), &set_name)
+        .await;
+    assert!(patched.unwrap().is_some());
+    let now = updated_at(store.users.get(&ctx(), &id, &Filter::default()).await.unwrap());
+    assert_ne!(read, now, "a write moves updatedAt");
+
+    let stale = [change(json!({"_id": id, "updatedAt": read}), DocState::Trash)];
+    assert_eq!(store.users.set_state_many(&ctx(), &stale).await, Ok(0));
+    assert_eq!(state_of(&store, &id).await, "PUBLIC");
+    let current = [change(json!({"_id": id, "updatedAt": now}), DocState::Trash)];
+    assert_eq!(store.users.set_state_many(&ctx(), &current).await, Ok(1));
+    assert_eq!(state_of(&store, &id).await, "TRASH");
+}
+
 pub async fn set_state_many_refuses_filter_keys_outside_the_contract(store: Store) {
     seed(&store, &[json!({"name": "a"})]).await;
 

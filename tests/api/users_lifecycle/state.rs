@@ -272,3 +272,54 @@ async fn malformed_state_bodies_are_refused_without_downstream_calls() {
     assert_error(response, 400, "no query parameters").await;
     assert_no_downstream_call(&app).await;
 }
+
+#[tokio::test]
+async fn a_user_written_between_its_read_and_its_state_change_is_not_moved_and_its_auth_user_follows_its_state(
+) {
+    let app = TestApp::on_wiremock().start().await;
+    let downstream = Downstream::new(&app);
+    let read_at = "2026-11-30T07:00:00.000Z";
+    let found = json!([{"_id": "u1", "authUserId": "auth0|a1", "updatedAt": read_at}]);
+    downstream.crud("GET", "/users/", ok_json(found)).await;
+    downstream.crud("POST", "/users/state", ok_json(json!(0))).await;
+    let now = json!({"_id": "u1", "userGroup": "customer", "authUserId": "auth0|a1",
+                     "email": "ada@example.com", "__STATE__": "PUBLIC",
+                     "updatedAt": "2026-11-30T07:00:00.040Z"});
+    downstream.crud("GET", "/users/u1", ok_json(now)).await;
+    let blocked = json!({"user_id": "auth0|a1", "email": "ada@example.com", "blocked": true});
+    downstream
+        .auth("GET", "/users/auth0%7Ca1", ok_json(blocked))
+        .await;
+    downstream
+        .auth("PATCH", "/users/auth0%7Ca1", ok_json(json!({})))
+        .await;
+
+    let response = post_state(&app, &customers_to("TRASH")).await;
+
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.json::<Value>().await.unwrap(), json!(0));
+    let expected = calls(&[
+        "crud GET /users/",
+        "auth PATCH /users/auth0%7Ca1",
+        "crud POST /users/state",
+        "crud GET /users/u1",
+        "auth GET /users/auth0%7Ca1",
+        "auth PATCH /users/auth0%7Ca1",
+    ]);
+    assert_eq!(downstream.calls(), expected);
+    let guarded = json!([{"filter": {"userGroup": "customer", "_id": "u1", "updatedAt": read_at},
+                          "stateTo": "TRASH"}]);
+    assert_eq!(state_body(&app).await, guarded);
+    let find = only_request_to(app.crud(), "GET", "/users/").await;
+    assert_eq!(
+        query_param(&find, "_p").as_deref(),
+        Some("_id,authUserId,updatedAt")
+    );
+    let patches = requests_to(app.auth(), "PATCH", "/users/auth0%7Ca1").await;
+    let bodies: Vec<Value> = patches.iter().map(json_body).collect();
+    assert_eq!(
+        bodies,
+        [json!({"blocked": true}), json!({"blocked": false})],
+        "blocked for TRASH, then unblocked: the user is PUBLIC still"
+    );
+}
