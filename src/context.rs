@@ -19,6 +19,10 @@ pub struct CallContext {
     pub request_id: String,
     /// The incoming headers named by `TIMER_SERVICE_HEADERS`, copied into expiry callbacks.
     pub timer_headers: Vec<(String, String)>,
+    /// Who is calling, for the audit trail: the value of the user id header (`USERID_HEADER_KEY`,
+    /// set by the gateway; in `AUTHZ_MODE=scopes` set by this service from the verified token).
+    /// `None` for work no caller started and for anonymous requests.
+    pub actor: Option<String>,
 }
 
 impl CallContext {
@@ -61,6 +65,7 @@ impl std::fmt::Debug for CallContext {
             .field("forward", &names)
             .field("acl", &self.acl)
             .field("session", &self.session)
+            .field("actor", &self.actor)
             .field(
                 "timer_headers",
                 &self.timer_headers.iter().map(|(k, _)| k).collect::<Vec<_>>(),

@@ -185,6 +185,7 @@ pub fn call_context(headers: &HeaderMap, state: &AppState) -> CallContext {
         .unwrap_or_default();
     CallContext {
         timer_headers,
+        actor: header_text(headers, names.user_id.as_str()).filter(|id| !id.is_empty()),
         request_id: text("x-request-id").unwrap_or_default(),
         forward,
         acl: Acl {
