@@ -3,6 +3,8 @@
 
 /// Authentication provider port and adapters.
 pub mod auth;
+/// Access control (`AUTHZ_MODE=scopes`): scopes, access tokens, OAuth2 clients.
+pub mod authz;
 /// What "now" is for expiry decisions: the system clock, or a manual one in tests.
 pub mod clock;
 /// Environment configuration, validated before the port opens.

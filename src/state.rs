@@ -7,6 +7,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::local::LocalAuth;
+use crate::authz::Authz;
 use crate::config::Config;
 use crate::groups::admin::GroupAdmin;
 use crate::idempotency::Idempotency;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub jobs: Option<Jobs>,
     /// `Idempotency-Key` records, on the saga collection, when one exists.
     pub idempotency: Option<Arc<Idempotency>>,
+    /// Access control, when `AUTHZ_MODE=scopes`: tokens, clients, the guard's decisions.
+    pub authz: Option<Arc<Authz>>,
     /// The local provider itself (its JWKS and reset-password routes), when `AUTH_MODULE=local`.
     pub local_auth: Option<Arc<LocalAuth>>,
     /// Rönd, when `ROND_ENABLED` (for `/-/check-up`).

@@ -2,6 +2,7 @@
 //! opens. `RawConfig` only maps names; `Config::try_from(raw)` checks every value and names the
 //! variable at fault.
 
+mod authz;
 mod consistency;
 mod limits;
 mod parse;
@@ -13,6 +14,7 @@ use std::time::Duration;
 
 use reqwest::header::HeaderName;
 
+pub use authz::{AuthzConfig, AuthzMode, MIN_CLIENT_SECRET_CHARS};
 pub use consistency::{ConsistencyConfig, ReconcileMode};
 pub use limits::{describe as describe_limit, InputLimits};
 use parse::number;
@@ -225,6 +227,8 @@ pub struct Config {
     pub limits: InputLimits,
     /// The saga journal's recovery and the reconciler (new).
     pub consistency: ConsistencyConfig,
+    /// Access control (new): `AUTHZ_MODE` and the OAuth2 clients.
+    pub authz: AuthzConfig,
 }
 
 impl Config {
@@ -267,6 +271,7 @@ impl TryFrom<RawConfig> for Config {
             matches!(store, StoreConfig::Embedded { .. }),
             downstream_timeout,
         )?;
+        let authz = authz::authz_config(&raw, matches!(store, StoreConfig::Embedded { .. }))?;
         Ok(Self {
             http_port: number(&raw.http_port, "HTTP_PORT", 3000u16)?,
             http_host: parse::ip_address(&raw.http_host)?,
@@ -285,6 +290,7 @@ impl TryFrom<RawConfig> for Config {
             data_dir: std::path::PathBuf::from(parse::optional(&raw.data_dir).unwrap_or("./data")),
             limits: limits::limits_config(&raw)?,
             consistency,
+            authz,
             store,
             auth,
         })

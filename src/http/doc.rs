@@ -266,12 +266,19 @@ pub(super) fn served(mut doc: OpenApi, state: &AppState) -> OpenApi {
         absent.push("/jobs/bulk-activation");
     }
     if !state.users.capabilities().sessions {
-        absent.extend(["/oauth/token", "/refreshtoken", "/userinfo"]);
+        absent.extend(["/refreshtoken", "/userinfo"]);
+        if state.authz.is_none() {
+            absent.push("/oauth/token");
+        }
+    }
+    if state.authz.is_none() {
+        absent.extend(["/clients", "/clients/{id}"]);
     }
     doc.paths.paths.retain(|path, _| !absent.contains(&path.as_str()));
     if state.idempotency.is_none() {
         without_idempotency_key(&mut doc);
     }
+    super::authz::document_security(&mut doc, state);
     doc
 }
 

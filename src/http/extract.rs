@@ -253,3 +253,15 @@ pub fn required_string(body: &serde_json::Value, field: &str) -> ApiResult<Strin
         ))),
     }
 }
+
+/// A raw body read as bytes: 413 over `REQUEST_BODY_LIMIT_BYTES`, 400 when it cannot be read.
+pub fn body_bytes(
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> ApiResult<axum::body::Bytes> {
+    body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::PayloadTooLarge("request body is larger than REQUEST_BODY_LIMIT_BYTES".into())
+        }
+        _ => ApiError::BadRequest(rejection.body_text()),
+    })
+}

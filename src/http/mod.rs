@@ -1,6 +1,7 @@
 //! The HTTP boundary: the router with its layers (request id, request logs and metrics, panics,
 //! body limit), the Mia 404/405 fallbacks and the OpenAPI document built from the routes.
 
+pub(crate) mod authz;
 mod doc;
 pub mod error;
 pub mod extract;
@@ -46,6 +47,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(jobs::router())
         .merge(groups::router())
         .merge(local_auth::router())
+        .merge(authz::clients::router())
 }
 
 /// The OpenAPI document of every route, whatever the configuration (the service serves the
@@ -56,7 +58,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// Builds the service's router with its layers.
 ///
-/// Layer order, outermost first: a request id is set when missing (so every log line has one);
+/// Every route first passes `authz::guard` (access control in `AUTHZ_MODE=scopes`). Layer order,
+/// outermost first: a request id is set when missing (so every log line has one);
 /// `observe` opens the request span, logs `request completed` and records metrics; the id is
 /// copied to the response; panics become Mia 500 bodies; bodies over the limit are refused (413);
 /// `Idempotency-Key` is honoured on the routes that create (`idempotency::ROUTES`).
@@ -67,7 +70,8 @@ pub fn router(state: AppState) -> Router {
     let doc_json = std::sync::Arc::new(serde_json::to_value(&doc).unwrap_or_default());
     let body_limit = state.config.body_limit_bytes;
     let query_limit = state.config.limits.query_string_bytes;
-    api.merge(health::documentation_router(doc_json))
+    api.route_layer(axum::middleware::from_fn_with_state(state.clone(), authz::guard))
+        .merge(health::documentation_router(doc_json))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

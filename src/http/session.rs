@@ -7,9 +7,11 @@
 //! (`authorization`, `cookie`, `client-key`) reach the provider only on refresh and userinfo;
 //! passwords and tokens never appear in a log line or an error message.
 
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::header::SET_COOKIE;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
@@ -20,7 +22,8 @@ use utoipa_axum::routes;
 use crate::auth::{AuthError, SessionGrant};
 use crate::http::doc::{DownstreamFailures, JsonBodyRefusals, NonBlank};
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::extract::{required_string, ApiJson, Ctx};
+use crate::http::authz::token::{self, ClientToken};
+use crate::http::extract::{body_bytes, required_string, ApiJson, Ctx};
 use crate::secret::Secret;
 use crate::state::AppState;
 use crate::users::{session, userinfo};
@@ -82,27 +85,80 @@ pub struct ChangePasswordBody {
     pub auth_user_id: String,
 }
 
-/// Logs a user in through the auth provider: its tokens, or its `sid` cookie (website scope).
+/// A token request: a person's login (Mia body), or OAuth2 client credentials.
+#[derive(ToSchema)]
+#[expect(dead_code, reason = "OpenAPI documentation of a body read as a JSON object or a form")]
+#[serde(untagged)]
+enum TokenRequest {
+    /// A person logs in.
+    Login(LoginBody),
+    /// A client asks for a token (`AUTHZ_MODE=scopes`).
+    Client(ClientCredentials),
+}
+
+/// The client-credentials grant (RFC 6749 §4.4); `client_id`/`client_secret` may come as HTTP
+/// Basic credentials instead.
+#[derive(ToSchema)]
+#[expect(dead_code, reason = "OpenAPI documentation of a body read as a JSON object or a form")]
+struct ClientCredentials {
+    /// `client_credentials`.
+    #[schema(pattern = "^client_credentials$")]
+    grant_type: String,
+    /// The client's id.
+    client_id: String,
+    /// The client's secret.
+    #[schema(format = Password)]
+    client_secret: String,
+    /// Space-separated scopes to narrow the token to (default: all the client's).
+    #[schema(required = false)]
+    scope: String,
+}
+
+/// The answer of a login or of a client-credentials grant.
+#[derive(ToSchema)]
+#[expect(dead_code, reason = "OpenAPI documentation of a body passed through or built")]
+#[serde(untagged)]
+enum TokenAnswer {
+    /// A person's session.
+    Session(SessionTokens),
+    /// A client's token.
+    Client(ClientToken),
+}
+
+/// Logs a user in through the auth provider (its tokens, or its `sid` cookie in website scope);
+/// with `grant_type=client_credentials` (form or JSON, `AUTHZ_MODE=scopes`), issues a client's
+/// access token instead.
 #[utoipa::path(post, path = "/oauth/token", tag = "self-service",
-    request_body = LoginBody,
+    request_body(content(
+        (TokenRequest = "application/json"),
+        (ClientCredentials = "application/x-www-form-urlencoded"))),
     responses(
-        (status = 200, description = "Logged in: the provider's tokens, or an empty body with its `set-cookie`",
-            body = SessionTokens,
+        (status = 200, description = "Logged in: the provider's tokens, or an empty body with its `set-cookie`; \
+            or a client's token",
+            body = TokenAnswer,
             headers(("set-cookie" = String, description = "`sid` session cookie (website scope)"))),
-        (status = 400, description = "Malformed JSON, or username/password missing or not strings", body = ErrorBody),
-        (status = 401, description = "The auth provider refused the login (e.g. unknown client type)", body = ErrorBody),
+        (status = 400, description = "Malformed JSON or form, username/password missing or not strings, \
+            client credentials missing, a scope the client does not have, or client credentials without AUTHZ_MODE=scopes",
+            body = ErrorBody),
+        (status = 401, description = "The auth provider refused the login, or wrong client credentials", body = ErrorBody),
         (status = 403, description = "Wrong username or password, or blocked user", body = ErrorBody),
         JsonBodyRefusals,
         DownstreamFailures))]
 async fn login(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
-    ApiJson(body): ApiJson<Value>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
+    let fields = token::token_body(&headers, &body_bytes(body)?)?;
+    if token::is_client_grant(&fields) {
+        return token::client_grant(&state, &ctx, &headers, &fields).await;
+    }
     session::ensure_sessions(&state.users)?;
+    let fields = Value::Object(fields);
     let body = LoginBody {
-        username: required_string(&body, "username")?,
-        password: Secret::new(required_string(&body, "password")?),
+        username: required_string(&fields, "username")?,
+        password: Secret::new(required_string(&fields, "password")?),
     };
     let grant = session::login(&state.users, &ctx, &body.username, &body.password).await?;
     Ok(grant_response(grant.map_err(login_refused)?))

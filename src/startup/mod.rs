@@ -56,8 +56,15 @@ impl Application {
             crate::config::StoreConfig::Crud(_) => None,
         };
         let state = build_state(config)?;
-        if let Some(dir) = groups_dir {
-            seed_groups(&state, &dir).await;
+        if let Some(dir) = &groups_dir {
+            seed_groups(&state, dir).await;
+        }
+        if let Some(authz) = &state.authz {
+            let config = &state.config;
+            authz
+                .bootstrap(&config.authz, &config.data_dir, groups_dir.is_some())
+                .await
+                .map_err(|e| StartupError::LocalAuth(format!("bootstrap client: {e}")))?;
         }
         Self::with_state(state).await
     }

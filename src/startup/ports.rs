@@ -9,9 +9,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::StartupError;
 use crate::auth::auth0_client::{Auth0Client, Auth0ClientConfig};
-use crate::auth::local::{LocalAuth, LocalAuthConfig};
+use crate::auth::local::{LocalAuth, LocalAuthConfig, SigningKey};
 use crate::auth::AuthProvider;
-use crate::config::{AuthConfig, Config, CrudConfig, StoreConfig};
+use crate::authz::{Authz, Clients, ScopeNames, Tokens};
+use crate::config::{AuthConfig, AuthzMode, Config, CrudConfig, StoreConfig};
 use crate::downstream::build_http_client;
 use crate::groups::admin::GroupAdmin;
 use crate::groups::GroupRegistry;
@@ -30,6 +31,12 @@ use crate::users::{Expiry, Roles, UserService};
 /// How often the group schemas are re-read (a group added in the back-office works within this).
 pub(super) const GROUPS_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
 
+/// The signing key of the service's access tokens under `DATA_DIR`.
+const SIGNING_KEY_FILE: &str = "signing-key.pem";
+
+/// How long an access token of this service is valid.
+const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(15 * 60);
+
 /// The file of the embedded store under `DATA_DIR`.
 const EMBEDDED_FILE: &str = "user-manager.sqlite3";
 
@@ -41,6 +48,8 @@ struct Stores {
     jobs: Option<Arc<dyn Collection>>,
     /// The saga journal and idempotency records: `SAGA_CRUD_ENDPOINT`, else the jobs collection.
     sagas: Option<Arc<dyn Collection>>,
+    /// The OAuth2 clients: `CLIENTS_CRUD_ENDPOINT` in CRUD mode.
+    clients: Option<Arc<dyn Collection>>,
 }
 
 /// Builds every port from the configuration.
@@ -48,7 +57,7 @@ pub fn build_state(config: Config) -> Result<AppState, StartupError> {
     let http = build_http_client(config.downstream_timeout)?;
     let mut embedded: Option<EmbeddedDb> = None;
     let stores = match &config.store {
-        StoreConfig::Crud(crud) => crud_stores(&http, crud, config.downstream_timeout),
+        StoreConfig::Crud(crud) => crud_stores(&http, crud, &config),
         StoreConfig::Embedded { .. } => embedded_stores(open_embedded(&config, &mut embedded)?, &config)?,
     };
     let (auth, local_auth): (Arc<dyn AuthProvider>, Option<Arc<LocalAuth>>) = match &config.auth {
@@ -120,7 +129,12 @@ pub fn build_state(config: Config) -> Result<AppState, StartupError> {
         registry,
         limits: config.limits,
     };
+    let authz = match config.authz.mode {
+        AuthzMode::Gateway => None,
+        AuthzMode::Scopes => Some(Arc::new(authz(&config, stores.clients.clone())?)),
+    };
     Ok(AppState {
+        authz,
         users,
         groups: Arc::new(groups),
         jobs,
@@ -134,7 +148,8 @@ pub fn build_state(config: Config) -> Result<AppState, StartupError> {
     })
 }
 
-fn crud_stores(http: &reqwest::Client, crud: &CrudConfig, timeout: Duration) -> Stores {
+fn crud_stores(http: &reqwest::Client, crud: &CrudConfig, config: &Config) -> Stores {
+    let timeout = config.downstream_timeout;
     // `item` names one document in conflict messages, whatever the configured path.
     let collection = |path: &str, item: &str| -> Arc<dyn Collection> {
         Arc::new(
@@ -153,6 +168,11 @@ fn crud_stores(http: &reqwest::Client, crud: &CrudConfig, timeout: Duration) -> 
             .as_deref()
             .or(crud.jobs_path.as_deref())
             .map(|path| collection(path, "saga record")),
+        clients: config
+            .authz
+            .clients_endpoint
+            .as_deref()
+            .map(|path| collection(path, "client")),
     }
 }
 
@@ -189,6 +209,7 @@ fn embedded_stores(db: &EmbeddedDb, config: &Config) -> Result<Stores, StartupEr
         roles: Some(open("/roles", &["roleId"], &[], DocState::Draft)?),
         jobs: Some(open("/jobs", &[], &["kind", "status"], DocState::Draft)?),
         sagas: Some(open("/sagas", &[], &["kind", "userId"], DocState::Draft)?),
+        clients: Some(open("/clients", &["clientId"], &[], DocState::Public)?),
     })
 }
 
@@ -206,9 +227,9 @@ fn local_auth(
     let settings = LocalAuthConfig {
         credentials: open("/credentials", &["authId", "email", "username"], &[])?,
         tokens: open("/auth-tokens", &["tokenHash"], &["kind", "userId"])?,
-        key_path: Path::new(&config.data_dir).join("signing-key.pem"),
+        key_path: Path::new(&config.data_dir).join(SIGNING_KEY_FILE),
         issuer: env!("CARGO_PKG_NAME").to_owned(),
-        access_ttl: Duration::from_secs(15 * 60),
+        access_ttl: ACCESS_TOKEN_TTL,
         refresh_ttl: Duration::from_secs(30 * 24 * 3600),
         reset_ttl: Duration::from_secs(3600),
         reset_webhook_url,
@@ -216,4 +237,29 @@ fn local_auth(
         clock: Arc::new(crate::clock::SystemClock),
     };
     LocalAuth::new(settings).map_err(|e| StartupError::LocalAuth(e.to_string()))
+}
+
+/// Access control of `AUTHZ_MODE=scopes`: tokens signed with the key under `DATA_DIR` (the local
+/// provider's, when it runs), the clients in `clients` (or only the bootstrap client).
+fn authz(config: &Config, clients: Option<Arc<dyn Collection>>) -> Result<Authz, StartupError> {
+    let key_path = Path::new(&config.data_dir).join(SIGNING_KEY_FILE);
+    if !config.is_embedded() {
+        crate::private_fs::create_dir(&config.data_dir)
+            .map_err(|e| StartupError::LocalAuth(format!("{}: {e}", config.data_dir.display())))?;
+    }
+    let key = SigningKey::load_or_generate(&key_path).map_err(|e| StartupError::LocalAuth(e.to_string()))?;
+    let names = ScopeNames::new(config.authz.scope_prefix.clone());
+    let tokens = Tokens::new(
+        Arc::new(key),
+        env!("CARGO_PKG_NAME").to_owned(),
+        ACCESS_TOKEN_TTL,
+        Arc::new(crate::clock::SystemClock),
+        names,
+    );
+    let env_client = config
+        .authz
+        .bootstrap
+        .as_ref()
+        .map(|(id, secret)| (id.clone(), secret));
+    Ok(Authz::new(config.authz.mode, tokens, Clients::new(clients, env_client)))
 }

@@ -48,6 +48,7 @@ fn context() -> CallContext {
             client_key: Some(Secret::new("secret-key")),
         },
         request_id: "req-1".to_owned(),
+        actor: Some("user-1".to_owned()),
         timer_headers: Vec::new(),
     }
 }

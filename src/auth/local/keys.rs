@@ -47,7 +47,7 @@ pub enum TokenError {
 }
 
 /// The loaded key: what signs, what verifies, and its JWK identity.
-pub(super) struct SigningKey {
+pub struct SigningKey {
     encoding: EncodingKey,
     decoding: DecodingKey,
     /// Public key, base64url (the JWK `x`).
@@ -58,7 +58,7 @@ pub(super) struct SigningKey {
 
 impl SigningKey {
     /// Loads the key at `path`, or generates and stores one (mode 0600) when the file is missing.
-    pub(super) fn load_or_generate(path: &Path) -> Result<Self, LocalAuthError> {
+    pub fn load_or_generate(path: &Path) -> Result<Self, LocalAuthError> {
         match fs::read(path) {
             Ok(bytes) => Self::parse(path, &bytes),
             Err(e) if e.kind() == IoErrorKind::NotFound => Self::generate(path),
@@ -207,6 +207,32 @@ impl SigningKey {
         jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
             .map(|data| data.claims)
             .map_err(|_| TokenError::Invalid)
+    }
+}
+
+impl SigningKey {
+    /// Signs `claims` (any JSON object) with this key: EdDSA, `kid` in the header.
+    pub fn sign<T: Serialize>(&self, claims: &T) -> Result<String, jsonwebtoken::errors::Error> {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&header, claims, &self.encoding)
+    }
+
+    /// The claims of `token` when it is an EdDSA token signed by this key and issued by `issuer`,
+    /// with `exp`, `iss` and `sub`; the expiry itself is the caller's to judge on its clock.
+    pub fn decode_as<T: serde::de::DeserializeOwned>(&self, issuer: &str, token: &str) -> Result<T, TokenError> {
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.validate_exp = false;
+        validation.set_issuer(&[issuer]);
+        validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+        jsonwebtoken::decode::<T>(token, &self.decoding, &validation)
+            .map(|data| data.claims)
+            .map_err(|_| TokenError::Invalid)
+    }
+
+    /// The public JWKS of this key.
+    pub fn public_jwks(&self) -> Value {
+        self.jwks()
     }
 }
 

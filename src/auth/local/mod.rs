@@ -49,7 +49,7 @@ use crate::failure::{CallName, Cause, Failure};
 use crate::secret::Secret;
 use crate::store::Collection;
 
-pub use keys::{Claims, TokenError};
+pub use keys::{Claims, SigningKey, TokenError};
 pub use password::MIN_PASSWORD_CHARS;
 pub use reset::INVALID_RESET_TOKEN;
 

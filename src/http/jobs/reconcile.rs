@@ -64,12 +64,7 @@ async fn start_reconcile(
 /// The optional JSON body: none (no bytes, or `null`) is the default; otherwise 413 over the body
 /// limit, 415 without `content-type: application/json`, 400 when it is not such an object.
 fn optional_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> ApiResult<ReconcileRequest> {
-    let body = body.map_err(|rejection| match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::PayloadTooLarge("request body is larger than REQUEST_BODY_LIMIT_BYTES".into())
-        }
-        _ => ApiError::BadRequest(rejection.body_text()),
-    })?;
+    let body = crate::http::extract::body_bytes(body)?;
     if body.is_empty() {
         return Ok(ReconcileRequest::default());
     }

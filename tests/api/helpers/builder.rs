@@ -72,9 +72,11 @@ impl TestApp {
 
 impl<'a> TestAppBuilder<'a> {
     fn new(mode: Mode) -> Self {
+        // The suite predates access control and runs as the Mia service does, behind a gateway;
+        // `with_env(&[("AUTHZ_MODE", "scopes")])` turns it on (tests/api/access_control).
         Self {
             mode,
-            env: Vec::new(),
+            env: vec![("AUTHZ_MODE".to_owned(), "gateway".to_owned())],
             groups: Vec::new(),
             users: Vec::new(),
             seeds: Vec::new(),

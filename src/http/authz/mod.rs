@@ -1,0 +1,157 @@
+//! Access control at the HTTP boundary (`AUTHZ_MODE=scopes`): the guard every routed request
+//! passes (bearer token → principal → the route's scope), the `security` of every operation in
+//! the OpenAPI document, `POST /oauth/token`'s client-credentials grant and the `/clients` routes.
+
+pub mod clients;
+pub mod table;
+pub mod token;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use utoipa::openapi::security::{Flow, OAuth2, Scopes, SecurityRequirement, SecurityScheme, ClientCredentials};
+use utoipa::openapi::OpenApi;
+
+use self::table::Access;
+use crate::authz::{AuthzError, Scope};
+use crate::http::error::ApiError;
+use crate::state::AppState;
+
+/// The OpenAPI security scheme every scoped operation names.
+const SCHEME: &str = "oauth2";
+
+impl From<AuthzError> for ApiError {
+    fn from(error: AuthzError) -> Self {
+        match error {
+            AuthzError::Unauthenticated(message) => Self::Unauthorized(message),
+            AuthzError::InvalidClient => Self::Unauthorized(error.to_string()),
+            AuthzError::MissingScope(message) => Self::Forbidden(message),
+            AuthzError::Invalid(message) => Self::BadRequest(message),
+            AuthzError::NotManaged => Self::NotImplemented(error.to_string()),
+            AuthzError::Store(e) => e.into(),
+            AuthzError::Signing => Self::Internal(error.to_string()),
+        }
+    }
+}
+
+/// The guard of every routed request. `gateway` mode: nothing. `scopes` mode: a public route
+/// passes; any other needs `authorization: Bearer <access token>` signed by this service and
+/// carrying the route's scope (401 without a valid token, 403 naming a missing scope, 403 for
+/// a route the table does not know). A verified caller becomes the request's user id header
+/// (`USERID_HEADER_KEY`: `client:<id>` or the user's auth id), whatever the caller sent.
+pub async fn guard(
+    State(state): State<AppState>,
+    matched: Option<MatchedPath>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let Some(authz) = state.authz.as_ref() else {
+        return next.run(request).await;
+    };
+    let path = matched.as_ref().map_or("", MatchedPath::as_str);
+    let scope = match table::access(request.method(), path) {
+        Some(Access::Public) => return next.run(request).await,
+        Some(Access::Scope(scope)) => scope,
+        None => {
+            let message = format!("no scope is declared for {} {path}: refused", request.method());
+            return ApiError::Forbidden(message).into_response();
+        }
+    };
+    let Some(token) = bearer(&request) else {
+        return unauthenticated(
+            "missing access token: send \"authorization: Bearer <token>\" (get one at POST /oauth/token)",
+        );
+    };
+    let principal = match authz.authenticate(token) {
+        Ok(principal) => principal,
+        Err(error) => return unauthenticated(&error.to_string()),
+    };
+    if let Err(error) = authz.require(&principal, scope) {
+        return ApiError::from(error).into_response();
+    }
+    if let Ok(actor) = HeaderValue::from_str(&principal.actor()) {
+        request
+            .headers_mut()
+            .insert(state.config.headers.user_id.clone(), actor);
+    }
+    request.extensions_mut().insert(principal);
+    next.run(request).await
+}
+
+/// The bearer token of the request's `authorization` header.
+fn bearer(request: &Request) -> Option<&str> {
+    let value = request.headers().get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// A 401 with `WWW-Authenticate: Bearer` (RFC 6750).
+fn unauthenticated(message: &str) -> Response {
+    let mut response = ApiError::Unauthorized(message.to_owned()).into_response();
+    response.headers_mut().insert(
+        WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer realm=\"user-manager-service\""),
+    );
+    response
+}
+
+/// In `scopes` mode, the document declares the OAuth2 client-credentials scheme with every
+/// scope, and each operation its scope (`security: []` for a public one). An operation the
+/// table does not know gets no `security` at all (the table-driven test fails on it).
+pub(super) fn document_security(doc: &mut OpenApi, state: &AppState) {
+    let Some(authz) = state.authz.as_ref() else {
+        return;
+    };
+    let names = authz.names();
+    let scopes = Scopes::from_iter(Scope::ALL.map(|s| (names.name(s), s.description().to_owned())));
+    let flow = Flow::ClientCredentials(ClientCredentials::new("/oauth/token", scopes));
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(SCHEME, SecurityScheme::OAuth2(OAuth2::new([flow])));
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let operations = [
+            (axum::http::Method::GET, item.get.as_mut()),
+            (axum::http::Method::POST, item.post.as_mut()),
+            (axum::http::Method::PUT, item.put.as_mut()),
+            (axum::http::Method::PATCH, item.patch.as_mut()),
+            (axum::http::Method::DELETE, item.delete.as_mut()),
+        ];
+        for (method, operation) in operations {
+            let Some(operation) = operation else { continue };
+            operation.security = match table::access(&method, path) {
+                Some(Access::Public) => Some(Vec::new()),
+                Some(Access::Scope(scope)) => {
+                    refusals(operation, &names.name(scope));
+                    Some(vec![SecurityRequirement::new(SCHEME, [names.name(scope)])])
+                }
+                None => None,
+            };
+        }
+    }
+}
+
+/// The 401 and 403 of the guard, on a scoped operation (kept when the route documents its own).
+fn refusals(operation: &mut utoipa::openapi::path::Operation, scope: &str) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let responses = &mut operation.responses.responses;
+    let body = || {
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("ErrorBody")))
+            .build()
+    };
+    let refused = [
+        ("401", "No access token, or one this service does not accept".to_owned()),
+        ("403", format!("The access token lacks the scope {scope}")),
+    ];
+    for (status, description) in refused {
+        responses.entry(status.to_owned()).or_insert_with(|| {
+            ResponseBuilder::new()
+                .description(description)
+                .content("application/json", body())
+                .build()
+                .into()
+        });
+    }
+}

@@ -1,0 +1,65 @@
+//! Which scope each route needs in `AUTHZ_MODE=scopes`: one table, read by the guard for every
+//! request and by the OpenAPI document for every operation. A route missing here is refused
+//! (403) and undocumented, and the table-driven test over the document fails.
+
+use axum::http::Method;
+
+use crate::authz::Scope;
+
+/// What a route asks of its caller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone: the operations routes, login and refresh, the JWKS, the password-reset redemption.
+    Public,
+    /// A bearer access token carrying the scope.
+    Scope(Scope),
+}
+
+/// The access of `method` on the route template `path` (as axum matched it, e.g.
+/// `/users/{id}`); `None` for a route the table does not know.
+pub fn access(method: &Method, path: &str) -> Option<Access> {
+    use Scope::*;
+    let scope = |scope| Some(Access::Scope(scope));
+    let m = method.as_str();
+    match (m, path) {
+        (_, p) if p.starts_with("/-/") => Some(Access::Public),
+        ("GET", "/documentation/json" | "/.well-known/jwks.json") => Some(Access::Public),
+        ("POST", "/oauth/token" | "/refreshtoken" | "/users/reset-password") => Some(Access::Public),
+        ("GET", "/userinfo") => scope(Userinfo),
+        ("GET", "/users/" | "/users/count" | "/users/export") => scope(UsersSearch),
+        ("GET", "/users/{id}") => scope(UsersRead),
+        ("POST", "/users/" | "/users/with-id" | "/users/register") => scope(Register),
+        ("POST" | "PATCH", "/users/import") => scope(Register),
+        ("PATCH", "/users/" | "/users/{id}") => scope(UsersWrite),
+        ("POST", "/users/state" | "/users/change-password") => scope(UsersWrite),
+        // The Timer Service's expiry callback: a token with users_write (see README).
+        ("POST", "/users/{id}/expire") => scope(UsersWrite),
+        ("DELETE", "/users/" | "/users/{id}") => scope(UsersDelete),
+        ("POST", "/users/{id}/soft-delete") => scope(UsersDelete),
+        ("GET", "/groups/" | "/groups/{id}") => scope(GroupsRead),
+        ("POST" | "PATCH" | "PUT" | "DELETE", "/groups/" | "/groups/{id}") => scope(GroupsWrite),
+        (_, p) if p.starts_with("/jobs/") => scope(Jobs),
+        (_, "/clients" | "/clients/" | "/clients/{id}") => scope(ClientsWrite),
+        ("GET", "/audit") => scope(AuditRead),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_searches_writes_and_deletes_of_users_need_their_scopes() {
+        let get = Method::GET;
+        assert_eq!(access(&get, "/users/"), Some(Access::Scope(Scope::UsersSearch)));
+        assert_eq!(access(&get, "/users/{id}"), Some(Access::Scope(Scope::UsersRead)));
+        assert_eq!(
+            access(&Method::DELETE, "/users/{id}"),
+            Some(Access::Scope(Scope::UsersDelete))
+        );
+        assert_eq!(access(&get, "/-/healthz"), Some(Access::Public));
+        assert_eq!(access(&get, "/nowhere"), None);
+        assert_eq!(access(&Method::POST, "/users/{id}"), None);
+    }
+}
