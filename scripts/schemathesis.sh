@@ -73,16 +73,18 @@ start_service() {
   service_url="http://127.0.0.1:$port"
 }
 
-# Runs schemathesis on the service at $2; $1 names the mode. Returns its exit code.
+# Runs schemathesis on the service at $2 (with `authorization: Bearer $3` when given); $1 names
+# the mode. Returns its exit code.
 run_schemathesis() {
-  local mode=$1 url=$2 report_dir="${ST_REPORT_DIR:-$work/reports}"
-  local seed_args=()
+  local mode=$1 url=$2 token=${3:-} report_dir="${ST_REPORT_DIR:-$work/reports}"
+  local seed_args=() auth_args=()
+  if [ -n "$token" ]; then auth_args=(-H "Authorization: Bearer $token"); fi
   if [ -n "${ST_SEED:-}" ]; then seed_args=(--seed "$ST_SEED"); fi
   mkdir -p "$report_dir"
   echo "== schemathesis ($mode mode): $url, --max-time $MAX_TIME -w $WORKERS ${seed_args[*]}"
   local started=$SECONDS status=0
   "$ST" --config-file "$CONFIG" run "$url/documentation/json" --url "$url" \
-    --checks all --max-time "$MAX_TIME" -w "$WORKERS" "${seed_args[@]}" \
+    --checks all --max-time "$MAX_TIME" -w "$WORKERS" "${seed_args[@]}" "${auth_args[@]}" \
     --report ndjson --report-ndjson-path "$report_dir/$mode.ndjson" \
     --no-color || status=$?
   echo "== schemathesis ($mode mode): exit $status after $((SECONDS - started)) s"
@@ -93,7 +95,12 @@ embedded() {
   local data_dir="$work/data"
   mkdir -p "$data_dir"
   start_service DATA_DIR="$data_dir" GROUPS_CONFIG_DIR=config/groups
-  run_schemathesis embedded "$service_url"
+  # Access control is on in embedded mode: the admin client written at first start gets a token
+  # with every scope (15 minutes: longer than a run).
+  local token
+  token=$(curl -fsS -H 'content-type: application/json' --data-binary @"$data_dir/admin-client.json" \
+    "$service_url/oauth/token" | python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
+  run_schemathesis embedded "$service_url" "$token"
 }
 
 crud() {

@@ -145,7 +145,12 @@ impl Clients {
 
     /// The client `id` when `secret` is its secret. The bootstrap client of the environment
     /// (no collection) has every scope.
-    pub async fn authenticate(&self, ctx: &CallContext, id: &str, secret: &Secret) -> StoreResult<Option<Client>> {
+    pub async fn authenticate(
+        &self,
+        ctx: &CallContext,
+        id: &str,
+        secret: &Secret,
+    ) -> StoreResult<Option<Client>> {
         let presented = digest(secret.expose());
         if let Some((env_id, env_digest)) = &self.env_client {
             let matches = env_id == id && *env_digest == presented;
@@ -160,7 +165,9 @@ impl Clients {
             return Ok(None);
         };
         let stored = doc.get("secretHash").and_then(Value::as_str);
-        Ok((stored == Some(presented.as_str())).then(|| client_of(&doc)).flatten())
+        Ok((stored == Some(presented.as_str()))
+            .then(|| client_of(&doc))
+            .flatten())
     }
 
     async fn find_doc(&self, ctx: &CallContext, id: &str) -> StoreResult<Option<Value>> {
@@ -185,7 +192,13 @@ fn client_of(doc: &Value) -> Option<Client> {
     let scopes = doc
         .get("scopes")
         .and_then(Value::as_array)
-        .map(|names| names.iter().filter_map(Value::as_str).filter_map(Scope::parse).collect())
+        .map(|names| {
+            names
+                .iter()
+                .filter_map(Value::as_str)
+                .filter_map(Scope::parse)
+                .collect()
+        })
         .unwrap_or_default();
     Some(Client {
         id: text("clientId")?,

@@ -65,7 +65,11 @@ pub struct Authz {
 impl Authz {
     /// Access control in `mode` with these tokens and clients.
     pub fn new(mode: AuthzMode, tokens: Tokens, clients: Clients) -> Self {
-        Self { mode, tokens, clients }
+        Self {
+            mode,
+            tokens,
+            clients,
+        }
     }
 
     /// `gateway` or `scopes`.
@@ -172,9 +176,8 @@ impl Authz {
             "client_secret": secret.expose(),
         });
         let bytes = serde_json::to_vec_pretty(&body).unwrap_or_default();
-        crate::private_fs::write_private(&path, &bytes).map_err(|e| {
-            AuthzError::Invalid(format!("cannot write {}: {e}", path.display()))
-        })?;
+        crate::private_fs::write_private(&path, &bytes)
+            .map_err(|e| AuthzError::Invalid(format!("cannot write {}: {e}", path.display())))?;
         tracing::warn!(
             path = %path.display(),
             client.id = %client.id,

@@ -93,7 +93,13 @@ pub struct Tokens {
 
 impl Tokens {
     /// Tokens signed by `key`, issued by `issuer`, valid `ttl`.
-    pub fn new(key: Arc<SigningKey>, issuer: String, ttl: Duration, clock: Arc<dyn Clock>, names: ScopeNames) -> Self {
+    pub fn new(
+        key: Arc<SigningKey>,
+        issuer: String,
+        ttl: Duration,
+        clock: Arc<dyn Clock>,
+        names: ScopeNames,
+    ) -> Self {
         Self {
             key,
             issuer,

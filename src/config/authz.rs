@@ -64,7 +64,8 @@ pub(super) fn authz_config(raw: &RawConfig, embedded: bool) -> Result<AuthzConfi
         (Some(_), None) | (None, Some(_)) => {
             return Err(ConfigError::Invalid {
                 var: "BOOTSTRAP_CLIENT_ID",
-                problem: "BOOTSTRAP_CLIENT_ID and BOOTSTRAP_CLIENT_SECRET go together: set both or neither".to_owned(),
+                problem: "BOOTSTRAP_CLIENT_ID and BOOTSTRAP_CLIENT_SECRET go together: set both or neither"
+                    .to_owned(),
             })
         }
     };
@@ -117,9 +118,18 @@ mod tests {
     fn the_bootstrap_client_needs_both_variables_and_a_long_secret() {
         let long = "0123456789abcdef0123456789abcdef";
         let both = crud(&[("BOOTSTRAP_CLIENT_ID", "ops"), ("BOOTSTRAP_CLIENT_SECRET", long)]);
-        assert_eq!(both.unwrap().authz.bootstrap.map(|(id, _)| id).as_deref(), Some("ops"));
-        let short = crud(&[("BOOTSTRAP_CLIENT_ID", "ops"), ("BOOTSTRAP_CLIENT_SECRET", "short")]);
+        assert_eq!(
+            both.unwrap().authz.bootstrap.map(|(id, _)| id).as_deref(),
+            Some("ops")
+        );
+        let short = crud(&[
+            ("BOOTSTRAP_CLIENT_ID", "ops"),
+            ("BOOTSTRAP_CLIENT_SECRET", "short"),
+        ]);
         assert_eq!(var_of(short), "BOOTSTRAP_CLIENT_SECRET");
-        assert_eq!(var_of(crud(&[("BOOTSTRAP_CLIENT_ID", "ops")])), "BOOTSTRAP_CLIENT_ID");
+        assert_eq!(
+            var_of(crud(&[("BOOTSTRAP_CLIENT_ID", "ops")])),
+            "BOOTSTRAP_CLIENT_ID"
+        );
     }
 }

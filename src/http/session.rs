@@ -20,9 +20,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{AuthError, SessionGrant};
+use crate::http::authz::token::{self, ClientToken};
 use crate::http::doc::{DownstreamFailures, JsonBodyRefusals, NonBlank};
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::authz::token::{self, ClientToken};
 use crate::http::extract::{body_bytes, required_string, ApiJson, Ctx};
 use crate::secret::Secret;
 use crate::state::AppState;
@@ -87,7 +87,10 @@ pub struct ChangePasswordBody {
 
 /// A token request: a person's login (Mia body), or OAuth2 client credentials.
 #[derive(ToSchema)]
-#[expect(dead_code, reason = "OpenAPI documentation of a body read as a JSON object or a form")]
+#[expect(
+    dead_code,
+    reason = "OpenAPI documentation of a body read as a JSON object or a form"
+)]
 #[serde(untagged)]
 enum TokenRequest {
     /// A person logs in.
@@ -99,7 +102,10 @@ enum TokenRequest {
 /// The client-credentials grant (RFC 6749 §4.4); `client_id`/`client_secret` may come as HTTP
 /// Basic credentials instead.
 #[derive(ToSchema)]
-#[expect(dead_code, reason = "OpenAPI documentation of a body read as a JSON object or a form")]
+#[expect(
+    dead_code,
+    reason = "OpenAPI documentation of a body read as a JSON object or a form"
+)]
 struct ClientCredentials {
     /// `client_credentials`.
     #[schema(pattern = "^client_credentials$")]

@@ -261,5 +261,9 @@ fn authz(config: &Config, clients: Option<Arc<dyn Collection>>) -> Result<Authz,
         .bootstrap
         .as_ref()
         .map(|(id, secret)| (id.clone(), secret));
-    Ok(Authz::new(config.authz.mode, tokens, Clients::new(clients, env_client)))
+    Ok(Authz::new(
+        config.authz.mode,
+        tokens,
+        Clients::new(clients, env_client),
+    ))
 }

@@ -138,7 +138,10 @@ async fn finish_create(
     Ok(())
 }
 
-/// Links `auth` to the unlinked store user `doc` (compare-and-set), then syncs it.
+/// Links `auth` to the unlinked store user `doc` (compare-and-set), then syncs it. A DELETED
+/// user with `AUTH_HARD_DELETE` has no auth user by definition (its soft delete deleted the one
+/// it had, maybe while this create was being finished): the marked auth user is deleted
+/// instead, and the link is conditional on the user not being DELETED by then.
 pub(crate) async fn link(
     svc: &UserService,
     ctx: &CallContext,
@@ -146,12 +149,30 @@ pub(crate) async fn link(
     auth: &AuthUser,
 ) -> UserResult<()> {
     let id = str_field(doc, "_id").unwrap_or_default();
+    let never_deleted = svc.policy.hard_delete;
+    if never_deleted && stored_state(doc) == DocState::Deleted {
+        tracing::warn!(user.id = id, auth_user.id = %auth.id, "auth user made for a user deleted meanwhile: deleted");
+        return delete_auth_user(svc, ctx, &auth.id).await;
+    }
+    let q = match never_deleted {
+        true => json!({"authUserId": {"$exists": false}, "__STATE__": {"$ne": "DELETED"}}),
+        false => json!({"authUserId": {"$exists": false}}),
+    };
     let unlinked = Filter {
-        q: Some(json!({"authUserId": {"$exists": false}})),
+        q: Some(q),
         ..Filter::any_state()
     };
     let update = json!({"$set": {"authUserId": auth.id}});
     if svc.store.patch(ctx, id, &unlinked, &update).await?.is_none() {
+        let now = svc.store.get(&ctx.internal(), id, &Filter::any_state()).await?;
+        if never_deleted
+            && now
+                .as_ref()
+                .is_some_and(|doc| stored_state(doc) == DocState::Deleted)
+        {
+            tracing::warn!(user.id = id, auth_user.id = %auth.id, "auth user made for a user deleted meanwhile: deleted");
+            return delete_auth_user(svc, ctx, &auth.id).await;
+        }
         return Ok(());
     }
     tracing::warn!(user.id = id, auth_user.id = %auth.id, "auth user linked by recovery");

@@ -1,6 +1,7 @@
 //! The one integration-test binary: black-box tests of the service and of its adapters.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod access_control;
 mod architecture;
 mod auth0_adapter;
 mod binary;

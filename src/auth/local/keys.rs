@@ -220,7 +220,11 @@ impl SigningKey {
 
     /// The claims of `token` when it is an EdDSA token signed by this key and issued by `issuer`,
     /// with `exp`, `iss` and `sub`; the expiry itself is the caller's to judge on its clock.
-    pub fn decode_as<T: serde::de::DeserializeOwned>(&self, issuer: &str, token: &str) -> Result<T, TokenError> {
+    pub fn decode_as<T: serde::de::DeserializeOwned>(
+        &self,
+        issuer: &str,
+        token: &str,
+    ) -> Result<T, TokenError> {
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.validate_exp = false;
         validation.set_issuer(&[issuer]);

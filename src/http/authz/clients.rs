@@ -66,7 +66,9 @@ pub struct CreatedClient {
 
 fn authz(state: &AppState) -> Result<&Authz, ApiError> {
     state.authz.as_deref().ok_or_else(|| {
-        ApiError::NotImplemented("clients exist only with AUTHZ_MODE=scopes (this service trusts its gateway)".into())
+        ApiError::NotImplemented(
+            "clients exist only with AUTHZ_MODE=scopes (this service trusts its gateway)".into(),
+        )
     })
 }
 
@@ -182,7 +184,12 @@ async fn delete_client(
     if !authz.clients().managed() {
         return Err(AuthzError::NotManaged.into());
     }
-    match authz.clients().delete(&ctx, &id).await.map_err(AuthzError::from)? {
+    match authz
+        .clients()
+        .delete(&ctx, &id)
+        .await
+        .map_err(AuthzError::from)?
+    {
         true => Ok(StatusCode::NO_CONTENT),
         false => Err(ApiError::NotFound(format!("client \"{id}\" not found"))),
     }

@@ -11,7 +11,9 @@ use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use utoipa::openapi::security::{Flow, OAuth2, Scopes, SecurityRequirement, SecurityScheme, ClientCredentials};
+use utoipa::openapi::security::{
+    ClientCredentials, Flow, OAuth2, Scopes, SecurityRequirement, SecurityScheme,
+};
 use utoipa::openapi::OpenApi;
 
 use self::table::Access;
@@ -142,7 +144,10 @@ fn refusals(operation: &mut utoipa::openapi::path::Operation, scope: &str) {
             .build()
     };
     let refused = [
-        ("401", "No access token, or one this service does not accept".to_owned()),
+        (
+            "401",
+            "No access token, or one this service does not accept".to_owned(),
+        ),
         ("403", format!("The access token lacks the scope {scope}")),
     ];
     for (status, description) in refused {

@@ -119,7 +119,9 @@ fn basic(headers: &HeaderMap) -> Result<Option<(String, Secret)>, ApiError> {
     if !scheme.eq_ignore_ascii_case("basic") {
         return Ok(None);
     }
-    let malformed = || ApiError::BadRequest("malformed Basic credentials: expected base64(client_id:client_secret)".into());
+    let malformed = || {
+        ApiError::BadRequest("malformed Basic credentials: expected base64(client_id:client_secret)".into())
+    };
     let decoded = STANDARD.decode(encoded.trim()).map_err(|_| malformed())?;
     let text = String::from_utf8(decoded).map_err(|_| malformed())?;
     let (id, secret) = text.split_once(':').ok_or_else(malformed)?;

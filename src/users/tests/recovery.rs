@@ -99,6 +99,19 @@ async fn a_create_whose_auth_user_was_not_linked_is_finished() {
 }
 
 #[tokio::test]
+async fn an_auth_user_made_for_a_user_deleted_meanwhile_is_deleted_not_linked() {
+    let h = harness().await;
+    let id = h.seed_user(customer("ada@example.com")).await;
+    h.auth.add_for("ada@example.com", &id);
+    move_to(&h, &id, &[DocState::Trash, DocState::Deleted]).await;
+    begin(&h, Operation::Create, &[&id], Some("ada@example.com"), None).await;
+    assert_eq!(recover(&h).await, 1);
+    let doc = h.stored(&id).await.unwrap();
+    assert!(doc.get("authUserId").is_none(), "{doc}");
+    assert_eq!(h.auth.ids(), Vec::<String>::new());
+}
+
+#[tokio::test]
 async fn an_auth_user_left_for_a_vanished_store_user_is_deleted() {
     let h = harness().await;
     h.auth.add_for("ada@example.com", "gone-id");

@@ -181,7 +181,7 @@ impl CrudFake {
 
     /// The collections of a User Manager deployment: `/users` (unique `email`, `username`; plain
     /// index on `authUserId`), `/ums-config` (unique `userGroup`), `/roles` (unique `roleId`) and
-    /// `/jobs`.
+    /// `/jobs`, and `/clients` (unique `clientId`: the OAuth2 clients of `CLIENTS_CRUD_ENDPOINT`).
     pub fn standard() -> Self {
         Self::builder()
             .collection_config(
@@ -192,6 +192,7 @@ impl CrudFake {
             .collection("/ums-config", &["userGroup"])
             .collection("/roles", &["roleId"])
             .collection("/jobs", &[])
+            .collection("/clients", &["clientId"])
             .build()
     }
 

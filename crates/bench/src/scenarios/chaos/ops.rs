@@ -26,8 +26,8 @@ pub const MIX: [(&str, u32); 6] = [
     ("delete", 10),
 ];
 
-/// Status classes, in report order.
-pub const CLASSES: [&str; 4] = ["2xx", "4xx", "5xx", "no answer"];
+/// Status classes, in report order (`skipped`: the op's user was deleted before it was sent).
+pub const CLASSES: [&str; 5] = ["2xx", "4xx", "5xx", "no answer", "skipped"];
 
 /// The service as the workers see it: a constant URL (restarts keep the port) and a gate the
 /// killer holds while the service restarts, so no op starts meanwhile.
@@ -83,6 +83,11 @@ impl Pool {
         self.ids().retain(|known| known != id);
     }
 
+    /// Whether `id` is still in the pool (no (soft) delete sent for it).
+    fn holds(&self, id: &str) -> bool {
+        self.ids().iter().any(|known| known == id)
+    }
+
     fn pick(&self, rng: &mut StdRng) -> Option<String> {
         let ids = self.ids();
         (!ids.is_empty()).then(|| ids[rng.gen_range(0..ids.len())].clone())
@@ -109,6 +114,9 @@ struct Call {
     method: Method,
     path: String,
     body: Option<Value>,
+    /// The user a PATCH or state change acts on: not sent (nor retried) once a (soft) delete
+    /// has been sent for it — a client does not restore the user it is deleting.
+    user: Option<String>,
 }
 
 fn pick_op(rng: &mut StdRng) -> &'static str {
@@ -133,6 +141,7 @@ fn create(pool: &Pool, i: u64) -> Call {
             "userGroup": "customer", "name": format!("Chaos user {i}"),
             "email": pool.email(), "password": "Passw0rd!x"
         })),
+        user: None,
     }
 }
 
@@ -165,11 +174,13 @@ fn call(op: &'static str, pool: &Pool, rng: &mut StdRng, i: u64) -> Call {
             (Method::DELETE, format!("/users/{id}"), None)
         }
     };
+    let user = matches!(op, "patchEmail" | "patchAge" | "state").then_some(id);
     Call {
         op,
         method,
         path,
         body,
+        user,
     }
 }
 
@@ -252,11 +263,17 @@ pub async fn run_ops(
                     break;
                 }
                 let call = call(pick_op(&mut rng), pool, &mut rng, i);
-                let (class, body) = send(client, service, &call).await;
+                let live = || call.user.as_deref().is_none_or(|id| pool.holds(id));
+                let (class, body) = match live() {
+                    true => send(client, service, &call).await,
+                    false => ("skipped", Value::Null),
+                };
                 let mut retry = None;
                 if matches!(class, "5xx" | "no answer") && rng.gen_bool(0.5) {
                     tokio::time::sleep(Duration::from_millis(200)).await;
-                    retry = Some(send(client, service, &call).await);
+                    if live() {
+                        retry = Some(send(client, service, &call).await);
+                    }
                 }
                 let mut t = tally.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                 *t.first.entry((call.op.to_owned(), class.to_owned())).or_default() += 1;
