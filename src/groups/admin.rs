@@ -12,7 +12,13 @@ use crate::context::CallContext;
 use crate::store::{Collection, Filter, FindQuery};
 
 /// Fields a group document may carry (besides the store's standard fields).
-const GROUP_FIELDS: [&str; 4] = ["userGroup", "label", "authUserCreationDisabled", "crudSchema"];
+const GROUP_FIELDS: [&str; 5] = [
+    "userGroup",
+    "label",
+    "authUserCreationDisabled",
+    "crudSchema",
+    "scopes",
+];
 const STANDARD_FIELDS: [&str; 6] = [
     "_id",
     "__STATE__",
@@ -31,7 +37,7 @@ pub fn check_group(doc: &Map<String, Value>, limits: &InputLimits) -> Result<(),
         .find(|k| !GROUP_FIELDS.contains(&k.as_str()) && !STANDARD_FIELDS.contains(&k.as_str()))
     {
         return Err(GroupError::Refused(format!(
-            "unknown group field \"{unknown}\": a group has userGroup, label, authUserCreationDisabled and crudSchema"
+            "unknown group field \"{unknown}\": a group has userGroup, label, authUserCreationDisabled, crudSchema and scopes"
         )));
     }
     let name = doc
@@ -50,6 +56,7 @@ pub fn check_group(doc: &Map<String, Value>, limits: &InputLimits) -> Result<(),
             "authUserCreationDisabled must be a boolean".into(),
         ));
     }
+    check_scopes(doc.get("scopes"))?;
     let schema = doc
         .get("crudSchema")
         .ok_or_else(|| GroupError::Refused("crudSchema is required".into()))?;
@@ -58,6 +65,27 @@ pub fn check_group(doc: &Map<String, Value>, limits: &InputLimits) -> Result<(),
             "crudSchema of group \"{name}\" does not compile: {reason}"
         ))
     })?;
+    Ok(())
+}
+
+/// `scopes`, when present: an array of the administrative scope names of this service.
+fn check_scopes(scopes: Option<&Value>) -> Result<(), GroupError> {
+    let Some(scopes) = scopes else {
+        return Ok(());
+    };
+    let names = scopes
+        .as_array()
+        .ok_or_else(|| GroupError::Refused("scopes must be an array of scope names".into()))?;
+    for name in names {
+        let known = name.as_str().and_then(crate::authz::Scope::parse);
+        if known.is_none() {
+            let all: Vec<&str> = crate::authz::Scope::ALL.iter().map(|s| s.as_str()).collect();
+            return Err(GroupError::Refused(format!(
+                "scopes: {name} is not a scope of this service (known: {})",
+                all.join(", ")
+            )));
+        }
+    }
     Ok(())
 }
 

@@ -19,6 +19,9 @@ pub struct Group {
     pub label: Option<String>,
     /// `authUserCreationDisabled`: users of this group never get an auth-provider user.
     pub auth_user_creation_disabled: bool,
+    /// `scopes`: the administrative scopes (`AUTHZ_MODE=scopes`) the access tokens of this
+    /// group's users carry, unprefixed (e.g. `users_search`); empty by default.
+    pub scopes: Vec<String>,
     /// The `crudSchema` as configured (used to recognise an unchanged schema on refresh).
     crud_schema: Value,
     /// The schema actually validated: `crud_schema` with the service fields declared.
@@ -61,6 +64,7 @@ impl Group {
             name: name.into(),
             label,
             auth_user_creation_disabled,
+            scopes: Vec::new(),
             crud_schema: crud_schema.clone(),
             schema,
             validator: Arc::new(validator),
@@ -115,11 +119,20 @@ impl Group {
             name: self.name.clone(),
             label,
             auth_user_creation_disabled,
+            scopes: self.scopes.clone(),
             crud_schema: self.crud_schema.clone(),
             schema: self.schema.clone(),
             validator: Arc::clone(&self.validator),
             max_document_depth: self.max_document_depth,
         }
+    }
+}
+
+impl Group {
+    /// The group with `scopes` granted to its users.
+    pub(crate) fn with_scopes(mut self, scopes: Vec<String>) -> Self {
+        self.scopes = scopes;
+        self
     }
 }
 

@@ -316,34 +316,46 @@ fn build_entries(
             .get("authUserCreationDisabled")
             .and_then(Value::as_bool)
             .unwrap_or(false);
+        let scopes: Vec<String> = doc
+            .get("scopes")
+            .and_then(Value::as_array)
+            .map(|names| {
+                names
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
         let crud_schema = doc.get("crudSchema");
         let entry = match (previous.get(name), crud_schema) {
             (Some(Entry::Usable(group)), Some(schema)) if group.crud_schema() == schema => {
-                if group.label == label && group.auth_user_creation_disabled == disabled {
-                    Entry::Usable(Arc::clone(group))
-                } else {
-                    Entry::Usable(Arc::new(group.relabel(label, disabled)))
+                let same = group.label == label && group.auth_user_creation_disabled == disabled;
+                match same && group.scopes == scopes {
+                    true => Entry::Usable(Arc::clone(group)),
+                    false => Entry::Usable(Arc::new(group.relabel(label, disabled).with_scopes(scopes))),
                 }
             }
             (Some(entry @ Entry::Invalid { crud_schema: old, .. }), new) if old.as_ref() == new => {
                 entry.clone()
             }
-            (_, new) => compile_entry(name, label, disabled, new, limits),
+            (_, new) => compile_entry(name, (label, disabled, scopes), new, limits),
         };
         groups.insert(name.to_owned(), entry);
     }
     groups
 }
 
+/// The group `name` compiled from `crud_schema`, with its settings (label,
+/// `authUserCreationDisabled`, scopes).
 fn compile_entry(
     name: &str,
-    label: Option<String>,
-    disabled: bool,
+    (label, disabled, scopes): (Option<String>, bool, Vec<String>),
     crud_schema: Option<&Value>,
     limits: &InputLimits,
 ) -> Entry {
     let compiled = match crud_schema {
-        Some(schema) => Group::compile(name, label, disabled, schema, limits),
+        Some(schema) => Group::compile(name, label, disabled, schema, limits).map(|g| g.with_scopes(scopes)),
         None => Err("crudSchema is missing".to_owned()),
     };
     match compiled {

@@ -1,5 +1,5 @@
 //! Group schemas shipped as files: every `*.json` of `GROUPS_CONFIG_DIR` (one group each:
-//! `userGroup`, `crudSchema`, `label`, `authUserCreationDisabled`) is upserted into the
+//! `userGroup`, `crudSchema`, `label`, `authUserCreationDisabled`, `scopes`) is upserted into the
 //! group-config collection at startup (embedded mode). A bad file is skipped with a warning.
 
 use std::path::Path;

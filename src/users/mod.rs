@@ -12,6 +12,7 @@ pub mod password;
 pub mod read;
 pub mod reconcile;
 pub mod saga;
+pub mod scopes;
 mod service;
 pub mod session;
 #[cfg(test)]

@@ -17,7 +17,8 @@ use utoipa::openapi::security::{
 use utoipa::openapi::OpenApi;
 
 use self::table::Access;
-use crate::authz::{AuthzError, Scope};
+use crate::authz::{AuthzError, PrincipalKind, Scope};
+use crate::context::CallContext;
 use crate::http::error::ApiError;
 use crate::state::AppState;
 
@@ -40,7 +41,8 @@ impl From<AuthzError> for ApiError {
 
 /// The guard of every routed request. `gateway` mode: nothing. `scopes` mode: a public route
 /// passes; any other needs `authorization: Bearer <access token>` signed by this service and
-/// carrying the route's scope (401 without a valid token, 403 naming a missing scope, 403 for
+/// carrying the route's scope (a person's token: the self-service scopes, plus the `scopes` of
+/// the group config of its user, read when needed) (401 without a valid token, 403 naming a missing scope, 403 for
 /// a route the table does not know). A verified caller becomes the request's user id header
 /// (`USERID_HEADER_KEY`: `client:<id>` or the user's auth id), whatever the caller sent.
 pub async fn guard(
@@ -66,10 +68,19 @@ pub async fn guard(
             "missing access token: send \"authorization: Bearer <token>\" (get one at POST /oauth/token)",
         );
     };
-    let principal = match authz.authenticate(token) {
+    let mut principal = match authz.authenticate(token) {
         Ok(principal) => principal,
         Err(error) => return unauthenticated(&error.to_string()),
     };
+    if principal.kind == PrincipalKind::User && !principal.scopes.contains(&scope) {
+        let ctx = CallContext::background(request_id(&request));
+        match crate::users::scopes::granted(&state.users, &ctx, &principal.subject).await {
+            Ok(names) => principal
+                .scopes
+                .extend(names.iter().filter_map(|n| Scope::parse(n))),
+            Err(error) => return ApiError::from(error).into_response(),
+        }
+    }
     if let Err(error) = authz.require(&principal, scope) {
         return ApiError::from(error).into_response();
     }
@@ -80,6 +91,16 @@ pub async fn guard(
     }
     request.extensions_mut().insert(principal);
     next.run(request).await
+}
+
+/// The request id the request-id layer set.
+fn request_id(request: &Request) -> String {
+    request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// The bearer token of the request's `authorization` header.

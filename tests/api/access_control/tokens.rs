@@ -116,3 +116,76 @@ async fn a_person_gets_the_self_service_scopes_only() {
         .unwrap();
     assert_eq!(other.status(), 403, "reading users needs users_read");
 }
+
+#[tokio::test]
+async fn a_person_gets_the_scopes_of_its_group_and_loses_them_with_the_group_config() {
+    let dir = temp_data_dir();
+    let app = scoped_app(&dir).await;
+    let admin = admin_token(&app, &dir).await;
+    let operator = json!({"userGroup": "backoffice_operator", "name": "Olga", "email": "olga@example.com",
+                          "department": "support", "password": "Passw0rd!long"});
+    let created = app
+        .client
+        .post(app.url("/users/"))
+        .bearer_auth(&admin)
+        .json(&operator)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 200);
+    let login = json!({"username": "olga@example.com", "password": "Passw0rd!long"});
+    let tokens: Value = app.post_json("/oauth/token", &login).await.json().await.unwrap();
+    let token = tokens["accessToken"].as_str().unwrap().to_owned();
+    let list = || app.client.get(app.url("/users/")).bearer_auth(&token).send();
+    assert_eq!(
+        list().await.unwrap().status(),
+        200,
+        "the shipped operator group grants users_search"
+    );
+    let clients = app
+        .client
+        .get(app.url("/clients"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(clients.status(), 403, "but not clients_write");
+
+    let groups: Value = app
+        .client
+        .get(app.url("/groups/?_q={\"userGroup\":\"backoffice_operator\"}"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let group_id = groups[0]["_id"].as_str().unwrap();
+    let unknown = json!({"$set": {"scopes": ["users_everything"]}});
+    let url = app.url(&format!("/groups/{group_id}"));
+    let refused = app
+        .client
+        .patch(&url)
+        .bearer_auth(&admin)
+        .json(&unknown)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    let none = json!({"$set": {"scopes": []}});
+    let patched = app
+        .client
+        .patch(&url)
+        .bearer_auth(&admin)
+        .json(&none)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 200, "{}", patched.text().await.unwrap());
+    assert_eq!(
+        list().await.unwrap().status(),
+        403,
+        "the same token, the group's scopes gone"
+    );
+}

@@ -1,0 +1,29 @@
+//! The administrative scopes a person gets from its group (`scopes` of the group config), for
+//! `AUTHZ_MODE=scopes`: read when the person's token lacks the scope a route needs, so a change
+//! of group or of group config applies at once.
+
+use crate::context::CallContext;
+use crate::store::{Filter, FindQuery};
+use crate::users::{str_field, UserResult, UserService};
+
+/// The scope names (unprefixed, as the group config lists them) the PUBLIC store user `id` gets
+/// from its group; none for a user that is not PUBLIC, unknown, or in an unknown group.
+pub async fn granted(svc: &UserService, ctx: &CallContext, id: &str) -> UserResult<Vec<String>> {
+    let query = FindQuery {
+        filter: Filter {
+            id: Some(id.to_owned()),
+            ..Filter::default()
+        },
+        projection: Some(vec!["_id".to_owned(), "userGroup".to_owned()]),
+        limit: Some(1),
+        ..FindQuery::default()
+    };
+    let found = svc.store.find(&ctx.internal(), &query).await?;
+    let Some(group) = found.first().and_then(|user| str_field(user, "userGroup")) else {
+        return Ok(Vec::new());
+    };
+    match svc.groups.get(ctx, group).await {
+        Ok(group) => Ok(group.scopes.clone()),
+        Err(_) => Ok(Vec::new()),
+    }
+}
