@@ -6,6 +6,7 @@ use std::sync::Arc;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::audit::AuditLog;
 use crate::auth::local::LocalAuth;
 use crate::config::Config;
 use crate::groups::admin::GroupAdmin;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub jobs: Option<Jobs>,
     /// `Idempotency-Key` records, on the saga collection, when one exists.
     pub idempotency: Option<Arc<Idempotency>>,
+    /// The audit trail: a collection (embedded `/audit`, `AUDIT_CRUD_ENDPOINT`) or log lines.
+    pub audit: Arc<dyn AuditLog>,
     /// The local provider itself (its JWKS and reset-password routes), when `AUTH_MODULE=local`.
     pub local_auth: Option<Arc<LocalAuth>>,
     /// Rönd, when `ROND_ENABLED` (for `/-/check-up`).

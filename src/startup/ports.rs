@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::StartupError;
+use crate::audit::{AuditLog, LogLines, StoredAuditLog};
 use crate::auth::auth0_client::{Auth0Client, Auth0ClientConfig};
 use crate::auth::local::{LocalAuth, LocalAuthConfig};
 use crate::auth::AuthProvider;
@@ -41,6 +42,8 @@ struct Stores {
     jobs: Option<Arc<dyn Collection>>,
     /// The saga journal and idempotency records: `SAGA_CRUD_ENDPOINT`, else the jobs collection.
     sagas: Option<Arc<dyn Collection>>,
+    /// The audit trail: `AUDIT_CRUD_ENDPOINT`, the embedded `/audit` table; none: log lines.
+    audit: Option<Arc<dyn Collection>>,
 }
 
 /// Builds every port from the configuration.
@@ -115,6 +118,10 @@ pub fn build_state(config: Config) -> Result<AppState, StartupError> {
         );
         Jobs { store, runner }
     });
+    let audit: Arc<dyn AuditLog> = match stores.audit {
+        Some(collection) => Arc::new(StoredAuditLog::new(collection)),
+        None => Arc::new(LogLines),
+    };
     let groups = GroupAdmin {
         groups: stores.groups,
         registry,
@@ -125,6 +132,7 @@ pub fn build_state(config: Config) -> Result<AppState, StartupError> {
         groups: Arc::new(groups),
         jobs,
         idempotency,
+        audit,
         local_auth,
         policy,
         timer,
@@ -153,6 +161,10 @@ fn crud_stores(http: &reqwest::Client, crud: &CrudConfig, timeout: Duration) -> 
             .as_deref()
             .or(crud.jobs_path.as_deref())
             .map(|path| collection(path, "saga record")),
+        audit: crud
+            .audit_path
+            .as_deref()
+            .map(|path| collection(path, "audit record")),
     }
 }
 
@@ -189,6 +201,12 @@ fn embedded_stores(db: &EmbeddedDb, config: &Config) -> Result<Stores, StartupEr
         roles: Some(open("/roles", &["roleId"], &[], DocState::Draft)?),
         jobs: Some(open("/jobs", &[], &["kind", "status"], DocState::Draft)?),
         sagas: Some(open("/sagas", &[], &["kind", "userId"], DocState::Draft)?),
+        audit: Some(open(
+            "/audit",
+            &[],
+            &["at", "actor", "target", "action"],
+            DocState::Public,
+        )?),
     })
 }
 
