@@ -20,7 +20,7 @@ impl AuditLog for LogLines {
             action = %record.action,
             "target" = record.target.as_deref().unwrap_or_default(),
             requestId = %record.request_id,
-            outcome = ?record.outcome,
+            outcome = record.outcome.as_str(),
             status = record.status,
             fields = %record.fields.join(","),
             "audit record"

@@ -55,6 +55,14 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The wire name: `success` or `failure`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Failure => "failure",
+        }
+    }
+
     /// The outcome of an answer with `status`.
     pub fn of_status(status: u16) -> Self {
         if (200..300).contains(&status) {

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod architecture;
+mod audit;
 mod auth0_adapter;
 mod binary;
 mod composer_flows;

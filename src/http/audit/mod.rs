@@ -250,3 +250,50 @@ async fn append(audit: Arc<dyn AuditLog>, record: AuditRecord) {
         tracing::error!(error.message = %error, "audit record not appended");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn entry(method: &str, route: &str) -> &'static Audited {
+        table::lookup(method, route).unwrap()
+    }
+
+    #[test]
+    fn the_target_comes_from_the_first_source_that_has_one() {
+        let seen = Seen {
+            path_id: Some("g-id".into()),
+            ..Seen::default()
+        };
+        let patch = entry("PATCH", "/groups/{id}");
+        assert_eq!(
+            target(patch, &seen, Some(&json!({"userGroup": "partner"}))).as_deref(),
+            Some("partner")
+        );
+        assert_eq!(target(patch, &seen, None).as_deref(), Some("g-id"));
+        let login = entry("POST", "/oauth/token");
+        let seen = Seen {
+            targets: vec![("client_id", "machine-1".into())],
+            ..Seen::default()
+        };
+        assert_eq!(target(login, &seen, None).as_deref(), Some("machine-1"));
+        assert_eq!(target(entry("POST", "/users/state"), &seen, None), None);
+    }
+
+    #[test]
+    fn only_json_and_form_bodies_are_read() {
+        let kind = |value: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::CONTENT_TYPE, axum::http::HeaderValue::from_static(value));
+            body_kind(&headers)
+        };
+        assert!(kind("application/json; charset=utf-8") == Some(Kind::Json));
+        assert!(kind("Application/JSON") == Some(Kind::Json));
+        assert!(kind("application/x-www-form-urlencoded") == Some(Kind::Form));
+        assert!(kind("multipart/form-data; boundary=x").is_none());
+        assert!(kind("text/csv").is_none());
+        assert!(body_kind(&HeaderMap::new()).is_none());
+    }
+}

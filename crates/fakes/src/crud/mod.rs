@@ -180,8 +180,8 @@ impl CrudFake {
     }
 
     /// The collections of a User Manager deployment: `/users` (unique `email`, `username`; plain
-    /// index on `authUserId`), `/ums-config` (unique `userGroup`), `/roles` (unique `roleId`) and
-    /// `/jobs`.
+    /// index on `authUserId`), `/ums-config` (unique `userGroup`), `/roles` (unique `roleId`),
+    /// `/jobs` and `/audit` (the audit trail of `AUDIT_CRUD_ENDPOINT`).
     pub fn standard() -> Self {
         Self::builder()
             .collection_config(
@@ -192,6 +192,7 @@ impl CrudFake {
             .collection("/ums-config", &["userGroup"])
             .collection("/roles", &["roleId"])
             .collection("/jobs", &[])
+            .collection("/audit", &[])
             .build()
     }
 
