@@ -113,9 +113,9 @@ fn parse(pairs: Vec<(String, String)>) -> ApiResult<AuditQuery> {
 const RFC3339: &str = "an RFC 3339 date-time, e.g. 2026-01-31T12:00:00Z";
 
 /// An RFC 3339 time as a record's `at` is written (UTC, milliseconds), so that they compare as
-/// text.
+/// text. `T` and `Z` may be lower case (RFC 3339 §5.6).
 fn instant(text: &str) -> Option<String> {
-    let at = OffsetDateTime::parse(text, &Rfc3339).ok()?;
+    let at = OffsetDateTime::parse(&text.to_ascii_uppercase(), &Rfc3339).ok()?;
     let millis = at.unix_timestamp_nanos() / 1_000_000;
     Some(crate::jobs::iso_of_millis(i64::try_from(millis).ok()?))
 }
@@ -145,7 +145,7 @@ mod tests {
             ("target", "u1"),
             ("action", "user.create"),
             ("from", "2026-01-31T13:00:00+01:00"),
-            ("to", "2026-02-01T00:00:00.5Z"),
+            ("to", "2026-02-01t00:00:00.5z"),
             ("_l", "10"),
             ("_sk", "5"),
         ]))

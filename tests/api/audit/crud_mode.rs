@@ -135,3 +135,55 @@ async fn a_failing_audit_store_does_not_fail_the_request() {
     });
     assert!(logged, "the failed append is logged");
 }
+
+#[tokio::test]
+async fn a_refused_login_is_a_failure_a_throttled_one_is_locked_and_a_successful_one_is_not_recorded() {
+    // Arrange: the audit collection takes every insert; the provider refuses, throttles, accepts.
+    let app = TestApp::on_wiremock()
+        .with_env(&[("AUDIT_CRUD_ENDPOINT", "/audit")])
+        .start()
+        .await;
+    Mock::given(method("POST"))
+        .and(path_regex("^/audit"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"_id": "a1"})))
+        .mount(app.crud())
+        .await;
+    let answers = [
+        ResponseTemplate::new(403).set_body_json(json!({"message": "Wrong email or password."})),
+        ResponseTemplate::new(429).insert_header("retry-after", "30"),
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"accessToken": "a", "refreshToken": "r", "expireAt": 1})),
+    ];
+    let mut statuses = Vec::new();
+    for (i, answer) in answers.into_iter().enumerate() {
+        let mock = given("POST", "/oauth/token").respond_with(answer).expect(1);
+        let _scoped = mock.mount_as_scoped(app.auth()).await;
+        let login = json!({"username": format!("user-{i}@example.com"), "password": PASSWORD});
+        statuses.push(app.post_json("/oauth/token", &login).await.status().as_u16());
+    }
+
+    // Assert
+    assert_eq!(statuses, [403, 429, 200]);
+    let inserts: Vec<Value> = app
+        .crud()
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().starts_with("/audit"))
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    let seen: Vec<(&str, &str)> = inserts
+        .iter()
+        .map(|r| (r["action"].as_str().unwrap(), r["target"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("login.failure", "user-0@example.com"),
+            ("login.locked", "user-1@example.com")
+        ]
+    );
+    assert_eq!(inserts[1]["status"], 429);
+    assert!(!serde_json::to_string(&inserts).unwrap().contains(PASSWORD));
+}

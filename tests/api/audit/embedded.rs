@@ -74,7 +74,8 @@ async fn each_administrative_write_and_refused_login_is_recorded_in_embedded_mod
     assert_eq!(change.status(), 204);
     let states = json!([{"filter": {"_id": bo}, "stateTo": "TRASH"}]);
     assert_eq!(app.post_with("/users/state", &states, &ADMIN).await.status(), 200);
-    // Whatever their answers, soft delete and delete are recorded.
+    // Whatever their answers, the expiry callback, soft delete and delete are recorded.
+    send(&app, reqwest::Method::POST, &format!("/users/{id}/expire"), None).await;
     send(
         &app,
         reqwest::Method::POST,
@@ -83,6 +84,12 @@ async fn each_administrative_write_and_refused_login_is_recorded_in_embedded_mod
     )
     .await;
     send(&app, reqwest::Method::DELETE, &format!("/users/{id}"), None).await;
+    let dee = json!({"userGroup": "customer", "name": "Dee", "email": "dee@example.com"});
+    let dee = app
+        .post_with("/users", &dee, &ADMIN)
+        .await
+        .text_field("_id")
+        .await;
     let csv = "userGroup,name,email\ncustomer,Cy,cy@example.com\n";
     assert_eq!(app.import_csv(csv, &[]).await.status(), 200);
     let reconcile = app.post_with("/jobs/reconcile", &json!({}), &ADMIN).await;
@@ -97,6 +104,15 @@ async fn each_administrative_write_and_refused_login_is_recorded_in_embedded_mod
         .await;
     assert_eq!(bulk.status(), 202);
     let bulk_job = bulk.text_field("jobId").await;
+    let activation = app
+        .post_with(
+            "/jobs/bulk-activation",
+            &json!([{"filter": {"userId": bo}}]),
+            &ADMIN,
+        )
+        .await;
+    assert_eq!(activation.status(), 202);
+    let activation_job = activation.text_field("jobId").await;
     let group = json!({"userGroup": "partner", "crudSchema": {"type": "object"}});
     let group_id = app
         .post_with("/groups/", &group, &ADMIN)
@@ -154,6 +170,8 @@ async fn each_administrative_write_and_refused_login_is_recorded_in_embedded_mod
     );
     assert_eq!(the_record(&all, "user.soft_delete", &id)["fields"], json!([]));
     the_record(&all, "user.delete", &id);
+    the_record(&all, "user.expire", &id);
+    the_record(&all, "user.create", &dee);
     let import = of_action(&all, "user.import");
     assert_eq!(
         (import.len(), &import[0]["fields"]),
@@ -162,6 +180,11 @@ async fn each_administrative_write_and_refused_login_is_recorded_in_embedded_mod
     );
     the_record(&all, "job.reconcile.start", &job);
     the_record(&all, "job.change_password.start", &bulk_job);
+    let started = the_record(&all, "job.bulk_activation.start", &activation_job);
+    assert_eq!(
+        (&started["status"], &started["fields"]),
+        (&json!(202), &json!(["filter"]))
+    );
     the_record(&all, "group.create", "partner");
     the_record(&all, "group.update", "partner");
     the_record(&all, "group.delete", &group_id);
