@@ -50,7 +50,7 @@ struct AuditParams {
     responses(
         (status = 200, description = "The matching records, newest first", body = Vec<AuditRecord>),
         (status = 400, description = "Unknown or repeated parameter, a time that is not RFC 3339, `_l` or `_sk` \
-            out of range", body = ErrorBody),
+            out of range, a malformed `acl_rows` header (which does not apply to the records)", body = ErrorBody),
         (status = 501, description = "Records are written to the log only: no AUDIT_CRUD_ENDPOINT", body = ErrorBody),
         DownstreamFailures))]
 async fn list_audit(
