@@ -1,6 +1,8 @@
 //! user-manager-service: manages the users of an application across a user store and an
 //! authentication provider, as a drop-in replacement of the Mia-Platform User Manager Service.
 
+/// The audit trail: records of administrative writes and refused logins, and where they go.
+pub mod audit;
 /// Authentication provider port and adapters.
 pub mod auth;
 /// Access control (`AUTHZ_MODE=scopes`): scopes, access tokens, OAuth2 clients.

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::audit::AuditLog;
 use crate::auth::local::LocalAuth;
 use crate::authz::Authz;
 use crate::config::Config;
@@ -31,6 +32,8 @@ pub struct AppState {
     pub idempotency: Option<Arc<Idempotency>>,
     /// Access control, when `AUTHZ_MODE=scopes`: tokens, clients, the guard's decisions.
     pub authz: Option<Arc<Authz>>,
+    /// The audit trail: a collection (embedded `/audit`, `AUDIT_CRUD_ENDPOINT`) or log lines.
+    pub audit: Arc<dyn AuditLog>,
     /// The local provider itself (its JWKS and reset-password routes), when `AUTH_MODULE=local`.
     pub local_auth: Option<Arc<LocalAuth>>,
     /// Rönd, when `ROND_ENABLED` (for `/-/check-up`).

@@ -77,6 +77,8 @@ pub struct CrudConfig {
     /// `SAGA_CRUD_ENDPOINT` (new): the saga journal and idempotency records; the jobs
     /// collection when unset.
     pub saga_path: Option<String>,
+    /// `AUDIT_CRUD_ENDPOINT` (new): the audit trail; unset, records are log lines only.
+    pub audit_path: Option<String>,
 }
 
 /// Which authentication provider.

@@ -15,6 +15,7 @@ pub struct RawConfig {
     pub roles_crud_endpoint: Option<String>,
     pub jobs_crud_endpoint: Option<String>,
     pub saga_crud_endpoint: Option<String>,
+    pub audit_crud_endpoint: Option<String>,
     pub saga_recovery_grace_ms: Option<String>,
     pub reconcile_mode: Option<String>,
     pub reconcile_interval: Option<String>,

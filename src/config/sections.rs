@@ -58,6 +58,9 @@ pub(super) fn store_config(raw: &RawConfig) -> Result<StoreConfig, ConfigError> 
         saga_path: parse::optional(&raw.saga_crud_endpoint)
             .map(|v| endpoint(v, "SAGA_CRUD_ENDPOINT"))
             .transpose()?,
+        audit_path: parse::optional(&raw.audit_crud_endpoint)
+            .map(|v| endpoint(v, "AUDIT_CRUD_ENDPOINT"))
+            .transpose()?,
     }))
 }
 

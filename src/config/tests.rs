@@ -46,6 +46,19 @@ fn no_crud_or_auth_variable_selects_embedded_mode_with_local_auth() {
 }
 
 #[test]
+fn audit_crud_endpoint_is_a_collection_path() {
+    let config = with(&[("AUDIT_CRUD_ENDPOINT", "/audit")]).unwrap();
+    let StoreConfig::Crud(crud) = &config.store else {
+        panic!("not crud mode")
+    };
+    assert_eq!(crud.audit_path.as_deref(), Some("/audit"));
+    assert_eq!(
+        invalid_var(with(&[("AUDIT_CRUD_ENDPOINT", "audit")])),
+        "AUDIT_CRUD_ENDPOINT"
+    );
+}
+
+#[test]
 fn crud_mode_uses_mia_defaults() {
     let config = with(&[]).unwrap();
     let StoreConfig::Crud(crud) = &config.store else {
@@ -55,6 +68,7 @@ fn crud_mode_uses_mia_defaults() {
     assert_eq!(crud.users_path, "/users");
     assert_eq!(crud.groups_path, "/ums-config");
     assert_eq!(crud.roles_path, None);
+    assert_eq!(crud.audit_path, None, "no audit collection: log lines");
     let AuthConfig::Auth0Client(auth) = &config.auth else {
         panic!("not auth0")
     };

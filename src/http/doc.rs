@@ -265,6 +265,9 @@ pub(super) fn served(mut doc: OpenApi, state: &AppState) -> OpenApi {
     if !state.users.capabilities().bulk_import {
         absent.push("/jobs/bulk-activation");
     }
+    if !state.audit.readable() {
+        absent.push("/audit");
+    }
     if !state.users.capabilities().sessions {
         absent.extend(["/refreshtoken", "/userinfo"]);
         if state.authz.is_none() {

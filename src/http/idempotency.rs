@@ -108,7 +108,7 @@ fn key_of(headers: &HeaderMap) -> Result<Key, ApiError> {
 }
 
 /// The whole body, under the limit the JSON extractor applies (413 above).
-async fn read_body(parts: &request::Parts, body: Body) -> Result<Bytes, ApiError> {
+pub(super) async fn read_body(parts: &request::Parts, body: Body) -> Result<Bytes, ApiError> {
     let mut probe = Request::new(body);
     // The body limit travels in the request extensions (`DefaultBodyLimit`).
     *probe.extensions_mut() = parts.extensions.clone();

@@ -1,6 +1,7 @@
 //! The HTTP boundary: the router with its layers (request id, request logs and metrics, panics,
 //! body limit), the Mia 404/405 fallbacks and the OpenAPI document built from the routes.
 
+mod audit;
 pub(crate) mod authz;
 mod doc;
 pub mod error;
@@ -27,6 +28,8 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::http::error::ApiError;
 use crate::state::AppState;
 
+pub use audit::coverage as audit_coverage;
+
 /// Top-level OpenAPI information; paths come from the route modules.
 #[derive(OpenApi)]
 #[openapi(
@@ -48,6 +51,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(groups::router())
         .merge(local_auth::router())
         .merge(authz::clients::router())
+        .merge(audit::router())
 }
 
 /// The OpenAPI document of every route, whatever the configuration (the service serves the
@@ -62,7 +66,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// outermost first: a request id is set when missing (so every log line has one);
 /// `observe` opens the request span, logs `request completed` and records metrics; the id is
 /// copied to the response; panics become Mia 500 bodies; bodies over the limit are refused (413);
-/// `Idempotency-Key` is honoured on the routes that create (`idempotency::ROUTES`).
+/// the operations of `audit::table::AUDITED` are recorded in the audit trail (outside the
+/// idempotency guard, so a refused or replayed key is recorded too); `Idempotency-Key` is
+/// honoured on the routes that create (`idempotency::ROUTES`).
 /// `GET /documentation/json` serves the OpenAPI document of the routes this configuration serves.
 pub fn router(state: AppState) -> Router {
     let (api, doc) = routes().split_for_parts();
@@ -78,6 +84,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             idempotency::guard,
         ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), audit::record))
         .with_state(state)
         .layer(
             ServiceBuilder::new()

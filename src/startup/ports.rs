@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::StartupError;
+use crate::audit::{AuditLog, LogLines, StoredAuditLog};
 use crate::auth::auth0_client::{Auth0Client, Auth0ClientConfig};
 use crate::auth::local::{LocalAuth, LocalAuthConfig, SigningKey};
 use crate::auth::AuthProvider;
@@ -50,6 +51,8 @@ struct Stores {
     sagas: Option<Arc<dyn Collection>>,
     /// The OAuth2 clients: `CLIENTS_CRUD_ENDPOINT` in CRUD mode.
     clients: Option<Arc<dyn Collection>>,
+    /// The audit trail: `AUDIT_CRUD_ENDPOINT`, the embedded `/audit` table; none: log lines.
+    audit: Option<Arc<dyn Collection>>,
 }
 
 /// Builds every port from the configuration.
@@ -124,6 +127,10 @@ pub fn build_state(config: Config) -> Result<AppState, StartupError> {
         );
         Jobs { store, runner }
     });
+    let audit: Arc<dyn AuditLog> = match stores.audit {
+        Some(collection) => Arc::new(StoredAuditLog::new(collection)),
+        None => Arc::new(LogLines),
+    };
     let groups = GroupAdmin {
         groups: stores.groups,
         registry,
@@ -139,6 +146,7 @@ pub fn build_state(config: Config) -> Result<AppState, StartupError> {
         groups: Arc::new(groups),
         jobs,
         idempotency,
+        audit,
         local_auth,
         policy,
         timer,
@@ -173,6 +181,10 @@ fn crud_stores(http: &reqwest::Client, crud: &CrudConfig, config: &Config) -> St
             .clients_endpoint
             .as_deref()
             .map(|path| collection(path, "client")),
+        audit: crud
+            .audit_path
+            .as_deref()
+            .map(|path| collection(path, "audit record")),
     }
 }
 
@@ -210,6 +222,12 @@ fn embedded_stores(db: &EmbeddedDb, config: &Config) -> Result<Stores, StartupEr
         jobs: Some(open("/jobs", &[], &["kind", "status"], DocState::Draft)?),
         sagas: Some(open("/sagas", &[], &["kind", "userId"], DocState::Draft)?),
         clients: Some(open("/clients", &["clientId"], &[], DocState::Public)?),
+        audit: Some(open(
+            "/audit",
+            &[],
+            &["at", "actor", "target", "action"],
+            DocState::Public,
+        )?),
     })
 }
 

@@ -3,6 +3,7 @@
 
 mod access_control;
 mod architecture;
+mod audit;
 mod auth0_adapter;
 mod binary;
 mod composer_flows;

@@ -84,14 +84,22 @@ pub async fn guard(
     if let Err(error) = authz.require(&principal, scope) {
         return ApiError::from(error).into_response();
     }
-    if let Ok(actor) = HeaderValue::from_str(&principal.actor()) {
+    let actor = principal.actor();
+    if let Ok(value) = HeaderValue::from_str(&actor) {
         request
             .headers_mut()
-            .insert(state.config.headers.user_id.clone(), actor);
+            .insert(state.config.headers.user_id.clone(), value);
     }
     request.extensions_mut().insert(principal);
-    next.run(request).await
+    let mut response = next.run(request).await;
+    response.extensions_mut().insert(VerifiedActor(actor));
+    response
 }
+
+/// The caller the guard verified, on the response (for the audit trail, which records after the
+/// answer and must not believe a user id header the caller sent).
+#[derive(Clone, Debug)]
+pub struct VerifiedActor(pub String);
 
 /// The request id the request-id layer set.
 fn request_id(request: &Request) -> String {

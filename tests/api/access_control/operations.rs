@@ -107,7 +107,8 @@ async fn public_routes_need_no_token() {
 }
 
 #[tokio::test]
-async fn the_caller_recorded_by_the_store_is_the_verified_client_not_the_header_it_sends() {
+async fn the_caller_recorded_by_the_store_and_the_audit_trail_is_the_verified_client_not_the_header_it_sends()
+{
     let dir = temp_data_dir();
     let app = scoped_app(&dir).await;
     let admin = admin_token(&app, &dir).await;
@@ -141,4 +142,34 @@ async fn the_caller_recorded_by_the_store_is_the_verified_client_not_the_header_
         .unwrap()
         .to_owned();
     assert_eq!(read["creatorId"], format!("client:{client_id}"), "{read}");
+    let records: Value = app
+        .client
+        .get(app.url("/audit?action=user.create"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(records[0]["actor"], format!("client:{client_id}"), "{records}");
+    let refused = app
+        .client
+        .delete(app.url(&format!("/users/{id}")))
+        .header("miauserid", "somebody-else")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    let records: Value = app
+        .client
+        .get(app.url("/audit?action=user.delete"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(records[0].get("actor").is_none_or(Value::is_null), "{records}");
 }

@@ -180,8 +180,9 @@ impl CrudFake {
     }
 
     /// The collections of a User Manager deployment: `/users` (unique `email`, `username`; plain
-    /// index on `authUserId`), `/ums-config` (unique `userGroup`), `/roles` (unique `roleId`) and
-    /// `/jobs`, and `/clients` (unique `clientId`: the OAuth2 clients of `CLIENTS_CRUD_ENDPOINT`).
+    /// index on `authUserId`), `/ums-config` (unique `userGroup`), `/roles` (unique `roleId`),
+    /// `/jobs`, `/clients` (unique `clientId`: the OAuth2 clients of `CLIENTS_CRUD_ENDPOINT`) and
+    /// `/audit` (the audit trail of `AUDIT_CRUD_ENDPOINT`).
     pub fn standard() -> Self {
         Self::builder()
             .collection_config(
@@ -193,6 +194,7 @@ impl CrudFake {
             .collection("/roles", &["roleId"])
             .collection("/jobs", &[])
             .collection("/clients", &["clientId"])
+            .collection("/audit", &[])
             .build()
     }
 
