@@ -5,6 +5,7 @@
 mod consistency;
 mod limits;
 mod parse;
+mod protection;
 mod raw;
 mod sections;
 
@@ -16,6 +17,7 @@ use reqwest::header::HeaderName;
 pub use consistency::{ConsistencyConfig, ReconcileMode};
 pub use limits::{describe as describe_limit, InputLimits};
 use parse::number;
+pub use protection::{LoginLockout, PasswordPolicy, ProtectionConfig};
 pub use raw::RawConfig;
 use sections::{
     auth_config, bulk_config, header_names, rond_config, store_config, timer_config, user_policy,
@@ -225,6 +227,8 @@ pub struct Config {
     pub limits: InputLimits,
     /// The saga journal's recovery and the reconciler (new).
     pub consistency: ConsistencyConfig,
+    /// Login lockout, password policy and trusted proxies (new).
+    pub protection: ProtectionConfig,
 }
 
 impl Config {
@@ -285,10 +289,30 @@ impl TryFrom<RawConfig> for Config {
             data_dir: std::path::PathBuf::from(parse::optional(&raw.data_dir).unwrap_or("./data")),
             limits: limits::limits_config(&raw)?,
             consistency,
+            protection: protection_for(&raw, &auth)?,
             store,
             auth,
         })
     }
+}
+
+/// The protection section; with the local provider, generated passwords (`RANDOM_PWD_LENGTH`)
+/// must be long enough for the policy.
+fn protection_for(raw: &RawConfig, auth: &AuthConfig) -> Result<ProtectionConfig, ConfigError> {
+    let protection = protection::protection_config(raw)?;
+    let generated = number(&raw.random_pwd_length, "RANDOM_PWD_LENGTH", 8usize)?;
+    let bounds = protection.password.min_length..=protection.password.max_length;
+    if matches!(auth, AuthConfig::Local { .. }) && !bounds.contains(&generated) {
+        return Err(ConfigError::Invalid {
+            var: "RANDOM_PWD_LENGTH",
+            problem: format!(
+                "{generated} is outside PASSWORD_MIN_LENGTH..PASSWORD_MAX_LENGTH ({}..{}): generated passwords must pass the password policy",
+                bounds.start(),
+                bounds.end()
+            ),
+        });
+    }
+    Ok(protection)
 }
 
 #[cfg(test)]

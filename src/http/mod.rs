@@ -1,6 +1,7 @@
 //! The HTTP boundary: the router with its layers (request id, request logs and metrics, panics,
 //! body limit), the Mia 404/405 fallbacks and the OpenAPI document built from the routes.
 
+pub mod client_address;
 mod doc;
 pub mod error;
 pub mod extract;

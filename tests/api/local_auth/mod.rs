@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 use user_manager_service::auth::local::{LocalAuth, LocalAuthConfig};
 use user_manager_service::auth::{AuthError, AuthProvider, NewAuthUser};
 use user_manager_service::clock::ManualClock;
+use user_manager_service::config::{LoginLockout, PasswordPolicy};
 use user_manager_service::context::CallContext;
 use user_manager_service::downstream::build_http_client;
 use user_manager_service::secret::Secret;
@@ -78,6 +79,8 @@ pub async fn local(webhook: Option<String>) -> Local {
         reset_webhook_url: webhook,
         http,
         clock: clock.clone(),
+        lockout: LoginLockout::default(),
+        password_policy: PasswordPolicy::default(),
     })
     .unwrap();
     Local {
