@@ -203,4 +203,27 @@ mod tests {
         let error = raw(&[("PASSWORD_MIN_LENGTH", "20"), ("PASSWORD_MAX_LENGTH", "12")]).unwrap_err();
         assert!(error.to_string().starts_with("PASSWORD_MAX_LENGTH"), "{error}");
     }
+
+    #[test]
+    fn with_the_local_provider_generated_passwords_must_fit_the_policy() {
+        let embedded = |pairs: &[(&str, &str)]| super::super::Config::from_pairs(pairs.iter().copied());
+        let error = embedded(&[("RANDOM_PWD_LENGTH", "6")]).unwrap_err();
+        assert!(
+            error.to_string().starts_with("RANDOM_PWD_LENGTH: 6 is outside"),
+            "{error}"
+        );
+        let error = embedded(&[("PASSWORD_MIN_LENGTH", "12")]).unwrap_err();
+        assert!(
+            error.to_string().starts_with("RANDOM_PWD_LENGTH: 8 is outside"),
+            "{error}"
+        );
+        assert!(embedded(&[("PASSWORD_MIN_LENGTH", "12"), ("RANDOM_PWD_LENGTH", "16")]).is_ok());
+        let auth0 = [
+            ("USERS_CRUD_ENDPOINT", "/users"),
+            ("UMS_CONFIG_CRUD_ENDPOINT", "/ums-config"),
+            ("AUTH_SERVICE", "auth0-client"),
+            ("RANDOM_PWD_LENGTH", "6"),
+        ];
+        assert!(embedded(&auth0).is_ok(), "the Auth0 Client has its own policy");
+    }
 }
