@@ -23,6 +23,9 @@ pub struct CallContext {
     /// set by the gateway; in `AUTHZ_MODE=scopes` set by this service from the verified token).
     /// `None` for work no caller started and for anonymous requests.
     pub actor: Option<String>,
+    /// The address of the client: the TCP peer, or with `TRUSTED_PROXIES` the right-most
+    /// `x-forwarded-for` address that is not a trusted proxy. `None` outside a request.
+    pub client_address: Option<std::net::IpAddr>,
 }
 
 impl CallContext {
@@ -66,6 +69,7 @@ impl std::fmt::Debug for CallContext {
             .field("acl", &self.acl)
             .field("session", &self.session)
             .field("actor", &self.actor)
+            .field("client_address", &self.client_address)
             .field(
                 "timer_headers",
                 &self.timer_headers.iter().map(|(k, _)| k).collect::<Vec<_>>(),

@@ -6,6 +6,7 @@ mod authz;
 mod consistency;
 mod limits;
 mod parse;
+mod protection;
 mod raw;
 mod sections;
 
@@ -18,6 +19,7 @@ pub use authz::{AuthzConfig, AuthzMode, MIN_CLIENT_SECRET_CHARS};
 pub use consistency::{ConsistencyConfig, ReconcileMode};
 pub use limits::{describe as describe_limit, InputLimits};
 use parse::number;
+pub use protection::{LoginLockout, PasswordPolicy, ProtectionConfig};
 pub use raw::RawConfig;
 use sections::{
     auth_config, bulk_config, header_names, rond_config, store_config, timer_config, user_policy,
@@ -231,6 +233,8 @@ pub struct Config {
     pub consistency: ConsistencyConfig,
     /// Access control (new): `AUTHZ_MODE` and the OAuth2 clients.
     pub authz: AuthzConfig,
+    /// Login lockout, password policy and trusted proxies (new).
+    pub protection: ProtectionConfig,
 }
 
 impl Config {
@@ -293,10 +297,30 @@ impl TryFrom<RawConfig> for Config {
             limits: limits::limits_config(&raw)?,
             consistency,
             authz,
+            protection: protection_for(&raw, &auth)?,
             store,
             auth,
         })
     }
+}
+
+/// The protection section; with the local provider, generated passwords (`RANDOM_PWD_LENGTH`)
+/// must be long enough for the policy.
+fn protection_for(raw: &RawConfig, auth: &AuthConfig) -> Result<ProtectionConfig, ConfigError> {
+    let protection = protection::protection_config(raw)?;
+    let generated = number(&raw.random_pwd_length, "RANDOM_PWD_LENGTH", 8usize)?;
+    let bounds = protection.password.min_length..=protection.password.max_length;
+    if matches!(auth, AuthConfig::Local { .. }) && !bounds.contains(&generated) {
+        return Err(ConfigError::Invalid {
+            var: "RANDOM_PWD_LENGTH",
+            problem: format!(
+                "{generated} is outside PASSWORD_MIN_LENGTH..PASSWORD_MAX_LENGTH ({}..{}): generated passwords must pass the password policy",
+                bounds.start(),
+                bounds.end()
+            ),
+        });
+    }
+    Ok(protection)
 }
 
 #[cfg(test)]

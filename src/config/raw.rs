@@ -66,4 +66,11 @@ pub struct RawConfig {
     pub data_dir: Option<String>,
     pub groups_config_dir: Option<String>,
     pub password_reset_webhook_url: Option<String>,
+    pub login_max_failures: Option<String>,
+    pub login_max_failures_per_address: Option<String>,
+    pub login_lockout_seconds: Option<String>,
+    pub password_min_length: Option<String>,
+    pub password_max_length: Option<String>,
+    pub password_min_score: Option<String>,
+    pub trusted_proxies: Option<String>,
 }

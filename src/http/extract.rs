@@ -2,12 +2,15 @@
 //! `ApiJson<T>` for bodies and `Ctx` for the downstream `CallContext`.
 
 use axum::extract::rejection::{JsonRejection, PathRejection};
-use axum::extract::{FromRequest, FromRequestParts};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::context::{Acl, CallContext, SessionHeaders};
+use crate::http::client_address::client_address;
 use crate::http::error::{ApiError, ApiResult};
 use crate::secret::Secret;
 use crate::state::AppState;
@@ -108,8 +111,15 @@ impl FromRequestParts<AppState> for Ctx {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let ctx = call_context(&parts.headers, state);
+        let mut ctx = call_context(&parts.headers, state);
         check_acl(&parts.headers, &ctx.acl)?;
+        ctx.client_address = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| {
+                let trusted = &state.config.protection.trusted_proxies;
+                client_address(peer.ip(), &parts.headers, trusted)
+            });
         Ok(Ctx(ctx))
     }
 }
@@ -198,6 +208,8 @@ pub fn call_context(headers: &HeaderMap, state: &AppState) -> CallContext {
             cookie: text("cookie").map(Secret::new),
             client_key: text("client-key").map(Secret::new),
         },
+        // Set by the `Ctx` extractor, which sees the connection.
+        client_address: None,
     }
 }
 

@@ -35,7 +35,8 @@ struct ResetBody {
     /// The token of the reset email; unknown, used or expired tokens are a 400.
     #[schema(min_length = 1, format = Password)]
     token: String,
-    /// The new password, at least 8 characters (`MIN_PASSWORD_CHARS`).
+    /// The new password: the password policy applies (`PASSWORD_MIN_LENGTH`, 8 by default,
+    /// `PASSWORD_MAX_LENGTH` and the strength check).
     #[schema(min_length = 8, format = Password)]
     new_password: String,
 }

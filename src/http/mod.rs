@@ -3,6 +3,7 @@
 
 mod audit;
 pub(crate) mod authz;
+pub mod client_address;
 mod doc;
 pub mod error;
 pub mod extract;

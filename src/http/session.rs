@@ -146,8 +146,12 @@ enum TokenAnswer {
         (status = 400, description = "Malformed JSON or form, username/password missing or not strings, \
             client credentials missing, a scope the client does not have, or client credentials without AUTHZ_MODE=scopes",
             body = ErrorBody),
-        (status = 401, description = "The auth provider refused the login, or wrong client credentials", body = ErrorBody),
-        (status = 403, description = "Wrong username or password, or blocked user", body = ErrorBody),
+        (status = 401, description = "The auth provider refused the login (local provider: an unknown user, a wrong \
+            password and a blocked user all get the same answer), or wrong client credentials", body = ErrorBody),
+        (status = 403, description = "Wrong username or password, or blocked user (Auth0 Client)", body = ErrorBody),
+        (status = 429, description = "Too many failed logins (local provider): the account, the client address or the \
+            login name is locked for `LOGIN_LOCKOUT_SECONDS`, even for the right password", body = ErrorBody,
+            headers(("retry-after" = u64, description = "Seconds until the lock ends"))),
         JsonBodyRefusals,
         DownstreamFailures))]
 async fn login(
@@ -184,7 +188,8 @@ async fn login(
             headers(("set-cookie" = String, description = "`sid` session cookie (website scope)"))),
         (status = 400, description = "Malformed JSON, or refreshToken missing or not a string", body = ErrorBody),
         (status = 401, description = "No session, an invalid refresh token, or the provider refused the tokens \
-            (local provider: an access token not its own, or another user's)", body = ErrorBody),
+            (local provider: an access token not its own, or another user's; a blocked user's refresh token \
+            is answered as an invalid one)", body = ErrorBody),
         (status = 403, description = "The provider refused the refresh", body = ErrorBody),
         JsonBodyRefusals,
         DownstreamFailures))]

@@ -117,7 +117,11 @@ impl Application {
     /// Serves until the shutdown token is cancelled.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let token = self.shutdown.clone();
-        axum::serve(self.listener, self.router)
+        // The peer address reaches handlers as `ConnectInfo` (the client address of logins).
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(self.listener, service)
             .with_graceful_shutdown(async move { token.cancelled().await })
             .await
     }

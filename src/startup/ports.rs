@@ -253,6 +253,8 @@ fn local_auth(
         reset_webhook_url,
         http,
         clock: Arc::new(crate::clock::SystemClock),
+        lockout: config.protection.lockout.clone(),
+        password_policy: config.protection.password.clone(),
     };
     LocalAuth::new(settings).map_err(|e| StartupError::LocalAuth(e.to_string()))
 }

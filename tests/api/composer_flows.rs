@@ -10,7 +10,7 @@ async fn app() -> TestApp {
 }
 
 async fn create(app: &TestApp, name: &str, email: &str) -> String {
-    let body = json!({"userGroup": "customer", "name": name, "email": email, "password": "Passw0rd!"});
+    let body = json!({"userGroup": "customer", "name": name, "email": email, "password": "Kettle-Lamp-42!"});
     let response = app.post_json("/users/", &body).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
     response.text_field("_id").await

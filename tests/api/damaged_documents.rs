@@ -46,7 +46,8 @@ async fn embedded_a_document_too_deep_to_read_is_reported_skipped_and_deletable(
     let client = app.client.clone();
     let mut ids = Vec::new();
     for (name, email) in [("Ann", "ann@example.com"), ("Bob", "bob@example.com")] {
-        let body = json!({"userGroup": "customer", "name": name, "email": email, "password": "Passw0rd!"});
+        let body =
+            json!({"userGroup": "customer", "name": name, "email": email, "password": "Kettle-Lamp-42!"});
         let response = client.post(app.url("/users/")).json(&body).send().await.unwrap();
         assert_eq!(response.status(), 200);
         ids.push(response.text_field("_id").await);
@@ -111,7 +112,7 @@ async fn embedded_a_document_too_deep_to_read_is_reported_skipped_and_deletable(
     assert_eq!(status, 404);
     let login = client
         .post(app.url("/oauth/token"))
-        .json(&json!({"username": "ann@example.com", "password": "Passw0rd!"}))
+        .json(&json!({"username": "ann@example.com", "password": "Kettle-Lamp-42!"}))
         .send()
         .await
         .unwrap();

@@ -13,7 +13,7 @@ async fn the_readme_walk_through_works_on_the_embedded_mode() {
     let app = TestApp::embedded(&dir).start().await;
 
     // Create a user valid for the shipped `customer` group.
-    let ann = json!({"userGroup": "customer", "name": "Ann", "email": "ann@example.com", "password": "Passw0rd!", "roles": ["viewer"]});
+    let ann = json!({"userGroup": "customer", "name": "Ann", "email": "ann@example.com", "password": "Kettle-Lamp-42!", "roles": ["viewer"]});
     let response = app.post_json("/users/", &ann).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
     let id = response.text_field("_id").await;
@@ -22,7 +22,7 @@ async fn the_readme_walk_through_works_on_the_embedded_mode() {
     let login = app
         .post_json(
             "/oauth/token",
-            &json!({"username": "ann@example.com", "password": "Passw0rd!"}),
+            &json!({"username": "ann@example.com", "password": "Kettle-Lamp-42!"}),
         )
         .await;
     assert_eq!(login.status(), 200);
@@ -87,8 +87,7 @@ async fn the_readme_walk_through_works_on_the_embedded_mode() {
 async fn users_credentials_and_jobs_survive_a_restart() {
     let dir = temp_data_dir();
     let app = TestApp::embedded(&dir).start().await;
-    let bea =
-        json!({"userGroup": "customer", "name": "Bea", "email": "bea@example.com", "password": "Passw0rd!"});
+    let bea = json!({"userGroup": "customer", "name": "Bea", "email": "bea@example.com", "password": "Kettle-Lamp-42!"});
     let id = app.post_json("/users/", &bea).await.text_field("_id").await;
     let job = app
         .post_json("/jobs/change-password/bulk", &json!({"authUsersIds": [id]}))
@@ -103,7 +102,7 @@ async fn users_credentials_and_jobs_survive_a_restart() {
     let login = app
         .post_json(
             "/oauth/token",
-            &json!({"username": "bea@example.com", "password": "Passw0rd!"}),
+            &json!({"username": "bea@example.com", "password": "Kettle-Lamp-42!"}),
         )
         .await;
     assert_eq!(
@@ -153,8 +152,7 @@ async fn the_data_dir_and_the_sqlite_files_are_private_to_the_owner() {
     assert_eq!(mode(&data), 0o700, "DATA_DIR created by the service");
     assert_eq!(mode(&db), 0o600, "after startup");
 
-    let ann =
-        json!({"userGroup": "customer", "name": "Ann", "email": "ann@example.com", "password": "Passw0rd!"});
+    let ann = json!({"userGroup": "customer", "name": "Ann", "email": "ann@example.com", "password": "Kettle-Lamp-42!"});
     assert_eq!(app.post_json("/users/", &ann).await.status(), 200);
     for file in &files {
         assert_eq!(mode(file), 0o600, "{} after the first write", file.display());

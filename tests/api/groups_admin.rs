@@ -21,13 +21,13 @@ async fn a_group_created_through_the_service_validates_the_next_user_at_once() {
     let stored = app.crud_fake().document("/ums-config", &id).unwrap();
     assert_eq!(stored["__STATE__"], "PUBLIC");
 
-    let user = json!({"userGroup": "operator", "name": "Olga", "email": "olga@x.io", "desk": "three", "password": "Passw0rd!"});
+    let user = json!({"userGroup": "operator", "name": "Olga", "email": "olga@x.io", "desk": "three", "password": "Kettle-Lamp-42!"});
     let response = app.post_json("/users/", &user).await;
     assert_eq!(response.status(), 400);
     let message = response.text_field("message").await;
     assert!(message.contains("/desk"), "{message}");
 
-    let user = json!({"userGroup": "operator", "name": "Olga", "email": "olga@x.io", "desk": 3, "password": "Passw0rd!"});
+    let user = json!({"userGroup": "operator", "name": "Olga", "email": "olga@x.io", "desk": 3, "password": "Kettle-Lamp-42!"});
     assert_eq!(app.post_json("/users/", &user).await.status(), 200);
 }
 
@@ -92,7 +92,7 @@ async fn updated_and_deleted_groups_apply_to_the_next_user_request() {
     let response = app.patch_json(&format!("/groups/{id}"), &update).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
     let user =
-        json!({"userGroup": "operator", "name": "Olga", "email": "olga@x.io", "password": "Passw0rd!"});
+        json!({"userGroup": "operator", "name": "Olga", "email": "olga@x.io", "password": "Kettle-Lamp-42!"});
     assert_eq!(
         app.post_json("/users/", &user).await.status(),
         200,
@@ -106,7 +106,7 @@ async fn updated_and_deleted_groups_apply_to_the_next_user_request() {
     let response = app.delete(&format!("/groups/{id}")).await;
     assert_eq!(response.status(), 204);
     let user =
-        json!({"userGroup": "operator", "name": "Otto", "email": "otto@x.io", "password": "Passw0rd!"});
+        json!({"userGroup": "operator", "name": "Otto", "email": "otto@x.io", "password": "Kettle-Lamp-42!"});
     let response = app.post_json("/users/", &user).await;
     assert_eq!(response.status(), 400);
     assert_eq!(

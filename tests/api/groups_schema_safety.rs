@@ -173,15 +173,13 @@ async fn a_cyclic_schema_already_in_the_embedded_store_only_disables_its_group()
         "{warnings:?}"
     );
 
-    let user =
-        json!({"userGroup": "loop", "name": "Lou", "email": "lou@example.com", "password": "Passw0rd!"});
+    let user = json!({"userGroup": "loop", "name": "Lou", "email": "lou@example.com", "password": "Kettle-Lamp-42!"});
     let response = within_seconds(app.client.post(app.url("/users/")).json(&user)).await;
     assert_eq!(response.status(), 400);
     assert!(message(response).await.contains("has an invalid crudSchema"));
 
     // The shipped groups still work.
-    let user =
-        json!({"userGroup": "customer", "name": "Ann", "email": "ann@example.com", "password": "Passw0rd!"});
+    let user = json!({"userGroup": "customer", "name": "Ann", "email": "ann@example.com", "password": "Kettle-Lamp-42!"});
     let response = within_seconds(app.client.post(app.url("/users/")).json(&user)).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
     app.shutdown.cancel();

@@ -70,7 +70,7 @@ async fn change_password_reaches_the_auth_fake_for_a_known_user_and_404s_for_an_
     let app = TestApp::on_fakes().start().await;
     let id = app
         .auth_fake()
-        .insert_user("ann@example.com", Some("ann"), "Passw0rd!");
+        .insert_user("ann@example.com", Some("ann"), "Kettle-Lamp-42!");
     let response = app
         .post_json("/users/change-password", &json!({"authUserId": id}))
         .await;

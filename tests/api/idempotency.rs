@@ -321,7 +321,7 @@ async fn the_embedded_mode_replays_creates_and_registrations() {
     );
 
     // A 204 without a body is replayed as it was.
-    let register = json!({"_id": id, "password": "Passw0rd!"});
+    let register = json!({"_id": id, "password": "Kettle-Lamp-42!"});
     let first = post_keyed(&app, "/users/register", &register, "e-2").await;
     assert_eq!(first.status(), 204);
     let again = post_keyed(&app, "/users/register", &register, "e-2").await;

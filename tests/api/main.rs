@@ -22,6 +22,7 @@ mod jobs_core;
 mod local_auth;
 mod openapi_document;
 mod operations;
+mod protection;
 mod rond_timer_adapters;
 mod session;
 mod store_contract;

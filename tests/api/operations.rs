@@ -413,7 +413,7 @@ async fn the_local_providers_routes_answer_501_with_the_auth0_client() {
     let response = app
         .post_json(
             "/users/reset-password",
-            &json!({"token": "t", "newPassword": "Passw0rd!"}),
+            &json!({"token": "t", "newPassword": "Kettle-Lamp-42!"}),
         )
         .await;
     assert_eq!(response.status(), 501);

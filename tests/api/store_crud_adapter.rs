@@ -50,6 +50,7 @@ fn context() -> CallContext {
         request_id: "req-1".to_owned(),
         actor: Some("user-1".to_owned()),
         timer_headers: Vec::new(),
+        ..CallContext::default()
     }
 }
 

@@ -7,8 +7,7 @@ use serde_json::{json, Value};
 use crate::helpers::{temp_data_dir, TestApp};
 
 async fn create_ann(app: &TestApp) -> String {
-    let ann =
-        json!({"userGroup": "customer", "name": "Ann", "email": "ann@example.com", "password": "Passw0rd!"});
+    let ann = json!({"userGroup": "customer", "name": "Ann", "email": "ann@example.com", "password": "Kettle-Lamp-42!"});
     let response = app.post_json("/users/", &ann).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
     response.json::<Value>().await.unwrap()["_id"]

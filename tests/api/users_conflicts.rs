@@ -73,14 +73,14 @@ async fn crud_mode_an_email_change_to_a_taken_one_is_a_409_in_words() {
 async fn embedded_mode_a_taken_email_is_the_same_409_on_create_and_on_update() {
     let dir = temp_data_dir();
     let app = TestApp::embedded(&dir).start().await;
-    let ann = json!({"userGroup": "customer", "name": "Ann", "email": "a@b.c", "password": "Passw0rd!"});
+    let ann =
+        json!({"userGroup": "customer", "name": "Ann", "email": "a@b.c", "password": "Kettle-Lamp-42!"});
     assert_eq!(app.post_json("/users/", &ann).await.status(), 200);
 
     let message = conflict_message(app.post_json("/users/", &ann).await).await;
     assert!(message.ends_with(EMAIL_TAKEN), "{message:?}");
 
-    let bob =
-        json!({"userGroup": "customer", "name": "Bob", "email": "bob@example.com", "password": "Passw0rd!"});
+    let bob = json!({"userGroup": "customer", "name": "Bob", "email": "bob@example.com", "password": "Kettle-Lamp-42!"});
     let created: Value = app.post_json("/users/", &bob).await.json().await.unwrap();
     let bob_id = created["_id"].as_str().unwrap();
     let update = json!({"$set": {"email": "a@b.c"}});

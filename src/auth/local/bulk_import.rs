@@ -82,14 +82,12 @@ impl LocalAuth {
         let (Some(id), Some(email)) = (text("user_id"), text("email")) else {
             return Ok(failure(record, "FORMAT", "a user needs a user_id and an email"));
         };
-        let user = Credential {
-            doc_id: String::new(),
-            id: id.to_owned(),
-            email: Some(normalize_email(email)),
-            username: text("username").map(str::to_owned),
-            password_hash: None,
-            blocked: record.get("blocked").and_then(Value::as_bool).unwrap_or(false),
-        }
+        let user = Credential::new(
+            id.to_owned(),
+            Some(normalize_email(email)),
+            text("username").map(str::to_owned),
+            record.get("blocked").and_then(Value::as_bool).unwrap_or(false),
+        )
         .auth_user();
         let existing = self.credential(ctx, id).await?;
         if existing.is_some() && !upsert {
@@ -136,13 +134,23 @@ impl LocalAuth {
         if let Some(username) = &user.username {
             set.insert("username".into(), username.clone().into());
         }
-        let update = json!({ "$set": set });
+        // Blocking revokes the user's tokens, as `update_user` does.
+        let blocks = user.blocked && !current.blocked;
+        let update = if blocks {
+            json!({ "$set": set, "$inc": { "tokenGeneration": 1 } })
+        } else {
+            json!({ "$set": set })
+        };
         match self
             .config
             .credentials
             .patch(ctx, &current.doc_id, &Filter::default(), &update)
             .await
         {
+            Ok(Some(_)) if blocks => {
+                self.revoke_sessions(ctx, &current.id).await?;
+                Ok(Outcome::Updated)
+            }
             Ok(Some(_)) => Ok(Outcome::Updated),
             Ok(None) => Ok(failure(
                 record,

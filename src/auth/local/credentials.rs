@@ -3,8 +3,10 @@
 //! never put in an [`AuthUser`].
 
 use serde_json::{json, Map, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 
-use super::{call, conflict, internal, invalid, new_auth_id, not_found, password, LocalAuth};
+use super::{call, conflict, internal, new_auth_id, not_found, LocalAuth};
 use crate::auth::{AuthResult, AuthUser, AuthUserPatch, NewAuthUser};
 use crate::context::CallContext;
 use crate::store::query::MAX_LIMIT;
@@ -28,11 +30,34 @@ pub(super) struct Credential {
     /// PHC string, or `!` (no password yet).
     pub password_hash: Option<String>,
     pub blocked: bool,
+    /// `failedLogins`: consecutive failed logins since the last success or lock.
+    pub failed_logins: u64,
+    /// `lockedUntil`: the end of the current (or last) lockout.
+    pub locked_until: Option<OffsetDateTime>,
+    /// `tokenGeneration`: raised by every revocation (block, password change); the tokens of an
+    /// older generation are refused.
+    pub token_generation: u64,
 }
 
 impl Credential {
+    /// A credential not yet stored (no lockout, generation 0).
+    pub fn new(id: String, email: Option<String>, username: Option<String>, blocked: bool) -> Self {
+        Self {
+            doc_id: String::new(),
+            id,
+            email,
+            username,
+            password_hash: None,
+            blocked,
+            failed_logins: 0,
+            locked_until: None,
+            token_generation: 0,
+        }
+    }
+
     fn from_doc(doc: &Value) -> Option<Self> {
         let text = |key: &str| doc.get(key).and_then(Value::as_str).map(str::to_owned);
+        let number = |key: &str| doc.get(key).and_then(Value::as_u64).unwrap_or(0);
         Some(Self {
             doc_id: text("_id")?,
             id: text("authId")?,
@@ -40,6 +65,12 @@ impl Credential {
             username: text("username"),
             password_hash: text("passwordHash"),
             blocked: doc.get("blocked").and_then(Value::as_bool).unwrap_or(false),
+            failed_logins: number("failedLogins"),
+            locked_until: doc
+                .get("lockedUntil")
+                .and_then(Value::as_str)
+                .and_then(|at| OffsetDateTime::parse(at, &Rfc3339).ok()),
+            token_generation: number("tokenGeneration"),
         })
     }
 
@@ -218,9 +249,11 @@ impl LocalAuth {
         user: &NewAuthUser,
     ) -> AuthResult<AuthUser> {
         let call = call("POST", "/users");
-        if let Some(message) = password::weakness(&user.password) {
-            return Err(invalid(message));
-        }
+        let inputs: Vec<&str> = [user.email.as_deref(), user.username.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        self.check_password(&user.password, &inputs)?;
         let id = user
             .user_id
             .clone()
@@ -238,20 +271,14 @@ impl LocalAuth {
             .hash(user.password.clone())
             .await
             .map_err(|e| internal(&call, e))?;
-        let created = Credential {
-            doc_id: String::new(),
-            id,
-            email,
-            username,
-            password_hash: None,
-            blocked: user.blocked,
-        }
-        .auth_user();
+        let created = Credential::new(id, email, username, user.blocked).auth_user();
         self.insert_credential(ctx, &created, &hash).await?;
         Ok(created)
     }
 
     /// `update_user`: email (lower case), username, blocked; an empty patch does nothing.
+    /// Blocking revokes the user's tokens: its refresh tokens, and its access tokens through a
+    /// new token generation (raised in the same write as the flag).
     pub(super) async fn update_credential(
         &self,
         ctx: &CallContext,
@@ -278,13 +305,19 @@ impl LocalAuth {
             .ok_or_else(|| not_found(format!("auth user \"{id}\" does not exist")))?;
         self.ensure_unique(ctx, id, email.as_deref(), patch.username.as_deref())
             .await?;
-        let update = json!({ "$set": set });
+        let blocks = patch.blocked == Some(true);
+        let update = if blocks {
+            json!({ "$set": set, "$inc": { "tokenGeneration": 1 } })
+        } else {
+            json!({ "$set": set })
+        };
         match self
             .config
             .credentials
             .patch(ctx, &current.doc_id, &Filter::default(), &update)
             .await
         {
+            Ok(Some(_)) if blocks => Ok(self.revoke_sessions(ctx, id).await?),
             Ok(Some(_)) => Ok(()),
             Ok(None) => Err(not_found(format!("auth user \"{id}\" does not exist"))),
             Err(StoreError::Conflict { .. }) => {

@@ -20,9 +20,12 @@
 mod bulk_import;
 mod credentials;
 mod keys;
+mod lockout;
 mod password;
+pub mod password_policy;
 mod reset;
 mod sessions;
+mod throttle;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -44,13 +47,13 @@ use super::{
 };
 use crate::auth::AuthError;
 use crate::clock::Clock;
+use crate::config::{LoginLockout, PasswordPolicy};
 use crate::context::CallContext;
 use crate::failure::{CallName, Cause, Failure};
 use crate::secret::Secret;
 use crate::store::Collection;
 
 pub use keys::{Claims, SigningKey, TokenError};
-pub use password::MIN_PASSWORD_CHARS;
 pub use reset::INVALID_RESET_TOKEN;
 
 /// Service name in errors, logs and metrics.
@@ -80,6 +83,10 @@ pub struct LocalAuthConfig {
     /// What "now" is for every expiry decision: [`crate::clock::SystemClock`] in production, a
     /// [`crate::clock::ManualClock`] in tests.
     pub clock: Arc<dyn Clock>,
+    /// `LOGIN_*`: when failed logins lock an account or a client address.
+    pub lockout: LoginLockout,
+    /// `PASSWORD_*`: what a new password must be.
+    pub password_policy: PasswordPolicy,
 }
 
 /// Why the local provider could not start.
@@ -100,6 +107,8 @@ pub struct LocalAuth {
     config: LocalAuthConfig,
     key: keys::SigningKey,
     hasher: password::Hasher,
+    /// Failed logins per client address and unknown login name (this replica's).
+    throttle: throttle::Throttle,
 }
 
 impl std::fmt::Debug for LocalAuth {
@@ -122,6 +131,7 @@ impl LocalAuth {
             config,
             key,
             hasher: password::Hasher::new(),
+            throttle: throttle::Throttle::default(),
         })
     }
 
@@ -130,9 +140,36 @@ impl LocalAuth {
         self.key.jwks()
     }
 
-    /// The claims of an access token issued by this provider: valid signature, issuer and expiry.
-    pub fn verify_access_token(&self, token: &str) -> Result<Claims, TokenError> {
-        self.key.verify(&self.config.issuer, token, self.now())
+    /// The claims of an access token issued by this provider and still good: valid signature,
+    /// issuer and expiry (on the provider's clock), and not revoked: its user's credential
+    /// exists, is not blocked, and has not been revoked since (the token's `gen` claim is the
+    /// credential's `tokenGeneration`). One indexed read of the credential by `authId`.
+    ///
+    /// A refused token is `NoSession` with the reason (401); a store failure stays itself.
+    pub async fn verify_access_token(&self, ctx: &CallContext, token: &str) -> AuthResult<Claims> {
+        self.verified_user(ctx, token).await.map(|(claims, _)| claims)
+    }
+
+    /// [`Self::verify_access_token`], with the credential it read.
+    async fn verified_user(
+        &self,
+        ctx: &CallContext,
+        token: &str,
+    ) -> AuthResult<(Claims, credentials::Credential)> {
+        let claims = self
+            .key
+            .verify(&self.config.issuer, token, self.now())
+            .map_err(|e| no_session(e.to_string()))?;
+        match self.credential(ctx, &claims.sub).await? {
+            Some(user) if !user.blocked && user.token_generation == claims.generation => Ok((claims, user)),
+            _ => Err(no_session(TokenError::Revoked.to_string())),
+        }
+    }
+
+    /// Checks `password` against the password policy (`PASSWORD_*`) for a user with these
+    /// `user_inputs` (email, username); `Invalid` with what to fix.
+    pub fn check_password(&self, password: &Secret, user_inputs: &[&str]) -> AuthResult<()> {
+        password_policy::check(&self.config.password_policy, password.expose(), user_inputs).map_err(invalid)
     }
 
     /// Now on the configured clock, to the second (so stored timestamps have one fixed width and
@@ -144,7 +181,7 @@ impl LocalAuth {
 
     /// Redeems a password-reset token (`POST /users/reset-password`): sets the new password,
     /// consumes the token and ends the user's sessions. An unknown, used or expired token is
-    /// `Rejected` 400 "reset token is invalid or expired"; a password under 8 characters is
+    /// `Rejected` 400 "reset token is invalid or expired"; a password the policy refuses is
     /// `Rejected` 400 (and leaves the token usable).
     pub async fn reset_password(
         &self,
@@ -260,11 +297,6 @@ fn invalid(message: impl Into<String>) -> AuthError {
 /// A missing, invalid or expired session or token.
 fn no_session(message: impl Into<String>) -> AuthError {
     AuthError::NoSession(message.into())
-}
-
-/// A blocked user.
-fn denied(message: impl Into<String>) -> AuthError {
-    AuthError::Denied(message.into())
 }
 
 /// A taken email or username.

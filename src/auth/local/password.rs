@@ -17,8 +17,6 @@ pub const MEMORY_KIB: u32 = 19 * 1024;
 pub const ITERATIONS: u32 = 2;
 /// Lanes.
 pub const PARALLELISM: u32 = 1;
-/// Shortest password accepted.
-pub const MIN_PASSWORD_CHARS: usize = 8;
 /// The stored hash of a user that has no password yet (bulk activation): never verifies.
 pub const UNUSABLE_HASH: &str = "!";
 
@@ -31,12 +29,6 @@ fn argon2() -> Result<Argon2<'static>, HashError> {
     let params =
         Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None).map_err(|e| HashError(e.to_string()))?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
-}
-
-/// `None` when `password` is long enough, else the message of the 400.
-pub fn weakness(password: &Secret) -> Option<String> {
-    (password.expose().chars().count() < MIN_PASSWORD_CHARS)
-        .then(|| format!("password must be at least {MIN_PASSWORD_CHARS} characters long"))
 }
 
 /// The argon2id PHC string of `password` with a fresh random salt (blocking: CPU-bound).
@@ -66,7 +58,13 @@ pub fn verify_blocking(password: &Secret, stored: Option<&str>) -> bool {
 }
 
 /// Runs argon2 on the blocking pool, a few at a time: each hash holds 19 MiB, so a flood of
-/// logins queues here instead of exhausting memory.
+/// logins queues here (waiting for a permit costs no thread) instead of exhausting memory or CPU.
+///
+/// One permit per core: argon2 here is one lane of pure CPU work, so more hashes than cores add
+/// no throughput, only memory and more runnable threads competing with the async workers that
+/// answer reads and health checks (a worker woken by a request is scheduled promptly next to
+/// `cores` busy threads; next to `2 × cores` it waits longer). Locked accounts and addresses are
+/// refused before any hash (see `lockout.rs`).
 #[derive(Clone, Debug)]
 pub struct Hasher {
     permits: Arc<Semaphore>,
@@ -79,11 +77,12 @@ impl Default for Hasher {
 }
 
 impl Hasher {
-    /// At most twice the available cores hash at once.
+    /// At most as many hashes at once as there are cores (as the process sees them: cgroup
+    /// quotas included).
     pub fn new() -> Self {
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
         Self {
-            permits: Arc::new(Semaphore::new(cores * 2)),
+            permits: Arc::new(Semaphore::new(cores)),
         }
     }
 
@@ -143,15 +142,5 @@ mod tests {
         assert!(!verify_blocking(&Secret::new("anything"), None));
         assert!(!verify_blocking(&Secret::new("anything"), Some(UNUSABLE_HASH)));
         assert!(!verify_blocking(&Secret::new(""), Some("")));
-    }
-
-    #[test]
-    fn passwords_shorter_than_eight_characters_are_weak() {
-        assert!(weakness(&Secret::new("1234567")).is_some());
-        assert!(weakness(&Secret::new("12345678")).is_none());
-        assert!(
-            weakness(&Secret::new("àèìòùàèì")).is_none(),
-            "characters, not bytes"
-        );
     }
 }

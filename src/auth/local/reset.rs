@@ -5,9 +5,8 @@
 
 use serde_json::{json, Value};
 
-use super::{
-    call, internal, invalid, is_past, not_found, password, random_token, timestamp, token_hash, LocalAuth,
-};
+use super::password_policy;
+use super::{call, internal, invalid, is_past, not_found, random_token, timestamp, token_hash, LocalAuth};
 use crate::auth::AuthResult;
 use crate::context::CallContext;
 use crate::downstream::{send, CallName};
@@ -76,9 +75,8 @@ impl LocalAuth {
         new_password: &Secret,
     ) -> AuthResult<()> {
         let call = call("POST", "/users/reset-password");
-        if let Some(message) = password::weakness(new_password) {
-            return Err(invalid(message));
-        }
+        password_policy::check_length(&self.config.password_policy, new_password.expose())
+            .map_err(invalid)?;
         let invalid = || invalid(INVALID_RESET_TOKEN);
         let query = FindQuery {
             filter: Filter {
@@ -102,6 +100,11 @@ impl LocalAuth {
             return Err(invalid());
         }
         let user = self.credential(ctx, user_id).await?.ok_or_else(invalid)?;
+        let inputs: Vec<&str> = [user.email.as_deref(), user.username.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        self.check_password(new_password, &inputs)?;
         let hash = self
             .hasher
             .hash(new_password.clone())
@@ -121,7 +124,13 @@ impl LocalAuth {
         {
             return Err(invalid());
         }
-        let set = json!({ "$set": { "passwordHash": hash } });
+        // A new token generation ends the access tokens issued so far; the lockout ends too (the
+        // reset token proves the mailbox).
+        let set = json!({
+            "$set": { "passwordHash": hash, "failedLogins": 0 },
+            "$unset": { "lockedUntil": true },
+            "$inc": { "tokenGeneration": 1 },
+        });
         let updated = self
             .config
             .credentials

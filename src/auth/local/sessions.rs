@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 
 use super::credentials::Credential;
-use super::{call, denied, internal, is_past, no_session, random_token, timestamp, token_hash, LocalAuth};
+use super::{call, internal, is_past, no_session, random_token, timestamp, token_hash, LocalAuth};
 use crate::auth::{AuthResult, SessionGrant};
 use crate::context::CallContext;
 use crate::downstream::CallName;
@@ -18,9 +18,8 @@ use crate::store::{DocState, Filter, FindQuery, StoreResult};
 
 /// The 401 of a wrong password and of an unknown user alike.
 pub(super) const WRONG_CREDENTIALS: &str = "wrong username or password";
-/// The 403 of a blocked user.
-pub(super) const BLOCKED: &str = "user is blocked";
-/// The 401 of a refresh token that is unknown, expired, used or revoked.
+/// The 401 of a refresh token that is unknown, expired, used or revoked, or whose user is
+/// blocked or gone (a blocked user learns nothing more than from an invalid token).
 pub(super) const BAD_REFRESH: &str = "refresh token is invalid or expired";
 /// The 401 of a refresh without a bearer access token.
 pub(super) const MISSING_ACCESS: &str =
@@ -38,6 +37,8 @@ struct RefreshDoc {
     used: bool,
     revoked: bool,
     expired: bool,
+    /// The token generation of the user when it was issued (0 when not recorded).
+    generation: u64,
 }
 
 impl RefreshDoc {
@@ -52,6 +53,7 @@ impl RefreshDoc {
             used: flag("used"),
             revoked: flag("revoked"),
             expired: is_past(doc.get("expiresAt"), now),
+            generation: doc.get("generation").and_then(Value::as_u64).unwrap_or(0),
         })
     }
 }
@@ -64,7 +66,10 @@ fn bearer(authorization: &str) -> Option<&str> {
 }
 
 impl LocalAuth {
-    /// `login`: email (any case) or username, and password.
+    /// `login`: email (any case) or username, and password. An unknown user, a wrong password
+    /// and a blocked user with the right password get the same `NoSession` (401), after the same
+    /// work (a hash is verified even for an unknown user), and all count as failures; a locked
+    /// account, address or login name is `RateLimited` (429) without verifying anything.
     pub(super) async fn log_in(
         &self,
         ctx: &CallContext,
@@ -73,16 +78,18 @@ impl LocalAuth {
     ) -> AuthResult<SessionGrant> {
         let call = call("POST", "/oauth/token");
         let found = self.credential_by_login(ctx, login).await?;
-        // Verified even for an unknown user, so that both answers take as long.
+        let now = self.now();
+        self.ensure_not_locked(ctx, login, found.as_ref(), now)?;
         let stored = found.as_ref().and_then(|c| c.password_hash.clone());
         let matches = self.hasher.verify(password.clone(), stored).await;
         let user = match found {
-            Some(user) if matches => user,
-            _ => return Err(no_session(WRONG_CREDENTIALS)),
+            Some(user) if matches && !user.blocked => user,
+            found => {
+                self.record_failure(ctx, login, found.as_ref(), now).await?;
+                return Err(no_session(WRONG_CREDENTIALS));
+            }
         };
-        if user.blocked {
-            return Err(denied(BLOCKED));
-        }
+        self.record_success(ctx, &user).await?;
         let family = uuid::Uuid::new_v4().to_string();
         self.grant(ctx, &call, &user, &family).await
     }
@@ -117,9 +124,8 @@ impl LocalAuth {
             return Err(no_session(BAD_REFRESH));
         }
         let user = match self.credential(ctx, &token.user_id).await? {
-            Some(user) if user.blocked => return Err(denied(BLOCKED)),
-            Some(user) => user,
-            None => return Err(no_session(BAD_REFRESH)),
+            Some(user) if !user.blocked && user.token_generation == token.generation => user,
+            _ => return Err(no_session(BAD_REFRESH)),
         };
         let unused = Filter {
             q: Some(json!({ "used": false, "revoked": { "$ne": true } })),
@@ -160,16 +166,7 @@ impl LocalAuth {
             .as_ref()
             .and_then(|a| bearer(a.expose()).map(str::to_owned))
             .ok_or_else(|| no_session("missing bearer access token"))?;
-        let claims = self
-            .verify_access_token(&token)
-            .map_err(|e| no_session(e.to_string()))?;
-        let user = self
-            .credential(ctx, &claims.sub)
-            .await?
-            .ok_or_else(|| no_session("the user of the access token no longer exists"))?;
-        if user.blocked {
-            return Err(denied(BLOCKED));
-        }
+        let (_, user) = self.verified_user(ctx, &token).await?;
         let mut info = Map::new();
         info.insert("sub".into(), user.id.into());
         if let Some(email) = user.email {
@@ -193,7 +190,13 @@ impl LocalAuth {
         let issued = self.now();
         let (access, claims) = self
             .key
-            .issue(&self.config.issuer, &user.id, issued, self.config.access_ttl)
+            .issue(
+                &self.config.issuer,
+                &user.id,
+                user.token_generation,
+                issued,
+                self.config.access_ttl,
+            )
             .map_err(|e| internal(call, e))?;
         let refresh = random_token();
         let doc = json!({
@@ -204,6 +207,7 @@ impl LocalAuth {
             "expiresAt": timestamp(super::after(issued, self.config.refresh_ttl)),
             "used": false,
             "revoked": false,
+            "generation": user.token_generation,
             "__STATE__": DocState::Public.as_str(),
         });
         self.config.tokens.insert(ctx, &doc).await?;
@@ -241,7 +245,7 @@ impl LocalAuth {
             .map(drop)
     }
 
-    /// Revokes every refresh token of user `id` (after a password reset).
+    /// Revokes every refresh token of user `id` (after a password reset or a block).
     pub(super) async fn revoke_sessions(&self, ctx: &CallContext, id: &str) -> StoreResult<()> {
         let all = Filter {
             q: Some(json!({ "kind": "refresh", "userId": id, "revoked": { "$ne": true } })),

@@ -56,6 +56,8 @@ async fn fixture(access_ttl: Duration) -> Fixture {
         reset_webhook_url: None,
         http,
         clock: clock.clone(),
+        lockout: crate::config::LoginLockout::default(),
+        password_policy: crate::config::PasswordPolicy::default(),
     })
     .unwrap();
     Fixture {
@@ -233,9 +235,12 @@ async fn an_expired_access_token_is_refused_with_401() {
     let f = fixture(Duration::from_secs(1)).await;
     let tokens = f.ann_logged_in().await;
     let access = tokens["accessToken"].as_str().unwrap().to_owned();
-    assert!(f.auth.verify_access_token(&access).is_ok());
+    assert!(f.auth.verify_access_token(&ctx(), &access).await.is_ok());
     f.clock.advance(Duration::from_millis(2100));
-    assert_eq!(f.auth.verify_access_token(&access), Err(TokenError::Expired));
+    assert_eq!(
+        f.auth.verify_access_token(&ctx(), &access).await,
+        Err(AuthError::NoSession(TokenError::Expired.to_string()))
+    );
     let error = f.auth.userinfo(&with_bearer(&access)).await.unwrap_err();
     assert_eq!(error, AuthError::NoSession("the access token has expired".into()));
 }
@@ -245,7 +250,7 @@ async fn an_access_token_is_valid_until_the_second_before_its_expiry_and_refused
     let f = fixture(Duration::from_secs(900)).await;
     let tokens = f.ann_logged_in().await;
     let access = tokens["accessToken"].as_str().unwrap().to_owned();
-    let claims = f.auth.verify_access_token(&access).unwrap();
+    let claims = f.auth.verify_access_token(&ctx(), &access).await.unwrap();
     let issued_at = f.clock.now();
     assert_eq!(
         claims.iat,
@@ -256,12 +261,15 @@ async fn an_access_token_is_valid_until_the_second_before_its_expiry_and_refused
     assert_eq!(tokens["expireAt"], json!(expire_at));
 
     f.clock.advance(Duration::from_secs(899));
-    assert_eq!(f.auth.verify_access_token(&access), Ok(claims));
+    assert_eq!(f.auth.verify_access_token(&ctx(), &access).await, Ok(claims));
     let info = f.auth.userinfo(&with_bearer(&access)).await.unwrap();
     assert_eq!(info["sub"], "u1");
 
     f.clock.advance(Duration::from_secs(1));
-    assert_eq!(f.auth.verify_access_token(&access), Err(TokenError::Expired));
+    assert_eq!(
+        f.auth.verify_access_token(&ctx(), &access).await,
+        Err(AuthError::NoSession(TokenError::Expired.to_string()))
+    );
     let error = f.auth.userinfo(&with_bearer(&access)).await.unwrap_err();
     assert_eq!(error, AuthError::NoSession("the access token has expired".into()));
 }

@@ -17,6 +17,7 @@ use utoipa::openapi::security::{
 use utoipa::openapi::OpenApi;
 
 use self::table::Access;
+use crate::auth::AuthError;
 use crate::authz::{AuthzError, PrincipalKind, Scope};
 use crate::context::CallContext;
 use crate::http::error::ApiError;
@@ -72,8 +73,18 @@ pub async fn guard(
         Ok(principal) => principal,
         Err(error) => return unauthenticated(&error.to_string()),
     };
+    let ctx = CallContext::background(request_id(&request));
+    if let (PrincipalKind::User, Some(local)) = (principal.kind, state.local_auth.as_ref()) {
+        // A person's token of the local provider: refused once revoked (password reset, block,
+        // delete) — one indexed read of its credential.
+        if let Err(error) = local.verify_access_token(&ctx, token).await {
+            return match error {
+                AuthError::Failed(failure) => ApiError::Downstream(failure).into_response(),
+                refused => unauthenticated(&refused.to_string()),
+            };
+        }
+    }
     if principal.kind == PrincipalKind::User && !principal.scopes.contains(&scope) {
-        let ctx = CallContext::background(request_id(&request));
         match crate::users::scopes::granted(&state.users, &ctx, &principal.subject).await {
             Ok(names) => principal
                 .scopes

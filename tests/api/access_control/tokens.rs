@@ -189,3 +189,43 @@ async fn a_person_gets_the_scopes_of_its_group_and_loses_them_with_the_group_con
         "the same token, the group's scopes gone"
     );
 }
+
+#[tokio::test]
+async fn a_person_token_is_refused_by_every_route_once_its_user_is_blocked() {
+    let dir = temp_data_dir();
+    let app = scoped_app(&dir).await;
+    let admin = admin_token(&app, &dir).await;
+    let operator = json!({"userGroup": "backoffice_operator", "name": "Olga", "email": "olga@example.com",
+                          "department": "support", "password": "Passw0rd!long"});
+    let created = app
+        .client
+        .post(app.url("/users/"))
+        .bearer_auth(&admin)
+        .json(&operator)
+        .send()
+        .await
+        .unwrap();
+    let id = created.json::<Value>().await.unwrap()["_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let login = json!({"username": "olga@example.com", "password": "Passw0rd!long"});
+    let tokens: Value = app.post_json("/oauth/token", &login).await.json().await.unwrap();
+    let token = tokens["accessToken"].as_str().unwrap().to_owned();
+    assert_eq!(status_with(&app, &token).await, 200);
+    let to_trash = json!([{"filter": {"_id": id}, "stateTo": "TRASH"}]);
+    let blocked = app
+        .client
+        .post(app.url("/users/state"))
+        .bearer_auth(&admin)
+        .json(&to_trash)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(blocked.status(), 200);
+    assert_eq!(
+        status_with(&app, &token).await,
+        401,
+        "the token issued before the block"
+    );
+}

@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use serde_json::json;
-use user_manager_service::auth::{AuthProvider, ImportJobState, ImportSummary};
+use user_manager_service::auth::{AuthProvider, AuthUserPatch, ImportJobState, ImportSummary};
 use user_manager_service::secret::Secret;
 
 use super::{create, ctx, local, refusal};
@@ -118,7 +118,18 @@ async fn an_upsert_updates_existing_users_and_keeps_their_password() {
             .login(&ctx(), "ann2", &Secret::new(super::PASSWORD))
             .await,
     );
-    assert_eq!(blocked.0, 403, "the password is kept and the block applies");
+    assert_eq!(
+        blocked,
+        (401, "wrong username or password".to_owned()),
+        "the block applies"
+    );
+    let unblock = AuthUserPatch {
+        blocked: Some(false),
+        ..AuthUserPatch::default()
+    };
+    local.auth.update_user(&ctx(), "ann", &unblock).await.unwrap();
+    let body = super::login(&local, "ann2", super::PASSWORD).await;
+    assert!(body["accessToken"].is_string(), "the password is kept");
 }
 
 #[tokio::test]

@@ -3,8 +3,10 @@
 //! `POST /refreshtoken` of the embedded mode over HTTP.
 
 mod import;
+mod lockout;
 mod refresh_route;
 mod reset;
+mod revocation;
 mod routes;
 mod sessions;
 
@@ -16,6 +18,7 @@ use serde_json::{json, Value};
 use user_manager_service::auth::local::{LocalAuth, LocalAuthConfig};
 use user_manager_service::auth::{AuthError, AuthProvider, NewAuthUser};
 use user_manager_service::clock::ManualClock;
+use user_manager_service::config::{LoginLockout, PasswordPolicy};
 use user_manager_service::context::CallContext;
 use user_manager_service::downstream::build_http_client;
 use user_manager_service::secret::Secret;
@@ -37,6 +40,7 @@ pub const SECOND: Duration = Duration::from_secs(1);
 pub struct Local {
     _crud: ums_fakes::crud::RunningCrudFake,
     pub auth: Arc<LocalAuth>,
+    pub credentials: Arc<dyn Collection>,
     pub tokens: Arc<dyn Collection>,
     /// The provider's clock, standing still at the start of the test: advance it to age tokens.
     pub clock: Arc<ManualClock>,
@@ -53,6 +57,11 @@ impl Drop for Local {
 /// ([`REFRESH_TTL`]) and reset tokens for an hour ([`RESET_TTL`]); reset tokens go to `webhook`
 /// when given.
 pub async fn local(webhook: Option<String>) -> Local {
+    local_with(webhook, LoginLockout::default()).await
+}
+
+/// [`local`] with the given lockout policy.
+pub async fn local_with(webhook: Option<String>, lockout: LoginLockout) -> Local {
     let crud = ums_fakes::crud::CrudFake::builder()
         .collection("/credentials", &["authId", "email", "username"])
         .collection("/auth-tokens", &["tokenHash"])
@@ -68,7 +77,7 @@ pub async fn local(webhook: Option<String>) -> Local {
     let dir = std::env::temp_dir().join(format!("ums-local-auth-{}", uuid::Uuid::new_v4().simple()));
     let clock = Arc::new(ManualClock::at_system_time());
     let auth = LocalAuth::new(LocalAuthConfig {
-        credentials,
+        credentials: credentials.clone(),
         tokens: tokens.clone(),
         key_path: dir.join("keys").join("signing-key.pem"),
         issuer: "user-manager-service".into(),
@@ -78,11 +87,14 @@ pub async fn local(webhook: Option<String>) -> Local {
         reset_webhook_url: webhook,
         http,
         clock: clock.clone(),
+        lockout,
+        password_policy: PasswordPolicy::default(),
     })
     .unwrap();
     Local {
         _crud: crud,
         auth: Arc::new(auth),
+        credentials,
         tokens,
         clock,
         dir,

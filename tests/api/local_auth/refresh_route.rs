@@ -38,11 +38,11 @@ async fn start() -> Running {
 /// Creates a `customer` user named `name` and logs it in.
 async fn user(app: &TestApp, name: &str) -> Session {
     let email = format!("{name}@example.com");
-    let body = json!({"userGroup": "customer", "name": name, "email": email, "password": "Passw0rd!"});
+    let body = json!({"userGroup": "customer", "name": name, "email": email, "password": "Kettle-Lamp-42!"});
     let created = app.post_json("/users/", &body).await;
     assert_eq!(created.status(), 200);
     let id = created.text_field("_id").await;
-    let login = json!({"username": email, "password": "Passw0rd!"});
+    let login = json!({"username": email, "password": "Kettle-Lamp-42!"});
     let tokens: Value = app.post_json("/oauth/token", &login).await.json().await.unwrap();
     Session {
         id,
@@ -74,6 +74,7 @@ fn expired_token(key: &EncodingKey, sub: &str) -> String {
         iat: now - 960,
         exp: now - 60,
         jti: uuid::Uuid::new_v4().to_string(),
+        generation: 0,
     };
     jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, key).unwrap()
 }

@@ -17,13 +17,13 @@ use crate::helpers::{captured_log_text, mount};
 
 const INVALID: &str = "reset token is invalid or expired";
 
-async fn webhook(status: u16) -> MockServer {
+pub(super) async fn webhook(status: u16) -> MockServer {
     let server = MockServer::start().await;
     mount(&server, "POST", "/password-reset", ResponseTemplate::new(status)).await;
     server
 }
 
-async fn with_webhook(server: &MockServer) -> Local {
+pub(super) async fn with_webhook(server: &MockServer) -> Local {
     local(Some(format!("{}/password-reset", server.uri()))).await
 }
 
@@ -33,7 +33,7 @@ async fn delivered(server: &MockServer) -> Value {
     serde_json::from_slice(&requests.last().unwrap().body).unwrap()
 }
 
-async fn reset_token(local: &Local, server: &MockServer, id: &str) -> Secret {
+pub(super) async fn reset_token(local: &Local, server: &MockServer, id: &str) -> Secret {
     local.auth.change_password(&ctx(), id).await.unwrap();
     Secret::new(delivered(server).await["token"].as_str().unwrap())
 }
@@ -48,7 +48,7 @@ async fn ann_with_a_reset_token() -> (Local, Secret, MockServer) {
 }
 
 /// Redeems reset `token` with the new password `password`.
-async fn reset(local: &Local, token: &Secret, password: &str) -> AuthResult<()> {
+pub(super) async fn reset(local: &Local, token: &Secret, password: &str) -> AuthResult<()> {
     local
         .auth
         .reset_password(&ctx(), token, &Secret::new(password))
@@ -188,4 +188,24 @@ async fn a_weak_new_password_is_refused_and_leaves_the_token_usable() {
     assert_eq!(weak.0, 400);
     assert!(weak.1.contains("at least 8"), "{}", weak.1);
     reset(&local, &token, "long-enough").await.unwrap();
+}
+
+#[tokio::test]
+async fn a_common_password_or_one_made_of_the_users_own_name_is_refused_with_advice() {
+    let (local, token, _webhook) = ann_with_a_reset_token().await;
+    for guessable in ["password1", "iloveyou2", "ann@example.com", "annexample"] {
+        let (status, message) = refusal(reset(&local, &token, guessable).await);
+        assert_eq!(status, 400, "{guessable}");
+        assert!(
+            message.starts_with("password is too easy to guess"),
+            "{guessable}: {message}"
+        );
+    }
+    let long = "x".repeat(129);
+    let (status, message) = refusal(reset(&local, &token, &long).await);
+    assert_eq!(
+        (status, message.as_str()),
+        (400, "password must be at most 128 characters long")
+    );
+    reset(&local, &token, "Kettle-Lamp-42!").await.unwrap();
 }

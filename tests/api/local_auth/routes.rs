@@ -10,7 +10,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::helpers::{temp_data_dir, TestApp};
 
-const PASSWORD: &str = "Passw0rd!";
+const PASSWORD: &str = "Kettle-Lamp-42!";
 
 async fn post(app: &TestApp, path: &str, body: &Value) -> reqwest::Response {
     app.client.post(app.url(path)).json(body).send().await.unwrap()

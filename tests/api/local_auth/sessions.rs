@@ -26,7 +26,8 @@ async fn login_by_email_in_any_case_or_by_username_issues_tokens_for_the_user() 
         let body = login(&local, name, PASSWORD).await;
         let claims = local
             .auth
-            .verify_access_token(body["accessToken"].as_str().unwrap())
+            .verify_access_token(&ctx(), body["accessToken"].as_str().unwrap())
+            .await
             .unwrap();
         assert_eq!(claims.sub, "ann");
         assert_eq!(claims.iss, "user-manager-service");
@@ -54,16 +55,16 @@ async fn a_wrong_password_and_an_unknown_user_get_the_same_401() {
 async fn a_blocked_user_cannot_log_in_nor_refresh() {
     let local = local(None).await;
     create(&local, "bob", true).await;
+    // The right password of a blocked user gets the answer of a wrong one: it confirms nothing.
     let refused = refusal(local.auth.login(&ctx(), "bob", &Secret::new(PASSWORD)).await);
-    assert_eq!(refused, (403, "user is blocked".to_owned()));
-    // A blocked user with a wrong password learns nothing about the block.
+    assert_eq!(refused, (401, "wrong username or password".to_owned()));
     let wrong = refusal(
         local
             .auth
             .login(&ctx(), "bob", &Secret::new("nope-nope-nope"))
             .await,
     );
-    assert_eq!(wrong.0, 401);
+    assert_eq!(wrong, refused);
 
     create(&local, "cy", false).await;
     let body = login(&local, "cy", PASSWORD).await;
@@ -72,16 +73,23 @@ async fn a_blocked_user_cannot_log_in_nor_refresh() {
         ..AuthUserPatch::default()
     };
     local.auth.update_user(&ctx(), "cy", &block).await.unwrap();
-    assert_eq!(refusal(refresh(&local, &body).await).0, 403);
+    let invalid = (401, "refresh token is invalid or expired".to_owned());
+    assert_eq!(
+        refusal(refresh(&local, &body).await),
+        invalid,
+        "as an invalid refresh token"
+    );
     let unblock = AuthUserPatch {
         blocked: Some(false),
         ..AuthUserPatch::default()
     };
     local.auth.update_user(&ctx(), "cy", &unblock).await.unwrap();
-    assert!(
-        refresh(&local, &body).await.is_ok(),
-        "the refused refresh did not consume the token"
+    assert_eq!(
+        refusal(refresh(&local, &body).await),
+        invalid,
+        "the block revoked the refresh tokens for good"
     );
+    assert!(login(&local, "cy", PASSWORD).await["accessToken"].is_string());
 }
 
 #[tokio::test]
@@ -93,7 +101,8 @@ async fn a_refresh_rotates_the_pair_and_the_old_refresh_token_is_refused() {
     assert_ne!(second["refreshToken"], first["refreshToken"]);
     let claims = local
         .auth
-        .verify_access_token(second["accessToken"].as_str().unwrap())
+        .verify_access_token(&ctx(), second["accessToken"].as_str().unwrap())
+        .await
         .unwrap();
     assert_eq!(claims.sub, "ann");
     let third = refresh(&local, &second).await.unwrap().body.unwrap();
@@ -184,7 +193,7 @@ async fn a_refresh_token_is_valid_until_the_second_before_its_expiry_and_refused
         .unwrap();
     let access = rotated["accessToken"].as_str().unwrap();
     assert!(
-        local.auth.verify_access_token(access).is_ok(),
+        local.auth.verify_access_token(&ctx(), access).await.is_ok(),
         "the new pair is dated by the provider's clock"
     );
 }

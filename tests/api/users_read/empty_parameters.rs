@@ -78,8 +78,7 @@ async fn an_empty_st_is_still_refused_as_the_crud_service_refuses_it() {
 async fn on_the_embedded_store_empty_parameters_answer_as_if_absent() {
     let dir = temp_data_dir();
     let app = TestApp::embedded(&dir).start().await;
-    let ann =
-        json!({"userGroup": "customer", "name": "Ann", "email": "ann@example.com", "password": "Passw0rd!"});
+    let ann = json!({"userGroup": "customer", "name": "Ann", "email": "ann@example.com", "password": "Kettle-Lamp-42!"});
     let created = app.post_json("/users/", &ann).await;
     assert_eq!(created.status(), 200, "{}", created.text().await.unwrap());
     let id = created.text_field("_id").await;

@@ -114,7 +114,7 @@ async fn create_auth_users(client: &reqwest::Client, auth: &str, n: usize) -> Ve
         .map(|i| {
             let request = client.post(&url).json(&json!({
                 "email": format!("password-{run}-{i:06}@bench.example.com"),
-                "password": "Passw0rd!x",
+                "password": "Kettle-Lamp-42!x",
                 "connection": "Username-Password-Authentication",
             }));
             async move {

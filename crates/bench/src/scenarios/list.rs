@@ -116,7 +116,7 @@ pub(crate) fn post_user(base: &str, tag: &'static str) -> load::MakeRequest {
     Arc::new(move |c: &reqwest::Client, i| {
         c.post(&url).json(&json!({
             "userGroup": "customer", "name": format!("bench {i}"),
-            "email": format!("{tag}{nonce}-{i}@example.com"), "password": "Passw0rd!"
+            "email": format!("{tag}{nonce}-{i}@example.com"), "password": "Kettle-Lamp-42!"
         }))
     })
 }

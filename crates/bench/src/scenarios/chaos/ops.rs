@@ -139,7 +139,7 @@ fn create(pool: &Pool, i: u64) -> Call {
         path: "/users/".to_owned(),
         body: Some(json!({
             "userGroup": "customer", "name": format!("Chaos user {i}"),
-            "email": pool.email(), "password": "Passw0rd!x"
+            "email": pool.email(), "password": "Kettle-Lamp-42!x"
         })),
         user: None,
     }
