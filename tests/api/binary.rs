@@ -38,3 +38,85 @@ fn a_partial_crud_configuration_makes_the_binary_exit_naming_what_is_missing() {
         "{stderr}"
     );
 }
+
+/// Copies the directory `from` into `to`, recursively.
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("create dir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("dir entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// The shell block of the README's "Trying it" that follows "Then, verbatim:".
+fn readme_walk_through() -> String {
+    let readme = include_str!("../../README.md");
+    let from = readme.find("Then, verbatim:").expect("the walk-through");
+    let block = &readme[from..];
+    let start = block.find("```bash\n").expect("a bash block") + "```bash\n".len();
+    let end = block[start..].find("```").expect("its end");
+    block[start..start + end].to_owned()
+}
+
+#[test]
+fn the_readme_walk_through_runs_verbatim_against_the_binary() {
+    use std::io::{BufRead, BufReader};
+    let work = crate::helpers::temp_data_dir();
+    copy_dir(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config"),
+        &work.join("config"),
+    );
+    let mut service = Command::new(env!("CARGO_BIN_EXE_user-manager-service"))
+        .env_clear()
+        .envs([
+            ("HTTP_HOST", "127.0.0.1"),
+            ("HTTP_PORT", "0"),
+            ("LOG_LEVEL", "info"),
+        ])
+        .current_dir(&work)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let stdout = service.stdout.take().expect("stdout");
+    let mut port = None;
+    for line in BufReader::new(stdout).lines().take(200) {
+        let line = line.expect("a log line");
+        let entry: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        if entry["msg"] == "listening" {
+            port = entry["port"].as_u64();
+            break;
+        }
+    }
+    let port = port.expect("the service says where it listens");
+    // The walk-through as the README has it, on the port the service got instead of 3000.
+    let script = readme_walk_through().replace("localhost:3000", &format!("127.0.0.1:{port}"));
+    let output = Command::new("bash")
+        .args(["-euo", "pipefail", "-c", &script])
+        .current_dir(&work)
+        .output()
+        .expect("bash runs");
+    let _ = service.kill();
+    let _ = service.wait();
+    let printed = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{printed}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for expected in [
+        r#""name":"Ann""#,
+        r#""userGroup":"customer""#,
+        r#""inserted":["#,
+        r#""row":4"#,
+        "does not match the schema of group",
+    ] {
+        assert!(printed.contains(expected), "{expected} not in:\n{printed}");
+    }
+    let _ = std::fs::remove_dir_all(work);
+}

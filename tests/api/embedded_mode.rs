@@ -10,11 +10,28 @@ use crate::helpers::{temp_data_dir, TestApp, TextField};
 #[tokio::test]
 async fn the_readme_walk_through_works_on_the_embedded_mode() {
     let dir = temp_data_dir();
-    let app = TestApp::embedded(&dir).start().await;
+    // Access control is on, as with `cargo run` (embedded mode's default).
+    let app = TestApp::embedded(&dir)
+        .with_env(&[("AUTHZ_MODE", "scopes")])
+        .start()
+        .await;
+
+    // The admin client written at first start gets a token with every scope.
+    let admin_client: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("admin-client.json")).unwrap()).unwrap();
+    let granted: Value = app
+        .post_json("/oauth/token", &admin_client)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let admin = format!("Bearer {}", granted["access_token"].as_str().unwrap());
+    let with_admin = [("authorization", admin.as_str())];
+    assert_eq!(app.get("/users/").await.status(), 401, "no token, no users");
 
     // Create a user valid for the shipped `customer` group.
     let ann = json!({"userGroup": "customer", "name": "Ann", "email": "ann@example.com", "password": "Kettle-Lamp-42!", "roles": ["viewer"]});
-    let response = app.post_json("/users/", &ann).await;
+    let response = app.post_with("/users/", &ann, &with_admin).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
     let id = response.text_field("_id").await;
 
@@ -51,6 +68,7 @@ async fn the_readme_walk_through_works_on_the_embedded_mode() {
         "/users/reset-password",
         "/groups/",
         "/users/import",
+        "/clients",
     ] {
         assert!(
             doc["paths"].get(route).is_some(),
@@ -65,19 +83,43 @@ async fn the_readme_walk_through_works_on_the_embedded_mode() {
         .await;
     assert_eq!(wrong.status(), 401);
 
-    // List users, then import the example CSV.
-    let users: Vec<Value> = app.get("/users/").await.json().await.unwrap();
+    // List users, then import the example CSV, with the admin token.
+    let users: Vec<Value> = app.get_with("/users/", &with_admin).await.json().await.unwrap();
     assert_eq!(users.len(), 1);
     let csv =
         std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/examples/users.csv"))
             .unwrap();
-    let response = app.import_csv(csv, &[]).await;
+    let file = reqwest::multipart::Part::bytes(csv)
+        .file_name("users.csv")
+        .mime_str("text/csv")
+        .unwrap();
+    let response = app
+        .client
+        .patch(app.url("/users/import"))
+        .header("authorization", admin.as_str())
+        .multipart(reqwest::multipart::Form::new().part("file", file))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     let report: Value = response.json().await.unwrap();
     assert_eq!(report["inserted"].as_array().unwrap().len(), 2, "{report}");
     assert_eq!(report["invalid"].as_array().unwrap().len(), 2, "{report}");
-    let count: Value = app.get("/users/count").await.json().await.unwrap();
+    let count: Value = app
+        .get_with("/users/count", &with_admin)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(count, json!(3));
+    let invalid = app
+        .post_with(
+            "/users/",
+            &json!({"userGroup": "customer", "name": ""}),
+            &with_admin,
+        )
+        .await;
+    assert_eq!(invalid.status(), 400);
 
     app.shutdown.cancel();
     let _ = std::fs::remove_dir_all(dir);
