@@ -179,10 +179,7 @@ impl SigningKey {
             jti: uuid::Uuid::new_v4().to_string(),
             generation,
         };
-        let mut header = Header::new(Algorithm::EdDSA);
-        header.kid = Some(self.kid.clone());
-        let token = jsonwebtoken::encode(&header, &claims, &self.encoding)?;
-        Ok((token, claims))
+        Ok((self.sign(&claims)?, claims))
     }
 
     /// The claims of `token` when it is signed by this key, issued by `issuer` and not expired
@@ -207,21 +204,11 @@ impl SigningKey {
         self.decode(issuer, token)
     }
 
-    /// Signature, algorithm, issuer and the presence of `exp`, `iss` and `sub`; the expiry itself
-    /// is left to [`Self::verify`], which judges it on the provider's clock rather than on the
-    /// system time `jsonwebtoken` would read.
+    /// [`Self::decode_as`] of the provider's own claims.
     fn decode(&self, issuer: &str, token: &str) -> Result<Claims, TokenError> {
-        let mut validation = Validation::new(Algorithm::EdDSA);
-        validation.validate_exp = false;
-        validation.set_issuer(&[issuer]);
-        validation.set_required_spec_claims(&["exp", "iss", "sub"]);
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
-            .map(|data| data.claims)
-            .map_err(|_| TokenError::Invalid)
+        self.decode_as(issuer, token)
     }
-}
 
-impl SigningKey {
     /// Signs `claims` (any JSON object) with this key: EdDSA, `kid` in the header.
     pub fn sign<T: Serialize>(&self, claims: &T) -> Result<String, jsonwebtoken::errors::Error> {
         let mut header = Header::new(Algorithm::EdDSA);
@@ -230,12 +217,9 @@ impl SigningKey {
     }
 
     /// The claims of `token` when it is an EdDSA token signed by this key and issued by `issuer`,
-    /// with `exp`, `iss` and `sub`; the expiry itself is the caller's to judge on its clock.
-    pub fn decode_as<T: serde::de::DeserializeOwned>(
-        &self,
-        issuer: &str,
-        token: &str,
-    ) -> Result<T, TokenError> {
+    /// with `exp`, `iss` and `sub`. The expiry itself is left to the caller, which judges it on
+    /// its clock rather than on the system time `jsonwebtoken` would read.
+    pub fn decode_as<T: serde::de::DeserializeOwned>(&self, issuer: &str, token: &str) -> Result<T, TokenError> {
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.validate_exp = false;
         validation.set_issuer(&[issuer]);
@@ -243,11 +227,6 @@ impl SigningKey {
         jsonwebtoken::decode::<T>(token, &self.decoding, &validation)
             .map(|data| data.claims)
             .map_err(|_| TokenError::Invalid)
-    }
-
-    /// The public JWKS of this key.
-    pub fn public_jwks(&self) -> Value {
-        self.jwks()
     }
 }
 
