@@ -219,7 +219,11 @@ impl SigningKey {
     /// The claims of `token` when it is an EdDSA token signed by this key and issued by `issuer`,
     /// with `exp`, `iss` and `sub`. The expiry itself is left to the caller, which judges it on
     /// its clock rather than on the system time `jsonwebtoken` would read.
-    pub fn decode_as<T: serde::de::DeserializeOwned>(&self, issuer: &str, token: &str) -> Result<T, TokenError> {
+    pub fn decode_as<T: serde::de::DeserializeOwned>(
+        &self,
+        issuer: &str,
+        token: &str,
+    ) -> Result<T, TokenError> {
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.validate_exp = false;
         validation.set_issuer(&[issuer]);

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::{admin_client, admin_token, new_client, scoped_app, token_for};
+use super::{admin_client, admin_token, call_as, get_as, new_client, scoped_app, token_for};
 use crate::helpers::{customer_group, temp_data_dir, TestApp};
 
 async fn grant(app: &TestApp, request: reqwest::RequestBuilder) -> (u16, Value) {
@@ -41,13 +41,7 @@ async fn a_client_gets_a_token_by_form_json_or_basic_and_not_with_a_wrong_secret
     let (status, answer) = grant(&app, basic).await;
     assert_eq!(status, 200, "Basic");
     let token = answer["access_token"].as_str().unwrap();
-    let listed = app
-        .client
-        .get(app.url("/users/"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let listed = get_as(&app, &token, "/users/").await;
     assert_eq!(listed.status(), 200);
 
     let wrong = json!({"grant_type": "client_credentials", "client_id": id, "client_secret": "nope"});
@@ -76,13 +70,7 @@ async fn a_token_can_be_narrowed_to_some_of_the_client_scopes_only() {
         .unwrap();
     assert_eq!(narrowed["scope"], "users_read");
     let token = narrowed["access_token"].as_str().unwrap();
-    let listed = app
-        .client
-        .get(app.url("/users/"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let listed = get_as(&app, &token, "/users/").await;
     assert_eq!(listed.status(), 403);
     body["scope"] = json!("users_read users_delete");
     let refused = app.post_json("/oauth/token", &body).await;
@@ -97,45 +85,36 @@ async fn clients_are_listed_without_secrets_and_a_deleted_one_gets_no_token() {
     let app = scoped_app(&dir).await;
     let admin = admin_token(&app, &dir).await;
     let (id, secret) = new_client(&app, &admin, &["jobs"]).await;
-    let listed = app
-        .client
-        .get(app.url("/clients"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
+    let listed = get_as(&app, &admin, "/clients").await;
     let text = listed.text().await.unwrap();
     assert!(
         text.contains(&id) && !text.contains(&secret) && !text.contains("secretHash"),
         "{text}"
     );
-    let one: Value = app
-        .client
-        .get(app.url(&format!("/clients/{id}")))
-        .bearer_auth(&admin)
-        .send()
+    let one: Value = get_as(&app, &admin, &format!("/clients/{id}"))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     assert_eq!(one["scopes"], json!(["jobs"]));
-    let bad = app
-        .client
-        .post(app.url("/clients"))
-        .bearer_auth(&admin)
-        .json(&json!({"name": "x", "scopes": ["users_everything"]}))
-        .send()
-        .await
-        .unwrap();
+    let unknown_scope = json!({"name": "x", "scopes": ["users_everything"]});
+    let bad = call_as(
+        &app,
+        &admin,
+        reqwest::Method::POST,
+        "/clients",
+        Some(&unknown_scope),
+    )
+    .await;
     assert_eq!(bad.status(), 400);
-    let deleted = app
-        .client
-        .delete(app.url(&format!("/clients/{id}")))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
+    let deleted = call_as(
+        &app,
+        &admin,
+        reqwest::Method::DELETE,
+        &format!("/clients/{id}"),
+        None,
+    )
+    .await;
     assert_eq!(deleted.status(), 204);
     let body = json!({"grant_type": "client_credentials", "client_id": id, "client_secret": secret});
     assert_eq!(app.post_json("/oauth/token", &body).await.status(), 401);
@@ -179,13 +158,7 @@ async fn the_bootstrap_client_of_the_environment_works_with_and_without_a_client
         .start()
         .await;
     let token = token_for(&stored, &body).await;
-    let listed = stored
-        .client
-        .get(stored.url("/clients"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let listed = get_as(&stored, &token, "/clients").await;
     assert_eq!(listed.status(), 200);
     assert!(listed.text().await.unwrap().contains("\"ops\""));
 
@@ -195,21 +168,9 @@ async fn the_bootstrap_client_of_the_environment_works_with_and_without_a_client
         .start()
         .await;
     let token = token_for(&env_only, &body).await;
-    let users = env_only
-        .client
-        .get(env_only.url("/users/"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let users = get_as(&env_only, &token, "/users/").await;
     assert_eq!(users.status(), 200);
-    let clients = env_only
-        .client
-        .get(env_only.url("/clients"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let clients = get_as(&env_only, &token, "/clients").await;
     assert_eq!(clients.status(), 501);
 }
 

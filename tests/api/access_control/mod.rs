@@ -42,14 +42,8 @@ pub async fn admin_token(app: &TestApp, dir: &Path) -> String {
 
 /// Creates a client with `scopes` using `admin`; its id and secret.
 pub async fn new_client(app: &TestApp, admin: &str, scopes: &[&str]) -> (String, String) {
-    let response = app
-        .client
-        .post(app.url("/clients"))
-        .bearer_auth(admin)
-        .json(&json!({"name": "test client", "scopes": scopes}))
-        .send()
-        .await
-        .expect("POST /clients");
+    let body = json!({"name": "test client", "scopes": scopes});
+    let response = post_as(app, admin, "/clients", &body).await;
     assert_eq!(response.status(), 201);
     let created: Value = response.json().await.expect("JSON");
     let text = |key: &str| created[key].as_str().expect(key).to_owned();
@@ -67,14 +61,7 @@ pub async fn client_token(app: &TestApp, admin: &str, scopes: &[&str]) -> String
 /// its `_id` and the login answer.
 pub async fn person(app: &TestApp, admin: &str, email: &str) -> (String, Value) {
     let user = json!({"userGroup": "customer", "name": "Ann", "email": email, "password": "Passw0rd!long"});
-    let created = app
-        .client
-        .post(app.url("/users/"))
-        .bearer_auth(admin)
-        .json(&user)
-        .send()
-        .await
-        .expect("POST /users/");
+    let created = post_as(app, admin, "/users/", &user).await;
     assert_eq!(created.status(), 200);
     let id = created.json::<Value>().await.expect("JSON")["_id"]
         .as_str()
@@ -88,4 +75,29 @@ pub async fn person(app: &TestApp, admin: &str, email: &str) -> (String, Value) 
         .await;
     assert_eq!(login.status(), 200);
     (id, login.json().await.expect("JSON"))
+}
+
+/// `method path` with the bearer `token` and, when given, a JSON `body`.
+pub async fn call_as(
+    app: &TestApp,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<&Value>,
+) -> reqwest::Response {
+    let mut request = app.client.request(method, app.url(path)).bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    request.send().await.expect("the request is sent")
+}
+
+/// `GET path` with the bearer `token`.
+pub async fn get_as(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
+    call_as(app, token, reqwest::Method::GET, path, None).await
+}
+
+/// `POST path` with the bearer `token` and a JSON `body`.
+pub async fn post_as(app: &TestApp, token: &str, path: &str, body: &Value) -> reqwest::Response {
+    call_as(app, token, reqwest::Method::POST, path, Some(body)).await
 }

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use super::{admin_token, client_token, person, scoped_app};
+use super::{admin_token, client_token, get_as, person, scoped_app};
 use crate::helpers::temp_data_dir;
 
 /// Every scope the document declares in its security scheme.
@@ -127,13 +127,8 @@ async fn the_caller_recorded_by_the_store_and_the_audit_trail_is_the_verified_cl
         .as_str()
         .unwrap()
         .to_owned();
-    let read: Value = app
-        .client
-        .get(app.url(&format!("/users/{id}")))
-        .bearer_auth(&admin)
-        .send()
+    let read: Value = get_as(&app, &admin, &format!("/users/{id}"))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -142,13 +137,8 @@ async fn the_caller_recorded_by_the_store_and_the_audit_trail_is_the_verified_cl
         .unwrap()
         .to_owned();
     assert_eq!(read["creatorId"], format!("client:{client_id}"), "{read}");
-    let records: Value = app
-        .client
-        .get(app.url("/audit?action=user.create"))
-        .bearer_auth(&admin)
-        .send()
+    let records: Value = get_as(&app, &admin, "/audit?action=user.create")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -161,13 +151,8 @@ async fn the_caller_recorded_by_the_store_and_the_audit_trail_is_the_verified_cl
         .await
         .unwrap();
     assert_eq!(refused.status(), 401);
-    let records: Value = app
-        .client
-        .get(app.url("/audit?action=user.delete"))
-        .bearer_auth(&admin)
-        .send()
+    let records: Value = get_as(&app, &admin, "/audit?action=user.delete")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

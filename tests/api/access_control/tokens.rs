@@ -6,7 +6,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use ring::signature::Ed25519KeyPair;
 use serde_json::{json, Value};
 
-use super::{admin_token, person, scoped_app};
+use super::{admin_token, call_as, get_as, person, post_as, scoped_app};
 use crate::helpers::{temp_data_dir, TestApp};
 
 /// Claims like the service's own, for `sub`, valid for `lifetime` seconds from now (negative: expired).
@@ -21,13 +21,7 @@ fn ed_token(key: &EncodingKey, claims: &Value) -> String {
 }
 
 async fn status_with(app: &TestApp, token: &str) -> u16 {
-    let response = app
-        .client
-        .get(app.url("/users/"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let response = get_as(&app, &token, "/users/").await;
     response.status().as_u16()
 }
 
@@ -99,21 +93,9 @@ async fn a_person_gets_the_self_service_scopes_only() {
     let admin = admin_token(&app, &dir).await;
     let (id, login) = person(&app, &admin, "ann@example.com").await;
     let token = login["accessToken"].as_str().unwrap();
-    let info = app
-        .client
-        .get(app.url("/userinfo"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let info = get_as(&app, &token, "/userinfo").await;
     assert_eq!(info.status(), 200);
-    let other = app
-        .client
-        .get(app.url(&format!("/users/{id}")))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let other = get_as(&app, &token, &format!("/users/{id}")).await;
     assert_eq!(other.status(), 403, "reading users needs users_read");
 }
 
@@ -124,14 +106,7 @@ async fn a_person_gets_the_scopes_of_its_group_and_loses_them_with_the_group_con
     let admin = admin_token(&app, &dir).await;
     let operator = json!({"userGroup": "backoffice_operator", "name": "Olga", "email": "olga@example.com",
                           "department": "support", "password": "Passw0rd!long"});
-    let created = app
-        .client
-        .post(app.url("/users/"))
-        .bearer_auth(&admin)
-        .json(&operator)
-        .send()
-        .await
-        .unwrap();
+    let created = post_as(&app, &admin, "/users/", &operator).await;
     assert_eq!(created.status(), 200);
     let login = json!({"username": "olga@example.com", "password": "Passw0rd!long"});
     let tokens: Value = app.post_json("/oauth/token", &login).await.json().await.unwrap();
@@ -142,46 +117,26 @@ async fn a_person_gets_the_scopes_of_its_group_and_loses_them_with_the_group_con
         200,
         "the shipped operator group grants users_search"
     );
-    let clients = app
-        .client
-        .get(app.url("/clients"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let clients = get_as(&app, &token, "/clients").await;
     assert_eq!(clients.status(), 403, "but not clients_write");
 
-    let groups: Value = app
-        .client
-        .get(app.url("/groups/?_q={\"userGroup\":\"backoffice_operator\"}"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let groups: Value = get_as(
+        &app,
+        &admin,
+        "/groups/?_q={\"userGroup\":\"backoffice_operator\"}",
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     let group_id = groups[0]["_id"].as_str().unwrap();
     let unknown = json!({"$set": {"scopes": ["users_everything"]}});
-    let url = app.url(&format!("/groups/{group_id}"));
-    let refused = app
-        .client
-        .patch(&url)
-        .bearer_auth(&admin)
-        .json(&unknown)
-        .send()
-        .await
-        .unwrap();
+    let url = format!("/groups/{group_id}");
+    let patch = reqwest::Method::PATCH;
+    let refused = call_as(&app, &admin, patch.clone(), &url, Some(&unknown)).await;
     assert_eq!(refused.status(), 400);
     let none = json!({"$set": {"scopes": []}});
-    let patched = app
-        .client
-        .patch(&url)
-        .bearer_auth(&admin)
-        .json(&none)
-        .send()
-        .await
-        .unwrap();
+    let patched = call_as(&app, &admin, patch, &url, Some(&none)).await;
     assert_eq!(patched.status(), 200, "{}", patched.text().await.unwrap());
     assert_eq!(
         list().await.unwrap().status(),
@@ -197,14 +152,7 @@ async fn a_person_token_is_refused_by_every_route_once_its_user_is_blocked() {
     let admin = admin_token(&app, &dir).await;
     let operator = json!({"userGroup": "backoffice_operator", "name": "Olga", "email": "olga@example.com",
                           "department": "support", "password": "Passw0rd!long"});
-    let created = app
-        .client
-        .post(app.url("/users/"))
-        .bearer_auth(&admin)
-        .json(&operator)
-        .send()
-        .await
-        .unwrap();
+    let created = post_as(&app, &admin, "/users/", &operator).await;
     let id = created.json::<Value>().await.unwrap()["_id"]
         .as_str()
         .unwrap()
@@ -214,14 +162,7 @@ async fn a_person_token_is_refused_by_every_route_once_its_user_is_blocked() {
     let token = tokens["accessToken"].as_str().unwrap().to_owned();
     assert_eq!(status_with(&app, &token).await, 200);
     let to_trash = json!([{"filter": {"_id": id}, "stateTo": "TRASH"}]);
-    let blocked = app
-        .client
-        .post(app.url("/users/state"))
-        .bearer_auth(&admin)
-        .json(&to_trash)
-        .send()
-        .await
-        .unwrap();
+    let blocked = post_as(&app, &admin, "/users/state", &to_trash).await;
     assert_eq!(blocked.status(), 200);
     assert_eq!(
         status_with(&app, &token).await,
