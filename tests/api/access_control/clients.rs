@@ -41,7 +41,7 @@ async fn a_client_gets_a_token_by_form_json_or_basic_and_not_with_a_wrong_secret
     let (status, answer) = grant(&app, basic).await;
     assert_eq!(status, 200, "Basic");
     let token = answer["access_token"].as_str().unwrap();
-    let listed = get_as(&app, &token, "/users/").await;
+    let listed = get_as(&app, token, "/users/").await;
     assert_eq!(listed.status(), 200);
 
     let wrong = json!({"grant_type": "client_credentials", "client_id": id, "client_secret": "nope"});
@@ -70,7 +70,7 @@ async fn a_token_can_be_narrowed_to_some_of_the_client_scopes_only() {
         .unwrap();
     assert_eq!(narrowed["scope"], "users_read");
     let token = narrowed["access_token"].as_str().unwrap();
-    let listed = get_as(&app, &token, "/users/").await;
+    let listed = get_as(&app, token, "/users/").await;
     assert_eq!(listed.status(), 403);
     body["scope"] = json!("users_read users_delete");
     let refused = app.post_json("/oauth/token", &body).await;

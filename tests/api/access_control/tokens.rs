@@ -21,7 +21,7 @@ fn ed_token(key: &EncodingKey, claims: &Value) -> String {
 }
 
 async fn status_with(app: &TestApp, token: &str) -> u16 {
-    let response = get_as(&app, &token, "/users/").await;
+    let response = get_as(app, token, "/users/").await;
     response.status().as_u16()
 }
 
@@ -93,9 +93,9 @@ async fn a_person_gets_the_self_service_scopes_only() {
     let admin = admin_token(&app, &dir).await;
     let (id, login) = person(&app, &admin, "ann@example.com").await;
     let token = login["accessToken"].as_str().unwrap();
-    let info = get_as(&app, &token, "/userinfo").await;
+    let info = get_as(&app, token, "/userinfo").await;
     assert_eq!(info.status(), 200);
-    let other = get_as(&app, &token, &format!("/users/{id}")).await;
+    let other = get_as(&app, token, &format!("/users/{id}")).await;
     assert_eq!(other.status(), 403, "reading users needs users_read");
 }
 
