@@ -139,6 +139,15 @@ pub struct ImportErrorDetail {
     pub message: String,
 }
 
+/// What `change_own_password` did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OwnPasswordChange {
+    /// The password is set; every session of the user has ended.
+    Changed,
+    /// The provider sent its change-password email (it keeps no password here).
+    EmailSent,
+}
+
 /// The authentication provider.
 #[async_trait]
 pub trait AuthProvider: Send + Sync {
@@ -175,6 +184,22 @@ pub trait AuthProvider: Send + Sync {
 
     /// Asks the provider to send the change-password email to the user.
     async fn change_password(&self, ctx: &CallContext, id: &str) -> AuthResult<()>;
+
+    /// A person changes its own password (`POST /users/me/password`). A provider that keeps
+    /// passwords (the local provider) checks `current`, applies its password policy to `new`,
+    /// sets it and ends the user's sessions: [`OwnPasswordChange::Changed`]. One that does not
+    /// (the Auth0 Client) sends its change-password email instead.
+    async fn change_own_password(
+        &self,
+        ctx: &CallContext,
+        id: &str,
+        current: &Secret,
+        new: &Secret,
+    ) -> AuthResult<OwnPasswordChange> {
+        let _ = (current, new);
+        self.change_password(ctx, id).await?;
+        Ok(OwnPasswordChange::EmailSent)
+    }
 
     /// Logs in with username and password.
     async fn login(&self, ctx: &CallContext, username: &str, password: &Secret) -> AuthResult<SessionGrant>;

@@ -12,12 +12,31 @@ use crate::context::CallContext;
 use crate::store::{Collection, Filter, FindQuery};
 
 /// Fields a group document may carry (besides the store's standard fields).
-const GROUP_FIELDS: [&str; 5] = [
+const GROUP_FIELDS: [&str; 6] = [
     "userGroup",
     "label",
     "authUserCreationDisabled",
     "crudSchema",
     "scopes",
+    "selfEditable",
+];
+
+/// Fields a user never changes on itself, whatever its group says: its identity and what it may
+/// do (a user moving itself to another group would take that group's scopes).
+pub const NEVER_SELF_EDITABLE: [&str; 13] = [
+    "_id",
+    "userGroup",
+    "authUserId",
+    "roles",
+    "blocked",
+    "expirationDate",
+    "expirationId",
+    "__STATE__",
+    "createdAt",
+    "updatedAt",
+    "creatorId",
+    "updaterId",
+    "password",
 ];
 const STANDARD_FIELDS: [&str; 6] = [
     "_id",
@@ -37,7 +56,7 @@ pub fn check_group(doc: &Map<String, Value>, limits: &InputLimits) -> Result<(),
         .find(|k| !GROUP_FIELDS.contains(&k.as_str()) && !STANDARD_FIELDS.contains(&k.as_str()))
     {
         return Err(GroupError::Refused(format!(
-            "unknown group field \"{unknown}\": a group has userGroup, label, authUserCreationDisabled, crudSchema and scopes"
+            "unknown group field \"{unknown}\": a group has userGroup, label, authUserCreationDisabled, crudSchema, scopes and selfEditable"
         )));
     }
     let name = doc
@@ -57,6 +76,7 @@ pub fn check_group(doc: &Map<String, Value>, limits: &InputLimits) -> Result<(),
         ));
     }
     check_scopes(doc.get("scopes"))?;
+    check_self_editable(doc.get("selfEditable"))?;
     let schema = doc
         .get("crudSchema")
         .ok_or_else(|| GroupError::Refused("crudSchema is required".into()))?;
@@ -84,6 +104,27 @@ fn check_scopes(scopes: Option<&Value>) -> Result<(), GroupError> {
                 "scopes: {name} is not a scope of this service (known: {})",
                 all.join(", ")
             )));
+        }
+    }
+    Ok(())
+}
+
+/// `selfEditable`, when present: an array of top-level field names, none of them one a user may
+/// never change on itself.
+fn check_self_editable(fields: Option<&Value>) -> Result<(), GroupError> {
+    let Some(fields) = fields else {
+        return Ok(());
+    };
+    let refused = |what: String| GroupError::Refused(format!("selfEditable: {what}"));
+    let names = fields
+        .as_array()
+        .ok_or_else(|| refused("must be an array of top-level field names".into()))?;
+    for name in names {
+        let Some(name) = name.as_str().filter(|n| !n.is_empty() && !n.contains(['.', '$'])) else {
+            return Err(refused(format!("{name} is not a top-level field name")));
+        };
+        if NEVER_SELF_EDITABLE.contains(&name) {
+            return Err(refused(format!("a user may never change its own \"{name}\"")));
         }
     }
     Ok(())

@@ -22,6 +22,9 @@ pub struct Group {
     /// `scopes`: the administrative scopes (`AUTHZ_MODE=scopes`) the access tokens of this
     /// group's users carry, unprefixed (e.g. `users_search`); empty by default.
     pub scopes: Vec<String>,
+    /// `selfEditable`: the top-level fields a user of this group may change on itself
+    /// (`PATCH /users/me`); empty by default.
+    pub self_editable: Vec<String>,
     /// The `crudSchema` as configured (used to recognise an unchanged schema on refresh).
     crud_schema: Value,
     /// The schema actually validated: `crud_schema` with the service fields declared.
@@ -65,6 +68,7 @@ impl Group {
             label,
             auth_user_creation_disabled,
             scopes: Vec::new(),
+            self_editable: Vec::new(),
             crud_schema: crud_schema.clone(),
             schema,
             validator: Arc::new(validator),
@@ -120,6 +124,7 @@ impl Group {
             label,
             auth_user_creation_disabled,
             scopes: self.scopes.clone(),
+            self_editable: self.self_editable.clone(),
             crud_schema: self.crud_schema.clone(),
             schema: self.schema.clone(),
             validator: Arc::clone(&self.validator),
@@ -129,10 +134,50 @@ impl Group {
 }
 
 impl Group {
-    /// The group with `scopes` granted to its users.
-    pub(crate) fn with_scopes(mut self, scopes: Vec<String>) -> Self {
-        self.scopes = scopes;
+    /// The group with `access` (its `scopes` and `selfEditable`).
+    pub(crate) fn with_access(mut self, access: GroupAccess) -> Self {
+        self.scopes = access.scopes;
+        self.self_editable = access.self_editable;
         self
+    }
+
+    /// Its `scopes` and `selfEditable`.
+    pub(crate) fn access(&self) -> GroupAccess {
+        GroupAccess {
+            scopes: self.scopes.clone(),
+            self_editable: self.self_editable.clone(),
+        }
+    }
+}
+
+/// What a group's config grants its users: administrative scopes and self-editable fields.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GroupAccess {
+    /// `scopes`.
+    pub scopes: Vec<String>,
+    /// `selfEditable`.
+    pub self_editable: Vec<String>,
+}
+
+impl GroupAccess {
+    /// The access a group document declares (arrays of strings; anything else is ignored).
+    pub fn of_doc(doc: &Value) -> Self {
+        let strings = |key: &str| -> Vec<String> {
+            doc.get(key)
+                .and_then(Value::as_array)
+                .map(|names| {
+                    names
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        Self {
+            scopes: strings("scopes"),
+            self_editable: strings("selfEditable"),
+        }
     }
 }
 

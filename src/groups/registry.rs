@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-use super::{Group, GroupError};
+use super::{Group, GroupAccess, GroupError};
 use crate::config::InputLimits;
 use crate::context::CallContext;
 use crate::store::StoreError;
@@ -316,30 +316,20 @@ fn build_entries(
             .get("authUserCreationDisabled")
             .and_then(Value::as_bool)
             .unwrap_or(false);
-        let scopes: Vec<String> = doc
-            .get("scopes")
-            .and_then(Value::as_array)
-            .map(|names| {
-                names
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let access = GroupAccess::of_doc(&doc);
         let crud_schema = doc.get("crudSchema");
         let entry = match (previous.get(name), crud_schema) {
             (Some(Entry::Usable(group)), Some(schema)) if group.crud_schema() == schema => {
                 let same = group.label == label && group.auth_user_creation_disabled == disabled;
-                match same && group.scopes == scopes {
+                match same && group.access() == access {
                     true => Entry::Usable(Arc::clone(group)),
-                    false => Entry::Usable(Arc::new(group.relabel(label, disabled).with_scopes(scopes))),
+                    false => Entry::Usable(Arc::new(group.relabel(label, disabled).with_access(access))),
                 }
             }
             (Some(entry @ Entry::Invalid { crud_schema: old, .. }), new) if old.as_ref() == new => {
                 entry.clone()
             }
-            (_, new) => compile_entry(name, (label, disabled, scopes), new, limits),
+            (_, new) => compile_entry(name, (label, disabled, access), new, limits),
         };
         groups.insert(name.to_owned(), entry);
     }
@@ -347,15 +337,15 @@ fn build_entries(
 }
 
 /// The group `name` compiled from `crud_schema`, with its settings (label,
-/// `authUserCreationDisabled`, scopes).
+/// `authUserCreationDisabled`, scopes and self-editable fields).
 fn compile_entry(
     name: &str,
-    (label, disabled, scopes): (Option<String>, bool, Vec<String>),
+    (label, disabled, access): (Option<String>, bool, GroupAccess),
     crud_schema: Option<&Value>,
     limits: &InputLimits,
 ) -> Entry {
     let compiled = match crud_schema {
-        Some(schema) => Group::compile(name, label, disabled, schema, limits).map(|g| g.with_scopes(scopes)),
+        Some(schema) => Group::compile(name, label, disabled, schema, limits).map(|g| g.with_access(access)),
         None => Err("crudSchema is missing".to_owned()),
     };
     match compiled {

@@ -8,6 +8,7 @@ mod error;
 pub mod import;
 pub mod intent;
 pub mod lifecycle;
+pub mod me;
 pub mod password;
 pub mod read;
 pub mod reconcile;

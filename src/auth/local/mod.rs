@@ -21,6 +21,7 @@ mod bulk_import;
 mod credentials;
 mod keys;
 mod lockout;
+mod own_password;
 mod password;
 pub mod password_policy;
 mod reset;
@@ -243,6 +244,17 @@ impl AuthProvider for LocalAuth {
 
     async fn login(&self, ctx: &CallContext, username: &str, password: &Secret) -> AuthResult<SessionGrant> {
         self.log_in(ctx, username, password).await
+    }
+
+    async fn change_own_password(
+        &self,
+        ctx: &CallContext,
+        id: &str,
+        current: &Secret,
+        new: &Secret,
+    ) -> AuthResult<super::OwnPasswordChange> {
+        self.set_own_password(ctx, id, current, new).await?;
+        Ok(super::OwnPasswordChange::Changed)
     }
 
     /// The (expired) bearer access token of `ctx.session` must be signed by this provider and

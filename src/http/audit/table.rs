@@ -126,6 +126,9 @@ pub(crate) const AUDITED: &[Audited] = &[
     ),
     audited("DELETE", "/groups/{id}", "group.delete", &[Source::Path]),
     audited("POST", "/clients", "client.create", &[Source::Answer("clientId")]),
+    audited("PATCH", "/users/me", "user.self_update", &[Source::Answer("_id")]),
+    audited("DELETE", "/users/me", "user.self_delete", &[]),
+    audited("POST", "/users/me/password", "user.self_password", &[]),
     audited("DELETE", "/clients/{id}", "client.delete", &[Source::Path]),
     Audited {
         method: "POST",

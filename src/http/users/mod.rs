@@ -4,6 +4,7 @@
 mod create;
 mod import;
 mod lifecycle;
+mod me;
 mod read;
 mod update;
 
@@ -19,4 +20,5 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .merge(update::router())
         .merge(lifecycle::router())
         .merge(import::router())
+        .merge(me::router())
 }

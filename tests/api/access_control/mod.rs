@@ -4,6 +4,7 @@
 
 mod clients;
 mod operations;
+mod self_service;
 mod tokens;
 
 use std::path::Path;
