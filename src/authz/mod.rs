@@ -82,6 +82,11 @@ impl Authz {
         self.tokens.names()
     }
 
+    /// The tokens it signs and verifies.
+    pub fn tokens(&self) -> &Tokens {
+        &self.tokens
+    }
+
     /// The clients.
     pub fn clients(&self) -> &Clients {
         &self.clients

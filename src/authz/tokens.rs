@@ -14,6 +14,24 @@ use crate::clock::Clock;
 /// `gty` of a token issued to a client (Auth0 spells it so).
 pub const CLIENT_CREDENTIALS: &str = "client-credentials";
 
+/// The issuer suffix of expiry-callback credentials: another issuer than the access tokens', so
+/// that neither verifier ever takes one for the other.
+const CALLBACK_ISSUER_SUFFIX: &str = "/timer-callback";
+
+/// How long after its timer fires an expiry-callback credential stays valid (the Timer Service
+/// retries late callbacks).
+const CALLBACK_GRACE: time::Duration = time::Duration::days(7);
+
+/// The claims of an expiry-callback credential: the user whose callback it is, and until when.
+#[derive(Debug, Serialize, Deserialize)]
+struct CallbackClaims {
+    iss: String,
+    sub: String,
+    iat: u64,
+    exp: u64,
+    jti: String,
+}
+
 /// The claims of an access token: the local provider's (`iss`, `sub`, `iat`, `exp`, `jti`) plus
 /// `scope` and, for a client, `gty` and `client_id`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -144,6 +162,29 @@ impl Tokens {
         })
     }
 
+    /// The credential of the expiry callback of `user_id`, valid until [`CALLBACK_GRACE`] after
+    /// `fire_at`.
+    pub fn issue_callback(&self, user_id: &str, fire_at: time::OffsetDateTime) -> Option<String> {
+        let until = fire_at.saturating_add(CALLBACK_GRACE).unix_timestamp();
+        let claims = CallbackClaims {
+            iss: format!("{}{CALLBACK_ISSUER_SUFFIX}", self.issuer),
+            sub: user_id.to_owned(),
+            iat: self.now_seconds(),
+            exp: u64::try_from(until).unwrap_or(0),
+            jti: uuid::Uuid::new_v4().to_string(),
+        };
+        self.key.sign(&claims).ok()
+    }
+
+    /// Whether `credential` is a valid expiry-callback credential of the user `user_id`.
+    pub fn verify_callback(&self, credential: &str, user_id: &str) -> bool {
+        let issuer = format!("{}{CALLBACK_ISSUER_SUFFIX}", self.issuer);
+        match self.key.decode_as::<CallbackClaims>(&issuer, credential) {
+            Ok(claims) => claims.sub == user_id && claims.exp > self.now_seconds(),
+            Err(_) => false,
+        }
+    }
+
     /// The principal of a token this service signed: signature (EdDSA, this key), issuer and
     /// expiry (on the service's clock, no leeway). A person's token without a `scope` claim gets
     /// the self-service scopes.
@@ -169,5 +210,11 @@ impl Tokens {
             },
             scopes,
         })
+    }
+}
+
+impl crate::users::CallbackSigner for Tokens {
+    fn sign(&self, user_id: &str, fire_at: time::OffsetDateTime) -> Option<String> {
+        self.issue_callback(user_id, fire_at)
     }
 }

@@ -27,7 +27,7 @@ use crate::store::embedded::EmbeddedDb;
 use crate::store::{Collection, DocState};
 use crate::telemetry;
 use crate::timer::{TimerClient, TimerServiceClient};
-use crate::users::{Expiry, Roles, UserService};
+use crate::users::{CallbackSigner, Expiry, Roles, UserService};
 
 /// How often the group schemas are re-read (a group added in the back-office works within this).
 pub(super) const GROUPS_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
@@ -93,6 +93,10 @@ pub fn build_state(config: Config) -> Result<AppState, StartupError> {
         GROUPS_REFRESH_INTERVAL,
         config.limits,
     ));
+    let authz = match config.authz.mode {
+        AuthzMode::Gateway => None,
+        AuthzMode::Scopes => Some(Arc::new(authz(&config, stores.clients.clone())?)),
+    };
     let users = Arc::new(UserService {
         store: stores.users,
         auth,
@@ -110,6 +114,9 @@ pub fn build_state(config: Config) -> Result<AppState, StartupError> {
             .map(|(timer, settings)| Expiry {
                 timer,
                 callback_base_url: settings.callback_base_url.clone(),
+                callback_signer: authz
+                    .as_ref()
+                    .map(|authz| -> Arc<dyn CallbackSigner> { Arc::new(authz.tokens().clone()) }),
             }),
         role_permissions: stores.roles,
         policy: config.users.clone(),
@@ -135,10 +142,6 @@ pub fn build_state(config: Config) -> Result<AppState, StartupError> {
         groups: stores.groups,
         registry,
         limits: config.limits,
-    };
-    let authz = match config.authz.mode {
-        AuthzMode::Gateway => None,
-        AuthzMode::Scopes => Some(Arc::new(authz(&config, stores.clients.clone())?)),
     };
     Ok(AppState {
         authz,

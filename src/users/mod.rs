@@ -25,7 +25,7 @@ pub mod version;
 use serde_json::Value;
 
 pub use error::{UserError, UserResult};
-pub use service::{Expiry, Roles, UserService};
+pub use service::{CallbackSigner, Expiry, Roles, UserService, CALLBACK_TOKEN_HEADER};
 
 /// Fields the service owns: a client can never set them (400).
 pub const SERVICE_ONLY_FIELDS: [&str; 2] = ["authUserId", "expirationId"];

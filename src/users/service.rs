@@ -51,6 +51,19 @@ pub struct Expiry {
     pub timer: Arc<dyn TimerClient>,
     /// `TIMER_CALLBACK_BASE_URL`.
     pub callback_base_url: String,
+    /// In `AUTHZ_MODE=scopes`: signs the credential each callback carries (the header
+    /// [`CALLBACK_TOKEN_HEADER`]), so that the expiry route lets the Timer Service in.
+    pub callback_signer: Option<Arc<dyn CallbackSigner>>,
+}
+
+/// The header carrying the credential of an expiry callback.
+pub const CALLBACK_TOKEN_HEADER: &str = "x-ums-callback-token";
+
+/// Signs the credential of the expiry callback of a user: valid for that user's callback only,
+/// until some time after `fire_at`, and for nothing else.
+pub trait CallbackSigner: Send + Sync {
+    /// The credential, or `None` when it cannot be signed (the callback then needs a token).
+    fn sign(&self, user_id: &str, fire_at: time::OffsetDateTime) -> Option<String>;
 }
 
 impl UserService {

@@ -12,7 +12,7 @@ use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{
-    ClientCredentials, Flow, OAuth2, Scopes, SecurityRequirement, SecurityScheme,
+    ApiKey, ApiKeyValue, ClientCredentials, Flow, OAuth2, Scopes, SecurityRequirement, SecurityScheme,
 };
 use utoipa::openapi::OpenApi;
 
@@ -25,6 +25,9 @@ use crate::state::AppState;
 
 /// The OpenAPI security scheme every scoped operation names.
 const SCHEME: &str = "oauth2";
+
+/// The OpenAPI security scheme of the expiry callback's credential.
+const CALLBACK_SCHEME: &str = "timerCallback";
 
 impl From<AuthzError> for ApiError {
     fn from(error: AuthzError) -> Self {
@@ -59,6 +62,13 @@ pub async fn guard(
     let scope = match table::access(request.method(), path) {
         Some(Access::Public) => return next.run(request).await,
         Some(Access::Scope(scope)) => scope,
+        Some(Access::Callback(scope)) => match callback_credential(&request) {
+            Some((credential, user)) if authz.tokens().verify_callback(credential, &user) => {
+                return as_actor(&state, "timer-service", request, next).await;
+            }
+            Some(_) => return unauthenticated("the callback credential is not valid for this user"),
+            None => scope,
+        },
         None => {
             let message = format!("no scope is declared for {} {path}: refused", request.method());
             return ApiError::Forbidden(message).into_response();
@@ -96,15 +106,33 @@ pub async fn guard(
         return ApiError::from(error).into_response();
     }
     let actor = principal.actor();
-    if let Ok(value) = HeaderValue::from_str(&actor) {
+    request.extensions_mut().insert(principal);
+    as_actor(&state, &actor, request, next).await
+}
+
+/// Runs `request` as `actor`: the user id header says so (whatever the caller sent), and so does
+/// the response, for the audit trail.
+async fn as_actor(state: &AppState, actor: &str, mut request: Request, next: Next) -> Response {
+    if let Ok(value) = HeaderValue::from_str(actor) {
         request
             .headers_mut()
             .insert(state.config.headers.user_id.clone(), value);
     }
-    request.extensions_mut().insert(principal);
     let mut response = next.run(request).await;
-    response.extensions_mut().insert(VerifiedActor(actor));
+    response.extensions_mut().insert(VerifiedActor(actor.to_owned()));
     response
+}
+
+/// The expiry callback's credential header and the user of the path (`/users/{id}/expire`).
+fn callback_credential(request: &Request) -> Option<(&str, String)> {
+    let credential = request
+        .headers()
+        .get(crate::users::CALLBACK_TOKEN_HEADER)?
+        .to_str()
+        .ok()?;
+    let segment = request.uri().path().split('/').nth(2)?;
+    let user = percent_encoding::percent_decode_str(segment).decode_utf8().ok()?;
+    Some((credential, user.into_owned()))
 }
 
 /// The caller the guard verified, on the response (for the audit trail, which records after the
@@ -152,6 +180,11 @@ pub(super) fn document_security(doc: &mut OpenApi, state: &AppState) {
     let flow = Flow::ClientCredentials(ClientCredentials::new("/oauth/token", scopes));
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme(SCHEME, SecurityScheme::OAuth2(OAuth2::new([flow])));
+    let callback = ApiKey::Header(ApiKeyValue::with_description(
+        crate::users::CALLBACK_TOKEN_HEADER,
+        "the credential this service gives the Timer Service with each expiry timer",
+    ));
+    components.add_security_scheme(CALLBACK_SCHEME, SecurityScheme::ApiKey(callback));
     for (path, item) in doc.paths.paths.iter_mut() {
         let operations = [
             (axum::http::Method::GET, item.get.as_mut()),
@@ -167,6 +200,13 @@ pub(super) fn document_security(doc: &mut OpenApi, state: &AppState) {
                 Some(Access::Scope(scope)) => {
                     refusals(operation, &names.name(scope));
                     Some(vec![SecurityRequirement::new(SCHEME, [names.name(scope)])])
+                }
+                Some(Access::Callback(scope)) => {
+                    refusals(operation, &names.name(scope));
+                    Some(vec![
+                        SecurityRequirement::new(SCHEME, [names.name(scope)]),
+                        SecurityRequirement::new(CALLBACK_SCHEME, Vec::<String>::new()),
+                    ])
                 }
                 None => None,
             };

@@ -13,6 +13,9 @@ pub enum Access {
     Public,
     /// A bearer access token carrying the scope.
     Scope(Scope),
+    /// The Timer Service's expiry callback: the credential this service gave the timer (header
+    /// `x-ums-callback-token`, for the user of the path), or else a token carrying the scope.
+    Callback(Scope),
 }
 
 /// The access of `method` on the route template `path` (as axum matched it, e.g.
@@ -34,8 +37,7 @@ pub fn access(method: &Method, path: &str) -> Option<Access> {
         ("POST" | "PATCH", "/users/import") => scope(Register),
         ("PATCH", "/users/" | "/users/{id}") => scope(UsersWrite),
         ("POST", "/users/state" | "/users/change-password") => scope(UsersWrite),
-        // The Timer Service's expiry callback: a token with users_write (see README).
-        ("POST", "/users/{id}/expire") => scope(UsersWrite),
+        ("POST", "/users/{id}/expire") => Some(Access::Callback(UsersWrite)),
         ("DELETE", "/users/" | "/users/{id}") => scope(UsersDelete),
         ("POST", "/users/{id}/soft-delete") => scope(UsersDelete),
         ("GET", "/groups/" | "/groups/{id}") => scope(GroupsRead),

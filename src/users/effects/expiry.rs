@@ -35,7 +35,18 @@ pub async fn schedule_expiry(
         });
         return Ok(None);
     };
-    let callback = callback(&expiry.callback_base_url, user_id, ctx)?;
+    let mut callback = callback(&expiry.callback_base_url, user_id, ctx)?;
+    if let Some(credential) = expiry
+        .callback_signer
+        .as_ref()
+        .and_then(|s| s.sign(user_id, fire_at))
+    {
+        let header = crate::users::CALLBACK_TOKEN_HEADER.to_owned();
+        callback
+            .headers
+            .retain(|(name, _)| !name.eq_ignore_ascii_case(&header));
+        callback.headers.push((header, credential));
+    }
     let schedule = Schedule {
         // The date travels with the callback, so a callback of a timer since replaced is ignored.
         payload: json!({ "userId": user_id, "expirationDate": date }),

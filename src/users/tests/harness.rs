@@ -100,6 +100,7 @@ impl Builder {
                 subject_key: SubjectKey::AuthUserId,
             }),
             expiry: self.timer.then(|| Expiry {
+                callback_signer: None,
                 timer: timer.clone(),
                 callback_base_url: "http://user-manager-service".to_owned(),
             }),

@@ -7,6 +7,7 @@ mod compensation;
 mod create;
 mod on_fakes;
 mod register;
+mod timer_callback;
 mod with_id;
 
 use std::time::Duration;
