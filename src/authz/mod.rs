@@ -3,6 +3,7 @@
 //! layer's table (`src/http/authz`); this module knows no routes.
 
 pub mod clients;
+pub mod external;
 pub mod scope;
 pub mod tokens;
 
@@ -60,6 +61,7 @@ pub struct Authz {
     mode: AuthzMode,
     tokens: Tokens,
     clients: Clients,
+    external: Option<std::sync::Arc<external::ExternalTokens>>,
 }
 
 impl Authz {
@@ -69,7 +71,14 @@ impl Authz {
             mode,
             tokens,
             clients,
+            external: None,
         }
+    }
+
+    /// Also accepts the tokens `external` verifies.
+    pub fn with_external(mut self, external: external::ExternalTokens) -> Self {
+        self.external = Some(std::sync::Arc::new(external));
+        self
     }
 
     /// `gateway` or `scopes`.
@@ -92,9 +101,14 @@ impl Authz {
         &self.clients
     }
 
-    /// The principal of a bearer token.
-    pub fn authenticate(&self, token: &str) -> Result<Principal, AuthzError> {
-        Ok(self.tokens.verify(token)?)
+    /// The principal of a bearer token: one this service signed, else (with `AUTHZ_JWKS_URL`)
+    /// one of the external issuer.
+    pub async fn authenticate(&self, token: &str) -> Result<Principal, AuthzError> {
+        match (self.tokens.verify(token), &self.external) {
+            (Ok(principal), _) => Ok(principal),
+            (Err(TokenError::Invalid), Some(external)) => Ok(external.verify(token).await?),
+            (Err(error), _) => Err(error.into()),
+        }
     }
 
     /// The caller may do what `scope` allows, or a 403 naming the scope.

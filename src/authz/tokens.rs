@@ -66,6 +66,8 @@ pub struct Principal {
     pub kind: PrincipalKind,
     /// What it may do.
     pub scopes: BTreeSet<Scope>,
+    /// Whether an external issuer (`AUTHZ_JWKS_URL`) signed the token, not this service.
+    pub external: bool,
 }
 
 /// The kind of caller behind a token.
@@ -209,6 +211,7 @@ impl Tokens {
                 false => PrincipalKind::User,
             },
             scopes,
+            external: false,
         })
     }
 }

@@ -3,6 +3,7 @@
 //! (`CLIENTS_CRUD_ENDPOINT`).
 
 use super::{parse, ConfigError, RawConfig};
+use crate::authz::external::ExternalIssuer;
 use crate::secret::Secret;
 
 /// Shortest bootstrap secret accepted: secrets are stored as SHA-256 digests, which is safe only
@@ -30,6 +31,9 @@ pub struct AuthzConfig {
     pub bootstrap: Option<(String, Secret)>,
     /// `CLIENTS_CRUD_ENDPOINT`: the clients collection in CRUD mode (`/clients` in embedded mode).
     pub clients_endpoint: Option<String>,
+    /// `AUTHZ_JWKS_URL`, `AUTHZ_ISSUER`, `AUTHZ_AUDIENCE`: the tokens of an external issuer are
+    /// accepted too (all three or none).
+    pub external: Option<ExternalIssuer>,
 }
 
 pub(super) fn authz_config(raw: &RawConfig, embedded: bool) -> Result<AuthzConfig, ConfigError> {
@@ -72,8 +76,28 @@ pub(super) fn authz_config(raw: &RawConfig, embedded: bool) -> Result<AuthzConfi
     let clients_endpoint = parse::optional(&raw.clients_crud_endpoint)
         .map(|value| parse::endpoint(value, "CLIENTS_CRUD_ENDPOINT"))
         .transpose()?;
+    let external = match (
+        parse::optional(&raw.authz_jwks_url),
+        parse::optional(&raw.authz_issuer),
+        parse::optional(&raw.authz_audience),
+    ) {
+        (None, None, None) => None,
+        (Some(url), Some(issuer), Some(audience)) => Some(ExternalIssuer {
+            jwks_url: parse::service_url(url, "AUTHZ_JWKS_URL")?,
+            issuer: issuer.to_owned(),
+            audience: audience.to_owned(),
+        }),
+        _ => {
+            return Err(ConfigError::Invalid {
+                var: "AUTHZ_JWKS_URL",
+                problem: "AUTHZ_JWKS_URL, AUTHZ_ISSUER and AUTHZ_AUDIENCE go together: set all three or none"
+                    .to_owned(),
+            })
+        }
+    };
     Ok(AuthzConfig {
         mode,
+        external,
         scope_prefix: parse::optional(&raw.authz_scope_prefix)
             .unwrap_or_default()
             .to_owned(),

@@ -12,6 +12,7 @@ use crate::audit::{AuditLog, LogLines, StoredAuditLog};
 use crate::auth::auth0_client::{Auth0Client, Auth0ClientConfig};
 use crate::auth::local::{LocalAuth, LocalAuthConfig, SigningKey};
 use crate::auth::AuthProvider;
+use crate::authz::external::ExternalTokens;
 use crate::authz::{Authz, Clients, ScopeNames, Tokens};
 use crate::config::{AuthConfig, AuthzMode, Config, CrudConfig, StoreConfig};
 use crate::downstream::build_http_client;
@@ -95,7 +96,7 @@ pub fn build_state(config: Config) -> Result<AppState, StartupError> {
     ));
     let authz = match config.authz.mode {
         AuthzMode::Gateway => None,
-        AuthzMode::Scopes => Some(Arc::new(authz(&config, stores.clients.clone())?)),
+        AuthzMode::Scopes => Some(Arc::new(authz(&config, stores.clients.clone(), &http)?)),
     };
     let users = Arc::new(UserService {
         store: stores.users,
@@ -264,14 +265,18 @@ fn local_auth(
 
 /// Access control of `AUTHZ_MODE=scopes`: tokens signed with the key under `DATA_DIR` (the local
 /// provider's, when it runs), the clients in `clients` (or only the bootstrap client).
-fn authz(config: &Config, clients: Option<Arc<dyn Collection>>) -> Result<Authz, StartupError> {
+fn authz(
+    config: &Config,
+    clients: Option<Arc<dyn Collection>>,
+    http: &reqwest::Client,
+) -> Result<Authz, StartupError> {
     let key_path = Path::new(&config.data_dir).join(SIGNING_KEY_FILE);
     if !config.is_embedded() {
         crate::private_fs::create_dir(&config.data_dir)
             .map_err(|e| StartupError::LocalAuth(format!("{}: {e}", config.data_dir.display())))?;
     }
     let key = SigningKey::load_or_generate(&key_path).map_err(|e| StartupError::LocalAuth(e.to_string()))?;
-    let names = ScopeNames::new(config.authz.scope_prefix.clone());
+    let names = names_of(config);
     let tokens = Tokens::new(
         Arc::new(key),
         env!("CARGO_PKG_NAME").to_owned(),
@@ -284,9 +289,18 @@ fn authz(config: &Config, clients: Option<Arc<dyn Collection>>) -> Result<Authz,
         .bootstrap
         .as_ref()
         .map(|(id, secret)| (id.clone(), secret));
-    Ok(Authz::new(
-        config.authz.mode,
-        tokens,
-        Clients::new(clients, env_client),
-    ))
+    let authz = Authz::new(config.authz.mode, tokens, Clients::new(clients, env_client));
+    Ok(match &config.authz.external {
+        Some(issuer) => authz.with_external(ExternalTokens::new(
+            issuer.clone(),
+            http.clone(),
+            names_of(config),
+        )),
+        None => authz,
+    })
+}
+
+/// How scopes are spelt (`AUTHZ_SCOPE_PREFIX`).
+fn names_of(config: &Config) -> ScopeNames {
+    ScopeNames::new(config.authz.scope_prefix.clone())
 }

@@ -6,12 +6,13 @@ use crate::context::CallContext;
 use crate::store::{Filter, FindQuery};
 use crate::users::{str_field, UserResult, UserService};
 
-/// The scope names (unprefixed, as the group config lists them) the PUBLIC store user `id` gets
-/// from its group; none for a user that is not PUBLIC, unknown, or in an unknown group.
-pub async fn granted(svc: &UserService, ctx: &CallContext, id: &str) -> UserResult<Vec<String>> {
+/// The scope names (unprefixed, as the group config lists them) the PUBLIC store user linked to
+/// the auth user `auth_id` gets from its group; none for a user that is not PUBLIC, unknown, or
+/// in an unknown group.
+pub async fn granted(svc: &UserService, ctx: &CallContext, auth_id: &str) -> UserResult<Vec<String>> {
     let query = FindQuery {
         filter: Filter {
-            id: Some(id.to_owned()),
+            q: Some(serde_json::json!({"authUserId": auth_id})),
             ..Filter::default()
         },
         projection: Some(vec!["_id".to_owned(), "userGroup".to_owned()]),

@@ -79,12 +79,13 @@ pub async fn guard(
             "missing access token: send \"authorization: Bearer <token>\" (get one at POST /oauth/token)",
         );
     };
-    let mut principal = match authz.authenticate(token) {
+    let mut principal = match authz.authenticate(token).await {
         Ok(principal) => principal,
         Err(error) => return unauthenticated(&error.to_string()),
     };
     let ctx = CallContext::background(request_id(&request));
-    if let (PrincipalKind::User, Some(local)) = (principal.kind, state.local_auth.as_ref()) {
+    let ours = !principal.external;
+    if let (PrincipalKind::User, Some(local), true) = (principal.kind, state.local_auth.as_ref(), ours) {
         // A person's token of the local provider: refused once revoked (password reset, block,
         // delete) — one indexed read of its credential.
         if let Err(error) = local.verify_access_token(&ctx, token).await {

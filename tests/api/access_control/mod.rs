@@ -3,6 +3,7 @@
 //! not access tokens are refused; clients and their credentials; the bootstrap admin client.
 
 mod clients;
+mod external;
 mod operations;
 mod self_service;
 mod tokens;

@@ -220,7 +220,14 @@ fn fakes_env(crud: &str, auth: &str) -> Vec<(String, String)> {
 /// Starts the service on 127.0.0.1:0 with `vars` (a later variable overrides an earlier one).
 async fn serve(vars: impl Iterator<Item = (String, String)>, downstream: Downstream) -> TestApp {
     logs::install();
-    let mut config: Vec<(String, String)> = vec![pair("HTTP_HOST", "127.0.0.1"), pair("HTTP_PORT", "0")];
+    // A data directory of its own (the signing key of `AUTHZ_MODE=scopes` in CRUD mode), never
+    // the working directory's `./data`; embedded mode names its own.
+    let data_dir = super::temp_data_dir().display().to_string();
+    let mut config: Vec<(String, String)> = vec![
+        pair("HTTP_HOST", "127.0.0.1"),
+        pair("HTTP_PORT", "0"),
+        pair("DATA_DIR", &data_dir),
+    ];
     for (name, value) in vars {
         config.retain(|(known, _)| *known != name);
         config.push((name, value));
