@@ -156,4 +156,23 @@ mod tests {
             "BOOTSTRAP_CLIENT_ID"
         );
     }
+
+    #[test]
+    fn an_external_issuer_needs_its_jwks_issuer_and_audience() {
+        let all = [
+            (
+                "AUTHZ_JWKS_URL",
+                "https://tenant.example.com/.well-known/jwks.json",
+            ),
+            ("AUTHZ_ISSUER", "https://tenant.example.com/"),
+            ("AUTHZ_AUDIENCE", "ums"),
+        ];
+        let external = crud(&all).unwrap().authz.external.unwrap();
+        assert_eq!(external.audience, "ums");
+        assert_eq!(
+            external.jwks_url,
+            "https://tenant.example.com/.well-known/jwks.json"
+        );
+        assert_eq!(var_of(crud(&all[..2])), "AUTHZ_JWKS_URL");
+    }
 }
