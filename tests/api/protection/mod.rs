@@ -19,6 +19,18 @@ async fn embedded(env: &[(&str, &str)]) -> TestApp {
     TestApp::embedded(&temp_data_dir()).with_env(env).start().await
 }
 
+/// The service in embedded mode whose reset tokens go to a webhook (the mock, kept alive with it).
+async fn with_reset_hook() -> (wiremock::MockServer, TestApp) {
+    let hook = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(wiremock::ResponseTemplate::new(204))
+        .mount(&hook)
+        .await;
+    let url = format!("{}/hook", hook.uri());
+    let app = embedded(&[("PASSWORD_RESET_WEBHOOK_URL", url.as_str())]).await;
+    (hook, app)
+}
+
 /// Creates `name` (group `customer`, email `<name>@example.com`, [`PASSWORD`]); its `_id`.
 async fn create(app: &TestApp, name: &str) -> String {
     let user = json!({"userGroup": "customer", "name": name, "email": format!("{name}@example.com"), "password": PASSWORD});

@@ -3,10 +3,8 @@
 //! passwords). A refused password leaves nothing behind.
 
 use serde_json::{json, Value};
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use super::{answer, create, embedded, login, PASSWORD};
+use super::{answer, create, embedded, login, with_reset_hook, PASSWORD};
 
 fn bad_request(message: &str) -> Value {
     json!({"statusCode": 400, "error": "Bad Request", "message": message})
@@ -72,13 +70,7 @@ async fn registering_a_store_only_user_with_a_weak_password_is_a_400_and_a_stron
 
 #[tokio::test]
 async fn a_reset_with_a_weak_password_is_a_400_and_leaves_the_token_usable() {
-    let hook = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(204))
-        .mount(&hook)
-        .await;
-    let url = format!("{}/hook", hook.uri());
-    let app = embedded(&[("PASSWORD_RESET_WEBHOOK_URL", url.as_str())]).await;
+    let (hook, app) = with_reset_hook().await;
     let id = create(&app, "ann").await;
     let requested = app
         .post_json("/users/change-password", &json!({"authUserId": id}))

@@ -2,10 +2,8 @@
 //! before a block or a password reset refused by `/userinfo`, new ones accepted.
 
 use serde_json::{json, Value};
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use super::{access_token, answer, create, embedded, login, PASSWORD};
+use super::{access_token, answer, create, embedded, login, with_reset_hook, PASSWORD};
 use crate::helpers::TestApp;
 
 async fn userinfo(app: &TestApp, token: &str) -> u16 {
@@ -67,13 +65,7 @@ async fn blocking_a_user_revokes_its_access_tokens_and_unblocking_does_not_reviv
 
 #[tokio::test]
 async fn a_password_reset_revokes_the_access_tokens_issued_before_it_and_a_new_login_works() {
-    let hook = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(204))
-        .mount(&hook)
-        .await;
-    let url = format!("{}/hook", hook.uri());
-    let app = embedded(&[("PASSWORD_RESET_WEBHOOK_URL", url.as_str())]).await;
+    let (hook, app) = with_reset_hook().await;
     let id = create(&app, "ann").await;
     let before = access_token(&app, "ann").await;
     assert_eq!(
