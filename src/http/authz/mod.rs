@@ -44,11 +44,12 @@ impl From<AuthzError> for ApiError {
 }
 
 /// The guard of every routed request. `gateway` mode: nothing. `scopes` mode: a public route
-/// passes; any other needs `authorization: Bearer <access token>` signed by this service and
-/// carrying the route's scope (a person's token: the self-service scopes, plus the `scopes` of
-/// the group config of its user, read when needed) (401 without a valid token, 403 naming a missing scope, 403 for
-/// a route the table does not know). A verified caller becomes the request's user id header
-/// (`USERID_HEADER_KEY`: `client:<id>` or the user's auth id), whatever the caller sent.
+/// passes; any other needs `authorization: Bearer <access token>` — signed by this service, or by
+/// the external issuer — carrying the route's scope: 401 without a valid token, 403 naming a
+/// missing scope, 403 for a route the table does not know. A person's token has the self-service
+/// scopes plus its group's `scopes` (read when needed) and, when this service signed it, must not
+/// be revoked. The verified caller becomes the request's user id header (`USERID_HEADER_KEY`:
+/// `client:<id>` or the user's auth id), whatever the caller sent.
 pub async fn guard(
     State(state): State<AppState>,
     matched: Option<MatchedPath>,
@@ -114,10 +115,10 @@ pub async fn guard(
 /// Runs `request` as `actor`: the user id header says so (whatever the caller sent), and so does
 /// the response, for the audit trail.
 async fn as_actor(state: &AppState, actor: &str, mut request: Request, next: Next) -> Response {
+    let header = state.config.headers.user_id.clone();
+    request.headers_mut().remove(&header);
     if let Ok(value) = HeaderValue::from_str(actor) {
-        request
-            .headers_mut()
-            .insert(state.config.headers.user_id.clone(), value);
+        request.headers_mut().insert(header, value);
     }
     let mut response = next.run(request).await;
     response.extensions_mut().insert(VerifiedActor(actor.to_owned()));
