@@ -78,7 +78,8 @@ pub fn groups_dir() -> PathBuf {
 
 /// Starts the service in embedded mode (no CRUD or auth variable: SQLite under `data_dir`, the
 /// local auth provider, the groups of [`groups_dir`]) with the same `LOG_LEVEL` and mimalloc
-/// settings as [`start_service`]. Returns it and the time it took to answer `/-/ready`.
+/// settings as [`start_service`], without access control (`AUTHZ_MODE=gateway`). Returns it and
+/// the time it took to answer `/-/ready`.
 pub async fn start_embedded_service(data_dir: &Path) -> (Proc, Duration) {
     let port = free_port();
     let env: Vec<(String, String)> = [
@@ -88,6 +89,8 @@ pub async fn start_embedded_service(data_dir: &Path) -> (Proc, Duration) {
         ("DATA_DIR", data_dir.display().to_string()),
         ("GROUPS_CONFIG_DIR", groups_dir().display().to_string()),
         ("MIMALLOC_ARENA_EAGER_COMMIT", "0".to_owned()),
+        // Behind a gateway, as every recorded embedded run so far (access control is measured apart).
+        ("AUTHZ_MODE", "gateway".to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
