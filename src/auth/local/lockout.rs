@@ -9,8 +9,9 @@
 //!   lockout does not tell a blocked account with its right password from a wrong one.
 //! - Per client address and per unknown login name, in memory per replica ([`super::throttle`]).
 //!
-//! Lockout does not end the user's sessions: whoever knows a login name could otherwise log its
-//! owner out every `LOGIN_LOCKOUT_SECONDS`.
+//! Locking an account ends its sessions (issue 12: the password being guessed may be right): its
+//! token generation is raised and its refresh tokens revoked. The price: whoever knows a login
+//! name can log its owner out, at most once every `LOGIN_LOCKOUT_SECONDS`.
 
 use std::time::Duration;
 
@@ -96,12 +97,18 @@ impl LocalAuth {
             return Ok(());
         }
         let until = super::after(now, policy.lockout);
-        let lock = json!({ "$set": { "failedLogins": 0, "lockedUntil": timestamp(until) } });
+        // A lock ends the user's sessions too (its password may be the one being guessed): a new
+        // token generation, and its refresh tokens revoked.
+        let lock = json!({
+            "$set": { "failedLogins": 0, "lockedUntil": timestamp(until) },
+            "$inc": { "tokenGeneration": 1 },
+        });
         self.config
             .credentials
             .patch(ctx, &user.doc_id, &Filter::default(), &lock)
             .await?;
-        tracing::warn!(user.id = %user.id, locked.until = %timestamp(until), "too many failed logins: account locked");
+        self.revoke_sessions(ctx, &user.id).await?;
+        tracing::warn!(user.id = %user.id, locked.until = %timestamp(until), "too many failed logins: account locked, sessions ended");
         Ok(())
     }
 

@@ -114,3 +114,27 @@ async fn deleting_a_user_revokes_its_access_tokens() {
     assert_eq!(app.delete(&format!("/users/{id}")).await.status(), 204);
     assert_eq!(userinfo(&app, &before).await, 401);
 }
+
+#[tokio::test]
+async fn locking_an_account_ends_its_sessions() {
+    let app = embedded(&[("LOGIN_MAX_FAILURES", "3")]).await;
+    create(&app, "ann").await;
+    let before = access_token(&app, "ann").await;
+    assert_eq!(userinfo(&app, &before).await, 200);
+    for _ in 0..3 {
+        assert_eq!(
+            login(&app, "ann@example.com", "not-her-password").await.status(),
+            401
+        );
+    }
+    assert_eq!(
+        login(&app, "ann@example.com", PASSWORD).await.status(),
+        429,
+        "locked"
+    );
+    assert_eq!(
+        userinfo(&app, &before).await,
+        401,
+        "the token issued before the lock"
+    );
+}
