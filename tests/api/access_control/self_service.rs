@@ -151,4 +151,14 @@ async fn in_gateway_mode_me_is_the_auth_user_the_user_id_header_names() {
         .unwrap();
     assert_eq!(me["_id"], id.as_str());
     assert_eq!(app.get("/users/me").await.status(), 401, "no user id header");
+
+    // The Auth0 Client keeps no password here: its change-password email is sent instead.
+    let change = json!({"currentPassword": "Kettle-Lamp-42!", "newPassword": "Other-Lamp-43!"});
+    let sent = app
+        .post_with("/users/me/password", &change, &[("miauserid", auth_id)])
+        .await;
+    assert_eq!(sent.status(), 202);
+    let requests = app.auth_fake().change_password_requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].0, auth_id);
 }
