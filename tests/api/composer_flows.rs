@@ -61,8 +61,9 @@ async fn a_user_lives_its_whole_life_consistently_in_both_systems() {
     assert_eq!(stored["__STATE__"], "DELETED");
     assert!(app.auth_fake().users().is_empty());
 
-    // Delete removes the document.
-    let response = app.delete(&format!("/users/{id}")).await;
+    // The definitive delete from the trash removes the document (`_st`: the CRUD default is PUBLIC).
+    assert_eq!(app.delete(&format!("/users/{id}")).await.status(), 404);
+    let response = app.delete(&format!("/users/{id}?_st=DELETED")).await;
     assert_eq!(response.status(), 204);
     assert!(app.crud_fake().documents("/users").is_empty());
     assert!(app.auth_fake().users().is_empty());

@@ -92,6 +92,7 @@ pub(crate) const AUDITED: &[Audited] = &[
     ),
     audited("POST", "/users/{id}/expire", "user.expire", &[Source::Path]),
     audited("POST", "/users/state", "user.state", &[]),
+    audited("POST", "/users/{id}/state", "user.state", &[Source::Path]),
     audited("PATCH", "/users/import", "user.import", &[]),
     audited(
         "POST",

@@ -36,7 +36,7 @@ pub fn access(method: &Method, path: &str) -> Option<Access> {
         ("POST", "/users/" | "/users/with-id" | "/users/register") => scope(Register),
         ("POST" | "PATCH", "/users/import") => scope(Register),
         ("PATCH", "/users/" | "/users/{id}") => scope(UsersWrite),
-        ("POST", "/users/state" | "/users/change-password") => scope(UsersWrite),
+        ("POST", "/users/state" | "/users/change-password" | "/users/{id}/state") => scope(UsersWrite),
         ("POST", "/users/{id}/expire") => Some(Access::Callback(UsersWrite)),
         ("DELETE", "/users/" | "/users/{id}") => scope(UsersDelete),
         ("POST", "/users/{id}/soft-delete") => scope(UsersDelete),

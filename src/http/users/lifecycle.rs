@@ -2,7 +2,7 @@
 //! expiry callback (SPEC §5). Thin handlers over `crate::users::lifecycle`.
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -11,16 +11,19 @@ use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::http::doc::{self, DownstreamFailures, JsonBodyRefusals};
-use crate::http::error::{ApiResult, ErrorBody};
-use crate::http::extract::{ApiJson, ApiPath, Ctx, IfMatch, NoQuery};
+use crate::http::doc::{self, AclHeaders, DownstreamFailures, FilterQuery, JsonBodyRefusals};
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::{query_pairs, ApiJson, ApiPath, Ctx, IfMatch, NoQuery};
 use crate::state::AppState;
+use crate::store::query::QueryParseError;
 use crate::store::DocState;
+use crate::store::Filter;
 use crate::users::lifecycle;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(delete_user))
+        .routes(routes!(change_state))
         .routes(routes!(change_states))
         .routes(routes!(soft_delete_user))
         .routes(routes!(expire_user))
@@ -54,31 +57,90 @@ impl ToSchema for StateItems {
     }
 }
 
-/// Deletes a user in any state: deletes its auth user (blocks it with `AUTH_HARD_DELETE=false`),
-/// revokes its Rönd bindings, deletes the store document, aborts its expiry timer (Timer errors
-/// are logged, not returned). Idempotent: after a failure a retry completes the job. An
-/// `acl_rows` header (set by the platform) limits the users it finds, as on the read routes.
+/// Deletes a user: deletes its auth user (blocks it with `AUTH_HARD_DELETE=false`), revokes its
+/// Rönd bindings, deletes the store document, aborts its expiry timer (Timer errors are logged,
+/// not returned). As the CRUD `DELETE /:id`, the user must match `_q`, `_st` (default PUBLIC:
+/// `_st=TRASH` for a definitive delete from the trash) and the field filters, and the
+/// `acl_rows` header. Idempotent: after a failure a retry completes the job.
 ///
 /// On a 502 or 504, retry to complete.
 #[utoipa::path(delete, path = "/users/{id}", tag = "users",
     params(
         ("id" = String, Path, description = "The user's `_id`"),
         ("if-match" = Option<String>, Header, description = "Delete only if the user is at this version \
-            (the `ETag` of `GET /users/{id}`), or `*`")),
+            (the `ETag` of `GET /users/{id}`), or `*`"),
+        FilterQuery,
+        AclHeaders),
     responses(
         (status = 204, description = "The user is deleted"),
-        (status = 400, description = "A query parameter was sent (this route takes none)", body = ErrorBody),
-        (status = 404, description = "No user has this id", body = ErrorBody),
+        (status = 400, description = "Invalid query: unknown or repeated parameter, `_q` or `acl_rows` \
+            not a valid filter, `_st` out of its form", body = ErrorBody),
+        (status = 404, description = "No user matches the id, filter and state", body = ErrorBody),
         (status = 412, description = "The user is not at the version of `If-Match`: nothing was changed", body = ErrorBody),
         DownstreamFailures))]
 async fn delete_user(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
     ApiPath(id): ApiPath<String>,
-    _: NoQuery,
+    RawQuery(raw): RawQuery,
     IfMatch(if_match): IfMatch,
 ) -> ApiResult<StatusCode> {
-    lifecycle::delete_if_match(&state.users, &ctx, &id, if_match.as_deref()).await?;
+    let filter = one_user_filter(raw.as_deref())?;
+    lifecycle::delete_if_match(&state.users, &ctx, &id, &filter, if_match.as_deref()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The filter of a route on one user (`_q`, `_st`, field filters; the id is the path's).
+fn one_user_filter(raw: Option<&str>) -> ApiResult<Filter> {
+    let bad = |e: QueryParseError| ApiError::BadRequest(e.to_string());
+    let filter = Filter::from_query_pairs(&query_pairs(raw)?).map_err(bad)?;
+    if filter.id.is_some() {
+        return Err(bad(QueryParseError::UnknownParameter {
+            name: "_id".into(),
+            allowed: "_q, _st",
+        }));
+    }
+    Ok(filter)
+}
+
+/// Body of `POST /users/{id}/state`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct StateTo {
+    /// The state the user moves to.
+    #[schema(schema_with = doc::state_name)]
+    state_to: DocState,
+}
+
+/// Moves one user to `stateTo`, as the CRUD `POST /:id/state`: the user must match `_q` and the
+/// field filters (in any state; this route takes no `_st`); a transition the state machine does
+/// not allow is a 400. Its auth user gets the target state's effect first (DRAFT/TRASH block,
+/// PUBLIC unblocks, DELETED deletes it — or blocks it with `AUTH_HARD_DELETE=false` — and unlinks
+/// it). On a 502 or 504, retry to complete.
+#[utoipa::path(post, path = "/users/{id}/state", tag = "users",
+    params(("id" = String, Path, description = "The user's `_id`"), FilterQuery, AclHeaders),
+    request_body = StateTo,
+    responses(
+        (status = 204, description = "The user is in `stateTo`"),
+        (status = 400, description = "Malformed body or query, or a transition the state machine does not allow", body = ErrorBody),
+        (status = 404, description = "No user matches the id and filter", body = ErrorBody),
+        (status = 409, description = "The user changed state meanwhile: retry", body = ErrorBody),
+        JsonBodyRefusals,
+        DownstreamFailures))]
+async fn change_state(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    ApiPath(id): ApiPath<String>,
+    RawQuery(raw): RawQuery,
+    ApiJson(body): ApiJson<StateTo>,
+) -> ApiResult<StatusCode> {
+    let filter = one_user_filter(raw.as_deref())?;
+    if filter.state.is_some() {
+        return Err(ApiError::BadRequest(
+            "_st is not accepted here: POST /users/{id}/state matches the user in any state".into(),
+        ));
+    }
+    lifecycle::change_state(&state.users, &ctx, &id, filter, body.state_to).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

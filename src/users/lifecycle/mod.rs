@@ -8,10 +8,12 @@
 
 mod bulk_state;
 mod soft_delete;
+mod state_one;
 mod state_request;
 
 pub use bulk_state::change_states;
 pub use soft_delete::soft_delete;
+pub use state_one::change_state;
 pub use state_request::{state_requests, StateRequest};
 
 use serde_json::{json, Value};
@@ -48,7 +50,12 @@ fn not_found(id: &str) -> UserError {
 
 /// The user `id` in any state, or 404.
 async fn find_user(svc: &UserService, ctx: &CallContext, id: &str) -> UserResult<Value> {
-    let user = svc.store.get(&ctx.internal(), id, &Filter::any_state()).await?;
+    find_matching(svc, ctx, id, &Filter::any_state()).await
+}
+
+/// The user `id` when it matches `filter` (the caller's `_q`, `_st`, field filters), else 404.
+async fn find_matching(svc: &UserService, ctx: &CallContext, id: &str, filter: &Filter) -> UserResult<Value> {
+    let user = svc.store.get(&ctx.internal(), id, filter).await?;
     user.ok_or_else(|| not_found(id))
 }
 
@@ -57,18 +64,21 @@ async fn find_user(svc: &UserService, ctx: &CallContext, id: &str) -> UserResult
 /// timer. A failed step returns its error with the store document still there, so a retry
 /// completes the job (an auth user already gone counts as deleted). Timer errors are only logged.
 pub async fn delete(svc: &UserService, ctx: &CallContext, id: &str) -> UserResult<()> {
-    delete_if_match(svc, ctx, id, None).await
+    delete_if_match(svc, ctx, id, &Filter::any_state(), None).await
 }
 
-/// [`delete`] on the condition that the user, as read before anything changes, is at the version
-/// `if_match` names (an `If-Match` header): `PreconditionFailed` (412) otherwise.
+/// [`delete`] of the user `id` when it matches `filter` (the CRUD `DELETE /:id` filters: `_q`,
+/// `_st` — PUBLIC by default —, field filters; 404 otherwise) and, as read before anything
+/// changes, is at the version `if_match` names (an `If-Match` header): `PreconditionFailed` (412)
+/// otherwise.
 pub async fn delete_if_match(
     svc: &UserService,
     ctx: &CallContext,
     id: &str,
+    filter: &Filter,
     if_match: Option<&str>,
 ) -> UserResult<()> {
-    let user = find_user(svc, ctx, id).await?;
+    let user = find_matching(svc, ctx, id, filter).await?;
     crate::users::version::check_if_match(if_match, id, &user)?;
     let work = delete_user(svc, ctx, id, &user);
     let plan = Plan::new(Operation::Delete, &[id]).auth_user(auth_user_id(&user));

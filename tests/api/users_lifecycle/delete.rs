@@ -17,8 +17,10 @@ async fn mount_happy_path(downstream: &Downstream<'_>, user: Value) {
     downstream.timer_abort(status(204)).await;
 }
 
+/// `DELETE /users/{id}` in any state (the CRUD default is PUBLIC only; the Composer's definitive
+/// delete from the trash sends `_st=TRASH`).
 async fn delete_user(app: &TestApp, id: &str) -> reqwest::Response {
-    app.delete(&format!("/users/{id}")).await
+    app.delete(&format!("/users/{id}?_st={ANY_STATE}")).await
 }
 
 #[tokio::test]
@@ -161,11 +163,25 @@ async fn deleting_an_unknown_user_answers_404_and_changes_nothing() {
 }
 
 #[tokio::test]
-async fn a_delete_with_a_query_string_is_refused_without_downstream_calls() {
+async fn a_delete_with_a_parameter_it_does_not_take_is_refused_without_downstream_calls() {
     let app = TestApp::on_wiremock().start().await;
 
-    let response = app.delete(&format!("/users/{ID}?_st=TRASH")).await;
+    let response = app.delete(&format!("/users/{ID}?_p=name")).await;
 
-    assert_error(response, 400, "no query parameters").await;
+    assert_error(response, 400, "_p").await;
     assert_no_downstream_call(&app).await;
+}
+
+#[tokio::test]
+async fn a_delete_matches_the_user_under_its_filters_and_state_public_by_default() {
+    let app = TestApp::on_wiremock().start().await;
+    let downstream = Downstream::new(&app);
+    mount_happy_path(&downstream, user_doc("PUBLIC")).await;
+
+    let response = app.delete(&format!("/users/{ID}?_q={{\"name\":\"Ada\"}}")).await;
+
+    assert_eq!(response.status(), 204);
+    let read = only_request_to(app.crud(), "GET", &format!("/users/{ID}")).await;
+    assert_eq!(query_param(&read, "_st"), None, "the CRUD default: PUBLIC");
+    assert_eq!(query_param(&read, "_q").as_deref(), Some(r#"{"name":"Ada"}"#));
 }

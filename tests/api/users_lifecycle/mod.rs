@@ -6,6 +6,7 @@ mod delete;
 mod on_fakes;
 mod soft_delete_expire;
 mod state;
+mod state_one;
 
 use serde_json::{json, Value};
 

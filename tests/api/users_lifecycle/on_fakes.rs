@@ -58,8 +58,10 @@ async fn post(app: &TestApp, route: &str) -> reqwest::Response {
     app.client.post(app.url(route)).send().await.unwrap()
 }
 
+/// `DELETE /users/{id}` in any state (the CRUD default is PUBLIC only).
 async fn delete(app: &TestApp, id: &str) -> reqwest::Response {
-    app.delete(&format!("/users/{id}")).await
+    app.delete(&format!("/users/{id}?_st=PUBLIC,DRAFT,TRASH,DELETED"))
+        .await
 }
 
 #[tokio::test]
