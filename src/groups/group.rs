@@ -220,6 +220,29 @@ fn service_fields() -> [(&'static str, Value); 14] {
     ]
 }
 
+/// The JSON Schema of the whole users collection (`GET /users/schema`): an object whose
+/// properties are the service fields and every property the groups declare (the first group,
+/// by name, wins when two declare one differently), `userGroup` one of the group names, and
+/// `userGroup` required.
+pub fn collection_schema(groups: &[Arc<Group>]) -> Value {
+    let mut properties: Map<String, Value> = service_fields()
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    for group in groups {
+        if let Some(Value::Object(declared)) = group.crud_schema.get("properties") {
+            for (name, declaration) in declared {
+                properties
+                    .entry(name.clone())
+                    .or_insert_with(|| declaration.clone());
+            }
+        }
+    }
+    let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
+    properties.insert("userGroup".to_owned(), json!({"type": "string", "enum": names}));
+    json!({"type": "object", "properties": properties, "required": ["userGroup"]})
+}
+
 /// A copy of `crud_schema` whose root `properties` also declares the service fields it lacks.
 /// `required` is left untouched. A `properties` that is not an object is left for the
 /// compiler to refuse.

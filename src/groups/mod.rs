@@ -19,7 +19,7 @@ use crate::config::{describe_limit, InputLimits};
 use crate::context::CallContext;
 use crate::store::StoreError;
 
-pub use group::{Group, GroupAccess};
+pub use group::{collection_schema, Group, GroupAccess};
 pub use registry::GroupRegistry;
 
 /// Why a group cannot be used.

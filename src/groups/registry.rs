@@ -120,6 +120,31 @@ impl GroupRegistry {
         }
     }
 
+    /// Every usable group, sorted by name (reloaded first when the cache is stale; a failed
+    /// reload serves the cache).
+    pub async fn usable(&self, ctx: &CallContext) -> Result<Vec<Arc<Group>>, GroupError> {
+        let mut snapshot = self.snapshot();
+        if self.is_stale(&snapshot) {
+            match self.reload(ctx, Trigger::Stale).await {
+                Ok(fresh) => snapshot = fresh,
+                Err(error) if snapshot.loaded_at.is_some() => {
+                    tracing::debug!(error = %error, "serving the cached groups: reload failed");
+                }
+                Err(error) => return Err(GroupError::Store(error)),
+            }
+        }
+        let mut groups: Vec<Arc<Group>> = snapshot
+            .groups
+            .values()
+            .filter_map(|entry| match entry {
+                Entry::Usable(group) => Some(Arc::clone(group)),
+                Entry::Invalid { .. } => None,
+            })
+            .collect();
+        groups.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(groups)
+    }
+
     /// Reloads now (startup, interval task). On failure the previous cache stays in use.
     pub async fn refresh(&self, ctx: &CallContext) -> Result<(), StoreError> {
         self.reload(ctx, Trigger::Explicit).await.map(|_| ())

@@ -56,6 +56,18 @@ pub(super) struct FilterQuery {
     st: Option<Vec<StateName>>,
 }
 
+/// `_p` and `_rawp` of a route that returns one document.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct ProjectionQuery {
+    /// The fields to return, comma-separated (`_id` always comes back).
+    #[param(rename = "_p")]
+    p: Option<String>,
+    /// A JSON projection instead of `_p`, e.g. `{"name": 1}` (not both).
+    #[param(rename = "_rawp")]
+    rawp: Option<String>,
+}
+
 /// `_p`, `_s`, `_l` and `_sk` of a list.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -47,6 +47,31 @@ pub async fn get(svc: &UserService, ctx: &CallContext, id: &str, filter: &Filter
     user.ok_or_else(|| UserError::NotFound(format!("user \"{id}\" not found")))
 }
 
+/// The user `id` matching `query`'s filter, with only the fields of its projection (`_p` or
+/// `_rawp`), read as the CRUD list reads it (`_id` = `id`, one document); 404 when none.
+pub async fn get_projected(
+    svc: &UserService,
+    ctx: &CallContext,
+    id: &str,
+    query: FindQuery,
+) -> UserResult<Value> {
+    let query = FindQuery {
+        filter: Filter {
+            id: Some(id.to_owned()),
+            ..query.filter
+        },
+        sort: None,
+        limit: Some(1),
+        skip: None,
+        ..query
+    };
+    let found = svc.store.find(ctx, &query).await?;
+    found
+        .into_iter()
+        .next()
+        .ok_or_else(|| UserError::NotFound(format!("user \"{id}\" not found")))
+}
+
 /// Adds the auth-provider fields listed in `enrichment` to each user that has an `authUserId`,
 /// with one batched auth-provider lookup for the whole page. A failed lookup fails the request:
 /// half-enriched users are never returned.

@@ -31,7 +31,7 @@ pub fn access(method: &Method, path: &str) -> Option<Access> {
         ("GET", "/userinfo" | "/users/me") => scope(Userinfo),
         ("PATCH", "/users/me") | ("POST", "/users/me/password") => scope(Userupdate),
         ("DELETE", "/users/me") => scope(Deleteuser),
-        ("GET", "/users/" | "/users/count" | "/users/export") => scope(UsersSearch),
+        ("GET", "/users/" | "/users/count" | "/users/export" | "/users/schema") => scope(UsersSearch),
         ("GET", "/users/{id}") => scope(UsersRead),
         ("POST", "/users/" | "/users/with-id" | "/users/register") => scope(Register),
         ("POST" | "PATCH", "/users/import") => scope(Register),

@@ -6,6 +6,7 @@ mod import;
 mod lifecycle;
 mod me;
 mod read;
+mod schema;
 mod update;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -21,4 +22,5 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .merge(lifecycle::router())
         .merge(import::router())
         .merge(me::router())
+        .merge(schema::router())
 }

@@ -9,7 +9,9 @@ use axum::routing::get;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::http::doc::{AclHeaders, DownstreamFailures, ExportQuery, FilterQuery, PageQuery};
+use crate::http::doc::{
+    AclHeaders, DownstreamFailures, ExportQuery, FilterQuery, PageQuery, ProjectionQuery,
+};
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{query_pairs, with_etag, ApiJson, ApiPath, Ctx};
 use crate::state::AppState;
@@ -102,6 +104,7 @@ async fn export_users(
     params(
         ("id" = String, Path, description = "The user's `_id`"),
         FilterQuery,
+        ProjectionQuery,
         AclHeaders),
     responses(
         (status = 200, description = "The user", body = Object,
@@ -118,15 +121,26 @@ async fn get_user(
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
     let pairs = query_pairs(raw.as_deref())?;
-    let filter = Filter::from_query_pairs(&pairs).map_err(bad_query)?;
-    if filter.id.is_some() {
-        // The id is in the path; the store adapter would silently drop a second one.
+    let projected = pairs.iter().any(|(name, _)| name == "_p" || name == "_rawp");
+    let refused = ["_id", "_s", "_l", "_sk"];
+    if let Some((name, _)) = pairs.iter().find(|(name, _)| refused.contains(&name.as_str())) {
+        // The id is in the path (the store adapter would silently drop a second one); one user
+        // has no sort or page.
         return Err(bad_query(QueryParseError::UnknownParameter {
-            name: "_id".into(),
-            allowed: "_q, _st",
+            name: name.clone(),
+            allowed: "_q, _st, _p, _rawp",
         }));
     }
-    let user = read::get(&state.users, &ctx, &id, &filter).await?;
+    let user = match projected {
+        false => {
+            let filter = Filter::from_query_pairs(&pairs).map_err(bad_query)?;
+            read::get(&state.users, &ctx, &id, &filter).await?
+        }
+        true => {
+            let query = FindQuery::from_query_pairs(&pairs).map_err(bad_query)?;
+            read::get_projected(&state.users, &ctx, &id, query).await?
+        }
+    };
     Ok(with_etag(&user, ApiJson(&user).into_response()))
 }
 

@@ -8,6 +8,7 @@ mod empty_parameters;
 mod enrichment;
 mod get;
 mod list;
+mod projection_schema;
 mod validation;
 
 use wiremock::Request;
