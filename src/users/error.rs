@@ -42,6 +42,19 @@ pub enum UserError {
     /// Rönd or the Timer Service failed.
     #[error(transparent)]
     Failed(#[from] Failure),
+    /// A bulk operation stopped on one user after `done` others were done; `source` is that
+    /// user's error (it decides the status).
+    #[error("{done} users {verb} before user \"{user}\" failed: {source}")]
+    Stopped {
+        /// How many users the operation had done.
+        done: u64,
+        /// What it did to them, e.g. `deleted`.
+        verb: &'static str,
+        /// The user it stopped on.
+        user: String,
+        /// That user's error.
+        source: Box<UserError>,
+    },
     /// A bug or an impossible state; logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),

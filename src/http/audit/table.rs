@@ -84,6 +84,7 @@ pub(crate) const AUDITED: &[Audited] = &[
     audited("POST", "/users/register", "user.register", &[Source::Body("_id")]),
     audited("PATCH", "/users/{id}", "user.update", &[Source::Path]),
     audited("DELETE", "/users/{id}", "user.delete", &[Source::Path]),
+    audited("DELETE", "/users/", "user.delete_many", &[]),
     audited(
         "POST",
         "/users/{id}/soft-delete",

@@ -23,6 +23,7 @@ use crate::users::lifecycle;
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(delete_user))
+        .routes(routes!(delete_users))
         .routes(routes!(change_state))
         .routes(routes!(change_states))
         .routes(routes!(soft_delete_user))
@@ -88,6 +89,31 @@ async fn delete_user(
     let filter = one_user_filter(raw.as_deref())?;
     lifecycle::delete_if_match(&state.users, &ctx, &id, &filter, if_match.as_deref()).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes every user matching the query, as the CRUD `DELETE /` (`_q`, `_st` — default PUBLIC —,
+/// field filters, `acl_rows`), each as `DELETE /users/{id}` deletes one (auth user, Rönd
+/// bindings, document, expiry timer), a few at a time. 200 with how many were deleted. The first
+/// user that fails stops the operation: the users already deleted stay deleted, and the 502/504
+/// (or the failed user's 4xx) says how many were deleted and which user failed on what; retry to
+/// complete.
+#[utoipa::path(delete, path = "/users/", tag = "users",
+    params(FilterQuery, AclHeaders),
+    responses(
+        (status = 200, description = "How many users were deleted", body = u64),
+        (status = 400, description = "Invalid query: unknown or repeated parameter, `_q` or `acl_rows` \
+            not a valid filter, `_st` out of its form", body = ErrorBody),
+        DownstreamFailures))]
+async fn delete_users(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<ApiJson<u64>> {
+    let bad = |e: QueryParseError| ApiError::BadRequest(e.to_string());
+    let filter = Filter::from_query_pairs(&query_pairs(raw.as_deref())?).map_err(bad)?;
+    Ok(ApiJson(
+        lifecycle::delete_many(&state.users, &ctx, &filter).await?,
+    ))
 }
 
 /// The filter of a route on one user (`_q`, `_st`, field filters; the id is the path's).

@@ -7,11 +7,13 @@
 //! fails its error is returned and a retry of the same request completes the job.
 
 mod bulk_state;
+mod delete_many;
 mod soft_delete;
 mod state_one;
 mod state_request;
 
 pub use bulk_state::change_states;
+pub use delete_many::delete_many;
 pub use soft_delete::soft_delete;
 pub use state_one::change_state;
 pub use state_request::{state_requests, StateRequest};
@@ -80,8 +82,13 @@ pub async fn delete_if_match(
 ) -> UserResult<()> {
     let user = find_matching(svc, ctx, id, filter).await?;
     crate::users::version::check_if_match(if_match, id, &user)?;
-    let work = delete_user(svc, ctx, id, &user);
-    let plan = Plan::new(Operation::Delete, &[id]).auth_user(auth_user_id(&user));
+    delete_read(svc, ctx, id, &user).await
+}
+
+/// The delete of user `id` as read (`user`), under its intent.
+async fn delete_read(svc: &UserService, ctx: &CallContext, id: &str, user: &Value) -> UserResult<()> {
+    let work = delete_user(svc, ctx, id, user);
+    let plan = Plan::new(Operation::Delete, &[id]).auth_user(auth_user_id(user));
     intent::run(svc, ctx, plan, work).await
 }
 

@@ -3,6 +3,7 @@
 //! CRUD / Auth0 Client / Rönd / Timer servers, and whole flows on the stateful fakes.
 
 mod delete;
+mod delete_many;
 mod on_fakes;
 mod soft_delete_expire;
 mod state;
