@@ -151,6 +151,8 @@ fn check_acl(headers: &HeaderMap, acl: &Acl) -> Result<(), ApiError> {
 
 const ACL_ROWS: &str = "acl_rows";
 const ACL_READ_COLUMNS: &str = "acl_read_columns";
+/// Every ACL header the platform sets for the CRUD Service.
+const ACL_HEADERS: [&str; 3] = [ACL_ROWS, ACL_READ_COLUMNS, "acl_write_columns"];
 
 /// The first value of header `name` as UTF-8 text.
 fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -171,11 +173,15 @@ pub fn call_context(headers: &HeaderMap, state: &AppState) -> CallContext {
     ];
     let mut forward = HeaderMap::new();
     let always = ALWAYS_FORWARDED.iter().map(|n| HeaderName::from_static(n));
+    // The ACL headers travel to the store through `ctx.acl` only: never forwarded, even when
+    // `ADDITIONAL_HEADERS_TO_PROXY` lists them (they would reach the auth provider).
+    let not_acl = |name: &HeaderName| !ACL_HEADERS.contains(&name.as_str());
     for name in mia
         .into_iter()
         .cloned()
         .chain(always)
         .chain(names.additional.iter().cloned())
+        .filter(not_acl)
     {
         for value in headers.get_all(&name) {
             forward.append(name.clone(), value.clone());

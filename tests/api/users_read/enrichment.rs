@@ -12,11 +12,17 @@ const AUTH_IDS: &str = r#"{"$in":["auth0|1","auth0|2"]}"#;
 
 /// Starts the service with an enrichment file for `last_login` and `logins_count`.
 async fn spawn_enriching_app() -> TestApp {
+    spawn_enriching_app_with(&[]).await
+}
+
+/// [`spawn_enriching_app`] with extra environment variables.
+async fn spawn_enriching_app_with(env: &[(&str, &str)]) -> TestApp {
     let file = std::env::temp_dir().join(format!("ums-enrichment-{}.json", uuid::Uuid::new_v4()));
     let config = json!({"user_id": "user_id", "additionalProperties": ["last_login", "logins_count"]});
     std::fs::write(&file, config.to_string()).unwrap();
     let app = TestApp::on_wiremock()
         .with_env(&[("CONFIGURATION_PATH", file.to_str().unwrap())])
+        .with_env(env)
         .start()
         .await;
     std::fs::remove_file(&file).unwrap();
@@ -105,4 +111,41 @@ async fn a_page_without_linked_users_makes_no_auth_call() {
     assert_eq!(response.status(), 200);
     assert_eq!(response.json::<Value>().await.unwrap(), users);
     assert!(received(app.auth()).await.is_empty());
+}
+
+#[tokio::test]
+async fn acl_headers_never_reach_the_auth_provider_even_when_listed_to_proxy() {
+    let listed = [(
+        "ADDITIONAL_HEADERS_TO_PROXY",
+        "x-custom,acl_rows,acl_read_columns,acl_write_columns",
+    )];
+    let app = spawn_enriching_app_with(&listed).await;
+    mount_store_users(&app, store_users()).await;
+    mount_auth_lookup(&app, ok_json(auth_users())).await;
+    let headers = [
+        ("acl_rows", r#"{"name":"Alex"}"#),
+        ("acl_read_columns", "name,authUserId"),
+        ("acl_write_columns", "name"),
+        ("x-custom", "yes"),
+    ];
+
+    let response = app.get_with("/users/", &headers).await;
+
+    assert_eq!(response.status(), 200);
+    let store_read = &received(app.crud()).await[0];
+    assert!(
+        store_read.headers.get("acl_rows").is_some(),
+        "the store gets its ACL"
+    );
+    let lookup = &received(app.auth()).await[0];
+    assert_eq!(
+        lookup.headers.get("x-custom").map(|v| v.to_str().unwrap()),
+        Some("yes")
+    );
+    for name in ["acl_rows", "acl_read_columns", "acl_write_columns"] {
+        assert!(
+            lookup.headers.get(name).is_none(),
+            "{name} reached the auth provider"
+        );
+    }
 }
