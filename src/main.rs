@@ -26,6 +26,9 @@ async fn main() -> ExitCode {
         port = config.http_port,
         "starting user-manager-service in {mode} mode"
     );
+    for warning in &config.warnings {
+        tracing::warn!("{warning}");
+    }
     let app = match Application::build(config).await {
         Ok(app) => app,
         Err(e) => {

@@ -233,6 +233,9 @@ pub struct Config {
     pub consistency: ConsistencyConfig,
     /// Access control (new): `AUTHZ_MODE` and the OAuth2 clients.
     pub authz: AuthzConfig,
+    /// What the configuration sets that this service does not use, each with what to set
+    /// instead: logged once at startup.
+    pub warnings: Vec<String>,
     /// Login lockout, password policy and trusted proxies (new).
     pub protection: ProtectionConfig,
 }
@@ -278,6 +281,7 @@ impl TryFrom<RawConfig> for Config {
             downstream_timeout,
         )?;
         let authz = authz::authz_config(&raw, matches!(store, StoreConfig::Embedded { .. }))?;
+        let warnings = warnings(&raw);
         Ok(Self {
             http_port: number(&raw.http_port, "HTTP_PORT", 3000u16)?,
             http_host: parse::ip_address(&raw.http_host)?,
@@ -297,6 +301,7 @@ impl TryFrom<RawConfig> for Config {
             limits: limits::limits_config(&raw)?,
             consistency,
             authz,
+            warnings,
             protection: protection_for(&raw, &auth)?,
             store,
             auth,
@@ -321,6 +326,28 @@ fn protection_for(raw: &RawConfig, auth: &AuthConfig) -> Result<ProtectionConfig
         });
     }
     Ok(protection)
+}
+
+/// The Mia service's variables this one replaces: set without their replacement, each gives one
+/// startup warning saying what to set instead.
+fn warnings(raw: &RawConfig) -> Vec<String> {
+    let mongo = [
+        ("MONGODB_URL", &raw.mongodb_url),
+        ("JOBS_COLLECTION_NAME", &raw.jobs_collection_name),
+    ];
+    let set: Vec<&str> = mongo
+        .iter()
+        .filter(|(_, value)| parse::optional(value).is_some())
+        .map(|(name, _)| *name)
+        .collect();
+    match (set.is_empty(), parse::optional(&raw.jobs_crud_endpoint)) {
+        (false, None) => vec![format!(
+            "{} set: this service keeps its jobs in a CRUD collection, not in MongoDB directly — \
+             set JOBS_CRUD_ENDPOINT (e.g. /jobs) to the CRUD Service collection of the jobs",
+            set.join(" and ")
+        )],
+        _ => Vec::new(),
+    }
 }
 
 #[cfg(test)]

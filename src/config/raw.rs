@@ -26,6 +26,8 @@ pub struct RawConfig {
     pub bootstrap_client_secret: Option<String>,
     pub clients_crud_endpoint: Option<String>,
     pub authz_jwks_url: Option<String>,
+    pub mongodb_url: Option<String>,
+    pub jobs_collection_name: Option<String>,
     pub authz_issuer: Option<String>,
     pub authz_audience: Option<String>,
     pub auth_module: Option<String>,

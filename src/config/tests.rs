@@ -358,3 +358,22 @@ fn input_limits_have_defaults_and_are_bounded_by_what_the_stores_read_back() {
     let message = with(&[("LIMIT_DOCUMENT_DEPTH", "101")]).unwrap_err().to_string();
     assert!(message.contains("expected 1 to 100"), "{message}");
 }
+
+#[test]
+fn mongodb_variables_without_a_jobs_collection_give_one_warning_naming_what_to_set() {
+    let warned = with(&[
+        ("MONGODB_URL", "mongodb://db/ums"),
+        ("JOBS_COLLECTION_NAME", "jobs"),
+    ])
+    .unwrap();
+    assert_eq!(warned.warnings.len(), 1);
+    assert!(warned.warnings[0].contains("MONGODB_URL and JOBS_COLLECTION_NAME"));
+    assert!(warned.warnings[0].contains("set JOBS_CRUD_ENDPOINT"));
+    let fine = with(&[
+        ("MONGODB_URL", "mongodb://db/ums"),
+        ("JOBS_CRUD_ENDPOINT", "/jobs"),
+    ])
+    .unwrap();
+    assert!(fine.warnings.is_empty());
+    assert!(with(&[]).unwrap().warnings.is_empty());
+}
