@@ -24,7 +24,7 @@ async fn a_body_that_is_not_multipart_is_refused_with_415() {
     assert_eq!(status, 415);
     assert_eq!(
         error["message"],
-        "expected a multipart/form-data body with the CSV in a part named file"
+        "expected a multipart/form-data body with the file in a part named file"
     );
 }
 
@@ -39,7 +39,7 @@ async fn a_form_without_a_file_part_is_refused_with_400() {
     assert_eq!(status, 400);
     assert_eq!(
         error["message"],
-        "the form has no file part: send the CSV in a part named file"
+        "the form has no file part: send the file in a part named file"
     );
 }
 
@@ -66,7 +66,7 @@ async fn an_unknown_encoding_or_a_long_delimiter_is_refused_with_400() {
     assert_eq!(status, 400);
     assert_eq!(
         error["message"],
-        "encoding must be utf8, latin1 or utf16le, not \"ebcdic\""
+        "encoding must be utf8, ucs2, utf16le, latin1 or ascii, not \"ebcdic\""
     );
 
     let (status, error) = import_report(&app, "userGroup\n", &[("delimiter", ";;")]).await;
