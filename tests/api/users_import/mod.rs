@@ -3,6 +3,8 @@
 //! the CRUD Service fake (mixed rows, duplicates, a thousand rows), and hostile or broken
 //! uploads (headers over the limits, quotes left open, two file parts).
 
+mod embedded;
+mod formats;
 mod hostile;
 mod on_fakes;
 mod refusals;

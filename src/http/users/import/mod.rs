@@ -62,7 +62,8 @@ struct ImportForm {
 /// Multipart form: exactly one `file` part and the options `delimiter`, `encoding`, `escape`,
 /// read when they come **before** `file` (the file is streamed). An option after the file that
 /// would have read it differently, or a second `file` part, is a 400 saying so: when the import
-/// already stopped on the file (a header without userGroup, say), that 400 replaces its error;
+/// already stopped on the file (a header read with the wrong delimiter, say), that 400 replaces
+/// the file's error;
 /// otherwise it comes once the file is read, and the last batch is then not written.
 ///
 /// CSV: the header row names the fields (at most `LIMIT_CSV_COLUMNS` columns; names of at most
@@ -173,9 +174,8 @@ async fn import_form(
     match future::select(import, form).await {
         // Stopped on the file, maybe read with options that came too late: the form says.
         Either::Left((Err(error), form)) if reads_on(&error) => match form.await {
-            Some(late) => Err(ImportError::BadRequest(format!(
-                "{late} (the file was refused: {error})"
-            ))),
+            // Not the file's own error: it comes from reading the file the wrong way.
+            Some(late) => Err(ImportError::BadRequest(late)),
             None => Err(error),
         },
         // The import is over: the rest of the form is not needed.
