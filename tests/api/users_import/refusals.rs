@@ -193,4 +193,20 @@ async fn the_import_route_is_documented_with_its_multipart_form_and_its_answers(
     assert!(description.contains("before"), "{operation}");
     let report = &doc["components"]["schemas"]["ImportReport"]["properties"];
     assert!(report.get("invalid").is_some(), "{doc}");
+    let post = &doc["paths"]["/users/import"]["post"];
+    assert!(
+        post["requestBody"]["content"]["multipart/form-data"]["schema"].is_object(),
+        "{post}"
+    );
+    for status in ["201", "400", "413", "415", "502", "504"] {
+        assert!(
+            post["responses"].get(status).is_some(),
+            "{status} missing: {post}"
+        );
+    }
+    let file = form.to_string() + &doc["components"]["schemas"]["ImportForm"].to_string();
+    assert!(
+        file.contains("application/x-ndjson") && file.contains("ucs2"),
+        "{file}"
+    );
 }
