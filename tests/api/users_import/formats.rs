@@ -265,6 +265,17 @@ async fn an_option_after_the_file_is_a_400_saying_so_not_the_files_own_error() {
     let file = part("userGroup;name\ncustomer;Ann\n", "u.csv", Some("text/csv"));
     let (status, _) = status_and_body(app.import_part(false, file, &[("delimiter", ";")], &[]).await).await;
     assert_eq!(status, 200);
+    // A CSV option never reads a JSON file: after it, it changes nothing; a late encoding does.
+    let json = || part(r#"[{"userGroup": "customer", "name": "Jo"}]"#, "u.json", None);
+    let (status, _) = status_and_body(app.import_part(true, json(), &[], &[("delimiter", ";")]).await).await;
+    assert_eq!(status, 201);
+    let (status, body) =
+        status_and_body(app.import_part(true, json(), &[], &[("encoding", "ucs2")]).await).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .contains("the option encoding comes after the file part"));
 }
 
 #[tokio::test]

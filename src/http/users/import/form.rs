@@ -43,6 +43,7 @@ pub(super) async fn read_form(
 ) -> Option<String> {
     let mut options = ImportOptions::default();
     let mut options_tx = Some(options_tx);
+    let csv;
     // The form is refused before the file: the answer says why, nothing follows.
     let refuse = |tx: &mut Option<oneshot::Sender<_>>, error: ImportError| -> Option<String> {
         if let Some(tx) = tx.take() {
@@ -62,6 +63,7 @@ pub(super) async fn read_form(
                 .map_err(ImportError::UnsupportedMediaType);
             let tx = options_tx.take()?;
             let refused = kind.is_err();
+            csv = matches!(kind, Ok(FileKind::Csv));
             if tx.send(kind.map(|kind| (options, kind))).is_err() || refused {
                 return None;
             }
@@ -92,7 +94,7 @@ pub(super) async fn read_form(
             }
         }
     }
-    let UploadError::Refused(message) = after_file(&mut multipart, &options, over).await.err()? else {
+    let UploadError::Refused(message) = after_file(&mut multipart, &options, csv, over).await.err()? else {
         return None;
     };
     let _ = chunks.send(Err(UploadError::Refused(message.clone()))).await;
@@ -101,10 +103,12 @@ pub(super) async fn read_form(
 
 /// Checks the parts after the file: another `file` part is refused (the form takes exactly
 /// one), and so is an option whose value differs from the one the file was read with (it comes
-/// too late to apply); other parts are ignored, as before the file.
+/// too late to apply; for a JSON or NDJSON file, not `csv`, only `encoding` applies); other
+/// parts are ignored, as before the file.
 async fn after_file(
     multipart: &mut Multipart,
     options: &ImportOptions,
+    csv: bool,
     over: &AtomicBool,
 ) -> Result<(), UploadError> {
     while let Some(mut field) = multipart
@@ -118,7 +122,7 @@ async fn after_file(
                 "the form has more than one file part: send exactly one file part, named file".to_owned(),
             ));
         }
-        if !OPTION_FIELDS.contains(&name.as_str()) {
+        if !OPTION_FIELDS.contains(&name.as_str()) || (!csv && name != "encoding") {
             while field
                 .chunk()
                 .await
