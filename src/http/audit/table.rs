@@ -93,6 +93,7 @@ pub(crate) const AUDITED: &[Audited] = &[
     audited("POST", "/users/{id}/expire", "user.expire", &[Source::Path]),
     audited("POST", "/users/state", "user.state", &[]),
     audited("PATCH", "/users/import", "user.import", &[]),
+    audited("POST", "/users/import", "user.import", &[]),
     audited(
         "POST",
         "/users/change-password",
