@@ -204,6 +204,14 @@ async fn the_import_route_is_documented_with_its_multipart_form_and_its_answers(
             "{status} missing: {post}"
         );
     }
+    for method in ["patch", "post"] {
+        let multipart =
+            &doc["paths"]["/users/import"][method]["requestBody"]["content"]["multipart/form-data"];
+        assert_eq!(
+            multipart["encoding"]["file"]["contentType"], "text/csv, application/json, application/x-ndjson",
+            "{multipart}"
+        );
+    }
     let file = form.to_string() + &doc["components"]["schemas"]["ImportForm"].to_string();
     assert!(
         file.contains("application/x-ndjson") && file.contains("ucs2"),

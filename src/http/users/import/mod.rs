@@ -24,6 +24,10 @@ use crate::http::extract::{ApiJson, Ctx};
 use crate::state::AppState;
 use crate::users::import::{self, ImportError, ImportFile, ImportMode, ImportReport, ImportSettings};
 
+/// The content types of the `file` part the import reads (the multipart `encoding` of the
+/// OpenAPI document).
+const FILE_TYPES: &str = "text/csv, application/json, application/x-ndjson";
+
 /// `POST` and `PATCH /users/import`, without the app-wide body limit.
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -89,7 +93,8 @@ struct ImportForm {
 ///
 /// On a 502 or 504, the import stopped at the failing row (the message says which, and how many rows were written).
 #[utoipa::path(patch, path = "/users/import", tag = "users",
-    request_body(content = ImportForm, content_type = "multipart/form-data"),
+    request_body(content((ImportForm = "multipart/form-data",
+        encoding(("file" = (content_type = FILE_TYPES)))))),
     responses(
         (status = 200, description = "What was inserted, updated, and which rows were not", body = ImportReport),
         (status = 400, description = "Malformed multipart form, bad option, an option after the file, no file part \
@@ -115,7 +120,8 @@ async fn import_users(State(state): State<AppState>, Ctx(ctx): Ctx, request: Req
 ///
 /// On a 502 or 504, the import stopped at the failing row (the message says which, and how many rows were written).
 #[utoipa::path(post, path = "/users/import", tag = "users",
-    request_body(content = ImportForm, content_type = "multipart/form-data"),
+    request_body(content((ImportForm = "multipart/form-data",
+        encoding(("file" = (content_type = FILE_TYPES)))))),
     responses(
         (status = 201, description = "What was inserted (`updated` is empty), and which rows were not", body = ImportReport),
         (status = 400, description = "Malformed multipart form, bad option, an option after the file, no file part \
