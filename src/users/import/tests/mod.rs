@@ -47,6 +47,10 @@ mod options {
         assert_eq!(options.delimiter, b'\t');
         options.set("encoding", "utf16le").unwrap();
         assert_eq!(options.encoding, Encoding::Utf16Le);
+        options.set("encoding", "ucs2").unwrap();
+        assert_eq!(options.encoding, Encoding::Utf16Le);
+        options.set("encoding", "ASCII").unwrap();
+        assert_eq!(options.encoding, Encoding::Ascii);
     }
 
     #[test]
