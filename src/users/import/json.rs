@@ -55,6 +55,16 @@ pub fn read_into(
     if let Some(refusal) = rows.refusal.take() {
         return Err(ImportError::BadRequest(refusal));
     }
+    // To its end: the parts of the form after the file are checked only once it is read.
+    if rows.drain().map_err(|_| ImportError::Aborted)? {
+        let error = "text after the closing ] of the array is not read".to_owned();
+        if events
+            .blocking_send(ReadEvent::Invalid { row: row + 1, error })
+            .is_err()
+        {
+            return Ok(());
+        }
+    }
     let _ = events.blocking_send(ReadEvent::End);
     Ok(())
 }
@@ -99,6 +109,20 @@ impl<R: BufRead> JsonRows<R> {
         match self.kind {
             FileKind::Ndjson => self.next_line(),
             _ => self.next_element(),
+        }
+    }
+
+    /// Reads the source to its end; `true` when what is left holds more than white space.
+    pub fn drain(&mut self) -> io::Result<bool> {
+        let mut extra = false;
+        loop {
+            let available = self.source.fill_buf()?;
+            if available.is_empty() {
+                return Ok(extra);
+            }
+            extra |= available.iter().any(|byte| !byte.is_ascii_whitespace());
+            let read = available.len();
+            self.source.consume(read);
         }
     }
 

@@ -37,6 +37,17 @@ fn an_array_gives_one_row_per_element_with_json_types() {
 }
 
 #[test]
+fn the_rest_of_the_file_is_read_and_text_after_the_array_is_seen() {
+    let mut rows = JsonRows::new(&b"[{\"a\": 1}] \n x"[..], FileKind::Json, 64);
+    assert!(matches!(rows.next_item(), Ok(Some(Item::Doc(_)))));
+    assert!(matches!(rows.next_item(), Ok(None)));
+    assert!(matches!(rows.drain(), Ok(true)));
+    let mut rows = JsonRows::new(&b"[] \n"[..], FileKind::Json, 64);
+    assert!(matches!(rows.next_item(), Ok(None)));
+    assert!(matches!(rows.drain(), Ok(false)));
+}
+
+#[test]
 fn an_empty_array_has_no_rows() {
     let (items, refusal) = rows_of(b"[ ]", FileKind::Json, 64);
     assert!(items.is_empty());
