@@ -95,6 +95,7 @@ pub(crate) const AUDITED: &[Audited] = &[
     audited("POST", "/users/state", "user.state", &[]),
     audited("POST", "/users/{id}/state", "user.state", &[Source::Path]),
     audited("PATCH", "/users/import", "user.import", &[]),
+    audited("POST", "/users/import", "user.import", &[]),
     audited(
         "POST",
         "/users/change-password",

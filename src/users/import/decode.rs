@@ -1,6 +1,6 @@
 //! Encodings: turns the uploaded bytes into UTF-8 for the CSV reader, streaming, with any BOM
 //! skipped. UTF-8 passes through untouched (invalid bytes are reported per row by the reader);
-//! latin1 and UTF-16LE are transcoded (invalid sequences become U+FFFD).
+//! latin1, ascii (read as latin1) and UTF-16LE are transcoded (invalid sequences become U+FFFD).
 
 use std::io::Read;
 
@@ -21,7 +21,7 @@ pub fn utf8_reader<R: Read>(source: R, encoding: Encoding) -> DecodeReaderBytes<
         .utf8_passthru(true);
     match encoding {
         Encoding::Utf8 => builder.encoding(None),
-        Encoding::Latin1 => builder.encoding(Some(encoding_rs::WINDOWS_1252)),
+        Encoding::Latin1 | Encoding::Ascii => builder.encoding(Some(encoding_rs::WINDOWS_1252)),
         Encoding::Utf16Le => builder.encoding(Some(encoding_rs::UTF_16LE)),
     };
     builder.build(source)

@@ -1,5 +1,5 @@
-//! CSV import of users (`PATCH /users/import`, SPEC §5): the uploaded file is streamed through
-//! a bounded channel into a blocking CSV reader, whose rows come back through another bounded
+//! Import of users (`POST|PATCH /users/import`, SPEC §5) from CSV, JSON or NDJSON files: the
+//! uploaded file is streamed through a bounded channel into a blocking CSV or JSON reader, whose rows come back through another bounded
 //! channel to be typed by their group schema, validated, and written in batches of
 //! `USER_IMPORT_BATCH_SIZE` (inserts with `POST /users/bulk`, updates with `PATCH /users/bulk`).
 //! Memory is bounded by the batch size and the channel capacities, never by the file size.
@@ -9,6 +9,8 @@
 
 mod decode;
 mod header;
+mod json;
+mod kind;
 mod lines;
 mod lookup;
 mod options;
@@ -34,7 +36,9 @@ use crate::context::CallContext;
 use crate::store::StoreError;
 use crate::users::UserService;
 
+pub use kind::FileKind;
 pub use options::{Encoding, ImportOptions, OPTION_FIELDS};
+pub use rows::ImportMode;
 
 use reader::{Chunk, ReadEvent};
 use rows::{Prepared, Preparer};
@@ -183,37 +187,54 @@ pub enum ImportError {
     Internal(String),
 }
 
-/// Imports the CSV `file` read with `options`: every row inserted, updated or reported.
+/// What to import: the file's kind, how to read it, and what the route asks of its rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImportFile {
+    /// CSV, JSON or NDJSON.
+    pub kind: FileKind,
+    /// The options (`delimiter` and `escape` apply to CSV only, `encoding` to every kind).
+    pub options: ImportOptions,
+    /// `POST` (insert) or `PATCH` (update by `_id`, insert otherwise).
+    pub mode: ImportMode,
+}
+
+/// Imports `file` as `what` says: every row inserted, updated or reported.
 pub async fn run<S>(
     users: &UserService,
     settings: ImportSettings,
     ctx: &CallContext,
-    options: ImportOptions,
+    what: ImportFile,
     file: S,
 ) -> Result<ImportReport, ImportError>
 where
     S: Stream<Item = Result<Bytes, UploadError>> + Send,
 {
-    options.check()?;
+    let ImportFile { kind, options, mode } = what;
+    if kind == FileKind::Csv {
+        options.check()?;
+    }
     let limit = settings.max_file_bytes;
     let limits = CsvLimits::of(&users.limits, settings.record_bytes);
     let (chunk_tx, chunk_rx) = mpsc::channel(CHUNKS_IN_FLIGHT);
     let (event_tx, event_rx) = mpsc::channel(ROWS_IN_FLIGHT);
-    let reader =
-        tokio::task::spawn_blocking(move || reader::read_into(chunk_rx, options, &limits, &event_tx));
+    let reader = tokio::task::spawn_blocking(move || match kind {
+        FileKind::Csv => reader::read_into(chunk_rx, options, &limits, &event_tx),
+        _ => json::read_into(chunk_rx, kind, options, limits.record_bytes, &event_tx),
+    });
     let mut writer = Writer::new(users.store.as_ref(), ctx, settings.batch_size);
-    let preparer = Preparer::new(
+    let mut preparer = Preparer::new(
         Arc::clone(&users.groups),
         limits.document,
         users.limits.violations_reported,
     );
+    preparer.mode = mode;
     let (pumped, consumed) = tokio::join!(
         pump(file, chunk_tx, limit),
         consume(event_rx, preparer, &mut writer, ctx)
     );
     let read = reader
         .await
-        .map_err(|e| ImportError::Internal(format!("the CSV reader failed: {e}")))?;
+        .map_err(|e| ImportError::Internal(format!("the file reader failed: {e}")))?;
     let written = writer.written();
     let finished = consumed.map_err(|Stop { row, error }| ImportError::Stopped { row, error, written })?;
     pumped.map_err(|failure| match failure {
@@ -224,7 +245,7 @@ where
     read?;
     if !finished {
         return Err(ImportError::Internal(
-            "the CSV reader stopped before the end".to_owned(),
+            "the file reader stopped before the end".to_owned(),
         ));
     }
     let mut report = writer.report;
@@ -281,6 +302,16 @@ async fn consume(
                 let Some(header) = &header else { continue };
                 let prepared = preparer
                     .prepare(ctx, header, row, &record)
+                    .await
+                    .map_err(|error| Stop { row, error })?;
+                match prepared {
+                    Prepared::Write(write) => writer.push(write).await?,
+                    Prepared::Invalid(error) => writer.invalid(row, error),
+                }
+            }
+            ReadEvent::Doc { row, doc } => {
+                let prepared = preparer
+                    .prepare_doc(ctx, row, doc)
                     .await
                     .map_err(|error| Stop { row, error })?;
                 match prepared {

@@ -12,19 +12,26 @@ pub enum Encoding {
     /// Latin-1, read as windows-1252 (its superset in practice, as the WHATWG Encoding standard
     /// does): byte `0xE9` is `é`.
     Latin1,
-    /// UTF-16 little endian, with or without a BOM.
+    /// UTF-16 little endian, with or without a BOM (`ucs2` is its Node.js alias).
     Utf16Le,
+    /// ASCII, read as windows-1252 as the WHATWG Encoding standard (and so `TextDecoder`) maps
+    /// the label `ascii`: a byte over 0x7F is never an error, it reads as its latin1 character,
+    /// so that a file labelled ascii but holding one accented name imports that name unchanged.
+    Ascii,
 }
 
 impl Encoding {
-    /// Parses `utf8` (`utf-8`), `latin1` (`iso-8859-1`) or `utf16le` (`utf-16le`), any case.
+    /// Parses `utf8` (`utf-8`), `latin1` (`iso-8859-1`), `utf16le` (`utf-16le`, `ucs2`,
+    /// `ucs-2`) or `ascii` (`us-ascii`), any case.
     pub fn parse(text: &str) -> Result<Self, ImportError> {
         match text.trim().to_ascii_lowercase().as_str() {
             "utf8" | "utf-8" => Ok(Self::Utf8),
             "latin1" | "latin-1" | "iso-8859-1" => Ok(Self::Latin1),
-            "utf16le" | "utf-16le" => Ok(Self::Utf16Le),
+            "utf16le" | "utf-16le" | "ucs2" | "ucs-2" => Ok(Self::Utf16Le),
+            "ascii" | "us-ascii" => Ok(Self::Ascii),
             other => Err(ImportError::BadRequest(format!(
-                "encoding must be utf8, latin1 or utf16le, not \"{other}\""
+                "encoding must be utf8, ucs2, utf16le, latin1 or ascii, not \"{}\"",
+                other.chars().take(40).collect::<String>()
             ))),
         }
     }

@@ -42,6 +42,13 @@ pub enum ReadEvent {
         /// Its cells, as many as the header's columns.
         record: StringRecord,
     },
+    /// A row of a JSON or NDJSON file: an object, its values keeping their JSON types.
+    Doc {
+        /// Row number (1 = first element or line).
+        row: u64,
+        /// The object.
+        doc: serde_json::Map<String, serde_json::Value>,
+    },
     /// A data row that cannot be read (bad UTF-8, wrong number of cells).
     Invalid {
         /// Row number.
@@ -210,7 +217,8 @@ impl<R: Read> Rows<R> {
             .collect::<Result<Vec<_>, _>>()
         else {
             let error =
-                "row is not valid UTF-8: check the encoding field (utf8, latin1 or utf16le)".to_owned();
+                "row is not valid UTF-8: check the encoding field (utf8, ucs2, utf16le, latin1 or ascii)"
+                    .to_owned();
             return Some(Ok(ReadEvent::Invalid { row, error }));
         };
         Some(Ok(ReadEvent::Row {

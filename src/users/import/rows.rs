@@ -7,9 +7,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use csv::StringRecord;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use super::header::Header;
+use super::header::{Header, FORBIDDEN};
 use super::typing::type_row;
 use crate::config::InputLimits;
 use crate::context::CallContext;
@@ -55,6 +55,16 @@ impl Write {
     }
 }
 
+/// What the route asks of the rows: `POST /users/import` inserts, `PATCH` updates by `_id`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ImportMode {
+    /// `POST`: every row is a new user; a row with `_id` is refused (the store chooses ids).
+    Insert,
+    /// `PATCH`: a row with `_id` updates that user, a row without one is inserted.
+    #[default]
+    Upsert,
+}
+
 /// What became of a row.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Prepared {
@@ -77,6 +87,8 @@ pub struct Preparer {
     limits: docquery::Limits,
     /// Violations listed per invalid row (`LIMIT_VIOLATIONS_REPORTED`).
     violations_reported: usize,
+    /// Whether rows with `_id` are updates.
+    pub mode: ImportMode,
 }
 
 impl Preparer {
@@ -88,6 +100,7 @@ impl Preparer {
             groups: HashMap::new(),
             limits,
             violations_reported,
+            mode: ImportMode::Upsert,
         }
     }
 
@@ -113,36 +126,95 @@ impl Preparer {
         };
         // The group as looked up, without the spaces a spreadsheet may leave around it.
         typed.fields.insert("userGroup".to_owned(), Value::from(name));
-        let write = match typed.id {
-            None => {
-                let mut doc = typed.fields;
+        Ok(self.finish(&schemas, name, row, typed.id, typed.fields))
+    }
+
+    /// Validates one object of a JSON or NDJSON file, its values as they are; `Err` only when
+    /// the group-config store fails.
+    pub async fn prepare_doc(
+        &mut self,
+        ctx: &CallContext,
+        row: u64,
+        mut doc: Map<String, Value>,
+    ) -> Result<Prepared, StoreError> {
+        let name = match doc.get("userGroup") {
+            Some(Value::String(name)) if !name.trim().is_empty() => name.trim().to_owned(),
+            Some(Value::String(_)) | None | Some(Value::Null) => {
+                return Ok(Prepared::Invalid("userGroup is required".to_owned()))
+            }
+            Some(_) => return Ok(Prepared::Invalid("userGroup must be a string".to_owned())),
+        };
+        if let Some(field) = FORBIDDEN.iter().find(|field| doc.contains_key(**field)) {
+            return Ok(Prepared::Invalid(format!(
+                "field {field}: an import never writes {field} (credentials and service fields: {})",
+                FORBIDDEN.join(", ")
+            )));
+        }
+        if let Some(key) = doc.keys().find(|key| key.starts_with('$') || key.contains('.')) {
+            let key: String = key.chars().take(64).collect();
+            return Ok(Prepared::Invalid(format!(
+                "field \"{key}\": a field name cannot start with $ or hold a dot (nest objects instead)"
+            )));
+        }
+        let id = match doc.remove("_id") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(id)) if !id.trim().is_empty() => Some(id.trim().to_owned()),
+            Some(_) => return Ok(Prepared::Invalid("_id must be a non-empty string".to_owned())),
+        };
+        let schemas = match self.schemas(ctx, &name).await? {
+            Ok(schemas) => schemas,
+            Err(message) => return Ok(Prepared::Invalid(message)),
+        };
+        doc.insert("userGroup".to_owned(), Value::from(name.as_str()));
+        Ok(self.finish(&schemas, &name, row, id, doc))
+    }
+
+    /// The write of a row of group `name`, validated by its schema.
+    fn finish(
+        &self,
+        schemas: &Schemas,
+        name: &str,
+        row: u64,
+        id: Option<String>,
+        fields: Map<String, Value>,
+    ) -> Prepared {
+        let write = match (id, self.mode) {
+            (None, _) => {
+                let mut doc = fields;
                 doc.insert("__STATE__".to_owned(), Value::from(DocState::Public.as_str()));
                 Write::Insert {
                     row,
                     doc: Value::Object(doc),
                 }
             }
-            Some(id) => Write::Update {
+            (Some(_), ImportMode::Insert) => {
+                return Prepared::Invalid(
+                    "POST /users/import inserts new users, whose _id the store chooses: \
+                     send rows with _id by PATCH /users/import to update those users"
+                        .to_owned(),
+                )
+            }
+            (Some(id), ImportMode::Upsert) => Write::Update {
                 row,
                 id,
-                set: Value::Object(typed.fields),
+                set: Value::Object(fields),
             },
         };
         // Before the schema walks it: a row is a document like any other (SPEC §10).
         if let Err(error) = self.limits.check_document(write.fields()) {
-            return Ok(Prepared::Invalid(over_limit(&error)));
+            return Prepared::Invalid(over_limit(&error));
         }
         let violations = match &write {
             Write::Insert { doc, .. } => schemas.full.violations(doc),
             Write::Update { set, .. } => schemas.partial.violations(set),
         };
         if violations.is_empty() {
-            return Ok(Prepared::Write(write));
+            return Prepared::Write(write);
         }
-        Ok(Prepared::Invalid(format!(
+        Prepared::Invalid(format!(
             "does not match the schema of group \"{name}\": {}",
             crate::groups::summarize(violations, self.violations_reported)
-        )))
+        ))
     }
 
     /// The group's schemas, or why the group cannot be used; looked up once per import.

@@ -189,6 +189,30 @@ impl TestApp {
         self.patch_form("/users/import", form.part("file", file)).await
     }
 
+    /// `POST` (when `post`) or `PATCH /users/import` with `file` as the `file` part, between the
+    /// option fields `before` and `after`.
+    pub async fn import_part(
+        &self,
+        post: bool,
+        file: Part,
+        before: &[(&str, &str)],
+        after: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let text = |form: Form, fields: &[(&str, &str)]| {
+            fields.iter().fold(form, |form, (name, value)| {
+                form.text((*name).to_owned(), (*value).to_owned())
+            })
+        };
+        let form = text(text(Form::new(), before).part("file", file), after);
+        let url = self.url("/users/import");
+        let request = if post {
+            self.client.post(url)
+        } else {
+            self.client.patch(url)
+        };
+        send(request.multipart(form), &[]).await
+    }
+
     /// Waits (at most 5 s) for the server task to end, e.g. after `shutdown.cancel()`.
     pub async fn stopped(&mut self) -> Stopped {
         let server = self.server.take().expect("the server task is awaited once");

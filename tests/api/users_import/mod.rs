@@ -1,12 +1,16 @@
-//! `PATCH /users/import` through the running service: the exact bulk calls against wiremock
-//! (batches, typed bodies, lookups, 413, a store outage mid-import), and end-to-end imports on
-//! the CRUD Service fake (mixed rows, duplicates, a thousand rows), and hostile or broken
-//! uploads (headers over the limits, quotes left open, two file parts).
+//! `POST|PATCH /users/import` through the running service: the exact bulk calls against
+//! wiremock (batches, typed bodies, lookups, 413, a store outage mid-import, JSON and NDJSON
+//! files), end-to-end imports on the CRUD Service fake and in embedded mode (mixed rows,
+//! duplicates, a thousand rows, POST vs PATCH, file types, encodings, late options, 415), and
+//! hostile or broken uploads (headers over the limits, quotes left open, two file parts).
 
+mod embedded;
+mod formats;
 mod hostile;
 mod on_fakes;
 mod refusals;
 mod wiremock_calls;
+mod wiremock_formats;
 
 use serde_json::Value;
 

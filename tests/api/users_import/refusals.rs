@@ -24,7 +24,7 @@ async fn a_body_that_is_not_multipart_is_refused_with_415() {
     assert_eq!(status, 415);
     assert_eq!(
         error["message"],
-        "expected a multipart/form-data body with the CSV in a part named file"
+        "expected a multipart/form-data body with the file in a part named file"
     );
 }
 
@@ -39,7 +39,7 @@ async fn a_form_without_a_file_part_is_refused_with_400() {
     assert_eq!(status, 400);
     assert_eq!(
         error["message"],
-        "the form has no file part: send the CSV in a part named file"
+        "the form has no file part: send the file in a part named file"
     );
 }
 
@@ -66,7 +66,7 @@ async fn an_unknown_encoding_or_a_long_delimiter_is_refused_with_400() {
     assert_eq!(status, 400);
     assert_eq!(
         error["message"],
-        "encoding must be utf8, latin1 or utf16le, not \"ebcdic\""
+        "encoding must be utf8, ucs2, utf16le, latin1 or ascii, not \"ebcdic\""
     );
 
     let (status, error) = import_report(&app, "userGroup\n", &[("delimiter", ";;")]).await;
@@ -193,4 +193,28 @@ async fn the_import_route_is_documented_with_its_multipart_form_and_its_answers(
     assert!(description.contains("before"), "{operation}");
     let report = &doc["components"]["schemas"]["ImportReport"]["properties"];
     assert!(report.get("invalid").is_some(), "{doc}");
+    let post = &doc["paths"]["/users/import"]["post"];
+    assert!(
+        post["requestBody"]["content"]["multipart/form-data"]["schema"].is_object(),
+        "{post}"
+    );
+    for status in ["201", "400", "413", "415", "502", "504"] {
+        assert!(
+            post["responses"].get(status).is_some(),
+            "{status} missing: {post}"
+        );
+    }
+    for method in ["patch", "post"] {
+        let multipart =
+            &doc["paths"]["/users/import"][method]["requestBody"]["content"]["multipart/form-data"];
+        assert_eq!(
+            multipart["encoding"]["file"]["contentType"], "text/csv, application/json, application/x-ndjson",
+            "{multipart}"
+        );
+    }
+    let file = form.to_string() + &doc["components"]["schemas"]["ImportForm"].to_string();
+    assert!(
+        file.contains("application/x-ndjson") && file.contains("ucs2"),
+        "{file}"
+    );
 }

@@ -1,6 +1,8 @@
 //! Unit tests of the CSV import: options, header, typing by schema, reading (encodings,
-//! quoting, the channel-fed reader), records from lines, the limits, and property tests.
+//! quoting, the channel-fed reader), records from lines, JSON and NDJSON rows, the limits, and
+//! property tests.
 
+mod json;
 mod limits;
 mod props;
 mod reader;
@@ -45,6 +47,10 @@ mod options {
         assert_eq!(options.delimiter, b'\t');
         options.set("encoding", "utf16le").unwrap();
         assert_eq!(options.encoding, Encoding::Utf16Le);
+        options.set("encoding", "ucs2").unwrap();
+        assert_eq!(options.encoding, Encoding::Utf16Le);
+        options.set("encoding", "ASCII").unwrap();
+        assert_eq!(options.encoding, Encoding::Ascii);
     }
 
     #[test]
@@ -55,7 +61,7 @@ mod options {
         assert!(refused(options.set("escape", "\n")).contains("line break"));
         assert_eq!(
             refused(options.set("encoding", "ebcdic")),
-            "encoding must be utf8, latin1 or utf16le, not \"ebcdic\""
+            "encoding must be utf8, ucs2, utf16le, latin1 or ascii, not \"ebcdic\""
         );
         options.set("delimiter", "\"").unwrap();
         assert!(options.check().is_err());

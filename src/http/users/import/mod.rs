@@ -1,0 +1,209 @@
+//! `POST|PATCH /users/import` (SPEC §5; contracts/crud-service.md §1 and §8 item 8): the
+//! multipart upload of a CSV, JSON or NDJSON file, streamed into `crate::users::import`. The
+//! route lifts the app-wide body limit and applies its own, `IMPORT_MAX_FILE_BYTES` plus room
+//! for the form around the file.
+
+mod form;
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use futures::channel::{mpsc, oneshot};
+use futures::future::{self, Either};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::context::CallContext;
+use crate::http::doc::DownstreamFailures;
+use crate::http::error::{error_body, ApiError, ErrorBody, ErrorCause};
+use crate::http::extract::{ApiJson, Ctx};
+use crate::state::AppState;
+use crate::users::import::{self, ImportError, ImportFile, ImportMode, ImportReport, ImportSettings};
+
+/// The content types of the `file` part the import reads (the multipart `encoding` of the
+/// OpenAPI document).
+const FILE_TYPES: &str = "text/csv, application/json, application/x-ndjson";
+
+/// `POST` and `PATCH /users/import`, without the app-wide body limit.
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(import_users, insert_users))
+        // The limit depends on the configuration: `limited_body` applies it.
+        .layer(DefaultBodyLimit::disable())
+}
+
+/// The multipart form of an import (documentation only: the form is streamed).
+#[derive(ToSchema)]
+#[expect(dead_code, reason = "OpenAPI documentation of a streamed multipart form")]
+struct ImportForm {
+    /// CSV only: field separator, one character (default `,`; `\t` for tab). Before `file`.
+    #[schema(required = false)]
+    delimiter: String,
+    /// `utf8` (default), `ucs2` = `utf16le`, `latin1` or `ascii` (read as latin1, as the
+    /// WHATWG standard maps the label: a byte over 0x7F is its latin1 character, never an
+    /// error); a BOM is skipped and wins over this option. Before `file`.
+    #[schema(required = false)]
+    encoding: String,
+    /// CSV only: the character escaping a `"` inside a quoted field (default `"`: `""`).
+    /// Before `file`.
+    #[schema(required = false)]
+    escape: String,
+    /// The file, its type chosen by the part's content type or, without one (or with
+    /// `application/octet-stream`), by its extension: `text/csv` (`.csv`; also a part with
+    /// neither), `application/json` (`.json`: an array of objects) or `application/x-ndjson`
+    /// (`.ndjson`, `.jsonl`: one object per line). Anything else (Excel included) is a 415.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+/// Imports users from a CSV, JSON or NDJSON file: rows with `_id` update that user, the others
+/// are inserted.
+///
+/// Multipart form: exactly one `file` part and the options `delimiter`, `encoding`, `escape`,
+/// read when they come **before** `file` (the file is streamed). An option after the file that
+/// would have read it differently, or a second `file` part, is a 400 saying so: when the import
+/// already stopped on the file (a header read with the wrong delimiter, say), that 400 replaces
+/// the file's error;
+/// otherwise it comes once the file is read, and the last batch is then not written.
+///
+/// CSV: the header row names the fields (at most `LIMIT_CSV_COLUMNS` columns; names of at most
+/// `LIMIT_FIELD_PATH_BYTES` bytes and `LIMIT_DOCUMENT_DEPTH` dotted segments); each row needs
+/// `userGroup`, and its values are typed by that group's schema (numbers, booleans, arrays
+/// written `[a, b]`, nested objects from dotted headers such as `address.city`; an empty cell is
+/// left out). A quoted value may span lines only when it then closes properly in a row of the
+/// header's width: otherwise its first line is reported invalid and reading resumes at the next.
+/// JSON and NDJSON: each element (line) is an object whose values keep their JSON types; a row
+/// that is not an object or not JSON is reported alone; a JSON file that is not an array is a
+/// 400. Field names cannot start with `$` or hold a dot.
+///
+/// Rows without `_id` are inserted (state PUBLIC), rows with `_id` get a `$set` of their fields
+/// (validated with the schema's `required` ignored; an `_id` no user has is reported invalid,
+/// where the CRUD Service would insert it), in batches of `USER_IMPORT_BATCH_SIZE`. `password`,
+/// `authUserId`, `expirationId`, `__STATE__` and the store's metadata fields are never imported.
+/// Rows are numbered from 1 (CSV: the first row after the header). A bad row (wrong type,
+/// unknown group, email or username already used) is reported in `invalid` and never stops the
+/// others; a store failure stops the import with a 502/504 saying at which row and how many rows
+/// were written. A row is at most `REQUEST_BODY_LIMIT_BYTES` long and must fit the document
+/// limits (`LIMIT_DOCUMENT_DEPTH`, `LIMIT_ARRAY_LENGTH`). The answer is `{inserted, updated,
+/// invalid}`, not the CRUD Service's `{"message": "File uploaded successfully"}`.
+///
+/// On a 502 or 504, the import stopped at the failing row (the message says which, and how many rows were written).
+#[utoipa::path(patch, path = "/users/import", tag = "users",
+    request_body(content((ImportForm = "multipart/form-data",
+        encoding(("file" = (content_type = FILE_TYPES)))))),
+    responses(
+        (status = 200, description = "What was inserted, updated, and which rows were not", body = ImportReport),
+        (status = 400, description = "Malformed multipart form, bad option, an option after the file, no file part \
+            or a second one, a CSV header that is not text in the encoding, without userGroup or over the limits, \
+            a JSON file that is not an array", body = ErrorBody),
+        (status = 413, description = "The file is larger than IMPORT_MAX_FILE_BYTES", body = ErrorBody),
+        (status = 415, description = "The body is not multipart/form-data, or the file is not CSV, JSON or NDJSON", body = ErrorBody),
+        DownstreamFailures))]
+async fn import_users(State(state): State<AppState>, Ctx(ctx): Ctx, request: Request) -> Response {
+    answer(
+        import_form(&state, &ctx, request, ImportMode::Upsert).await,
+        StatusCode::OK,
+    )
+}
+
+/// Inserts users from a CSV, JSON or NDJSON file: every row is a new user.
+///
+/// As `PATCH /users/import` (same form, file types, encodings, limits and row reports), except
+/// that every row is inserted and the answer is a 201. A row with `_id` is reported invalid:
+/// the store chooses the `_id` of a new user, so a row cannot bring its own (the CRUD Service
+/// inserts it with that `_id` and answers 409 for the whole file when it is taken; here the
+/// other rows are imported and that row is listed in `invalid`).
+///
+/// On a 502 or 504, the import stopped at the failing row (the message says which, and how many rows were written).
+#[utoipa::path(post, path = "/users/import", tag = "users",
+    request_body(content((ImportForm = "multipart/form-data",
+        encoding(("file" = (content_type = FILE_TYPES)))))),
+    responses(
+        (status = 201, description = "What was inserted (`updated` is empty), and which rows were not", body = ImportReport),
+        (status = 400, description = "Malformed multipart form, bad option, an option after the file, no file part \
+            or a second one, a CSV header that is not text in the encoding, without userGroup or over the limits, \
+            a JSON file that is not an array", body = ErrorBody),
+        (status = 413, description = "The file is larger than IMPORT_MAX_FILE_BYTES", body = ErrorBody),
+        (status = 415, description = "The body is not multipart/form-data, or the file is not CSV, JSON or NDJSON", body = ErrorBody),
+        DownstreamFailures))]
+async fn insert_users(State(state): State<AppState>, Ctx(ctx): Ctx, request: Request) -> Response {
+    answer(
+        import_form(&state, &ctx, request, ImportMode::Insert).await,
+        StatusCode::CREATED,
+    )
+}
+
+fn answer(imported: Result<ImportReport, ImportError>, status: StatusCode) -> Response {
+    match imported {
+        Ok(report) => (status, ApiJson(report)).into_response(),
+        Err(error) => failure(error),
+    }
+}
+
+/// Reads the options up to the `file` part, then imports the file as it streams in while the
+/// rest of the form is checked: the import ends only once the form has ended well.
+async fn import_form(
+    state: &AppState,
+    ctx: &CallContext,
+    request: Request,
+    mode: ImportMode,
+) -> Result<ImportReport, ImportError> {
+    let max = state.config.bulk.import_max_file_bytes;
+    let over = Arc::new(AtomicBool::new(false));
+    let request = form::limited_body(request, max, Arc::clone(&over))?;
+    let multipart = Multipart::from_request(request, &())
+        .await
+        .map_err(|rejection| ImportError::BadRequest(rejection.body_text()))?;
+    let (options_tx, options_rx) = oneshot::channel();
+    let (chunk_tx, chunk_rx) = mpsc::channel(1);
+    let form = form::read_form(multipart, &over, max, options_tx, chunk_tx);
+    let import = async {
+        let Ok(start) = options_rx.await else {
+            return Err(ImportError::BadRequest(
+                "the form has no file part: send the file in a part named file".to_owned(),
+            ));
+        };
+        let (options, kind) = start?;
+        let settings = ImportSettings {
+            max_file_bytes: max,
+            batch_size: state.config.bulk.import_batch_size,
+            record_bytes: state.config.body_limit_bytes,
+        };
+        let what = ImportFile { kind, options, mode };
+        import::run(&state.users, settings, ctx, what, chunk_rx).await
+    };
+    let (import, form) = (std::pin::pin!(import), std::pin::pin!(form));
+    match future::select(import, form).await {
+        // Stopped on the file, maybe read with options that came too late: the form says.
+        Either::Left((Err(error), form)) if reads_on(&error) => match form.await {
+            // Not the file's own error: it comes from reading the file the wrong way.
+            Some(late) => Err(ImportError::BadRequest(late)),
+            None => Err(error),
+        },
+        // The import is over: the rest of the form is not needed.
+        Either::Left((imported, _form)) => imported,
+        Either::Right((_, import)) => import.await,
+    }
+}
+
+/// Whether the rest of the form is still worth reading after the import stopped with `error`:
+/// it did not stop because of the upload itself.
+fn reads_on(error: &ImportError) -> bool {
+    matches!(error, ImportError::BadRequest(_))
+}
+
+/// The Mia error body; a stopped import keeps its own message (row reached, rows written).
+fn failure(error: ImportError) -> Response {
+    let ImportError::Stopped { error: cause, .. } = &error else {
+        return ApiError::from(error).into_response();
+    };
+    let status = ApiError::from(cause.clone()).status();
+    let message = error.to_string();
+    let mut response = (status, axum::Json(error_body(status, message.clone()))).into_response();
+    response.extensions_mut().insert(ErrorCause(Arc::new(message)));
+    response
+}
