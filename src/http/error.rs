@@ -15,6 +15,7 @@ use crate::failure::{Cause, Failure};
 use crate::groups::GroupError;
 use crate::jobs::JobError;
 use crate::store::{duplicate, StoreError};
+use crate::users::export::ExportError;
 use crate::users::import::ImportError;
 use crate::users::UserError;
 
@@ -39,6 +40,9 @@ pub enum ApiError {
     /// `405 Method Not Allowed`.
     #[error("{0}")]
     MethodNotAllowed(String),
+    /// `406 Not Acceptable`: no format the `Accept` header names can be produced.
+    #[error("{0}")]
+    NotAcceptable(String),
     /// `409 Conflict`: email or username taken, auth user already linked.
     #[error("{0}")]
     Conflict(String),
@@ -103,6 +107,7 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -182,6 +187,16 @@ impl IntoResponse for ApiError {
             response.headers_mut().insert("retry-after", value);
         }
         response
+    }
+}
+
+impl From<ExportError> for ApiError {
+    fn from(error: ExportError) -> Self {
+        match error {
+            ExportError::Invalid(message) => Self::BadRequest(message),
+            ExportError::Store(error) => error.into(),
+            ExportError::Internal(message) => Self::Internal(message),
+        }
     }
 }
 
