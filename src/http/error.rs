@@ -15,7 +15,6 @@ use crate::failure::{Cause, Failure};
 use crate::groups::GroupError;
 use crate::jobs::JobError;
 use crate::store::{duplicate, StoreError};
-use crate::users::export::ExportError;
 use crate::users::import::ImportError;
 use crate::users::UserError;
 
@@ -187,16 +186,6 @@ impl IntoResponse for ApiError {
             response.headers_mut().insert("retry-after", value);
         }
         response
-    }
-}
-
-impl From<ExportError> for ApiError {
-    fn from(error: ExportError) -> Self {
-        match error {
-            ExportError::Invalid(message) => Self::BadRequest(message),
-            ExportError::Store(error) => error.into(),
-            ExportError::Internal(message) => Self::Internal(message),
-        }
     }
 }
 

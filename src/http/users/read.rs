@@ -15,7 +15,7 @@ use crate::http::extract::{query_pairs, with_etag, ApiJson, ApiPath, Ctx};
 use crate::state::AppState;
 use crate::store::query::{CountQuery, QueryParseError};
 use crate::store::{Filter, FindQuery};
-use crate::users::export::{self, Columns, CsvOptions, ExportFormat, ACCEPTED};
+use crate::users::export::{self, Columns, CsvOptions, ExportError, ExportFormat, ACCEPTED};
 use crate::users::read::{self, Listing};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -125,12 +125,23 @@ async fn export_users(
         .filter(|fields| !fields.is_empty())
         .map(Columns::of_projection);
     let stream = read::export(&state.users, &ctx, &query).await?;
-    let body = export::transform(format, stream, columns, options).await?;
+    let body = export::transform(format, stream, columns, options)
+        .await
+        .map_err(export_failed)?;
     Ok((
         [(header::CONTENT_TYPE, format.content_type())],
         Body::from_stream(body),
     )
         .into_response())
+}
+
+/// An export that could not be made: a limit of the format is a 400 that says what to do.
+fn export_failed(error: ExportError) -> ApiError {
+    match error {
+        ExportError::Invalid(message) => ApiError::BadRequest(message),
+        ExportError::Store(error) => error.into(),
+        ExportError::Internal(message) => ApiError::Internal(message),
+    }
 }
 
 fn not_acceptable(asked: &str) -> ApiError {
