@@ -39,6 +39,9 @@ pub enum ApiError {
     /// `405 Method Not Allowed`.
     #[error("{0}")]
     MethodNotAllowed(String),
+    /// `406 Not Acceptable`: no format the `Accept` header names can be produced.
+    #[error("{0}")]
+    NotAcceptable(String),
     /// `409 Conflict`: email or username taken, auth user already linked.
     #[error("{0}")]
     Conflict(String),
@@ -112,6 +115,7 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,

@@ -5,6 +5,7 @@ pub mod converge;
 pub mod create;
 pub mod effects;
 mod error;
+pub mod export;
 pub mod import;
 pub mod intent;
 pub mod lifecycle;

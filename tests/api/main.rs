@@ -30,6 +30,7 @@ mod store_crud_adapter;
 mod user_versions;
 mod users_conflicts;
 mod users_create;
+mod users_export_formats;
 mod users_import;
 mod users_lifecycle;
 mod users_read;

@@ -12,6 +12,8 @@
 //! - `embedded`: the service alone in embedded mode (SQLite, local auth): startup, import of
 //!   `--embedded-rows 100000`, then `GET /users/` and `POST /users/` at `--concurrency` and at 1
 //!   and 2 connections (`--seconds N` a run; `--embedded-starts 3` empty-store startups);
+//! - `export` (only when named): `GET /users/export` of `--embedded-rows` users in each format,
+//!   each on a fresh embedded service, with its peak RSS;
 //! - `chaos` (only when named, not part of `all`): random faults in both fakes
 //!   (`--fault-rate 0.1`) and `--chaos-kills 3` SIGKILLs of the service during `--chaos-ops 2000`
 //!   mixed user ops at `--concurrency` (default 8 here), seeded by `--chaos-seed 42`; then both
@@ -62,7 +64,7 @@ pub struct Options {
 }
 
 const USAGE: &str =
-    "usage: ums-bench [--scenario all|list|import|activation|change-password|embedded|chaos[,...]] \
+    "usage: ums-bench [--scenario all|list|import|activation|change-password|embedded|export|chaos[,...]] \
 [--seconds N] [--concurrency C] [--rounds R] [--import-rows 10000,100000] [--activation-users N] \
 [--change-password-users N] [--rps N] [--poll-ms 100] [--embedded-rows 100000] [--embedded-starts 3] \
 [--chaos-ops 2000] [--chaos-kills 3] [--fault-rate 0.1] [--chaos-seed 42]

@@ -3,7 +3,7 @@
 
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
-use axum::http::header;
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use utoipa_axum::router::OpenApiRouter;
@@ -17,9 +17,8 @@ use crate::http::extract::{query_pairs, with_etag, ApiJson, ApiPath, Ctx};
 use crate::state::AppState;
 use crate::store::query::{CountQuery, QueryParseError};
 use crate::store::{Filter, FindQuery};
+use crate::users::export::{self, Columns, CsvOptions, ExportError, ExportFormat, ACCEPTED};
 use crate::users::read::{self, Listing};
-
-const NDJSON: &str = "application/x-ndjson";
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -79,24 +78,78 @@ async fn count_users(
     Ok(ApiJson(count))
 }
 
-/// Streams every matching user as NDJSON (a proxy of the store export), never buffered whole.
+/// Streams every matching user in the format `Accept` picks, as the CRUD Service's export:
+/// NDJSON (the default and `*/*`), a JSON array and CSV stream line by line; Excel is written to
+/// a temporary file first (constant memory), then streamed, at most 1,048,575 users.
 #[utoipa::path(get, path = "/users/export", tag = "users",
-    params(FilterQuery, ExportQuery, AclHeaders),
+    params(
+        FilterQuery,
+        ExportQuery,
+        ("_exportOpts" = Option<String>, Query, description = "CSV options as JSON: `{\"delimiter\":\";\"}` \
+            (one ASCII character, `,` by default); other keys are ignored"),
+        ("accept" = Option<String>, Header, description = "The format: `application/x-ndjson` (default, also \
+            `*/*`), `application/json`, `text/csv`, `application/vnd.ms-excel` or \
+            `application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`; with several, the highest `q` wins"),
+        AclHeaders),
     responses(
-        (status = 200, description = "One JSON user a line", body = String, content_type = "application/x-ndjson"),
+        (status = 200, description = "The matching users, in the format `Accept` picks. CSV and Excel: a header \
+            row of the `_p` fields (`_id` first), or of the first user's keys without `_p`; nested values as JSON text",
+            content(
+                (String = "application/x-ndjson"),
+                (Vec<Object> = "application/json"),
+                (String = "text/csv"),
+                (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 400, description = "Invalid query: unknown or repeated parameter, `_q` or `acl_rows` \
-            not a valid filter, `_st`, `_s`, `_l` or `_sk` out of its form", body = ErrorBody),
+            not a valid filter, `_st`, `_s`, `_l`, `_sk` or `_exportOpts` out of its form; for Excel, more \
+            users, columns or characters in a cell than a sheet holds (export as CSV)", body = ErrorBody),
         (status = 404, description = "The user store answered 404", body = ErrorBody),
+        (status = 406, description = "`Accept` names no format the export produces; the message lists them",
+            body = ErrorBody),
         DownstreamFailures))]
 async fn export_users(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
+    headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
+    let accept = match headers.get(header::ACCEPT).map(|v| v.to_str()) {
+        None => None,
+        Some(Ok(value)) => Some(value),
+        Some(Err(_)) => return Err(not_acceptable("a value that is not text")),
+    };
+    let format = ExportFormat::negotiate(accept).map_err(|asked| not_acceptable(&asked))?;
     let pairs = query_pairs(raw.as_deref())?;
-    let query = export_query(pairs)?;
+    let (query, options) = export_query(pairs)?;
+    let options = CsvOptions::parse(options.as_deref()).map_err(ApiError::BadRequest)?;
+    let columns = query
+        .projection
+        .as_deref()
+        .filter(|fields| !fields.is_empty())
+        .map(Columns::of_projection);
     let stream = read::export(&state.users, &ctx, &query).await?;
-    Ok(([(header::CONTENT_TYPE, NDJSON)], Body::from_stream(stream)).into_response())
+    let body = export::transform(format, stream, columns, options)
+        .await
+        .map_err(export_failed)?;
+    Ok((
+        [(header::CONTENT_TYPE, format.content_type())],
+        Body::from_stream(body),
+    )
+        .into_response())
+}
+
+/// An export that could not be made: a limit of the format is a 400 that says what to do.
+fn export_failed(error: ExportError) -> ApiError {
+    match error {
+        ExportError::Invalid(message) => ApiError::BadRequest(message),
+        ExportError::Store(error) => error.into(),
+        ExportError::Internal(message) => ApiError::Internal(message),
+    }
+}
+
+fn not_acceptable(asked: &str) -> ApiError {
+    ApiError::NotAcceptable(format!(
+        "cannot export users as {asked}: Accept one of {ACCEPTED}"
+    ))
 }
 
 /// One user by `_id` (a proxy of the store), or 404.
@@ -152,12 +205,15 @@ fn bad_query(error: QueryParseError) -> ApiError {
 /// Parses an export query. `FindQuery::from_query_pairs` applies the list rules, where `_l` is at
 /// most 200; the CRUD export has no default and no maximum for `_l`. So `_l` is taken out here,
 /// checked to be an integer ≥ 1 (once), and set after parsing the rest with the list rules.
-/// `_exportOpts` (CSV/Excel options in the CRUD) is accepted and dropped: this export is NDJSON only.
-fn export_query(pairs: Vec<(String, String)>) -> ApiResult<FindQuery> {
-    let (limits, rest): (Vec<_>, Vec<_>) = pairs
-        .into_iter()
-        .filter(|(name, _)| name != "_exportOpts")
-        .partition(|(name, _)| name == "_l");
+/// `_exportOpts` (the CSV options) is taken out too, and returned (once at most).
+fn export_query(pairs: Vec<(String, String)>) -> ApiResult<(FindQuery, Option<String>)> {
+    let (options, pairs): (Vec<_>, Vec<_>) = pairs.into_iter().partition(|(name, _)| name == "_exportOpts");
+    let options = match options.as_slice() {
+        [] => None,
+        [(_, value)] => Some(value.clone()),
+        _ => return Err(bad_query(QueryParseError::Repeated("_exportOpts".into()))),
+    };
+    let (limits, rest): (Vec<_>, Vec<_>) = pairs.into_iter().partition(|(name, _)| name == "_l");
     let mut query = FindQuery::from_query_pairs(&rest).map_err(bad_query)?;
     query.limit = match limits.as_slice() {
         [] => None,
@@ -171,5 +227,5 @@ fn export_query(pairs: Vec<(String, String)>) -> ApiResult<FindQuery> {
         },
         _ => return Err(bad_query(QueryParseError::Repeated("_l".into()))),
     };
-    Ok(query)
+    Ok((query, options))
 }

@@ -118,7 +118,7 @@ async fn export_with_a_zero_limit_is_400_without_any_crud_call() {
 }
 
 #[tokio::test]
-async fn export_drops_the_csv_only_export_options() {
+async fn export_keeps_the_csv_options_for_itself_and_never_forwards_them() {
     let app = TestApp::on_wiremock().start().await;
     mount(app.crud(), "GET", "/users/export", ndjson()).await;
     let query = [("_exportOpts", r#"{"delimiter":";"}"#), ("_st", "PUBLIC")];

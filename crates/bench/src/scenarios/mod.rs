@@ -4,6 +4,7 @@ mod activation;
 mod change_password;
 mod chaos;
 mod embedded;
+mod export;
 mod import;
 mod list;
 
@@ -13,7 +14,7 @@ use crate::Options;
 pub const NAMES: [&str; 5] = ["list", "import", "activation", "change-password", "embedded"];
 
 /// Scenarios only run when named (not part of `all`).
-pub const EXTRA: [&str; 1] = ["chaos"];
+pub const EXTRA: [&str; 2] = ["chaos", "export"];
 
 /// Runs the scenario `name` (one of [`NAMES`] or [`EXTRA`]); false when it failed its check
 /// (only `chaos` has one: an inconsistency left).
@@ -24,6 +25,7 @@ pub async fn run(name: &str, opts: &Options) -> bool {
         "activation" => activation::run(opts).await,
         "change-password" => change_password::run(opts).await,
         "embedded" => embedded::run(opts).await,
+        "export" => export::run(opts).await,
         "chaos" => return chaos::run(opts).await,
         other => eprintln!("unknown scenario {other}"),
     }
