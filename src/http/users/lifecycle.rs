@@ -100,7 +100,8 @@ async fn delete_user(
 #[utoipa::path(delete, path = "/users/", tag = "users",
     params(FilterQuery, AclHeaders),
     responses(
-        (status = 200, description = "How many users were deleted", body = u64),
+        (status = 200, description = "How many users were deleted: a bare JSON integer", body = u64,
+            content_type = "application/json"),
         (status = 400, description = "Invalid query: unknown or repeated parameter, `_q` or `acl_rows` \
             not a valid filter, `_st` out of its form", body = ErrorBody),
         DownstreamFailures))]
