@@ -38,6 +38,7 @@ impl CallContext {
             acl: Acl {
                 rows: self.acl.rows.clone(),
                 read_columns: None,
+                write_columns: None,
             },
             ..self.clone()
         }
@@ -85,6 +86,9 @@ pub struct Acl {
     pub rows: Option<String>,
     /// `acl_read_columns`: comma-separated readable fields.
     pub read_columns: Option<String>,
+    /// `acl_write_columns`: comma-separated fields a PATCH may change (checked by the service,
+    /// never sent downstream: the service's own writes are not the caller's).
+    pub write_columns: Option<String>,
 }
 
 /// Session credentials of the caller, forwarded to the auth provider's session routes only.

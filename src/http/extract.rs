@@ -151,8 +151,9 @@ fn check_acl(headers: &HeaderMap, acl: &Acl) -> Result<(), ApiError> {
 
 const ACL_ROWS: &str = "acl_rows";
 const ACL_READ_COLUMNS: &str = "acl_read_columns";
+const ACL_WRITE_COLUMNS: &str = "acl_write_columns";
 /// Every ACL header the platform sets for the CRUD Service.
-const ACL_HEADERS: [&str; 3] = [ACL_ROWS, ACL_READ_COLUMNS, "acl_write_columns"];
+const ACL_HEADERS: [&str; 3] = [ACL_ROWS, ACL_READ_COLUMNS, ACL_WRITE_COLUMNS];
 
 /// The first value of header `name` as UTF-8 text.
 fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -208,6 +209,7 @@ pub fn call_context(headers: &HeaderMap, state: &AppState) -> CallContext {
             // An empty header is no row filter, as in the CRUD Service.
             rows: header_text(headers, ACL_ROWS).filter(|rows| !rows.is_empty()),
             read_columns: header_text(headers, ACL_READ_COLUMNS),
+            write_columns: header_text(headers, ACL_WRITE_COLUMNS),
         },
         session: SessionHeaders {
             authorization: text("authorization").map(Secret::new),

@@ -41,6 +41,7 @@ fn context() -> CallContext {
         acl: Acl {
             rows: Some(r#"[{"tenantId":"t1"}]"#.to_owned()),
             read_columns: Some("name,email".to_owned()),
+            ..Acl::default()
         },
         session: SessionHeaders {
             authorization: Some(Secret::new("Bearer secret-token")),

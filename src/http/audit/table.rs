@@ -85,6 +85,8 @@ pub(crate) const AUDITED: &[Audited] = &[
     audited("PATCH", "/users/{id}", "user.update", &[Source::Path]),
     audited("DELETE", "/users/{id}", "user.delete", &[Source::Path]),
     audited("DELETE", "/users/", "user.delete_many", &[]),
+    audited("PATCH", "/users/", "user.update_many", &[]),
+    audited("PATCH", "/users/bulk", "user.update_bulk", &[]),
     audited(
         "POST",
         "/users/{id}/soft-delete",

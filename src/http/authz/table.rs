@@ -35,7 +35,7 @@ pub fn access(method: &Method, path: &str) -> Option<Access> {
         ("GET", "/users/{id}") => scope(UsersRead),
         ("POST", "/users/" | "/users/with-id" | "/users/register") => scope(Register),
         ("POST" | "PATCH", "/users/import") => scope(Register),
-        ("PATCH", "/users/" | "/users/{id}") => scope(UsersWrite),
+        ("PATCH", "/users/" | "/users/bulk" | "/users/{id}") => scope(UsersWrite),
         ("POST", "/users/state" | "/users/change-password" | "/users/{id}/state") => scope(UsersWrite),
         ("POST", "/users/{id}/expire") => Some(Access::Callback(UsersWrite)),
         ("DELETE", "/users/" | "/users/{id}") => scope(UsersDelete),

@@ -170,6 +170,7 @@ mod tests {
             acl: Acl {
                 rows: Some(r#"{"tenantId":"t1"}"#.into()),
                 read_columns: Some("_id,name".into()),
+                write_columns: None,
             },
             ..CallContext::default()
         };

@@ -39,6 +39,31 @@ pub(super) fn check_update(update: &Value) -> Result<(), UserError> {
     Ok(())
 }
 
+/// Refuses an update touching a field outside the caller's `acl_write_columns` (comma-separated
+/// field names; a dotted or positional path counts as its top field), as the CRUD Service does.
+pub(super) fn check_write_columns(update: &Value, write_columns: Option<&str>) -> Result<(), UserError> {
+    let Some(columns) = write_columns else {
+        return Ok(());
+    };
+    let allowed: BTreeSet<&str> = columns.split(',').map(str::trim).collect();
+    let paths = update
+        .as_object()
+        .into_iter()
+        .flat_map(|ops| ops.values())
+        .filter_map(Value::as_object)
+        .flat_map(|fields| fields.keys());
+    for path in paths {
+        let field = top_field(path);
+        if !allowed.contains(field) {
+            return Err(bad(format!(
+                "you cannot edit \"{field}\" field: the acl_write_columns header allows {}",
+                columns.trim()
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn check_field(op: &str, field: &str) -> Result<(), UserError> {
     if SERVICE_ONLY_FIELDS.contains(&field) {
         return Err(bad(format!(
@@ -163,7 +188,7 @@ pub(super) fn roles_changed(old: &[String], new: &[String]) -> bool {
 }
 
 /// What happens to the expiry timer.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) enum ExpiryChange {
     /// `expirationDate` did not change.
     Unchanged,

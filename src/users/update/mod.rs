@@ -5,6 +5,9 @@
 //! store write reverts every completed step, the store last.
 
 mod changes;
+mod many;
+
+pub use many::{update_bulk, update_many, BulkItem};
 
 use serde_json::{json, Value};
 use time::OffsetDateTime;
@@ -52,12 +55,51 @@ pub async fn update_user_if_match(
     update: Value,
     if_match: Option<&str>,
 ) -> UserResult<Value> {
-    changes::check_update(&update)?;
+    check_update(svc, ctx, &update)?;
+    let prepared = prepare(svc, ctx, id, filter, update, if_match).await?;
+    apply(svc, ctx, &prepared).await
+}
+
+/// Checks the shape of an update body and its bounds, before anything is read: the operators,
+/// the service and standard fields, the caller's `acl_write_columns`, the path limits.
+pub(crate) fn check_update(svc: &UserService, ctx: &CallContext, update: &Value) -> UserResult<()> {
+    changes::check_update(update)?;
+    changes::check_write_columns(update, ctx.acl.write_columns.as_deref())?;
     // Paths are bounded before anything is read or computed.
     svc.limits
         .document
-        .check_update(&update)
-        .map_err(|e| UserError::Invalid(crate::config::describe_limit(&e)))?;
+        .check_update(update)
+        .map_err(|e| UserError::Invalid(crate::config::describe_limit(&e)))
+}
+
+/// A validated update of one user, not yet written: the user as read and as it will be.
+pub(crate) struct Prepared {
+    id: String,
+    filter: Filter,
+    update: Value,
+    before: Value,
+    after: Value,
+    expiry: ExpiryChange,
+}
+
+impl Prepared {
+    /// The user's `_id`.
+    pub(crate) fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// Finishes what earlier attempts owe user `id`, reads it under `filter` and computes and
+/// validates the document after `update` (already checked with [`check_update`]). Nothing is
+/// written. 404 when no user matches; 400 when the result violates its group's schema.
+pub(crate) async fn prepare(
+    svc: &UserService,
+    ctx: &CallContext,
+    id: &str,
+    filter: Filter,
+    update: Value,
+    if_match: Option<&str>,
+) -> UserResult<Prepared> {
     if let Err(e) = crate::users::converge::finish_owed(svc, ctx, id).await {
         // The recovery worker finishes it later; the update itself does not depend on it.
         tracing::warn!(user.id = id, error.message = %e, "what earlier attempts owe this user was not finished first");
@@ -76,29 +118,49 @@ pub async fn update_user_if_match(
     applied.map_err(|e| UserError::Invalid(e.to_string()))?;
     groups::validate_user(&svc.groups, &svc.limits, ctx, &after).await?;
     let expiry = changes::expiry_change(&before, &after)?;
+    Ok(Prepared {
+        id: id.to_owned(),
+        filter,
+        update,
+        before,
+        after,
+        expiry,
+    })
+}
 
+/// Writes a prepared update (compare-and-set on the `updatedAt` read) and syncs it; on a failure
+/// every completed step is reverted, the store last. Returns the user as the store answered.
+pub(crate) async fn apply(svc: &UserService, ctx: &CallContext, prepared: &Prepared) -> UserResult<Value> {
+    let Prepared {
+        id,
+        filter,
+        update,
+        before,
+        after,
+        expiry,
+    } = prepared;
     let change = Change {
         id,
-        filter: &filter,
-        update: &update,
-        before: &before,
-        after: &after,
+        filter,
+        update,
+        before,
+        after,
     };
     let touches_auth =
-        auth_user_id(&before).is_some() && changes::auth_patches(&before, &after).0 != Default::default();
+        auth_user_id(before).is_some() && changes::auth_patches(before, after).0 != Default::default();
     let tracked = match touches_auth {
         true => {
             intent::begin(
                 svc,
                 ctx,
-                Plan::new(Operation::Update, &[id]).auth_user(auth_user_id(&before)),
+                Plan::new(Operation::Update, &[id.as_str()]).auth_user(auth_user_id(before)),
             )
             .await?
         }
         false => Tracked::none(),
     };
     let mut saga = Saga::new("update user");
-    match write_and_sync(svc, ctx, &change, expiry, &mut saga).await {
+    match write_and_sync(svc, ctx, &change, expiry.clone(), &mut saga).await {
         Ok(user) => {
             tracked.close(ctx).await;
             Ok(user)

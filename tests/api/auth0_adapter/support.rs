@@ -50,6 +50,7 @@ pub fn session_ctx() -> CallContext {
         acl: Acl {
             rows: Some(r#"{"tenant":"a"}"#.into()),
             read_columns: Some("name".into()),
+            ..Acl::default()
         },
         ..ctx()
     }

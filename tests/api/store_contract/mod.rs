@@ -128,6 +128,7 @@ pub fn acl_ctx(rows: &str, read_columns: Option<&str>) -> CallContext {
         acl: Acl {
             rows: Some(rows.to_owned()),
             read_columns: read_columns.map(str::to_owned),
+            ..Acl::default()
         },
         ..ctx()
     }

@@ -2,6 +2,8 @@
 //! (store compare-and-set write, Auth0 Client, Rönd, Timer Service, and the reverts), input
 //! validation, and end-to-end flows on the stateful CRUD and Auth0 fakes.
 
+mod many;
+mod many_calls;
 mod on_fakes;
 mod sync;
 mod validation;
