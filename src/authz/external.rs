@@ -142,16 +142,28 @@ impl ExternalTokens {
         find(cached.set.as_ref(), kid)
     }
 
-    async fn fetch(&self) -> Result<JwkSet, reqwest::Error> {
-        self.http
+    /// The key set, read up to [`MAX_JWKS_BYTES`]: a larger answer is refused, never buffered.
+    async fn fetch(&self) -> Result<JwkSet, String> {
+        let mut response = self
+            .http
             .get(&self.issuer.jwks_url)
             .send()
-            .await?
-            .error_for_status()?
-            .json::<JwkSet>()
             .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|e| e.to_string())?;
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+            if body.len() + chunk.len() > MAX_JWKS_BYTES {
+                return Err(format!("the key set is larger than {MAX_JWKS_BYTES} bytes"));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        serde_json::from_slice(&body).map_err(|e| format!("the key set is not a JWK set: {e}"))
     }
 }
+
+/// The largest key set read from `AUTHZ_JWKS_URL` (a real one is a few kilobytes).
+const MAX_JWKS_BYTES: usize = 1 << 20;
 
 fn find(set: Option<&JwkSet>, kid: &str) -> Option<DecodingKey> {
     let jwk = set?.find(kid)?;

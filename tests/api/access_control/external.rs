@@ -159,3 +159,31 @@ async fn a_key_the_issuer_rotated_in_is_fetched_when_a_token_names_it() {
         after - fetches
     );
 }
+
+#[tokio::test]
+async fn a_key_set_larger_than_a_mebibyte_is_refused_not_buffered() {
+    let issuer = MockServer::start().await;
+    let key = issuer_key("k1");
+    let padding = "x".repeat(1 << 20);
+    let set = json!({"keys": [key.jwk.clone()], "padding": padding});
+    Mock::given(method("GET"))
+        .and(path("/.well-known/jwks.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(set))
+        .mount(&issuer)
+        .await;
+    let app = app_trusting(&issuer).await;
+
+    let response = get_as(
+        &app,
+        &token(&key, &claims(json!({"scope": "users_search"}))),
+        "/users/",
+    )
+    .await;
+
+    assert_eq!(response.status(), 401, "its keys are not used");
+    let logs = crate::helpers::captured_log_text();
+    assert!(
+        logs.contains("the key set is larger than 1048576 bytes"),
+        "the reason is logged"
+    );
+}
