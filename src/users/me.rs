@@ -15,20 +15,29 @@ use crate::users::{doc_id, str_field, UserError, UserResult, UserService};
 
 /// The PUBLIC store user linked to the auth user `auth_id`; 404 when there is none.
 pub async fn find_me(svc: &UserService, ctx: &CallContext, auth_id: &str) -> UserResult<Value> {
+    linked_public_user(svc, ctx, auth_id, None)
+        .await?
+        .ok_or_else(|| UserError::NotFound("no active user is linked to this access token".into()))
+}
+
+/// The PUBLIC store user linked to the auth user `auth_id`, read with `projection` under the
+/// caller's `ctx` (its ACL headers apply).
+pub(crate) async fn linked_public_user(
+    svc: &UserService,
+    ctx: &CallContext,
+    auth_id: &str,
+    projection: Option<Vec<String>>,
+) -> UserResult<Option<Value>> {
     let query = FindQuery {
         filter: Filter {
             q: Some(json!({"authUserId": auth_id})),
             ..Filter::default()
         },
+        projection,
         limit: Some(1),
         ..FindQuery::default()
     };
-    svc.store
-        .find(ctx, &query)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(|| UserError::NotFound("no active user is linked to this access token".into()))
+    Ok(svc.store.find(ctx, &query).await?.into_iter().next())
 }
 
 /// Applies `update` (CRUD operators) to the caller's own user, when every field it touches is
