@@ -7,6 +7,7 @@ mod audit;
 mod auth0_adapter;
 mod binary;
 mod composer_flows;
+mod composer_session;
 mod consistency;
 mod damaged_documents;
 mod embedded_mode;
