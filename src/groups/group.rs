@@ -134,6 +134,14 @@ impl Group {
 }
 
 impl Group {
+    /// The dotted paths of the fields its `crudSchema` declares (`properties`, through nested
+    /// object properties up to [`DECLARED_FIELD_DEPTH`] segments): what the user store indexes.
+    pub fn declared_fields(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        collect_declared(&self.crud_schema, "", 1, &mut out);
+        out
+    }
+
     /// The group with `access` (its `scopes` and `selfEditable`).
     pub(crate) fn with_access(mut self, access: GroupAccess) -> Self {
         self.scopes = access.scopes;
@@ -283,4 +291,22 @@ fn truncate(message: String) -> String {
     let mut cut: String = message.chars().take(MAX_VIOLATION_CHARS).collect();
     cut.push('…');
     cut
+}
+
+/// The most segments of a declared field path that is indexed (`address.geo.city`).
+pub const DECLARED_FIELD_DEPTH: usize = 3;
+
+fn collect_declared(schema: &Value, prefix: &str, depth: usize, out: &mut Vec<String>) {
+    let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
+        return;
+    };
+    for (name, sub) in properties {
+        let path = format!("{prefix}{name}");
+        let nested = sub.get("properties").is_some_and(Value::is_object);
+        if nested && depth < DECLARED_FIELD_DEPTH {
+            collect_declared(sub, &format!("{path}."), depth + 1, out);
+        } else {
+            out.push(path);
+        }
+    }
 }

@@ -3,7 +3,9 @@
 //! against their group schema ([`validate_user`]).
 
 pub mod admin;
+mod entries;
 mod group;
+mod indexing;
 mod registry;
 mod safety;
 pub mod seed;
@@ -20,6 +22,7 @@ use crate::context::CallContext;
 use crate::store::StoreError;
 
 pub use group::{collection_schema, Group, GroupAccess};
+pub use indexing::FieldIndexer;
 pub use registry::GroupRegistry;
 
 /// Why a group cannot be used.

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-use super::{Group, GroupAccess, GroupError};
+use super::entries::{build_entries, lookup, Entry};
+use super::{Group, GroupError};
 use crate::config::InputLimits;
 use crate::context::CallContext;
 use crate::store::StoreError;
@@ -20,17 +21,6 @@ const PAGE_SIZE: u32 = 200;
 const MAX_PAGES: u64 = 1000;
 /// A miss reloads at most once in this interval; a failed load is not retried sooner either.
 const RETRY_INTERVAL: Duration = Duration::from_secs(1);
-
-/// One cached group: usable, or unusable because its `crudSchema` does not compile.
-#[derive(Clone)]
-enum Entry {
-    Usable(Arc<Group>),
-    Invalid {
-        /// The configured `crudSchema` (None when missing), to recognise it on the next load.
-        crud_schema: Option<Value>,
-        reason: String,
-    },
-}
 
 /// What one load of the collection produced.
 #[derive(Default)]
@@ -73,6 +63,8 @@ pub struct GroupRegistry {
     /// Single flight: one load at a time; waiters share its outcome.
     flight: tokio::sync::Mutex<()>,
     state: Mutex<LoadState>,
+    /// Told the declared fields after each load (embedded mode).
+    indexer: Option<Arc<super::FieldIndexer>>,
 }
 
 impl GroupRegistry {
@@ -87,7 +79,14 @@ impl GroupRegistry {
             cache: RwLock::new(Arc::new(Snapshot::default())),
             flight: tokio::sync::Mutex::new(()),
             state: Mutex::new(LoadState::default()),
+            indexer: None,
         }
+    }
+
+    /// The registry telling `indexer` the fields its groups declare after each load.
+    pub fn with_indexer(mut self, indexer: Arc<super::FieldIndexer>) -> Self {
+        self.indexer = Some(indexer);
+        self
     }
 
     /// The group, compiled; refreshes the whole cache when it is older than ttl or when `name`
@@ -136,10 +135,8 @@ impl GroupRegistry {
         let mut groups: Vec<Arc<Group>> = snapshot
             .groups
             .values()
-            .filter_map(|entry| match entry {
-                Entry::Usable(group) => Some(Arc::clone(group)),
-                Entry::Invalid { .. } => None,
-            })
+            .filter_map(Entry::usable)
+            .cloned()
             .collect();
         groups.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(groups)
@@ -277,6 +274,10 @@ impl GroupRegistry {
             generation: previous.generation + 1,
         });
         *self.cache.write().unwrap_or_else(PoisonError::into_inner) = Arc::clone(&snapshot);
+        if let Some(indexer) = &self.indexer {
+            let usable = snapshot.groups.values().filter_map(Entry::usable);
+            indexer.sync(super::FieldIndexer::declared_fields(usable));
+        }
         Ok(snapshot)
     }
 
@@ -302,85 +303,5 @@ impl GroupRegistry {
             "group registry: stopped reading the group config after {MAX_PAGES} pages"
         );
         Ok(docs)
-    }
-}
-
-fn lookup(name: &str, entry: &Entry) -> Result<Arc<Group>, GroupError> {
-    match entry {
-        Entry::Usable(group) => Ok(Arc::clone(group)),
-        Entry::Invalid { reason, .. } => Err(GroupError::Invalid {
-            name: name.to_owned(),
-            reason: reason.clone(),
-        }),
-    }
-}
-
-/// One entry per `userGroup`; a schema equal to the previous load's is not compiled (or
-/// logged) again.
-fn build_entries(
-    docs: Vec<Value>,
-    previous: &HashMap<String, Entry>,
-    limits: &InputLimits,
-) -> HashMap<String, Entry> {
-    let mut groups = HashMap::with_capacity(docs.len());
-    for doc in docs {
-        let Some(name) = doc.get("userGroup").and_then(Value::as_str) else {
-            let id = doc.get("_id").map(Value::to_string).unwrap_or_default();
-            tracing::warn!(id = %id, "group registry: ignoring a group config without a string userGroup");
-            continue;
-        };
-        if groups.contains_key(name) {
-            tracing::warn!(
-                user_group = name,
-                "group registry: ignoring a duplicate group config"
-            );
-            continue;
-        }
-        let label = doc.get("label").and_then(Value::as_str).map(str::to_owned);
-        let disabled = doc
-            .get("authUserCreationDisabled")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        let access = GroupAccess::of_doc(&doc);
-        let crud_schema = doc.get("crudSchema");
-        let entry = match (previous.get(name), crud_schema) {
-            (Some(Entry::Usable(group)), Some(schema)) if group.crud_schema() == schema => {
-                let same = group.label == label && group.auth_user_creation_disabled == disabled;
-                match same && group.access() == access {
-                    true => Entry::Usable(Arc::clone(group)),
-                    false => Entry::Usable(Arc::new(group.relabel(label, disabled).with_access(access))),
-                }
-            }
-            (Some(entry @ Entry::Invalid { crud_schema: old, .. }), new) if old.as_ref() == new => {
-                entry.clone()
-            }
-            (_, new) => compile_entry(name, (label, disabled, access), new, limits),
-        };
-        groups.insert(name.to_owned(), entry);
-    }
-    groups
-}
-
-/// The group `name` compiled from `crud_schema`, with its settings (label,
-/// `authUserCreationDisabled`, scopes and self-editable fields).
-fn compile_entry(
-    name: &str,
-    (label, disabled, access): (Option<String>, bool, GroupAccess),
-    crud_schema: Option<&Value>,
-    limits: &InputLimits,
-) -> Entry {
-    let compiled = match crud_schema {
-        Some(schema) => Group::compile(name, label, disabled, schema, limits).map(|g| g.with_access(access)),
-        None => Err("crudSchema is missing".to_owned()),
-    };
-    match compiled {
-        Ok(group) => Entry::Usable(Arc::new(group)),
-        Err(reason) => {
-            tracing::warn!(user_group = name, reason = %reason, "group registry: the group's crudSchema is invalid, the group is unusable");
-            Entry::Invalid {
-                crud_schema: crud_schema.cloned(),
-                reason,
-            }
-        }
     }
 }

@@ -17,7 +17,7 @@ use crate::authz::{Authz, Clients, ScopeNames, Tokens};
 use crate::config::{AuthConfig, AuthzMode, Config, CrudConfig, StoreConfig};
 use crate::downstream::build_http_client;
 use crate::groups::admin::GroupAdmin;
-use crate::groups::GroupRegistry;
+use crate::groups::{FieldIndexer, GroupRegistry};
 use crate::idempotency::Idempotency;
 use crate::jobs::{JobRunner, JobStore, Jobs};
 use crate::journal::Journal;
@@ -89,11 +89,15 @@ pub fn build_state(config: Config) -> Result<AppState, StartupError> {
         .sagas
         .clone()
         .map(|sagas| Arc::new(Idempotency::new(sagas, Arc::new(crate::clock::SystemClock))));
-    let registry = Arc::new(GroupRegistry::new(
-        stores.groups.clone(),
-        GROUPS_REFRESH_INTERVAL,
-        config.limits,
-    ));
+    let registry = GroupRegistry::new(stores.groups.clone(), GROUPS_REFRESH_INTERVAL, config.limits);
+    // Embedded mode indexes the fields the group schemas declare; a CRUD collection's indexes
+    // are the platform's to define.
+    let registry = Arc::new(match &config.store {
+        StoreConfig::Embedded { .. } => {
+            registry.with_indexer(Arc::new(FieldIndexer::new(stores.users.clone())))
+        }
+        StoreConfig::Crud(_) => registry,
+    });
     let authz = match config.authz.mode {
         AuthzMode::Gateway => None,
         AuthzMode::Scopes => Some(Arc::new(authz(&config, stores.clients.clone(), &http)?)),
@@ -220,7 +224,12 @@ fn embedded_stores(db: &EmbeddedDb, config: &Config) -> Result<Stores, StartupEr
             })
     };
     Ok(Stores {
-        users: open("/users", &["email", "username"], &["authUserId"], DocState::Draft)?,
+        users: open(
+            "/users",
+            &["email", "username"],
+            &["authUserId", "userGroup", "createdAt", "updatedAt"],
+            DocState::Draft,
+        )?,
         groups: open("/ums-config", &["userGroup"], &[], DocState::Draft)?,
         roles: Some(open("/roles", &["roleId"], &[], DocState::Draft)?),
         jobs: Some(open("/jobs", &[], &["kind", "status"], DocState::Draft)?),

@@ -125,4 +125,11 @@ pub trait Collection: Send + Sync {
     async fn audit_depth(&self, _max_depth: usize) -> StoreResult<u64> {
         Ok(0)
     }
+
+    /// Indexes `fields` (dotted paths the group schemas declare) for filters and sorts, and
+    /// stops indexing the fields it indexed for earlier calls that are not listed. Stores whose
+    /// indexes are managed elsewhere (the CRUD Service's collection indexes) do nothing.
+    async fn index_fields(&self, _fields: &[String]) -> StoreResult<()> {
+        Ok(())
+    }
 }

@@ -84,13 +84,32 @@ pub fn parse_raw_projection(raw: &str, who: &str) -> Result<RawProjection, Query
 
 /// The canonical key of a value in an index: `None` for null (never indexed, so never a
 /// duplicate). Numbers compare by value (`1` and `1.0` share a key); arrays and objects get keys
-/// starting with `j`.
+/// starting with `j` ([`COMPOSITE_KEY_PREFIX`]).
+///
+/// Keys of scalars sort (byte-wise, as SQLite's `BINARY` collation and Rust's `str` do) in the
+/// order of [`crate::compare_values`]: numbers (`c` + 16 hex digits of the double, sign-flipped so
+/// that the order is numeric), then strings (`d` + the string), then booleans (`x0`, `x1`); null
+/// and missing come first as no key. Integers beyond 2^53 sort as their nearest double.
 pub fn index_key(value: &Value) -> Option<String> {
     match value {
         Value::Null => None,
-        Value::String(s) => Some(format!("s{s}")),
-        Value::Bool(b) => Some(format!("b{b}")),
-        Value::Number(n) => Some(format!("n{:?}", n.as_f64().unwrap_or(f64::NAN))),
-        other => Some(format!("j{other}")),
+        Value::Number(n) => Some(format!("c{:016x}", ordered_bits(n.as_f64().unwrap_or(0.0)))),
+        Value::String(s) => Some(format!("d{s}")),
+        Value::Bool(b) => Some(if *b { "x1" } else { "x0" }.to_owned()),
+        other => Some(format!("{COMPOSITE_KEY_PREFIX}{other}")),
+    }
+}
+
+/// The first character of the key of an array or an object.
+pub const COMPOSITE_KEY_PREFIX: char = 'j';
+
+/// The bits of `x` as an unsigned integer in the numeric order of `x` (`-0.0` as `0.0`).
+fn ordered_bits(x: f64) -> u64 {
+    let x = if x == 0.0 { 0.0 } else { x };
+    let bits = x.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
     }
 }

@@ -34,7 +34,9 @@ mod validate;
 mod value;
 mod writes;
 
-pub use fields::{field_filter, index_key, parse_raw_projection, split_list, RawProjection};
+pub use fields::{
+    field_filter, index_key, parse_raw_projection, split_list, RawProjection, COMPOSITE_KEY_PREFIX,
+};
 pub use filter::matches;
 pub use limits::{depth, drop_iteratively, Limit, LimitError, Limits, MAX_ARRAY_PADDING};
 pub use path::{get_path, remove_path};

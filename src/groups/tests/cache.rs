@@ -167,3 +167,51 @@ async fn the_refresher_reloads_until_shutdown() {
     shutdown.cancel();
     task.await.unwrap();
 }
+
+#[tokio::test]
+async fn each_load_that_changes_the_declared_fields_indexes_exactly_them() {
+    let users = FakeConfig::with(Vec::new());
+    let nested = json!({"type": "object", "properties": {
+        "name": {"type": "string"},
+        "address": {"type": "object", "properties": {"city": {"type": "string"}, "geo": {
+            "type": "object", "properties": {"lat": {"type": "number"},
+                "deep": {"type": "object", "properties": {"x": {}}}}}}}
+    }});
+    let fake = FakeConfig::with(vec![config("customer", customer_schema()), config("vip", nested)]);
+    let indexer = Arc::new(crate::groups::FieldIndexer::new(
+        Arc::clone(&users) as Arc<dyn crate::store::Collection>
+    ));
+    let registry = registry(&fake, Duration::from_secs(60)).with_indexer(indexer);
+    let asked = || users.indexed.lock().unwrap().clone();
+    let settle = || tokio::time::sleep(Duration::from_millis(50));
+
+    registry.refresh(&ctx()).await.unwrap();
+    settle().await;
+    registry.refresh(&ctx()).await.unwrap();
+    settle().await;
+
+    let expected: Vec<String> = [
+        "address.city",
+        "address.geo.deep",
+        "address.geo.lat",
+        "age",
+        "birthDate",
+        "name",
+        "website",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    assert_eq!(
+        asked(),
+        vec![expected],
+        "asked once: the second load declared the same fields"
+    );
+    fake.add(config(
+        "extra",
+        json!({"type": "object", "properties": {"tier": {"type": "string"}}}),
+    ));
+    registry.refresh(&ctx()).await.unwrap();
+    settle().await;
+    assert!(asked().last().unwrap().contains(&"tier".to_owned()));
+    assert_eq!(asked().len(), 2);
+}

@@ -22,6 +22,8 @@ pub(super) struct FakeConfig {
     pub(super) failing: AtomicBool,
     /// How long each `find` takes, to let concurrent callers overlap.
     pub(super) latency: Mutex<Duration>,
+    /// The field sets `index_fields` was asked for (used as a user store).
+    pub(super) indexed: Mutex<Vec<Vec<String>>>,
 }
 
 impl FakeConfig {
@@ -94,6 +96,11 @@ impl Collection for FakeConfig {
     async fn export(&self, _: &CallContext, _: &FindQuery) -> StoreResult<ExportStream> {
         Ok(Box::pin(futures::stream::empty()))
     }
+    async fn index_fields(&self, fields: &[String]) -> StoreResult<()> {
+        self.indexed.lock().unwrap().push(fields.to_vec());
+        Ok(())
+    }
+
     async fn check(&self, _: &CallContext) -> StoreResult<()> {
         Ok(())
     }

@@ -28,6 +28,8 @@ pub(crate) struct EmbeddedCollection {
     default_state: DocState,
     user_id_header: String,
     ids: Arc<docquery::IdGen>,
+    /// Held while index columns are added or dropped.
+    indexing: Arc<Mutex<()>>,
 }
 
 impl EmbeddedCollection {
@@ -43,6 +45,7 @@ impl EmbeddedCollection {
             default_state,
             user_id_header,
             ids: Arc::new(docquery::IdGen::new()),
+            indexing: Arc::new(Mutex::new(())),
         }
     }
 
@@ -324,6 +327,22 @@ impl Collection for EmbeddedCollection {
 
     fn damaged(&self) -> Vec<String> {
         self.table.damaged.report(&self.table.path)
+    }
+
+    async fn index_fields(&self, fields: &[String]) -> StoreResult<()> {
+        let call = self.call("POST", "/ (index fields)");
+        let (conn, table, fields) = (self.conn.clone(), self.table.clone(), fields.to_vec());
+        let indexing = self.indexing.clone();
+        let joined = tokio::task::spawn_blocking(move || {
+            // One run at a time: a second waits, then finds the work done.
+            let _one = indexing.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            super::indexes::index_fields(&conn, &table, &fields)
+        })
+        .await;
+        match joined {
+            Ok(result) => result.map_err(|e| OpError::Sqlite(e).into_error(call)),
+            Err(error) => Err(OpError::Internal(error.to_string()).into_error(call)),
+        }
     }
 
     async fn check(&self, _ctx: &CallContext) -> StoreResult<()> {

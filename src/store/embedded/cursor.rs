@@ -113,19 +113,90 @@ impl Cursor {
         Ok(Some(rows))
     }
 
-    /// The accepted states as parameters (`NULL`, which matches nothing, for an empty set).
+    /// The accepted states as parameters.
     fn state_params(&self) -> Vec<SqlValue> {
-        let Some(states) = &self.states else {
-            return Vec::new();
-        };
-        if states.is_empty() {
-            return vec![SqlValue::Null];
-        }
-        states
-            .iter()
-            .map(|s| SqlValue::Text(s.as_str().to_owned()))
-            .collect()
+        state_params(self.states.as_deref())
     }
+}
+
+/// `states` as parameters (`NULL`, which matches nothing, for an empty set; none for any).
+fn state_params(states: Option<&[State]>) -> Vec<SqlValue> {
+    let Some(states) = states else {
+        return Vec::new();
+    };
+    if states.is_empty() {
+        return vec![SqlValue::Null];
+    }
+    states
+        .iter()
+        .map(|s| SqlValue::Text(s.as_str().to_owned()))
+        .collect()
+}
+
+/// The rows in `states`, sorted by `order` (an `ORDER BY` over indexed expressions): after
+/// `skip`, at most `limit` of them; only their `seq`.
+pub(super) fn ordered_seqs(
+    conn: &Connection,
+    table: &Table,
+    states: Option<&[State]>,
+    order: &str,
+    skip: usize,
+    limit: Option<usize>,
+) -> Result<Vec<i64>, OpError> {
+    let params = state_params(states);
+    let limit = limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
+    let sql = ordered_sql(table, states.map(|_| params.len()), order, "seq", limit, skip);
+    let mut seqs = Vec::new();
+    let mut stmt = conn.prepare_cached(&sql)?;
+    for seq in stmt.query_map(params_from_iter(params), |row| row.get::<_, i64>(0))? {
+        seqs.push(seq?);
+    }
+    table
+        .rows_read
+        .fetch_add(seqs.len() as u64, AtomicOrdering::Relaxed);
+    Ok(seqs)
+}
+
+/// [`PAGE_SIZE`] rows in `states` from `offset` on, sorted by `order`, with their documents.
+pub(super) fn ordered_rows(
+    conn: &Connection,
+    table: &Table,
+    states: Option<&[State]>,
+    order: &str,
+    offset: usize,
+) -> Result<Vec<(i64, Value)>, OpError> {
+    let params = state_params(states);
+    let page = i64::try_from(PAGE_SIZE).unwrap_or(i64::MAX);
+    let sql = ordered_sql(
+        table,
+        states.map(|_| params.len()),
+        order,
+        "seq, doc",
+        page,
+        offset,
+    );
+    let rows = fetch(conn, table, &sql, params)?;
+    table
+        .rows_read
+        .fetch_add(rows.len() as u64, AtomicOrdering::Relaxed);
+    Ok(rows)
+}
+
+/// `select` of the rows in one of `states` states (`?1`, ...), sorted by `order`, `limit` of them
+/// (`-1`: all) after `offset`.
+pub(super) fn ordered_sql(
+    table: &Table,
+    states: Option<usize>,
+    order: &str,
+    select: &str,
+    limit: i64,
+    offset: usize,
+) -> String {
+    let state = state_sql(1, states);
+    format!(
+        "SELECT {select} FROM \"{}\" WHERE 1{state} ORDER BY {order} LIMIT {limit} OFFSET {offset}",
+        table.name
+    )
 }
 
 /// A page of `limit` rows of the scan: rows after `?1`, in one of `states` states (`?2`, ...),

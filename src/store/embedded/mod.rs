@@ -14,7 +14,11 @@ mod bodies;
 mod collection;
 mod cursor;
 mod export;
+#[cfg(test)]
+mod index_tests;
+mod indexes;
 mod ops;
+mod plan;
 mod request;
 mod schema;
 mod select;

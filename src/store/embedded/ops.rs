@@ -153,12 +153,9 @@ fn store(conn: &Connection, table: &Table, seq: Option<i64>, id: &str, doc: &Val
     super::bodies::check_writable(doc, id)?;
     table.damaged.forget(id);
     let t = &table.name;
-    let keys: Vec<Option<String>> = table
-        .columns
-        .iter()
-        .map(|c| field_key(doc, &c.field, id))
-        .collect();
-    for (column, key) in table.columns.iter().zip(&keys) {
+    let columns = table.columns();
+    let keys: Vec<Option<String>> = columns.iter().map(|c| field_key(doc, &c.field, id)).collect();
+    for (column, key) in columns.iter().zip(&keys) {
         let Some(key) = key.as_ref().filter(|_| column.unique) else {
             continue;
         };
@@ -190,7 +187,7 @@ fn store(conn: &Connection, table: &Table, seq: Option<i64>, id: &str, doc: &Val
         SqlValue::Text(text),
     ];
     params.extend(keys.into_iter().map(sql_text));
-    let names: Vec<String> = table.columns.iter().map(|c| format!("\"{}\"", c.name)).collect();
+    let names: Vec<String> = columns.iter().map(|c| format!("\"{}\"", c.name)).collect();
     let sql = match seq {
         None => {
             let marks: Vec<String> = (1..=params.len()).map(|i| format!("?{i}")).collect();

@@ -8,7 +8,8 @@ use docquery::{SortKey, State};
 use rusqlite::Connection;
 use serde_json::Value;
 
-use super::cursor::{lookup_ids, lookup_keys, Cursor};
+use super::cursor::{lookup_ids, lookup_keys, ordered_rows, ordered_seqs, Cursor, PAGE_SIZE};
+use super::plan;
 use super::schema::Table;
 use super::OpError;
 
@@ -56,8 +57,25 @@ impl Selection {
         })
     }
 
-    /// The candidates of the first equality, then `$in`, hint on `_id` or an indexed field.
+    /// The candidates of the first equality, then `$in`, hint on `_id` or an indexed field, else
+    /// of the first key range (comparison, anchored `$regex`) on an indexed field.
     fn indexed_lookup(&self, conn: &Connection, table: &Table) -> Result<Option<Vec<i64>>, OpError> {
+        if let Some(seqs) = self.hinted_lookup(conn, table)? {
+            return Ok(Some(seqs));
+        }
+        let Some(filter) = self.0.filter() else {
+            return Ok(None);
+        };
+        for (field, range) in plan::key_ranges(filter) {
+            if let Some(column) = table.column(&field) {
+                return plan::lookup_range(conn, table, &column.name, &range).map(Some);
+            }
+        }
+        Ok(None)
+    }
+
+    /// The candidates of the first equality or `$in` hint on `_id` or an indexed field.
+    fn hinted_lookup(&self, conn: &Connection, table: &Table) -> Result<Option<Vec<i64>>, OpError> {
         for (field, values) in self.0.hints() {
             if field == "_id" {
                 let ids: Vec<String> = values
@@ -80,17 +98,10 @@ impl Selection {
         &self,
         conn: &Connection,
         table: &Table,
-        mut visit: impl FnMut(i64, Value) -> Result<bool, OpError>,
+        visit: impl FnMut(i64, Value) -> Result<bool, OpError>,
     ) -> Result<(), OpError> {
-        let mut cursor = self.cursor(conn, table)?;
-        while let Some(rows) = cursor.next_page(conn, table)? {
-            for (seq, doc) in rows {
-                if self.matches(&doc)? && !visit(seq, doc)? {
-                    return Ok(());
-                }
-            }
-        }
-        Ok(())
+        let cursor = self.cursor(conn, table)?;
+        self.visit(conn, table, cursor, visit)
     }
 
     /// The first match.
@@ -104,7 +115,9 @@ impl Selection {
     }
 
     /// The sequence numbers of the matches ordered by `keys` (ties in insertion order), after
-    /// skipping `skip` and keeping at most `limit`.
+    /// skipping `skip` and keeping at most `limit`. Read in index order when every key has an
+    /// index and no index narrows the candidates to fewer than [`SORT_IN_MEMORY`] rows; else the
+    /// candidates are sorted in memory.
     pub fn sorted_window(
         &self,
         conn: &Connection,
@@ -113,8 +126,22 @@ impl Selection {
         skip: usize,
         limit: Option<usize>,
     ) -> Result<Vec<i64>, OpError> {
+        let candidates = match self.0.id() {
+            Some(id) => Some(lookup_ids(conn, table, &[id.to_owned()])?),
+            None => self.indexed_lookup(conn, table)?,
+        };
+        let narrow = candidates.as_ref().is_some_and(|c| c.len() <= SORT_IN_MEMORY);
+        if !narrow {
+            if let Some(order) = plan::index_order(conn, table, keys)? {
+                return self.walk_in_order(conn, table, &order, skip, limit);
+            }
+        }
+        let cursor = match candidates {
+            Some(seqs) => Cursor::over(self.states(), seqs),
+            None => Cursor::scan(self.states()),
+        };
         let mut rows: Vec<(Vec<Option<Value>>, i64)> = Vec::new();
-        self.for_each(conn, table, |seq, doc| {
+        self.visit(conn, table, cursor, |seq, doc| {
             let values = keys
                 .iter()
                 .map(|k| docquery::get_path(&doc, &k.path).cloned())
@@ -130,7 +157,64 @@ impl Selection {
             .map(|(_, seq)| seq)
             .collect())
     }
+
+    /// The window of matches read in `order` (an SQL `ORDER BY` over indexes): straight from
+    /// SQL when only the state filters, else page by page with every row checked.
+    fn walk_in_order(
+        &self,
+        conn: &Connection,
+        table: &Table,
+        order: &str,
+        skip: usize,
+        limit: Option<usize>,
+    ) -> Result<Vec<i64>, OpError> {
+        let states = self.states();
+        if self.0.filter().is_none() && self.0.id().is_none() {
+            return ordered_seqs(conn, table, states.as_deref(), order, skip, limit);
+        }
+        let wanted = limit.map_or(usize::MAX, |l| skip.saturating_add(l));
+        let mut out = Vec::new();
+        let mut offset = 0;
+        loop {
+            let page = ordered_rows(conn, table, states.as_deref(), order, offset)?;
+            let read = page.len();
+            for (seq, doc) in page {
+                if self.matches(&doc)? {
+                    out.push(seq);
+                    if out.len() >= wanted {
+                        return Ok(out.into_iter().skip(skip).collect());
+                    }
+                }
+            }
+            if read < PAGE_SIZE {
+                return Ok(out.into_iter().skip(skip).collect());
+            }
+            offset += read;
+        }
+    }
+
+    /// Calls `visit` with every match of `cursor` until it returns `false`.
+    fn visit(
+        &self,
+        conn: &Connection,
+        table: &Table,
+        mut cursor: Cursor,
+        mut visit: impl FnMut(i64, Value) -> Result<bool, OpError>,
+    ) -> Result<(), OpError> {
+        while let Some(rows) = cursor.next_page(conn, table)? {
+            for (seq, doc) in rows {
+                if self.matches(&doc)? && !visit(seq, doc)? {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
 }
+
+/// Above this many candidates from an index, a sort with an index of its own reads in that
+/// order instead of sorting the candidates in memory.
+const SORT_IN_MEMORY: usize = 5_000;
 
 /// `docquery::compare` on extracted sort values.
 fn compare_keys(a: &[Option<Value>], b: &[Option<Value>], keys: &[SortKey]) -> Ordering {

@@ -193,9 +193,14 @@ async fn lookups_and_scan_pages_search_by_key_and_never_sort() {
 
     for sql in [
         ids_sql(table, 3),
-        keys_sql(table, "f_email", 1),
-        keys_sql(table, "f_authUserId", 2),
-        composite_sql(table, "f_username"),
+        keys_sql(table, "k_email", 1),
+        keys_sql(table, "k_authUserId", 2),
+        composite_sql(table, "k_username"),
+        super::plan::range_sql(
+            table,
+            "k_authUserId",
+            &super::plan::key_ranges(&json!({"a": {"$gt": 1}}))[0].1,
+        ),
         rows_sql(table, 2, Some(2)),
         scan_sql(table, Some(3), super::cursor::PAGE_SIZE),
     ] {

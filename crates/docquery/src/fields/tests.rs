@@ -1,6 +1,8 @@
 //! Tests of field filters, lists, `_rawp` parsing and index keys.
 
-use serde_json::json;
+use serde_json::{json, Value};
+
+use proptest::prelude::*;
 
 use crate::{field_filter, index_key, parse_raw_projection, split_list, RawProjection};
 
@@ -57,8 +59,33 @@ fn raw_projection() {
 #[test]
 fn index_keys() {
     assert_eq!(index_key(&json!(null)), None);
-    assert_eq!(index_key(&json!("x")), Some("sx".to_owned()));
-    assert_eq!(index_key(&json!(true)), Some("btrue".to_owned()));
+    assert_eq!(index_key(&json!("x")), Some("dx".to_owned()));
+    assert_eq!(index_key(&json!(true)), Some("x1".to_owned()));
     assert_eq!(index_key(&json!(1)), index_key(&json!(1.0)));
+    assert_eq!(index_key(&json!(0)), index_key(&json!(-0.0)));
     assert_eq!(index_key(&json!([1])), Some("j[1]".to_owned()));
+    assert_eq!(index_key(&json!({"a": 1})), Some("j{\"a\":1}".to_owned()));
+}
+
+/// A scalar JSON value: null, a boolean, an integer, a float or a string.
+fn scalar() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        (-(1i64 << 53)..(1i64 << 53)).prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
+        "\\PC{0,6}".prop_map(Value::from),
+    ]
+}
+
+proptest! {
+    /// The keys of scalars sort as `compare_values` orders the values, and share a key exactly
+    /// when they compare equal.
+    #[test]
+    fn scalar_keys_sort_as_the_values_compare(a in scalar(), b in scalar()) {
+        let expected = crate::compare_values(Some(&a), Some(&b));
+        prop_assert_eq!(index_key(&a).cmp(&index_key(&b)), expected, "{} vs {}", a, b);
+    }
 }
