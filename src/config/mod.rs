@@ -8,6 +8,7 @@ mod limits;
 mod parse;
 mod protection;
 mod raw;
+mod schedule;
 mod sections;
 
 use std::path::PathBuf;
@@ -21,6 +22,7 @@ pub use limits::{describe as describe_limit, InputLimits};
 use parse::number;
 pub use protection::{LoginLockout, PasswordPolicy, ProtectionConfig};
 pub use raw::RawConfig;
+pub use schedule::{CronSchedule, PollSchedule};
 use sections::{
     auth_config, bulk_config, header_names, rond_config, store_config, timer_config, user_policy,
 };
@@ -188,8 +190,8 @@ pub struct BulkConfig {
     pub import_batch_size: usize,
     /// `IMPORT_MAX_FILE_BYTES`.
     pub import_max_file_bytes: usize,
-    /// `AUTH0_JOB_POLLING_INTERVAL`.
-    pub job_polling_interval: Duration,
+    /// `AUTH0_JOB_POLLING_INTERVAL`: an interval or a cron expression.
+    pub job_polling_interval: PollSchedule,
     /// `AUTH0_BULK_CHANGE_PASSWORD_RATE_LIMIT_PER_SECOND`.
     pub change_password_rate_per_second: u32,
     /// `JOBS_LEASE_SECONDS` (new): how long a replica holds a job without renewing its lease.

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use super::parse::{self, bool_var, endpoint, header_list, header_name, number, service_url};
 use super::{
-    Auth0Settings, AuthConfig, BulkConfig, ConfigError, CrudConfig, HeaderNames, RawConfig, RondConfig,
-    StoreConfig, SubjectKey, TimerConfig, UserPolicy,
+    Auth0Settings, AuthConfig, BulkConfig, ConfigError, CrudConfig, HeaderNames, PollSchedule, RawConfig,
+    RondConfig, StoreConfig, SubjectKey, TimerConfig, UserPolicy,
 };
 
 pub(super) fn store_config(raw: &RawConfig) -> Result<StoreConfig, ConfigError> {
@@ -196,11 +196,13 @@ pub(super) fn bulk_config(raw: &RawConfig) -> Result<BulkConfig, ConfigError> {
             "IMPORT_MAX_FILE_BYTES",
             52_428_800,
         )?,
-        job_polling_interval: parse::duration(
-            &raw.auth0_job_polling_interval,
-            "AUTH0_JOB_POLLING_INTERVAL",
-            Duration::from_secs(120),
-        )?,
+        job_polling_interval: match parse::optional(&raw.auth0_job_polling_interval) {
+            None => PollSchedule::default(),
+            Some(text) => PollSchedule::parse(text).map_err(|problem| ConfigError::Invalid {
+                var: "AUTH0_JOB_POLLING_INTERVAL",
+                problem,
+            })?,
+        },
         job_lease: Duration::from_secs(parse::positive(
             &raw.jobs_lease_seconds,
             "JOBS_LEASE_SECONDS",

@@ -82,7 +82,10 @@ fn crud_mode_uses_mia_defaults() {
     assert_eq!(config.users.userinfo_properties, None);
     assert_eq!(config.bulk.import_batch_size, 250);
     assert_eq!(config.bulk.import_max_file_bytes, 52_428_800);
-    assert_eq!(config.bulk.job_polling_interval, Duration::from_secs(120));
+    assert_eq!(
+        config.bulk.job_polling_interval,
+        PollSchedule::Every(Duration::from_secs(120))
+    );
     assert_eq!(config.bulk.change_password_rate_per_second, 2);
     assert_eq!(config.bulk.job_lease, Duration::from_secs(30));
     assert_eq!(config.bulk.job_poll_interval, Duration::from_millis(1000));
@@ -223,11 +226,28 @@ fn error_messages_say_what_is_expected() {
 }
 
 #[test]
-fn polling_interval_accepts_words_and_seconds() {
+fn polling_interval_accepts_words_seconds_and_cron() {
+    let every = |s| PollSchedule::Every(Duration::from_secs(s));
     let config = with(&[("AUTH0_JOB_POLLING_INTERVAL", "30 seconds")]).unwrap();
-    assert_eq!(config.bulk.job_polling_interval, Duration::from_secs(30));
+    assert_eq!(config.bulk.job_polling_interval, every(30));
     let config = with(&[("AUTH0_JOB_POLLING_INTERVAL", "45")]).unwrap();
-    assert_eq!(config.bulk.job_polling_interval, Duration::from_secs(45));
+    assert_eq!(config.bulk.job_polling_interval, every(45));
+    let config = with(&[("AUTH0_JOB_POLLING_INTERVAL", "*/2 * * * *")]).unwrap();
+    let PollSchedule::Cron(cron) = config.bulk.job_polling_interval else {
+        panic!("not a cron schedule: {:?}", config.bulk.job_polling_interval)
+    };
+    assert_eq!(cron.expression(), "*/2 * * * *");
+    let err = with(&[("AUTH0_JOB_POLLING_INTERVAL", "every now and then")]).unwrap_err();
+    let message = err.to_string();
+    assert!(message.starts_with("AUTH0_JOB_POLLING_INTERVAL: "), "{message}");
+    assert!(
+        message.contains("a duration (seconds, or e.g. \"2 minutes\")"),
+        "{message}"
+    );
+    assert!(
+        message.contains("a cron expression (5 fields, e.g. \"*/2 * * * *\""),
+        "{message}"
+    );
 }
 
 #[test]

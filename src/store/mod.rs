@@ -72,6 +72,11 @@ pub trait Collection: Send + Sync {
     /// `POST /bulk` — inserts many documents, returns their ids in order.
     async fn insert_many(&self, ctx: &CallContext, docs: &[Value]) -> StoreResult<Vec<String>>;
 
+    /// `POST /import` — inserts documents that carry their own `_id` (a non-empty string): the
+    /// one CRUD route that takes a client's `_id` (contracts/crud-service.md §1). A taken `_id`
+    /// or unique value is `Conflict`; as with `POST /bulk`, documents before it may be written.
+    async fn insert_with_ids(&self, ctx: &CallContext, docs: &[Value]) -> StoreResult<()>;
+
     /// `PATCH /:id` — applies `update` to the document matching id + filter (compare-and-set);
     /// returns the updated document, or `None` when nothing matched and nothing was written.
     async fn patch(

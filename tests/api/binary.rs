@@ -39,6 +39,29 @@ fn a_partial_crud_configuration_makes_the_binary_exit_naming_what_is_missing() {
     );
 }
 
+#[test]
+fn a_polling_interval_neither_a_duration_nor_a_cron_expression_stops_the_binary_naming_both_forms() {
+    let (code, stderr) = run_with(&[
+        ("AUTH0_JOB_POLLING_INTERVAL", "*/2 * *"),
+        ("USERS_CRUD_ENDPOINT", "/users"),
+        ("UMS_CONFIG_CRUD_ENDPOINT", "/ums-config"),
+        ("AUTH_SERVICE", "auth0-client"),
+    ]);
+    assert_eq!(code, Some(1));
+    let stderr = stderr.trim();
+    assert!(
+        stderr.starts_with("invalid configuration: AUTH0_JOB_POLLING_INTERVAL: \"*/2 * *\" is neither"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with(
+            "expected a duration (seconds, or e.g. \"2 minutes\") or a cron expression \
+             (5 fields, e.g. \"*/2 * * * *\", or 6 with seconds first)"
+        ),
+        "{stderr}"
+    );
+}
+
 /// Copies the directory `from` into `to`, recursively.
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     std::fs::create_dir_all(to).expect("create dir");

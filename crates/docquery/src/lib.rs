@@ -48,7 +48,8 @@ pub use update::{apply_update, apply_update_with_filter, RESERVED_FIELDS, UPDATE
 pub use validate::validate_filter;
 pub use value::{compare_values, values_equal};
 pub use writes::{
-    check_update, is_noop, new_document, now_iso, split_update, touch, writer_id, IdGen, PROTECTED_FIELDS,
+    check_update, imported_document, is_noop, new_document, now_iso, split_update, touch, writer_id, IdGen,
+    PROTECTED_FIELDS,
 };
 
 /// A filter or update the CRUD Service would reject with 400; the message is the CRUD one.

@@ -108,6 +108,31 @@ pub fn new_document(
     Ok(doc)
 }
 
+/// The document `POST /import` stores for one row `body`: as [`new_document`], except that the
+/// row must carry its own `_id` (a non-empty string), which the document keeps; `at` locates the
+/// row (`file/3`).
+pub fn imported_document(
+    body: &Value,
+    at: &str,
+    default_state: State,
+    user: &str,
+    now: &str,
+) -> Result<Value, QueryError> {
+    let Value::Object(row) = body else {
+        return Err(QueryError(format!("{at} must be object")));
+    };
+    let id = match row.get("_id") {
+        Some(Value::String(id)) if !id.is_empty() => id.clone(),
+        Some(_) => return Err(QueryError(format!("{at}/_id must be a non-empty string"))),
+        None => return Err(QueryError(format!("{at} must have required property '_id'"))),
+    };
+    let mut fields = row.clone();
+    fields.shift_remove("_id");
+    let mut doc = new_document(&Value::Object(fields), at, default_state, user, now)?;
+    doc["_id"] = Value::String(id);
+    Ok(doc)
+}
+
 /// Sets the metadata of a write: `updaterId`, `updatedAt`.
 pub fn touch(doc: &mut Value, user: &str, now: &str) {
     if let Some(obj) = doc.as_object_mut() {

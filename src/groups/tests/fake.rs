@@ -72,6 +72,9 @@ impl Collection for FakeConfig {
     async fn insert_many(&self, _: &CallContext, _: &[Value]) -> StoreResult<Vec<String>> {
         Ok(Vec::new())
     }
+    async fn insert_with_ids(&self, _: &CallContext, _: &[Value]) -> StoreResult<()> {
+        Ok(())
+    }
     async fn patch(&self, _: &CallContext, _: &str, _: &Filter, _: &Value) -> StoreResult<Option<Value>> {
         Ok(None)
     }

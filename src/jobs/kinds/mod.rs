@@ -19,7 +19,7 @@ pub fn all(
     let (store, auth) = (users.store.clone(), users.auth.clone());
     vec![
         change_password::handler(auth.clone(), bulk.change_password_rate_per_second),
-        activation::handler(store, auth, bulk.job_polling_interval),
+        activation::handler(store, auth, bulk.job_polling_interval.clone()),
         reconcile::handler(
             users,
             consistency.reconcile_rate_per_second,

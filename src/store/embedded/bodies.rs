@@ -19,6 +19,18 @@ pub(super) fn new_document(
     docquery::new_document(body, at, state(default_state), user, now).map_err(|e| OpError::Rejected(e.0))
 }
 
+/// The document `POST /import` stores for one row `body`, which carries its own `_id`, or the
+/// CRUD's 400.
+pub(super) fn imported_document(
+    body: &Value,
+    at: &str,
+    default_state: DocState,
+    user: &str,
+    now: &str,
+) -> Result<Value, OpError> {
+    docquery::imported_document(body, at, state(default_state), user, now).map_err(|e| OpError::Rejected(e.0))
+}
+
 /// Checks an update body as the CRUD schema does (operators, protected fields, argument types),
 /// then dry-runs it on an empty document so docquery's structural errors are 400 too.
 pub(super) fn check_update(update: &Value, at: &str, now: &str) -> Result<(), OpError> {

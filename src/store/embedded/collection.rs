@@ -165,6 +165,27 @@ impl Collection for EmbeddedCollection {
         self.insert_docs(ctx, "POST", "/bulk", docs).await
     }
 
+    /// All or nothing (one transaction), where the CRUD Service may write the rows before a
+    /// conflict.
+    async fn insert_with_ids(&self, ctx: &CallContext, docs: &[Value]) -> StoreResult<()> {
+        if docs.is_empty() {
+            return Ok(());
+        }
+        let call = self.call("POST", "/import");
+        let author = self.author(ctx);
+        let (user, now) = (&author.user, &author.now);
+        let docs: Result<Vec<Value>, OpError> = docs
+            .iter()
+            .enumerate()
+            .map(|(i, row)| {
+                bodies::imported_document(row, &format!("file/{i}"), self.default_state, user, now)
+            })
+            .collect();
+        let docs = checked(&call, docs)?;
+        self.run(call, move |conn, table| ops::insert_with_ids(conn, table, docs))
+            .await
+    }
+
     async fn patch(
         &self,
         ctx: &CallContext,

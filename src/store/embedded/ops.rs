@@ -132,20 +132,46 @@ pub(super) fn insert(
     Ok(out)
 }
 
+/// `POST /import`: inserts every document (built by `bodies::imported_document`) with the
+/// `_id` it carries, all or nothing; a taken `_id` is a conflict on `_id`.
+pub(super) fn insert_with_ids(conn: &mut Connection, table: &Table, docs: Vec<Value>) -> Result<(), OpError> {
+    let tx = write_tx(conn)?;
+    for doc in docs {
+        let id = doc
+            .get("_id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        if id_taken(&tx, table, &id)? {
+            return Err(OpError::Conflict {
+                field: "_id".to_owned(),
+                message: table.duplicate_message("_id"),
+            });
+        }
+        store(&tx, table, None, &id, &doc)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
 /// An id no stored document has.
 fn fresh_id(conn: &Connection, table: &Table, ids: &IdGen) -> Result<String, OpError> {
-    let sql = format!("SELECT 1 FROM \"{}\" WHERE id = ?1", table.name);
     loop {
         let id = ids.next();
-        let taken = conn
-            .prepare_cached(&sql)?
-            .query_row([&id], |_| Ok(()))
-            .optional()?
-            .is_some();
-        if !taken {
+        if !id_taken(conn, table, &id)? {
             return Ok(id);
         }
     }
+}
+
+/// Whether a stored document has `_id` = `id`.
+fn id_taken(conn: &Connection, table: &Table, id: &str) -> Result<bool, OpError> {
+    let sql = format!("SELECT 1 FROM \"{}\" WHERE id = ?1", table.name);
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id], |_| Ok(()))
+        .optional()?
+        .is_some())
 }
 
 /// Writes `doc` as a new row (`seq` `None`) or over row `seq`, after checking the unique columns.

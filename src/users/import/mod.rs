@@ -108,7 +108,8 @@ impl Default for CsvLimits {
 /// What an import did: `_id`s inserted and updated, and the rows not written, with why.
 #[derive(Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
-    /// `_id`s of the users inserted, in row order.
+    /// `_id`s of the users inserted, batch by batch; in a batch, in row order the rows the store
+    /// gave an id, then the rows with their own `_id`, then the `PATCH` rows no user had.
     pub inserted: Vec<String>,
     /// `_id`s of the users updated, in row order.
     pub updated: Vec<String>,

@@ -1,7 +1,13 @@
 //! From a CSV row to a write: find the row's group (cached for the import), type the cells by
 //! its schema, and validate. An insert is validated as the whole document it creates; an update
-//! (a row with `_id`) is validated by its own fields against the group schema with the root
-//! `required` list ignored, since the fields it leaves out stay as they are in the store.
+//! (a `PATCH` row with `_id`) is validated by its own fields against the group schema with the
+//! root `required` list ignored, since the fields it leaves out stay as they are in the store,
+//! and also as a whole document, which is inserted under that `_id` when no user has it.
+//!
+//! A row's `_id` becomes the `_id` of a new user (a `POST` row, or a `PATCH` row no user has)
+//! only when it is 1 to [`MAX_ID_CHARS`] characters, none of them whitespace or a control
+//! character: the store keeps its own rules on top (an ObjectId collection of the CRUD Service
+//! takes 24 hex digits only, and refuses the row otherwise).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,6 +23,9 @@ use crate::groups::{Group, GroupError, GroupRegistry};
 use crate::store::DocState;
 use crate::store::StoreError;
 
+/// The longest `_id` a row may give a new user, in characters.
+pub const MAX_ID_CHARS: usize = 128;
+
 /// A row ready for the store.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Write {
@@ -24,7 +33,9 @@ pub enum Write {
     Insert {
         /// Row number.
         row: u64,
-        /// The document to insert (an object).
+        /// The `_id` the row gives it (`POST` rows with `_id`); `None`: the store chooses.
+        id: Option<String>,
+        /// The document to insert (an object, without `_id`).
         doc: Value,
     },
     /// `$set` of the row's fields on the user with `_id` = `id`.
@@ -35,6 +46,9 @@ pub enum Write {
         id: String,
         /// The fields to set (an object).
         set: Value,
+        /// The whole document to insert under `id` when no user has it, or why the row cannot
+        /// create that user.
+        or_insert: Result<Value, String>,
     },
 }
 
@@ -58,9 +72,11 @@ impl Write {
 /// What the route asks of the rows: `POST /users/import` inserts, `PATCH` updates by `_id`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ImportMode {
-    /// `POST`: every row is a new user; a row with `_id` is refused (the store chooses ids).
+    /// `POST`: every row is a new user, under the row's `_id` when it has one (a taken `_id` is
+    /// reported as a duplicate), else under an id the store chooses.
     Insert,
-    /// `PATCH`: a row with `_id` updates that user, a row without one is inserted.
+    /// `PATCH`: a row with `_id` updates that user, or creates it under that `_id` when no user
+    /// has it; a row without `_id` is inserted.
     #[default]
     Upsert,
 }
@@ -156,7 +172,8 @@ impl Preparer {
                 "field \"{key}\": a field name cannot start with $ or hold a dot (nest objects instead)"
             )));
         }
-        let id = match doc.remove("_id") {
+        // `shift_remove` keeps the other fields in the file's order.
+        let id = match doc.shift_remove("_id") {
             None | Some(Value::Null) => None,
             Some(Value::String(id)) if !id.trim().is_empty() => Some(id.trim().to_owned()),
             Some(_) => return Ok(Prepared::Invalid("_id must be a non-empty string".to_owned())),
@@ -179,26 +196,23 @@ impl Preparer {
         fields: Map<String, Value>,
     ) -> Prepared {
         let write = match (id, self.mode) {
-            (None, _) => {
-                let mut doc = fields;
-                doc.insert("__STATE__".to_owned(), Value::from(DocState::Public.as_str()));
-                Write::Insert {
-                    row,
-                    doc: Value::Object(doc),
-                }
-            }
-            (Some(_), ImportMode::Insert) => {
-                return Prepared::Invalid(
-                    "POST /users/import inserts new users, whose _id the store chooses: \
-                     send rows with _id by PATCH /users/import to update those users"
-                        .to_owned(),
-                )
-            }
             (Some(id), ImportMode::Upsert) => Write::Update {
                 row,
                 id,
                 set: Value::Object(fields),
+                // Decided below, once the fields pass as an update.
+                or_insert: Err(String::new()),
             },
+            (id, _) => {
+                if let Some(Err(problem)) = id.as_deref().map(check_new_id) {
+                    return Prepared::Invalid(problem);
+                }
+                Write::Insert {
+                    row,
+                    id,
+                    doc: whole(fields),
+                }
+            }
         };
         // Before the schema walks it: a row is a document like any other (SPEC §10).
         if let Err(error) = self.limits.check_document(write.fields()) {
@@ -208,13 +222,35 @@ impl Preparer {
             Write::Insert { doc, .. } => schemas.full.violations(doc),
             Write::Update { set, .. } => schemas.partial.violations(set),
         };
-        if violations.is_empty() {
-            return Prepared::Write(write);
+        if !violations.is_empty() {
+            return Prepared::Invalid(self.mismatch(name, violations));
         }
-        Prepared::Invalid(format!(
+        Prepared::Write(match write {
+            Write::Update { row, id, set, .. } => {
+                let doc = whole(set.as_object().cloned().unwrap_or_default());
+                let violations = schemas.full.violations(&doc);
+                let or_insert = match check_new_id(&id) {
+                    Err(problem) => Err(problem),
+                    Ok(()) if violations.is_empty() => Ok(doc),
+                    Ok(()) => Err(self.mismatch(name, violations)),
+                };
+                Write::Update {
+                    row,
+                    id,
+                    set,
+                    or_insert,
+                }
+            }
+            insert => insert,
+        })
+    }
+
+    /// Why a row does not match the schema of group `name`.
+    fn mismatch(&self, name: &str, violations: Vec<String>) -> String {
+        format!(
             "does not match the schema of group \"{name}\": {}",
             crate::groups::summarize(violations, self.violations_reported)
-        ))
+        )
     }
 
     /// The group's schemas, or why the group cannot be used; looked up once per import.
@@ -235,6 +271,26 @@ impl Preparer {
         self.groups.insert(name.to_owned(), found.clone());
         Ok(found)
     }
+}
+
+/// The document a row inserts: its fields, `__STATE__: PUBLIC`.
+fn whole(mut fields: Map<String, Value>) -> Value {
+    fields.insert("__STATE__".to_owned(), Value::from(DocState::Public.as_str()));
+    Value::Object(fields)
+}
+
+/// Whether `id` may be the `_id` of a new user (see the module documentation).
+pub fn check_new_id(id: &str) -> Result<(), String> {
+    let chars = id.chars().count();
+    if chars == 0 || chars > MAX_ID_CHARS {
+        return Err(format!(
+            "_id of a new user must be 1 to {MAX_ID_CHARS} characters, not {chars}"
+        ));
+    }
+    if id.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("_id of a new user cannot hold whitespace or control characters".to_owned());
+    }
+    Ok(())
 }
 
 /// The message of a row over a document limit, naming the limit's variable.

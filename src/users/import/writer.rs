@@ -1,7 +1,10 @@
 //! Batches to the store. Per batch: drop the rows whose email or username is already used (by
-//! another row of the batch, or in the store: one lookup per field), then `POST /bulk` the inserts and
-//! `PATCH /bulk` the updates. A bulk the store refuses (409 from a race, 400) is retried row by
-//! row so that one bad row never fails the others; any other store failure stops the import.
+//! another row of the batch, or in the store: one lookup per field), and the new users whose own
+//! `_id` is (one more lookup, only for batches with such rows); then `POST /bulk` the inserts,
+//! `POST /import` the inserts with their own `_id`, and `PATCH /bulk` the updates, whose `_id`s no
+//! user has are then inserted under that `_id` (`PATCH /users/import` upserts). A bulk the store
+//! refuses (409 from a race, 400) is retried row by row so that one bad row never fails the
+//! others; any other store failure stops the import.
 
 use std::collections::HashMap;
 
@@ -12,8 +15,12 @@ use super::rows::Write;
 use super::{ImportReport, InvalidRow};
 use crate::context::{Acl, CallContext};
 use crate::failure::Cause;
-use crate::store::StoreError;
 use crate::store::{BulkPatch, Collection, Filter};
+use crate::store::{StoreError, StoreResult};
+
+/// An update row: row number, `_id`, the fields to set, and the user to insert under that `_id`
+/// when no user has it (or why the row cannot create it).
+type Update = (u64, String, Value, Result<Value, String>);
 
 /// The store failed while writing `row` (the first row of the failing call).
 #[derive(Debug)]
@@ -32,6 +39,8 @@ pub struct Writer<'a> {
     lookup_ctx: CallContext,
     batch: Vec<Write>,
     batch_size: usize,
+    /// Update rows of the batch whose `_id` no user has, to insert under that `_id`.
+    missing: Vec<Write>,
     /// What happened so far.
     pub report: ImportReport,
 }
@@ -48,6 +57,7 @@ impl<'a> Writer<'a> {
             },
             batch: Vec::with_capacity(batch_size),
             batch_size: batch_size.max(1),
+            missing: Vec::new(),
             report: ImportReport::default(),
         }
     }
@@ -78,15 +88,24 @@ impl<'a> Writer<'a> {
             return Ok(());
         }
         let batch = self.without_duplicates(batch, false).await?;
-        let (mut inserts, mut updates) = (Vec::new(), Vec::new());
+        let (mut inserts, mut with_ids, mut updates) = (Vec::new(), Vec::new(), Vec::new());
         for write in batch {
             match write {
-                Write::Insert { row, doc } => inserts.push((row, doc)),
-                Write::Update { row, id, set } => updates.push((row, id, set)),
+                Write::Insert { id: None, .. } => inserts.push(write),
+                Write::Insert { .. } => with_ids.push(write),
+                Write::Update {
+                    row,
+                    id,
+                    set,
+                    or_insert,
+                } => updates.push((row, id, set, or_insert)),
             }
         }
         self.insert(inserts).await?;
-        self.update(updates).await
+        self.insert(with_ids).await?;
+        self.update(updates).await?;
+        let missing = std::mem::take(&mut self.missing);
+        self.insert(missing).await
     }
 
     /// Keeps the rows whose unique values no earlier row of the batch and no other user holds.
@@ -120,15 +139,28 @@ impl<'a> Writer<'a> {
         let owners = lookup::unique_owners(self.users, &self.lookup_ctx, &values)
             .await
             .map_err(|error| Stop { row: first, error })?;
+        let new_ids: Vec<String> = values
+            .into_iter()
+            .filter(|(field, _)| *field == "_id")
+            .map(|(_, id)| id)
+            .collect();
+        let taken_ids = if new_ids.is_empty() {
+            Default::default()
+        } else {
+            lookup::existing_ids(self.users, &self.lookup_ctx, &new_ids)
+                .await
+                .map_err(|error| Stop { row: first, error })?
+        };
         let mut free = Vec::with_capacity(kept.len());
         for write in kept {
             let id = match &write {
-                Write::Insert { .. } => None,
+                Write::Insert { id, .. } => id.as_deref(),
                 Write::Update { id, .. } => Some(id.as_str()),
             };
-            let used = unique_values(&write)
-                .into_iter()
-                .find(|v| owners.get(v).is_some_and(|owner| Some(owner.as_str()) != id));
+            let used = unique_values(&write).into_iter().find(|v| match v.0 {
+                "_id" => taken_ids.contains(&v.1),
+                _ => owners.get(v).is_some_and(|owner| Some(owner.as_str()) != id),
+            });
             match used {
                 Some((field, value)) => {
                     self.invalid(write.row(), format!("{field} \"{value}\" is already used"))
@@ -139,22 +171,24 @@ impl<'a> Writer<'a> {
         Ok(free)
     }
 
-    async fn insert(&mut self, inserts: Vec<(u64, Value)>) -> Result<(), Stop> {
-        let Some(first) = inserts.first().map(|(row, _)| *row) else {
+    /// Inserts rows that all carry their own `_id` (`POST /import`) or none does (`POST /bulk`).
+    async fn insert(&mut self, inserts: Vec<Write>) -> Result<(), Stop> {
+        let Some(first) = inserts.first().map(Write::row) else {
             return Ok(());
         };
-        let (rows, docs): (Vec<u64>, Vec<Value>) = inserts.into_iter().unzip();
-        match self.users.insert_many(self.ctx, &docs).await {
+        let docs: Vec<Value> = inserts.iter().map(stored).collect();
+        let own_ids: Option<Vec<String>> = inserts.iter().map(own_id).collect();
+        let inserted = match own_ids {
+            Some(ids) => self.users.insert_with_ids(self.ctx, &docs).await.map(|()| ids),
+            None => self.users.insert_many(self.ctx, &docs).await,
+        };
+        match inserted {
             Ok(ids) => {
                 self.report.inserted.extend(ids);
                 Ok(())
             }
             Err(error) if refused(&error) => {
-                let mut remaining: Vec<Write> = rows
-                    .into_iter()
-                    .zip(docs)
-                    .map(|(row, doc)| Write::Insert { row, doc })
-                    .collect();
+                let mut remaining = inserts;
                 if matches!(error, StoreError::Conflict { .. }) {
                     // The ordered bulk may have written the rows before the duplicate: look again.
                     remaining = self.without_duplicates(remaining, true).await?;
@@ -168,7 +202,7 @@ impl<'a> Writer<'a> {
     async fn insert_one_by_one(&mut self, remaining: Vec<Write>) -> Result<(), Stop> {
         for write in remaining {
             let row = write.row();
-            match self.users.insert(self.ctx, write.fields()).await {
+            match self.insert_one(&write).await {
                 Ok(id) => self.report.inserted.push(id),
                 Err(error) if refused(&error) => self.invalid(row, refusal(&error)),
                 Err(error) => return Err(Stop { row, error }),
@@ -177,13 +211,25 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
-    async fn update(&mut self, updates: Vec<(u64, String, Value)>) -> Result<(), Stop> {
+    /// One insert: `POST /import` of a row with its own `_id`, else `POST /`.
+    async fn insert_one(&self, write: &Write) -> StoreResult<String> {
+        match own_id(write) {
+            Some(id) => {
+                let doc = stored(write);
+                let inserted = self.users.insert_with_ids(self.ctx, std::slice::from_ref(&doc));
+                inserted.await.map(|()| id)
+            }
+            None => self.users.insert(self.ctx, write.fields()).await,
+        }
+    }
+
+    async fn update(&mut self, updates: Vec<Update>) -> Result<(), Stop> {
         let Some(first) = updates.first().map(|(row, ..)| *row) else {
             return Ok(());
         };
         let items: Vec<BulkPatch> = updates
             .iter()
-            .map(|(_, id, set)| BulkPatch {
+            .map(|(_, id, set, _)| BulkPatch {
                 filter: by_id(id),
                 update: json!({ "$set": set }),
             })
@@ -192,7 +238,7 @@ impl<'a> Writer<'a> {
             Ok(count) if count >= items.len() as u64 => {
                 self.report
                     .updated
-                    .extend(updates.into_iter().map(|(_, id, _)| id));
+                    .extend(updates.into_iter().map(|(_, id, ..)| id));
                 Ok(())
             }
             Ok(_) => self.sort_missing(updates).await,
@@ -202,31 +248,43 @@ impl<'a> Writer<'a> {
     }
 
     /// After a bulk patch that matched fewer users than rows: which `_id`s exist.
-    async fn sort_missing(&mut self, updates: Vec<(u64, String, Value)>) -> Result<(), Stop> {
+    async fn sort_missing(&mut self, updates: Vec<Update>) -> Result<(), Stop> {
         let first = updates.first().map_or(0, |(row, ..)| *row);
-        let ids: Vec<String> = updates.iter().map(|(_, id, _)| id.clone()).collect();
+        let ids: Vec<String> = updates.iter().map(|(_, id, ..)| id.clone()).collect();
         let existing = lookup::existing_ids(self.users, &self.lookup_ctx, &ids)
             .await
             .map_err(|error| Stop { row: first, error })?;
-        for (row, id, _) in updates {
+        for (row, id, _, or_insert) in updates {
             if existing.contains(&id) {
                 self.report.updated.push(id);
             } else {
-                self.invalid(row, format!("no user with _id \"{id}\""));
+                self.no_user(row, id, or_insert);
             }
         }
         Ok(())
     }
 
-    async fn update_one_by_one(
-        &mut self,
-        updates: Vec<(u64, String, Value)>,
-        items: Vec<BulkPatch>,
-    ) -> Result<(), Stop> {
-        for ((row, id, _), item) in updates.into_iter().zip(items) {
+    /// No user has `id`: the row's user is inserted under it after the updates, or the row is
+    /// reported with why it cannot create one.
+    fn no_user(&mut self, row: u64, id: String, or_insert: Result<Value, String>) {
+        match or_insert {
+            Ok(doc) => self.missing.push(Write::Insert {
+                row,
+                id: Some(id),
+                doc,
+            }),
+            Err(why) => self.invalid(
+                row,
+                format!("no user with _id \"{id}\", and the row cannot create one: {why}"),
+            ),
+        }
+    }
+
+    async fn update_one_by_one(&mut self, updates: Vec<Update>, items: Vec<BulkPatch>) -> Result<(), Stop> {
+        for ((row, id, _, or_insert), item) in updates.into_iter().zip(items) {
             match self.users.patch(self.ctx, &id, &item.filter, &item.update).await {
                 Ok(Some(_)) => self.report.updated.push(id),
-                Ok(None) => self.invalid(row, format!("no user with _id \"{id}\"")),
+                Ok(None) => self.no_user(row, id, or_insert),
                 Err(error) if refused(&error) => self.invalid(row, refusal(&error)),
                 Err(error) => return Err(Stop { row, error }),
             }
@@ -244,15 +302,33 @@ fn by_id(id: &str) -> Filter {
     }
 }
 
-/// The non-empty `email` / `username` strings a row writes.
+/// The non-empty `email` / `username` strings a row writes, and the `_id` it gives a new user.
 fn unique_values(write: &Write) -> Vec<(&'static str, String)> {
-    UNIQUE_FIELDS
-        .iter()
-        .filter_map(|field| {
-            let value = write.fields().get(*field)?.as_str()?;
-            Some((*field, value.to_owned()))
-        })
-        .collect()
+    let fields = UNIQUE_FIELDS.iter().filter_map(|field| {
+        let value = write.fields().get(*field)?.as_str()?;
+        Some((*field, value.to_owned()))
+    });
+    fields.chain(own_id(write).map(|id| ("_id", id))).collect()
+}
+
+/// The `_id` an insert row gives its user, if it gives one.
+fn own_id(write: &Write) -> Option<String> {
+    match write {
+        Write::Insert { id, .. } => id.clone(),
+        Write::Update { .. } => None,
+    }
+}
+
+/// The document the store receives for a row: its fields, after its own `_id` if it has one.
+fn stored(write: &Write) -> Value {
+    let Some(id) = own_id(write) else {
+        return write.fields().clone();
+    };
+    let mut doc = serde_json::Map::from_iter([("_id".to_owned(), Value::String(id))]);
+    if let Value::Object(fields) = write.fields() {
+        doc.extend(fields.clone());
+    }
+    Value::Object(doc)
 }
 
 /// The store refused the documents themselves (a duplicate, a validation error): a row fault.

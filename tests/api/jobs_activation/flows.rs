@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::{activate, app, failure_codes, id, linked, store_user};
+use super::{activate, app, app_with, failure_codes, id, linked, store_user};
 
 fn email(i: usize) -> String {
     format!("user{i}@example.com")
@@ -38,6 +38,33 @@ async fn every_user_is_created_in_the_provider_and_linked_to_auth0_and_its_store
         app.auth_fake().user(&format!("auth0|{}", ids[2])).unwrap()["username"],
         "second"
     );
+}
+
+#[tokio::test]
+async fn with_a_cron_polling_schedule_the_job_polls_at_its_occurrences_and_links_every_user() {
+    // Every second (6 fields, seconds first): the provider's import (200 ms) is done by the first
+    // occurrence, at most a second after the start.
+    let users: Vec<Value> = (0..3).map(|i| store_user(i, &email(i))).collect();
+    let app = app_with(users, &[("AUTH0_JOB_POLLING_INTERVAL", "* * * * * *")]).await;
+    let ids: Vec<String> = (0..3).map(id).collect();
+
+    let started = std::time::Instant::now();
+    let report = activate(&app, "", &ids).await;
+
+    assert_eq!(report["status"], "completed", "{report}");
+    assert_eq!(report["summary"]["inserted"], 3);
+    for user_id in &ids {
+        assert_eq!(linked(&app, user_id), Some(format!("auth0|{user_id}")));
+    }
+    let polls = app
+        .auth_fake()
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path.starts_with("/users/import/status/"))
+        .filter(|r| !r.path.ends_with("/errors"))
+        .count();
+    assert!((1..=2).contains(&polls), "{polls} status polls");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }
 
 #[tokio::test]

@@ -1,5 +1,5 @@
-//! Inserts: the default state, a state in the body, the standard fields and ids, unique indexes
-//! and bulk inserts.
+//! Inserts: the default state, a state in the body, the standard fields and ids, unique indexes,
+//! bulk inserts, and imports of documents with their own `_id`.
 
 use serde_json::json;
 use user_manager_service::context::CallContext;
@@ -134,4 +134,45 @@ pub async fn a_bulk_insert_returns_the_ids_in_order_and_a_duplicate_in_it_is_a_c
     let docs = [json!({"email": "d@x.io"}), json!({"email": "d@x.io"})];
     let err = store.users.insert_many(&ctx(), &docs).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
+}
+
+pub async fn an_import_keeps_each_documents_own_id_and_a_taken_id_or_email_is_a_conflict(store: Store) {
+    let users = &store.users;
+    let docs = [
+        json!({"_id": "a1", "name": "Ada", "email": "ada@x.io", "__STATE__": "PUBLIC"}),
+        json!({"_id": "b2", "name": "Bob"}),
+    ];
+
+    users.insert_with_ids(&ctx(), &docs).await.unwrap();
+
+    let ada = stored(&store, "a1").await.unwrap();
+    assert_eq!(
+        (&ada["_id"], &ada["name"], &ada["__STATE__"]),
+        (&json!("a1"), &json!("Ada"), &json!("PUBLIC"))
+    );
+    assert_eq!(
+        (&ada["creatorId"], &ada["updaterId"]),
+        (&json!("user-1"), &json!("user-1"))
+    );
+    assert!(is_iso_millis(ada["createdAt"].as_str().unwrap()), "{ada}");
+    assert_eq!(stored(&store, "b2").await.unwrap()["__STATE__"], "DRAFT");
+    assert_eq!(users.insert_with_ids(&ctx(), &[]).await, Ok(()));
+
+    for (dup, field, words) in [
+        (json!({"_id": "a1", "name": "Again"}), "_id", "id"),
+        (json!({"_id": "c3", "email": "ada@x.io"}), "email", "email"),
+    ] {
+        match users.insert_with_ids(&ctx(), std::slice::from_ref(&dup)).await {
+            Err(StoreError::Conflict {
+                field: taken,
+                message,
+            }) => {
+                assert_eq!(taken.as_deref(), Some(field), "{dup}");
+                assert_eq!(message, format!("a user with this {words} already exists"));
+            }
+            other => panic!("expected a conflict for {dup}, got {other:?}"),
+        }
+    }
+    assert_eq!(stored(&store, "a1").await.unwrap()["name"], "Ada");
+    assert_eq!(stored(&store, "c3").await, None);
 }

@@ -81,6 +81,7 @@ contract_suite!(
     inserts::insert_sets_the_standard_fields_and_a_24_hex_id,
     inserts::a_duplicate_email_or_username_is_a_conflict_and_a_missing_email_never_conflicts,
     inserts::a_bulk_insert_returns_the_ids_in_order_and_a_duplicate_in_it_is_a_conflict,
+    inserts::an_import_keeps_each_documents_own_id_and_a_taken_id_or_email_is_a_conflict,
     queries::list_filters_with_comparison_and_logical_operators,
     queries::list_filters_with_array_existence_and_regex_operators,
     queries::list_sorts_both_ways_and_pages_with_limit_and_skip,

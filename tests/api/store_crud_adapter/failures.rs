@@ -75,6 +75,7 @@ failure_cases! {
     get: "GET /users/:id" => |crud, ctx| crud.get(&ctx, "u1", &filter());
     insert: "POST /users/" => |crud, ctx| crud.insert(&ctx, &json!({"name": "Ada"}));
     insert_many: "POST /users/bulk" => |crud, ctx| crud.insert_many(&ctx, &[json!({"name": "Ada"})]);
+    insert_with_ids: "POST /users/import" => |crud, ctx| crud.insert_with_ids(&ctx, &[json!({"_id": "a1"})]);
     patch: "PATCH /users/:id" => |crud, ctx| crud.patch(&ctx, "u1", &filter(), &json!({}));
     patch_many: "PATCH /users/" => |crud, ctx| crud.patch_many(&ctx, &filter(), &json!({}));
     patch_bulk: "PATCH /users/bulk" => |crud, ctx| crud.patch_bulk(&ctx, &bulk_patch());

@@ -1,4 +1,5 @@
-//! Success, not-found and conflict cases of the writes: insert, patch, delete and state changes.
+//! Success, not-found and conflict cases of the writes: insert (one, bulk, and with their own
+//! `_id` through `POST /import`), patch, delete and state changes.
 
 use serde_json::Map;
 use user_manager_service::store::{BulkPatch, Collection, StateChange};
@@ -81,10 +82,59 @@ async fn insert_many_with_a_duplicate_is_a_conflict() {
 }
 
 #[tokio::test]
+async fn insert_with_ids_posts_an_ndjson_file_to_import_without_acl_headers() {
+    let (server, crud, ctx) = setup().await;
+    let uploaded = ResponseTemplate::new(201).set_body_json(json!({"message": "File uploaded successfully"}));
+    mount_once(&server, "POST", "/users/import", uploaded).await;
+    let docs = [
+        json!({"_id": "a1", "name": "Ada"}),
+        json!({"_id": "b2", "tags": ["x"]}),
+    ];
+
+    let inserted = crud.insert_with_ids(&ctx, &docs).await;
+
+    assert_eq!(inserted, Ok(()));
+    let request = only_request(&server).await;
+    assert_eq!(request.url.query(), None);
+    assert_headers(&request, AclSent::Neither);
+    let content_type = request.headers.get("content-type").unwrap().to_str().unwrap();
+    let boundary = content_type
+        .strip_prefix("multipart/form-data; boundary=")
+        .expect("a multipart form");
+    let form = String::from_utf8(request.body.clone()).unwrap();
+    let part = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"users.ndjson\"\r\n\
+         content-type: application/x-ndjson\r\n\r\n\
+         {{\"_id\":\"a1\",\"name\":\"Ada\"}}\n{{\"_id\":\"b2\",\"tags\":[\"x\"]}}\n\r\n--{boundary}--\r\n"
+    );
+    assert_eq!(form, part);
+}
+
+#[tokio::test]
+async fn insert_with_ids_of_a_taken_id_is_a_conflict_naming_the_id_in_words() {
+    let (server, crud, ctx) = setup().await;
+    let taken = ResponseTemplate::new(409).set_body_json(json!({
+        "statusCode": 409, "error": "Conflict",
+        "message": "E11000 duplicate key error collection: db.users index: _id_ dup key: { _id: \"a1\" }"
+    }));
+    mount_once(&server, "POST", "/users/import", taken).await;
+
+    let error = crud
+        .insert_with_ids(&ctx, &[json!({"_id": "a1"})])
+        .await
+        .expect_err("a conflict");
+
+    let message = "a user with this id already exists".to_owned();
+    let field = Some("_id".to_owned());
+    assert_eq!(error, StoreError::Conflict { field, message });
+}
+
+#[tokio::test]
 async fn empty_bulk_calls_return_at_once_without_calling_the_service() {
     let (server, crud, ctx) = setup().await;
 
     assert_eq!(crud.insert_many(&ctx, &[]).await, Ok(vec![]));
+    assert_eq!(crud.insert_with_ids(&ctx, &[]).await, Ok(()));
     assert_eq!(crud.patch_bulk(&ctx, &[]).await, Ok(0));
     assert_eq!(crud.set_state_many(&ctx, &[]).await, Ok(0));
 

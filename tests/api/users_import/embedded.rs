@@ -26,7 +26,7 @@ async fn embedded_mode_imports_json_and_ndjson_by_post_and_patch_in_every_encodi
     let file = json!([
         {"userGroup": "customer", "name": "Ann", "email": "ann@example.com", "roles": ["a"],
          "address": {"city": "Rome"}},
-        {"_id": "x", "userGroup": "customer", "name": "Nope", "email": "nope@example.com"}
+        {"_id": "x", "userGroup": "customer", "name": "Xavier", "email": "x@example.com"}
     ]);
 
     let response = app
@@ -36,7 +36,11 @@ async fn embedded_mode_imports_json_and_ndjson_by_post_and_patch_in_every_encodi
 
     assert_eq!(status, 201, "{report}");
     let ann = report["inserted"][0].as_str().unwrap().to_owned();
-    assert_eq!(report["invalid"][0]["row"], 2, "{report}");
+    // The row with an _id is inserted under it.
+    assert_eq!(report["inserted"][1], "x", "{report}");
+    assert_eq!(report["invalid"], json!([]), "{report}");
+    let xavier: Value = app.get("/users/x").await.json().await.unwrap();
+    assert_eq!((&xavier["_id"], &xavier["name"]), (&json!("x"), &json!("Xavier")));
     let stored: Value = app.get(&format!("/users/{ann}")).await.json().await.unwrap();
     assert_eq!(
         (&stored["roles"], &stored["address"]),
@@ -54,7 +58,7 @@ async fn embedded_mode_imports_json_and_ndjson_by_post_and_patch_in_every_encodi
     let (status, report) = status_and_body(response).await;
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["updated"], json!([ann]));
-    assert_eq!(names(&app).await, ["Anna", "Bob"]);
+    assert_eq!(names(&app).await, ["Anna", "Bob", "Xavier"]);
 
     for (n, encoding) in ["utf8", "ucs2", "utf16le", "latin1", "ascii"].iter().enumerate() {
         let csv = format!("userGroup,name,email\ncustomer,Renée {encoding},r{n}@example.com\n");
@@ -92,7 +96,7 @@ async fn embedded_mode_imports_json_and_ndjson_by_post_and_patch_in_every_encodi
     let excel = part("x", "u.xlsx", None);
     let (status, _) = status_and_body(app.import_part(true, excel, &[], &[]).await).await;
     assert_eq!(status, 415);
-    assert_eq!(names(&app).await.len(), 7);
+    assert_eq!(names(&app).await.len(), 8);
     app.shutdown.cancel();
     let _ = std::fs::remove_dir_all(dir);
 }

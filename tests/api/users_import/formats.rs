@@ -1,5 +1,5 @@
 //! `POST` and `PATCH /users/import` on the CRUD Service fake: POST inserts (201) and reports a
-//! row with `_id`, PATCH updates by `_id`; JSON and NDJSON files chosen by content type or by
+//! row whose `_id` is taken, PATCH updates by `_id`; JSON and NDJSON files chosen by content type or by
 //! extension keep their JSON types; every encoding; an option after the file; 415 for a type
 //! the import does not read.
 
@@ -66,7 +66,7 @@ fn stored(app: &TestApp) -> Vec<Value> {
 }
 
 #[tokio::test]
-async fn post_inserts_every_row_with_201_and_reports_a_row_with_an_id() {
+async fn post_inserts_every_row_with_201_and_reports_a_row_whose_id_is_taken() {
     let app = app().await;
     let csv = format!("_id,userGroup,name\n,customer,Ann\n{OLD_ID},customer,Renamed\n");
 
@@ -78,11 +78,10 @@ async fn post_inserts_every_row_with_201_and_reports_a_row_with_an_id() {
     assert_eq!(status, 201, "{report}");
     assert_eq!(report["inserted"].as_array().map(Vec::len), Some(1), "{report}");
     assert_eq!(report["updated"], json!([]));
-    assert_eq!(report["invalid"][0]["row"], 2);
-    assert!(report["invalid"][0]["error"]
-        .as_str()
-        .unwrap()
-        .contains("PATCH /users/import"));
+    assert_eq!(
+        report["invalid"],
+        json!([{"row": 2, "error": format!("_id \"{OLD_ID}\" is already used")}])
+    );
     assert_eq!(
         stored(&app),
         [

@@ -1,9 +1,11 @@
 //! `POST|PATCH /users/import` through the running service: the exact bulk calls against
 //! wiremock (batches, typed bodies, lookups, 413, a store outage mid-import, JSON and NDJSON
 //! files), end-to-end imports on the CRUD Service fake and in embedded mode (mixed rows,
-//! duplicates, a thousand rows, POST vs PATCH, file types, encodings, late options, 415), and
-//! hostile or broken uploads (headers over the limits, quotes left open, two file parts).
+//! duplicates, a thousand rows, POST vs PATCH, rows with their own `_id`, file types, encodings,
+//! late options, 415), and hostile or broken uploads (headers over the limits, quotes left
+//! open, two file parts).
 
+mod client_ids;
 mod embedded;
 mod formats;
 mod hostile;

@@ -152,20 +152,33 @@ async fn rows_with_an_id_are_patched_in_one_bulk_call_with_a_set_of_their_fields
 }
 
 #[tokio::test]
-async fn an_update_of_a_missing_user_is_found_with_one_lookup_of_the_ids_and_reported() {
+async fn an_update_of_a_missing_user_that_is_no_whole_user_is_found_with_one_lookup_of_the_ids_and_reported()
+{
     let app = app_with(&[("USER_IMPORT_BATCH_SIZE", "2")]).await;
     mount(app.crud(), "PATCH", "/users/bulk", ok_json(json!(1))).await;
     let found = json!([{"_id": "u1"}]);
     mount(app.crud(), "GET", "/users/", ok_json(found)).await;
+    // u2 has no name, which the customer schema requires of a new user: it cannot be upserted.
     let csv = "_id,userGroup,age\nu1,customer,32\nu2,customer,43\n";
 
     let (status, report) = import_report(&app, csv, &[]).await;
 
     assert_eq!(status, 200, "{report}");
     assert_eq!(
-        report,
-        json!({"inserted": [], "updated": ["u1"], "invalid": [{"row": 2, "error": "no user with _id \"u2\""}]})
+        (&report["inserted"], &report["updated"]),
+        (&json!([]), &json!(["u1"]))
     );
+    assert_eq!(report["invalid"].as_array().map(Vec::len), Some(1), "{report}");
+    assert_eq!(report["invalid"][0]["row"], 2);
+    let error = report["invalid"][0]["error"].as_str().unwrap();
+    assert!(
+        error.starts_with(
+            "no user with _id \"u2\", and the row cannot create one: \
+             does not match the schema of group \"customer\": "
+        ),
+        "{error}"
+    );
+    assert!(error.contains("\"name\" is a required property"), "{error}");
     let calls = store_calls(&app).await;
     let lines: Vec<String> = calls.iter().map(line).collect();
     assert_eq!(lines, ["PATCH /users/bulk", "GET /users/"]);

@@ -1,6 +1,7 @@
 //! The exact store calls of a JSON or NDJSON import against wiremock: the same lookups and bulk
-//! calls as a CSV import, with the values as the file typed them; a `POST` row with `_id` makes
-//! no call at all; a 4xx, a 5xx and a timeout of the store on a POST of an NDJSON file.
+//! calls as a CSV import, with the values as the file typed them; `POST` rows with `_id` go to
+//! the CRUD Service's own `POST /users/import` as an NDJSON file; a 4xx, a 5xx and a timeout of
+//! the store on a POST of an NDJSON file.
 
 use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
@@ -52,9 +53,12 @@ async fn a_patch_of_an_ndjson_file_looks_up_inserts_and_patches_with_the_json_va
 }
 
 #[tokio::test]
-async fn a_post_of_a_json_file_inserts_in_one_bulk_and_a_row_with_an_id_makes_no_call() {
+async fn a_post_of_a_json_file_inserts_new_rows_by_bulk_and_rows_with_an_id_by_one_crud_import() {
     let app = app_with(&[]).await;
+    mount(app.crud(), "GET", "/users/", ok_json(json!([]))).await;
     mount(app.crud(), "POST", "/users/bulk", NewIds(AtomicUsize::new(0))).await;
+    let uploaded = ResponseTemplate::new(201).set_body_json(json!({"message": "File uploaded successfully"}));
+    mount(app.crud(), "POST", "/users/import", uploaded).await;
     let file = json!([
         {"userGroup": "customer", "name": "Ann", "age": 31},
         {"_id": "u1", "userGroup": "customer", "name": "Bob"},
@@ -72,20 +76,40 @@ async fn a_post_of_a_json_file_inserts_in_one_bulk_and_a_row_with_an_id_makes_no
     let (status, report) = status_and_body(response).await;
 
     assert_eq!(status, 201, "{report}");
-    assert_eq!(report["inserted"], json!(["id-1"]));
+    assert_eq!(report["inserted"], json!(["id-1", "u1"]));
     let rows: Vec<&Value> = report["invalid"]
         .as_array()
         .unwrap()
         .iter()
         .map(|i| &i["row"])
         .collect();
-    assert_eq!(rows, [&json!(2), &json!(3)], "{report}");
+    assert_eq!(rows, [&json!(3)], "{report}");
     let calls = store_calls(&app).await;
-    assert_eq!(calls.iter().map(line).collect::<Vec<_>>(), ["POST /users/bulk"]);
     assert_eq!(
-        json_body(&calls[0]),
+        calls.iter().map(line).collect::<Vec<_>>(),
+        ["GET /users/", "POST /users/bulk", "POST /users/import"]
+    );
+    // Whether some user already has the _id: one lookup, in every state.
+    let q: Value = serde_json::from_str(&query_param(&calls[0], "_q").unwrap()).unwrap();
+    assert_eq!(q, json!({"_id": {"$in": ["u1"]}}));
+    assert_eq!(query_param(&calls[0], "_st").as_deref(), Some(ALL_STATES));
+    assert_eq!(
+        json_body(&calls[1]),
         json!([{"userGroup": "customer", "name": "Ann", "age": 31, "__STATE__": "PUBLIC"}])
     );
+    let form = String::from_utf8_lossy(&calls[2].body);
+    let content_type = calls[2].headers.get("content-type").unwrap().to_str().unwrap();
+    assert!(
+        content_type.starts_with("multipart/form-data; boundary="),
+        "{content_type}"
+    );
+    assert!(
+        form.to_lowercase()
+            .contains("name=\"file\"; filename=\"users.ndjson\"\r\ncontent-type: application/x-ndjson\r\n"),
+        "{form}"
+    );
+    let line = r#"{"_id":"u1","userGroup":"customer","name":"Bob","__STATE__":"PUBLIC"}"#;
+    assert!(form.contains(&format!("\r\n\r\n{line}\n\r\n--")), "{form}");
 }
 
 #[tokio::test]

@@ -2,7 +2,10 @@
 
 use serde_json::json;
 
-use crate::{check_update, is_noop, new_document, now_iso, split_update, touch, writer_id, IdGen, State};
+use crate::{
+    check_update, imported_document, is_noop, new_document, now_iso, split_update, touch, writer_id, IdGen,
+    State,
+};
 
 const NOW: &str = "2024-01-01T00:00:00.000Z";
 
@@ -38,6 +41,34 @@ fn new_documents_get_the_standard_fields() {
     assert_eq!(doc, Ok(expected));
     let doc = new_document(&json!({"__STATE__": "PUBLIC"}), "body", State::Draft, "u1", NOW);
     assert_eq!(doc.map(|d| d["__STATE__"].clone()), Ok(json!("PUBLIC")));
+}
+
+#[test]
+fn imported_documents_keep_their_own_id_and_get_the_standard_fields() {
+    let doc = imported_document(
+        &json!({"_id": "a1", "name": "Ada"}),
+        "file/0",
+        State::Draft,
+        "u1",
+        NOW,
+    );
+    let expected = json!({"_id": "a1", "name": "Ada", "__STATE__": "DRAFT", "creatorId": "u1",
+        "createdAt": NOW, "updaterId": "u1", "updatedAt": NOW});
+    assert_eq!(doc, Ok(expected));
+    let err = |body| imported_document(&body, "file/1", State::Draft, "u", NOW).map_err(|e| e.0);
+    assert_eq!(
+        err(json!({"name": "x"})),
+        Err("file/1 must have required property '_id'".to_owned())
+    );
+    assert_eq!(
+        err(json!({"_id": ""})),
+        Err("file/1/_id must be a non-empty string".to_owned())
+    );
+    assert_eq!(
+        err(json!({"_id": 7})),
+        Err("file/1/_id must be a non-empty string".to_owned())
+    );
+    assert!(err(json!({"_id": "a", "createdAt": "x"})).is_err_and(|e| e.contains("createdAt")));
 }
 
 #[test]

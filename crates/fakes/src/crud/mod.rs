@@ -22,6 +22,7 @@
 //! ```
 
 mod faults;
+mod import;
 mod index;
 mod matcher;
 mod query;

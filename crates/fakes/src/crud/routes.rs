@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use super::query::{self, Query};
 use super::respond::{bytes_response, error_response, ok_json, ApiError, ApiResult};
 use super::store::{Collection, CollectionCell};
-use super::{read, states, update, writes, CrudFakeState};
+use super::{import, read, states, update, writes, CrudFakeState};
 
 /// One request, as the handlers see it.
 pub(crate) struct Req<'a> {
@@ -44,6 +44,14 @@ pub(crate) async fn dispatch(
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         return error_response(status, "fault injected by crud-fake");
     }
+    let body = if method == Method::POST && path.ends_with("/import") {
+        match import::read_file(&headers, body).await {
+            Ok(rows) => rows,
+            Err(error) => return error.into_response(),
+        }
+    } else {
+        body
+    };
     route(&fake, &method, path, uri.query(), &headers, &body).unwrap_or_else(IntoResponse::into_response)
 }
 
@@ -86,6 +94,7 @@ fn route(
         ("POST", ["state"]) => states::state_bulk(&req),
         ("POST", ["validate"]) => writes::validate(&req),
         ("POST", ["upsert-one"]) => update::upsert_one(&req),
+        ("POST", ["import"]) => import::insert(&req),
         ("GET", [id]) if !id.is_empty() => get_one(&req, &decode(id)),
         ("PATCH", [id]) if !id.is_empty() => update::patch_one(&req, &decode(id)),
         ("DELETE", [id]) if !id.is_empty() => writes::delete_one(&req, &decode(id)),

@@ -60,8 +60,8 @@ struct ImportForm {
     file: Vec<u8>,
 }
 
-/// Imports users from a CSV, JSON or NDJSON file: rows with `_id` update that user, the others
-/// are inserted.
+/// Imports users from a CSV, JSON or NDJSON file: rows with `_id` update that user (or create it
+/// under that `_id`), the others are inserted.
 ///
 /// Multipart form: exactly one `file` part and the options `delimiter`, `encoding`, `escape`,
 /// read when they come **before** `file` (the file is streamed). An option after the file that
@@ -81,8 +81,10 @@ struct ImportForm {
 /// 400. Field names cannot start with `$` or hold a dot.
 ///
 /// Rows without `_id` are inserted (state PUBLIC), rows with `_id` get a `$set` of their fields
-/// (validated with the schema's `required` ignored; an `_id` no user has is reported invalid,
-/// where the CRUD Service would insert it), in batches of `USER_IMPORT_BATCH_SIZE`. `password`,
+/// (validated with the schema's `required` ignored); a row whose `_id` no user has is inserted
+/// under that `_id` when it is a whole user of its group (the schema's `required` applies) and
+/// the `_id` can be a new user's (1 to 128 characters, no whitespace or control characters),
+/// else reported invalid; in batches of `USER_IMPORT_BATCH_SIZE`. `password`,
 /// `authUserId`, `expirationId`, `__STATE__` and the store's metadata fields are never imported.
 /// Rows are numbered from 1 (CSV: the first row after the header). A bad row (wrong type,
 /// unknown group, email or username already used) is reported in `invalid` and never stops the
@@ -113,10 +115,10 @@ async fn import_users(State(state): State<AppState>, Ctx(ctx): Ctx, request: Req
 /// Inserts users from a CSV, JSON or NDJSON file: every row is a new user.
 ///
 /// As `PATCH /users/import` (same form, file types, encodings, limits and row reports), except
-/// that every row is inserted and the answer is a 201. A row with `_id` is reported invalid:
-/// the store chooses the `_id` of a new user, so a row cannot bring its own (the CRUD Service
-/// inserts it with that `_id` and answers 409 for the whole file when it is taken; here the
-/// other rows are imported and that row is listed in `invalid`).
+/// that every row is inserted and the answer is a 201. A row with `_id` is inserted under that
+/// `_id` (1 to 128 characters, no whitespace or control characters); an `_id` a user or an
+/// earlier row already has is reported in `invalid` like a taken email, and the other rows are
+/// imported (the CRUD Service answers 409 for the whole file).
 ///
 /// On a 502 or 504, the import stopped at the failing row (the message says which, and how many rows were written).
 #[utoipa::path(post, path = "/users/import", tag = "users",

@@ -3,7 +3,7 @@
 //!
 //! A run plans the import files (users read in pages, records packed by serialized bytes under
 //! [`MAX_IMPORT_FILE_BYTES`]), starts at most two provider jobs at a time, polls them every
-//! `AUTH0_JOB_POLLING_INTERVAL` and settles each completed file. Everything it knows is in the
+//! `AUTH0_JOB_POLLING_INTERVAL` (an interval or a cron expression) and settles each completed file. Everything it knows is in the
 //! job's `result`, checkpointed after every step, so another replica resumes where it stopped.
 
 mod bulk_import;
@@ -12,7 +12,6 @@ pub mod records;
 pub mod state;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::Value;
@@ -21,6 +20,8 @@ use tokio_util::sync::CancellationToken;
 pub use state::{ActivationInput, ActivationReport, ActivationResult, FileState, UserFailure};
 
 use crate::auth::AuthProvider;
+use crate::clock::SystemClock;
+use crate::config::PollSchedule;
 use crate::context::CallContext;
 use crate::jobs::runner::Outcome;
 use crate::jobs::{Job, JobError, JobHandler, JobStatus, Lease, Progress};
@@ -42,11 +43,11 @@ const MAX_ACTIVE_IMPORTS: usize = 2;
 const PAGE_SIZE: usize = 200;
 
 /// The handler of this kind: it reads and links users in `users`, imports them into `auth`, and
-/// polls the provider's import jobs every `poll` (`AUTH0_JOB_POLLING_INTERVAL`).
+/// polls the provider's import jobs as `poll` says (`AUTH0_JOB_POLLING_INTERVAL`).
 pub fn handler(
     users: Arc<dyn Collection>,
     auth: Arc<dyn AuthProvider>,
-    poll: Duration,
+    poll: PollSchedule,
 ) -> Arc<dyn JobHandler> {
     Arc::new(ActivationHandler { users, auth, poll })
 }
@@ -55,7 +56,7 @@ pub fn handler(
 pub(crate) struct ActivationHandler {
     users: Arc<dyn Collection>,
     auth: Arc<dyn AuthProvider>,
-    poll: Duration,
+    poll: PollSchedule,
 }
 
 #[async_trait]
@@ -76,7 +77,7 @@ impl JobHandler for ActivationHandler {
             return Ok((JobStatus::Failed, job.result, job.progress));
         };
         let result = serde_json::from_value(job.result).unwrap_or_default();
-        let mut run = Run::new(self, ctx, lease, stop, input, result, self.poll);
+        let mut run = Run::new(self, ctx, lease, stop, input, result);
         run.plan().await?;
         run.import().await?;
         Ok(run.outcome())
@@ -91,7 +92,6 @@ pub(crate) struct Run<'a> {
     stop: &'a CancellationToken,
     input: ActivationInput,
     result: ActivationResult,
-    poll: Duration,
     limit: usize,
 }
 
@@ -103,7 +103,6 @@ impl<'a> Run<'a> {
         stop: &'a CancellationToken,
         input: ActivationInput,
         result: ActivationResult,
-        poll: Duration,
     ) -> Self {
         Self {
             deps,
@@ -112,7 +111,6 @@ impl<'a> Run<'a> {
             stop,
             input,
             result,
-            poll,
             limit: MAX_IMPORT_FILE_BYTES,
         }
     }
@@ -138,11 +136,13 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
-    /// Waits one polling interval, or stops.
+    /// Waits until the next poll (one interval, or the cron expression's next occurrence), or
+    /// stops.
     async fn pause(&self) -> Result<(), JobError> {
+        let delay = self.deps.poll.next_delay(&SystemClock);
         tokio::select! {
             () = self.stop.cancelled() => Err(JobError::ShuttingDown),
-            () = tokio::time::sleep(self.poll) => Ok(()),
+            () = tokio::time::sleep(delay) => Ok(()),
         }
     }
 

@@ -199,6 +199,10 @@ impl Collection for RecordingStore {
     async fn insert_many(&self, ctx: &CallContext, docs: &[Value]) -> StoreResult<Vec<String>> {
         self.run("insert_many", self.inner.insert_many(ctx, docs)).await
     }
+    async fn insert_with_ids(&self, ctx: &CallContext, docs: &[Value]) -> StoreResult<()> {
+        self.run("insert_with_ids", self.inner.insert_with_ids(ctx, docs))
+            .await
+    }
     async fn patch(
         &self,
         ctx: &CallContext,

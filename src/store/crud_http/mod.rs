@@ -1,6 +1,8 @@
 //! The CRUD Service adapter of the `Collection` port: one collection path on one CRUD Service.
 //! Tests: store_crud_adapter
 
+mod import;
+
 use async_trait::async_trait;
 use futures::TryStreamExt;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT};
@@ -281,6 +283,10 @@ impl Collection for CrudCollection {
         let builder = self.request(ctx, Method::POST, self.url("/bulk"), AclHeaders::None);
         let inserted: Vec<Inserted> = self.json(&call, builder.json(docs)).await?;
         Ok(inserted.into_iter().map(|i| i.id).collect())
+    }
+
+    async fn insert_with_ids(&self, ctx: &CallContext, docs: &[Value]) -> StoreResult<()> {
+        self.import(ctx, docs).await
     }
 
     async fn patch(
