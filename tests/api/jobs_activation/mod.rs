@@ -2,6 +2,7 @@
 //! end on the CRUD and Auth0 fakes, with a wiremock Auth0 Client for the provider's error bodies.
 
 mod flows;
+mod prompt;
 mod provider;
 mod requests;
 

@@ -30,16 +30,42 @@ enum Started {
 }
 
 impl Run<'_> {
-    /// Starts, polls and settles files until every file is settled.
+    /// Starts, polls and settles files until every file is settled. Files are polled as soon as
+    /// they are started (a provider that imports before it answers, like the local one, is done
+    /// at once), the first time again `FIRST_POLL` later, then as the polling schedule says; a
+    /// poll that settles a file starts the next ones at once.
     pub(super) async fn import(&mut self) -> Result<(), JobError> {
+        let mut just_started = false;
         loop {
+            let before = self.started_count();
             self.start_ready().await?;
-            if self.result.files.iter().all(|f| f.state.is_settled()) {
+            just_started |= self.started_count() > before;
+            if self.all_settled() {
                 return Ok(());
             }
-            self.pause().await?;
+            let settled = self.settled_count();
             self.poll_started().await?;
+            if self.all_settled() {
+                return Ok(());
+            }
+            if self.settled_count() == settled {
+                self.pause(std::mem::take(&mut just_started)).await?;
+            }
         }
+    }
+
+    fn all_settled(&self) -> bool {
+        self.result.files.iter().all(|f| f.state.is_settled())
+    }
+
+    fn settled_count(&self) -> usize {
+        self.result.files.iter().filter(|f| f.state.is_settled()).count()
+    }
+
+    /// Files ever sent to the provider (started or settled after starting).
+    fn started_count(&self) -> usize {
+        let sent = |s: FileState| matches!(s, FileState::Started | FileState::Completed | FileState::Failed);
+        self.result.files.iter().filter(|f| sent(f.state)).count()
     }
 
     /// Starts planned files while fewer than two provider jobs are active, after recovering the

@@ -39,6 +39,10 @@ pub const MAX_USERS: usize = 100_000;
 /// Provider import jobs one run keeps active at once (Auth0 allows 2 per tenant).
 const MAX_ACTIVE_IMPORTS: usize = 2;
 
+/// The longest wait before the first poll of a file just started: a small import is done in
+/// seconds, and the polling interval (2 minutes by default) would keep it waiting.
+const FIRST_POLL: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Store page size (reads and bulk patches).
 const PAGE_SIZE: usize = 200;
 
@@ -136,10 +140,14 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
-    /// Waits until the next poll (one interval, or the cron expression's next occurrence), or
-    /// stops.
-    async fn pause(&self) -> Result<(), JobError> {
-        let delay = self.deps.poll.next_delay(&SystemClock);
+    /// Waits until the next poll (one interval, or the cron expression's next occurrence; at
+    /// most [`FIRST_POLL`] right after a file was started), or stops.
+    async fn pause(&self, just_started: bool) -> Result<(), JobError> {
+        let scheduled = self.deps.poll.next_delay(&SystemClock);
+        let delay = match just_started {
+            true => scheduled.min(FIRST_POLL),
+            false => scheduled,
+        };
         tokio::select! {
             () = self.stop.cancelled() => Err(JobError::ShuttingDown),
             () = tokio::time::sleep(delay) => Ok(()),
