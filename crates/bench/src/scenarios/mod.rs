@@ -7,6 +7,7 @@ mod embedded;
 mod export;
 mod import;
 mod list;
+mod scale;
 
 use crate::Options;
 
@@ -14,7 +15,7 @@ use crate::Options;
 pub const NAMES: [&str; 5] = ["list", "import", "activation", "change-password", "embedded"];
 
 /// Scenarios only run when named (not part of `all`).
-pub const EXTRA: [&str; 2] = ["chaos", "export"];
+pub const EXTRA: [&str; 3] = ["chaos", "export", "scale"];
 
 /// Runs the scenario `name` (one of [`NAMES`] or [`EXTRA`]); false when it failed its check
 /// (only `chaos` has one: an inconsistency left).
@@ -26,6 +27,7 @@ pub async fn run(name: &str, opts: &Options) -> bool {
         "change-password" => change_password::run(opts).await,
         "embedded" => embedded::run(opts).await,
         "export" => export::run(opts).await,
+        "scale" => scale::run(opts).await,
         "chaos" => return chaos::run(opts).await,
         other => eprintln!("unknown scenario {other}"),
     }
