@@ -16,8 +16,8 @@ use crate::store::unreadable;
 /// Rows read from SQLite at a time.
 pub(super) const PAGE_SIZE: usize = 500;
 
-/// The first page of a scan: a list of 25 usually fills from it, without parsing 500 documents;
-/// later pages double up to [`PAGE_SIZE`].
+/// The first page of a scan or of index candidates: a list of 25 usually fills from it, without
+/// parsing 500 documents; later pages double up to [`PAGE_SIZE`].
 const FIRST_SCAN_PAGE: usize = 32;
 
 /// Where a cursor reads its candidates.
@@ -25,13 +25,17 @@ const FIRST_SCAN_PAGE: usize = 32;
 enum Source {
     /// The whole collection, by `seq` after `after`, `page` rows at a time.
     Scan { after: i64, done: bool, page: usize },
-    /// These rows, in this order, from `pos` on.
-    Seqs { seqs: Vec<i64>, pos: usize },
+    /// These rows, in this order, from `pos` on, `page` at a time.
+    Seqs { seqs: Vec<i64>, pos: usize, page: usize },
 }
 
 impl Source {
     fn seqs(seqs: Vec<i64>) -> Self {
-        Self::Seqs { seqs, pos: 0 }
+        Self::Seqs {
+            seqs,
+            pos: 0,
+            page: FIRST_SCAN_PAGE,
+        }
     }
 }
 
@@ -66,8 +70,8 @@ impl Cursor {
 
     /// Reads [`PAGE_SIZE`] rows a page from the start (a reader that wants every match).
     pub fn full_pages(mut self) -> Self {
-        if let Source::Scan { page, .. } = &mut self.source {
-            *page = PAGE_SIZE;
+        match &mut self.source {
+            Source::Scan { page, .. } | Source::Seqs { page, .. } => *page = PAGE_SIZE,
         }
         self
     }
@@ -93,12 +97,13 @@ impl Cursor {
                 *page = (*page * 2).min(PAGE_SIZE);
                 rows
             }
-            Source::Seqs { seqs, pos } => {
+            Source::Seqs { seqs, pos, page } => {
                 if *pos >= seqs.len() {
                     return Ok(None);
                 }
-                let chunk = &seqs[*pos..(*pos + PAGE_SIZE).min(seqs.len())];
+                let chunk = &seqs[*pos..(*pos + *page).min(seqs.len())];
                 *pos += chunk.len();
+                *page = (*page * 2).min(PAGE_SIZE);
                 let mut params: Vec<SqlValue> = chunk.iter().map(|s| SqlValue::Integer(*s)).collect();
                 params.extend(states);
                 let mut rows = fetch(conn, table, &rows_sql(table, chunk.len(), state_count), params)?;

@@ -136,10 +136,12 @@ impl Selection {
                 return self.walk_in_order(conn, table, &order, skip, limit);
             }
         }
+        // Every candidate is read: full pages from the start.
         let cursor = match candidates {
             Some(seqs) => Cursor::over(self.states(), seqs),
             None => Cursor::scan(self.states()),
-        };
+        }
+        .full_pages();
         let mut rows: Vec<(Vec<Option<Value>>, i64)> = Vec::new();
         self.visit(conn, table, cursor, |seq, doc| {
             let values = keys
