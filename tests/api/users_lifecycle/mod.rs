@@ -4,6 +4,7 @@
 
 mod delete;
 mod delete_many;
+mod delete_many_calls;
 mod on_fakes;
 mod soft_delete_expire;
 mod state;
