@@ -278,7 +278,16 @@ impl From<ImportError> for ApiError {
             }
             ImportError::UnsupportedMediaType(message) => Self::UnsupportedMediaType(message),
             ImportError::TooLarge { .. } => Self::PayloadTooLarge(error.to_string()),
-            ImportError::Stopped { error, .. } => error.into(),
+            ImportError::Stopped { row, error, written } => {
+                let inner = Self::from(error);
+                Self::Stopped {
+                    status: inner.status(),
+                    message: format!(
+                        "import stopped at row {row}: {}; {written} rows were written",
+                        inner.public_message()
+                    ),
+                }
+            }
             ImportError::Aborted | ImportError::Internal(_) => Self::Internal(error.to_string()),
         }
     }

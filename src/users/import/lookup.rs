@@ -1,9 +1,10 @@
-//! Store lookups of a batch: who already uses its emails and usernames, and which of its `_id`s
-//! exist. One `GET /users/` per field (`{"email": {"$in": [...]}}`, then `username`), in every
-//! state, 200 documents a page. One query per field rather than one `$or`: an `$in` on one
-//! indexed field is an index lookup on every store (the CRUD fake scans for an `$or`: 115 s
-//! instead of 2.5 s for 100,000 rows). Values that would make the query string too long for the
-//! store (Node's 16 KiB header limit) are split into several queries.
+//! Store lookups of a batch: who already uses its emails and usernames, which of its `_id`s
+//! exist, and what the users its update rows name hold now. One `GET /users/` per field
+//! (`{"email": {"$in": [...]}}`, then `username`), in every state, 200 documents a page. One
+//! query per field rather than one `$or`: an `$in` on one indexed field is an index lookup on
+//! every store (the CRUD fake scans for an `$or`: 115 s instead of 2.5 s for 100,000 rows).
+//! Values that would make the query string too long for the store (Node's 16 KiB header limit)
+//! are split into several queries.
 
 use std::collections::{HashMap, HashSet};
 
@@ -63,6 +64,23 @@ pub async fn existing_ids(
     let wanted: Vec<&str> = ids.iter().map(String::as_str).collect();
     let docs = find_in(users, ctx, "_id", &wanted, &["_id"]).await?;
     Ok(docs.iter().filter_map(id_of).collect())
+}
+
+/// The users `ids` name (in any state), projected on `projection` (`_id` is added), by `_id`.
+pub async fn current_users(
+    users: &dyn Collection,
+    ctx: &CallContext,
+    ids: &[String],
+    projection: &[&str],
+) -> StoreResult<HashMap<String, Value>> {
+    let wanted: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let mut fields = vec!["_id"];
+    fields.extend(projection.iter().filter(|field| **field != "_id"));
+    let docs = find_in(users, ctx, "_id", &wanted, &fields).await?;
+    Ok(docs
+        .into_iter()
+        .filter_map(|doc| Some((id_of(&doc)?, doc)))
+        .collect())
 }
 
 fn id_of(doc: &Value) -> Option<String> {

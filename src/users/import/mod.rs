@@ -1,11 +1,15 @@
 //! Import of users (`POST|PATCH /users/import`, SPEC §5) from CSV, JSON or NDJSON files: the
 //! uploaded file is streamed through a bounded channel into a blocking CSV or JSON reader, whose rows come back through another bounded
 //! channel to be typed by their group schema, validated, and written in batches of
-//! `USER_IMPORT_BATCH_SIZE` (inserts with `POST /users/bulk`, updates with `PATCH /users/bulk`).
+//! `USER_IMPORT_BATCH_SIZE` (inserts with `POST /users/bulk`, updates with `PATCH /users/bulk`,
+//! except the updates that change what the auth user, Rönd or the Timer Service hold: those are
+//! written and synced one user at a time as `PATCH /users/{id}` does, see `synced`).
 //! Memory is bounded by the batch size and the channel capacities, never by the file size.
 //!
 //! Rows are numbered from 1 for the first data row (the header row is not counted). A bad row
-//! is reported in `invalid` and never stops the others; a store failure stops the import.
+//! (one the store, or the update of a synced row, refuses) is reported in `invalid` and never
+//! stops the others; a failure of a downstream service (the store; for a synced row also the
+//! auth provider, Rönd or the Timer Service, after that user is reverted) stops the import.
 
 mod decode;
 mod header;
@@ -18,6 +22,7 @@ mod quoting;
 mod reader;
 mod records;
 mod rows;
+mod synced;
 mod typing;
 mod writer;
 
@@ -33,8 +38,7 @@ use tokio::sync::mpsc;
 
 use crate::config::InputLimits;
 use crate::context::CallContext;
-use crate::store::StoreError;
-use crate::users::UserService;
+use crate::users::{UserError, UserService};
 
 pub use kind::FileKind;
 pub use options::{Encoding, ImportOptions, OPTION_FIELDS};
@@ -170,13 +174,13 @@ pub enum ImportError {
         /// Rows already in the store.
         written: usize,
     },
-    /// The store failed: the import stopped at `row`.
+    /// A downstream service failed: the import stopped at `row`.
     #[error("import stopped at row {row}: {error}; {written} rows were written")]
     Stopped {
-        /// The first row of the failing store call.
+        /// The first row of the failing store call, or the synced row whose update failed.
         row: u64,
-        /// The failed call.
-        error: StoreError,
+        /// The failure: a store call's, or the update's of a synced row (that user reverted).
+        error: UserError,
         /// Rows already in the store.
         written: usize,
     },
@@ -222,7 +226,7 @@ where
         FileKind::Csv => reader::read_into(chunk_rx, options, &limits, &event_tx),
         _ => json::read_into(chunk_rx, kind, options, limits.record_bytes, &event_tx),
     });
-    let mut writer = Writer::new(users.store.as_ref(), ctx, settings.batch_size);
+    let mut writer = Writer::new(users, ctx, settings.batch_size);
     let mut preparer = Preparer::new(
         Arc::clone(&users.groups),
         limits.document,
@@ -304,17 +308,20 @@ async fn consume(
                 let prepared = preparer
                     .prepare(ctx, header, row, &record)
                     .await
-                    .map_err(|error| Stop { row, error })?;
+                    .map_err(|error| Stop {
+                        row,
+                        error: error.into(),
+                    })?;
                 match prepared {
                     Prepared::Write(write) => writer.push(write).await?,
                     Prepared::Invalid(error) => writer.invalid(row, error),
                 }
             }
             ReadEvent::Doc { row, doc } => {
-                let prepared = preparer
-                    .prepare_doc(ctx, row, doc)
-                    .await
-                    .map_err(|error| Stop { row, error })?;
+                let prepared = preparer.prepare_doc(ctx, row, doc).await.map_err(|error| Stop {
+                    row,
+                    error: error.into(),
+                })?;
                 match prepared {
                     Prepared::Write(write) => writer.push(write).await?,
                     Prepared::Invalid(error) => writer.invalid(row, error),

@@ -2,9 +2,11 @@
 //! another row of the batch, or in the store: one lookup per field), and the new users whose own
 //! `_id` is (one more lookup, only for batches with such rows); then `POST /bulk` the inserts,
 //! `POST /import` the inserts with their own `_id`, and `PATCH /bulk` the updates, whose `_id`s no
-//! user has are then inserted under that `_id` (`PATCH /users/import` upserts). A bulk the store
-//! refuses (409 from a race, 400) is retried row by row so that one bad row never fails the
-//! others; any other store failure stops the import.
+//! user has are then inserted under that `_id` (`PATCH /users/import` upserts). Updates that
+//! change what the auth user, Rönd or the Timer Service hold are not in the bulk patch: they are
+//! written one user at a time and synced, as `PATCH /users/{id}` does (see `synced`). A bulk the
+//! store refuses (409 from a race, 400) is retried row by row so that one bad row never fails the
+//! others; any other store failure (and a downstream failure of a synced row) stops the import.
 
 use std::collections::HashMap;
 
@@ -12,27 +14,35 @@ use serde_json::{json, Value};
 
 use super::lookup::{self, UNIQUE_FIELDS};
 use super::rows::Write;
+use super::synced::{self, store_refused as refused, Update, Written};
 use super::{ImportReport, InvalidRow};
 use crate::context::{Acl, CallContext};
-use crate::failure::Cause;
 use crate::store::{BulkPatch, Collection, Filter};
 use crate::store::{StoreError, StoreResult};
+use crate::users::{UserError, UserService};
 
-/// An update row: row number, `_id`, the fields to set, and the user to insert under that `_id`
-/// when no user has it (or why the row cannot create it).
-type Update = (u64, String, Value, Result<Value, String>);
-
-/// The store failed while writing `row` (the first row of the failing call).
+/// A downstream service failed while writing `row` (the first row of the failing call).
 #[derive(Debug)]
 pub struct Stop {
     /// Row number.
     pub row: u64,
-    /// The failed call.
-    pub error: StoreError,
+    /// The failed call: a store call, or the update of a synced row.
+    pub error: UserError,
+}
+
+impl Stop {
+    /// The store failed on the call whose first row is `row`.
+    fn store(row: u64, error: StoreError) -> Self {
+        Self {
+            row,
+            error: error.into(),
+        }
+    }
 }
 
 /// Writes rows in batches and keeps the report.
 pub struct Writer<'a> {
+    svc: &'a UserService,
     users: &'a dyn Collection,
     ctx: &'a CallContext,
     /// Lookups see every user: `acl_rows` would hide duplicates.
@@ -41,15 +51,18 @@ pub struct Writer<'a> {
     batch_size: usize,
     /// Update rows of the batch whose `_id` no user has, to insert under that `_id`.
     missing: Vec<Write>,
+    /// Users of the batch updated so far, with their rows (reported in row order).
+    updated: Vec<(u64, String)>,
     /// What happened so far.
     pub report: ImportReport,
 }
 
 impl<'a> Writer<'a> {
-    /// A writer of batches of `batch_size` rows into `users`.
-    pub fn new(users: &'a dyn Collection, ctx: &'a CallContext, batch_size: usize) -> Self {
+    /// A writer of batches of `batch_size` rows into the users of `svc`.
+    pub fn new(svc: &'a UserService, ctx: &'a CallContext, batch_size: usize) -> Self {
         Self {
-            users,
+            svc,
+            users: svc.store.as_ref(),
             ctx,
             lookup_ctx: CallContext {
                 acl: Acl::default(),
@@ -58,13 +71,14 @@ impl<'a> Writer<'a> {
             batch: Vec::with_capacity(batch_size),
             batch_size: batch_size.max(1),
             missing: Vec::new(),
+            updated: Vec::new(),
             report: ImportReport::default(),
         }
     }
 
     /// How many rows the store holds from this import so far.
     pub fn written(&self) -> usize {
-        self.report.inserted.len() + self.report.updated.len()
+        self.report.inserted.len() + self.report.updated.len() + self.updated.len()
     }
 
     /// Reports `row` as invalid.
@@ -104,6 +118,9 @@ impl<'a> Writer<'a> {
         self.insert(inserts).await?;
         self.insert(with_ids).await?;
         self.update(updates).await?;
+        let mut updated = std::mem::take(&mut self.updated);
+        updated.sort_by_key(|(row, _)| *row);
+        self.report.updated.extend(updated.into_iter().map(|(_, id)| id));
         let missing = std::mem::take(&mut self.missing);
         self.insert(missing).await
     }
@@ -138,7 +155,7 @@ impl<'a> Writer<'a> {
         };
         let owners = lookup::unique_owners(self.users, &self.lookup_ctx, &values)
             .await
-            .map_err(|error| Stop { row: first, error })?;
+            .map_err(|error| Stop::store(first, error))?;
         let new_ids: Vec<String> = values
             .into_iter()
             .filter(|(field, _)| *field == "_id")
@@ -149,7 +166,7 @@ impl<'a> Writer<'a> {
         } else {
             lookup::existing_ids(self.users, &self.lookup_ctx, &new_ids)
                 .await
-                .map_err(|error| Stop { row: first, error })?
+                .map_err(|error| Stop::store(first, error))?
         };
         let mut free = Vec::with_capacity(kept.len());
         for write in kept {
@@ -195,7 +212,7 @@ impl<'a> Writer<'a> {
                 }
                 self.insert_one_by_one(remaining).await
             }
-            Err(error) => Err(Stop { row: first, error }),
+            Err(error) => Err(Stop::store(first, error)),
         }
     }
 
@@ -205,7 +222,7 @@ impl<'a> Writer<'a> {
             match self.insert_one(&write).await {
                 Ok(id) => self.report.inserted.push(id),
                 Err(error) if refused(&error) => self.invalid(row, refusal(&error)),
-                Err(error) => return Err(Stop { row, error }),
+                Err(error) => return Err(Stop::store(row, error)),
             }
         }
         Ok(())
@@ -223,7 +240,20 @@ impl<'a> Writer<'a> {
         }
     }
 
+    /// The update rows: the bulk patch of those that change nothing outside the store, then the
+    /// others one user at a time.
     async fn update(&mut self, updates: Vec<Update>) -> Result<(), Stop> {
+        let Some(first) = updates.first().map(|(row, ..)| *row) else {
+            return Ok(());
+        };
+        let (bulk, alone) = synced::split(self.svc, &self.lookup_ctx, updates)
+            .await
+            .map_err(|error| Stop::store(first, error))?;
+        self.update_bulk(bulk).await?;
+        self.update_alone(alone).await
+    }
+
+    async fn update_bulk(&mut self, updates: Vec<Update>) -> Result<(), Stop> {
         let Some(first) = updates.first().map(|(row, ..)| *row) else {
             return Ok(());
         };
@@ -236,15 +266,41 @@ impl<'a> Writer<'a> {
             .collect();
         match self.users.patch_bulk(self.ctx, &items).await {
             Ok(count) if count >= items.len() as u64 => {
-                self.report
-                    .updated
-                    .extend(updates.into_iter().map(|(_, id, ..)| id));
+                let rows = updates.into_iter().map(|(row, id, ..)| (row, id));
+                self.updated.extend(rows);
                 Ok(())
             }
             Ok(_) => self.sort_missing(updates).await,
             Err(error) if refused(&error) => self.update_one_by_one(updates, items).await,
-            Err(error) => Err(Stop { row: first, error }),
+            Err(error) => Err(Stop::store(first, error)),
         }
+    }
+
+    /// Writes and syncs each row as `PATCH /users/{id}` does, a few users at a time; stops after
+    /// the group in which a downstream service failed, at the first such row.
+    async fn update_alone(&mut self, updates: Vec<Update>) -> Result<(), Stop> {
+        let (svc, ctx) = (self.svc, self.ctx);
+        for group in synced::groups(updates) {
+            let writes = group
+                .iter()
+                .map(|(_, id, set, _)| synced::write(svc, ctx, id, set));
+            let outcomes = futures::future::join_all(writes).await;
+            let mut stop = None;
+            for ((row, id, _, or_insert), outcome) in group.into_iter().zip(outcomes) {
+                match outcome {
+                    Ok(Written::Updated) => self.updated.push((row, id)),
+                    Ok(Written::NoUser) => self.no_user(row, id, or_insert),
+                    Ok(Written::Refused(why)) => self.invalid(row, why),
+                    Err(error) => {
+                        stop.get_or_insert(Stop { row, error });
+                    }
+                }
+            }
+            if let Some(stop) = stop {
+                return Err(stop);
+            }
+        }
+        Ok(())
     }
 
     /// After a bulk patch that matched fewer users than rows: which `_id`s exist.
@@ -253,10 +309,10 @@ impl<'a> Writer<'a> {
         let ids: Vec<String> = updates.iter().map(|(_, id, ..)| id.clone()).collect();
         let existing = lookup::existing_ids(self.users, &self.lookup_ctx, &ids)
             .await
-            .map_err(|error| Stop { row: first, error })?;
+            .map_err(|error| Stop::store(first, error))?;
         for (row, id, _, or_insert) in updates {
             if existing.contains(&id) {
-                self.report.updated.push(id);
+                self.updated.push((row, id));
             } else {
                 self.no_user(row, id, or_insert);
             }
@@ -283,10 +339,10 @@ impl<'a> Writer<'a> {
     async fn update_one_by_one(&mut self, updates: Vec<Update>, items: Vec<BulkPatch>) -> Result<(), Stop> {
         for ((row, id, _, or_insert), item) in updates.into_iter().zip(items) {
             match self.users.patch(self.ctx, &id, &item.filter, &item.update).await {
-                Ok(Some(_)) => self.report.updated.push(id),
+                Ok(Some(_)) => self.updated.push((row, id)),
                 Ok(None) => self.no_user(row, id, or_insert),
                 Err(error) if refused(&error) => self.invalid(row, refusal(&error)),
-                Err(error) => return Err(Stop { row, error }),
+                Err(error) => return Err(Stop::store(row, error)),
             }
         }
         Ok(())
@@ -329,14 +385,6 @@ fn stored(write: &Write) -> Value {
         doc.extend(fields.clone());
     }
     Value::Object(doc)
-}
-
-/// The store refused the documents themselves (a duplicate, a validation error): a row fault.
-fn refused(error: &StoreError) -> bool {
-    match error {
-        StoreError::Conflict { .. } | StoreError::Invalid(_) => true,
-        StoreError::Failed(failure) => matches!(failure.cause, Cause::Rejected { .. }),
-    }
 }
 
 fn refusal(error: &StoreError) -> String {

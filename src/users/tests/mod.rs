@@ -6,6 +6,7 @@ mod fakes;
 mod harness;
 mod lifecycle;
 mod link;
+mod outside;
 mod recovery;
 mod state;
 mod update;

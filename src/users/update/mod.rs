@@ -6,8 +6,10 @@
 
 mod changes;
 mod many;
+mod outside;
 
 pub use many::{update_bulk, update_many, BulkItem};
+pub(crate) use outside::syncs_outside_store;
 
 use serde_json::{json, Value};
 use time::OffsetDateTime;
@@ -146,9 +148,7 @@ pub(crate) async fn apply(svc: &UserService, ctx: &CallContext, prepared: &Prepa
         before,
         after,
     };
-    let touches_auth =
-        auth_user_id(before).is_some() && changes::auth_patches(before, after).0 != Default::default();
-    let tracked = match touches_auth {
+    let tracked = match outside::touches_auth(before, after) {
         true => {
             intent::begin(
                 svc,

@@ -2,8 +2,9 @@
 //! wiremock (batches, typed bodies, lookups, 413, a store outage mid-import, JSON and NDJSON
 //! files), end-to-end imports on the CRUD Service fake and in embedded mode (mixed rows,
 //! duplicates, a thousand rows, POST vs PATCH, rows with their own `_id`, file types, encodings,
-//! late options, 415), and hostile or broken uploads (headers over the limits, quotes left
-//! open, two file parts).
+//! late options, 415), hostile or broken uploads (headers over the limits, quotes left open,
+//! two file parts), and update rows that change what a linked auth user holds (synced as
+//! `PATCH /users/{id}` does, on the fakes, in embedded mode and call by call on wiremock).
 
 mod client_ids;
 mod embedded;
@@ -11,6 +12,8 @@ mod formats;
 mod hostile;
 mod on_fakes;
 mod refusals;
+mod synced;
+mod synced_calls;
 mod wiremock_calls;
 mod wiremock_formats;
 

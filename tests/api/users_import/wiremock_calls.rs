@@ -134,13 +134,18 @@ async fn rows_with_an_id_are_patched_in_one_bulk_call_with_a_set_of_their_fields
     );
     let calls = store_calls(&app).await;
     let lines: Vec<String> = calls.iter().map(line).collect();
-    // One lookup per unique field, then the bulk patch.
-    assert_eq!(lines, ["GET /users/", "GET /users/", "PATCH /users/bulk"]);
+    // One lookup per unique field; one of the users whose login fields the rows set, found
+    // unlinked (nothing to sync); then the bulk patch.
+    assert_eq!(
+        lines,
+        ["GET /users/", "GET /users/", "GET /users/", "PATCH /users/bulk"]
+    );
     let q = |i: usize| serde_json::from_str::<Value>(&query_param(&calls[i], "_q").unwrap()).unwrap();
     assert_eq!(q(0), json!({"email": {"$in": ["ann@example.com"]}}));
     assert_eq!(q(1), json!({"username": {"$in": ["ann"]}}));
+    assert_eq!(q(2), json!({"_id": {"$in": ["u1"]}}));
     assert_eq!(
-        json_body(&calls[2]),
+        json_body(&calls[3]),
         json!([
             {
                 "filter": {"_id": "u1", "_st": ALL_STATES},

@@ -84,14 +84,20 @@ struct ImportForm {
 /// (validated with the schema's `required` ignored); a row whose `_id` no user has is inserted
 /// under that `_id` when it is a whole user of its group (the schema's `required` applies) and
 /// the `_id` can be a new user's (1 to 128 characters, no whitespace or control characters),
-/// else reported invalid; in batches of `USER_IMPORT_BATCH_SIZE`. `password`,
-/// `authUserId`, `expirationId`, `__STATE__` and the store's metadata fields are never imported.
-/// Rows are numbered from 1 (CSV: the first row after the header). A bad row (wrong type,
-/// unknown group, email or username already used) is reported in `invalid` and never stops the
-/// others; a store failure stops the import with a 502/504 saying at which row and how many rows
-/// were written. A row is at most `REQUEST_BODY_LIMIT_BYTES` long and must fit the document
-/// limits (`LIMIT_DOCUMENT_DEPTH`, `LIMIT_ARRAY_LENGTH`). The answer is `{inserted, updated,
-/// invalid}`, not the CRUD Service's `{"message": "File uploaded successfully"}`.
+/// else reported invalid; in batches of `USER_IMPORT_BATCH_SIZE`. A row that changes the `email`,
+/// `username` or `blocked` of a user linked to an auth user (or its `roles` with Rönd, its
+/// `expirationDate` with the Timer Service) is written as `PATCH /users/{id}` writes a user: the
+/// auth user, the roles and the expiry timer follow, and the user is reverted when one of them
+/// fails; the other updates go in one bulk patch per batch. Imported rows never create auth
+/// users. `password`, `authUserId`, `expirationId`, `__STATE__` and the store's metadata fields
+/// are never imported. Rows are numbered from 1 (CSV: the first row after the header). A bad row
+/// (wrong type, unknown group, email or username already used, an update the auth provider
+/// refuses, such as an email another of its users holds) is reported in `invalid` and never
+/// stops the others; a failure of the store, or of the auth provider, Rönd or the Timer Service
+/// while syncing a row (that user reverted), stops the import with a 502/504 saying at which row
+/// and how many rows were written. A row is at most `REQUEST_BODY_LIMIT_BYTES` long and must fit
+/// the document limits (`LIMIT_DOCUMENT_DEPTH`, `LIMIT_ARRAY_LENGTH`). The answer is `{inserted,
+/// updated, invalid}`, not the CRUD Service's `{"message": "File uploaded successfully"}`.
 ///
 /// On a 502 or 504, the import stopped at the failing row (the message says which, and how many rows were written).
 #[utoipa::path(patch, path = "/users/import", tag = "users",
@@ -200,12 +206,14 @@ fn reads_on(error: &ImportError) -> bool {
 
 /// The Mia error body; a stopped import keeps its own message (row reached, rows written).
 fn failure(error: ImportError) -> Response {
-    let ImportError::Stopped { error: cause, .. } = &error else {
+    let ImportError::Stopped { .. } = &error else {
         return ApiError::from(error).into_response();
     };
-    let status = ApiError::from(cause.clone()).status();
-    let message = error.to_string();
-    let mut response = (status, axum::Json(error_body(status, message.clone()))).into_response();
-    response.extensions_mut().insert(ErrorCause(Arc::new(message)));
+    // The log line gets the whole cause; the body, what a caller may read of it.
+    let cause = error.to_string();
+    let stopped = ApiError::from(error);
+    let status = stopped.status();
+    let mut response = (status, axum::Json(error_body(status, stopped.to_string()))).into_response();
+    response.extensions_mut().insert(ErrorCause(Arc::new(cause)));
     response
 }
