@@ -16,6 +16,8 @@
 //!   each on a fresh embedded service, with its peak RSS;
 //! - `scale` (only when named): `--embedded-rows` users (1000000 for issue #14) imported in
 //!   embedded mode, then the latency of the Composer's queries and the export throughput;
+//! - `proxy` (only when named): `GET /users/?_l=25` direct, through nginx and through the service,
+//!   server side pinned to core 0 and `wrk` to core 1 (`--seconds`, `--rounds`, `--concurrency`);
 //! - `chaos` (only when named, not part of `all`): random faults in both fakes
 //!   (`--fault-rate 0.1`) and `--chaos-kills 3` SIGKILLs of the service during `--chaos-ops 2000`
 //!   mixed user ops at `--concurrency` (default 8 here), seeded by `--chaos-seed 42`; then both
@@ -66,7 +68,7 @@ pub struct Options {
 }
 
 const USAGE: &str =
-    "usage: ums-bench [--scenario all|list|import|activation|change-password|embedded|export|scale|chaos[,...]] \
+    "usage: ums-bench [--scenario all|list|import|activation|change-password|embedded|export|scale|proxy|chaos[,...]] \
 [--seconds N] [--concurrency C] [--rounds R] [--import-rows 10000,100000] [--activation-users N] \
 [--change-password-users N] [--rps N] [--poll-ms 100] [--embedded-rows 100000] [--embedded-starts 3] \
 [--chaos-ops 2000] [--chaos-kills 3] [--fault-rate 0.1] [--chaos-seed 42]

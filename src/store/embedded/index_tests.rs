@@ -193,16 +193,7 @@ async fn sorted_pages_ranges_and_prefixes_search_the_index() {
         range_sql(table, &name, &range(json!({"n": {"$gte": 3, "$lt": 9}}))),
     ];
     for sql in plans {
-        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-        let plan: Vec<String> = stmt
-            .query_map(
-                rusqlite::params_from_iter(vec!["x"; stmt.parameter_count()]),
-                |row| row.get::<_, String>(3),
-            )
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-        let plan = plan.join(" | ");
+        let plan = super::tests::query_plan(&conn, &sql);
         assert!(
             plan.contains("USING INDEX") || plan.contains("USING COVERING INDEX"),
             "{sql}: {plan}"

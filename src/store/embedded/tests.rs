@@ -204,16 +204,7 @@ async fn lookups_and_scan_pages_search_by_key_and_never_sort() {
         rows_sql(table, 2, Some(2)),
         scan_sql(table, Some(3), super::cursor::PAGE_SIZE),
     ] {
-        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-        let plan: Vec<String> = stmt
-            .query_map(
-                rusqlite::params_from_iter(vec!["x"; stmt.parameter_count()]),
-                |row| row.get::<_, String>(3),
-            )
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-        let plan = plan.join(" | ");
+        let plan = query_plan(&conn, &sql);
         let keyed = plan.contains("INDEX") || plan.contains("INTEGER PRIMARY KEY");
         assert!(plan.starts_with("SEARCH") && keyed, "{sql}: {plan}");
         assert!(!plan.contains("TEMP B-TREE"), "{sql}: {plan}");
@@ -378,4 +369,18 @@ async fn an_export_reads_the_collection_in_pages_and_streams_every_match() {
     assert_eq!(chunks, 3, "one chunk per page of 500 rows");
     assert_eq!(lines.len(), 1_000);
     assert_eq!((lines[0].clone(), lines[999].clone()), (json!(100), json!(1_099)));
+}
+
+/// SQLite's plan of `sql` (every parameter bound to `"x"`), its steps joined by ` | `.
+pub(super) fn query_plan(conn: &rusqlite::Connection, sql: &str) -> String {
+    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+    let plan: Vec<String> = stmt
+        .query_map(
+            rusqlite::params_from_iter(vec!["x"; stmt.parameter_count()]),
+            |row| row.get::<_, String>(3),
+        )
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    plan.join(" | ")
 }

@@ -7,6 +7,7 @@ mod embedded;
 mod export;
 mod import;
 mod list;
+mod proxy;
 mod scale;
 
 use crate::Options;
@@ -15,7 +16,7 @@ use crate::Options;
 pub const NAMES: [&str; 5] = ["list", "import", "activation", "change-password", "embedded"];
 
 /// Scenarios only run when named (not part of `all`).
-pub const EXTRA: [&str; 3] = ["chaos", "export", "scale"];
+pub const EXTRA: [&str; 4] = ["chaos", "export", "scale", "proxy"];
 
 /// Runs the scenario `name` (one of [`NAMES`] or [`EXTRA`]); false when it failed its check
 /// (only `chaos` has one: an inconsistency left).
@@ -28,6 +29,7 @@ pub async fn run(name: &str, opts: &Options) -> bool {
         "embedded" => embedded::run(opts).await,
         "export" => export::run(opts).await,
         "scale" => scale::run(opts).await,
+        "proxy" => proxy::run(opts).await,
         "chaos" => return chaos::run(opts).await,
         other => eprintln!("unknown scenario {other}"),
     }
