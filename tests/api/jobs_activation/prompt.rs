@@ -29,7 +29,7 @@ async fn an_embedded_activation_finishes_without_waiting_a_polling_interval() {
     assert!(listed[0].get("authUserId").is_none(), "imported without a login");
 
     let started = Instant::now();
-    let report = activate(&app, "", &[user_id.clone()]).await;
+    let report = activate(&app, "", std::slice::from_ref(&user_id)).await;
 
     assert_eq!(report["status"], "completed", "{report}");
     assert!(
