@@ -109,6 +109,12 @@ impl Jobs {
         let job = self.store.get(ctx, kind, id).await?;
         job.ok_or_else(|| JobError::NotFound(format!("job \"{id}\" not found")))
     }
+
+    /// The job `id` of `kind` without its `input`, or `NotFound`.
+    pub async fn get_without_input(&self, ctx: &CallContext, kind: &str, id: &str) -> Result<Job, JobError> {
+        let job = self.store.get_without_input(ctx, kind, id).await?;
+        job.ok_or_else(|| JobError::NotFound(format!("job \"{id}\" not found")))
+    }
 }
 
 /// How a request names the ids a job works on, for its messages.

@@ -1,6 +1,8 @@
 //! `JobStore`: job documents on a `Collection` (the CRUD collection at `JOBS_CRUD_ENDPOINT`),
 //! and `Lease`: the right to work one job, taken and renewed with compare-and-set PATCHes
-//! (`PATCH /jobs/:id?_q={"leaseUntil": <seen>}`), which the CRUD Service makes atomic.
+//! (`PATCH /jobs/:id?_q={"leaseUntil": <seen>}` to claim, `PATCH /jobs/?_id=…&_q={"leaseOwner":
+//! <owner>}` to write, which answers a count rather than the whole document), which the CRUD
+//! Service makes atomic.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +16,18 @@ use crate::store::{Collection, DocState, Filter, FindQuery, StateFilter, StoreEr
 
 /// How many due jobs one look at the store considers.
 const CLAIM_CANDIDATES: u32 = 10;
+
+/// The fields of a job document but its `input`, which a bulk job's claim candidates and reports
+/// do not need (it may list 100,000 ids).
+const ALL_BUT_INPUT: [&str; 7] = [
+    "kind",
+    "status",
+    "jobCreatedAt",
+    "result",
+    "progress",
+    "leaseOwner",
+    "leaseUntil",
+];
 
 /// Job documents.
 #[derive(Clone)]
@@ -87,6 +101,32 @@ impl JobStore {
         Ok((job.kind == kind).then_some(job))
     }
 
+    /// The job `id` of `kind`, if any, without its `input` (a bulk job's input may list 100,000
+    /// ids: a report does not need them).
+    pub async fn get_without_input(
+        &self,
+        ctx: &CallContext,
+        kind: &str,
+        id: &str,
+    ) -> Result<Option<Job>, StoreError> {
+        let query = FindQuery {
+            filter: filter_q(json!({"_id": id, "kind": kind})),
+            projection: Some(ALL_BUT_INPUT.map(str::to_owned).to_vec()),
+            limit: Some(1),
+            ..FindQuery::default()
+        };
+        let Some(doc) = self.collection.find(ctx, &query).await?.into_iter().next() else {
+            return Ok(None);
+        };
+        let job: Job = serde_json::from_value(doc).map_err(|_| unreadable(id))?;
+        Ok((job.kind == kind).then_some(job))
+    }
+
+    /// The jobs collection, for the documents a job kind keeps beside its jobs.
+    pub fn collection(&self) -> &Arc<dyn Collection> {
+        &self.collection
+    }
+
     /// Whether a job of `kind` was created at or after `since` (epoch ms).
     pub async fn created_since(&self, ctx: &CallContext, kind: &str, since: i64) -> Result<bool, StoreError> {
         let since = super::iso_of_millis(since);
@@ -109,6 +149,8 @@ impl JobStore {
                 "status": {"$in": ["pending", "running"]},
                 "leaseUntil": {"$lt": now},
             })),
+            // The claim's own answer brings the input of the one job taken.
+            projection: Some(ALL_BUT_INPUT.map(str::to_owned).to_vec()),
             sort: Some("jobCreatedAt".into()),
             limit: Some(CLAIM_CANDIDATES),
             ..FindQuery::default()
@@ -152,19 +194,30 @@ impl Lease {
         &self.id
     }
 
-    fn mine(&self) -> Filter {
-        filter_q(json!({"leaseOwner": self.owner}))
+    /// The replica holding the lease (`leaseOwner`).
+    pub fn owner(&self) -> &str {
+        &self.owner
     }
 
-    async fn write(&self, ctx: &CallContext, set: Map<String, Value>) -> Result<Job, JobError> {
+    /// The jobs collection, for the documents a job kind keeps beside the job.
+    pub fn collection(&self) -> &Arc<dyn Collection> {
+        &self.collection
+    }
+
+    fn mine(&self) -> Filter {
+        Filter {
+            id: Some(self.id.clone()),
+            ..filter_q(json!({"leaseOwner": self.owner}))
+        }
+    }
+
+    /// Sets `set` on the job if this lease still holds it (a count comes back, not the
+    /// document, whose `input` may be large).
+    async fn write(&self, ctx: &CallContext, set: Map<String, Value>) -> Result<(), JobError> {
         let update = json!({ "$set": set });
-        match self
-            .collection
-            .patch(ctx, &self.id, &self.mine(), &update)
-            .await?
-        {
-            Some(doc) => serde_json::from_value(doc).map_err(|_| JobError::Store(unreadable(&self.id))),
-            None => Err(JobError::LeaseLost(self.id.clone())),
+        match self.collection.patch_many(ctx, &self.mine(), &update).await? {
+            0 => Err(JobError::LeaseLost(self.id.clone())),
+            _ => Ok(()),
         }
     }
 
@@ -183,7 +236,7 @@ impl Lease {
             "leaseUntil".into(),
             json!(now_millis() + self.ttl.as_millis() as i64),
         );
-        self.write(ctx, set).await.map(drop)
+        self.write(ctx, set).await
     }
 
     /// Renews the lease only.
@@ -193,7 +246,7 @@ impl Lease {
             "leaseUntil".into(),
             json!(now_millis() + self.ttl.as_millis() as i64),
         );
-        self.write(ctx, set).await.map(drop)
+        self.write(ctx, set).await
     }
 
     /// Ends the job with `status`, its final `result` and `progress`, and frees the lease.
@@ -210,7 +263,7 @@ impl Lease {
         set.insert("progress".into(), json!(progress));
         set.insert("leaseOwner".into(), Value::Null);
         set.insert("leaseUntil".into(), json!(0));
-        self.write(ctx, set).await.map(drop)
+        self.write(ctx, set).await
     }
 
     /// Frees the lease without finishing (shutdown): another replica resumes at once.
@@ -218,6 +271,6 @@ impl Lease {
         let mut set = Map::new();
         set.insert("leaseOwner".into(), Value::Null);
         set.insert("leaseUntil".into(), json!(0));
-        self.write(ctx, set).await.map(drop)
+        self.write(ctx, set).await
     }
 }

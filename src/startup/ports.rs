@@ -232,7 +232,7 @@ fn embedded_stores(db: &EmbeddedDb, config: &Config) -> Result<Stores, StartupEr
         )?,
         groups: open("/ums-config", &["userGroup"], &[], DocState::Draft)?,
         roles: Some(open("/roles", &["roleId"], &[], DocState::Draft)?),
-        jobs: Some(open("/jobs", &[], &["kind", "status"], DocState::Draft)?),
+        jobs: Some(open("/jobs", &[], &["kind", "status", "jobId"], DocState::Draft)?),
         sagas: Some(open("/sagas", &[], &["kind", "userId"], DocState::Draft)?),
         clients: Some(open("/clients", &["clientId"], &[], DocState::Public)?),
         audit: Some(open(

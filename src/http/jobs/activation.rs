@@ -115,8 +115,10 @@ async fn get_activation(
     Ctx(ctx): Ctx,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<ActivationReport>> {
-    let job = jobs(&state)?.get(&ctx, activation::KIND, &id).await?;
-    Ok(ApiJson(ActivationReport::of(job)))
+    let jobs = jobs(&state)?;
+    let job = jobs.get_without_input(&ctx, activation::KIND, &id).await?;
+    let report = activation::read_report(jobs.store.collection().as_ref(), &ctx, job).await?;
+    Ok(ApiJson(report))
 }
 
 /// `upsert` (`true` or `false`, default true); any other parameter is refused.

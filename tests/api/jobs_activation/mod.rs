@@ -1,6 +1,7 @@
 //! Tests: bulk activation (`POST /jobs/bulk-activation`, `GET /jobs/bulk-activation/{id}`) end to
 //! end on the CRUD and Auth0 fakes, with a wiremock Auth0 Client for the provider's error bodies.
 
+mod documents;
 mod flows;
 mod prompt;
 mod provider;

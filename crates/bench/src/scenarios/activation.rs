@@ -1,6 +1,7 @@
 //! `activation`: store users seeded straight into the CRUD fake, then `POST /jobs/bulk-activation`
 //! of all of them, followed until the job ends. The activated users are those with an
-//! `authUserId` in the fake; the file sizes come from the job document in the fake's `/jobs`.
+//! `authUserId` in the fake; the file sizes come from the job's file documents in the fake's
+//! `/jobs`.
 
 use std::time::{Duration, Instant};
 
@@ -85,20 +86,9 @@ pub async fn run(opts: &Options) {
     .await
     .as_u64()
     .unwrap_or_default();
-    // The job document as the service stored it: `result.files[].bytes` is the size of each
-    // provider import file.
-    let doc = check(
-        client
-            .get(format!("{}/jobs/{job_id}", fakes.crud.url))
-            .send()
-            .await,
-        "read the job document",
-    )
-    .await;
-    let sizes: Vec<u64> = doc["result"]["files"]
-        .as_array()
-        .map(|files| files.iter().filter_map(|f| f["bytes"].as_u64()).collect())
-        .unwrap_or_default();
+    // The file documents the service stored beside the job in the fake's `/jobs`: `bytes` is
+    // the size of each provider import file (of its last part, for a file sent in parts).
+    let sizes = file_sizes(&client, &fakes.crud.url, &job_id).await;
 
     let report = &finished.report;
     let secs = finished.elapsed.as_secs_f64();
@@ -166,4 +156,30 @@ pub async fn run(opts: &Options) {
     println!(
         "`AUTH0_JOB_POLLING_INTERVAL={PROVIDER_POLL}` (the Auth0 fake completes an import job 200 ms after it starts); {files}."
     );
+}
+
+/// `bytes` of every file document of job `job_id` (`kind: "bulk-activation-file"`), by index.
+async fn file_sizes(client: &reqwest::Client, crud: &str, job_id: &str) -> Vec<u64> {
+    let q = json!({"kind": "bulk-activation-file", "jobId": job_id}).to_string();
+    let mut sizes = Vec::new();
+    loop {
+        let skip = sizes.len().to_string();
+        let query = [
+            ("_q", q.as_str()),
+            ("_p", "bytes"),
+            ("_s", "index"),
+            ("_l", "200"),
+            ("_sk", &skip),
+        ];
+        let page = check(
+            client.get(format!("{crud}/jobs/")).query(&query).send().await,
+            "read the file documents",
+        )
+        .await;
+        let page = page.as_array().cloned().unwrap_or_default();
+        sizes.extend(page.iter().filter_map(|f| f["bytes"].as_u64()));
+        if page.len() < 200 {
+            return sizes;
+        }
+    }
 }

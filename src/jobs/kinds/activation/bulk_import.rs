@@ -1,7 +1,8 @@
 //! The import step of a run: planned files are rebuilt from the store and sent to the provider
 //! (at most two jobs active, waiting on its "2 active jobs" 429), the started jobs are polled
 //! every polling interval, and each completed file is settled: the provider's failures recorded,
-//! every other user linked to `auth0|<_id>` with bulk patches.
+//! every other user linked to `auth0|<_id>` with bulk patches. Every change of a file is saved
+//! to its document before the next side effect.
 
 use std::collections::{HashMap, HashSet};
 
@@ -49,41 +50,36 @@ impl Run<'_> {
                 return Ok(());
             }
             if self.settled_count() == settled {
-                self.pause(std::mem::take(&mut just_started)).await?;
+                let delay = self.next_poll(std::mem::take(&mut just_started));
+                self.pause(delay).await?;
             }
         }
     }
 
     fn all_settled(&self) -> bool {
-        self.result.files.iter().all(|f| f.state.is_settled())
+        self.files.iter().all(|f| f.state.is_settled())
     }
 
     fn settled_count(&self) -> usize {
-        self.result.files.iter().filter(|f| f.state.is_settled()).count()
+        self.files.iter().filter(|f| f.state.is_settled()).count()
     }
 
-    /// Files ever sent to the provider (started or settled after starting).
-    fn started_count(&self) -> usize {
-        let sent = |s: FileState| matches!(s, FileState::Started | FileState::Completed | FileState::Failed);
-        self.result.files.iter().filter(|f| sent(f.state)).count()
+    /// Provider jobs ever started by the files (one per part sent).
+    fn started_count(&self) -> u32 {
+        self.files.iter().map(|f| f.starts).sum()
     }
 
     /// Starts planned files while fewer than two provider jobs are active, after recovering the
     /// files whose sending was interrupted.
     async fn start_ready(&mut self) -> Result<(), JobError> {
-        while let Some(index) = self
-            .result
-            .files
-            .iter()
-            .position(|f| f.state == FileState::Sending)
-        {
+        while let Some(index) = self.files.iter().position(|f| f.state == FileState::Sending) {
             if let Started::Later = self.recover_file(index).await? {
                 return Ok(());
             }
         }
         loop {
             self.check_stop()?;
-            let files = &self.result.files;
+            let files = &self.files;
             let active = files.iter().filter(|f| f.state == FileState::Started).count();
             let next = files.iter().position(|f| f.state == FileState::Planned);
             let (Some(index), true) = (next, active < MAX_ACTIVE_IMPORTS) else {
@@ -95,44 +91,49 @@ impl Run<'_> {
         }
     }
 
-    /// Rebuilds file `index` from the store (users changed since the plan fail or are re-split)
-    /// and sends it to the provider; its job id is checkpointed as soon as it is known.
+    /// Rebuilds file `index` from the store (users changed since the plan fail, or are sent in
+    /// a next part when the file no longer fits) and sends it to the provider; the intent is
+    /// saved before the call, its job id as soon as it is known.
     async fn start_file(&mut self, index: usize) -> Result<Started, JobError> {
-        let ids = self.result.files[index].user_ids.clone();
+        let ids = self.files[index].user_ids.clone();
         let docs = read_users(self.deps.users.as_ref(), self.ctx, &ids).await?;
         let mut records = Vec::with_capacity(ids.len());
+        let file = &mut self.files[index];
         for id in ids {
             match import_record(&id, docs.get(&id), self.limit) {
                 Ok(record) => records.push((id, record)),
-                Err(failure) => self.result.failures.push(failure),
+                Err(failure) => file.failures.push(failure),
             }
         }
-        let body = file_body(&records);
-        if records.is_empty() || body.len() >= self.limit {
-            // Nothing left, or the users grew since the plan: the file is replaced by new ones.
-            let parts = split(&records, self.limit);
-            let file = &mut self.result.files[index];
-            (file.state, file.user_ids, file.bytes) = (FileState::Empty, Vec::new(), 2);
-            self.result.files.splice(index + 1..index + 1, parts);
-            self.checkpoint().await?;
+        if records.is_empty() {
+            file.user_ids.clear();
+            file.finish_part(FileState::Empty);
+            self.save(index).await?;
             return Ok(Started::Next);
         }
-        let file = &mut self.result.files[index];
+        // The users grew since the plan: what fits is sent now, the others after it.
+        let fits = split(&records, self.limit)
+            .first()
+            .map_or(records.len(), |f| f.user_ids.len());
+        let later: Vec<String> = records.drain(fits..).map(|(id, _)| id).collect();
+        file.rest.splice(0..0, later);
+        let body = file_body(&records);
         file.user_ids = records.into_iter().map(|(id, _)| id).collect();
         file.bytes = body.len();
         // The intent, before the side effect: a crash from here on resumes in `recover_file`.
         file.state = FileState::Sending;
-        self.checkpoint().await?;
+        self.save(index).await?;
         let started = self
             .deps
             .auth
             .start_import(self.ctx, Bytes::from(body), self.input.upsert)
             .await;
-        let file = &mut self.result.files[index];
+        let file = &mut self.files[index];
         let next = match started {
             Ok(job) => {
                 file.provider_job_id = Some(job.id);
                 file.state = FileState::Started;
+                file.starts += 1;
                 Started::Next
             }
             Err(AuthError::RateLimited { .. }) => {
@@ -155,15 +156,15 @@ impl Run<'_> {
                 Started::Next
             }
         };
-        self.checkpoint().await?;
+        self.save(index).await?;
         Ok(next)
     }
 
     /// Polls every started file once; settles the completed, fails the failed and expired.
     async fn poll_started(&mut self) -> Result<(), JobError> {
-        for index in 0..self.result.files.len() {
+        for index in 0..self.files.len() {
             self.check_stop()?;
-            let file = &self.result.files[index];
+            let file = &self.files[index];
             let (FileState::Started, Some(job_id)) = (file.state, file.provider_job_id.clone()) else {
                 continue;
             };
@@ -172,7 +173,7 @@ impl Run<'_> {
                 Err(e) if e.is_not_found() => {
                     let message = format!("the auth provider import job {job_id} is gone");
                     self.fail_file(index, FileState::Failed, "IMPORT_JOB_FAILED", &message);
-                    self.checkpoint().await?;
+                    self.save(index).await?;
                     continue;
                 }
                 Err(e) => {
@@ -191,7 +192,7 @@ impl Run<'_> {
                     };
                     let message = format!("the auth provider import job {job_id} {ended}");
                     self.fail_file(index, FileState::Failed, "IMPORT_JOB_FAILED", &message);
-                    self.checkpoint().await?;
+                    self.save(index).await?;
                 }
             }
         }
@@ -212,7 +213,7 @@ impl Run<'_> {
                 return Ok(());
             }
         };
-        let ids = self.result.files[index].user_ids.clone();
+        let ids = self.files[index].user_ids.clone();
         let known: HashSet<&str> = ids.iter().map(String::as_str).collect();
         let needs_emails = failures.iter().any(|f| {
             let id = f
@@ -244,13 +245,13 @@ impl Run<'_> {
             }
         }
         self.link(&linked).await?;
-        let result = &mut self.result;
-        result.activated += linked.len() as u64;
-        result.inserted += summary.inserted;
-        result.updated += summary.updated;
-        result.failures.extend(failed);
-        result.files[index].state = FileState::Completed;
-        self.checkpoint().await
+        let file = &mut self.files[index];
+        file.activated += linked.len() as u64;
+        file.inserted += summary.inserted;
+        file.updated += summary.updated;
+        file.failures.extend(failed);
+        file.finish_part(FileState::Completed);
+        self.save(index).await
     }
 
     /// Lower-case email → id of the users `ids` (to attribute failures that carry no id).
@@ -267,7 +268,7 @@ impl Run<'_> {
     /// has under the id this job gives them were imported by it and are linked; the others go
     /// back to `Planned` to be sent again. `Later` when the provider cannot be asked now.
     async fn recover_file(&mut self, index: usize) -> Result<Started, JobError> {
-        let ids = self.result.files[index].user_ids.clone();
+        let ids = self.files[index].user_ids.clone();
         let (present, missing) = match self.present(ids).await {
             Ok(split) => split,
             Err(e) => {
@@ -276,16 +277,15 @@ impl Run<'_> {
             }
         };
         self.link(&present).await?;
-        self.result.activated += present.len() as u64;
-        let file = &mut self.result.files[index];
-        file.state = if missing.is_empty() {
-            FileState::Completed
+        let file = &mut self.files[index];
+        file.activated += present.len() as u64;
+        if missing.is_empty() {
+            file.finish_part(FileState::Completed);
         } else {
-            FileState::Planned
-        };
-        file.user_ids = missing;
+            (file.state, file.user_ids) = (FileState::Planned, missing);
+        }
         tracing::info!(linked = present.len(), "interrupted import file recovered");
-        self.checkpoint().await?;
+        self.save(index).await?;
         Ok(Started::Next)
     }
 
@@ -330,15 +330,16 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Every user of file `index` fails with `code`; the file ends in `state`.
+    /// Every user of the part of file `index` being sent fails with `code`; the part ends in `state`.
     fn fail_file(&mut self, index: usize, state: FileState, code: &str, message: &str) {
-        let file = &mut self.result.files[index];
-        file.state = state;
-        let failures = file
+        let file = &mut self.files[index];
+        let failures: Vec<UserFailure> = file
             .user_ids
             .iter()
-            .map(|id| UserFailure::new(id.clone(), code, message));
-        self.result.failures.extend(failures.collect::<Vec<_>>());
+            .map(|id| UserFailure::new(id.clone(), code, message))
+            .collect();
+        file.failures.extend(failures);
+        file.finish_part(state);
     }
 }
 

@@ -2,22 +2,29 @@
 //! the provider's bulk import, then links each store user to its auth user (`authUserId`).
 //!
 //! A run plans the import files (users read in pages, records packed by serialized bytes under
-//! [`MAX_IMPORT_FILE_BYTES`]), starts at most two provider jobs at a time, polls them every
-//! `AUTH0_JOB_POLLING_INTERVAL` (an interval or a cron expression) and settles each completed file. Everything it knows is in the
-//! job's `result`, checkpointed after every step, so another replica resumes where it stopped.
+//! [`MAX_IMPORT_FILE_BYTES`]) and saves the plan at once: one document per file in the jobs
+//! collection (`files`), then the job's small `result` names the plan. It then starts at most
+//! two provider jobs at a time, polls them every `AUTH0_JOB_POLLING_INTERVAL` (an interval or a
+//! cron expression) and settles each completed file. Each step writes the file it changed; the
+//! job document (counters, settled files) is written when they change, at most once a second
+//! or before a longer wait. Another replica resumes from the file documents where the run stopped.
 
 mod bulk_import;
+pub mod files;
 mod plan;
 pub mod records;
+pub mod report;
 pub mod state;
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-pub use state::{ActivationInput, ActivationReport, ActivationResult, FileState, UserFailure};
+pub use report::{read_report, ActivationReport, ActivationSummary};
+pub use state::{ActivationInput, FileState, ImportFile, JobSummary, UserFailure};
 
 use crate::auth::AuthProvider;
 use crate::clock::SystemClock;
@@ -26,6 +33,8 @@ use crate::context::CallContext;
 use crate::jobs::runner::Outcome;
 use crate::jobs::{Job, JobError, JobHandler, JobStatus, Lease, Progress};
 use crate::store::Collection;
+use files::FileDocs;
+use state::{Phase, Stored};
 
 /// The job kind.
 pub const KIND: &str = "bulk-activation";
@@ -41,10 +50,15 @@ const MAX_ACTIVE_IMPORTS: usize = 2;
 
 /// The longest wait before the first poll of a file just started: a small import is done in
 /// seconds, and the polling interval (2 minutes by default) would keep it waiting.
-const FIRST_POLL: std::time::Duration = std::time::Duration::from_secs(2);
+const FIRST_POLL: Duration = Duration::from_secs(2);
 
 /// Store page size (reads and bulk patches).
 const PAGE_SIZE: usize = 200;
+
+/// The shortest time between two writes of the job document while files are being worked (it
+/// holds the input, which a store rewrites whole): its counters lag about that much at most,
+/// and are written before any longer wait for the provider.
+const SUMMARY_EVERY: Duration = Duration::from_secs(1);
 
 /// The handler of this kind: it reads and links users in `users`, imports them into `auth`, and
 /// polls the provider's import jobs as `poll` says (`AUTH0_JOB_POLLING_INTERVAL`).
@@ -80,22 +94,32 @@ impl JobHandler for ActivationHandler {
             tracing::warn!(job.id = %job.id, "bulk-activation job with an unreadable input");
             return Ok((JobStatus::Failed, job.result, job.progress));
         };
-        let result = serde_json::from_value(job.result).unwrap_or_default();
-        let mut run = Run::new(self, ctx, lease, stop, input, result);
+        let docs = FileDocs::new(lease.collection().clone(), &job.id, lease.owner());
+        let mut run = Run::new(self, ctx, lease, stop, input, docs);
+        run.resume(Stored::of(job.result)).await?;
         run.plan().await?;
         run.import().await?;
+        if let Some(plan) = &run.summary.plan_id {
+            if let Err(e) = run.docs.delete_others(ctx, plan).await {
+                tracing::warn!(job.id = %job.id, error.message = %e, "file documents of an abandoned plan left");
+            }
+        }
         Ok(run.outcome())
     }
 }
 
-/// One run of one job: its dependencies and the state it checkpoints.
+/// One run of one job: its dependencies, its files and the summary it last wrote.
 pub(crate) struct Run<'a> {
     deps: &'a ActivationHandler,
     ctx: &'a CallContext,
     lease: &'a Lease,
     stop: &'a CancellationToken,
     input: ActivationInput,
-    result: ActivationResult,
+    /// The job's `result` as last written, and when.
+    summary: JobSummary,
+    reported: Option<Instant>,
+    files: Vec<ImportFile>,
+    docs: FileDocs,
     limit: usize,
 }
 
@@ -106,7 +130,7 @@ impl<'a> Run<'a> {
         lease: &'a Lease,
         stop: &'a CancellationToken,
         input: ActivationInput,
-        result: ActivationResult,
+        docs: FileDocs,
     ) -> Self {
         Self {
             deps,
@@ -114,22 +138,47 @@ impl<'a> Run<'a> {
             lease,
             stop,
             input,
-            result,
+            summary: JobSummary::default(),
+            reported: None,
+            files: Vec::new(),
+            docs,
             limit: MAX_IMPORT_FILE_BYTES,
         }
     }
 
-    fn progress(&self) -> Progress {
+    fn progress(&self, summary: &JobSummary) -> Progress {
         Progress {
-            processed: self.result.activated + self.result.failures.len() as u64,
+            processed: summary.activated + summary.failed,
             total: self.input.user_ids.len() as u64,
         }
     }
 
-    /// Saves the result and progress (and renews the lease).
-    async fn checkpoint(&self) -> Result<(), JobError> {
-        let result = serde_json::to_value(&self.result).unwrap_or(Value::Null);
-        self.lease.checkpoint(self.ctx, &result, self.progress()).await
+    /// Saves file `index` (the fields that changed), then the job's summary if it is due.
+    async fn save(&mut self, index: usize) -> Result<(), JobError> {
+        self.docs.save(self.ctx, index, &self.files[index]).await?;
+        self.report(false).await
+    }
+
+    /// Writes the job's summary if what it shows changed (a file settled, counters moved) and,
+    /// unless `now`, [`SUMMARY_EVERY`] has passed since it was last written.
+    async fn report(&mut self, now: bool) -> Result<(), JobError> {
+        let summary = self.summary.of(&self.files);
+        let due = now || self.reported.is_none_or(|at| at.elapsed() >= SUMMARY_EVERY);
+        if due && summary.differs_from(&self.summary) {
+            self.checkpoint(summary).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes `summary` as the job's result, with the progress it gives (and renews the lease).
+    async fn checkpoint(&mut self, summary: JobSummary) -> Result<(), JobError> {
+        let result = serde_json::to_value(&summary).unwrap_or(Value::Null);
+        self.lease
+            .checkpoint(self.ctx, &result, self.progress(&summary))
+            .await?;
+        self.summary = summary;
+        self.reported = Some(Instant::now());
+        Ok(())
     }
 
     /// `ShuttingDown` once `stop` is cancelled.
@@ -140,14 +189,19 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
-    /// Waits until the next poll (one interval, or the cron expression's next occurrence; at
-    /// most [`FIRST_POLL`] right after a file was started), or stops.
-    async fn pause(&self, just_started: bool) -> Result<(), JobError> {
+    /// The wait until the next poll: one interval, or the cron expression's next occurrence; at
+    /// most [`FIRST_POLL`] right after a file was started.
+    fn next_poll(&self, just_started: bool) -> Duration {
         let scheduled = self.deps.poll.next_delay(&SystemClock);
-        let delay = match just_started {
+        match just_started {
             true => scheduled.min(FIRST_POLL),
             false => scheduled,
-        };
+        }
+    }
+
+    /// Waits `delay` (the job's summary written first when it lags and the wait is long), or stops.
+    async fn pause(&mut self, delay: Duration) -> Result<(), JobError> {
+        self.report(delay >= SUMMARY_EVERY).await?;
         tokio::select! {
             () = self.stop.cancelled() => Err(JobError::ShuttingDown),
             () = tokio::time::sleep(delay) => Ok(()),
@@ -156,18 +210,20 @@ impl<'a> Run<'a> {
 
     /// Completed, unless the provider refused files and started none.
     fn outcome(self) -> Outcome {
-        let files = &self.result.files;
-        let started =
-            |s: FileState| matches!(s, FileState::Started | FileState::Completed | FileState::Failed);
+        let files = &self.files;
         let refused =
-            files.iter().any(|f| f.state == FileState::Rejected) && !files.iter().any(|f| started(f.state));
+            files.iter().any(|f| f.state == FileState::Rejected) && files.iter().all(|f| f.starts == 0);
         let status = if refused {
             JobStatus::Failed
         } else {
             JobStatus::Completed
         };
-        let progress = self.progress();
-        let result = serde_json::to_value(&self.result).unwrap_or(Value::Null);
+        let summary = JobSummary {
+            phase: Phase::Done,
+            ..self.summary.of(files)
+        };
+        let progress = self.progress(&summary);
+        let result = serde_json::to_value(&summary).unwrap_or(Value::Null);
         (status, result, progress)
     }
 }

@@ -1,16 +1,16 @@
 //! The planning step of a run: the requested users are read from the store in pages, checked,
-//! and packed into import files by serialized bytes; the plan is checkpointed every few pages
-//! (the whole plan is written each time: one write per page would be quadratic in the users).
+//! and packed into import files by serialized bytes, in memory; then the plan is saved at once
+//! (one document per file, then the job's summary names it). A run stopped before that plans
+//! again; a resumed run reads the saved plan back, or converts the one an earlier version saved
+//! in the job document.
 
 use std::collections::HashMap;
 
 use serde_json::{json, Value};
 
-use super::records::{import_record, place};
+use super::records::{import_record, place, place_failure};
+use super::state::{FileState, ImportFile, JobSummary, Phase, Stored};
 use super::{Run, PAGE_SIZE};
-
-/// Pages read between two checkpoints of the plan.
-const PAGES_PER_CHECKPOINT: usize = 10;
 use crate::context::CallContext;
 use crate::jobs::JobError;
 use crate::store::StoreError;
@@ -58,27 +58,65 @@ pub(super) async fn read_users(
 }
 
 impl Run<'_> {
-    /// Plans the files of every input id not yet planned (a resume continues the last file).
+    /// Picks up what an earlier run saved: the files of its saved plan, or the plan an earlier
+    /// version kept in the job document once it was complete (saved again as file documents).
+    pub(super) async fn resume(&mut self, stored: Stored) -> Result<(), JobError> {
+        match stored {
+            Stored::Current(summary) => {
+                if let Some(plan) = &summary.plan_id {
+                    self.files = self.docs.resume(self.ctx, plan, summary.file_count).await?;
+                    self.summary = summary;
+                }
+            }
+            Stored::Legacy(legacy) if legacy.planned >= self.input.user_ids.len() => {
+                tracing::info!(
+                    files = legacy.files.len(),
+                    "bulk-activation plan of an earlier version saved as file documents"
+                );
+                self.save_plan(legacy.into_files()).await?;
+            }
+            // An earlier version's plan not finished yet: nothing was sent, it is planned again.
+            Stored::Legacy(_) => {}
+        }
+        Ok(())
+    }
+
+    /// Plans the files of every input id, unless a plan is saved already.
     pub(super) async fn plan(&mut self) -> Result<(), JobError> {
-        let mut pages = 0;
-        while self.result.planned < self.input.user_ids.len() {
+        if self.summary.plan_id.is_some() {
+            return Ok(());
+        }
+        let mut files: Vec<ImportFile> = Vec::new();
+        for ids in self.input.user_ids.chunks(PAGE_SIZE) {
             self.check_stop()?;
-            let start = self.result.planned;
-            let end = (start + PAGE_SIZE).min(self.input.user_ids.len());
-            let ids = &self.input.user_ids[start..end];
             let docs = read_users(self.deps.users.as_ref(), self.ctx, ids).await?;
             for id in ids {
                 match import_record(id, docs.get(id), self.limit) {
-                    Ok(record) => place(&mut self.result.files, id.clone(), record.len(), self.limit),
-                    Err(failure) => self.result.failures.push(failure),
+                    Ok(record) => place(&mut files, id.clone(), record.len(), self.limit),
+                    Err(failure) => place_failure(&mut files, failure),
                 }
             }
-            self.result.planned = end;
-            pages += 1;
-            if pages % PAGES_PER_CHECKPOINT == 0 || end == self.input.user_ids.len() {
-                self.checkpoint().await?;
-            }
         }
-        Ok(())
+        for file in files.iter_mut().filter(|f| f.user_ids.is_empty()) {
+            file.state = FileState::Empty;
+        }
+        self.save_plan(files).await
+    }
+
+    /// Inserts one document per file of a new plan, then names the plan in the job's summary:
+    /// from then on a resume reads these documents (those of a plan not named are ignored).
+    async fn save_plan(&mut self, files: Vec<ImportFile>) -> Result<(), JobError> {
+        let plan_id = uuid::Uuid::new_v4().to_string();
+        self.check_stop()?;
+        self.docs.insert_plan(self.ctx, &plan_id, &files).await?;
+        self.files = files;
+        let named = JobSummary {
+            phase: Phase::Import,
+            plan_id: Some(plan_id),
+            planned: self.input.user_ids.len(),
+            ..JobSummary::default()
+        };
+        let summary = named.of(&self.files);
+        self.checkpoint(summary).await
     }
 }

@@ -82,10 +82,18 @@ pub fn import_record(id: &str, doc: Option<&Value>, limit: usize) -> Result<Vec<
     Ok(bytes)
 }
 
+/// Failures the plan puts in one file: past them it opens another file, so that a file
+/// document stays bounded (users not found, say, fill no file by bytes).
+pub const MAX_PLAN_FAILURES_PER_FILE: usize = 1_000;
+
 /// Adds a record of `len` bytes (user `id`) to the last file of `files` if the file stays
 /// under `limit` bytes serialized (`[` + records joined by `,` + `]`), else to a new file.
 pub fn place(files: &mut Vec<ImportFile>, id: String, len: usize, limit: usize) {
     match files.last_mut() {
+        Some(last) if last.user_ids.is_empty() => {
+            last.user_ids.push(id);
+            last.bytes = 2 + len;
+        }
         Some(last) if last.bytes + 1 + len < limit => {
             last.user_ids.push(id);
             last.bytes += 1 + len;
@@ -93,6 +101,19 @@ pub fn place(files: &mut Vec<ImportFile>, id: String, len: usize, limit: usize) 
         _ => files.push(ImportFile {
             user_ids: vec![id],
             bytes: 2 + len,
+            ..ImportFile::default()
+        }),
+    }
+}
+
+/// Adds a user that cannot be imported to the last file of `files` (the one its users are read
+/// into), or to a new file once the last holds [`MAX_PLAN_FAILURES_PER_FILE`].
+pub fn place_failure(files: &mut Vec<ImportFile>, failure: UserFailure) {
+    match files.last_mut() {
+        Some(last) if last.failures.len() < MAX_PLAN_FAILURES_PER_FILE => last.failures.push(failure),
+        _ => files.push(ImportFile {
+            bytes: 2,
+            failures: vec![failure],
             ..ImportFile::default()
         }),
     }

@@ -1,12 +1,16 @@
 //! Unit tests: import records, packing by serialized bytes, attribution of provider failures,
-//! and the report of a job.
+//! the report of a job, and what the file documents and the job summary are written with.
 
 use std::collections::{HashMap, HashSet};
 
 use serde_json::{json, Value};
 
-use super::records::{attribute, file_body, import_record, split};
-use super::state::{ActivationReport, ActivationResult, UserFailure};
+use super::files::{changed, fields};
+use super::records::{
+    attribute, file_body, import_record, place, place_failure, split, MAX_PLAN_FAILURES_PER_FILE,
+};
+use super::report::ActivationReport;
+use super::state::{FileState, ImportFile, JobSummary, LegacyResult, Stored, UserFailure};
 use super::MAX_IMPORT_FILE_BYTES;
 use crate::auth::{ImportErrorDetail, ImportFailure};
 use crate::jobs::{Job, JobStatus, Progress};
@@ -192,7 +196,7 @@ fn job(result: Value, status: JobStatus) -> Job {
         kind: super::KIND.into(),
         status,
         job_created_at: "2024-01-01T00:00:00.000Z".into(),
-        input: json!({"userIds": ["a", "b"], "upsert": true}),
+        input: Value::Null,
         result,
         progress: Progress {
             processed: 2,
@@ -205,7 +209,7 @@ fn job(result: Value, status: JobStatus) -> Job {
 
 #[test]
 fn the_report_of_a_new_job_has_zero_counters_and_the_total() {
-    let report = ActivationReport::of(job(json!({}), JobStatus::Pending));
+    let report = ActivationReport::assemble(job(json!({}), JobStatus::Pending), Vec::new());
     assert_eq!(report.status, "pending");
     assert_eq!(report.summary.total, 2);
     assert_eq!(report.summary.failed + report.summary.inserted, 0);
@@ -213,14 +217,11 @@ fn the_report_of_a_new_job_has_zero_counters_and_the_total() {
 }
 
 #[test]
-fn the_report_of_a_finished_job_counts_its_failures_and_provider_summaries() {
-    let result = ActivationResult {
-        failures: vec![UserFailure::new("b", "USER_NOT_FOUND", "gone")],
-        activated: 1,
-        inserted: 1,
-        ..ActivationResult::default()
-    };
-    let report = ActivationReport::of(job(json!(result), JobStatus::Completed));
+fn the_report_of_a_finished_job_counts_the_failures_of_its_files_and_its_provider_summaries() {
+    let summary = json!({"phase": "done", "planId": "p1", "fileCount": 1, "activated": 1, "inserted": 1,
+                         "updated": 0, "failed": 1});
+    let failures = vec![UserFailure::new("b", "USER_NOT_FOUND", "gone")];
+    let report = ActivationReport::assemble(job(summary, JobStatus::Completed), failures);
     let body = serde_json::to_value(&report).unwrap_or_default();
     assert_eq!(
         body["summary"],
@@ -229,4 +230,139 @@ fn the_report_of_a_finished_job_counts_its_failures_and_provider_summaries() {
     assert_eq!(body["failures"][0]["userId"], "b");
     assert_eq!(body["progress"], json!({"processed": 2, "total": 2}));
     assert_eq!(body["jobId"], "j1");
+}
+
+#[test]
+fn the_report_of_a_job_saved_by_an_earlier_version_reads_its_failures_from_its_result() {
+    let result = LegacyResult {
+        failures: vec![UserFailure::new("b", "USER_NOT_FOUND", "gone")],
+        activated: 1,
+        inserted: 1,
+        ..LegacyResult::default()
+    };
+    let ignored = vec![UserFailure::new("x", "OTHER", "not this job's")];
+    let report = ActivationReport::assemble(job(json!(result), JobStatus::Completed), ignored);
+    let body = serde_json::to_value(&report).unwrap_or_default();
+    assert_eq!(
+        body["summary"],
+        json!({"inserted": 1, "updated": 0, "failed": 1, "total": 2})
+    );
+    assert_eq!(
+        body["failures"],
+        json!([{"userId": "b", "errors": [{"code": "USER_NOT_FOUND", "message": "gone"}]}])
+    );
+}
+
+#[test]
+fn a_file_document_is_written_with_the_fields_that_changed_only() {
+    let mut file = ImportFile {
+        user_ids: vec!["a".into(), "b".into()],
+        bytes: 120,
+        ..ImportFile::default()
+    };
+    let first = changed(&Default::default(), &fields(&file));
+    assert!(
+        first.contains_key("userIds") && first.contains_key("failed"),
+        "a new document: every field"
+    );
+    let saved = fields(&file)
+        .iter()
+        .map(|(k, v)| (k.clone(), super::files::fingerprint(v)))
+        .collect();
+    assert!(
+        changed(&saved, &fields(&file)).is_empty(),
+        "nothing changed, nothing written"
+    );
+
+    file.state = FileState::Started;
+    file.provider_job_id = Some("job_1".into());
+    file.failures.push(UserFailure::new("b", "X", "x"));
+    let set = changed(&saved, &fields(&file));
+    let mut keys: Vec<&str> = set.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["failed", "failures", "providerJobId", "state"]);
+    assert_eq!(set["failed"], 1);
+}
+
+#[test]
+fn a_part_that_ends_hands_over_to_the_users_kept_for_later() {
+    let mut file = ImportFile {
+        user_ids: vec!["a".into()],
+        rest: vec!["b".into(), "c".into()],
+        state: FileState::Started,
+        provider_job_id: Some("job_1".into()),
+        start_attempts: 2,
+        ..ImportFile::default()
+    };
+    file.finish_part(FileState::Completed);
+    assert_eq!(
+        (file.state, file.user_ids.clone()),
+        (FileState::Planned, vec!["b".into(), "c".into()])
+    );
+    assert!(file.rest.is_empty() && file.provider_job_id.is_none() && file.start_attempts == 0);
+    file.finish_part(FileState::Rejected);
+    assert_eq!(file.state, FileState::Rejected);
+}
+
+#[test]
+fn failures_fill_the_current_file_up_to_a_bound_then_a_new_one() {
+    let mut files = Vec::new();
+    place_failure(&mut files, UserFailure::new("x", "USER_NOT_FOUND", "gone"));
+    place(&mut files, "a".into(), 10, MAX_IMPORT_FILE_BYTES);
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].bytes, 12, "the first record of a file: [ + record + ]");
+    for i in 1..=MAX_PLAN_FAILURES_PER_FILE {
+        place_failure(
+            &mut files,
+            UserFailure::new(format!("x{i}"), "USER_NOT_FOUND", "gone"),
+        );
+    }
+    assert_eq!(files.len(), 2);
+    assert_eq!(files[0].failures.len(), MAX_PLAN_FAILURES_PER_FILE);
+    assert_eq!((files[1].failures.len(), files[1].user_ids.len()), (1, 0));
+}
+
+#[test]
+fn the_summary_sums_the_files_and_a_started_file_alone_is_not_worth_a_write() {
+    let file = |state, starts, activated, failures: usize| ImportFile {
+        state,
+        starts,
+        activated,
+        inserted: activated,
+        failures: (0..failures)
+            .map(|i| UserFailure::new(i.to_string(), "X", "x"))
+            .collect(),
+        ..ImportFile::default()
+    };
+    let mut files = vec![
+        file(FileState::Completed, 1, 3, 1),
+        file(FileState::Planned, 0, 0, 2),
+    ];
+    let saved = JobSummary::default().of(&files);
+    assert_eq!((saved.activated, saved.inserted, saved.failed), (3, 3, 3));
+    assert_eq!((saved.started, saved.settled, saved.file_count), (1, 1, 2));
+    files[1].state = FileState::Started;
+    files[1].starts = 1;
+    assert!(!JobSummary::default().of(&files).differs_from(&saved));
+    files[1].state = FileState::Failed;
+    assert!(JobSummary::default().of(&files).differs_from(&saved));
+}
+
+#[test]
+fn a_result_of_an_earlier_version_becomes_files_with_its_failures_and_counters_first() {
+    let legacy = json!({"planned": 2, "activated": 1, "inserted": 1,
+        "files": [{"userIds": ["a"], "bytes": 50, "state": "completed"}, {"userIds": ["b"], "bytes": 50}],
+        "failures": [{"userId": "c", "errors": [{"code": "USER_NOT_FOUND", "message": "gone"}]}]});
+    let Stored::Legacy(legacy) = Stored::of(legacy) else {
+        panic!("not read as an earlier version's result");
+    };
+    let files = legacy.into_files();
+    assert_eq!(files.len(), 3);
+    assert_eq!(
+        (files[0].state, files[0].activated, files[0].failures.len()),
+        (FileState::Empty, 1, 1)
+    );
+    assert_eq!((files[1].state, files[1].starts), (FileState::Completed, 1));
+    assert_eq!((files[2].state, files[2].starts), (FileState::Planned, 0));
+    assert_eq!(Stored::of(json!({})), Stored::Current(JobSummary::default()));
 }
