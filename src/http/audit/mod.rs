@@ -169,12 +169,12 @@ async fn read_request(parts: &request::Parts, body: Body, entry: &Audited) -> Re
     });
     let seen = match kind {
         Kind::Json => {
-            let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            // Names and targets are read as the body streams by: no value is built.
+            let wanted: Vec<&'static str> = wanted.collect();
+            let (fields, targets) = fields::of_json(&bytes, &wanted);
             Seen {
-                fields: fields::of_json(&value),
-                targets: wanted
-                    .filter_map(|name| Some((name, fields::bounded(value.get(name)?.as_str()?))))
-                    .collect(),
+                fields,
+                targets,
                 path_id: None,
             }
         }
