@@ -1,5 +1,6 @@
 //! `AppState`: what the HTTP handlers hold — the use-case services built at the composition
-//! root (`src/startup`), cheap to clone (one `Arc` per service or port).
+//! root (`src/startup`), behind one `Arc`: axum clones the state for every extractor and
+//! middleware of every request, so a clone is one reference count, not one per service.
 
 use std::sync::Arc;
 
@@ -17,9 +18,27 @@ use crate::policy::PolicyClient;
 use crate::timer::TimerClient;
 use crate::users::UserService;
 
-/// Shared state of the HTTP handlers.
+/// Shared state of the HTTP handlers: [`Services`] behind one `Arc` (fields read through `Deref`).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl AppState {
+    /// The state holding `services`.
+    pub fn new(services: Services) -> Self {
+        Self(Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+/// The services and ports of the HTTP handlers.
+pub struct Services {
     /// The validated configuration.
     pub config: Arc<Config>,
     /// The user use cases and their ports (user store, auth provider, group schemas, Rönd, timers).

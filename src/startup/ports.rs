@@ -22,7 +22,7 @@ use crate::idempotency::Idempotency;
 use crate::jobs::{JobRunner, JobStore, Jobs};
 use crate::journal::Journal;
 use crate::policy::{PolicyClient, RondClient};
-use crate::state::AppState;
+use crate::state::{AppState, Services};
 use crate::store::crud_http::CrudCollection;
 use crate::store::embedded::EmbeddedDb;
 use crate::store::{Collection, DocState};
@@ -148,7 +148,7 @@ pub fn build_state(config: Config) -> Result<AppState, StartupError> {
         registry,
         limits: config.limits,
     };
-    Ok(AppState {
+    Ok(AppState::new(Services {
         authz,
         users,
         groups: Arc::new(groups),
@@ -161,7 +161,7 @@ pub fn build_state(config: Config) -> Result<AppState, StartupError> {
         metrics: telemetry::metrics_handle(),
         shutdown: CancellationToken::new(),
         config: Arc::new(config),
-    })
+    }))
 }
 
 fn crud_stores(http: &reqwest::Client, crud: &CrudConfig, config: &Config) -> Stores {
