@@ -162,29 +162,28 @@ pub(super) fn ordered_seqs(
     Ok(seqs)
 }
 
-/// [`PAGE_SIZE`] rows in `states` from `offset` on, sorted by `order`, with their documents.
-pub(super) fn ordered_rows(
+/// Calls `visit` with every row in `states` and its document, sorted by `order`, until it
+/// returns `false`: one statement stepped row by row (no `OFFSET` pages, which would walk the
+/// index again from the start for each page).
+pub(super) fn walk_ordered(
     conn: &Connection,
     table: &Table,
     states: Option<&[State]>,
     order: &str,
-    offset: usize,
-) -> Result<Vec<(i64, Value)>, OpError> {
+    mut visit: impl FnMut(i64, Value) -> Result<bool, OpError>,
+) -> Result<(), OpError> {
     let params = state_params(states);
-    let page = i64::try_from(PAGE_SIZE).unwrap_or(i64::MAX);
-    let sql = ordered_sql(
-        table,
-        states.map(|_| params.len()),
-        order,
-        "seq, doc",
-        page,
-        offset,
-    );
-    let rows = fetch(conn, table, &sql, params)?;
-    table
-        .rows_read
-        .fetch_add(rows.len() as u64, AtomicOrdering::Relaxed);
-    Ok(rows)
+    let sql = ordered_sql(table, states.map(|_| params.len()), order, "seq, doc", -1, 0);
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params_from_iter(params))?;
+    while let Some(row) = rows.next()? {
+        let (seq, text) = (row.get::<_, i64>(0)?, row.get::<_, String>(1)?);
+        table.rows_read.fetch_add(1, AtomicOrdering::Relaxed);
+        if !visit(seq, parse_row(table, seq, &text)?)? {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// `select` of the rows in one of `states` states (`?1`, ...), sorted by `order`, `limit` of them
@@ -256,13 +255,17 @@ fn fetch(
     let mut out = Vec::new();
     for row in rows {
         let (seq, text) = row?;
-        let doc = match serde_json::from_str(&text) {
-            Ok(doc) => doc,
-            Err(e) => damaged_stub(table, seq, &text, &e)?,
-        };
-        out.push((seq, doc));
+        out.push((seq, parse_row(table, seq, &text)?));
     }
     Ok(out)
+}
+
+/// A stored document, or the stub of one that cannot be read whole (recorded as damaged).
+fn parse_row(table: &Table, seq: i64, text: &str) -> Result<Value, OpError> {
+    match serde_json::from_str(text) {
+        Ok(doc) => Ok(doc),
+        Err(e) => damaged_stub(table, seq, text, &e),
+    }
 }
 
 fn damaged_stub(table: &Table, seq: i64, text: &str, error: &serde_json::Error) -> Result<Value, OpError> {

@@ -8,7 +8,7 @@ use docquery::{SortKey, State};
 use rusqlite::Connection;
 use serde_json::Value;
 
-use super::cursor::{lookup_ids, lookup_keys, ordered_rows, ordered_seqs, Cursor, PAGE_SIZE};
+use super::cursor::{lookup_ids, lookup_keys, ordered_seqs, walk_ordered, Cursor};
 use super::plan;
 use super::schema::Table;
 use super::OpError;
@@ -176,23 +176,13 @@ impl Selection {
         }
         let wanted = limit.map_or(usize::MAX, |l| skip.saturating_add(l));
         let mut out = Vec::new();
-        let mut offset = 0;
-        loop {
-            let page = ordered_rows(conn, table, states.as_deref(), order, offset)?;
-            let read = page.len();
-            for (seq, doc) in page {
-                if self.matches(&doc)? {
-                    out.push(seq);
-                    if out.len() >= wanted {
-                        return Ok(out.into_iter().skip(skip).collect());
-                    }
-                }
+        walk_ordered(conn, table, states.as_deref(), order, |seq, doc| {
+            if self.matches(&doc)? {
+                out.push(seq);
             }
-            if read < PAGE_SIZE {
-                return Ok(out.into_iter().skip(skip).collect());
-            }
-            offset += read;
-        }
+            Ok(out.len() < wanted)
+        })?;
+        Ok(out.into_iter().skip(skip).collect())
     }
 
     /// Calls `visit` with every match of `cursor` until it returns `false`.
