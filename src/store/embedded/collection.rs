@@ -352,18 +352,8 @@ impl Collection for EmbeddedCollection {
 
     async fn index_fields(&self, fields: &[String]) -> StoreResult<()> {
         let call = self.call("POST", "/ (index fields)");
-        let (conn, table, fields) = (self.conn.clone(), self.table.clone(), fields.to_vec());
-        let indexing = self.indexing.clone();
-        let joined = tokio::task::spawn_blocking(move || {
-            // One run at a time: a second waits, then finds the work done.
-            let _one = indexing.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            super::indexes::index_fields(&conn, &table, &fields)
-        })
-        .await;
-        match joined {
-            Ok(result) => result.map_err(|e| OpError::Sqlite(e).into_error(call)),
-            Err(error) => Err(OpError::Internal(error.to_string()).into_error(call)),
-        }
+        let (conn, table, one) = (self.conn.clone(), self.table.clone(), self.indexing.clone());
+        super::indexes::run(conn, table, one, fields.to_vec(), call).await
     }
 
     async fn check(&self, _ctx: &CallContext) -> StoreResult<()> {

@@ -8,8 +8,30 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
 
-use super::lock;
 use super::schema::{backfill, Column, Table, BACKFILL_ROWS};
+use super::{lock, OpError};
+use crate::failure::CallName;
+use crate::store::StoreResult;
+
+/// [`index_fields`] in a blocking task, one run at a time per collection (`one`): a second run
+/// waits, then finds the work done.
+pub(super) async fn run(
+    conn: Arc<Mutex<Connection>>,
+    table: Arc<Table>,
+    one: Arc<Mutex<()>>,
+    fields: Vec<String>,
+    call: CallName,
+) -> StoreResult<()> {
+    let joined = tokio::task::spawn_blocking(move || {
+        let _one = one.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        index_fields(&conn, &table, &fields)
+    })
+    .await;
+    match joined {
+        Ok(result) => result.map_err(|e| OpError::Sqlite(e).into_error(call)),
+        Err(error) => Err(OpError::Internal(error.to_string()).into_error(call)),
+    }
+}
 
 /// The most fields indexed for the group schemas (each costs every write one key and one index
 /// entry); the first ones in name order are kept above it.
