@@ -23,6 +23,7 @@ mod jobs_core;
 mod local_auth;
 mod openapi_document;
 mod operations;
+mod operations_health;
 mod protection;
 mod rond_timer_adapters;
 mod session;
