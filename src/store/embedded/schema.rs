@@ -194,6 +194,8 @@ pub(super) fn prepare(
             .and_then(unsanitise)
             .filter(|field| !configured.contains(field));
         if let Some(field) = added_later {
+            // Kept as a plain index column (for the declared fields): never as a unique one.
+            tx.execute_batch(&format!("DROP INDEX IF EXISTS \"{t}__u_{stale}\""))?;
             let column = Column::of(&field, false, false);
             let ready = index_exists(&tx, &column.index_name(t))?;
             extra.push(Column { ready, ..column });
