@@ -242,3 +242,26 @@ async fn index_columns_follow_the_declared_fields_and_survive_a_reopening() {
     assert_eq!(found.len(), 8);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn a_unique_field_no_longer_configured_accepts_duplicates() {
+    let db = EmbeddedDb::in_memory().unwrap();
+    let before = db
+        .open_collection(
+            "/users",
+            &["email", "username"],
+            &[],
+            DocState::Public,
+            "miauserid",
+        )
+        .unwrap();
+    before.insert(&ctx(), &json!({"username": "ann"})).await.unwrap();
+    let after = db
+        .open_collection("/users", &["email"], &[], DocState::Public, "miauserid")
+        .unwrap();
+
+    after.insert(&ctx(), &json!({"username": "ann"})).await.unwrap();
+
+    let twins = query(Some(json!({"username": "ann"})), None, 0, 10);
+    assert_eq!(after.find(&ctx(), &twins).await.unwrap().len(), 2);
+}
