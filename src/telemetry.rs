@@ -16,6 +16,8 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{EnvFilter, Layer};
 
 /// Field names whose values are always replaced by `[REDACTED]` (lower-cased comparison).
+/// `devResetToken` is deliberately not one: the local provider logs a reset token under it only
+/// when no `PASSWORD_RESET_WEBHOOK_URL` is set (development), for the developer to redeem.
 const REDACTED_FIELDS: &[&str] = &[
     "password",
     "newpassword",
