@@ -203,3 +203,17 @@ async fn the_data_dir_and_the_sqlite_files_are_private_to_the_owner() {
     app.shutdown.cancel();
     let _ = std::fs::remove_dir_all(root);
 }
+
+#[tokio::test]
+async fn a_second_delete_of_a_user_answers_404() {
+    let app = TestApp::embedded(&temp_data_dir()).start().await;
+    let cy = json!({"userGroup": "customer", "name": "Cy", "email": "cy@example.com", "password": "Kettle-Lamp-42!"});
+    let id = app.post_json("/users/", &cy).await.text_field("_id").await;
+    assert_eq!(app.delete(&format!("/users/{id}")).await.status(), 204);
+    let again = app.delete(&format!("/users/{id}")).await;
+    assert_eq!(again.status(), 404, "not idempotent: the user is gone");
+    assert_eq!(
+        again.text_field("message").await,
+        format!("user \"{id}\" not found")
+    );
+}
