@@ -16,6 +16,8 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{EnvFilter, Layer};
 
 /// Field names whose values are always replaced by `[REDACTED]` (lower-cased comparison).
+/// `devResetToken` is deliberately not one: the local provider logs a reset token under it only
+/// when no `PASSWORD_RESET_WEBHOOK_URL` is set (development), for the developer to redeem.
 const REDACTED_FIELDS: &[&str] = &[
     "password",
     "newpassword",
@@ -63,10 +65,72 @@ pub fn metrics_handle() -> PrometheusHandle {
                 .unwrap_or_else(|_| PrometheusBuilder::new().build_recorder());
             let handle = recorder.handle();
             // Fails only if another recorder was installed first; metrics then go there.
-            let _ = metrics::set_global_recorder(recorder);
+            if metrics::set_global_recorder(recorder).is_ok() {
+                register_metrics();
+            }
             handle
         })
         .clone()
+}
+
+/// Counters without labels: listed at zero from startup (a labelled series appears at its first
+/// event, since its label values are not known before).
+const UNLABELLED_COUNTERS: [(&str, &str); 4] = [
+    (
+        "ums_saga_left_open_total",
+        "operations whose intent was left open (a step's outcome unknown)",
+    ),
+    (
+        "ums_saga_recovered_total",
+        "intents left open and finished by the recovery worker",
+    ),
+    (
+        "ums_saga_recovery_failures_total",
+        "recovery attempts of an open intent that failed",
+    ),
+    (
+        "ums_audit_append_failures_total",
+        "audit records that could not be appended",
+    ),
+];
+
+/// Describes the metrics the README lists and registers the unlabelled counters at zero, so
+/// `GET /-/metrics` lists them before their first event. `increment(0)` registers without
+/// changing a value (the recorder is process-wide).
+fn register_metrics() {
+    use metrics::{counter, describe_counter, describe_histogram, Unit};
+    describe_counter!(
+        "ums_http_requests_total",
+        "HTTP requests answered, by method, route and status"
+    );
+    describe_histogram!(
+        "ums_http_request_duration_seconds",
+        Unit::Seconds,
+        "HTTP request durations, by method, route and status"
+    );
+    describe_counter!(
+        "ums_downstream_requests_total",
+        "calls to downstream services, by service, method, route and status"
+    );
+    describe_histogram!(
+        "ums_downstream_request_duration_seconds",
+        Unit::Seconds,
+        "downstream call durations, by service, method, route and status"
+    );
+    describe_counter!(
+        "ums_saga_compensations_total",
+        "saga steps undone after a later step failed, by operation and step"
+    );
+    describe_counter!(
+        "ums_saga_compensation_failures_total",
+        "saga compensations that failed, by operation and step"
+    );
+    describe_counter!("ums_reconcile_found_total", "reconciler findings, by kind");
+    describe_counter!("ums_reconcile_repaired_total", "reconciler repairs, by kind");
+    for (name, help) in UNLABELLED_COUNTERS {
+        describe_counter!(name, help);
+        counter!(name).increment(0);
+    }
 }
 
 /// Mia level numbers (pino): trace 10, debug 20, info 30, warn 40, error 50.

@@ -283,7 +283,15 @@ impl TryFrom<RawConfig> for Config {
             downstream_timeout,
         )?;
         let authz = authz::authz_config(&raw, matches!(store, StoreConfig::Embedded { .. }))?;
-        let warnings = warnings(&raw);
+        let mut warnings = warnings(&raw);
+        if matches!(
+            auth,
+            AuthConfig::Local {
+                reset_webhook_url: None
+            }
+        ) {
+            warnings.push(DEV_RESET_TOKENS_WARNING.to_owned());
+        }
         Ok(Self {
             http_port: number(&raw.http_port, "HTTP_PORT", 3000u16)?,
             http_host: parse::ip_address(&raw.http_host)?,
@@ -329,6 +337,10 @@ fn protection_for(raw: &RawConfig, auth: &AuthConfig) -> Result<ProtectionConfig
     }
     Ok(protection)
 }
+
+/// The startup warning of the local provider without a reset webhook.
+pub const DEV_RESET_TOKENS_WARNING: &str =
+    "no PASSWORD_RESET_WEBHOOK_URL: reset tokens are logged, for development only";
 
 /// The Mia service's variables this one replaces: set without their replacement, each gives one
 /// startup warning saying what to set instead.

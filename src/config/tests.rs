@@ -43,6 +43,9 @@ fn no_crud_or_auth_variable_selects_embedded_mode_with_local_auth() {
         }
     );
     assert_eq!(config.http_port, 3000);
+    assert_eq!(config.warnings, [super::DEV_RESET_TOKENS_WARNING]);
+    let hooked = Config::from_pairs([("PASSWORD_RESET_WEBHOOK_URL", "http://hook/reset")]).unwrap();
+    assert!(hooked.warnings.is_empty());
 }
 
 #[test]

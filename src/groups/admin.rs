@@ -136,6 +136,8 @@ fn check_self_editable(fields: Option<&Value>) -> Result<(), GroupError> {
 pub struct GroupAdmin {
     /// The group-config collection.
     pub groups: Arc<dyn Collection>,
+    /// The users collection: a group that still has users is not deleted.
+    pub users: Arc<dyn Collection>,
     /// The compiled groups, reloaded after each change.
     pub registry: Arc<GroupRegistry>,
     /// The input limits (`LIMIT_*`).
@@ -244,8 +246,27 @@ impl GroupAdmin {
         Ok(written)
     }
 
-    /// Deletes a group document; 404 when unknown.
+    /// Deletes a group document; 404 when unknown, `Conflict` naming how many users (in any
+    /// state) still have its `userGroup`: they could no longer be validated, so never patched.
     pub async fn delete_group(&self, ctx: &CallContext, id: &str) -> Result<(), GroupError> {
+        let group = self
+            .groups
+            .get(ctx, id, &Filter::any_state())
+            .await?
+            .ok_or_else(|| GroupError::NotFound(format!("group \"{id}\" not found")))?;
+        if let Some(name) = group.get("userGroup").and_then(Value::as_str) {
+            let members = Filter {
+                q: Some(json!({ "userGroup": name })),
+                ..Filter::any_state()
+            };
+            let count = self.users.count(ctx, &members, false).await?;
+            if count > 0 {
+                return Err(GroupError::Conflict(format!(
+                    "group \"{name}\" still has {count} user{} (in any state): move them to another group or delete them first",
+                    if count == 1 { "" } else { "s" }
+                )));
+            }
+        }
         if !self.groups.delete(ctx, id, &Filter::any_state()).await? {
             return Err(GroupError::NotFound(format!("group \"{id}\" not found")));
         }

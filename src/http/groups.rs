@@ -133,13 +133,16 @@ async fn patch_group(
     Ok(ApiJson(state.groups.update_group(&ctx, &id, &update).await?))
 }
 
-/// Deletes a group (its users keep their `userGroup`, which no longer validates).
+/// Deletes a group that no user has (in any state): with users, 409 saying how many, and
+/// nothing deleted.
 #[utoipa::path(delete, path = "/groups/{id}", tag = "groups",
     params(("id" = String, Path, description = "The group document's `_id`")),
     responses(
         (status = 204, description = "Deleted"),
         (status = 400, description = "Malformed `acl_rows` header", body = ErrorBody),
         (status = 404, description = "Unknown group", body = ErrorBody),
+        (status = 409, description = "Users (in any state) still have this `userGroup`: the message \
+            says how many; nothing is deleted", body = ErrorBody),
         DownstreamFailures))]
 async fn delete_group(
     State(state): State<AppState>,

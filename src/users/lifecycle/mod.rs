@@ -3,8 +3,9 @@
 //! (`POST /users/:id/expire`), each keeping the auth provider, Rönd and the Timer Service in step
 //! with the user store (SPEC §5).
 //!
-//! Every operation is idempotent and ordered so that the store document goes last: when a step
-//! fails its error is returned and a retry of the same request completes the job.
+//! Every operation is ordered so that the store document goes last: when a step fails its error
+//! is returned and a retry of the same request completes the job (a delete that completed leaves
+//! no user, so a second `DELETE /users/:id` is a 404, as the CRUD Service answers).
 
 mod bulk_state;
 mod delete_many;

@@ -2,6 +2,7 @@
 //! rotation and reuse detection, password reset and its webhook, bulk import), its two routes, and
 //! `POST /refreshtoken` of the embedded mode over HTTP.
 
+mod dev_reset;
 mod import;
 mod lockout;
 mod refresh_route;
