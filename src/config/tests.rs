@@ -36,13 +36,10 @@ fn no_crud_or_auth_variable_selects_embedded_mode_with_local_auth() {
             groups_dir: "./config/groups".into()
         }
     );
-    assert_eq!(
-        config.auth,
-        AuthConfig::Local {
-            reset_webhook_url: None
-        }
-    );
-    assert_eq!(config.http_port, 3000);
+    let local = AuthConfig::Local {
+        reset_webhook_url: None,
+    };
+    assert_eq!((&config.auth, config.http_port), (&local, 3000));
     assert_eq!(config.warnings, [super::DEV_RESET_TOKENS_WARNING]);
     let hooked = Config::from_pairs([("PASSWORD_RESET_WEBHOOK_URL", "http://hook/reset")]).unwrap();
     assert!(hooked.warnings.is_empty());
