@@ -44,12 +44,15 @@ async fn at_the_providers_own_rate_every_user_is_delivered_without_429s_and_prog
     assert_eq!(completed_ids(&finished.report), ids);
     assert_eq!(delivered(app.auth_fake()), ids);
     assert!(max_in_one_second(app.auth_fake()) <= 10);
+    let rate_limited = app.auth_fake().rate_limited_count();
+    assert!(rate_limited <= 1, "{rate_limited}");
+    // The one 429 tolerated above (the pacer's second and the fake's window may not line up)
+    // costs its `Retry-After` (1 s): it is part of the bound.
+    let waited = rate_limited as f64;
     assert!(
-        app.auth_fake().rate_limited_count() <= 1,
-        "{}",
-        app.auth_fake().rate_limited_count()
+        span <= Duration::from_secs_f64(1.15 * 30.0 / 10.0 + waited),
+        "{span:?}"
     );
-    assert!(span <= Duration::from_secs_f64(1.15 * 30.0 / 10.0), "{span:?}");
     assert!(finished.saw_partial_progress, "never saw 0 < processed < total");
 }
 
