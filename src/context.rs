@@ -44,6 +44,16 @@ impl CallContext {
         }
     }
 
+    /// The context of a check that must see every document whatever the caller may read (e.g.
+    /// "does this group still have users?"): no ACL header at all. Its answer is a count or a
+    /// yes/no, never documents, so nothing the caller may not read is disclosed.
+    pub fn unrestricted(&self) -> Self {
+        Self {
+            acl: Acl::default(),
+            ..self.clone()
+        }
+    }
+
     /// A context for work that no request started (jobs, health checks): only a request id.
     pub fn background(request_id: impl Into<String>) -> Self {
         let request_id = request_id.into();

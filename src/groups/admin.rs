@@ -259,7 +259,8 @@ impl GroupAdmin {
                 q: Some(json!({ "userGroup": name })),
                 ..Filter::any_state()
             };
-            let count = self.users.count(ctx, &members, false).await?;
+            // Counted over every user: `acl_rows` must not hide the users a delete would strand.
+            let count = self.users.count(&ctx.unrestricted(), &members, false).await?;
             if count > 0 {
                 return Err(GroupError::Conflict(format!(
                     "group \"{name}\" still has {count} user{} (in any state): move them to another group or delete them first",

@@ -169,6 +169,14 @@ async fn a_group_with_users_is_not_deleted(app: &TestApp, id: &str, group: &str,
     let moved = app.post_json(&format!("/users/{}/state", users[1]), &trash).await;
     assert_eq!(moved.status(), 204, "{}", moved.text().await.unwrap());
 
+    // `acl_rows` that hides every user (and no group) from the caller does not hide them from
+    // the check.
+    let hidden = [("acl_rows", r#"{"crudSchema":{"$exists":true}}"#)];
+    let response = app.delete_with(&format!("/groups/{id}"), &hidden).await;
+    assert_eq!(response.status(), 409);
+    let message = response.text_field("message").await;
+    assert!(message.contains("still has 2 users"), "{message}");
+
     let response = app.delete(&format!("/groups/{id}")).await;
     assert_eq!(response.status(), 409);
     let message = response.text_field("message").await;

@@ -168,7 +168,12 @@ impl TestApp {
     }
 
     pub async fn delete(&self, path: &str) -> reqwest::Response {
-        send(self.client.delete(self.url(path)), &[]).await
+        self.delete_with(path, &[]).await
+    }
+
+    /// `DELETE {path}` with extra headers.
+    pub async fn delete_with(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+        send(self.client.delete(self.url(path)), headers).await
     }
 
     /// `PATCH {path}` with a multipart `form`.
