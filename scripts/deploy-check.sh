@@ -13,7 +13,7 @@
 #   5. hadolint on the Dockerfile (any finding fails).
 # Exits non-zero when any of them fails. The tools are pinned and installed, when missing or of
 # another version, in a virtualenv under ~/.cache (DEPLOY_CHECK_VENV to put it elsewhere). Takes
-# ~25 s once installed (the install: ~50 s).
+# ~30 s once installed (the install: 1 to 1.5 min, once).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
