@@ -306,7 +306,9 @@ impl Visit for JsonVisitor<'_> {
     }
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
         let text = format!("{value:?}");
-        let json = text.strip_prefix(JSON_MARKER).and_then(|j| serde_json::from_str(j).ok());
+        let json = text
+            .strip_prefix(JSON_MARKER)
+            .and_then(|j| serde_json::from_str(j).ok());
         self.put(field, json.unwrap_or(Value::String(text)));
     }
 }

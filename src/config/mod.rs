@@ -20,11 +20,11 @@ use reqwest::header::HeaderName;
 pub use authz::{AuthzConfig, AuthzMode, MIN_CLIENT_SECRET_CHARS};
 pub use consistency::{ConsistencyConfig, ReconcileMode};
 pub use limits::{describe as describe_limit, InputLimits};
+pub use mode::{CRUD_MODE_VARIABLES, DEFAULT_GROUPS_DIR};
 use parse::number;
 pub use protection::{LoginLockout, PasswordPolicy, ProtectionConfig};
 pub use raw::RawConfig;
 pub use schedule::{CronSchedule, PollSchedule};
-pub use mode::{CRUD_MODE_VARIABLES, DEFAULT_GROUPS_DIR};
 use sections::{auth_config, bulk_config, header_names, rond_config, timer_config, user_policy};
 
 /// A variable with a bad or missing value; the message names it and says what is expected.

@@ -215,9 +215,13 @@ pub(super) fn listen_address(value: &Option<String>) -> Result<std::net::IpAddr,
     if let Ok(ip) = v.parse() {
         return Ok(ip);
     }
-    let expected = "expected an IP address or a host name, e.g. 0.0.0.0, 127.0.0.1 or localhost (the port is HTTP_PORT)";
+    let expected =
+        "expected an IP address or a host name, e.g. 0.0.0.0, 127.0.0.1 or localhost (the port is HTTP_PORT)";
     if v.contains([':', '/', ' ', '[']) {
-        return Err(invalid("HTTP_HOST", format!("\"{v}\" is not allowed: {expected}")));
+        return Err(invalid(
+            "HTTP_HOST",
+            format!("\"{v}\" is not allowed: {expected}"),
+        ));
     }
     let addresses: Vec<std::net::SocketAddr> = (v, 0)
         .to_socket_addrs()

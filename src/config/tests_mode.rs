@@ -55,7 +55,8 @@ fn every_crud_mode_variable_alone_never_falls_back_to_embedded_mode() {
     let (missing, trigger) = missing_and_trigger(config(&[("JOBS_CRUD_ENDPOINT", "/jobs")]));
     assert_eq!(missing.len(), 3);
     assert_eq!(trigger, "JOBS_CRUD_ENDPOINT");
-    let (_, trigger) = missing_and_trigger(config(&[("AUTH_CONNECTION", "Username-Password-Authentication")]));
+    let (_, trigger) =
+        missing_and_trigger(config(&[("AUTH_CONNECTION", "Username-Password-Authentication")]));
     assert_eq!(trigger, "AUTH_CONNECTION");
 }
 
@@ -68,7 +69,10 @@ fn a_blank_required_variable_is_refused_as_empty() {
             text.starts_with("USERS_CRUD_ENDPOINT: is empty: expected the path of the users collection"),
             "{text}"
         );
-        assert!(text.contains("CRUD mode is selected because USERS_CRUD_ENDPOINT is set"), "{text}");
+        assert!(
+            text.contains("CRUD mode is selected because USERS_CRUD_ENDPOINT is set"),
+            "{text}"
+        );
     }
     let mut pairs = CRUD.to_vec();
     pairs[2] = ("AUTH_SERVICE", "  ");
@@ -104,7 +108,9 @@ fn an_explicit_groups_dir_must_be_readable_and_an_empty_one_loads_no_file() {
 
     let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/config/groups");
     let found = config(&[("GROUPS_CONFIG_DIR", shipped)]).unwrap();
-    assert!(matches!(&found.store, StoreConfig::Embedded { groups_dir, .. } if groups_dir.as_os_str() == shipped));
+    assert!(
+        matches!(&found.store, StoreConfig::Embedded { groups_dir, .. } if groups_dir.as_os_str() == shipped)
+    );
 
     let none = config(&[("GROUPS_CONFIG_DIR", "")]).unwrap();
     assert!(
@@ -123,8 +129,10 @@ fn the_default_groups_dir_is_found_from_the_repository_root_and_ignored_in_crud_
     let crud = config(&pairs).unwrap();
     assert_eq!(
         crud.warnings,
-        ["GROUPS_CONFIG_DIR is not used in CRUD mode: the groups are the documents of the \
-          UMS_CONFIG_CRUD_ENDPOINT collection"]
+        [
+            "GROUPS_CONFIG_DIR is not used in CRUD mode: the groups are the documents of the \
+          UMS_CONFIG_CRUD_ENDPOINT collection"
+        ]
     );
 }
 
@@ -194,14 +202,22 @@ fn env_example_names_every_variable_the_configuration_reads_and_no_other() {
         .map(|line| line.trim_start_matches(['#', ' ']))
         .filter_map(|line| line.split_once('='))
         .map(|(name, _)| name.to_owned())
-        .filter(|name| !name.is_empty() && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+        .filter(|name| {
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        })
         .collect();
     let read = variables_read();
     assert!(read.len() > 60, "{read:?}");
     let absent: Vec<_> = read.iter().filter(|v| !named.contains(*v)).collect();
     assert!(absent.is_empty(), ".env.example does not mention {absent:?}");
     let unknown: Vec<_> = named.iter().filter(|v| !read.contains(v)).collect();
-    assert!(unknown.is_empty(), ".env.example names variables nothing reads: {unknown:?}");
+    assert!(
+        unknown.is_empty(),
+        ".env.example names variables nothing reads: {unknown:?}"
+    );
 }
 
 #[test]

@@ -71,7 +71,14 @@ fn read_group(file: &Path, limits: &InputLimits) -> Result<Map<String, Value>, S
 }
 
 /// The fields the store adds to a group document, left out when comparing it with its file.
-const STORE_FIELDS: [&str; 6] = ["_id", "__STATE__", "createdAt", "updatedAt", "creatorId", "updaterId"];
+const STORE_FIELDS: [&str; 6] = [
+    "_id",
+    "__STATE__",
+    "createdAt",
+    "updatedAt",
+    "creatorId",
+    "updaterId",
+];
 
 fn content(doc: &Map<String, Value>) -> Map<String, Value> {
     doc.iter()

@@ -52,19 +52,35 @@ async fn the_env_example_sourced_as_is_starts_embedded_mode() {
     let (lines, port) = until_listening(&mut service);
     let Some(port) = port else {
         let output = service.wait_with_output().expect("the output");
-        panic!("not started: {lines:?}\n{}", String::from_utf8_lossy(&output.stderr));
+        panic!(
+            "not started: {lines:?}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     };
     let ready = reqwest::get(format!("http://127.0.0.1:{port}/-/ready")).await;
     stop(service);
     assert_eq!(lines[0]["mode"], "embedded", "{lines:?}");
     assert_eq!(lines[0]["msg"], "starting user-manager-service in embedded mode");
-    let groups = lines.iter().find(|l| l["msg"] == "group files loaded").expect("groups loaded");
-    assert_eq!(groups["inserted"], serde_json::json!(["backoffice_operator", "customer"]));
-    let warnings: Vec<&Value> = lines.iter().filter(|l| l["level"].as_u64() >= Some(40)).collect();
-    assert_eq!(warnings.len(), 1, "only the reset-token warning: {warnings:?}");
+    let groups = lines
+        .iter()
+        .find(|l| l["msg"] == "group files loaded")
+        .expect("groups loaded");
     assert_eq!(
-        warnings[0]["msg"],
-        user_manager_service::config::DEV_RESET_TOKENS_WARNING
+        groups["inserted"],
+        serde_json::json!(["backoffice_operator", "customer"])
+    );
+    // The warnings of a first start in embedded mode, and no other.
+    let warnings: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["level"].as_u64() >= Some(40))
+        .filter_map(|l| l["msg"].as_str())
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            user_manager_service::config::DEV_RESET_TOKENS_WARNING,
+            "created an admin client with every scope: its credentials are in this file (post it to /oauth/token)"
+        ]
     );
     assert_eq!(ready.expect("ready answers").status(), 200);
     assert!(data.join("user-manager.sqlite3").exists());
@@ -102,28 +118,51 @@ fn run_from_another_directory_the_missing_default_groups_folder_is_a_warning() {
 
 #[test]
 fn a_mistyped_groups_folder_or_a_port_out_of_range_stops_the_binary_naming_the_variable() {
+    let data = crate::helpers::temp_data_dir().join("data");
+    let data_dir = data.display().to_string();
+    // The binary with `vars`; one that starts instead of stopping is killed after 10 s.
     let run = |vars: &[(&str, &str)]| {
-        let output = Command::new(BINARY)
+        let mut service = Command::new(BINARY)
             .env_clear()
+            .envs([("HTTP_PORT", "0"), ("DATA_DIR", data_dir.as_str())])
             .envs(vars.iter().copied())
             .current_dir(REPOSITORY)
-            .output()
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
             .expect("the binary runs");
-        (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
+        for _ in 0..100 {
+            if service.try_wait().expect("its status").is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let _ = service.kill();
+        let output = service.wait_with_output().expect("its output");
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
     };
     let (code, stderr) = run(&[("GROUPS_CONFIG_DIR", "./config/group")]);
     assert_eq!(code, Some(1));
     assert!(
-        stderr.starts_with("invalid configuration: GROUPS_CONFIG_DIR: cannot read the directory \"./config/group\""),
+        stderr.starts_with(
+            "invalid configuration: GROUPS_CONFIG_DIR: cannot read the directory \"./config/group\""
+        ),
         "{stderr}"
     );
     let (code, stderr) = run(&[("HTTP_PORT", "70000")]);
     assert_eq!(code, Some(1));
-    assert!(stderr.contains("HTTP_PORT: 70000 is out of range: expected a port from 0 to 65535"), "{stderr}");
+    assert!(
+        stderr.contains("HTTP_PORT: 70000 is out of range: expected a port from 0 to 65535"),
+        "{stderr}"
+    );
     let (code, stderr) = run(&[("CRUD_SERVICE", "http://crud"), ("ROLES_CRUD_ENDPOINT", "/roles")]);
     assert_eq!(code, Some(1));
     assert!(
         stderr.contains("USERS_CRUD_ENDPOINT, UMS_CONFIG_CRUD_ENDPOINT, AUTH_SERVICE must be set"),
         "{stderr}"
     );
+    assert!(!data.exists(), "nothing started");
 }

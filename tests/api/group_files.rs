@@ -53,7 +53,10 @@ async fn a_group_edited_through_the_api_survives_a_restart_and_the_file_not_appl
     let app = TestApp::embedded(&data).with_env(&env).start().await;
     let group: Value = app.get(&format!("/groups/{id}")).await.json().await.unwrap();
     assert_eq!(group["label"], "Clients", "{group}");
-    assert_eq!(group["crudSchema"]["properties"]["nickname"], json!({"type": "string"}));
+    assert_eq!(
+        group["crudSchema"]["properties"]["nickname"],
+        json!({"type": "string"})
+    );
     let user = json!({"userGroup": "customer", "name": "Nia", "email": "nia@example.com", "nickname": "N"});
     let created = app.post_json("/users/", &user).await;
     assert_eq!(created.status(), 200, "{}", created.text().await.unwrap());
@@ -71,7 +74,10 @@ async fn a_group_edited_through_the_api_survives_a_restart_and_the_file_not_appl
         .collect();
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     let msg = warnings[0]["msg"].as_str().unwrap();
-    assert!(msg.starts_with("group file not applied: group \"customer\""), "{msg}");
+    assert!(
+        msg.starts_with("group file not applied: group \"customer\""),
+        "{msg}"
+    );
     assert!(msg.contains(&format!("PATCH /groups/{id}")), "{msg}");
     assert!(msg.contains(&format!("DELETE /groups/{id} and restart")), "{msg}");
     app.shutdown.cancel();
@@ -121,7 +127,10 @@ async fn a_taken_port_stops_the_service_before_it_creates_data_dir() {
         ("HTTP_HOST", "127.0.0.1"),
         ("HTTP_PORT", port.as_str()),
         ("DATA_DIR", data.as_str()),
-        ("GROUPS_CONFIG_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/config/groups")),
+        (
+            "GROUPS_CONFIG_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/config/groups"),
+        ),
     ])
     .unwrap();
     let result = Application::build(config).await;
