@@ -254,6 +254,24 @@ pub fn is_secret_field(name: &str) -> bool {
     REDACTED_FIELDS.contains(&last.as_str())
 }
 
+/// Starts the `Debug` text of a [`JsonField`], for the visitor to tell it from any other.
+const JSON_MARKER: &str = "\u{1}json:";
+
+/// A field value logged as JSON (an array, an object), not as text:
+/// `tracing::info!(inserted = ?telemetry::json_field(&names), "...")`.
+pub struct JsonField(Value);
+
+/// `value` as a [`JsonField`] (`null` if it does not serialize).
+pub fn json_field(value: impl serde::Serialize) -> JsonField {
+    JsonField(serde_json::to_value(value).unwrap_or_default())
+}
+
+impl std::fmt::Debug for JsonField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{JSON_MARKER}{}", self.0)
+    }
+}
+
 struct JsonVisitor<'a>(&'a mut Map<String, Value>);
 
 impl JsonVisitor<'_> {
@@ -287,7 +305,11 @@ impl Visit for JsonVisitor<'_> {
         self.put(field, value.to_string().into());
     }
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.put(field, format!("{value:?}").into());
+        let text = format!("{value:?}");
+        let json = text
+            .strip_prefix(JSON_MARKER)
+            .and_then(|j| serde_json::from_str(j).ok());
+        self.put(field, json.unwrap_or(Value::String(text)));
     }
 }
 

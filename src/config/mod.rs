@@ -5,6 +5,7 @@
 mod authz;
 mod consistency;
 mod limits;
+mod mode;
 mod parse;
 mod protection;
 mod raw;
@@ -19,13 +20,12 @@ use reqwest::header::HeaderName;
 pub use authz::{AuthzConfig, AuthzMode, MIN_CLIENT_SECRET_CHARS};
 pub use consistency::{ConsistencyConfig, ReconcileMode};
 pub use limits::{describe as describe_limit, InputLimits};
+pub use mode::{CRUD_MODE_VARIABLES, DEFAULT_GROUPS_DIR};
 use parse::number;
 pub use protection::{LoginLockout, PasswordPolicy, ProtectionConfig};
 pub use raw::RawConfig;
 pub use schedule::{CronSchedule, PollSchedule};
-use sections::{
-    auth_config, bulk_config, header_names, rond_config, store_config, timer_config, user_policy,
-};
+use sections::{auth_config, bulk_config, header_names, rond_config, timer_config, user_policy};
 
 /// A variable with a bad or missing value; the message names it and says what is expected.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -39,7 +39,7 @@ pub enum ConfigError {
         problem: String,
     },
     /// Variables a CRUD/Auth0 deployment needs that are not set.
-    #[error("{} must be set when {trigger} is set (or unset every one of USERS_CRUD_ENDPOINT, UMS_CONFIG_CRUD_ENDPOINT, AUTH_SERVICE for embedded mode)", .missing.join(", "))]
+    #[error("{} must be set when {trigger} is set (or unset {trigger} for embedded mode)", .missing.join(", "))]
     Missing {
         /// The missing variables.
         missing: Vec<&'static str>,
@@ -60,7 +60,7 @@ pub enum StoreConfig {
     Embedded {
         /// `DATA_DIR`.
         data_dir: PathBuf,
-        /// `GROUPS_CONFIG_DIR`.
+        /// `GROUPS_CONFIG_DIR`; an empty path when set empty: no group files.
         groups_dir: PathBuf,
     },
 }
@@ -205,7 +205,8 @@ pub struct BulkConfig {
 pub struct Config {
     /// `HTTP_PORT` (0 picks a free port; tests use it).
     pub http_port: u16,
-    /// `HTTP_HOST` (new): the address to listen on; `0.0.0.0` by default, `127.0.0.1` in tests.
+    /// `HTTP_HOST` (new): the address to listen on (a host name is resolved at startup, its first
+    /// IPv4 address preferred); `0.0.0.0` by default, `127.0.0.1` in tests.
     pub http_host: std::net::IpAddr,
     /// `LOG_LEVEL`.
     pub log_level: tracing::Level,
@@ -270,7 +271,7 @@ impl TryFrom<RawConfig> for Config {
     type Error = ConfigError;
 
     fn try_from(raw: RawConfig) -> Result<Self, ConfigError> {
-        let store = store_config(&raw)?;
+        let store = mode::store_config(&raw)?;
         let auth = auth_config(&raw, matches!(store, StoreConfig::Embedded { .. }))?;
         let downstream_timeout = Duration::from_millis(parse::positive(
             &raw.downstream_timeout_ms,
@@ -284,6 +285,7 @@ impl TryFrom<RawConfig> for Config {
         )?;
         let authz = authz::authz_config(&raw, matches!(store, StoreConfig::Embedded { .. }))?;
         let mut warnings = warnings(&raw);
+        warnings.extend(mode::groups_warning(&raw, &store));
         if matches!(
             auth,
             AuthConfig::Local {
@@ -293,8 +295,8 @@ impl TryFrom<RawConfig> for Config {
             warnings.push(DEV_RESET_TOKENS_WARNING.to_owned());
         }
         Ok(Self {
-            http_port: number(&raw.http_port, "HTTP_PORT", 3000u16)?,
-            http_host: parse::ip_address(&raw.http_host)?,
+            http_port: parse::port(&raw.http_port)?,
+            http_host: parse::listen_address(&raw.http_host)?,
             log_level: parse::log_level(&raw.log_level)?,
             rond: rond_config(&raw)?,
             timer: timer_config(&raw)?,
@@ -366,3 +368,5 @@ fn warnings(raw: &RawConfig) -> Vec<String> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_mode;

@@ -190,15 +190,47 @@ pub(super) fn enrichment_file(path: &str) -> Result<Enrichment, ConfigError> {
     })
 }
 
-/// `HTTP_HOST`: an IP address to listen on.
-pub(super) fn ip_address(value: &Option<String>) -> Result<std::net::IpAddr, ConfigError> {
-    match optional(value) {
-        None => Ok(std::net::IpAddr::from([0, 0, 0, 0])),
-        Some(v) => v.parse().map_err(|_| {
-            invalid(
-                "HTTP_HOST",
-                format!("\"{v}\" is not an IP address: expected e.g. 0.0.0.0 or 127.0.0.1"),
-            )
-        }),
+/// `HTTP_PORT`: 0 (any free port) to 65535, or 3000 when unset.
+pub(super) fn port(value: &Option<String>) -> Result<u16, ConfigError> {
+    let Some(v) = optional(value) else {
+        return Ok(3000);
+    };
+    let n: u64 = v
+        .parse()
+        .map_err(|_| invalid("HTTP_PORT", format!("\"{v}\" is not a valid number")))?;
+    u16::try_from(n).map_err(|_| {
+        invalid(
+            "HTTP_PORT",
+            format!("{n} is out of range: expected a port from 0 to 65535 (0 picks a free port)"),
+        )
+    })
+}
+
+/// `HTTP_HOST`: an IP address, or a host name resolved now (its first IPv4 address preferred).
+pub(super) fn listen_address(value: &Option<String>) -> Result<std::net::IpAddr, ConfigError> {
+    use std::net::ToSocketAddrs;
+    let Some(v) = optional(value) else {
+        return Ok(std::net::IpAddr::from([0, 0, 0, 0]));
+    };
+    if let Ok(ip) = v.parse() {
+        return Ok(ip);
     }
+    let expected =
+        "expected an IP address or a host name, e.g. 0.0.0.0, 127.0.0.1 or localhost (the port is HTTP_PORT)";
+    if v.contains([':', '/', ' ', '[']) {
+        return Err(invalid(
+            "HTTP_HOST",
+            format!("\"{v}\" is not allowed: {expected}"),
+        ));
+    }
+    let addresses: Vec<std::net::SocketAddr> = (v, 0)
+        .to_socket_addrs()
+        .map_err(|e| invalid("HTTP_HOST", format!("cannot resolve \"{v}\" ({e}): {expected}")))?
+        .collect();
+    addresses
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addresses.first())
+        .map(std::net::SocketAddr::ip)
+        .ok_or_else(|| invalid("HTTP_HOST", format!("\"{v}\" resolves to no address: {expected}")))
 }

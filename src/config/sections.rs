@@ -1,68 +1,13 @@
-//! Builders of each configuration section from the raw variables, with the cross-variable
-//! rules (mode selection, required variables).
+//! Builders of each configuration section from the raw variables (mode selection is in
+//! `mode.rs`).
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use super::parse::{self, bool_var, endpoint, header_list, header_name, number, service_url};
 use super::{
-    Auth0Settings, AuthConfig, BulkConfig, ConfigError, CrudConfig, HeaderNames, PollSchedule, RawConfig,
-    RondConfig, StoreConfig, SubjectKey, TimerConfig, UserPolicy,
+    Auth0Settings, AuthConfig, BulkConfig, ConfigError, HeaderNames, PollSchedule, RawConfig, RondConfig,
+    SubjectKey, TimerConfig, UserPolicy,
 };
-
-pub(super) fn store_config(raw: &RawConfig) -> Result<StoreConfig, ConfigError> {
-    let mode_vars = [
-        ("USERS_CRUD_ENDPOINT", &raw.users_crud_endpoint),
-        ("UMS_CONFIG_CRUD_ENDPOINT", &raw.ums_config_crud_endpoint),
-        ("AUTH_SERVICE", &raw.auth_service),
-    ];
-    let set: Vec<&str> = mode_vars
-        .iter()
-        .filter(|(_, v)| v.as_deref().is_some_and(|v| !v.trim().is_empty()))
-        .map(|(name, _)| *name)
-        .collect();
-    if set.is_empty() {
-        return Ok(StoreConfig::Embedded {
-            data_dir: PathBuf::from(raw.data_dir.as_deref().unwrap_or("./data")),
-            groups_dir: PathBuf::from(raw.groups_config_dir.as_deref().unwrap_or("./config/groups")),
-        });
-    }
-    let auth_is_local = raw.auth_module.as_deref() == Some("local");
-    let missing: Vec<&'static str> = mode_vars
-        .iter()
-        .filter(|(name, v)| {
-            v.as_deref().is_none_or(|v| v.trim().is_empty()) && !(*name == "AUTH_SERVICE" && auth_is_local)
-        })
-        .map(|(name, _)| *name)
-        .collect();
-    if !missing.is_empty() {
-        return Err(ConfigError::Missing {
-            missing,
-            trigger: set.join(", "),
-        });
-    }
-    let required = |v: &Option<String>, var| endpoint(v.as_deref().unwrap_or_default(), var);
-    Ok(StoreConfig::Crud(CrudConfig {
-        base_url: service_url(
-            raw.crud_service.as_deref().unwrap_or("crud-service"),
-            "CRUD_SERVICE",
-        )?,
-        users_path: required(&raw.users_crud_endpoint, "USERS_CRUD_ENDPOINT")?,
-        groups_path: required(&raw.ums_config_crud_endpoint, "UMS_CONFIG_CRUD_ENDPOINT")?,
-        roles_path: parse::optional(&raw.roles_crud_endpoint)
-            .map(|v| endpoint(v, "ROLES_CRUD_ENDPOINT"))
-            .transpose()?,
-        jobs_path: parse::optional(&raw.jobs_crud_endpoint)
-            .map(|v| endpoint(v, "JOBS_CRUD_ENDPOINT"))
-            .transpose()?,
-        saga_path: parse::optional(&raw.saga_crud_endpoint)
-            .map(|v| endpoint(v, "SAGA_CRUD_ENDPOINT"))
-            .transpose()?,
-        audit_path: parse::optional(&raw.audit_crud_endpoint)
-            .map(|v| endpoint(v, "AUDIT_CRUD_ENDPOINT"))
-            .transpose()?,
-    }))
-}
 
 pub(super) fn auth_config(raw: &RawConfig, embedded: bool) -> Result<AuthConfig, ConfigError> {
     let module = match parse::optional(&raw.auth_module) {

@@ -1,6 +1,8 @@
 //! Group schemas shipped as files: every `*.json` of `GROUPS_CONFIG_DIR` (one group each:
-//! `userGroup`, `crudSchema`, `label`, `authUserCreationDisabled`, `scopes`) is upserted into the
-//! group-config collection at startup (embedded mode). A bad file is skipped with a warning.
+//! `userGroup`, `crudSchema`, `label`, `authUserCreationDisabled`, `scopes`) is inserted into the
+//! group-config collection at startup (embedded mode) when no group of that name is stored. A
+//! stored group is never overwritten: one that differs from its file is kept, with a warning
+//! saying how to apply the file. A bad file is skipped with a warning.
 
 use std::path::Path;
 
@@ -17,14 +19,16 @@ use crate::store::{Collection, DocState, Filter, FindQuery, StateFilter};
 pub struct SeedReport {
     /// Groups inserted.
     pub inserted: Vec<String>,
-    /// Groups whose document was updated from its file.
-    pub updated: Vec<String>,
+    /// Groups already stored as their file says.
+    pub unchanged: Vec<String>,
+    /// Groups stored with a content that differs from their file: kept, the file not applied.
+    pub kept: Vec<String>,
     /// Files skipped, with the reason.
     pub skipped: Vec<(String, String)>,
 }
 
-/// Upserts every group file of `dir` into `groups` (matched by `userGroup`); a file whose
-/// `crudSchema` does not compile under `limits` is skipped.
+/// Inserts every group file of `dir` whose `userGroup` is not in `groups` (in any state); a
+/// file whose `crudSchema` does not compile under `limits` is skipped.
 pub async fn seed_from_dir(
     groups: &dyn Collection,
     ctx: &CallContext,
@@ -47,7 +51,7 @@ pub async fn seed_from_dir(
     for file in files {
         let name = file.display().to_string();
         match read_group(&file, limits) {
-            Ok(doc) => upsert(groups, ctx, doc, &mut report).await?,
+            Ok(doc) => insert_missing(groups, ctx, doc, &name, &mut report).await?,
             Err(reason) => {
                 tracing::warn!(file = %name, reason = %reason, "group file skipped");
                 report.skipped.push((name, reason));
@@ -66,10 +70,28 @@ fn read_group(file: &Path, limits: &InputLimits) -> Result<Map<String, Value>, S
     Ok(doc)
 }
 
-async fn upsert(
+/// The fields the store adds to a group document, left out when comparing it with its file.
+const STORE_FIELDS: [&str; 6] = [
+    "_id",
+    "__STATE__",
+    "createdAt",
+    "updatedAt",
+    "creatorId",
+    "updaterId",
+];
+
+fn content(doc: &Map<String, Value>) -> Map<String, Value> {
+    doc.iter()
+        .filter(|(key, _)| !STORE_FIELDS.contains(&key.as_str()))
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect()
+}
+
+async fn insert_missing(
     groups: &dyn Collection,
     ctx: &CallContext,
     mut doc: Map<String, Value>,
+    file: &str,
     report: &mut SeedReport,
 ) -> Result<(), StoreError> {
     let name = doc
@@ -77,35 +99,34 @@ async fn upsert(
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned();
-    let all_states = StateFilter(vec![
-        DocState::Public,
-        DocState::Draft,
-        DocState::Trash,
-        DocState::Deleted,
-    ]);
     let query = FindQuery {
         filter: Filter {
             q: Some(json!({ "userGroup": name })),
-            state: Some(all_states.clone()),
+            state: Some(StateFilter(vec![
+                DocState::Public,
+                DocState::Draft,
+                DocState::Trash,
+                DocState::Deleted,
+            ])),
             ..Filter::default()
         },
         limit: Some(1),
         ..FindQuery::default()
     };
     let existing = groups.find(ctx, &query).await?;
-    match existing
-        .first()
-        .and_then(|g| g.get("_id"))
-        .and_then(Value::as_str)
-    {
-        Some(id) => {
-            doc.remove("__STATE__");
-            let filter = Filter {
-                state: Some(all_states),
-                ..Filter::default()
-            };
-            groups.patch(ctx, id, &filter, &json!({ "$set": doc })).await?;
-            report.updated.push(name);
+    match existing.first().and_then(Value::as_object) {
+        Some(stored) if content(stored) == content(&doc) => report.unchanged.push(name),
+        Some(stored) => {
+            let id = stored.get("_id").and_then(Value::as_str).unwrap_or_default();
+            tracing::warn!(
+                user_group = %name,
+                group_id = %id,
+                file = %file,
+                "group file not applied: group \"{name}\" is stored with a content that differs from {file}, \
+                 and the stored group is kept (it may have been edited through /groups); to apply the file, \
+                 PATCH /groups/{id} with its fields, or DELETE /groups/{id} and restart"
+            );
+            report.kept.push(name);
         }
         None => {
             doc.insert("__STATE__".into(), json!("PUBLIC"));

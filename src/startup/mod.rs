@@ -48,9 +48,11 @@ pub struct Application {
 }
 
 impl Application {
-    /// Builds the ports the configuration names and binds `HTTP_HOST:HTTP_PORT` (port 0 picks a
-    /// free port).
+    /// Binds `HTTP_HOST:HTTP_PORT` (port 0 picks a free port), then builds the ports the
+    /// configuration names: a second instance on a taken port stops before it opens (or
+    /// creates) `DATA_DIR` or writes anything.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let listener = bind(&config).await?;
         let groups_dir = match &config.store {
             crate::config::StoreConfig::Embedded { groups_dir, .. } => Some(groups_dir.clone()),
             crate::config::StoreConfig::Crud(_) => None,
@@ -66,18 +68,22 @@ impl Application {
                 .await
                 .map_err(|e| StartupError::LocalAuth(format!("bootstrap client: {e}")))?;
         }
-        Self::with_state(state).await
+        Self::serve_on(state, listener)
     }
 
     /// Binds and wires an `AppState` built elsewhere (tests with hand-made ports).
     pub async fn with_state(state: AppState) -> Result<Self, StartupError> {
-        let port = state.config.http_port;
-        let listener = TcpListener::bind((state.config.http_host, port))
-            .await
-            .map_err(|source| StartupError::Bind { port, source })?;
+        let listener = bind(&state.config).await?;
+        Self::serve_on(state, listener)
+    }
+
+    fn serve_on(state: AppState, listener: TcpListener) -> Result<Self, StartupError> {
         let port = listener
             .local_addr()
-            .map_err(|source| StartupError::Bind { port, source })?
+            .map_err(|source| StartupError::Bind {
+                port: state.config.http_port,
+                source,
+            })?
             .port();
         let shutdown = state.shutdown.clone();
         start_group_refresh(&state);
@@ -155,16 +161,30 @@ fn start_depth_audit(state: &AppState) {
     });
 }
 
-/// Embedded mode: upserts the group files of `GROUPS_CONFIG_DIR` before the port opens.
+/// `HTTP_HOST:HTTP_PORT`, bound.
+async fn bind(config: &Config) -> Result<TcpListener, StartupError> {
+    let port = config.http_port;
+    TcpListener::bind((config.http_host, port))
+        .await
+        .map_err(|source| StartupError::Bind { port, source })
+}
+
+/// Embedded mode: inserts the groups of `GROUPS_CONFIG_DIR` missing from the store before the
+/// port serves (a stored group is never overwritten: see `groups::seed`); an empty path: none.
 async fn seed_groups(state: &AppState, dir: &std::path::Path) {
+    if dir.as_os_str().is_empty() {
+        tracing::info!("GROUPS_CONFIG_DIR is empty: no group file loaded");
+        return;
+    }
     let ctx = CallContext::background("startup-group-files");
     match crate::groups::seed::seed_from_dir(state.groups.groups.as_ref(), &ctx, dir, &state.config.limits)
         .await
     {
         Ok(report) => tracing::info!(
             dir = %dir.display(),
-            inserted = ?report.inserted,
-            updated = ?report.updated,
+            inserted = ?crate::telemetry::json_field(&report.inserted),
+            unchanged = ?crate::telemetry::json_field(&report.unchanged),
+            kept = ?crate::telemetry::json_field(&report.kept),
             skipped = report.skipped.len(),
             "group files loaded"
         ),

@@ -119,7 +119,7 @@ async fn updated_and_deleted_groups_apply_to_the_next_user_request() {
 }
 
 #[tokio::test]
-async fn the_shipped_group_files_are_upserted_into_the_config_collection() {
+async fn the_shipped_group_files_are_inserted_into_the_config_collection_once() {
     use std::sync::Arc;
     use user_manager_service::context::CallContext;
     use user_manager_service::groups::seed::seed_from_dir;
@@ -141,7 +141,8 @@ async fn the_shipped_group_files_are_upserted_into_the_config_collection() {
     assert!(docs.iter().all(|d| d["__STATE__"] == "PUBLIC"));
 
     let second = seed_from_dir(groups.as_ref(), &ctx, &dir, &limits).await.unwrap();
-    assert_eq!(second.updated, ["backoffice_operator", "customer"]);
+    assert_eq!(second.unchanged, ["backoffice_operator", "customer"]);
+    assert!(second.inserted.is_empty() && second.kept.is_empty(), "{second:?}");
     assert_eq!(
         crud.documents("/ums-config").len(),
         2,
