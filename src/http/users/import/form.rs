@@ -1,6 +1,6 @@
 //! The multipart form of an import, read as it streams: the options up to the `file` part,
-//! the file's type from that part, the file's chunks, then the parts after it (a second file or
-//! a late option is refused); the request body is counted against `IMPORT_MAX_FILE_BYTES`.
+//! the file's type from that part, the file's chunks, then the parts after it (a second file,
+//! a late option or a part of an unknown name is refused, as an unknown name before the file); the request body is counted against `IMPORT_MAX_FILE_BYTES`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -83,15 +83,16 @@ pub(super) async fn read_form(
             }
             break;
         }
+        if !OPTION_FIELDS.contains(&name.as_str()) {
+            return refuse(&mut options_tx, ImportError::BadRequest(unknown_field(&name, false)));
+        }
         let value = match option_text(&mut field, &name).await {
             Ok(Ok(value)) => value,
             Ok(Err(refused)) => return refuse(&mut options_tx, refused),
             Err(error) => return refuse(&mut options_tx, upload_error(&error, over, max)),
         };
-        if OPTION_FIELDS.contains(&name.as_str()) {
-            if let Err(refused) = options.set(&name, &value) {
-                return refuse(&mut options_tx, refused);
-            }
+        if let Err(refused) = options.set(&name, &value) {
+            return refuse(&mut options_tx, refused);
         }
     }
     let UploadError::Refused(message) = after_file(&mut multipart, &options, csv, over).await.err()? else {
@@ -103,8 +104,9 @@ pub(super) async fn read_form(
 
 /// Checks the parts after the file: another `file` part is refused (the form takes exactly
 /// one), and so is an option whose value differs from the one the file was read with (it comes
-/// too late to apply; for a JSON or NDJSON file, not `csv`, only `encoding` applies); other
-/// parts are ignored, as before the file.
+/// too late to apply; for a JSON or NDJSON file, not `csv`, only `encoding` and `activate`
+/// apply, `delimiter` and `escape` are ignored), and so is a part of any other name, as before
+/// the file.
 async fn after_file(
     multipart: &mut Multipart,
     options: &ImportOptions,
@@ -122,7 +124,10 @@ async fn after_file(
                 "the form has more than one file part: send exactly one file part, named file".to_owned(),
             ));
         }
-        if !OPTION_FIELDS.contains(&name.as_str()) || (!csv && name != "encoding") {
+        if !OPTION_FIELDS.contains(&name.as_str()) {
+            return Err(UploadError::Refused(unknown_field(&name, true)));
+        }
+        if !csv && !["encoding", "activate"].contains(&name.as_str()) {
             while field
                 .chunk()
                 .await
@@ -147,6 +152,26 @@ async fn after_file(
         }
     }
     Ok(())
+}
+
+/// Why a part named `name` (neither `file` nor an option) is refused; `after` the file part.
+fn unknown_field(name: &str, after: bool) -> String {
+    let options = OPTION_FIELDS.join(", ");
+    let name: String = name.chars().take(40).collect();
+    let group = match name.eq_ignore_ascii_case("userGroup") {
+        true => " (a user's group is a column of the file, userGroup, not a form field)",
+        false => "",
+    };
+    match after {
+        false => format!(
+            "unknown form field \"{name}\": send the file in a part named \"{FILE_PART}\" \
+             (and the options {options} before it){group}"
+        ),
+        true => format!(
+            "unknown form field \"{name}\" after the file: the form takes one part named \
+             \"{FILE_PART}\" and, before it, the options {options}{group}"
+        ),
+    }
 }
 
 /// Refuses a body that is not multipart (415) or announces more than the limit (413), and
