@@ -37,14 +37,17 @@ pub(super) async fn allowed(
     };
     let Some(principal) = principal else {
         return Err(ApiError::Forbidden(
-            "activate starts a bulk-activation job, which needs the scope \"jobs\": no verified caller".into(),
+            "activate starts a bulk-activation job, which needs the scope \"jobs\": no verified caller"
+                .into(),
         ));
     };
     let mut principal = principal.clone();
     if principal.kind == PrincipalKind::User && !principal.scopes.contains(&Scope::Jobs) {
         // A person's group scopes, as the guard reads them.
         let names = crate::users::scopes::granted(&state.users, ctx, &principal.subject).await?;
-        principal.scopes.extend(names.iter().filter_map(|n| Scope::parse(n)));
+        principal
+            .scopes
+            .extend(names.iter().filter_map(|n| Scope::parse(n)));
     }
     authz
         .require(&principal, Scope::Jobs)

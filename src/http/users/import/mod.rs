@@ -245,16 +245,18 @@ async fn import_form(
         Ok((report, options.activate))
     };
     let (import, form) = (std::pin::pin!(import), std::pin::pin!(form));
-    match future::select(import, form).await {
+    let (imported, end) = match future::select(import, form).await {
         // Stopped on the file, maybe read with options that came too late: the form says.
-        Either::Left((Err(error), form)) if reads_on(&error) => match form.await {
-            // Not the file's own error: it comes from reading the file the wrong way.
-            Some(late) => Err(ImportError::BadRequest(late).into()),
-            None => Err(error),
-        },
+        Either::Left((Err(error), form)) if reads_on(&error) => (Err(error), form.await),
         // The import is over: the rest of the form is not needed.
-        Either::Left((imported, _form)) => imported,
-        Either::Right((_, import)) => import.await,
+        Either::Left((imported, _form)) => return imported,
+        Either::Right((end, import)) => (import.await, end),
+    };
+    match imported {
+        // Not the file's own error when a late option read it the wrong way; an ignored part
+        // may be what the import missed.
+        Err(Refusal::Import(error @ ImportError::BadRequest(_))) => Err(end.explain(error).into()),
+        other => other,
     }
 }
 
