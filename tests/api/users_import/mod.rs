@@ -6,8 +6,10 @@
 //! two file parts), and update rows that change what a linked auth user holds (synced as
 //! `PATCH /users/{id}` does, on the fakes, in embedded mode and call by call on wiremock).
 
+mod activation;
 mod client_ids;
 mod embedded;
+mod form_messages;
 mod formats;
 mod hostile;
 mod on_fakes;
