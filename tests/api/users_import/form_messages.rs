@@ -125,6 +125,16 @@ async fn an_option_after_the_file_is_refused_saying_to_send_it_before_even_when_
             "{message}"
         );
     }
+    // activate after the file: too late to start the activation the import should check first.
+    let form = Form::new()
+        .part("file", csv_part("userGroup,name\ncustomer,Ann\n"))
+        .text("activate", "true");
+    let (status, message, _) = send(&app, form).await;
+    assert_eq!(status, 400);
+    assert!(
+        message.starts_with("the option activate comes after the file part, too late to apply"),
+        "{message}"
+    );
     assert_eq!(stored(&app), 0);
 }
 

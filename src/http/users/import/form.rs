@@ -140,8 +140,9 @@ const MAX_IGNORED_NAMED: usize = 5;
 
 impl FormEnd {
     fn ignore(&mut self, name: String) {
+        let name: String = name.chars().take(40).collect();
         if self.ignored.len() < MAX_IGNORED_NAMED && !self.ignored.contains(&name) {
-            self.ignored.push(name.chars().take(40).collect());
+            self.ignored.push(name);
         }
     }
 
@@ -216,9 +217,12 @@ async fn after_file(
         };
         let mut late = *options;
         if late.set(&name, &value).is_err() || late != *options {
+            let what = match name.as_str() {
+                "activate" => "too late to apply",
+                _ => "too late to read the file with it",
+            };
             return Err(UploadError::Refused(format!(
-                "the option {name} comes after the file part, too late to read the file with it: \
-                 send the options before the file"
+                "the option {name} comes after the file part, {what}: send the options before the file"
             )));
         }
     }
