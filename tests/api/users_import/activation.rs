@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
+use ums_fakes::crud::Method;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -182,6 +183,26 @@ async fn on_the_fakes_activate_creates_the_auth0_users_of_the_inserted_rows_and_
             "{auth_id} in the provider"
         );
     }
+}
+
+#[tokio::test]
+async fn a_job_that_cannot_be_created_leaves_the_import_written_and_says_why() {
+    let app = TestApp::on_fakes().with_customer_group().start().await;
+    app.crud_fake().state().fail_next(Method::POST, "/jobs", 500, 1);
+    let csv = "userGroup,name,email\ncustomer,Bea,bea@example.com\n";
+
+    let (status, report) = import(&app, csv, &[("activate", "true")], None).await;
+
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["inserted"].as_array().map(Vec::len), Some(1), "{report}");
+    assert!(report.get("activationJobIds").is_none(), "{report}");
+    let error = report["activationError"].as_str().expect("activationError");
+    assert!(
+        error.starts_with("the users were imported, but their bulk activation could not be started")
+            && error.ends_with("start it with POST /jobs/bulk-activation"),
+        "{error}"
+    );
+    assert_eq!(app.crud_fake().state().documents("/users").len(), 1);
 }
 
 #[tokio::test]
