@@ -141,7 +141,7 @@ impl ApiError {
     }
 
     /// The message our caller reads: never internal detail for a 500.
-    fn public_message(&self) -> String {
+    pub(crate) fn public_message(&self) -> String {
         match self {
             Self::Internal(_) => "Something went wrong".to_owned(),
             // The store adapters word duplicates; MongoDB's own text (collection, index, value)

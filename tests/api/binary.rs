@@ -142,6 +142,8 @@ fn the_readme_walk_through_runs_verbatim_against_the_binary() {
         r#""name":"Ann""#,
         r#""userGroup":"customer""#,
         r#""inserted":["#,
+        // activate=true: the inserted users' bulk activation is started.
+        r#""activationJobIds":[""#,
         r#""row":4"#,
         "does not match the schema of group",
     ] {

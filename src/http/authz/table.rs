@@ -34,6 +34,8 @@ pub fn access(method: &Method, path: &str) -> Option<Access> {
         ("GET", "/users/" | "/users/count" | "/users/export" | "/users/schema") => scope(UsersSearch),
         ("GET", "/users/{id}") => scope(UsersRead),
         ("POST", "/users/" | "/users/with-id" | "/users/register") => scope(Register),
+        // With `activate=true` the route also needs `Jobs` (it starts a bulk activation), which
+        // it checks itself once the form's options are read (`users::import::activate`).
         ("POST" | "PATCH", "/users/import") => scope(Register),
         ("PATCH", "/users/" | "/users/bulk" | "/users/{id}") => scope(UsersWrite),
         ("POST", "/users/state" | "/users/change-password" | "/users/{id}/state") => scope(UsersWrite),

@@ -119,6 +119,17 @@ pub struct ImportReport {
     pub updated: Vec<String>,
     /// The rows not written, by row number.
     pub invalid: Vec<InvalidRow>,
+    /// With `activate`: the bulk-activation jobs started for the users inserted (one per
+    /// 100,000), read with `GET /jobs/bulk-activation/{id}`; absent when nothing was inserted
+    /// or without `activate`.
+    #[serde(rename = "activationJobIds", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub activation_job_ids: Option<Vec<String>>,
+    /// With `activate`: why the bulk activation of the inserted users could not be started (the
+    /// import itself is written; `POST /jobs/bulk-activation` can start it); absent otherwise.
+    #[serde(rename = "activationError", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub activation_error: Option<String>,
 }
 
 /// A row not written.

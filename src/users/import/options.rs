@@ -1,5 +1,6 @@
-//! The CSV options of an import (`delimiter`, `escape`, `encoding`), parsed from the multipart
-//! fields the Composer sends before the file.
+//! The options of an import, parsed from the multipart fields sent before the file: how to read
+//! it (`delimiter`, `escape`, `encoding`) and whether to activate the users it inserts
+//! (`activate`).
 
 use super::ImportError;
 
@@ -37,7 +38,7 @@ impl Encoding {
     }
 }
 
-/// How to read the CSV file.
+/// How to read the CSV file, and what to do after the import.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ImportOptions {
     /// The field separator (default `,`).
@@ -47,6 +48,10 @@ pub struct ImportOptions {
     pub escape: u8,
     /// The encoding of the file (default UTF-8).
     pub encoding: Encoding,
+    /// `activate`: once the import is written, start a bulk activation (the job of
+    /// `POST /jobs/bulk-activation`) of the users it inserted (default false). The readers
+    /// ignore it.
+    pub activate: bool,
 }
 
 impl Default for ImportOptions {
@@ -55,12 +60,13 @@ impl Default for ImportOptions {
             delimiter: b',',
             escape: b'"',
             encoding: Encoding::Utf8,
+            activate: false,
         }
     }
 }
 
 /// The names of the option fields of the multipart form.
-pub const OPTION_FIELDS: [&str; 3] = ["delimiter", "encoding", "escape"];
+pub const OPTION_FIELDS: [&str; 4] = ["activate", "delimiter", "encoding", "escape"];
 
 impl ImportOptions {
     /// Sets the option `name` (one of [`OPTION_FIELDS`]) from its form value; `Ok(false)` when
@@ -70,6 +76,7 @@ impl ImportOptions {
             "delimiter" => self.delimiter = one_byte(name, value)?,
             "escape" => self.escape = one_byte(name, value)?,
             "encoding" => self.encoding = Encoding::parse(value)?,
+            "activate" => self.activate = flag(name, value)?,
             _ => return Ok(false),
         }
         Ok(true)
@@ -91,10 +98,28 @@ impl ImportOptions {
     }
 }
 
+/// `true` or `false`, any case.
+fn flag(name: &str, value: &str) -> Result<bool, ImportError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(ImportError::BadRequest(format!(
+            "{name} must be true or false, not \"{}\"",
+            value.chars().take(20).collect::<String>()
+        ))),
+    }
+}
+
 /// One ASCII character (`\t` may be written as the two characters `\t`); no line breaks.
 fn one_byte(name: &str, value: &str) -> Result<u8, ImportError> {
     let value = if value == "\\t" { "\t" } else { value };
     match value.as_bytes() {
+        // `curl -F 'delimiter=;'` sends an empty value: curl reads `;` as the start of a part
+        // attribute (`;type=`), so the character never reaches the form.
+        [] => Err(ImportError::BadRequest(format!(
+            "{name} is empty: send exactly one character (with curl, -F '{name}=;' sends an empty \
+             value because curl reads ; as the start of a part attribute: use --form-string '{name}=;')"
+        ))),
         [b'\r' | b'\n'] => Err(ImportError::BadRequest(format!("{name} cannot be a line break"))),
         [byte] if byte.is_ascii() => Ok(*byte),
         _ => Err(ImportError::BadRequest(format!(

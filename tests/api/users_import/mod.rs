@@ -3,11 +3,15 @@
 //! files), end-to-end imports on the CRUD Service fake and in embedded mode (mixed rows,
 //! duplicates, a thousand rows, POST vs PATCH, rows with their own `_id`, file types, encodings,
 //! late options, 415), hostile or broken uploads (headers over the limits, quotes left open,
-//! two file parts), and update rows that change what a linked auth user holds (synced as
+//! two file parts), what the form says to a newcomer (a file under another part name, an ignored
+//! `userGroup` field, an empty delimiter), `activate` (the bulk activation of the inserted users,
+//! in embedded mode and on the fakes), and update rows that change what a linked auth user holds (synced as
 //! `PATCH /users/{id}` does, on the fakes, in embedded mode and call by call on wiremock).
 
+mod activation;
 mod client_ids;
 mod embedded;
+mod form_messages;
 mod formats;
 mod hostile;
 mod on_fakes;

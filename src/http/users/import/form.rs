@@ -1,6 +1,7 @@
 //! The multipart form of an import, read as it streams: the options up to the `file` part,
 //! the file's type from that part, the file's chunks, then the parts after it (a second file or
-//! a late option is refused); the request body is counted against `IMPORT_MAX_FILE_BYTES`.
+//! a late option is refused); a part of an unknown name holding a file is refused, a short one
+//! is ignored and named if the import fails on the file; the request body is counted against `IMPORT_MAX_FILE_BYTES`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -33,39 +34,43 @@ pub(super) type FileStart = Result<(ImportOptions, FileKind), ImportError>;
 ///
 /// When the import stops before the file's end (its receiver gone), the rest of the form is
 /// still read (it is bounded by the body limit) so that the answer can say an option came too
-/// late: the refusal of the parts after the file, if any, is returned.
+/// late: the refusal of the parts after the file, if any, and the names of the parts ignored
+/// (before the file too) are returned.
 pub(super) async fn read_form(
     mut multipart: Multipart,
     over: &AtomicBool,
     max: usize,
     options_tx: oneshot::Sender<FileStart>,
     mut chunks: mpsc::Sender<Result<Bytes, UploadError>>,
-) -> Option<String> {
+) -> FormEnd {
     let mut options = ImportOptions::default();
     let mut options_tx = Some(options_tx);
+    let mut end = FormEnd::default();
     let csv;
     // The form is refused before the file: the answer says why, nothing follows.
-    let refuse = |tx: &mut Option<oneshot::Sender<_>>, error: ImportError| -> Option<String> {
+    let refuse = |tx: &mut Option<oneshot::Sender<_>>, error: ImportError, end: FormEnd| -> FormEnd {
         if let Some(tx) = tx.take() {
             let _ = tx.send(Err(error));
         }
-        None
+        end
     };
     loop {
         let mut field = match multipart.next_field().await {
             Ok(Some(field)) => field,
-            Ok(None) => return None,
-            Err(error) => return refuse(&mut options_tx, upload_error(&error, over, max)),
+            Ok(None) => return end,
+            Err(error) => return refuse(&mut options_tx, upload_error(&error, over, max), end),
         };
         let name = field.name().unwrap_or_default().to_owned();
         if name == FILE_PART {
             let kind = FileKind::detect(field.content_type(), field.file_name())
                 .map_err(ImportError::UnsupportedMediaType);
-            let tx = options_tx.take()?;
+            let Some(tx) = options_tx.take() else {
+                return end;
+            };
             let refused = kind.is_err();
             csv = matches!(kind, Ok(FileKind::Csv));
             if tx.send(kind.map(|kind| (options, kind))).is_err() || refused {
-                return None;
+                return end;
             }
             let mut gone = false;
             loop {
@@ -78,38 +83,106 @@ pub(super) async fn read_form(
                 // Once the import is gone, the file is still read through, to see what follows.
                 gone = gone || chunks.send(chunk).await.is_err();
                 if failed {
-                    return None;
+                    return end;
                 }
             }
             break;
         }
+        let known = OPTION_FIELDS.contains(&name.as_str());
+        if !known && field.file_name().is_some() {
+            // A file under another name: the form has no file part as the import reads it.
+            let unknown = ImportError::BadRequest(unknown_field(&name));
+            return refuse(&mut options_tx, unknown, end);
+        }
         let value = match option_text(&mut field, &name).await {
             Ok(Ok(value)) => value,
-            Ok(Err(refused)) => return refuse(&mut options_tx, refused),
-            Err(error) => return refuse(&mut options_tx, upload_error(&error, over, max)),
-        };
-        if OPTION_FIELDS.contains(&name.as_str()) {
-            if let Err(refused) = options.set(&name, &value) {
-                return refuse(&mut options_tx, refused);
+            Ok(Err(_)) if !known => {
+                return refuse(
+                    &mut options_tx,
+                    ImportError::BadRequest(unknown_field(&name)),
+                    end,
+                )
             }
+            Ok(Err(refused)) => return refuse(&mut options_tx, refused, end),
+            Err(error) => return refuse(&mut options_tx, upload_error(&error, over, max), end),
+        };
+        if !known {
+            // A short text part the import does not know (a back-office note): ignored, and
+            // named if the import fails on the file.
+            end.ignore(name);
+            continue;
+        }
+        if let Err(refused) = options.set(&name, &value) {
+            return refuse(&mut options_tx, refused, end);
         }
     }
-    let UploadError::Refused(message) = after_file(&mut multipart, &options, csv, over).await.err()? else {
-        return None;
-    };
-    let _ = chunks.send(Err(UploadError::Refused(message.clone()))).await;
-    Some(message)
+    if let Err(UploadError::Refused(message)) =
+        after_file(&mut multipart, &options, csv, over, &mut end).await
+    {
+        let _ = chunks.send(Err(UploadError::Refused(message.clone()))).await;
+        end.late = Some(message);
+    }
+    end
+}
+
+/// What the form said besides the file, for an import that failed on it: a refusal of the parts
+/// after the file (an option too late, a second file), and the names of the parts ignored.
+#[derive(Debug, Default)]
+pub(super) struct FormEnd {
+    /// Why the parts after the file are refused.
+    pub late: Option<String>,
+    /// The parts of unknown names, ignored (at most [`MAX_IGNORED_NAMED`] named).
+    pub ignored: Vec<String>,
+}
+
+/// The most ignored part names an answer names.
+const MAX_IGNORED_NAMED: usize = 5;
+
+impl FormEnd {
+    fn ignore(&mut self, name: String) {
+        let name: String = name.chars().take(40).collect();
+        if self.ignored.len() < MAX_IGNORED_NAMED && !self.ignored.contains(&name) {
+            self.ignored.push(name);
+        }
+    }
+
+    /// `error` (a 400 of the file, or no file part) as the rest of the form explains it: the
+    /// refusal of a late part replaces it (the file was read the wrong way), ignored parts are
+    /// named after it (one may be what the import missed, such as `userGroup`).
+    pub(super) fn explain(self, error: ImportError) -> ImportError {
+        if let Some(late) = self.late {
+            return ImportError::BadRequest(late);
+        }
+        if self.ignored.is_empty() {
+            return error;
+        }
+        let names: Vec<String> = self.ignored.iter().map(|n| format!("\"{n}\"")).collect();
+        let (fields, are) = match names.len() {
+            1 => ("form field", "is not an option and was"),
+            _ => ("form fields", "are not options and were"),
+        };
+        let group = match self.ignored.iter().any(|n| n.eq_ignore_ascii_case("userGroup")) {
+            true => "; a user's group is a column of the file, userGroup, not a form field",
+            false => "",
+        };
+        ImportError::BadRequest(format!(
+            "{error}; the {fields} {} {are} ignored (the options are {}, sent before the \"{FILE_PART}\" part{group})",
+            names.join(", "),
+            OPTION_FIELDS.join(", ")
+        ))
+    }
 }
 
 /// Checks the parts after the file: another `file` part is refused (the form takes exactly
 /// one), and so is an option whose value differs from the one the file was read with (it comes
-/// too late to apply; for a JSON or NDJSON file, not `csv`, only `encoding` applies); other
-/// parts are ignored, as before the file.
+/// too late to apply; for a JSON or NDJSON file, not `csv`, only `encoding` and `activate`
+/// apply); other parts are ignored, as before the file, and their names kept in `end`.
 async fn after_file(
     multipart: &mut Multipart,
     options: &ImportOptions,
     csv: bool,
     over: &AtomicBool,
+    end: &mut FormEnd,
 ) -> Result<(), UploadError> {
     while let Some(mut field) = multipart
         .next_field()
@@ -122,7 +195,11 @@ async fn after_file(
                 "the form has more than one file part: send exactly one file part, named file".to_owned(),
             ));
         }
-        if !OPTION_FIELDS.contains(&name.as_str()) || (!csv && name != "encoding") {
+        let known = OPTION_FIELDS.contains(&name.as_str());
+        if !known {
+            end.ignore(name.clone());
+        }
+        if !known || (!csv && !["encoding", "activate"].contains(&name.as_str())) {
             while field
                 .chunk()
                 .await
@@ -140,13 +217,27 @@ async fn after_file(
         };
         let mut late = *options;
         if late.set(&name, &value).is_err() || late != *options {
+            let what = match name.as_str() {
+                "activate" => "too late to apply",
+                _ => "too late to read the file with it",
+            };
             return Err(UploadError::Refused(format!(
-                "the option {name} comes after the file part, too late to read the file with it: \
-                 send the options before the file"
+                "the option {name} comes after the file part, {what}: send the options before the file"
             )));
         }
     }
     Ok(())
+}
+
+/// Why a part named `name` (neither `file` nor an option) holding a file, or more than an
+/// option's value, is refused.
+fn unknown_field(name: &str) -> String {
+    let name: String = name.chars().take(40).collect();
+    format!(
+        "unknown form field \"{name}\": send the file in a part named \"{FILE_PART}\" (and the \
+         options {} before it)",
+        OPTION_FIELDS.join(", ")
+    )
 }
 
 /// Refuses a body that is not multipart (415) or announces more than the limit (413), and

@@ -3,6 +3,7 @@
 //! route lifts the app-wide body limit and applies its own, `IMPORT_MAX_FILE_BYTES` plus room
 //! for the form around the file.
 
+mod activate;
 mod form;
 
 use std::sync::atomic::AtomicBool;
@@ -17,6 +18,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::authz::Principal;
 use crate::context::CallContext;
 use crate::http::doc::DownstreamFailures;
 use crate::http::error::{error_body, ApiError, ErrorBody, ErrorCause};
@@ -40,6 +42,13 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 #[derive(ToSchema)]
 #[expect(dead_code, reason = "OpenAPI documentation of a streamed multipart form")]
 struct ImportForm {
+    /// `true`: once the file is imported, start a bulk activation (the job `POST
+    /// /jobs/bulk-activation` starts) of the users the import inserted, not of those it updated;
+    /// the answer's `activationJobIds` name the job. Activation creates each user's login in the
+    /// auth provider without a password: the user then sets one through a password reset
+    /// (`POST /users/change-password`). Needs the scope `jobs` too. Default `false`. Before `file`.
+    #[schema(required = false)]
+    activate: bool,
     /// CSV only: field separator, one character (default `,`; `\t` for tab). Before `file`.
     #[schema(required = false)]
     delimiter: String,
@@ -63,12 +72,29 @@ struct ImportForm {
 /// Imports users from a CSV, JSON or NDJSON file: rows with `_id` update that user (or create it
 /// under that `_id`), the others are inserted.
 ///
-/// Multipart form: exactly one `file` part and the options `delimiter`, `encoding`, `escape`,
-/// read when they come **before** `file` (the file is streamed). An option after the file that
-/// would have read it differently, or a second `file` part, is a 400 saying so: when the import
-/// already stopped on the file (a header read with the wrong delimiter, say), that 400 replaces
-/// the file's error;
-/// otherwise it comes once the file is read, and the last batch is then not written.
+/// Multipart form: exactly one `file` part and the options `activate`, `delimiter`, `encoding`,
+/// `escape`, read when they come **before** `file` (the file is streamed); a part of any other
+/// name is a 400 naming it. An option after the file that would have read it differently, a part
+/// of another name after it, or a second `file` part, is a 400 saying so: when the import already
+/// stopped on the file (a header read with the wrong delimiter, say), that 400 replaces the
+/// file's error; otherwise it comes once the file is read, and the last batch is then not
+/// written. An empty `delimiter` or `escape` is a 400 (`curl -F 'delimiter=;'` sends an empty
+/// value: use `--form-string 'delimiter=;'`).
+///
+/// **Imported users cannot log in**: an import writes users in the store only, never a login
+/// (an auth-provider user) nor a password. With `activate=true`, once the file is written the
+/// service starts a bulk activation of the users the import inserted (the job of
+/// `POST /jobs/bulk-activation`, with `upsert`; one job per 100,000 users) and the answer names
+/// it in `activationJobIds` (absent when nothing was inserted); `GET
+/// /jobs/bulk-activation/{id}` follows it. Activation creates each user's auth-provider user
+/// **without a password** and links it (`authUserId`): the user then sets a password through a
+/// password reset, `POST /users/change-password` with its `authUserId` (or the bulk job
+/// `POST /jobs/change-password/bulk`): the Auth0 Client sends its change-password email; the
+/// local provider (embedded mode) delivers a reset token to `PASSWORD_RESET_WEBHOOK_URL`,
+/// redeemed at `POST /users/reset-password`. `activate` needs bulk jobs and a provider with a
+/// bulk import (501 otherwise) and, with access control, the scope `jobs` besides `register`
+/// (403 otherwise), all checked before any row is written; a job that cannot be created does not
+/// fail the import: `activationError` says why.
 ///
 /// CSV: the header row names the fields (at most `LIMIT_CSV_COLUMNS` columns; names of at most
 /// `LIMIT_FIELD_PATH_BYTES` bytes and `LIMIT_DOCUMENT_DEPTH` dotted segments); each row needs
@@ -105,17 +131,15 @@ struct ImportForm {
         encoding(("file" = (content_type = FILE_TYPES)))))),
     responses(
         (status = 200, description = "What was inserted, updated, and which rows were not", body = ImportReport),
-        (status = 400, description = "Malformed multipart form, bad option, an option after the file, no file part \
-            or a second one, a CSV header that is not text in the encoding, without userGroup or over the limits, \
+        (status = 400, description = "Malformed multipart form, bad or empty option, an option after the file, a part \
+            of an unknown name, no file part or a second one, a CSV header that is not text in the encoding, without userGroup or over the limits, \
             a JSON file that is not an array", body = ErrorBody),
         (status = 413, description = "The file is larger than IMPORT_MAX_FILE_BYTES", body = ErrorBody),
         (status = 415, description = "The body is not multipart/form-data, or the file is not CSV, JSON or NDJSON", body = ErrorBody),
+        (status = 501, description = "`activate` without a jobs collection, or with an auth provider without bulk import", body = ErrorBody),
         DownstreamFailures))]
 async fn import_users(State(state): State<AppState>, Ctx(ctx): Ctx, request: Request) -> Response {
-    answer(
-        import_form(&state, &ctx, request, ImportMode::Upsert).await,
-        StatusCode::OK,
-    )
+    answer(&state, &ctx, request, ImportMode::Upsert, StatusCode::OK).await
 }
 
 /// Inserts users from a CSV, JSON or NDJSON file: every row is a new user.
@@ -124,7 +148,10 @@ async fn import_users(State(state): State<AppState>, Ctx(ctx): Ctx, request: Req
 /// that every row is inserted and the answer is a 201. A row with `_id` is inserted under that
 /// `_id` (1 to 128 characters, no whitespace or control characters); an `_id` a user or an
 /// earlier row already has is reported in `invalid` like a taken email, and the other rows are
-/// imported (the CRUD Service answers 409 for the whole file).
+/// imported (the CRUD Service answers 409 for the whole file). **Imported users cannot log in**
+/// until activated: `activate=true` starts the bulk activation of the inserted users (answer:
+/// `activationJobIds`), which creates their logins without a password; each user then sets one
+/// through a password reset (`POST /users/change-password`), as `PATCH /users/import` says.
 ///
 /// On a 502 or 504, the import stopped at the failing row (the message says which, and how many rows were written).
 #[utoipa::path(post, path = "/users/import", tag = "users",
@@ -132,34 +159,61 @@ async fn import_users(State(state): State<AppState>, Ctx(ctx): Ctx, request: Req
         encoding(("file" = (content_type = FILE_TYPES)))))),
     responses(
         (status = 201, description = "What was inserted (`updated` is empty), and which rows were not", body = ImportReport),
-        (status = 400, description = "Malformed multipart form, bad option, an option after the file, no file part \
-            or a second one, a CSV header that is not text in the encoding, without userGroup or over the limits, \
+        (status = 400, description = "Malformed multipart form, bad or empty option, an option after the file, a part \
+            of an unknown name, no file part or a second one, a CSV header that is not text in the encoding, without userGroup or over the limits, \
             a JSON file that is not an array", body = ErrorBody),
         (status = 413, description = "The file is larger than IMPORT_MAX_FILE_BYTES", body = ErrorBody),
         (status = 415, description = "The body is not multipart/form-data, or the file is not CSV, JSON or NDJSON", body = ErrorBody),
+        (status = 501, description = "`activate` without a jobs collection, or with an auth provider without bulk import", body = ErrorBody),
         DownstreamFailures))]
 async fn insert_users(State(state): State<AppState>, Ctx(ctx): Ctx, request: Request) -> Response {
-    answer(
-        import_form(&state, &ctx, request, ImportMode::Insert).await,
-        StatusCode::CREATED,
-    )
+    answer(&state, &ctx, request, ImportMode::Insert, StatusCode::CREATED).await
 }
 
-fn answer(imported: Result<ImportReport, ImportError>, status: StatusCode) -> Response {
-    match imported {
-        Ok(report) => (status, ApiJson(report)).into_response(),
-        Err(error) => failure(error),
+/// Why an import was refused: the import's own error, or a refusal of `activate`.
+enum Refusal {
+    Import(ImportError),
+    Activate(ApiError),
+}
+
+impl From<ImportError> for Refusal {
+    fn from(error: ImportError) -> Self {
+        Self::Import(error)
+    }
+}
+
+/// Imports the form of `request` in `mode`; with `activate`, starts the bulk activation of the
+/// users inserted. The report with `status`, or the refusal.
+async fn answer(
+    state: &AppState,
+    ctx: &CallContext,
+    request: Request,
+    mode: ImportMode,
+    status: StatusCode,
+) -> Response {
+    let principal = request.extensions().get::<Principal>().cloned();
+    match import_form(state, ctx, request, mode, principal.as_ref()).await {
+        Ok((mut report, activate)) => {
+            if activate {
+                activate::start(state, ctx, &mut report).await;
+            }
+            (status, ApiJson(report)).into_response()
+        }
+        Err(Refusal::Import(error)) => failure(error),
+        Err(Refusal::Activate(error)) => error.into_response(),
     }
 }
 
 /// Reads the options up to the `file` part, then imports the file as it streams in while the
 /// rest of the form is checked: the import ends only once the form has ended well.
+/// The report, and whether the form asked to `activate` the users inserted.
 async fn import_form(
     state: &AppState,
     ctx: &CallContext,
     request: Request,
     mode: ImportMode,
-) -> Result<ImportReport, ImportError> {
+    principal: Option<&Principal>,
+) -> Result<(ImportReport, bool), Refusal> {
     let max = state.config.bulk.import_max_file_bytes;
     let over = Arc::new(AtomicBool::new(false));
     let request = form::limited_body(request, max, Arc::clone(&over))?;
@@ -171,37 +225,45 @@ async fn import_form(
     let form = form::read_form(multipart, &over, max, options_tx, chunk_tx);
     let import = async {
         let Ok(start) = options_rx.await else {
-            return Err(ImportError::BadRequest(
+            return Err(Refusal::Import(ImportError::BadRequest(
                 "the form has no file part: send the file in a part named file".to_owned(),
-            ));
+            )));
         };
         let (options, kind) = start?;
+        if options.activate {
+            activate::allowed(state, ctx, principal)
+                .await
+                .map_err(Refusal::Activate)?;
+        }
         let settings = ImportSettings {
             max_file_bytes: max,
             batch_size: state.config.bulk.import_batch_size,
             record_bytes: state.config.body_limit_bytes,
         };
         let what = ImportFile { kind, options, mode };
-        import::run(&state.users, settings, ctx, what, chunk_rx).await
+        let report = import::run(&state.users, settings, ctx, what, chunk_rx).await?;
+        Ok((report, options.activate))
     };
     let (import, form) = (std::pin::pin!(import), std::pin::pin!(form));
-    match future::select(import, form).await {
+    let (imported, end) = match future::select(import, form).await {
         // Stopped on the file, maybe read with options that came too late: the form says.
-        Either::Left((Err(error), form)) if reads_on(&error) => match form.await {
-            // Not the file's own error: it comes from reading the file the wrong way.
-            Some(late) => Err(ImportError::BadRequest(late)),
-            None => Err(error),
-        },
+        Either::Left((Err(error), form)) if reads_on(&error) => (Err(error), form.await),
         // The import is over: the rest of the form is not needed.
-        Either::Left((imported, _form)) => imported,
-        Either::Right((_, import)) => import.await,
+        Either::Left((imported, _form)) => return imported,
+        Either::Right((end, import)) => (import.await, end),
+    };
+    match imported {
+        // Not the file's own error when a late option read it the wrong way; an ignored part
+        // may be what the import missed.
+        Err(Refusal::Import(error @ ImportError::BadRequest(_))) => Err(end.explain(error).into()),
+        other => other,
     }
 }
 
 /// Whether the rest of the form is still worth reading after the import stopped with `error`:
 /// it did not stop because of the upload itself.
-fn reads_on(error: &ImportError) -> bool {
-    matches!(error, ImportError::BadRequest(_))
+fn reads_on(error: &Refusal) -> bool {
+    matches!(error, Refusal::Import(ImportError::BadRequest(_)))
 }
 
 /// The Mia error body; a stopped import keeps its own message (row reached, rows written).

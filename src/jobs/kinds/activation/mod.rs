@@ -14,6 +14,7 @@ pub mod files;
 mod plan;
 pub mod records;
 pub mod report;
+mod start;
 pub mod state;
 
 use std::sync::Arc;
@@ -24,6 +25,7 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 pub use report::{read_report, ActivationReport, ActivationSummary};
+pub use start::start_for;
 pub use state::{ActivationInput, FileState, ImportFile, JobSummary, UserFailure};
 
 use crate::auth::AuthProvider;

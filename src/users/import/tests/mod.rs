@@ -72,4 +72,27 @@ mod options {
         };
         assert!(same.check().is_err());
     }
+
+    #[test]
+    fn an_empty_delimiter_is_refused_with_the_curl_form_string_advice() {
+        let mut options = ImportOptions::default();
+        let message = refused(options.set("delimiter", ""));
+        assert!(message.starts_with("delimiter is empty"), "{message}");
+        assert!(message.contains("--form-string 'delimiter=;'"), "{message}");
+        assert!(refused(options.set("escape", "")).starts_with("escape is empty"));
+    }
+
+    #[test]
+    fn activate_is_read_as_true_or_false_and_defaults_to_false() {
+        let mut options = ImportOptions::default();
+        assert!(!options.activate);
+        assert!(options.set("activate", "TRUE").unwrap());
+        assert!(options.activate);
+        options.set("activate", "false").unwrap();
+        assert!(!options.activate);
+        assert_eq!(
+            refused(options.set("activate", "yes")),
+            "activate must be true or false, not \"yes\""
+        );
+    }
 }
