@@ -63,7 +63,9 @@ async fn with_a_cron_polling_schedule_the_job_polls_at_its_occurrences_and_links
         .filter(|r| r.method == "GET" && r.path.starts_with("/users/import/status/"))
         .filter(|r| !r.path.ends_with("/errors"))
         .count();
-    assert!((1..=2).contains(&polls), "{polls} status polls");
+    // The prompt poll, then the next occurrence; when that comes less than the fake's 200 ms
+    // after the start (a start late in its second), one more occurrence.
+    assert!((1..=3).contains(&polls), "{polls} status polls");
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }
 
