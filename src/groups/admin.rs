@@ -38,7 +38,8 @@ pub const NEVER_SELF_EDITABLE: [&str; 13] = [
     "updaterId",
     "password",
 ];
-const STANDARD_FIELDS: [&str; 6] = [
+/// The fields the store adds to every document (a group file never needs them).
+pub(super) const STANDARD_FIELDS: [&str; 6] = [
     "_id",
     "__STATE__",
     "createdAt",

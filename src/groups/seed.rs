@@ -70,19 +70,10 @@ fn read_group(file: &Path, limits: &InputLimits) -> Result<Map<String, Value>, S
     Ok(doc)
 }
 
-/// The fields the store adds to a group document, left out when comparing it with its file.
-const STORE_FIELDS: [&str; 6] = [
-    "_id",
-    "__STATE__",
-    "createdAt",
-    "updatedAt",
-    "creatorId",
-    "updaterId",
-];
-
+/// A group document without the fields the store adds, to compare it with its file.
 fn content(doc: &Map<String, Value>) -> Map<String, Value> {
     doc.iter()
-        .filter(|(key, _)| !STORE_FIELDS.contains(&key.as_str()))
+        .filter(|(key, _)| !super::admin::STANDARD_FIELDS.contains(&key.as_str()))
         .map(|(key, value)| (key.clone(), value.clone()))
         .collect()
 }

@@ -113,3 +113,15 @@ pub fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
 pub fn header_of<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
     request.headers.get(name).and_then(|v| v.to_str().ok())
 }
+
+/// A webhook that accepts every reset token the local provider delivers (`204`), and the URL to
+/// set as `PASSWORD_RESET_WEBHOOK_URL`; keep the server alive as long as the app.
+pub async fn reset_hook() -> (MockServer, String) {
+    let hook = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&hook)
+        .await;
+    let url = format!("{}/hook", hook.uri());
+    (hook, url)
+}

@@ -16,7 +16,7 @@ pub use journal::{Call, Journal};
 pub use logs::{captured_log_text, captured_logs};
 pub use mocks::{
     given, header_of, json_body, mount, mount_any, mount_once, ok_json, only_request, only_request_to, pairs,
-    query_pairs, query_param, received, requests_to,
+    query_pairs, query_param, received, requests_to, reset_hook,
 };
 pub use responses::{assert_error, error_of, status_and_body, TextField};
 

@@ -3,10 +3,8 @@
 //! then log in); with a webhook, no token reaches the log.
 
 use serde_json::{json, Value};
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::helpers::{captured_log_text, captured_logs, temp_data_dir, TestApp};
+use crate::helpers::{captured_log_text, captured_logs, reset_hook, temp_data_dir, TestApp};
 
 async fn post(app: &TestApp, path: &str, body: &Value) -> reqwest::Response {
     app.client.post(app.url(path)).json(body).send().await.unwrap()
@@ -57,12 +55,7 @@ async fn without_a_webhook_the_logged_token_resets_the_password_of_a_passwordles
 
 #[tokio::test]
 async fn with_a_webhook_no_reset_token_is_logged() {
-    let hook = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(204))
-        .mount(&hook)
-        .await;
-    let url = format!("{}/hook", hook.uri());
+    let (hook, url) = reset_hook().await;
     let app = TestApp::embedded(&temp_data_dir())
         .with_env(&[("PASSWORD_RESET_WEBHOOK_URL", url.as_str())])
         .start()

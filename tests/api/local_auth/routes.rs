@@ -5,10 +5,8 @@ use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{json, Value};
 use user_manager_service::auth::local::Claims;
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::helpers::{temp_data_dir, TestApp};
+use crate::helpers::{reset_hook, temp_data_dir, TestApp};
 
 const PASSWORD: &str = "Kettle-Lamp-42!";
 
@@ -66,12 +64,7 @@ async fn the_jwks_route_serves_the_key_that_verifies_access_tokens() {
 
 #[tokio::test]
 async fn the_reset_password_route_redeems_a_token_once() {
-    let hook = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(204))
-        .mount(&hook)
-        .await;
-    let url = format!("{}/hook", hook.uri());
+    let (hook, url) = reset_hook().await;
     let app = TestApp::embedded(&temp_data_dir())
         .with_env(&[("PASSWORD_RESET_WEBHOOK_URL", url.as_str())])
         .start()

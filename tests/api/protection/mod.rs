@@ -21,12 +21,7 @@ async fn embedded(env: &[(&str, &str)]) -> TestApp {
 
 /// The service in embedded mode whose reset tokens go to a webhook (the mock, kept alive with it).
 async fn with_reset_hook() -> (wiremock::MockServer, TestApp) {
-    let hook = wiremock::MockServer::start().await;
-    wiremock::Mock::given(wiremock::matchers::method("POST"))
-        .respond_with(wiremock::ResponseTemplate::new(204))
-        .mount(&hook)
-        .await;
-    let url = format!("{}/hook", hook.uri());
+    let (hook, url) = crate::helpers::reset_hook().await;
     let app = embedded(&[("PASSWORD_RESET_WEBHOOK_URL", url.as_str())]).await;
     (hook, app)
 }

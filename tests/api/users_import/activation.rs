@@ -9,11 +9,9 @@ use std::time::Duration;
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
 use ums_fakes::crud::Method;
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::access_control::{admin_token, client_token};
-use crate::helpers::{status_and_body, temp_data_dir, TestApp};
+use crate::helpers::{reset_hook, status_and_body, temp_data_dir, TestApp};
 
 /// The example file of the README's walk-through: Bea, Carl and Dora are imported.
 const USERS_CSV: &str = include_str!("../../../config/examples/users.csv");
@@ -74,12 +72,7 @@ fn job_of(report: &Value) -> String {
 
 #[tokio::test]
 async fn embedded_activate_links_the_inserted_users_only_and_a_reset_then_lets_them_log_in() {
-    let hook = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(204))
-        .mount(&hook)
-        .await;
-    let url = format!("{}/hook", hook.uri());
+    let (hook, url) = reset_hook().await;
     let dir = temp_data_dir();
     let app = TestApp::embedded(&dir)
         .with_env(&[("PASSWORD_RESET_WEBHOOK_URL", url.as_str())])
