@@ -10,7 +10,9 @@
 //! rows that set one of those fields; the row's fields are set on what the user holds now, and
 //! `users::update::syncs_outside_store` decides. Rows of the same user in one batch are chained
 //! (each starts from the previous one) and all written alone when one must be, in row order.
-//! A row whose `_id` no user has stays with the bulk patch, which inserts it.
+//! A row whose `_id` no user has stays with the bulk patch, which inserts it. A found user's row
+//! that needs no sync is patched in bulk only if the user still has the `updatedAt` the lookup
+//! read: linked or changed in between, it may need one now, and the row is written alone.
 //!
 //! Failures follow the import's rule: a row the update refuses (its result violates the group
 //! schema, the auth provider says the email is taken or does not know the auth user, the user
@@ -34,14 +36,16 @@ use crate::users::{UserError, UserService};
 /// Users written alone at the same time.
 pub const CONCURRENCY: usize = 4;
 
-/// What the lookup reads of each user: what `syncs_outside_store` compares.
-const CURRENT: [&str; 6] = [
+/// What the lookup reads of each user: what `syncs_outside_store` compares, and the
+/// `updatedAt` a guarded write is conditional on.
+const CURRENT: [&str; 7] = [
     "authUserId",
     "email",
     "username",
     "blocked",
     "roles",
     "expirationDate",
+    "updatedAt",
 ];
 
 /// An update row: row number, `_id`, the fields to set, and the user to insert under that `_id`
@@ -71,13 +75,22 @@ fn watched(svc: &UserService) -> Vec<&'static str> {
     fields
 }
 
-/// Splits update rows (in row order) into those for the bulk patch and those to write alone,
-/// both in row order. Looks up the users only when a row sets a watched field.
-pub async fn split(
-    svc: &UserService,
-    ctx: &CallContext,
-    updates: Vec<Update>,
-) -> StoreResult<(Vec<Update>, Vec<Update>)> {
+/// Update rows sorted by how they are written, each list in row order.
+#[derive(Debug, Default)]
+pub struct Split {
+    /// Rows that set no watched field, or whose user the lookup did not find: the bulk patch.
+    pub bulk: Vec<Update>,
+    /// The one row of a found user that sets a watched field and needs no sync as the user was
+    /// read, with that read: a bulk patch conditional on its `updatedAt`, because a user changed
+    /// since (linked, its email changed) may need a sync now.
+    pub guarded: Vec<(Update, Value)>,
+    /// Rows written alone, synced: those that need a sync, and every row of a found user that has
+    /// several rows in the batch (a second conditional write would fail on the first one's).
+    pub alone: Vec<Update>,
+}
+
+/// Splits update rows into [`Split`]. Looks up the users only when a row sets a watched field.
+pub async fn split(svc: &UserService, ctx: &CallContext, updates: Vec<Update>) -> StoreResult<Split> {
     let watched = watched(svc);
     let mut seen = HashSet::new();
     let ids: Vec<String> = updates
@@ -87,20 +100,51 @@ pub async fn split(
         .map(|(_, id, ..)| id.clone())
         .collect();
     if ids.is_empty() {
-        return Ok((updates, Vec::new()));
+        return Ok(Split {
+            bulk: updates,
+            ..Split::default()
+        });
     }
     let current = lookup::current_users(svc.store.as_ref(), ctx, &ids, &CURRENT).await?;
-    let alone = needing_sync(svc, current, &updates);
-    Ok(updates.into_iter().partition(|(_, id, ..)| !alone.contains(id)))
+    let mut alone = needing_sync(svc, &current, &updates);
+    let mut rows_of: HashMap<&str, usize> = HashMap::new();
+    for (_, id, ..) in &updates {
+        *rows_of.entry(id.as_str()).or_default() += 1;
+    }
+    alone.extend(
+        rows_of
+            .iter()
+            .filter(|(id, rows)| **rows > 1 && current.contains_key(**id))
+            .map(|(id, _)| (*id).to_owned()),
+    );
+    let mut split = Split::default();
+    for row in updates {
+        match current.get(&row.1) {
+            _ if alone.contains(&row.1) => split.alone.push(row),
+            Some(before) => {
+                let before = before.clone();
+                split.guarded.push((row, before));
+            }
+            None => split.bulk.push(row),
+        }
+    }
+    Ok(split)
+}
+
+/// The filter of a guarded row: user `id` in any state, as `before` was read.
+pub fn unchanged(id: &str, before: &Value) -> Filter {
+    let by_id = Filter {
+        id: Some(id.to_owned()),
+        state: Some(lookup::all_states()),
+        ..Filter::default()
+    };
+    update::cas_filter(&by_id, before)
 }
 
 /// The `_id`s of the users, among `current`, that a row of `updates` changes in a way
 /// `syncs_outside_store` reports.
-fn needing_sync(
-    svc: &UserService,
-    mut current: HashMap<String, Value>,
-    updates: &[Update],
-) -> HashSet<String> {
+fn needing_sync(svc: &UserService, current: &HashMap<String, Value>, updates: &[Update]) -> HashSet<String> {
+    let mut current = current.clone();
     let mut alone = HashSet::new();
     for (_, id, set, _) in updates {
         let Some(before) = current.get_mut(id) else {

@@ -90,7 +90,7 @@ fn top_field(path: &str) -> &str {
 
 /// The caller's filter plus the compare-and-set condition: `updatedAt` still equals the value
 /// read (or is still absent), ANDed with the caller's `_q` when there is one.
-pub(super) fn cas_filter(filter: &Filter, before: &Value) -> Filter {
+pub(crate) fn cas_filter(filter: &Filter, before: &Value) -> Filter {
     let condition = match before.get("updatedAt") {
         Some(updated_at) if !updated_at.is_null() => json!({ "updatedAt": updated_at }),
         _ => json!({ "updatedAt": { "$exists": false } }),

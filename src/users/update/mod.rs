@@ -8,6 +8,7 @@ mod changes;
 mod many;
 mod outside;
 
+pub(crate) use changes::cas_filter;
 pub use many::{update_bulk, update_many, BulkItem};
 pub(crate) use outside::syncs_outside_store;
 

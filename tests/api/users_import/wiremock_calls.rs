@@ -117,9 +117,9 @@ async fn five_new_rows_are_inserted_in_three_bulk_calls_with_typed_values_and_pu
 }
 
 #[tokio::test]
-async fn rows_with_an_id_are_patched_in_one_bulk_call_with_a_set_of_their_fields() {
+async fn rows_with_an_id_are_patched_in_bulk_calls_with_a_set_of_their_fields() {
     let app = app_with(&[("USER_IMPORT_BATCH_SIZE", "2")]).await;
-    let owner = json!([{"_id": "u1", "email": "ann@example.com"}]);
+    let owner = json!([{"_id": "u1", "email": "ann@example.com", "updatedAt": "2024-05-01T10:00:00.000Z"}]);
     mount(app.crud(), "GET", "/users/", ok_json(owner)).await;
     mount(app.crud(), "PATCH", "/users/bulk", ok_json(json!(2))).await;
     let csv = "_id,userGroup,age,email,username\nu1,customer,32,ann@example.com,ann\nu2,customer,43,,\n";
@@ -135,10 +135,17 @@ async fn rows_with_an_id_are_patched_in_one_bulk_call_with_a_set_of_their_fields
     let calls = store_calls(&app).await;
     let lines: Vec<String> = calls.iter().map(line).collect();
     // One lookup per unique field; one of the users whose login fields the rows set, found
-    // unlinked (nothing to sync); then the bulk patch.
+    // unlinked (nothing to sync); the bulk patch of the row that sets none of them, then the
+    // bulk patch of u1's, conditional on the `updatedAt` the lookup read.
     assert_eq!(
         lines,
-        ["GET /users/", "GET /users/", "GET /users/", "PATCH /users/bulk"]
+        [
+            "GET /users/",
+            "GET /users/",
+            "GET /users/",
+            "PATCH /users/bulk",
+            "PATCH /users/bulk"
+        ]
     );
     let q = |i: usize| serde_json::from_str::<Value>(&query_param(&calls[i], "_q").unwrap()).unwrap();
     assert_eq!(q(0), json!({"email": {"$in": ["ann@example.com"]}}));
@@ -147,11 +154,17 @@ async fn rows_with_an_id_are_patched_in_one_bulk_call_with_a_set_of_their_fields
     assert_eq!(
         json_body(&calls[3]),
         json!([
-            {
-                "filter": {"_id": "u1", "_st": ALL_STATES},
-                "update": {"$set": {"userGroup": "customer", "age": 32, "email": "ann@example.com", "username": "ann"}}
-            },
             {"filter": {"_id": "u2", "_st": ALL_STATES}, "update": {"$set": {"userGroup": "customer", "age": 43}}}
+        ])
+    );
+    let cas = serde_json::to_string(&json!({"updatedAt": "2024-05-01T10:00:00.000Z"})).unwrap();
+    assert_eq!(
+        json_body(&calls[4]),
+        json!([
+            {
+                "filter": {"_id": "u1", "_st": ALL_STATES, "_q": cas},
+                "update": {"$set": {"userGroup": "customer", "age": 32, "email": "ann@example.com", "username": "ann"}}
+            }
         ])
     );
 }
