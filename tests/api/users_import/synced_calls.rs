@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::wiremock_calls::{app_with, line, store_calls};
 use super::{import_report, ALL_STATES};
-use crate::helpers::{given, json_body, mount, ok_json, query_param, received, Journal};
+use crate::helpers::{given, json_body, mount, ok_json, query_param, received, Journal, TestApp};
 
 const ID: &str = "665f00000000000000000001";
 const AUTH_ID: &str = "auth0|u1";
@@ -15,6 +15,33 @@ const UPDATED_AT: &str = "2024-05-01T10:00:00.000Z";
 
 /// What the `_id` lookup reads of each user.
 const READ: &str = "_id,authUserId,email,username,blocked,roles,expirationDate,updatedAt";
+
+/// Ada's auth user on the Auth0 Client.
+const AUTH_PATH: &str = "/users/auth0%7Cu1";
+
+/// What writing Ada alone calls: her read (`read`), her compare-and-set write (answering
+/// `updated`), her auth user's update.
+async fn mount_write_alone(app: &TestApp, journal: &Journal, read: &Value, updated: Value) {
+    let by_id = format!("/users/{ID}");
+    let crud = app.crud();
+    journal
+        .mount(crud, "CRUD", given("GET", by_id.as_str()), ok_json(read))
+        .await;
+    journal
+        .mount(crud, "CRUD", given("PATCH", by_id.as_str()), ok_json(updated))
+        .await;
+    journal
+        .mount(app.auth(), "Auth0", given("PATCH", AUTH_PATH), ok_json(json!({})))
+        .await;
+}
+
+/// Imports the row that gives Ada her new email; she is reported updated.
+async fn import_adas_new_email(app: &TestApp) {
+    let csv = format!("_id,userGroup,name,email\n{ID},customer,Ada,ada.l@example.com\n");
+    let (status, report) = import_report(app, csv, &[]).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report, json!({"inserted": [], "updated": [ID], "invalid": []}));
+}
 
 fn q(request: &wiremock::Request) -> Value {
     serde_json::from_str(&query_param(request, "_q").expect("a _q")).expect("_q is JSON")
@@ -95,28 +122,15 @@ async fn a_row_that_changes_a_linked_users_email_is_written_as_patch_by_id_and_s
     journal
         .mount(crud, "CRUD", given("GET", "/users/"), ok_json(json!([user])))
         .await;
-    journal
-        .mount(crud, "CRUD", given("GET", by_id.as_str()), ok_json(&user))
-        .await;
-    journal
-        .mount(crud, "CRUD", given("PATCH", by_id.as_str()), ok_json(updated))
-        .await;
-    let auth_path = "/users/auth0%7Cu1";
-    journal
-        .mount(app.auth(), "Auth0", given("PATCH", auth_path), ok_json(json!({})))
-        .await;
-    let csv = format!("_id,userGroup,name,email\n{ID},customer,Ada,ada.l@example.com\n");
+    mount_write_alone(&app, &journal, &user, updated).await;
 
-    let (status, report) = import_report(&app, csv, &[]).await;
-
-    assert_eq!(status, 200, "{report}");
-    assert_eq!(report, json!({"inserted": [], "updated": [ID], "invalid": []}));
+    import_adas_new_email(&app).await;
     let expected = [
         "CRUD GET /users/".to_owned(),
         "CRUD GET /users/".to_owned(),
         format!("CRUD GET {by_id}"),
         format!("CRUD PATCH {by_id}"),
-        format!("Auth0 PATCH {auth_path}"),
+        format!("Auth0 PATCH {AUTH_PATH}"),
     ];
     assert_eq!(journal.lines(), expected, "no bulk patch");
     let calls = journal.calls();
@@ -162,29 +176,16 @@ async fn a_user_linked_between_the_lookup_and_the_bulk_patch_gets_the_row_writte
     journal
         .mount(crud, "CRUD", given("PATCH", "/users/bulk"), ok_json(json!(0)))
         .await;
-    journal
-        .mount(crud, "CRUD", given("GET", by_id.as_str()), ok_json(&linked))
-        .await;
-    journal
-        .mount(crud, "CRUD", given("PATCH", by_id.as_str()), ok_json(updated))
-        .await;
-    let auth_path = "/users/auth0%7Cu1";
-    journal
-        .mount(app.auth(), "Auth0", given("PATCH", auth_path), ok_json(json!({})))
-        .await;
-    let csv = format!("_id,userGroup,name,email\n{ID},customer,Ada,ada.l@example.com\n");
+    mount_write_alone(&app, &journal, &linked, updated).await;
 
-    let (status, report) = import_report(&app, csv, &[]).await;
-
-    assert_eq!(status, 200, "{report}");
-    assert_eq!(report, json!({"inserted": [], "updated": [ID], "invalid": []}));
+    import_adas_new_email(&app).await;
     let expected = [
         "CRUD GET /users/".to_owned(),
         "CRUD GET /users/".to_owned(),
         "CRUD PATCH /users/bulk".to_owned(),
         format!("CRUD GET {by_id}"),
         format!("CRUD PATCH {by_id}"),
-        format!("Auth0 PATCH {auth_path}"),
+        format!("Auth0 PATCH {AUTH_PATH}"),
     ];
     assert_eq!(journal.lines(), expected);
     let calls = journal.calls();
