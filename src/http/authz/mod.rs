@@ -18,10 +18,11 @@ use utoipa::openapi::OpenApi;
 
 use self::table::Access;
 use crate::auth::AuthError;
-use crate::authz::{AuthzError, PrincipalKind, Scope};
+use crate::authz::{AuthzError, Principal, PrincipalKind, Scope};
 use crate::context::CallContext;
 use crate::http::error::ApiError;
 use crate::state::AppState;
+use crate::users::UserError;
 
 /// The OpenAPI security scheme every scoped operation names.
 const SCHEME: &str = "oauth2";
@@ -96,13 +97,8 @@ pub async fn guard(
             };
         }
     }
-    if principal.kind == PrincipalKind::User && !principal.scopes.contains(&scope) {
-        match crate::users::scopes::granted(&state.users, &ctx, &principal.subject).await {
-            Ok(names) => principal
-                .scopes
-                .extend(names.iter().filter_map(|n| Scope::parse(n))),
-            Err(error) => return ApiError::from(error).into_response(),
-        }
+    if let Err(error) = with_group_scopes(&state, &ctx, &mut principal, scope).await {
+        return ApiError::from(error).into_response();
     }
     if let Err(error) = authz.require(&principal, scope) {
         return ApiError::from(error).into_response();
@@ -110,6 +106,23 @@ pub async fn guard(
     let actor = principal.actor();
     request.extensions_mut().insert(principal);
     as_actor(&state, &actor, request, next).await
+}
+
+/// A person whose token lacks `scope` may have it from its group config, read now (so that a
+/// change applies at once): its group's scopes are added to `principal`.
+pub(crate) async fn with_group_scopes(
+    state: &AppState,
+    ctx: &CallContext,
+    principal: &mut Principal,
+    scope: Scope,
+) -> Result<(), UserError> {
+    if principal.kind == PrincipalKind::User && !principal.scopes.contains(&scope) {
+        let names = crate::users::scopes::granted(&state.users, ctx, &principal.subject).await?;
+        principal
+            .scopes
+            .extend(names.iter().filter_map(|n| Scope::parse(n)));
+    }
+    Ok(())
 }
 
 /// Runs `request` as `actor`: the user id header says so (whatever the caller sent), and so does

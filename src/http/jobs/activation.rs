@@ -9,13 +9,13 @@ use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{jobs, JobCreated};
+use super::{activation_jobs, jobs, JobCreated};
 use crate::http::doc::{
     self, DownstreamFailures, IdempotencyKey, IdempotencyRefusals, JsonBodyRefusals, NonBlank,
 };
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{flags, ApiJson, ApiPath, Ctx};
-use crate::jobs::kinds::activation::{self, ActivationInput, ActivationReport, MAX_USERS};
+use crate::jobs::kinds::activation::{self, ActivationReport, MAX_USERS};
 use crate::jobs::{distinct_ids, IdList};
 use crate::state::AppState;
 
@@ -85,19 +85,11 @@ async fn start_activation(
     RawQuery(raw): RawQuery,
     body: Result<ApiJson<Vec<ActivationItem>>, ApiError>,
 ) -> ApiResult<(StatusCode, ApiJson<JobCreated>)> {
-    let jobs = jobs(&state)?;
-    if !state.users.capabilities().bulk_import {
-        return Err(ApiError::NotImplemented(
-            "the configured auth provider does not support bulk import".into(),
-        ));
-    }
+    let jobs = activation_jobs(&state)?;
     let upsert = upsert_param(raw.as_deref())?;
     let ids = body?.0.into_iter().map(|item| item.filter.user_id).collect();
     let user_ids = distinct_ids(ids, &IDS)?;
-    let total = user_ids.len() as u64;
-    let input = serde_json::to_value(ActivationInput { user_ids, upsert })
-        .map_err(|e| ApiError::Internal(format!("job input: {e}")))?;
-    let job = jobs.start(&ctx, activation::KIND, input, total).await?;
+    let job = activation::start(jobs, &ctx, user_ids, upsert).await?;
     Ok((StatusCode::ACCEPTED, ApiJson(job.into())))
 }
 

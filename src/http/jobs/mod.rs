@@ -27,6 +27,18 @@ fn jobs(state: &AppState) -> Result<&Jobs, ApiError> {
     })
 }
 
+/// The jobs, when bulk activations can run: a jobs collection and an auth provider with a bulk
+/// import; 501 naming what is missing otherwise.
+pub(crate) fn activation_jobs(state: &AppState) -> Result<&Jobs, ApiError> {
+    let jobs = jobs(state)?;
+    if !state.users.capabilities().bulk_import {
+        return Err(ApiError::NotImplemented(
+            "the configured auth provider does not support bulk import".into(),
+        ));
+    }
+    Ok(jobs)
+}
+
 /// A job just created (`202`), whatever its kind.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -2,9 +2,11 @@
 //! activation (checked before a row is written) and the jobs started for the inserted users,
 //! put in the answer.
 
-use crate::authz::{Principal, PrincipalKind, Scope};
+use crate::authz::{Principal, Scope};
 use crate::context::CallContext;
+use crate::http::authz::with_group_scopes;
 use crate::http::error::ApiError;
+use crate::http::jobs::activation_jobs;
 use crate::jobs::kinds::activation;
 use crate::state::AppState;
 use crate::users::import::ImportReport;
@@ -18,20 +20,12 @@ pub(super) async fn allowed(
     ctx: &CallContext,
     principal: Option<&Principal>,
 ) -> Result<(), ApiError> {
-    if state.jobs.is_none() {
-        return Err(ApiError::NotImplemented(
-            "activate starts a bulk-activation job, and bulk jobs need a jobs collection: set \
-             JOBS_CRUD_ENDPOINT"
-                .into(),
-        ));
-    }
-    if !state.users.capabilities().bulk_import {
-        return Err(ApiError::NotImplemented(
-            "activate starts a bulk-activation job: the configured auth provider does not support \
-             bulk import"
-                .into(),
-        ));
-    }
+    activation_jobs(state).map_err(|error| match error {
+        ApiError::NotImplemented(why) => {
+            ApiError::NotImplemented(format!("activate starts a bulk-activation job: {why}"))
+        }
+        other => other,
+    })?;
     let Some(authz) = state.authz.as_ref() else {
         return Ok(());
     };
@@ -42,13 +36,7 @@ pub(super) async fn allowed(
         ));
     };
     let mut principal = principal.clone();
-    if principal.kind == PrincipalKind::User && !principal.scopes.contains(&Scope::Jobs) {
-        // A person's group scopes, as the guard reads them.
-        let names = crate::users::scopes::granted(&state.users, ctx, &principal.subject).await?;
-        principal
-            .scopes
-            .extend(names.iter().filter_map(|n| Scope::parse(n)));
-    }
+    with_group_scopes(state, ctx, &mut principal, Scope::Jobs).await?;
     authz
         .require(&principal, Scope::Jobs)
         .map_err(|e| ApiError::Forbidden(format!("activate starts a bulk-activation job: {e}")))

@@ -25,7 +25,7 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 pub use report::{read_report, ActivationReport, ActivationSummary};
-pub use start::start_for;
+pub use start::{start, start_for};
 pub use state::{ActivationInput, FileState, ImportFile, JobSummary, UserFailure};
 
 use crate::auth::AuthProvider;

@@ -17,18 +17,23 @@ pub async fn start_for(
 ) -> (Vec<Job>, Option<JobError>) {
     let mut started = Vec::new();
     for chunk in user_ids.chunks(MAX_USERS) {
-        let input = ActivationInput {
-            user_ids: chunk.to_vec(),
-            upsert,
-        };
-        let job = match serde_json::to_value(input) {
-            Ok(input) => jobs.start(ctx, KIND, input, chunk.len() as u64).await,
-            Err(e) => Err(JobError::Invalid(format!("the job input cannot be written: {e}"))),
-        };
-        match job {
+        match start(jobs, ctx, chunk.to_vec(), upsert).await {
             Ok(job) => started.push(job),
             Err(error) => return (started, Some(error)),
         }
     }
     (started, None)
+}
+
+/// Starts one bulk activation of `user_ids` (distinct store ids, at most [`MAX_USERS`]).
+pub async fn start(
+    jobs: &Jobs,
+    ctx: &CallContext,
+    user_ids: Vec<String>,
+    upsert: bool,
+) -> Result<Job, JobError> {
+    let total = user_ids.len() as u64;
+    let input = serde_json::to_value(ActivationInput { user_ids, upsert })
+        .map_err(|e| JobError::Invalid(format!("the job input cannot be written: {e}")))?;
+    jobs.start(ctx, KIND, input, total).await
 }
